@@ -1,0 +1,279 @@
+//! Evidence bundles: BagIt bags with SHA-256 and SHA-512 manifests, an
+//! Ed25519 signature over `manifest-sha256.txt`, an optional RFC 3161 token
+//! and tag manifests over every tag file.
+//!
+//! A bundle is assembled in `evidence/.partial-<id>/`, fsynced, and renamed to
+//! `evidence/<id>/` only when whole. An existing bundle is never overwritten.
+
+pub mod bagit;
+pub mod timestamp;
+
+use crate::case::keys::{self, OfficerKey};
+use crate::fsutil;
+use crate::hash::{self, sha256_hex};
+use std::path::{Path, PathBuf};
+
+pub const PARTIAL_PREFIX: &str = ".partial-";
+pub const MANIFEST_256: &str = "manifest-sha256.txt";
+pub const MANIFEST_512: &str = "manifest-sha512.txt";
+pub const TAGMANIFEST_256: &str = "tagmanifest-sha256.txt";
+pub const TAGMANIFEST_512: &str = "tagmanifest-sha512.txt";
+pub const SIGNATURE: &str = "signature.ed25519";
+pub const SIGNATURE_PUB: &str = "signature.pub.pem";
+pub const TIMESTAMP: &str = "timestamp.tsr";
+pub const BAGIT_TXT: &str = "bagit.txt";
+pub const BAG_INFO: &str = "bag-info.txt";
+
+/// Tag files covered by the tag manifests, in the order they are listed.
+pub const TAG_FILES: &[&str] = &[
+    BAGIT_TXT,
+    BAG_INFO,
+    MANIFEST_256,
+    MANIFEST_512,
+    SIGNATURE,
+    SIGNATURE_PUB,
+    TIMESTAMP,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("a bundle with id {0} already exists; evidence is never overwritten")]
+    Exists(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `bag-info.txt` values.
+#[derive(Debug, Clone)]
+pub struct BagInfo {
+    pub source_organization: String,
+    pub contact_name: String,
+    pub external_identifier: String,
+    pub external_description: String,
+    pub capture_id: String,
+    pub signer_public_key: String,
+}
+
+/// A bundle being written.
+#[derive(Debug)]
+pub struct Draft {
+    pub id: String,
+    pub tmp: PathBuf,
+    pub final_path: PathBuf,
+}
+
+impl Draft {
+    /// Creates `evidence/.partial-<id>/data/`. Fails if `evidence/<id>`
+    /// already exists.
+    pub fn create(evidence_dir: &Path, id: &str) -> Result<Draft, BundleError> {
+        let final_path = evidence_dir.join(id);
+        if final_path.exists() {
+            return Err(BundleError::Exists(id.to_string()));
+        }
+        let tmp = evidence_dir.join(format!("{PARTIAL_PREFIX}{id}"));
+        std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+        let data = tmp.join("data");
+        std::fs::create_dir(&data).map_err(io_err(&data))?;
+        let work = tmp.join(".work");
+        std::fs::create_dir(&work).map_err(io_err(&work))?;
+        Ok(Draft {
+            id: id.to_string(),
+            tmp,
+            final_path,
+        })
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.tmp.join("data")
+    }
+
+    /// Scratch space inside the partial bundle (removed before sealing).
+    pub fn work_dir(&self) -> PathBuf {
+        self.tmp.join(".work")
+    }
+
+    /// Removes the scratch space, hashes the payload and writes `bagit.txt`,
+    /// `bag-info.txt` and both payload manifests.
+    pub fn prepare(self, info: &BagInfo) -> Result<Prepared, BundleError> {
+        let work = self.work_dir();
+        if work.exists() {
+            std::fs::remove_dir_all(&work).map_err(io_err(&work))?;
+        }
+        let data = self.data_dir();
+        let files = list_files(&data).map_err(io_err(&data))?;
+        let mut m256 = Vec::new();
+        let mut m512 = Vec::new();
+        let mut total = 0u64;
+        let mut payload = Vec::new();
+        for rel in &files {
+            let path = data.join(rel);
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(io_err(&path))?;
+            let d = hash::digest_file(&path).map_err(io_err(&path))?;
+            total += d.size;
+            let bag_path = format!("data/{rel}");
+            m256.push((bag_path.clone(), d.sha256.clone()));
+            m512.push((bag_path.clone(), d.sha512.clone()));
+            payload.push(PayloadFile {
+                path: bag_path,
+                sha256: d.sha256,
+                sha512: d.sha512,
+                size: d.size,
+            });
+        }
+        fsutil::sync_dir(&data).map_err(io_err(&data))?;
+        let manifest256 = bagit::render_manifest(&m256);
+        let manifest512 = bagit::render_manifest(&m512);
+        let bag_info = bagit::render_bag_info(&[
+            ("Source-Organization", info.source_organization.clone()),
+            ("Contact-Name", info.contact_name.clone()),
+            ("External-Identifier", info.external_identifier.clone()),
+            ("External-Description", info.external_description.clone()),
+            (
+                "Bagging-Date",
+                chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            ),
+            ("Payload-Oxum", format!("{total}.{}", files.len())),
+            ("Bag-Software-Agent", format!("warden {}", crate::VERSION)),
+            ("Warden-Version", crate::VERSION.to_string()),
+            ("Warden-Capture-Id", info.capture_id.clone()),
+            ("Warden-Signer-Public-Key", info.signer_public_key.clone()),
+        ]);
+        for (name, text) in [
+            (BAGIT_TXT, bagit::BAGIT_TXT),
+            (BAG_INFO, bag_info.as_str()),
+            (MANIFEST_256, manifest256.as_str()),
+            (MANIFEST_512, manifest512.as_str()),
+        ] {
+            let p = self.tmp.join(name);
+            fsutil::write_new_synced(&p, text.as_bytes()).map_err(io_err(&p))?;
+        }
+        Ok(Prepared {
+            manifest_sha256: sha256_hex(manifest256.as_bytes()),
+            manifest256: manifest256.into_bytes(),
+            payload,
+            draft: self,
+        })
+    }
+}
+
+/// One payload file and its digests.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PayloadFile {
+    pub path: String,
+    pub sha256: String,
+    pub sha512: String,
+    pub size: u64,
+}
+
+/// A bundle whose payload manifests are written; ready to sign and seal.
+#[derive(Debug)]
+pub struct Prepared {
+    pub draft: Draft,
+    /// Bytes of `manifest-sha256.txt` (what is signed and time-stamped).
+    pub manifest256: Vec<u8>,
+    /// SHA-256 of `manifest-sha256.txt`, lowercase hex.
+    pub manifest_sha256: String,
+    pub payload: Vec<PayloadFile>,
+}
+
+/// A finished bundle.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub id: String,
+    pub path: PathBuf,
+    pub manifest_sha256: String,
+}
+
+impl Prepared {
+    /// Signs `manifest-sha256.txt`, stores the time-stamp response if any,
+    /// writes the tag manifests, fsyncs and renames the bundle into place.
+    pub fn seal(self, key: &OfficerKey, tsr: Option<&[u8]>) -> Result<Sealed, BundleError> {
+        let tmp = &self.draft.tmp;
+        let sig = key.sign(&self.manifest256);
+        let sig_path = tmp.join(SIGNATURE);
+        fsutil::write_new_synced(&sig_path, &sig.to_bytes()).map_err(io_err(&sig_path))?;
+        let pub_path = tmp.join(SIGNATURE_PUB);
+        fsutil::write_new_synced(&pub_path, keys::public_key_pem(&key.verifying()).as_bytes())
+            .map_err(io_err(&pub_path))?;
+        if let Some(tsr) = tsr {
+            let p = tmp.join(TIMESTAMP);
+            fsutil::write_new_synced(&p, tsr).map_err(io_err(&p))?;
+        }
+        let (t256, t512) = render_tag_manifests(tmp).map_err(io_err(tmp))?;
+        for (name, text) in [(TAGMANIFEST_256, t256), (TAGMANIFEST_512, t512)] {
+            let p = tmp.join(name);
+            fsutil::write_new_synced(&p, text.as_bytes()).map_err(io_err(&p))?;
+        }
+        fsutil::sync_dir(tmp).map_err(io_err(tmp))?;
+        let final_path = &self.draft.final_path;
+        if final_path.exists() {
+            return Err(BundleError::Exists(self.draft.id.clone()));
+        }
+        std::fs::rename(tmp, final_path).map_err(io_err(final_path))?;
+        let parent = final_path.parent().unwrap_or(Path::new("."));
+        fsutil::sync_dir(parent).map_err(io_err(parent))?;
+        Ok(Sealed {
+            id: self.draft.id.clone(),
+            path: final_path.clone(),
+            manifest_sha256: self.manifest_sha256.clone(),
+        })
+    }
+}
+
+/// Renders both tag manifests over the tag files present in `bag`.
+pub fn render_tag_manifests(bag: &Path) -> std::io::Result<(String, String)> {
+    let mut t256 = Vec::new();
+    let mut t512 = Vec::new();
+    for name in TAG_FILES {
+        let p = bag.join(name);
+        if p.exists() {
+            let d = hash::digest_file(&p)?;
+            t256.push((name.to_string(), d.sha256));
+            t512.push((name.to_string(), d.sha512));
+        }
+    }
+    Ok((bagit::render_manifest(&t256), bagit::render_manifest(&t512)))
+}
+
+/// Every regular file under `dir`, as `/`-separated paths relative to it,
+/// sorted. Symlinks and other special files are reported as errors: a bag
+/// must hold plain files only.
+pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(&entry.path(), &rel, out)?;
+        } else {
+            // Regular files and anything else (symlinks, devices) are listed
+            // so that verify can name them; the writer never creates them.
+            out.push(rel);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,659 @@
+//! The evidentiary HTTP fetcher: one fresh connection per hop, HTTP/1.1 over
+//! hyper, TLS through rustls, every byte on the wire recorded by a [`Tee`],
+//! redirects followed by hand so each hop is its own WARC exchange.
+
+use super::tee::{SharedSink, Tee, TeeSink};
+use super::tls::{self, RecordingVerifier, TlsRecord};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper_util::rt::TokioIo;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use url::Url;
+
+/// How to fetch.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub proxy: Option<Url>,
+    /// Longest wait for a connection, the handshake, the response head, or
+    /// the next piece of the body.
+    pub timeout: Duration,
+    /// Longest a single hop may take in total.
+    pub max_time: Duration,
+    /// Largest body stored; the rest is not read.
+    pub max_bytes: u64,
+    pub accept_invalid_certs: bool,
+    pub max_redirects: usize,
+}
+
+/// Everything recorded about one request/response exchange.
+#[derive(Debug)]
+pub struct Hop {
+    pub url: Url,
+    pub started_at: DateTime<Utc>,
+    pub response_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    pub resolved: Vec<SocketAddr>,
+    pub peer: Option<SocketAddr>,
+    pub via_proxy: bool,
+    pub tls: Option<TlsRecord>,
+    /// Raw request bytes as written to the connection.
+    pub request: Vec<u8>,
+    /// Raw response bytes as read from the connection (file), their count
+    /// and WARC digests.
+    pub raw_path: PathBuf,
+    pub raw_len: u64,
+    pub block_sha256: String,
+    pub payload_sha256: Option<String>,
+    pub status: Option<u16>,
+    /// Response header lines exactly as received (name, value), in order.
+    pub headers: Vec<(String, String)>,
+    /// The body with transfer-encoding removed (content-encoding kept).
+    pub body_path: PathBuf,
+    pub body_len: u64,
+    /// WARC-Truncated reason, if the response was not read to its end.
+    pub truncated: Option<&'static str>,
+    pub error: Option<String>,
+}
+
+impl Hop {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The redirect target, if this hop is a redirect with a usable Location.
+    pub fn redirect_target(&self) -> Option<Result<Url, String>> {
+        let status = self.status?;
+        if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        let loc = self.header("location")?;
+        Some(
+            self.url
+                .join(loc)
+                .map_err(|e| format!("redirect to an invalid location {loc:?}: {e}")),
+        )
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Follows the redirect chain from `url`; returns every hop, the last one
+/// being the final page (or the failure).
+pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> {
+    let mut hops = Vec::new();
+    let mut current = url.clone();
+    loop {
+        let n = hops.len() + 1;
+        let hop = fetch_one(&current, cfg, work, n).await;
+        let next = hop.redirect_target();
+        let failed = hop.error.is_some();
+        hops.push(hop);
+        match next {
+            Some(Ok(next)) if !failed => {
+                if hops.len() > cfg.max_redirects {
+                    let last = hops.last_mut().expect("one hop");
+                    last.error = Some(format!(
+                        "stopped after {} redirects (the chain may loop)",
+                        cfg.max_redirects
+                    ));
+                    return hops;
+                }
+                if !matches!(next.scheme(), "http" | "https") {
+                    let last = hops.last_mut().expect("one hop");
+                    last.error = Some(format!("redirect to unsupported scheme: {next}"));
+                    return hops;
+                }
+                current = next;
+            }
+            Some(Err(e)) => {
+                let last = hops.last_mut().expect("one hop");
+                last.error.get_or_insert(e);
+                return hops;
+            }
+            _ => return hops,
+        }
+    }
+}
+
+/// The request target in origin form (`/path?query`).
+fn origin_form(url: &Url) -> String {
+    let mut s = url.path().to_string();
+    if s.is_empty() {
+        s.push('/');
+    }
+    if let Some(q) = url.query() {
+        s.push('?');
+        s.push_str(q);
+    }
+    s
+}
+
+/// `host[:port]` for the Host header (default ports omitted).
+fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize) -> Hop {
+    let raw_path = work.join(format!("hop-{n}.response"));
+    let body_path = work.join(format!("hop-{n}.body"));
+    let mut hop = Hop {
+        url: url.clone(),
+        started_at: Utc::now(),
+        response_at: None,
+        ended_at: Utc::now(),
+        resolved: Vec::new(),
+        peer: None,
+        via_proxy: cfg.proxy.is_some(),
+        tls: None,
+        request: Vec::new(),
+        raw_path: raw_path.clone(),
+        raw_len: 0,
+        block_sha256: crate::hash::sha256_hex(b""),
+        payload_sha256: None,
+        status: None,
+        headers: Vec::new(),
+        body_path: body_path.clone(),
+        body_len: 0,
+        truncated: None,
+        error: None,
+    };
+    let deadline = Instant::now() + cfg.max_time;
+    let raw_file = match std::fs::File::create(&raw_path) {
+        Ok(f) => f,
+        Err(e) => {
+            hop.error = Some(format!("cannot create {}: {e}", raw_path.display()));
+            return hop;
+        }
+    };
+    let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw_file)));
+    let result = exchange(url, cfg, &mut hop, sink.clone(), deadline).await;
+    if let Err(e) = result {
+        hop.error = Some(e);
+    }
+    hop.ended_at = Utc::now();
+    // Collect what the tee recorded, whatever happened.
+    let sink = {
+        let mut guard = sink.lock().expect("tee lock");
+        std::mem::replace(&mut *guard, TeeSink::new(tempfile_placeholder(&raw_path)))
+    };
+    hop.request = sink.request;
+    hop.raw_len = sink.raw_len;
+    hop.response_at = sink.first_byte_at;
+    let d = sink.digester.finish();
+    hop.block_sha256 = d.block_sha256;
+    hop.payload_sha256 = d.payload_sha256;
+    let flush = sink
+        .raw
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all());
+    if let Err(e) = flush.and(sink.write_error.map_or(Ok(()), Err)) {
+        hop.error = Some(format!(
+            "cannot write the response record {}: {e}",
+            raw_path.display()
+        ));
+    }
+    if hop.raw_len > 0 && hop.headers.is_empty() {
+        hop.headers = parse_head_from_file(&raw_path).unwrap_or_default();
+    }
+    hop
+}
+
+/// A throwaway file handle used only to move the real sink out of its mutex.
+fn tempfile_placeholder(raw_path: &Path) -> std::fs::File {
+    std::fs::File::open(raw_path)
+        .or_else(|_| std::fs::File::open("/dev/null"))
+        .expect("a file handle to swap in")
+}
+
+async fn with_timeout<T>(
+    d: Duration,
+    deadline: Instant,
+    what: &str,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let limit = d.min(left);
+    tokio::time::timeout(limit, fut).await.map_err(|_| {
+        if limit < d {
+            format!("{what}: gave up after the time limit for one request")
+        } else {
+            format!("{what}: no answer within {} s", d.as_secs_f64())
+        }
+    })
+}
+
+async fn exchange(
+    url: &Url,
+    cfg: &FetchConfig,
+    hop: &mut Hop,
+    sink: SharedSink,
+    deadline: Instant,
+) -> Result<(), String> {
+    let https = url.scheme() == "https";
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("{url} has no host"))?
+        .to_string();
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| format!("{url} has no port"))?;
+    let (conn_host, conn_port) = match &cfg.proxy {
+        Some(p) => (
+            p.host_str().unwrap_or("").to_string(),
+            p.port_or_known_default().unwrap_or(8080),
+        ),
+        None => (host.clone(), port),
+    };
+    let lookup_host = conn_host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let addrs: Vec<SocketAddr> = with_timeout(
+        cfg.timeout,
+        deadline,
+        &format!("DNS lookup of {lookup_host}"),
+        tokio::net::lookup_host((lookup_host.as_str(), conn_port)),
+    )
+    .await?
+    .map_err(|e| format!("DNS lookup of {lookup_host} failed: {e}"))?
+    .collect();
+    hop.resolved = addrs.clone();
+    if addrs.is_empty() {
+        return Err(format!("DNS lookup of {lookup_host} returned no address"));
+    }
+    let mut last_err = String::new();
+    let mut tcp = None;
+    for addr in &addrs {
+        match with_timeout(
+            cfg.timeout,
+            deadline,
+            &format!("connecting to {addr}"),
+            TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => {
+                hop.peer = Some(*addr);
+                tcp = Some(s);
+                break;
+            }
+            Ok(Err(e)) => last_err = format!("connecting to {addr} failed: {e}"),
+            Err(e) => last_err = e,
+        }
+    }
+    let mut tcp = tcp.ok_or(last_err)?;
+    let _ = tcp.set_nodelay(true);
+
+    if cfg.proxy.is_some() && https {
+        connect_tunnel(&mut tcp, &host_header_with_port(url), cfg, deadline).await?;
+    }
+
+    let stream: Box<dyn Io> = if https {
+        let verifier = RecordingVerifier::new(tls::system_roots(), cfg.accept_invalid_certs);
+        let config = tls::client_config(verifier.clone());
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let server_name = rustls::pki_types::ServerName::try_from(lookup_name(url))
+            .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))?;
+        let handshake = with_timeout(
+            cfg.timeout,
+            deadline,
+            "TLS handshake",
+            connector.connect(server_name, tcp),
+        )
+        .await?;
+        let tls_stream = match handshake {
+            Ok(s) => s,
+            Err(e) => {
+                let detail = match verifier.outcome() {
+                    Some(Err(v)) => format!(
+                        "TLS handshake with {host} failed: certificate not trusted ({v}); to capture anyway, add --accept-invalid-certs (the failure is recorded in the bundle)"
+                    ),
+                    _ => format!("TLS handshake with {host} failed: {e}"),
+                };
+                return Err(detail);
+            }
+        };
+        let (_, conn) = tls_stream.get_ref();
+        let chain = conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|d| tls::describe_cert(d)).collect())
+            .unwrap_or_default();
+        let outcome = verifier.outcome();
+        hop.tls = Some(TlsRecord {
+            version: conn
+                .protocol_version()
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_default(),
+            cipher: conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()))
+                .unwrap_or_default(),
+            alpn: conn
+                .alpn_protocol()
+                .map(|a| String::from_utf8_lossy(a).into_owned()),
+            verified: matches!(outcome, Some(Ok(()))),
+            verification_error: match &outcome {
+                Some(Err(e)) => Some(e.clone()),
+                _ => None,
+            },
+            accepted_invalid: matches!(outcome, Some(Err(_))) && cfg.accept_invalid_certs,
+            certificate_chain: chain,
+        });
+        Box::new(tls_stream)
+    } else {
+        Box::new(tcp)
+    };
+
+    let io = TokioIo::new(Tee::new(stream, sink.clone()));
+    let (mut sender, conn) = with_timeout(
+        cfg.timeout,
+        deadline,
+        "HTTP handshake",
+        hyper::client::conn::http1::Builder::new()
+            .title_case_headers(true)
+            .max_buf_size(1 << 20)
+            .handshake::<_, Empty<Bytes>>(io),
+    )
+    .await?
+    .map_err(|e| format!("HTTP connection failed: {e}"))?;
+    let conn_task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let _abort = AbortOnDrop(conn_task);
+
+    let target = if cfg.proxy.is_some() && !https {
+        url.as_str().to_string()
+    } else {
+        origin_form(url)
+    };
+    let req = hyper::Request::builder()
+        .method("GET")
+        .uri(target)
+        .header("Host", host_header(url))
+        .header("User-Agent", cfg.user_agent.as_str())
+        .header(
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .header("Accept-Language", "en;q=0.9,*;q=0.5")
+        .header("Accept-Encoding", "gzip, deflate")
+        .header("Connection", "close")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| format!("cannot build the request for {url}: {e}"))?;
+    hop.started_at = Utc::now();
+    let resp = with_timeout(
+        cfg.timeout,
+        deadline,
+        &format!("waiting for {host} to answer"),
+        sender.send_request(req),
+    )
+    .await?
+    .map_err(|e| format!("{host} did not send a valid HTTP response: {e}"))?;
+    hop.status = Some(resp.status().as_u16());
+    let mut body = resp.into_body();
+    let mut out = std::io::BufWriter::with_capacity(
+        256 * 1024,
+        std::fs::File::create(&hop.body_path)
+            .map_err(|e| format!("cannot create {}: {e}", hop.body_path.display()))?,
+    );
+    let mut body_err = None;
+    loop {
+        let frame =
+            match with_timeout(cfg.timeout, deadline, "reading the page", body.frame()).await {
+                Ok(f) => f,
+                Err(e) => {
+                    hop.truncated = Some("time");
+                    body_err = Some(e);
+                    break;
+                }
+            };
+        let Some(frame) = frame else { break };
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                hop.truncated = Some("disconnect");
+                body_err = Some(format!("the connection broke while reading the page: {e}"));
+                break;
+            }
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let room = cfg.max_bytes.saturating_sub(hop.body_len);
+        let take = (data.len() as u64).min(room) as usize;
+        out.write_all(&data[..take])
+            .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
+        hop.body_len += take as u64;
+        if take < data.len() {
+            hop.truncated = Some("length");
+            break;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
+    hop.headers = parse_head_from_file_after_flush(&sink, &hop.raw_path);
+    match body_err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn lookup_name(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
+}
+
+fn host_header_with_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    format!("{host}:{}", url.port_or_known_default().unwrap_or(443))
+}
+
+/// Opens a CONNECT tunnel through an HTTP proxy.
+async fn connect_tunnel(
+    tcp: &mut TcpStream,
+    authority: &str,
+    cfg: &FetchConfig,
+    deadline: Instant,
+) -> Result<(), String> {
+    let req = format!(
+        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {}\r\n\r\n",
+        cfg.user_agent
+    );
+    tcp.write_all(req.as_bytes())
+        .await
+        .map_err(|e| format!("proxy: {e}"))?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = with_timeout(cfg.timeout, deadline, "proxy CONNECT", tcp.read(&mut byte))
+            .await?
+            .map_err(|e| format!("proxy: {e}"))?;
+        if n == 0 || head.len() > 64 * 1024 {
+            return Err("the proxy closed the connection during CONNECT".into());
+        }
+        head.push(byte[0]);
+    }
+    let status_line = String::from_utf8_lossy(&head);
+    let status_line = status_line.lines().next().unwrap_or("");
+    let ok = status_line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|s| s.starts_with('2'));
+    if !ok {
+        return Err(format!("the proxy refused the tunnel: {status_line}"));
+    }
+    Ok(())
+}
+
+fn parse_head_from_file_after_flush(sink: &SharedSink, raw: &Path) -> Vec<(String, String)> {
+    if let Ok(mut s) = sink.lock() {
+        let _ = s.raw.flush();
+    }
+    parse_head_from_file(raw).unwrap_or_default()
+}
+
+/// Reads the status line and headers exactly as received from a raw
+/// response file.
+fn parse_head_from_file(raw: &Path) -> std::io::Result<Vec<(String, String)>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(raw)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = f.read(&mut buf[filled..])?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        if buf[..filled].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = &buf[..filled];
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(head.len());
+    let text = String::from_utf8_lossy(&head[..end]);
+    Ok(text
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        })
+        .collect())
+}
+
+/// POSTs an RFC 3161 request to a time-stamp authority; returns the DER
+/// response body.
+pub async fn post_timestamp_query(
+    tsa: &Url,
+    query: Vec<u8>,
+    cfg: &FetchConfig,
+) -> Result<Vec<u8>, String> {
+    let deadline = Instant::now() + cfg.max_time;
+    let host = tsa
+        .host_str()
+        .ok_or_else(|| format!("time-stamp authority URL {tsa} has no host"))?
+        .to_string();
+    let port = tsa.port_or_known_default().unwrap_or(80);
+    let lookup = lookup_name(tsa);
+    let addr = with_timeout(
+        cfg.timeout,
+        deadline,
+        "time-stamp authority DNS lookup",
+        tokio::net::lookup_host((lookup.as_str(), port)),
+    )
+    .await?
+    .map_err(|e| format!("time-stamp authority {host}: {e}"))?
+    .next()
+    .ok_or_else(|| format!("time-stamp authority {host}: no address"))?;
+    let tcp = with_timeout(
+        cfg.timeout,
+        deadline,
+        "connecting to the time-stamp authority",
+        TcpStream::connect(addr),
+    )
+    .await?
+    .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+    let stream: Box<dyn Io> = if tsa.scheme() == "https" {
+        let verifier = RecordingVerifier::new(tls::system_roots(), cfg.accept_invalid_certs);
+        let connector = tokio_rustls::TlsConnector::from(tls::client_config(verifier));
+        let name = rustls::pki_types::ServerName::try_from(lookup.clone())
+            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+        Box::new(
+            with_timeout(
+                cfg.timeout,
+                deadline,
+                "time-stamp authority TLS",
+                connector.connect(name, tcp),
+            )
+            .await?
+            .map_err(|e| format!("time-stamp authority {host}: TLS failed: {e}"))?,
+        )
+    } else {
+        Box::new(tcp)
+    };
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+    let _abort = AbortOnDrop(tokio::spawn(async move {
+        let _ = conn.await;
+    }));
+    let req = hyper::Request::builder()
+        .method("POST")
+        .uri(origin_form(tsa))
+        .header("Host", host_header(tsa))
+        .header("Content-Type", "application/timestamp-query")
+        .header("Accept", "application/timestamp-reply")
+        .header("User-Agent", format!("warden/{}", crate::VERSION))
+        .header("Connection", "close")
+        .body(Full::new(Bytes::from(query)))
+        .map_err(|e| format!("time-stamp request: {e}"))?;
+    let resp = with_timeout(
+        cfg.timeout,
+        deadline,
+        "waiting for the time-stamp authority",
+        sender.send_request(req),
+    )
+    .await?
+    .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!(
+            "time-stamp authority {host} answered HTTP {}",
+            resp.status()
+        ));
+    }
+    let mut body = resp.into_body();
+    let mut out = Vec::new();
+    while let Some(frame) = with_timeout(
+        cfg.timeout,
+        deadline,
+        "reading the time-stamp reply",
+        body.frame(),
+    )
+    .await?
+    {
+        let frame = frame.map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+        if let Ok(d) = frame.into_data() {
+            out.extend_from_slice(&d);
+            if out.len() > 1 << 20 {
+                return Err(format!(
+                    "time-stamp authority {host} sent more than 1 MiB; refusing"
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

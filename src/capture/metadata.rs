@@ -1,0 +1,653 @@
+//! Writing a capture's payload: `capture.warc.gz`, `page.<ext>`, `text.txt`
+//! and `capture.json`.
+
+use super::fetch::Hop;
+use super::tls::TlsRecord;
+use super::{CaptureOptions, CaptureStatus, decode, text};
+use crate::bundle::Draft;
+use crate::case::Case;
+use crate::warc::{self, WarcWriter};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::io::{BufWriter, Write};
+use url::Url;
+
+/// warden itself, as recorded in every capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub executable: Option<String>,
+    pub executable_sha256: Option<String>,
+}
+
+impl ToolInfo {
+    pub fn current() -> Self {
+        let exe = std::env::current_exe().ok();
+        let sha = exe
+            .as_deref()
+            .and_then(|p| crate::hash::sha256_file(p).ok())
+            .map(|(h, _)| h);
+        ToolInfo {
+            name: "warden",
+            version: crate::VERSION,
+            executable: exe.map(|p| p.display().to_string()),
+            executable_sha256: sha,
+        }
+    }
+}
+
+/// The capturing computer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub hostname: String,
+    pub os: String,
+    pub os_version: Option<String>,
+    pub arch: &'static str,
+    pub timezone: Option<String>,
+    pub utc_offset: String,
+    pub user_agent: String,
+    pub proxy: Option<String>,
+}
+
+impl Environment {
+    pub fn current(opts: &CaptureOptions) -> Self {
+        let os_version = std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                    .map(|v| v.trim_matches('"').to_string())
+            });
+        Environment {
+            hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+            os: std::env::consts::OS.to_string(),
+            os_version,
+            arch: std::env::consts::ARCH,
+            timezone: iana_time_zone::get_timezone().ok(),
+            utc_offset: chrono::Local::now().format("%:z").to_string(),
+            user_agent: opts.fetch.user_agent.clone(),
+            proxy: opts.fetch.proxy.as_ref().map(redact_proxy),
+        }
+    }
+}
+
+/// A proxy URL without any password.
+fn redact_proxy(u: &Url) -> String {
+    let mut u = u.clone();
+    if u.password().is_some() {
+        let _ = u.set_password(Some("REDACTED"));
+    }
+    u.to_string()
+}
+
+/// What [`assemble`] needs from the capture run.
+pub struct PayloadCtx<'a> {
+    pub case: &'a Case,
+    pub officer: &'a str,
+    pub officer_public_key: String,
+    pub note: Option<&'a str>,
+    pub opts: &'a CaptureOptions,
+    pub tool: &'a ToolInfo,
+    pub env: &'a Environment,
+}
+
+/// The outcome of one capture as decided from its hops.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: String,
+    pub status: CaptureStatus,
+    pub http_status: Option<u16>,
+    pub final_url: String,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Server {
+    ip: String,
+    port: u16,
+}
+
+#[derive(Serialize)]
+struct Redirect {
+    url: String,
+    status: u16,
+    location: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HopJson<'a> {
+    url: &'a str,
+    started_at: String,
+    response_at: Option<String>,
+    ended_at: String,
+    http_status: Option<u16>,
+    headers: Vec<[&'a str; 2]>,
+    resolved_addresses: Vec<String>,
+    server: Option<Server>,
+    via_proxy: bool,
+    tls: Option<&'a TlsRecord>,
+    request_bytes: usize,
+    response_bytes: u64,
+    body_bytes: u64,
+    truncated: Option<&'static str>,
+    error: Option<&'a str>,
+    warc_request_record_id: Option<String>,
+    warc_response_record_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PageJson {
+    file: String,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    size: u64,
+    charset: Option<String>,
+    charset_source: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TextJson {
+    file: &'static str,
+    size: u64,
+    invalid_byte_sequences_replaced: bool,
+}
+
+#[derive(Serialize)]
+struct FileJson {
+    path: String,
+    sha256: String,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct Settings<'a> {
+    timeout_secs: f64,
+    max_time_secs: f64,
+    max_bytes: u64,
+    accept_invalid_certs: bool,
+    tsa: Option<&'a str>,
+    max_redirects: usize,
+}
+
+#[derive(Serialize)]
+struct CaptureJson<'a> {
+    format: &'static str,
+    capture_id: &'a str,
+    case_id: &'a str,
+    case_title: &'a str,
+    agency: &'a str,
+    officer: &'a str,
+    officer_public_key: &'a str,
+    note: Option<&'a str>,
+    status: &'static str,
+    error: Option<&'a str>,
+    requested_url: &'a str,
+    final_url: &'a str,
+    http_status: Option<u16>,
+    redirects: Vec<Redirect>,
+    server: Option<Server>,
+    tls: Option<&'a TlsRecord>,
+    started_at: String,
+    ended_at: String,
+    hops: Vec<HopJson<'a>>,
+    environment: &'a Environment,
+    tool: &'a ToolInfo,
+    settings: Settings<'a>,
+    truncated: bool,
+    transformations: Vec<String>,
+    page: Option<PageJson>,
+    text: Option<TextJson>,
+    files: Vec<FileJson>,
+    files_note: &'static str,
+}
+
+fn server_of(hop: &Hop) -> Option<Server> {
+    hop.peer.map(|a| Server {
+        ip: a.ip().to_string(),
+        port: a.port(),
+    })
+}
+
+/// File extension for a content type (never taken from the URL).
+fn extension_for(content_type: Option<&str>, first: &[u8]) -> &'static str {
+    let mime = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "text/html" | "application/xhtml+xml" => "html",
+        "text/plain" => "txt",
+        "application/json" | "application/ld+json" => "json",
+        "text/xml" | "application/xml" | "application/rss+xml" | "application/atom+xml" => "xml",
+        "text/css" => "css",
+        "text/javascript" | "application/javascript" => "js",
+        "text/csv" => "csv",
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/svg+xml" => "svg",
+        "" => {
+            let start: Vec<u8> = first
+                .iter()
+                .skip_while(|b| b.is_ascii_whitespace())
+                .take(14)
+                .map(|b| b.to_ascii_lowercase())
+                .collect();
+            if start.starts_with(b"<!doctype html") || start.starts_with(b"<html") {
+                "html"
+            } else {
+                "bin"
+            }
+        }
+        m if m.starts_with("text/") => "txt",
+        _ => "bin",
+    }
+}
+
+fn is_text_ext(ext: &str) -> bool {
+    matches!(
+        ext,
+        "html" | "txt" | "json" | "xml" | "css" | "js" | "csv" | "svg"
+    )
+}
+
+/// Decides the capture's status from its hops.
+fn decide(hops: &[Hop], max_bytes: u64) -> (CaptureStatus, Option<String>) {
+    let last = hops.last().expect("at least one hop");
+    if let Some(e) = &last.error {
+        if last.truncated == Some("length") {
+            return (CaptureStatus::Truncated, Some(e.clone()));
+        }
+        return (CaptureStatus::Failed, Some(e.clone()));
+    }
+    if last.truncated == Some("length") {
+        return (
+            CaptureStatus::Truncated,
+            Some(format!(
+                "the page is larger than --max-bytes ({max_bytes} bytes); only the first {max_bytes} bytes were stored"
+            )),
+        );
+    }
+    match last.status {
+        None => (CaptureStatus::Failed, Some("no response".into())),
+        Some(s) if s >= 400 => (
+            CaptureStatus::HttpError,
+            Some(format!("the server answered HTTP {s}")),
+        ),
+        Some(_) => (CaptureStatus::Ok, None),
+    }
+}
+
+/// Writes the payload files of a capture into `draft`'s `data/` folder.
+pub fn assemble(
+    ctx: &PayloadCtx<'_>,
+    draft: &Draft,
+    requested: &Url,
+    hops: &[Hop],
+    started: DateTime<Utc>,
+    ended: DateTime<Utc>,
+) -> Result<Summary, String> {
+    let data = draft.data_dir();
+    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    let last = hops.last().expect("at least one hop");
+    let (status, error) = decide(hops, ctx.opts.fetch.max_bytes);
+    let mut transformations = Vec::new();
+
+    // Record ids, decided up front so records can refer to each other.
+    let warcinfo_id = warc::new_record_id();
+    let ids: Vec<(Option<String>, Option<String>)> = hops
+        .iter()
+        .map(|h| {
+            (
+                (!h.request.is_empty()).then(warc::new_record_id),
+                (h.raw_len > 0).then(warc::new_record_id),
+            )
+        })
+        .collect();
+    let final_response_id = ids.last().and_then(|(_, r)| r.clone());
+
+    // The page: decode the final body, then extract its text.
+    let mut page = None;
+    let mut text_json = None;
+    let mut page_truncated = false;
+    if last.status.is_some() && last.body_path.exists() {
+        let content_type = last.header("content-type").map(str::to_string);
+        let content_encoding = last.header("content-encoding").map(str::to_string);
+        let first = read_prefix(&last.body_path, 4096);
+        let ext = extension_for(
+            content_type.as_deref(),
+            &first_decoded_guess(&first, content_encoding.as_deref()),
+        );
+        let page_name = format!("page.{ext}");
+        let page_path = data.join(&page_name);
+        let dec = decode::decode_body(
+            &last.body_path,
+            content_encoding.as_deref(),
+            &page_path,
+            ctx.opts.fetch.max_bytes,
+        )
+        .map_err(|e| io(&page_name, e))?;
+        if !dec.undone.is_empty() {
+            transformations.push(format!(
+                "data/{page_name} is the response body with its Content-Encoding ({}) undone; the bytes as received are in the WARC response record",
+                dec.undone.join(", ")
+            ));
+        } else {
+            transformations.push(format!(
+                "data/{page_name} is the response body exactly as received (after removing HTTP chunked framing, if any)"
+            ));
+        }
+        if let Some(u) = &dec.unsupported {
+            transformations.push(format!(
+                "the Content-Encoding {u:?} is not supported; data/{page_name} holds the encoded bytes as received"
+            ));
+        }
+        if dec.truncated {
+            page_truncated = true;
+            transformations.push(format!(
+                "data/{page_name} was cut at --max-bytes ({} bytes) after decoding",
+                ctx.opts.fetch.max_bytes
+            ));
+        }
+        if let Some(e) = &dec.error {
+            transformations.push(format!(
+                "data/{page_name}: {e}; the bytes decoded before the error are kept"
+            ));
+        }
+        let mut charset_json = (None, None);
+        if is_text_ext(ext) && dec.unsupported.is_none() {
+            let head = read_prefix(&page_path, 4096);
+            let cs = text::detect(content_type.as_deref(), &head, ext == "html");
+            charset_json = (
+                Some(cs.encoding.name().to_string()),
+                Some(cs.source.to_string()),
+            );
+            let text_path = data.join("text.txt");
+            let t = text::extract_text(&page_path, cs, ext == "html", &text_path)
+                .map_err(|e| io("text.txt", e))?;
+            transformations.push(format!(
+                "data/text.txt is the {} of data/{page_name}, decoded from {} ({}) to UTF-8",
+                if ext == "html" {
+                    "visible text (scripts, styles and markup removed)"
+                } else {
+                    "text"
+                },
+                cs.encoding.name(),
+                cs.source
+            ));
+            if t.malformed_sequences {
+                transformations.push(
+                    "data/text.txt: byte sequences invalid in that charset were replaced with U+FFFD".into(),
+                );
+            }
+            text_json = Some(TextJson {
+                file: "data/text.txt",
+                size: t.bytes,
+                invalid_byte_sequences_replaced: t.malformed_sequences,
+            });
+        } else {
+            transformations.push(format!(
+                "no text.txt: data/{page_name} is not a text document"
+            ));
+        }
+        page = Some(PageJson {
+            file: format!("data/{page_name}"),
+            content_type,
+            content_encoding,
+            size: dec.size,
+            charset: charset_json.0,
+            charset_source: charset_json.1,
+        });
+    } else {
+        transformations
+            .push("no page was received, so there is no page file and no text.txt".into());
+    }
+    for (i, h) in hops.iter().enumerate() {
+        if let Some(t) = h.truncated {
+            transformations.push(format!(
+                "hop {}: the response was not read to its end (WARC-Truncated: {t})",
+                i + 1
+            ));
+        }
+    }
+    if hops.iter().any(|h| h.via_proxy) {
+        transformations
+            .push("fetched through a proxy: WARC-IP-Address is the proxy's address".into());
+    }
+
+    let redirects = hops
+        .iter()
+        .filter(|h| h.redirect_target().is_some())
+        .map(|h| Redirect {
+            url: h.url.to_string(),
+            status: h.status.unwrap_or(0),
+            location: h.header("location").map(str::to_string),
+        })
+        .collect();
+    let hop_json: Vec<HopJson<'_>> = hops
+        .iter()
+        .zip(&ids)
+        .map(|(h, (req_id, resp_id))| HopJson {
+            url: h.url.as_str(),
+            started_at: crate::format_time(h.started_at),
+            response_at: h.response_at.map(crate::format_time),
+            ended_at: crate::format_time(h.ended_at),
+            http_status: h.status,
+            headers: h
+                .headers
+                .iter()
+                .map(|(n, v)| [n.as_str(), v.as_str()])
+                .collect(),
+            resolved_addresses: h.resolved.iter().map(|a| a.to_string()).collect(),
+            server: server_of(h),
+            via_proxy: h.via_proxy,
+            tls: h.tls.as_ref(),
+            request_bytes: h.request.len(),
+            response_bytes: h.raw_len,
+            body_bytes: h.body_len,
+            truncated: h.truncated,
+            error: h.error.as_deref(),
+            warc_request_record_id: req_id.clone(),
+            warc_response_record_id: resp_id.clone(),
+        })
+        .collect();
+    let final_url = last.url.to_string();
+    let mut doc = CaptureJson {
+        format: "warden-capture/1",
+        capture_id: &draft.id,
+        case_id: &ctx.case.config.case.id,
+        case_title: &ctx.case.config.case.title,
+        agency: &ctx.case.config.case.agency,
+        officer: ctx.officer,
+        officer_public_key: &ctx.officer_public_key,
+        note: ctx.note,
+        status: status.as_str(),
+        error: error.as_deref(),
+        requested_url: requested.as_str(),
+        final_url: &final_url,
+        http_status: last.status,
+        redirects,
+        server: server_of(last),
+        tls: last.tls.as_ref(),
+        started_at: crate::format_time(started),
+        ended_at: crate::format_time(ended),
+        hops: hop_json,
+        environment: ctx.env,
+        tool: ctx.tool,
+        settings: Settings {
+            timeout_secs: ctx.opts.fetch.timeout.as_secs_f64(),
+            max_time_secs: ctx.opts.fetch.max_time.as_secs_f64(),
+            max_bytes: ctx.opts.fetch.max_bytes,
+            accept_invalid_certs: ctx.opts.fetch.accept_invalid_certs,
+            tsa: ctx.opts.tsa.as_ref().map(Url::as_str),
+            max_redirects: ctx.opts.fetch.max_redirects,
+        },
+        truncated: status == CaptureStatus::Truncated || page_truncated,
+        transformations,
+        page,
+        text: text_json,
+        files: Vec::new(),
+        files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt",
+    };
+
+    // The WARC: warcinfo, request/response for every hop, then metadata.
+    let warc_name = "capture.warc.gz";
+    let warc_path = data.join(warc_name);
+    let f = crate::fsutil::create_new(&warc_path).map_err(|e| io(warc_name, e))?;
+    let mut w = WarcWriter::new(BufWriter::with_capacity(256 * 1024, f));
+    let now = crate::now_rfc3339();
+    let info_block = format!(
+        "software: warden/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nhostname: {}\r\noperator: {}\r\nwarden-case: {}\r\nwarden-capture-id: {}\r\nrobots: ignore (evidence capture of a single page)\r\n",
+        crate::VERSION,
+        crate::case::one_line(&ctx.env.hostname),
+        crate::case::one_line(ctx.officer),
+        crate::case::one_line(&ctx.case.config.case.id),
+        draft.id,
+    );
+    w.write_bytes(
+        &[
+            ("WARC-Type", "warcinfo".into()),
+            ("WARC-Record-ID", warcinfo_id.clone()),
+            ("WARC-Date", now.clone()),
+            ("WARC-Filename", warc_name.into()),
+            ("Content-Type", "application/warc-fields".into()),
+            (
+                "WARC-Block-Digest",
+                warc::sha256_label(&crate::hash::sha256_hex(info_block.as_bytes())),
+            ),
+        ],
+        info_block.as_bytes(),
+    )
+    .map_err(|e| io(warc_name, e))?;
+    for (h, (req_id, resp_id)) in hops.iter().zip(&ids) {
+        let ip = h.peer.map(|a| a.ip().to_string());
+        if let Some(req_id) = req_id {
+            let mut headers = vec![
+                ("WARC-Type", "request".to_string()),
+                ("WARC-Record-ID", req_id.clone()),
+                ("WARC-Date", crate::format_time(h.started_at)),
+                ("WARC-Target-URI", h.url.to_string()),
+            ];
+            if let Some(ip) = &ip {
+                headers.push(("WARC-IP-Address", ip.clone()));
+            }
+            if let Some(r) = resp_id {
+                headers.push(("WARC-Concurrent-To", r.clone()));
+            }
+            headers.push(("WARC-Warcinfo-ID", warcinfo_id.clone()));
+            headers.push(("Content-Type", "application/http;msgtype=request".into()));
+            headers.push((
+                "WARC-Block-Digest",
+                warc::sha256_label(&crate::hash::sha256_hex(&h.request)),
+            ));
+            w.write_bytes(&headers, &h.request)
+                .map_err(|e| io(warc_name, e))?;
+        }
+        if let Some(resp_id) = resp_id {
+            let mut headers = vec![
+                ("WARC-Type", "response".to_string()),
+                ("WARC-Record-ID", resp_id.clone()),
+                (
+                    "WARC-Date",
+                    crate::format_time(h.response_at.unwrap_or(h.started_at)),
+                ),
+                ("WARC-Target-URI", h.url.to_string()),
+            ];
+            if let Some(ip) = &ip {
+                headers.push(("WARC-IP-Address", ip.clone()));
+            }
+            if let Some(r) = req_id {
+                headers.push(("WARC-Concurrent-To", r.clone()));
+            }
+            headers.push(("WARC-Warcinfo-ID", warcinfo_id.clone()));
+            headers.push(("Content-Type", "application/http;msgtype=response".into()));
+            headers.push(("WARC-Block-Digest", warc::sha256_label(&h.block_sha256)));
+            if let Some(p) = &h.payload_sha256 {
+                headers.push(("WARC-Payload-Digest", warc::sha256_label(p)));
+            }
+            if let Some(t) = h.truncated {
+                headers.push(("WARC-Truncated", t.to_string()));
+            }
+            let mut f = std::fs::File::open(&h.raw_path).map_err(|e| io(warc_name, e))?;
+            w.write_record(&headers, &mut f, h.raw_len)
+                .map_err(|e| io(warc_name, e))?;
+        }
+    }
+    let meta_block = serde_json::to_vec_pretty(&doc).expect("capture metadata serialises");
+    let mut headers = vec![
+        ("WARC-Type", "metadata".to_string()),
+        ("WARC-Record-ID", warc::new_record_id()),
+        ("WARC-Date", crate::format_time(ended)),
+        ("WARC-Target-URI", final_url.clone()),
+    ];
+    if let Some(r) = &final_response_id {
+        headers.push(("WARC-Concurrent-To", r.clone()));
+    }
+    headers.push(("WARC-Warcinfo-ID", warcinfo_id.clone()));
+    headers.push(("Content-Type", "application/json".into()));
+    headers.push((
+        "WARC-Block-Digest",
+        warc::sha256_label(&crate::hash::sha256_hex(&meta_block)),
+    ));
+    w.write_bytes(&headers, &meta_block)
+        .map_err(|e| io(warc_name, e))?;
+    let mut inner = w.into_inner();
+    inner.flush().map_err(|e| io(warc_name, e))?;
+    inner
+        .into_inner()
+        .map_err(|e| io(warc_name, e.into_error()))?
+        .sync_all()
+        .map_err(|e| io(warc_name, e))?;
+
+    // capture.json lists the other payload files with their SHA-256.
+    for name in crate::bundle::list_files(&data).map_err(|e| io("data", e))? {
+        let (sha256, size) =
+            crate::hash::sha256_file(&data.join(&name)).map_err(|e| io(&name, e))?;
+        doc.files.push(FileJson {
+            path: format!("data/{name}"),
+            sha256,
+            size,
+        });
+    }
+    let json = serde_json::to_vec_pretty(&doc).expect("capture metadata serialises");
+    let p = data.join("capture.json");
+    crate::fsutil::write_new_synced(&p, &json).map_err(|e| io("capture.json", e))?;
+
+    Ok(Summary {
+        id: draft.id.clone(),
+        status,
+        http_status: last.status,
+        final_url,
+        error,
+    })
+}
+
+fn read_prefix(path: &std::path::Path, n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(n);
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(n as u64).read_to_end(&mut buf);
+    }
+    buf
+}
+
+/// For type sniffing only: the first decoded bytes of a possibly gzipped body.
+fn first_decoded_guess(first: &[u8], encoding: Option<&str>) -> Vec<u8> {
+    use std::io::Read;
+    match encoding.map(|e| e.trim().to_ascii_lowercase()) {
+        Some(e) if e == "gzip" || e == "x-gzip" => {
+            let mut out = Vec::new();
+            let _ = flate2::read::GzDecoder::new(first)
+                .take(256)
+                .read_to_end(&mut out);
+            out
+        }
+        _ => first.to_vec(),
+    }
+}

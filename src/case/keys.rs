@@ -1,0 +1,151 @@
+//! Officer signing keys: Ed25519, stored as PKCS#8 PEM with mode 0600.
+
+use crate::fsutil;
+use base64::Engine;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
+use std::path::{Path, PathBuf};
+
+/// Errors while loading or creating a signing key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read signing key {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key ({detail})")]
+    Parse { path: PathBuf, detail: String },
+    #[error("cannot create signing key {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "no key file given and no user configuration directory is known; pass --key FILE or set WARDEN_KEY"
+    )]
+    NoConfigDir,
+    #[error("the operating system random generator failed: {0}")]
+    Random(String),
+}
+
+/// The default key location: `<config dir>/warden/officer-key.pem`.
+pub fn default_key_path() -> Result<PathBuf, KeyError> {
+    dirs::config_dir()
+        .map(|d| d.join("warden").join("officer-key.pem"))
+        .ok_or(KeyError::NoConfigDir)
+}
+
+/// An officer's signing key and where it came from.
+pub struct OfficerKey {
+    pub path: PathBuf,
+    pub signing: SigningKey,
+    /// True when this call created the key file.
+    pub created: bool,
+}
+
+impl OfficerKey {
+    /// Loads the key at `path`, creating a new one (mode 0600) if the file
+    /// does not exist.
+    pub fn load_or_create(path: &Path) -> Result<OfficerKey, KeyError> {
+        match std::fs::read_to_string(path) {
+            Ok(pem) => {
+                let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Parse {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                })?;
+                Ok(OfficerKey {
+                    path: path.to_path_buf(),
+                    signing,
+                    created: false,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
+            Err(source) => Err(KeyError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    fn create(path: &Path) -> Result<OfficerKey, KeyError> {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).map_err(|e| KeyError::Random(e.to_string()))?;
+        let signing = SigningKey::from_bytes(&seed);
+        let pem = signing
+            .to_pkcs8_pem(Default::default())
+            .map_err(|e| KeyError::Random(e.to_string()))?;
+        let err = |source| KeyError::Create {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(err)?;
+        }
+        // Create with 0600 from the start so the secret is never world-readable.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(err)?;
+        use std::io::Write;
+        f.write_all(pem.as_bytes()).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        fsutil::restrict_to_owner(path).map_err(err)?;
+        Ok(OfficerKey {
+            path: path.to_path_buf(),
+            signing,
+            created: true,
+        })
+    }
+
+    pub fn verifying(&self) -> VerifyingKey {
+        self.signing.verifying_key()
+    }
+
+    /// The public key as standard base64 of its 32 bytes (as in `case.toml`).
+    pub fn public_b64(&self) -> String {
+        public_key_b64(&self.verifying())
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        self.signing.sign(msg)
+    }
+}
+
+/// Standard base64 of the 32 raw public key bytes.
+pub fn public_key_b64(key: &VerifyingKey) -> String {
+    base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
+}
+
+/// Parses a base64 32-byte Ed25519 public key.
+pub fn parse_public_key_b64(s: &str) -> Option<VerifyingKey> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    let arr: [u8; 32] = bytes.try_into().ok()?;
+    VerifyingKey::from_bytes(&arr).ok()
+}
+
+/// SubjectPublicKeyInfo PEM of a public key (readable by `openssl pkeyutl`).
+pub fn public_key_pem(key: &VerifyingKey) -> String {
+    key.to_public_key_pem(Default::default())
+        .expect("encoding an Ed25519 public key cannot fail")
+}
+
+/// Parses a SubjectPublicKeyInfo PEM Ed25519 public key.
+pub fn parse_public_key_pem(pem: &str) -> Option<VerifyingKey> {
+    use ed25519_dalek::pkcs8::DecodePublicKey;
+    VerifyingKey::from_public_key_pem(pem).ok()
+}
+
+/// Checks an Ed25519 signature.
+pub fn verify_signature(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
+    let Ok(arr) = <[u8; 64]>::try_from(sig) else {
+        return false;
+    };
+    key.verify(msg, &Signature::from_bytes(&arr)).is_ok()
+}

@@ -1,0 +1,175 @@
+//! `warden capture`
+
+use super::{EXIT_PROBLEMS, Globals};
+use anyhow::Context;
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use warden::capture::{self, CaptureOptions, CaptureStatus, fetch::FetchConfig};
+
+/// The user-agent sent unless --user-agent is given: an ordinary desktop
+/// browser, so the capture does not announce itself to the seller.
+pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// Pages to capture (http:// or https://)
+    urls: Vec<String>,
+    /// Read more URLs from FILE, one a line (blank lines and # comments skipped)
+    #[arg(long, value_name = "FILE")]
+    from_file: Option<PathBuf>,
+    /// A note recorded with every capture (why, what you saw)
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    /// RFC 3161 time-stamp authority to stamp each bundle's manifest
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// How many captures run at once (at most 2 per host)
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    concurrency: usize,
+    /// User-Agent header to send
+    #[arg(long, value_name = "S", default_value = DEFAULT_USER_AGENT, hide_default_value = true)]
+    user_agent: String,
+    /// HTTP proxy to fetch through (http://host:port)
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Seconds to wait for a connection, an answer, or more of the page
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    timeout: f64,
+    /// Seconds one page may take in all
+    #[arg(long, default_value_t = 600.0, value_name = "S")]
+    max_time: f64,
+    /// Largest page to store, in bytes (suffixes K, M, G allowed); larger pages are cut and reported
+    #[arg(long, default_value = "512M", value_name = "N", value_parser = parse_size)]
+    max_bytes: u64,
+    /// Capture even if the site's TLS certificate does not verify (the failure is recorded)
+    #[arg(long)]
+    accept_invalid_certs: bool,
+    /// Print one JSON object per capture
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{s:?} is not a size in bytes (e.g. 1000000, 500K, 64M, 2G)"))
+}
+
+fn seconds(name: &str, v: f64) -> anyhow::Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v < 1e7) {
+        anyhow::bail!("{name} must be a positive number of seconds, not {v}");
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    // Check every input before touching the case.
+    let mut urls = Vec::new();
+    for u in &a.urls {
+        urls.push(capture::parse_url(u).map_err(anyhow::Error::msg)?);
+    }
+    if let Some(f) = &a.from_file {
+        urls.extend(capture::read_url_file(f)?);
+    }
+    if urls.is_empty() {
+        anyhow::bail!("no URL to capture: give URLs on the command line or with --from-file FILE");
+    }
+    let tsa = match &a.tsa {
+        Some(t) => Some(capture::parse_url(t).map_err(|e| anyhow::anyhow!("--tsa: {e}"))?),
+        None => None,
+    };
+    let proxy = match &a.proxy {
+        Some(p) => {
+            let u =
+                url::Url::parse(p).with_context(|| format!("--proxy {p:?} is not a valid URL"))?;
+            if u.scheme() != "http" || u.host_str().is_none() {
+                anyhow::bail!("--proxy {p:?}: only http://host:port proxies are supported");
+            }
+            Some(u)
+        }
+        None => None,
+    };
+    if a.concurrency == 0 {
+        anyhow::bail!("--concurrency must be at least 1");
+    }
+    if a.user_agent.contains(['\r', '\n']) {
+        anyhow::bail!("--user-agent must be a single line");
+    }
+    let fetch = FetchConfig {
+        user_agent: a.user_agent.clone(),
+        proxy,
+        timeout: seconds("--timeout", a.timeout)?,
+        max_time: seconds("--max-time", a.max_time)?,
+        max_bytes: a.max_bytes,
+        accept_invalid_certs: a.accept_invalid_certs,
+        max_redirects: 10,
+    };
+    let case = g.open_case()?;
+    let key = g.officer_key()?;
+    let total = urls.len();
+    let opts = CaptureOptions {
+        urls,
+        note: a.note.clone(),
+        tsa,
+        concurrency: a.concurrency,
+        per_host: 2,
+        fetch,
+        progress: !a.json && std::io::stderr().is_terminal(),
+    };
+    let json = a.json;
+    let outcomes = capture::run(&case, key, opts, |o| {
+        if json {
+            println!("{}", serde_json::to_string(o).expect("outcome serialises"));
+        } else {
+            let http = o
+                .http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "---".into());
+            let where_ = o
+                .bundle
+                .as_ref()
+                .map(|b| b.display().to_string())
+                .unwrap_or_else(|| "(no bundle)".into());
+            let mut line = format!("{:<10} {http} {} -> {where_}", o.status.as_str(), o.url);
+            if let Some(e) = &o.error {
+                line.push_str(&format!("  [{}]", e.replace(['\r', '\n'], " ")));
+            }
+            println!("{line}");
+        }
+    })?;
+    let count = |s: CaptureStatus| outcomes.iter().filter(|o| o.status == s).count();
+    let clean = outcomes.iter().filter(|o| o.is_clean()).count();
+    if !json {
+        eprintln!(
+            "captured {total} URL(s): {} ok, {} HTTP error, {} truncated, {} failed{}; bundles are in {}",
+            count(CaptureStatus::Ok),
+            count(CaptureStatus::HttpError),
+            count(CaptureStatus::Truncated),
+            count(CaptureStatus::Failed),
+            if clean < total {
+                format!("; {} need attention (see the lines above)", total - clean)
+            } else {
+                String::new()
+            },
+            case.evidence_dir().display()
+        );
+    }
+    Ok(if clean == total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PROBLEMS)
+    })
+}

@@ -1,0 +1,123 @@
+//! `warden case …`
+
+use super::Globals;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use warden::case::{Case, InitOptions};
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// Create a new case folder (case.toml, evidence/, custody.jsonl)
+    Init(InitArgs),
+    /// Register your signing key in the case as another officer
+    AddOfficer(AddOfficerArgs),
+    /// Show the case, its officers and its bundles
+    Show(ShowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Folder to create (must not exist, or be empty)
+    dir: PathBuf,
+    /// Case reference, e.g. CASE-2026-001
+    #[arg(long)]
+    case_id: String,
+    /// Short title of the investigation
+    #[arg(long)]
+    title: String,
+    /// Your agency or unit
+    #[arg(long)]
+    agency: String,
+    /// Your name as it should appear in the record
+    #[arg(long)]
+    officer: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AddOfficerArgs {
+    /// Your name as it should appear in the record
+    #[arg(long)]
+    officer: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CaseCommand::Init(a) => {
+            let key = g.officer_key()?;
+            let case = Case::init(
+                &InitOptions {
+                    dir: a.dir,
+                    case_id: a.case_id,
+                    title: a.title,
+                    agency: a.agency,
+                    officer: a.officer,
+                },
+                &key,
+            )?;
+            println!(
+                "created case {} in {} (officer {}, key {})",
+                case.config.case.id,
+                case.root.display(),
+                case.config.officers[0].name,
+                key.path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::AddOfficer(a) => {
+            let mut case = g.open_case()?;
+            let key = g.officer_key()?;
+            case.add_officer(&a.officer, &key)?;
+            println!(
+                "registered officer {} in case {}",
+                a.officer, case.config.case.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Show(a) => {
+            let case = g.open_case()?;
+            let mut bundles: Vec<String> = std::fs::read_dir(case.evidence_dir())
+                .map(|rd| {
+                    rd.filter_map(Result::ok)
+                        .filter(|e| e.path().is_dir())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            bundles.sort();
+            if a.json {
+                let v = serde_json::json!({
+                    "root": case.root,
+                    "case": case.config.case,
+                    "officers": case.config.officers,
+                    "bundles": bundles,
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let c = &case.config.case;
+                println!(
+                    "case      {}\ntitle     {}\nagency    {}\ncreated   {}",
+                    c.id, c.title, c.agency, c.created
+                );
+                for o in &case.config.officers {
+                    println!(
+                        "officer   {} (key {}, added {})",
+                        o.name, o.public_key, o.added
+                    );
+                }
+                println!("bundles   {}", bundles.len());
+                for b in &bundles {
+                    println!("          {b}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Command-line front end: clap arguments become plain option structs that
+//! are handed to the library. Exit codes: 0 success, 1 a capture failed or
+//! verification found problems, 2 bad input or usage.
+
+mod capture;
+mod case;
+mod completions;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for problems with the evidence (failed capture, failed verify).
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code for bad input or usage.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warden",
+    version,
+    about = "Capture web pages as signed, verifiable evidence for wildlife-crime cases",
+    long_about = "warden captures web pages (online listings of ivory, rhino horn, pangolin scales, live animals…) as evidence bundles: the raw HTTP exchange (WARC), the page, its text, and its metadata, hashed, signed and recorded in the case's custody log. `warden verify` re-checks everything.",
+    after_help = "Start with: warden case init CASE-DIR --case-id ID --title TEXT --agency TEXT --officer NAME"
+)]
+pub struct Cli {
+    /// The case folder (default: the current folder)
+    #[arg(long, global = true, env = "WARDEN_CASE", value_name = "DIR")]
+    case: Option<PathBuf>,
+
+    /// Your signing key (created on first use; default: <config dir>/warden/officer-key.pem)
+    #[arg(long, global = true, env = "WARDEN_KEY", value_name = "FILE")]
+    key: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a case folder or manage its officers
+    #[command(subcommand)]
+    Case(case::CaseCommand),
+    /// Fetch pages and seal each one as an evidence bundle
+    Capture(capture::CaptureArgs),
+    /// Re-check bundles, cases, or .zip files of either
+    Verify(verify::VerifyArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff)
+    Man,
+}
+
+/// Global settings every subcommand may need.
+pub struct Globals {
+    pub case: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl Globals {
+    /// Loads (or creates, telling the officer) the signing key.
+    pub fn officer_key(&self) -> anyhow::Result<warden::case::keys::OfficerKey> {
+        let path = match &self.key {
+            Some(p) => p.clone(),
+            None => warden::case::keys::default_key_path()?,
+        };
+        let key = warden::case::keys::OfficerKey::load_or_create(&path)?;
+        if key.created {
+            eprintln!(
+                "note: created your new signing key at {} (only you can read it; back it up, and never share it)",
+                path.display()
+            );
+        }
+        Ok(key)
+    }
+
+    pub fn open_case(&self) -> anyhow::Result<warden::case::Case> {
+        Ok(warden::case::Case::locate(self.case.as_deref())?)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let globals = Globals {
+        case: cli.case,
+        key: cli.key,
+    };
+    let result = match cli.command {
+        Command::Case(c) => case::run(c, &globals),
+        Command::Capture(a) => capture::run(a, &globals),
+        Command::Verify(a) => verify::run(a, &globals),
+        Command::Completions(a) => completions::run_completions(a),
+        Command::Man => completions::run_man(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+/// The clap command, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

@@ -1,0 +1,435 @@
+//! Checks one evidence bundle.
+
+use super::Sink;
+use crate::bundle::{self, bagit};
+use crate::case::keys;
+use crate::hash::{self, FileDigests, sha256_hex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Checks the bundle at `dir`; `rel` is its path under the display root.
+/// `registered` lists (base64 public key, officer) pairs allowed to sign;
+/// `None` when the bundle is checked outside its case. Returns the SHA-256
+/// of `manifest-sha256.txt` if the file could be read.
+pub(crate) fn check_bundle(
+    dir: &Path,
+    rel: &str,
+    registered: Option<&[(String, String)]>,
+    tsa_ca: Option<&[u8]>,
+    sink: &mut Sink<'_>,
+) -> Option<String> {
+    let before = sink.report.problems.len();
+    let p = |name: &str| {
+        if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        }
+    };
+    let files = match bundle::list_files(dir) {
+        Ok(f) => f,
+        Err(e) => {
+            sink.problem(rel, format!("cannot be read: {e}"));
+            return None;
+        }
+    };
+    let file_set: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+
+    // Which files may exist, and which must.
+    let tag_names: BTreeSet<&str> = bundle::TAG_FILES
+        .iter()
+        .copied()
+        .chain([bundle::TAGMANIFEST_256, bundle::TAGMANIFEST_512])
+        .collect();
+    for f in &files {
+        if !f.starts_with("data/") && !tag_names.contains(f.as_str()) {
+            sink.problem(
+                &p(f),
+                "unexpected file in the bundle (not part of the evidence as sealed)",
+            );
+        }
+    }
+    for required in [
+        bundle::BAGIT_TXT,
+        bundle::BAG_INFO,
+        bundle::MANIFEST_256,
+        bundle::MANIFEST_512,
+        bundle::TAGMANIFEST_256,
+        bundle::TAGMANIFEST_512,
+        bundle::SIGNATURE,
+        bundle::SIGNATURE_PUB,
+        "data/capture.json",
+        "data/capture.warc.gz",
+    ] {
+        if !file_set.contains(required) {
+            sink.problem(&p(required), "missing from the bundle");
+        }
+    }
+    // Regular files only.
+    for f in &files {
+        if let Ok(md) = std::fs::symlink_metadata(dir.join(f))
+            && !md.file_type().is_file()
+        {
+            sink.problem(
+                &p(f),
+                "not a regular file (a link or special file); refusing to follow it",
+            );
+        }
+    }
+
+    let read = |name: &str| std::fs::read(dir.join(name)).ok();
+
+    // bagit.txt
+    if let Some(b) = read(bundle::BAGIT_TXT)
+        && b != bagit::BAGIT_TXT.as_bytes()
+    {
+        sink.problem(
+            &p(bundle::BAGIT_TXT),
+            "altered: not the BagIt 1.0 declaration warden writes",
+        );
+    }
+
+    // Payload: digest every data file once.
+    let mut actual: BTreeMap<String, FileDigests> = BTreeMap::new();
+    for f in files.iter().filter(|f| f.starts_with("data/")) {
+        match hash::digest_file(&dir.join(f)) {
+            Ok(d) => {
+                actual.insert(f.clone(), d);
+            }
+            Err(e) => sink.problem(&p(f), format!("cannot be read: {e}")),
+        }
+    }
+    let m256 = read(bundle::MANIFEST_256);
+    let m512 = read(bundle::MANIFEST_512);
+    let parse =
+        |bytes: &Option<Vec<u8>>, len: usize| -> Option<Result<BTreeMap<String, String>, usize>> {
+            let b = bytes.as_ref()?;
+            let text = std::str::from_utf8(b).ok()?;
+            Some(bagit::parse_manifest(text, len).map(|v| v.into_iter().collect()))
+        };
+    let listed256 = parse(&m256, 64);
+    let listed512 = parse(&m512, 128);
+    for (name, listed) in [
+        (bundle::MANIFEST_256, &listed256),
+        (bundle::MANIFEST_512, &listed512),
+    ] {
+        if let Some(Err(line)) = listed {
+            sink.problem(&p(name), format!("line {line} is malformed"));
+        }
+        if listed.is_none() && file_set.contains(name) {
+            sink.problem(&p(name), "is not UTF-8 text");
+        }
+    }
+    let l256 = listed256.and_then(Result::ok);
+    let l512 = listed512.and_then(Result::ok);
+    for (f, d) in &actual {
+        let in256 = l256.as_ref().map(|m| m.get(f));
+        let in512 = l512.as_ref().map(|m| m.get(f));
+        if in256.flatten().is_none() && in512.flatten().is_none() {
+            sink.problem(
+                &p(f),
+                "not listed in the payload manifests: this file was added after sealing",
+            );
+            continue;
+        }
+        let ok256 = in256.flatten().is_some_and(|h| *h == d.sha256);
+        let ok512 = in512.flatten().is_some_and(|h| *h == d.sha512);
+        match (ok256, ok512) {
+            (true, true) => {}
+            (false, false) => sink.problem(
+                &p(f),
+                "content changed: its SHA-256 and SHA-512 do not match the manifests",
+            ),
+            (false, true) => sink.problem(
+                &p(bundle::MANIFEST_256),
+                format!("altered: its entry for {f} does not match the file (which still matches manifest-sha512.txt)"),
+            ),
+            (true, false) => sink.problem(
+                &p(bundle::MANIFEST_512),
+                format!("altered: its entry for {f} does not match the file (which still matches manifest-sha256.txt)"),
+            ),
+        }
+    }
+    for (name, listed) in [(bundle::MANIFEST_256, &l256), (bundle::MANIFEST_512, &l512)] {
+        if let Some(m) = listed {
+            for f in m.keys() {
+                if !actual.contains_key(f) && !file_set.contains(f.as_str()) {
+                    sink.problem(
+                        &p(f),
+                        format!("listed in {name} but missing: this file was removed"),
+                    );
+                }
+            }
+        }
+    }
+    // Byte-exact form of the manifests (catches edits that keep the parse).
+    for (name, bytes, listed) in [
+        (bundle::MANIFEST_256, &m256, &l256),
+        (bundle::MANIFEST_512, &m512, &l512),
+    ] {
+        if let (Some(b), Some(m)) = (bytes, listed) {
+            let entries: Vec<(String, String)> =
+                m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            if bagit::render_manifest(&entries).as_bytes() != b.as_slice() {
+                sink.problem(&p(name), "altered: not in the exact form warden writes");
+            }
+        }
+    }
+
+    // bag-info.txt
+    if let Some(b) = read(bundle::BAG_INFO) {
+        match std::str::from_utf8(&b).ok().map(bagit::parse_bag_info) {
+            Some(Ok(fields)) => {
+                let oxum = fields
+                    .iter()
+                    .find(|(l, _)| l == "Payload-Oxum")
+                    .map(|(_, v)| v.clone());
+                let total: u64 = actual.values().map(|d| d.size).sum();
+                let want = format!("{total}.{}", actual.len());
+                if oxum.as_deref() != Some(want.as_str()) {
+                    sink.problem(
+                        &p(bundle::BAG_INFO),
+                        format!(
+                            "Payload-Oxum is {:?} but the payload is {want} (bytes.files)",
+                            oxum.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            _ => sink.problem(&p(bundle::BAG_INFO), "malformed (not `Label: value` lines)"),
+        }
+    }
+
+    // Tag manifests: both must match the tag files byte for byte.
+    let t256 = read(bundle::TAGMANIFEST_256);
+    let t512 = read(bundle::TAGMANIFEST_512);
+    let tl256 = t256
+        .as_ref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| bagit::parse_manifest(t, 64).ok())
+        .map(|v| v.into_iter().collect::<BTreeMap<_, _>>());
+    let tl512 = t512
+        .as_ref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| bagit::parse_manifest(t, 128).ok())
+        .map(|v| v.into_iter().collect::<BTreeMap<_, _>>());
+    if t256.is_some() && tl256.is_none() {
+        sink.problem(&p(bundle::TAGMANIFEST_256), "malformed");
+    }
+    if t512.is_some() && tl512.is_none() {
+        sink.problem(&p(bundle::TAGMANIFEST_512), "malformed");
+    }
+    let mut blamed_tag = BTreeSet::new();
+    for name in bundle::TAG_FILES {
+        let present = file_set.contains(name);
+        let d = if present {
+            hash::digest_file(&dir.join(name)).ok()
+        } else {
+            None
+        };
+        let e256 = tl256.as_ref().and_then(|m| m.get(*name));
+        let e512 = tl512.as_ref().and_then(|m| m.get(*name));
+        match (&d, e256, e512) {
+            (None, None, None) => {}
+            (None, _, _) => {
+                if !matches!(*name, bundle::TIMESTAMP) || e256.is_some() || e512.is_some() {
+                    sink.problem(
+                        &p(name),
+                        "listed in the tag manifests but missing: this file was removed",
+                    );
+                }
+            }
+            (Some(_), None, None) => {
+                sink.problem(
+                    &p(name),
+                    "not listed in the tag manifests: this file was added after sealing",
+                );
+            }
+            (Some(d), a, b) => {
+                let ok256 = a.is_some_and(|h| *h == d.sha256);
+                let ok512 = b.is_some_and(|h| *h == d.sha512);
+                match (ok256, ok512) {
+                    (true, true) => {}
+                    (false, false) => {
+                        blamed_tag.insert(*name);
+                        sink.problem(
+                            &p(name),
+                            "content changed: does not match the tag manifests",
+                        );
+                    }
+                    (false, true) => sink.problem(
+                        &p(bundle::TAGMANIFEST_256),
+                        format!("altered: its entry for {name} does not match the file"),
+                    ),
+                    (true, false) => sink.problem(
+                        &p(bundle::TAGMANIFEST_512),
+                        format!("altered: its entry for {name} does not match the file"),
+                    ),
+                }
+            }
+        }
+    }
+    if let Ok((r256, r512)) = bundle::render_tag_manifests(dir) {
+        for (name, bytes, rendered) in [
+            (bundle::TAGMANIFEST_256, &t256, r256),
+            (bundle::TAGMANIFEST_512, &t512, r512),
+        ] {
+            if let Some(b) = bytes
+                && rendered.as_bytes() != b.as_slice()
+                && blamed_tag.is_empty()
+            {
+                sink.problem(&p(name), "altered: not in the exact form warden writes");
+            }
+        }
+    }
+
+    // The signature over manifest-sha256.txt.
+    let manifest_hash = m256.as_ref().map(|b| sha256_hex(b));
+    let pem = read(bundle::SIGNATURE_PUB);
+    let sig = read(bundle::SIGNATURE);
+    if let (Some(m), Some(pem), Some(sig)) = (&m256, pem, sig) {
+        match std::str::from_utf8(&pem)
+            .ok()
+            .and_then(keys::parse_public_key_pem)
+        {
+            None => sink.problem(&p(bundle::SIGNATURE_PUB), "not a PEM Ed25519 public key"),
+            Some(pk) => {
+                if sig.len() != 64 {
+                    sink.problem(
+                        &p(bundle::SIGNATURE),
+                        format!("must be 64 bytes, found {}", sig.len()),
+                    );
+                } else if !keys::verify_signature(&pk, m, &sig) {
+                    sink.problem(
+                        &p(bundle::SIGNATURE),
+                        "the signature does not verify over manifest-sha256.txt with signature.pub.pem",
+                    );
+                }
+                let b64 = keys::public_key_b64(&pk);
+                if let Some(reg) = registered
+                    && !reg.iter().any(|(k, _)| *k == b64)
+                {
+                    sink.problem(
+                        &p(bundle::SIGNATURE_PUB),
+                        "this key is not the key of any officer registered in case.toml",
+                    );
+                }
+            }
+        }
+    }
+
+    // The time-stamp token, if any.
+    if let (Some(tsr), Some(m)) = (read(bundle::TIMESTAMP), &m256) {
+        match bundle::timestamp::parse_response(&tsr) {
+            Err(e) => sink.problem(&p(bundle::TIMESTAMP), e),
+            Ok(info) => {
+                if info.hash_algorithm != "sha256" || info.message_imprint_hex != sha256_hex(m) {
+                    sink.problem(
+                        &p(bundle::TIMESTAMP),
+                        "the time-stamp token does not cover manifest-sha256.txt",
+                    );
+                }
+                if let Some(ca) = tsa_ca
+                    && let Err(e) = bundle::timestamp::verify_signature(&tsr, ca)
+                {
+                    sink.problem(&p(bundle::TIMESTAMP), e);
+                }
+            }
+        }
+    }
+
+    // WARC record digests.
+    if file_set.contains("data/capture.warc.gz") {
+        let path = dir.join("data/capture.warc.gz");
+        match std::fs::File::open(&path)
+            .map(|f| crate::warc::reader::read_all(std::io::BufReader::new(f), true))
+        {
+            Ok(Ok(records)) => {
+                for r in &records {
+                    let what = format!(
+                        "record {} ({} {})",
+                        r.index,
+                        r.header("WARC-Type").unwrap_or("?"),
+                        r.header("WARC-Target-URI").unwrap_or("")
+                    );
+                    match r.header("WARC-Block-Digest") {
+                        Some(d) if *d == format!("sha256:{}", r.block_sha256) => {}
+                        Some(_) => sink.problem(
+                            &p("data/capture.warc.gz"),
+                            format!("{what}: WARC-Block-Digest does not match the block"),
+                        ),
+                        None => sink.problem(
+                            &p("data/capture.warc.gz"),
+                            format!("{what}: no WARC-Block-Digest"),
+                        ),
+                    }
+                    if let Some(d) = r.header("WARC-Payload-Digest") {
+                        let ok = r
+                            .payload_sha256
+                            .as_ref()
+                            .is_some_and(|h| d == format!("sha256:{h}"));
+                        if !ok {
+                            sink.problem(
+                                &p("data/capture.warc.gz"),
+                                format!("{what}: WARC-Payload-Digest does not match the payload"),
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(Err(e)) | Err(e) => sink.problem(
+                &p("data/capture.warc.gz"),
+                format!("cannot be read as a gzipped WARC: {e}"),
+            ),
+        }
+    }
+
+    // capture.json agrees with the files.
+    if let Some(b) = read("data/capture.json") {
+        match serde_json::from_slice::<serde_json::Value>(&b) {
+            Err(e) => sink.problem(&p("data/capture.json"), format!("is not valid JSON: {e}")),
+            Ok(v) => {
+                if let Some(list) = v.get("files").and_then(|f| f.as_array()) {
+                    for item in list {
+                        let path = item.get("path").and_then(|x| x.as_str()).unwrap_or("");
+                        let sha = item.get("sha256").and_then(|x| x.as_str()).unwrap_or("");
+                        match actual.get(path) {
+                            Some(d) if d.sha256 == sha => {}
+                            _ => sink.problem(
+                                &p("data/capture.json"),
+                                format!("its SHA-256 for {path} does not match that file"),
+                            ),
+                        }
+                    }
+                }
+                let id = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let cid = v.get("capture_id").and_then(|x| x.as_str()).unwrap_or("");
+                if !rel.is_empty() && cid != id {
+                    sink.problem(
+                        &p("data/capture.json"),
+                        format!("capture_id {cid:?} does not match the bundle folder name {id:?}"),
+                    );
+                }
+            }
+        }
+    }
+
+    if sink.report.problems.len() == before {
+        sink.ok(
+            rel,
+            format!(
+                "(bundle: {} payload files, manifests, signature{} hold)",
+                actual.len(),
+                if file_set.contains(bundle::TIMESTAMP) {
+                    ", time-stamp"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    manifest_hash
+}
