@@ -145,24 +145,6 @@ pub fn nonce_hex(nonce: u64) -> String {
     hex::encode(int_from_u64(nonce).as_bytes())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_round_trips() {
-        let digest = [7u8; 32];
-        let der = build_request(&digest, 0x8000_0000_0000_0001);
-        let req = TimeStampReq::from_der(&der).unwrap();
-        assert_eq!(req.message_imprint.hashed_message.as_bytes(), &digest);
-        assert!(req.cert_req);
-        assert_eq!(
-            hex::encode(req.nonce.unwrap().as_bytes()),
-            nonce_hex(0x8000_0000_0000_0001)
-        );
-    }
-}
-
 /// Checks the token's CMS signature and its certificate chain against the
 /// trust anchor `ca_pem` (PEM), by running `openssl ts -verify` on the
 /// response. The digest check itself is done in Rust by the caller; this
@@ -201,5 +183,23 @@ pub fn verify_signature(tsr: &[u8], ca_pem: &[u8]) -> Result<(), String> {
         Err(format!(
             "the time-stamp token's signature or certificate does not verify against the given --tsa-ca: {detail}"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips() {
+        let digest = [7u8; 32];
+        let der = build_request(&digest, 0x8000_0000_0000_0001);
+        let req = TimeStampReq::from_der(&der).unwrap();
+        assert_eq!(req.message_imprint.hashed_message.as_bytes(), &digest);
+        assert!(req.cert_req);
+        assert_eq!(
+            hex::encode(req.nonce.unwrap().as_bytes()),
+            nonce_hex(0x8000_0000_0000_0001)
+        );
     }
 }

@@ -321,6 +321,24 @@ async fn exchange(
         let tls_stream = match handshake {
             Ok(s) => s,
             Err(e) => {
+                let presented = verifier.presented();
+                if !presented.is_empty() {
+                    hop.tls = Some(TlsRecord {
+                        version: String::new(),
+                        cipher: String::new(),
+                        alpn: None,
+                        verified: false,
+                        verification_error: match verifier.outcome() {
+                            Some(Err(v)) => Some(v),
+                            _ => Some(e.to_string()),
+                        },
+                        accepted_invalid: false,
+                        certificate_chain: presented
+                            .iter()
+                            .map(|d| tls::describe_cert(d))
+                            .collect(),
+                    });
+                }
                 let detail = match verifier.outcome() {
                     Some(Err(v)) => format!(
                         "TLS handshake with {host} failed: certificate not trusted ({v}); to capture anyway, add --accept-invalid-certs (the failure is recorded in the bundle)"

@@ -63,6 +63,7 @@ pub struct RecordingVerifier {
     algorithms: WebPkiSupportedAlgorithms,
     accept_invalid: bool,
     outcome: Mutex<Option<Result<(), String>>>,
+    presented: Mutex<Vec<CertificateDer<'static>>>,
 }
 
 impl RecordingVerifier {
@@ -80,12 +81,19 @@ impl RecordingVerifier {
             algorithms: provider.signature_verification_algorithms,
             accept_invalid,
             outcome: Mutex::new(None),
+            presented: Mutex::new(Vec::new()),
         })
     }
 
     /// `None` if no certificate was seen; `Some(Ok)` if it verified.
     pub fn outcome(&self) -> Option<Result<(), String>> {
         self.outcome.lock().expect("verifier lock").clone()
+    }
+
+    /// The chain the server presented (leaf first), even if the handshake
+    /// then failed.
+    pub fn presented(&self) -> Vec<CertificateDer<'static>> {
+        self.presented.lock().expect("verifier lock").clone()
     }
 }
 
@@ -98,6 +106,12 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        {
+            let mut chain = self.presented.lock().expect("verifier lock");
+            chain.clear();
+            chain.push(end_entity.clone().into_owned());
+            chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        }
         let result = match &self.inner {
             None => Err("no trusted root certificates are installed on this computer".to_string()),
             Some(v) => v

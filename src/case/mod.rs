@@ -187,10 +187,9 @@ impl Case {
             Err(e) => return Err(io_err(&path)(e)),
         };
         let config = parse_config(&path, &text)?;
-        Ok(Case {
-            root: dir.to_path_buf(),
-            config,
-        })
+        // An absolute root, so every path warden reports is unambiguous.
+        let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Ok(Case { root, config })
     }
 
     /// Finds the case from an explicit folder or the current directory.
