@@ -7,6 +7,7 @@
 
 pub mod bagit;
 pub mod timestamp;
+pub mod tsa_trust;
 
 use crate::case::keys::{self, OfficerKey};
 use crate::fsutil;

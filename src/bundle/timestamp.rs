@@ -146,44 +146,11 @@ pub fn nonce_hex(nonce: u64) -> String {
 }
 
 /// Checks the token's CMS signature and its certificate chain against the
-/// trust anchor `ca_pem` (PEM), by running `openssl ts -verify` on the
-/// response. The digest check itself is done in Rust by the caller; this
-/// adds the authority's signature and its timeStamping certificate.
-///
-/// Uses OpenSSL because a complete CMS/X.509 path validation is not yet
-/// implemented in warden itself; the error says so when openssl is missing.
-pub fn verify_signature(tsr: &[u8], ca_pem: &[u8]) -> Result<(), String> {
-    let info = parse_response(tsr)?;
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
-    let tsr_path = dir.path().join("token.tsr");
-    let ca_path = dir.path().join("ca.pem");
-    std::fs::write(&tsr_path, tsr).map_err(|e| e.to_string())?;
-    std::fs::write(&ca_path, ca_pem).map_err(|e| e.to_string())?;
-    let out = std::process::Command::new("openssl")
-        .args(["ts", "-verify", "-digest"])
-        .arg(&info.message_imprint_hex)
-        .arg("-in")
-        .arg(&tsr_path)
-        .arg("-CAfile")
-        .arg(&ca_path)
-        .output()
-        .map_err(|e| {
-            format!("checking the time-stamp signature needs the `openssl` command, which could not be run ({e})")
-        })?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let detail = String::from_utf8_lossy(&out.stderr);
-        let detail = detail
-            .lines()
-            .find(|l| l.contains("error") || l.contains("failed"))
-            .unwrap_or("verification failed")
-            .trim()
-            .to_string();
-        Err(format!(
-            "the time-stamp token's signature or certificate does not verify against the given --tsa-ca: {detail}"
-        ))
-    }
+/// trust anchor(s) in `ca` (PEM or DER). See [`super::tsa_trust`].
+pub fn verify_signature(tsr: &[u8], ca: &[u8]) -> Result<(), String> {
+    super::tsa_trust::verify_token(tsr, ca).map_err(|e| {
+        format!("the time-stamp token does not verify against the given --tsa-ca: {e}")
+    })
 }
 
 #[cfg(test)]
