@@ -1,0 +1,996 @@
+//! `warden capture` against local HTTP/HTTPS servers: what lands in the bundle and capture.json.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::*;
+use serde_json::Value;
+
+static HTTP: LazyLock<TestServer> = LazyLock::new(|| TestServer::http(standard_routes()));
+static HTTPS: LazyLock<TestServer> = LazyLock::new(|| TestServer::https(standard_routes()));
+
+struct Captured {
+    env: TestEnv,
+    case: PathBuf,
+    out: Output,
+    line: Value,
+    bundle: PathBuf,
+}
+
+/// Captures one URL (with `--json`) into a fresh case.
+fn capture_one(url: &str, extra: &[&str]) -> Captured {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let mut args = vec![url.to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let (out, lines) = env.capture_json(&case, &args);
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected exactly one --json line\n{}",
+        describe(&out)
+    );
+    let line = lines[0].clone();
+    let bundle = bundle_of(&line);
+    Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    }
+}
+
+fn capture_json_of(bundle: &Path) -> Value {
+    read_json(&bundle.join("data/capture.json"))
+}
+
+fn assert_rfc3339_millis_utc(v: &Value, what: &str) {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{what} is not a string: {v}"));
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{what} {s:?} is not RFC 3339: {e}"));
+    let b = s.as_bytes();
+    assert!(
+        s.len() == 24
+            && s.ends_with('Z')
+            && b[19] == b'.'
+            && b[20..23].iter().all(u8::is_ascii_digit),
+        "{what} {s:?} is not RFC 3339 UTC with millis and 'Z' (like 2026-01-02T03:04:05.678Z)"
+    );
+}
+
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "wrong exit code\n{}",
+        describe(out)
+    );
+}
+
+fn assert_case_verifies(env: &TestEnv, case: &Path) {
+    let out = env.verify([case]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warden verify CASE must pass\n{}",
+        describe(&out)
+    );
+}
+
+fn text_txt(bundle: &Path) -> String {
+    read_string(&bundle.join("data/text.txt"))
+}
+
+#[test]
+fn plain_page_bundle_has_contract_layout_and_metadata() {
+    let url = HTTP.url("/plain");
+    // hashed before and after, so a rebuild of the binary during the run cannot confuse us
+    let exe_sha_before = sha256_file(Path::new(WARDEN_BIN));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &["--note", "listing reported by NGO tip #17"]);
+    assert_exit(&out, 0);
+
+    // --json line fields
+    for k in [
+        "id",
+        "url",
+        "status",
+        "http_status",
+        "bundle",
+        "manifest_sha256",
+        "error",
+    ] {
+        assert!(line.get(k).is_some(), "--json line lacks `{k}`: {line}");
+    }
+    assert_eq!(line["status"], "ok", "{line}");
+    assert_eq!(line["http_status"], 200, "{line}");
+    assert_eq!(line["url"], url.as_str());
+    assert!(line["error"].is_null(), "{line}");
+    let id = line["id"].as_str().unwrap();
+    let uuid = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("id {id:?} is not a UUID: {e}"));
+    assert_eq!(uuid.get_version_num(), 7, "id must be a UUIDv7: {id}");
+    assert_eq!(
+        bundle.canonicalize().unwrap(),
+        case.join("evidence").join(id).canonicalize().unwrap(),
+        "bundle must be CASE/evidence/<id>"
+    );
+    assert_eq!(
+        line["manifest_sha256"].as_str().unwrap(),
+        sha256_file(&bundle.join("manifest-sha256.txt")),
+        "manifest_sha256 must be the SHA-256 of manifest-sha256.txt"
+    );
+
+    // layout
+    for f in BUNDLE_TAG_FILES {
+        assert!(
+            bundle.join(f).is_file(),
+            "bundle lacks {f}; has {:?}",
+            list_files(&bundle)
+        );
+    }
+    for f in [
+        "data/capture.warc.gz",
+        "data/page.html",
+        "data/text.txt",
+        "data/capture.json",
+    ] {
+        assert!(
+            bundle.join(f).is_file(),
+            "bundle lacks {f}; has {:?}",
+            list_files(&bundle)
+        );
+    }
+    assert!(
+        !bundle.join("timestamp.tsr").exists(),
+        "timestamp.tsr without --tsa"
+    );
+    assert_eq!(
+        fs::metadata(bundle.join("signature.ed25519"))
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(
+        read(&bundle.join("data/page.html")),
+        PLAIN_HTML.as_bytes(),
+        "page.html must be the served bytes"
+    );
+
+    // text.txt: visible text, no markup, no script
+    let text = text_txt(&bundle);
+    assert!(
+        text.contains("Carved ivory tusk for sale"),
+        "text.txt: {text:?}"
+    );
+    assert!(
+        text.contains("Genuine elephant ivory"),
+        "text.txt: {text:?}"
+    );
+    assert!(
+        !text.contains("<h1>") && !text.contains("<p>"),
+        "text.txt has markup: {text:?}"
+    );
+    assert!(
+        !text.contains("do-not-index-me"),
+        "text.txt includes <script> content: {text:?}"
+    );
+
+    // capture.json
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["capture_id"], id);
+    assert_eq!(cj["case_id"], CASE_ID);
+    assert_eq!(cj["officer"], OFFICER);
+    assert_eq!(cj["note"], "listing reported by NGO tip #17");
+    assert_eq!(cj["status"], "ok");
+    assert!(cj["error"].is_null(), "error: {}", cj["error"]);
+    assert_eq!(cj["requested_url"], url.as_str());
+    assert_eq!(cj["final_url"], url.as_str());
+    assert_eq!(cj["http_status"], 200);
+    assert_eq!(cj["redirects"], serde_json::json!([]));
+    assert_eq!(cj["server"]["ip"], LOOPBACK);
+    assert_eq!(cj["server"]["port"], HTTP.port());
+    assert!(
+        cj["tls"].is_null(),
+        "tls must be null for http: {}",
+        cj["tls"]
+    );
+    assert_eq!(cj["truncated"], false);
+    assert!(
+        cj["transformations"].is_array(),
+        "transformations: {}",
+        cj["transformations"]
+    );
+    assert_rfc3339_millis_utc(&cj["started_at"], "started_at");
+    assert_rfc3339_millis_utc(&cj["ended_at"], "ended_at");
+    assert!(
+        cj["started_at"].as_str() <= cj["ended_at"].as_str(),
+        "started_at after ended_at"
+    );
+    assert_eq!(cj["page"]["file"], "data/page.html");
+    assert!(
+        cj["page"]["content_type"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("text/html"),
+        "page.content_type: {}",
+        cj["page"]
+    );
+    assert!(
+        cj["page"]["charset"]
+            .as_str()
+            .unwrap_or("")
+            .eq_ignore_ascii_case("utf-8"),
+        "page.charset: {}",
+        cj["page"]
+    );
+    assert_eq!(cj["tool"]["name"], "warden");
+    assert_eq!(cj["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    let exe_sha = cj["tool"]["executable_sha256"].as_str().unwrap_or("");
+    assert!(
+        exe_sha == exe_sha_before || exe_sha == sha256_file(Path::new(WARDEN_BIN)),
+        "tool.executable_sha256 {exe_sha} must be the SHA-256 of the running binary {exe_sha_before}"
+    );
+
+    // files: each listed entry matches, and every data file but capture.json is listed
+    let files = cj["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("files: {}", cj["files"]));
+    let mut listed = BTreeSet::new();
+    for f in files {
+        let p = f["path"].as_str().unwrap();
+        let on_disk = bundle.join(p);
+        assert!(on_disk.is_file(), "files lists {p} which does not exist");
+        assert_eq!(
+            f["sha256"].as_str().unwrap(),
+            sha256_file(&on_disk),
+            "files[{p}].sha256"
+        );
+        assert_eq!(
+            f["size"].as_u64().unwrap(),
+            fs::metadata(&on_disk).unwrap().len(),
+            "files[{p}].size"
+        );
+        listed.insert(p.to_string());
+    }
+    for f in list_files(&bundle) {
+        if f.starts_with("data/") && f != "data/capture.json" {
+            assert!(
+                listed.contains(&f),
+                "capture.json `files` does not list {f}: {listed:?}"
+            );
+        }
+    }
+
+    // the server saw one GET with our default headers
+    let seen: Vec<_> = HTTP
+        .requests()
+        .into_iter()
+        .filter(|r| r.path() == "/plain")
+        .collect();
+    assert!(!seen.is_empty(), "server never saw GET /plain");
+    assert!(seen.iter().all(|r| r.method == "GET"));
+
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn user_agent_option_is_sent() {
+    let url = HTTP.url("/item/user-agent-probe");
+    let Captured {
+        env: _env,
+        case: _case,
+        out,
+        line,
+        bundle: _bundle,
+    } = capture_one(&url, &["--user-agent", "WardenTest/9.9 (probe)"]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok");
+    let reqs: Vec<_> = HTTP
+        .requests()
+        .into_iter()
+        .filter(|r| r.path() == "/item/user-agent-probe")
+        .collect();
+    assert_eq!(reqs.len(), 1, "expected one request");
+    assert_eq!(reqs[0].header("user-agent"), Some("WardenTest/9.9 (probe)"));
+}
+
+#[test]
+fn redirect_chain_of_three_hops_is_recorded() {
+    let url = HTTP.url(REDIRECT_PATHS[0]);
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok");
+    assert_eq!(line["http_status"], 200);
+
+    let cj = capture_json_of(&bundle);
+    let hops: Vec<String> = REDIRECT_PATHS.iter().map(|p| HTTP.url(p)).collect();
+    assert_eq!(cj["requested_url"], hops[0].as_str());
+    assert_eq!(
+        cj["final_url"],
+        hops[3].as_str(),
+        "final_url must be the last target"
+    );
+    assert_eq!(cj["http_status"], 200);
+    let redirects = cj["redirects"]
+        .as_array()
+        .unwrap_or_else(|| panic!("redirects: {}", cj["redirects"]));
+    assert_eq!(redirects.len(), 3, "3 redirects expected: {redirects:#?}");
+    for (i, r) in redirects.iter().enumerate() {
+        assert_eq!(r["url"], hops[i].as_str(), "redirects[{i}].url");
+        assert_eq!(r["status"], REDIRECT_STATUSES[i], "redirects[{i}].status");
+        let loc = r["location"]
+            .as_str()
+            .unwrap_or_else(|| panic!("redirects[{i}].location: {r}"));
+        assert!(
+            loc == hops[i + 1] || loc == REDIRECT_PATHS[i + 1],
+            "redirects[{i}].location {loc:?} should be the Location header pointing to {}",
+            hops[i + 1]
+        );
+    }
+    assert_eq!(
+        read(&bundle.join("data/page.html")),
+        REDIRECT_FINAL_HTML.as_bytes()
+    );
+
+    // the WARC holds a request and a response for every hop
+    let records = read_warc(&bundle.join("data/capture.warc.gz"));
+    for hop in &hops {
+        for ty in ["request", "response"] {
+            let n = records
+                .iter()
+                .filter(|r| {
+                    r.warc_type() == ty && r.header("WARC-Target-URI") == Some(hop.as_str())
+                })
+                .count();
+            assert_eq!(n, 1, "expected one WARC {ty} record for {hop}");
+        }
+    }
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn gzip_page_is_decoded_and_warc_keeps_the_gzip_bytes() {
+    let url = HTTP.url("/gzip");
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok");
+    let page = read(&bundle.join("data/page.html"));
+    assert!(
+        page == *GZIP_HTML,
+        "data/page.html must equal the uncompressed bytes exactly ({} vs {} bytes)",
+        page.len(),
+        GZIP_HTML.len()
+    );
+    assert!(
+        text_txt(&bundle).contains("pangolin scales"),
+        "text.txt lacks the decoded text"
+    );
+
+    let records = read_warc(&bundle.join("data/capture.warc.gz"));
+    let resp = records
+        .iter()
+        .find(|r| r.warc_type() == "response" && r.header("WARC-Target-URI") == Some(url.as_str()))
+        .unwrap_or_else(|| panic!("no WARC response record for {url}"));
+    let (head, body) = resp.http_parts();
+    assert!(
+        head.to_ascii_lowercase().contains("content-encoding: gzip"),
+        "WARC response head lacks Content-Encoding: gzip:\n{head}"
+    );
+    assert!(
+        body == GZIP_BYTES.as_slice(),
+        "WARC response body must be the gzip bytes as sent ({} vs {} bytes)",
+        body.len(),
+        GZIP_BYTES.len()
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn gbk_page_declared_in_header_is_decoded() {
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/gbk"), &[]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok");
+    assert_eq!(
+        read(&bundle.join("data/page.html")),
+        *GBK_BYTES,
+        "page.html must keep the original GBK bytes"
+    );
+    let text = text_txt(&bundle);
+    for w in GBK_WORDS {
+        assert!(text.contains(w), "data/text.txt lacks {w:?}: {text:?}");
+    }
+    let cj = capture_json_of(&bundle);
+    assert!(
+        cj["page"]["charset"]
+            .as_str()
+            .unwrap_or("")
+            .eq_ignore_ascii_case("gbk"),
+        "page.charset should be GBK: {}",
+        cj["page"]
+    );
+    assert!(
+        !cj["page"]["charset_source"].is_null(),
+        "page.charset_source missing: {}",
+        cj["page"]
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn shift_jis_page_declared_in_meta_is_decoded() {
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/sjis"), &[]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok");
+    assert_eq!(
+        read(&bundle.join("data/page.html")),
+        *SJIS_BYTES,
+        "page.html must keep the original Shift_JIS bytes"
+    );
+    let text = text_txt(&bundle);
+    for w in SJIS_WORDS {
+        assert!(text.contains(w), "data/text.txt lacks {w:?}: {text:?}");
+    }
+    let cj = capture_json_of(&bundle);
+    assert!(
+        cj["page"]["charset"]
+            .as_str()
+            .unwrap_or("")
+            .eq_ignore_ascii_case("shift_jis"),
+        "page.charset should be Shift_JIS: {}",
+        cj["page"]
+    );
+    assert_ne!(
+        cj["page"]["charset_source"],
+        Value::Null,
+        "page.charset_source missing: {}",
+        cj["page"]
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn http_404_is_an_http_error_bundle_that_verifies() {
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/missing"), &[]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "http-error", "{line}");
+    assert_eq!(line["http_status"], 404, "{line}");
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["status"], "http-error");
+    assert_eq!(cj["http_status"], 404);
+    assert_eq!(
+        read(&bundle.join("data/page.html")),
+        NOT_FOUND_HTML.as_bytes()
+    );
+    assert!(text_txt(&bundle).contains("Listing removed by moderator"));
+    let out = env.verify([&bundle]);
+    assert_exit(&out, 0);
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn body_over_max_bytes_is_truncated() {
+    let max = 50_000usize;
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/big"), &["--max-bytes", &max.to_string()]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "truncated", "{line}");
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["status"], "truncated");
+    assert_eq!(cj["truncated"], true);
+    let page = read(&bundle.join("data/page.html"));
+    assert!(!page.is_empty(), "truncated page.html is empty");
+    assert!(
+        page.len() <= max,
+        "page.html has {} bytes, over --max-bytes {max}",
+        page.len()
+    );
+    assert!(
+        BIG_BODY.starts_with(&page),
+        "truncated page.html is not a prefix of the served body"
+    );
+    let out = env.verify([&bundle]);
+    assert_exit(&out, 0);
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn silent_server_times_out_as_failed_with_a_bundle() {
+    let silent = SilentServer::start();
+    let url = silent.url("/never");
+    let started = Instant::now();
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &["--timeout", "2"]);
+    let took = started.elapsed();
+    assert_exit(&out, 1);
+    assert!(took < Duration::from_secs(20), "--timeout 2 took {took:?}");
+    assert!(
+        silent.accepted.load(Ordering::SeqCst) >= 1,
+        "warden never connected"
+    );
+    assert_eq!(line["status"], "failed", "{line}");
+    assert!(line["http_status"].is_null(), "{line}");
+    assert!(
+        line["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "--json error must be set: {line}"
+    );
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["status"], "failed");
+    assert!(
+        cj["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "capture.json error must be set: {}",
+        cj["error"]
+    );
+    assert!(
+        cj["page"].is_null(),
+        "page must be null without a response: {}",
+        cj["page"]
+    );
+    assert!(
+        !bundle.join("data/text.txt").exists(),
+        "text.txt without a response"
+    );
+    let pages: Vec<_> = list_files(&bundle)
+        .into_iter()
+        .filter(|f| f.starts_with("data/page."))
+        .collect();
+    assert!(pages.is_empty(), "page file without a response: {pages:?}");
+    let out = env.verify([&bundle]);
+    assert_exit(&out, 0);
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn refused_connection_is_failed_with_a_bundle() {
+    let url = format!("http://{LOOPBACK}:{}/nothing-here", closed_port());
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &["--timeout", "5"]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let cj = capture_json_of(&bundle);
+    assert!(
+        cj["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "capture.json error: {}",
+        cj["error"]
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn https_capture_records_the_server_certificate() {
+    let url = HTTPS.url("/plain");
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&url, &["--accept-invalid-certs"]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok", "{line}");
+    assert_eq!(read(&bundle.join("data/page.html")), PLAIN_HTML.as_bytes());
+    let cj = capture_json_of(&bundle);
+    let tls = &cj["tls"];
+    assert!(tls.is_object(), "tls must be recorded for https: {tls}");
+    assert_eq!(
+        tls["verified"], false,
+        "a self-signed cert cannot be verified: {tls}"
+    );
+    assert!(
+        tls["verification_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "verification_error: {tls}"
+    );
+    assert!(
+        tls["version"].as_str().is_some_and(|v| !v.is_empty()),
+        "tls.version: {tls}"
+    );
+    assert!(
+        tls["cipher"].as_str().is_some_and(|v| !v.is_empty()),
+        "tls.cipher: {tls}"
+    );
+    let chain = tls["certificate_chain"]
+        .as_array()
+        .unwrap_or_else(|| panic!("certificate_chain: {tls}"));
+    assert!(!chain.is_empty(), "empty certificate_chain");
+    let der = HTTPS.cert_der.as_ref().unwrap();
+    assert_eq!(
+        chain[0]["sha256"].as_str().unwrap_or(""),
+        sha256_hex(der),
+        "chain[0].sha256 must be the SHA-256 of the server's DER cert"
+    );
+    let pem = chain[0]["pem"].as_str().unwrap_or("");
+    assert!(
+        pem.contains("-----BEGIN CERTIFICATE-----"),
+        "chain[0].pem: {pem:?}"
+    );
+    let b64_body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    let pem_der = b64()
+        .decode(b64_body)
+        .expect("chain[0].pem is not base64 PEM");
+    assert_eq!(
+        &pem_der, der,
+        "chain[0].pem does not hold the server's certificate"
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn https_self_signed_without_accept_invalid_certs_fails() {
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTPS.url("/plain"), &["--timeout", "5"]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let cj = capture_json_of(&bundle);
+    assert!(
+        cj["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "capture.json error: {}",
+        cj["error"]
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn from_file_with_comments_concurrency_3_and_json_lines() {
+    // a server that counts requests in flight, each held 300 ms
+    let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let max_in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+    let (f, m) = (in_flight.clone(), max_in_flight.clone());
+    let slowish = handler(move |req, w| {
+        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+        m.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        f.fetch_sub(1, Ordering::SeqCst);
+        let body = format!("<html><body><p>lot {}</p></body></html>", req.path());
+        write_response(
+            w,
+            200,
+            &[("Content-Type", "text/html; charset=utf-8")],
+            body.as_bytes(),
+        )
+    });
+    let server = TestServer::http(Routes::new().prefix("/lot/", slowish));
+    let urls: Vec<String> = (1..=6).map(|i| server.url(&format!("/lot/{i}"))).collect();
+
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let list = env.path().join("urls.txt");
+    let mut content = String::from("# seized-listings batch 7\n\n");
+    for (i, u) in urls.iter().enumerate() {
+        content.push_str(u);
+        content.push('\n');
+        if i == 2 {
+            content.push_str("\n# second half\n   \n");
+        }
+    }
+    content.push_str("\n# end\n");
+    fs::write(&list, content).unwrap();
+
+    let (out, lines) = env.capture_json(
+        &case,
+        ["--from-file", list.to_str().unwrap(), "--concurrency", "3"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        lines.len(),
+        urls.len(),
+        "one --json line per URL\n{}",
+        describe(&out)
+    );
+    let mut seen = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for l in &lines {
+        let obj = l
+            .as_object()
+            .unwrap_or_else(|| panic!("not an object: {l}"));
+        for k in [
+            "id",
+            "url",
+            "status",
+            "http_status",
+            "bundle",
+            "manifest_sha256",
+            "error",
+        ] {
+            assert!(obj.contains_key(k), "--json line lacks `{k}`: {l}");
+        }
+        assert_eq!(l["status"], "ok", "{l}");
+        assert_eq!(l["http_status"], 200, "{l}");
+        assert!(l["error"].is_null(), "{l}");
+        let bundle = bundle_of(l);
+        let id = l["id"].as_str().unwrap();
+        assert_eq!(
+            bundle.file_name().unwrap().to_str().unwrap(),
+            id,
+            "bundle dir name must be the id"
+        );
+        assert_eq!(
+            l["manifest_sha256"].as_str().unwrap(),
+            sha256_file(&bundle.join("manifest-sha256.txt"))
+        );
+        seen.insert(l["url"].as_str().unwrap().to_string());
+        ids.insert(id.to_string());
+    }
+    assert_eq!(
+        seen,
+        urls.iter().cloned().collect::<BTreeSet<_>>(),
+        "captured URLs differ from the file's URLs"
+    );
+    assert_eq!(ids.len(), urls.len(), "ids are not unique");
+    let served = server.requests().len();
+    assert_eq!(
+        served,
+        urls.len(),
+        "comment/blank lines must not become requests"
+    );
+    let max = max_in_flight.load(Ordering::SeqCst);
+    assert!(
+        max <= 3,
+        "--concurrency 3 but {max} requests were in flight at once"
+    );
+    assert!(
+        max >= 2,
+        "--concurrency 3 but captures never overlapped (max in flight {max})"
+    );
+    assert_eq!(evidence_entries(&case).len(), urls.len());
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn summary_line_on_stderr_without_json() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = env
+        .warden()
+        .arg("--case")
+        .arg(&case)
+        .args(["capture", &HTTP.url("/plain"), &HTTP.url("/missing")])
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "no summary on stderr\n{}",
+        describe(&out)
+    );
+    assert_eq!(
+        evidence_entries(&case).len(),
+        2,
+        "both captures must leave a bundle"
+    );
+}
+
+#[test]
+fn chunked_page_is_dechunked() {
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/chunked"), &[]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok", "{line}");
+    assert_eq!(
+        read_string(&bundle.join("data/page.html")),
+        CHUNKED_HTML,
+        "page.html must be the de-chunked body"
+    );
+    assert!(text_txt(&bundle).contains("African grey parrots"));
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn body_without_content_length_over_max_bytes_is_truncated() {
+    let max = 40_000usize;
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&HTTP.url("/stream-big"), &["--max-bytes", &max.to_string()]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "truncated", "{line}");
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["truncated"], true);
+    let page = read(&bundle.join("data/page.html"));
+    assert!(
+        !page.is_empty() && page.len() <= max,
+        "page.html has {} bytes (max {max})",
+        page.len()
+    );
+    assert!(
+        BIG_BODY.starts_with(&page),
+        "truncated page.html is not a prefix of the body"
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn page_file_extension_follows_content_type() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (json_url, text_url) = (HTTP.url("/data.json"), HTTP.url("/notes.txt"));
+    let (out, lines) = env.capture_json(&case, [&json_url, &text_url]);
+    assert_exit(&out, 0);
+    let b = bundle_of(line_for(&lines, &json_url));
+    assert_eq!(
+        read_string(&b.join("data/page.json")),
+        JSON_BODY,
+        "JSON page must be data/page.json"
+    );
+    assert_eq!(capture_json_of(&b)["page"]["file"], "data/page.json");
+    let b = bundle_of(line_for(&lines, &text_url));
+    assert_eq!(
+        read_string(&b.join("data/page.txt")),
+        TEXT_BODY,
+        "text/plain page must be data/page.txt"
+    );
+    assert!(text_txt(&b).contains("saiga horn"));
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn bundle_path_is_absolute_even_with_a_relative_case() {
+    let env = TestEnv::new();
+    let case = env.new_case(); // <root>/case
+    let out = env
+        .warden()
+        .current_dir(env.path())
+        .args(["--case", "case", "capture", &HTTP.url("/plain"), "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let lines = parse_json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let b = lines[0]["bundle"].as_str().unwrap_or("");
+    assert!(
+        Path::new(b).is_absolute(),
+        "--json `bundle` must be absolute, got {b:?}"
+    );
+    assert!(
+        Path::new(b).starts_with(case.canonicalize().unwrap()) || Path::new(b).starts_with(&case)
+    );
+}
+
+#[test]
+fn case_is_found_from_the_current_directory_and_env() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = env
+        .warden()
+        .current_dir(&case)
+        .args(["capture", &HTTP.url("/plain"), "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let first = parse_json_lines(&out)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = env
+        .warden()
+        .env("WARDEN_CASE", &case)
+        .args(["capture", &HTTP.url("/gbk"), "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let second = parse_json_lines(&out)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        evidence_entries(&case),
+        vec![first.clone(), second.clone()],
+        "both captures must land in the case, and ids sort in capture order"
+    );
+    assert!(
+        first < second,
+        "UUIDv7 ids must sort by time: {first} then {second}"
+    );
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn proxy_option_routes_the_request_through_the_proxy() {
+    const PROXIED: &str = "<html><body><p>served by the test proxy</p></body></html>\n";
+    let proxy = TestServer::http(Routes::new().prefix(
+        "http://",
+        fixed(
+            200,
+            &[("Content-Type", "text/html; charset=utf-8")],
+            PROXIED,
+        ),
+    ));
+    // nothing listens on the target port: only the proxy can answer
+    let target = format!("http://{LOOPBACK}:{}/via-proxy", closed_port());
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&target, &["--proxy", &proxy.url(""), "--timeout", "5"]);
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok", "{line}");
+    assert_eq!(read_string(&bundle.join("data/page.html")), PROXIED);
+    let reqs = proxy.requests();
+    assert_eq!(reqs.len(), 1, "the proxy must see exactly one request");
+    assert_eq!(
+        reqs[0].target, target,
+        "proxy request must use the absolute-form target"
+    );
+    assert_eq!(capture_json_of(&bundle)["requested_url"], target.as_str());
+    assert_case_verifies(&env, &case);
+}
