@@ -131,17 +131,36 @@ fn add_officer_registers_key_and_logs_it() {
     let env = TestEnv::new();
     let case = env.new_case();
     let second_key = env.path().join("keys").join("second.pem");
-    generate_key(&second_key);
+    // the new officer creates their key and prints the public half
     let out = env
         .warden()
         .env("WARDEN_KEY", &second_key)
-        .args([
-            "case",
-            "add-officer",
-            "--officer",
-            "Second Officer",
-            "--case",
-        ])
+        .args(["key", "show"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "key show\n{}", describe(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(printed, public_key_b64(&second_key));
+
+    // nobody can add themselves: the new key is not an officer yet
+    let out = env
+        .warden()
+        .env("WARDEN_KEY", &second_key)
+        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .arg(&printed)
+        .arg("--case")
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "self-registration must be refused\n{}", describe(&out));
+    assert!(output_text(&out).contains("not registered"), "{}", describe(&out));
+
+    // the lead officer (the env's default key) registers them
+    let out = env
+        .warden()
+        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .arg(&printed)
+        .arg("--case")
         .arg(&case)
         .output()
         .unwrap();
@@ -151,6 +170,18 @@ fn add_officer_registers_key_and_logs_it() {
         "add-officer\n{}",
         describe(&out)
     );
+    // the same name again is refused
+    let other_key = env.path().join("keys").join("other.pem");
+    generate_key(&other_key);
+    let out = env
+        .warden()
+        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .arg(public_key_b64(&other_key))
+        .arg("--case")
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "duplicate name must be refused\n{}", describe(&out));
     let t: toml::Value = toml::from_str(&read_string(&case.join("case.toml"))).unwrap();
     let keys: Vec<&str> = t["officers"]
         .as_array()
@@ -162,6 +193,7 @@ fn add_officer_registers_key_and_logs_it() {
         keys.contains(&public_key_b64(&second_key).as_str()),
         "second key not in case.toml: {keys:?}"
     );
+    assert_eq!(keys.len(), 2, "{keys:?}");
 
     // the second officer captures with their own key
     let out = env

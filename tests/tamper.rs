@@ -547,13 +547,40 @@ fn zip_of_a_bundle_verifies() {
     let z = t.path().join("bundle.zip");
     let id = f.bundles[0].trim_start_matches("evidence/");
     zip_dir(&f.case.join(&f.bundles[0]), &z, &format!("{id}/"), &no_edit);
+    // Outside its case nothing anchors the signing key: not good enough.
     let out = verify_case(&z);
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "zip of one bundle must verify\n{}",
+        Some(1),
+        "a lone bundle's key must be anchored\n{}",
         describe(&out)
     );
+    assert!(output_text(&out).contains("not anchored"), "{}", describe(&out));
+    // With the officer's key vouched for, it verifies.
+    let key = read_json(&f.case.join(&f.bundles[0]).join("data/capture.json"))["officer_public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = warden_verify_with(&z, &["--trust-key", &key]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "zip of one bundle must verify with --trust-key\n{}",
+        describe(&out)
+    );
+    // A different key is refused.
+    let t2 = tmpdir();
+    let other = t2.path().join("other.pem");
+    generate_key(&other);
+    let out = warden_verify_with(&z, &["--trust-key", &public_key_b64(&other)]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+}
+
+fn warden_verify_with(path: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<std::ffi::OsString> = vec!["verify".into(), path.into()];
+    args.extend(extra.iter().map(|a| a.into()));
+    let env = TestEnv::new();
+    env.warden().args(args).output().unwrap()
 }
 
 #[test]

@@ -63,6 +63,30 @@ pub struct BagInfo {
     pub external_description: String,
     pub capture_id: String,
     pub signer_public_key: String,
+    /// `YYYY-MM-DD`: the UTC date the capture ended (as in capture.json).
+    pub bagging_date: String,
+    pub warden_version: String,
+}
+
+/// Renders `bag-info.txt`. Every value comes from `capture.json` or the
+/// payload itself, so a verifier can re-render it and demand a byte-exact
+/// match (the signature covers capture.json through the manifest).
+pub fn render_bag_info(info: &BagInfo, payload_oxum: &str) -> String {
+    bagit::render_bag_info(&[
+        ("Source-Organization", info.source_organization.clone()),
+        ("Contact-Name", info.contact_name.clone()),
+        ("External-Identifier", info.external_identifier.clone()),
+        ("External-Description", info.external_description.clone()),
+        ("Bagging-Date", info.bagging_date.clone()),
+        ("Payload-Oxum", payload_oxum.to_string()),
+        (
+            "Bag-Software-Agent",
+            format!("warden {}", info.warden_version),
+        ),
+        ("Warden-Version", info.warden_version.clone()),
+        ("Warden-Capture-Id", info.capture_id.clone()),
+        ("Warden-Signer-Public-Key", info.signer_public_key.clone()),
+    ])
 }
 
 /// A bundle being written.
@@ -136,21 +160,7 @@ impl Draft {
         fsutil::sync_dir(&data).map_err(io_err(&data))?;
         let manifest256 = bagit::render_manifest(&m256);
         let manifest512 = bagit::render_manifest(&m512);
-        let bag_info = bagit::render_bag_info(&[
-            ("Source-Organization", info.source_organization.clone()),
-            ("Contact-Name", info.contact_name.clone()),
-            ("External-Identifier", info.external_identifier.clone()),
-            ("External-Description", info.external_description.clone()),
-            (
-                "Bagging-Date",
-                chrono::Utc::now().format("%Y-%m-%d").to_string(),
-            ),
-            ("Payload-Oxum", format!("{total}.{}", files.len())),
-            ("Bag-Software-Agent", format!("warden {}", crate::VERSION)),
-            ("Warden-Version", crate::VERSION.to_string()),
-            ("Warden-Capture-Id", info.capture_id.clone()),
-            ("Warden-Signer-Public-Key", info.signer_public_key.clone()),
-        ]);
+        let bag_info = render_bag_info(info, &format!("{total}.{}", files.len()));
         for (name, text) in [
             (BAGIT_TXT, bagit::BAGIT_TXT),
             (BAG_INFO, bag_info.as_str()),
@@ -222,7 +232,13 @@ impl Prepared {
         if final_path.exists() {
             return Err(BundleError::Exists(self.draft.id.clone()));
         }
-        std::fs::rename(tmp, final_path).map_err(io_err(final_path))?;
+        fsutil::rename_noreplace(tmp, final_path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                BundleError::Exists(self.draft.id.clone())
+            } else {
+                io_err(final_path)(e)
+            }
+        })?;
         let parent = final_path.parent().unwrap_or(Path::new("."));
         fsutil::sync_dir(parent).map_err(io_err(parent))?;
         Ok(Sealed {
@@ -269,7 +285,13 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
         };
         let ft = entry.file_type()?;
         if ft.is_dir() {
+            let before = out.len();
             walk(&entry.path(), &rel, out)?;
+            if out.len() == before {
+                // An empty folder: listed with a trailing slash so that
+                // verify can name it.
+                out.push(format!("{rel}/"));
+            }
         } else {
             // Regular files and anything else (symlinks, devices) are listed
             // so that verify can name them; the writer never creates them.

@@ -53,8 +53,17 @@ pub struct Hop {
     pub block_sha256: String,
     pub payload_sha256: Option<String>,
     pub status: Option<u16>,
-    /// Response header lines exactly as received (name, value), in order.
+    /// Response header lines as received (name, value), in order, from the
+    /// final (non-1xx) response head. Values are shown as UTF-8; bytes that
+    /// are not UTF-8 appear as U+FFFD (the exact bytes are in the WARC).
     pub headers: Vec<(String, String)>,
+    /// Status lines of informational (1xx) responses that came first.
+    pub informational: Vec<String>,
+    /// Location header of the final head, as hyper parsed it.
+    pub location: Option<String>,
+    /// Content-Type and Content-Encoding, as hyper parsed them.
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
     /// The body with transfer-encoding removed (content-encoding kept).
     pub body_path: PathBuf,
     pub body_len: u64,
@@ -77,7 +86,11 @@ impl Hop {
         if !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
-        let loc = self.header("location")?;
+        let Some(loc) = self.location.as_deref() else {
+            return Some(Err(format!(
+                "the server answered HTTP {status} (a redirect) without a Location header"
+            )));
+        };
         Some(
             self.url
                 .join(loc)
@@ -94,9 +107,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> {
     let mut hops = Vec::new();
     let mut current = url.clone();
+    // One deadline for the whole page, redirects included.
+    let deadline = Instant::now() + cfg.max_time;
     loop {
         let n = hops.len() + 1;
-        let hop = fetch_one(&current, cfg, work, n).await;
+        let hop = fetch_one(&current, cfg, work, n, deadline).await;
         let next = hop.redirect_target();
         let failed = hop.error.is_some();
         hops.push(hop);
@@ -149,7 +164,7 @@ fn host_header(url: &Url) -> String {
     }
 }
 
-async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize) -> Hop {
+async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize, deadline: Instant) -> Hop {
     let raw_path = work.join(format!("hop-{n}.response"));
     let body_path = work.join(format!("hop-{n}.body"));
     let mut hop = Hop {
@@ -168,12 +183,15 @@ async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize) -> Hop {
         payload_sha256: None,
         status: None,
         headers: Vec::new(),
+        informational: Vec::new(),
+        location: None,
+        content_type: None,
+        content_encoding: None,
         body_path: body_path.clone(),
         body_len: 0,
         truncated: None,
         error: None,
     };
-    let deadline = Instant::now() + cfg.max_time;
     let raw_file = match std::fs::File::create(&raw_path) {
         Ok(f) => f,
         Err(e) => {
@@ -209,8 +227,10 @@ async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize) -> Hop {
             raw_path.display()
         ));
     }
-    if hop.raw_len > 0 && hop.headers.is_empty() {
-        hop.headers = parse_head_from_file(&raw_path).unwrap_or_default();
+    if hop.raw_len > 0 {
+        let (info, headers) = parse_heads_from_file(&raw_path).unwrap_or_default();
+        hop.informational = info;
+        hop.headers = headers;
     }
     hop
 }
@@ -425,6 +445,14 @@ async fn exchange(
     .await?
     .map_err(|e| format!("{host} did not send a valid HTTP response: {e}"))?;
     hop.status = Some(resp.status().as_u16());
+    let text_header = |name: hyper::header::HeaderName| {
+        resp.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    hop.location = text_header(hyper::header::LOCATION);
+    hop.content_type = text_header(hyper::header::CONTENT_TYPE);
+    hop.content_encoding = text_header(hyper::header::CONTENT_ENCODING);
     let mut body = resp.into_body();
     let mut out = std::io::BufWriter::with_capacity(
         256 * 1024,
@@ -468,7 +496,7 @@ async fn exchange(
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
-    hop.headers = parse_head_from_file_after_flush(&sink, &hop.raw_path);
+    drop(sink);
     match body_err {
         Some(e) => Err(e),
         None => Ok(()),
@@ -532,44 +560,50 @@ async fn connect_tunnel(
     Ok(())
 }
 
-fn parse_head_from_file_after_flush(sink: &SharedSink, raw: &Path) -> Vec<(String, String)> {
-    if let Ok(mut s) = sink.lock() {
-        let _ = s.raw.flush();
-    }
-    parse_head_from_file(raw).unwrap_or_default()
-}
+/// Reads the response heads exactly as received from a raw response file:
+/// the status lines of any informational (1xx) heads, and the header lines
+/// of the final head. Bare-LF line endings are accepted, as hyper accepts
+/// them.
+/// Header lines as (name, value) pairs.
+type HeaderList = Vec<(String, String)>;
 
-/// Reads the status line and headers exactly as received from a raw
-/// response file.
-fn parse_head_from_file(raw: &Path) -> std::io::Result<Vec<(String, String)>> {
+fn parse_heads_from_file(raw: &Path) -> std::io::Result<(Vec<String>, HeaderList)> {
     use std::io::Read;
-    let mut f = std::fs::File::open(raw)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = f.read(&mut buf[filled..])?;
-        if n == 0 {
-            break;
+    let mut buf = Vec::new();
+    std::fs::File::open(raw)?
+        .take(4 << 20)
+        .read_to_end(&mut buf)?;
+    let mut info = Vec::new();
+    let mut at = 0;
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 256];
+        let mut resp = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(len)) = resp.parse(&buf[at..]) else {
+            return Ok((info, Vec::new()));
+        };
+        let code = resp.code.unwrap_or(0);
+        if (100..200).contains(&code) && code != 101 {
+            info.push(format!(
+                "HTTP/1.{} {} {}",
+                resp.version.unwrap_or(1),
+                code,
+                resp.reason.unwrap_or("")
+            ));
+            at += len;
+            continue;
         }
-        filled += n;
-        if buf[..filled].windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
+        let list = resp
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect();
+        return Ok((info, list));
     }
-    let head = &buf[..filled];
-    let end = head
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(head.len());
-    let text = String::from_utf8_lossy(&head[..end]);
-    Ok(text
-        .split("\r\n")
-        .skip(1)
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        })
-        .collect())
 }
 
 /// POSTs an RFC 3161 request to a time-stamp authority; returns the DER

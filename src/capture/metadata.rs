@@ -12,6 +12,11 @@ use serde::Serialize;
 use std::io::{BufWriter, Write};
 use url::Url;
 
+/// Largest part of a page whose text is extracted into `text.txt`. Bounds
+/// the memory the HTML tokenizer can be made to use by a hostile page (one
+/// enormous tag, say) while covering any real listing many times over.
+pub const MAX_TEXT_INPUT: u64 = 64 << 20;
+
 /// warden itself, as recorded in every capture.
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolInfo {
@@ -122,6 +127,7 @@ struct HopJson<'a> {
     response_at: Option<String>,
     ended_at: String,
     http_status: Option<u16>,
+    informational_responses: &'a [String],
     headers: Vec<[&'a str; 2]>,
     resolved_addresses: Vec<String>,
     server: Option<Server>,
@@ -296,7 +302,7 @@ pub fn assemble(
     let data = draft.data_dir();
     let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
     let last = hops.last().expect("at least one hop");
-    let (status, error) = decide(hops, ctx.opts.fetch.max_bytes);
+    let (mut status, mut error) = decide(hops, ctx.opts.fetch.max_bytes);
     let mut transformations = Vec::new();
 
     // Record ids, decided up front so records can refer to each other.
@@ -317,8 +323,8 @@ pub fn assemble(
     let mut text_json = None;
     let mut page_truncated = false;
     if last.status.is_some() && last.body_path.exists() {
-        let content_type = last.header("content-type").map(str::to_string);
-        let content_encoding = last.header("content-encoding").map(str::to_string);
+        let content_type = last.content_type.clone();
+        let content_encoding = last.content_encoding.clone();
         let first = read_prefix(&last.body_path, 4096);
         let ext = extension_for(
             content_type.as_deref(),
@@ -354,11 +360,29 @@ pub fn assemble(
                 "data/{page_name} was cut at --max-bytes ({} bytes) after decoding",
                 ctx.opts.fetch.max_bytes
             ));
+            if status != CaptureStatus::Failed {
+                status = CaptureStatus::Truncated;
+                error.get_or_insert_with(|| {
+                    format!(
+                        "the decompressed page is larger than --max-bytes ({} bytes); only the start was stored in data/{page_name} (the compressed bytes as received are in the WARC)",
+                        ctx.opts.fetch.max_bytes
+                    )
+                });
+            }
         }
         if let Some(e) = &dec.error {
             transformations.push(format!(
                 "data/{page_name}: {e}; the bytes decoded before the error are kept"
             ));
+            status = CaptureStatus::Failed;
+            let msg = format!(
+                "the page's {} data is damaged or incomplete ({e}); data/{page_name} holds only what could be decoded, the bytes as received are in the WARC",
+                dec.undone.join("+")
+            );
+            error = Some(match error.take() {
+                Some(prev) => format!("{prev}; {msg}"),
+                None => msg,
+            });
         }
         let mut charset_json = (None, None);
         if is_text_ext(ext) && dec.unsupported.is_none() {
@@ -369,8 +393,14 @@ pub fn assemble(
                 Some(cs.source.to_string()),
             );
             let text_path = data.join("text.txt");
-            let t = text::extract_text(&page_path, cs, ext == "html", &text_path)
+            let t = text::extract_text(&page_path, cs, ext == "html", &text_path, MAX_TEXT_INPUT)
                 .map_err(|e| io("text.txt", e))?;
+            if t.input_truncated {
+                transformations.push(format!(
+                    "data/text.txt holds the text of the first {} MiB of data/{page_name} only",
+                    MAX_TEXT_INPUT >> 20
+                ));
+            }
             transformations.push(format!(
                 "data/text.txt is the {} of data/{page_name}, decoded from {} ({}) to UTF-8",
                 if ext == "html" {
@@ -409,6 +439,18 @@ pub fn assemble(
             .push("no page was received, so there is no page file and no text.txt".into());
     }
     for (i, h) in hops.iter().enumerate() {
+        for line in &h.informational {
+            transformations.push(format!(
+                "hop {}: an informational response ({line}) came before the final one; capture.json lists the final response's headers, the WARC holds both",
+                i + 1
+            ));
+        }
+        if h.headers.iter().any(|(_, v)| v.contains('\u{FFFD}')) {
+            transformations.push(format!(
+                "hop {}: some header values are not UTF-8 and are shown with U+FFFD in capture.json; the exact bytes are in the WARC",
+                i + 1
+            ));
+        }
         if let Some(t) = h.truncated {
             transformations.push(format!(
                 "hop {}: the response was not read to its end (WARC-Truncated: {t})",
@@ -427,7 +469,7 @@ pub fn assemble(
         .map(|h| Redirect {
             url: h.url.to_string(),
             status: h.status.unwrap_or(0),
-            location: h.header("location").map(str::to_string),
+            location: h.location.clone(),
         })
         .collect();
     let hop_json: Vec<HopJson<'_>> = hops
@@ -439,6 +481,7 @@ pub fn assemble(
             response_at: h.response_at.map(crate::format_time),
             ended_at: crate::format_time(h.ended_at),
             http_status: h.status,
+            informational_responses: &h.informational,
             headers: h
                 .headers
                 .iter()

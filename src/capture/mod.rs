@@ -47,6 +47,8 @@ pub enum CaptureError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Case(#[from] crate::case::CaseError),
+    #[error(transparent)]
+    Custody(#[from] crate::custody::CustodyError),
 }
 
 /// Checks that `s` is an absolute http(s) URL with a host.
@@ -147,6 +149,8 @@ pub struct CaptureOutcome {
     pub bundle: Option<PathBuf>,
     pub manifest_sha256: Option<String>,
     pub timestamped: bool,
+    /// Sequence number of this capture's event in the custody log.
+    pub custody_seq: Option<u64>,
     pub error: Option<String>,
 }
 
@@ -179,6 +183,8 @@ pub fn run(
         return Err(CaptureError::NoUrls);
     }
     let officer = case.require_officer(&key)?.name.clone();
+    // Refuse to fetch anything if the custody log cannot take new events.
+    custody::check_appendable(&case.custody_path())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -221,6 +227,7 @@ pub fn run(
                     bundle: None,
                     manifest_sha256: None,
                     timestamped: false,
+                    custody_seq: None,
                     error: Some(format!("internal error: capture task failed: {e}")),
                 },
             };
@@ -270,6 +277,7 @@ async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
         bundle: None,
         manifest_sha256: None,
         timestamped: false,
+        custody_seq: None,
         error: None,
     };
     let draft = match Draft::create(&ctx.case.evidence_dir(), &id) {
@@ -298,6 +306,8 @@ async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
                 external_description: format!("Web capture of {url2}"),
                 capture_id: summary.id.clone(),
                 signer_public_key: ctx2.key.public_b64(),
+                bagging_date: ended.format("%Y-%m-%d").to_string(),
+                warden_version: crate::VERSION.to_string(),
             })
             .map_err(|e| e.to_string())?;
         Ok::<_, String>((summary, prepared))
@@ -338,11 +348,12 @@ async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
     let status = summary.status;
     let http_status = summary.http_status;
     let final_url = summary.final_url.clone();
+    let final_path = prepared.draft.final_path.clone();
     let sealed = tokio::task::spawn_blocking(move || {
         let sealed = prepared
             .seal(&ctx3.key, tsr.as_deref())
-            .map_err(|e| e.to_string())?;
-        custody::append(
+            .map_err(|e| (false, e.to_string()))?;
+        let seq = custody::append(
             &ctx3.case.custody_path(),
             &ctx3.key,
             &ctx3.officer,
@@ -356,20 +367,32 @@ async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
                     "status": status.as_str(),
                     "http_status": http_status,
                     "timestamped": tsr.is_some(),
+                    "timestamp_sha256": tsr.as_deref().map(crate::hash::sha256_hex),
                 })),
             },
         )
-        .map_err(|e| format!("bundle sealed but the custody event could not be written: {e}"))?;
-        Ok::<_, String>((sealed, tsr.is_some()))
+        .map_err(|e| {
+            (
+                true,
+                format!(
+                    "the bundle was sealed but its custody event could not be written ({e}); verify will report this bundle as unrecorded"
+                ),
+            )
+        })?;
+        Ok::<_, (bool, String)>((sealed, tsr.is_some(), seq))
     })
     .await;
     match sealed {
-        Ok(Ok((sealed, stamped))) => {
+        Ok(Ok((sealed, stamped, seq))) => {
             outcome.bundle = Some(sealed.path);
             outcome.manifest_sha256 = Some(sealed.manifest_sha256);
             outcome.timestamped = stamped;
+            outcome.custody_seq = Some(seq);
         }
-        Ok(Err(e)) => {
+        Ok(Err((was_sealed, e))) => {
+            if was_sealed {
+                outcome.bundle = Some(final_path);
+            }
             outcome.status = CaptureStatus::Failed;
             outcome.error = Some(e);
         }

@@ -288,6 +288,8 @@ impl TokenSink for TextSink {
 pub struct TextResult {
     pub bytes: u64,
     pub malformed_sequences: bool,
+    /// Only the first `max_input` bytes of the page were read.
+    pub input_truncated: bool,
 }
 
 /// Decodes `src` with `charset` and writes its visible text (HTML) or its
@@ -297,8 +299,10 @@ pub fn extract_text(
     charset: Charset,
     is_html: bool,
     dst: &Path,
+    max_input: u64,
 ) -> io::Result<TextResult> {
-    let mut input = File::open(src)?;
+    let input_len = std::fs::metadata(src)?.len();
+    let mut input = File::open(src)?.take(max_input);
     let out_file = crate::fsutil::create_new(dst)?;
     let mut decoder = charset.encoding.new_decoder_with_bom_removal();
     let mut malformed = false;
@@ -353,6 +357,7 @@ pub fn extract_text(
     Ok(TextResult {
         bytes: out.written,
         malformed_sequences: malformed,
+        input_truncated: input_len > max_input,
     })
 }
 
@@ -366,7 +371,7 @@ mod tests {
         std::fs::write(&src, html).unwrap();
         let cs = detect(ct, html, true);
         let dst = dir.path().join("t.txt");
-        extract_text(&src, cs, true, &dst).unwrap();
+        extract_text(&src, cs, true, &dst, 1 << 20).unwrap();
         std::fs::read_to_string(dst).unwrap()
     }
 

@@ -3,7 +3,7 @@
 use crate::fsutil;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use std::path::{Path, PathBuf};
 
 /// Errors while loading or creating a signing key.
@@ -25,6 +25,10 @@ pub enum KeyError {
         "no key file given and no user configuration directory is known; pass --key FILE or set WARDEN_KEY"
     )]
     NoConfigDir,
+    #[error(
+        "no signing key at {0}; check --key / WARDEN_KEY, or create your key with `warden key show`"
+    )]
+    NotFound(PathBuf),
     #[error("the operating system random generator failed: {0}")]
     Random(String),
 }
@@ -45,6 +49,15 @@ pub struct OfficerKey {
 }
 
 impl OfficerKey {
+    /// Loads the key at `path`; never creates one (a mistyped path must not
+    /// silently produce a new identity).
+    pub fn load(path: &Path) -> Result<OfficerKey, KeyError> {
+        if !path.exists() {
+            return Err(KeyError::NotFound(path.to_path_buf()));
+        }
+        Self::load_or_create(path)
+    }
+
     /// Loads the key at `path`, creating a new one (mode 0600) if the file
     /// does not exist.
     pub fn load_or_create(path: &Path) -> Result<OfficerKey, KeyError> {
@@ -127,7 +140,7 @@ pub fn public_key_b64(key: &VerifyingKey) -> String {
 pub fn parse_public_key_b64(s: &str) -> Option<VerifyingKey> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
     let arr: [u8; 32] = bytes.try_into().ok()?;
-    VerifyingKey::from_bytes(&arr).ok()
+    VerifyingKey::from_bytes(&arr).ok().filter(|k| !k.is_weak())
 }
 
 /// SubjectPublicKeyInfo PEM of a public key (readable by `openssl pkeyutl`).
@@ -139,7 +152,9 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
 /// Parses a SubjectPublicKeyInfo PEM Ed25519 public key.
 pub fn parse_public_key_pem(pem: &str) -> Option<VerifyingKey> {
     use ed25519_dalek::pkcs8::DecodePublicKey;
-    VerifyingKey::from_public_key_pem(pem).ok()
+    VerifyingKey::from_public_key_pem(pem)
+        .ok()
+        .filter(|k| !k.is_weak())
 }
 
 /// Checks an Ed25519 signature.
@@ -147,5 +162,5 @@ pub fn verify_signature(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
     let Ok(arr) = <[u8; 64]>::try_from(sig) else {
         return false;
     };
-    key.verify(msg, &Signature::from_bytes(&arr)).is_ok()
+    !key.is_weak() && key.verify_strict(msg, &Signature::from_bytes(&arr)).is_ok()
 }

@@ -38,8 +38,14 @@ pub enum CaseError {
         "your signing key ({key}) is not registered in case {case}; register it with `warden case add-officer --officer NAME`"
     )]
     UnknownOfficer { key: String, case: String },
-    #[error("this key is already registered in the case as officer {0}")]
+    #[error(
+        "officer {0:?} is already registered in this case (each officer has one name and one key)"
+    )]
     AlreadyRegistered(String),
+    #[error(
+        "{0:?} is not an Ed25519 public key (expected the base64 text that `warden key show` prints)"
+    )]
+    BadPublicKey(String),
     #[error(transparent)]
     Custody(#[from] CustodyError),
 }
@@ -226,40 +232,64 @@ impl Case {
             })
     }
 
-    /// Registers `key` as officer `name` and records it in the custody log.
-    /// The event is signed by the new officer's own key.
-    pub fn add_officer(&mut self, name: &str, key: &OfficerKey) -> Result<(), CaseError> {
-        if one_line(name).is_empty() {
+    /// Registers a new officer (`name`, base64 `public_key`) in the case.
+    /// The custody event is signed by `by`, who must already be an officer:
+    /// nobody can add themselves.
+    pub fn add_officer(
+        &mut self,
+        name: &str,
+        public_key: &str,
+        by: &OfficerKey,
+    ) -> Result<(), CaseError> {
+        let name = one_line(name);
+        if name.is_empty() {
             return Err(CaseError::EmptyField { field: "--officer" });
         }
-        if let Some(o) = self.officer_for(key) {
-            return Err(CaseError::AlreadyRegistered(o.name.clone()));
+        if keys::parse_public_key_b64(public_key).is_none() {
+            return Err(CaseError::BadPublicKey(public_key.to_string()));
         }
         let lock_path = self.custody_path();
-        // Serialise with custody appends: hold the custody lock while
-        // rewriting case.toml so two officers cannot lose each other's entry.
+        // Hold the custody lock while rewriting case.toml so two officers
+        // cannot lose each other's entry.
         let lock = custody::lock(&lock_path)?;
         let path = self.root.join(CASE_FILE);
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
         let mut config = parse_config(&path, &text)?;
+        let signer = by.public_b64();
+        let signer_name = config
+            .officers
+            .iter()
+            .find(|o| o.public_key == signer)
+            .map(|o| o.name.clone())
+            .ok_or_else(|| CaseError::UnknownOfficer {
+                key: by.path.display().to_string(),
+                case: config.case.id.clone(),
+            })?;
+        if let Some(o) = config
+            .officers
+            .iter()
+            .find(|o| o.public_key == public_key || o.name == name)
+        {
+            return Err(CaseError::AlreadyRegistered(o.name.clone()));
+        }
         config.officers.push(Officer {
-            name: one_line(name),
-            public_key: key.public_b64(),
+            name: name.clone(),
+            public_key: public_key.to_string(),
             added: crate::now_rfc3339(),
         });
         let new_text = render_config(&config);
         fsutil::replace_atomically(&path, new_text.as_bytes()).map_err(io_err(&path))?;
         custody::append_locked(
             lock,
-            key,
-            &one_line(name),
+            by,
+            &signer_name,
             &EventInput {
                 action: "officer-added",
                 bundle: None,
                 manifest_sha256: None,
                 details: Some(serde_json::json!({
-                    "officer": one_line(name),
-                    "public_key": key.public_b64(),
+                    "officer": name,
+                    "public_key": public_key,
                     "case_toml_sha256": sha256_hex(new_text.as_bytes()),
                 })),
             },

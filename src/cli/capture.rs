@@ -118,7 +118,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         max_redirects: 10,
     };
     let case = g.open_case()?;
-    let key = g.officer_key()?;
+    let key = g.officer_key(false)?;
     let total = urls.len();
     let opts = CaptureOptions {
         urls,
@@ -152,7 +152,14 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     })?;
     let count = |s: CaptureStatus| outcomes.iter().filter(|o| o.status == s).count();
     let clean = outcomes.iter().filter(|o| o.is_clean()).count();
+    let head = outcomes.iter().filter_map(|o| o.custody_seq).max();
     if !json {
+        if let Some(seq) = head {
+            eprintln!(
+                "custody log {} now ends at event {seq}: note this number in your case notes",
+                case.custody_path().display()
+            );
+        }
         eprintln!(
             "captured {total} URL(s): {} ok, {} HTTP error, {} truncated, {} failed{}; bundles are in {}",
             count(CaptureStatus::Ok),

@@ -10,7 +10,7 @@ use warden::case::{Case, InitOptions};
 pub enum CaseCommand {
     /// Create a new case folder (case.toml, evidence/, custody.jsonl)
     Init(InitArgs),
-    /// Register your signing key in the case as another officer
+    /// Register another officer's public key in the case (you must already be an officer)
     AddOfficer(AddOfficerArgs),
     /// Show the case, its officers and its bundles
     Show(ShowArgs),
@@ -36,9 +36,12 @@ pub struct InitArgs {
 
 #[derive(Args, Debug)]
 pub struct AddOfficerArgs {
-    /// Your name as it should appear in the record
+    /// The new officer's name as it should appear in the record
     #[arg(long)]
     officer: String,
+    /// The new officer's public key, as printed by `warden key show` on their computer
+    #[arg(long, value_name = "BASE64")]
+    public_key: String,
 }
 
 #[derive(Args, Debug)]
@@ -51,7 +54,7 @@ pub struct ShowArgs {
 pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     match cmd {
         CaseCommand::Init(a) => {
-            let key = g.officer_key()?;
+            let key = g.officer_key(true)?;
             let case = Case::init(
                 &InitOptions {
                     dir: a.dir,
@@ -73,11 +76,13 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
         }
         CaseCommand::AddOfficer(a) => {
             let mut case = g.open_case()?;
-            let key = g.officer_key()?;
-            case.add_officer(&a.officer, &key)?;
+            let key = g.officer_key(false)?;
+            case.add_officer(&a.officer, a.public_key.trim(), &key)?;
             println!(
-                "registered officer {} in case {}",
-                a.officer, case.config.case.id
+                "registered officer {} (key {}) in case {}",
+                a.officer,
+                a.public_key.trim(),
+                case.config.case.id
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -5,6 +5,7 @@
 mod capture;
 mod case;
 mod completions;
+mod key;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,9 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Re-check bundles, cases, or .zip files of either
     Verify(verify::VerifyArgs),
+    /// Show your signing key (creating it on first use)
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -59,13 +63,19 @@ pub struct Globals {
 }
 
 impl Globals {
-    /// Loads (or creates, telling the officer) the signing key.
-    pub fn officer_key(&self) -> anyhow::Result<warden::case::keys::OfficerKey> {
+    /// Loads the signing key; with `create`, makes a new one if there is
+    /// none (telling the officer). Only `case init` and `key show` create
+    /// keys, so a mistyped --key path never silently becomes a new identity.
+    pub fn officer_key(&self, create: bool) -> anyhow::Result<warden::case::keys::OfficerKey> {
         let path = match &self.key {
             Some(p) => p.clone(),
             None => warden::case::keys::default_key_path()?,
         };
-        let key = warden::case::keys::OfficerKey::load_or_create(&path)?;
+        let key = if create {
+            warden::case::keys::OfficerKey::load_or_create(&path)?
+        } else {
+            warden::case::keys::OfficerKey::load(&path)?
+        };
         if key.created {
             eprintln!(
                 "note: created your new signing key at {} (only you can read it; back it up, and never share it)",
@@ -97,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Case(c) => case::run(c, &globals),
         Command::Capture(a) => capture::run(a, &globals),
         Command::Verify(a) => verify::run(a, &globals),
+        Command::Key(k) => key::run(k, &globals),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };

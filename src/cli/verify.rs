@@ -13,6 +13,9 @@ pub struct VerifyArgs {
     /// Trusted certificate (PEM) of the time-stamp authority, to check token signatures
     #[arg(long, value_name = "FILE")]
     tsa_ca: Option<PathBuf>,
+    /// Public key (base64, as in case.toml) you vouch for, for bundles checked outside their case; repeatable
+    #[arg(long, value_name = "BASE64")]
+    trust_key: Vec<String>,
     /// Print one JSON report
     #[arg(long)]
     json: bool,
@@ -27,6 +30,7 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let report = verify(&VerifyOptions {
         paths,
         tsa_ca: a.tsa_ca,
+        trust_keys: a.trust_key,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

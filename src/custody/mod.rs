@@ -18,6 +18,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+pub mod witness;
+
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +30,7 @@ pub enum CustodyError {
         source: std::io::Error,
     },
     #[error(
-        "custody log {path} is damaged at its last line ({detail}); nothing was appended. Run `warden verify` on the case"
+        "custody log {path} is damaged at its last line ({detail}); nothing was captured or appended. Run `warden verify` on the case and report the damage; do not edit the log"
     )]
     Damaged { path: PathBuf, detail: String },
 }
@@ -143,7 +145,56 @@ pub fn append_locked(
     let line = sign_line(&unsigned, key);
     lock.file.write_all(&line).map_err(err)?;
     lock.file.sync_data().map_err(err)?;
+    // Best effort: remember the new head outside the case folder, so that a
+    // later verify on this computer notices events removed from the end.
+    if let Ok(Some(first)) = read_first_line(&mut lock.file) {
+        witness::record(&first, seq, &sha256_hex(&line[..line.len() - 1]));
+    }
     Ok(seq)
+}
+
+fn read_first_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut buf = Vec::new();
+    Read::by_ref(file).take(1 << 20).read_to_end(&mut buf)?;
+    Ok(buf
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|end| buf[..end].to_vec()))
+}
+
+/// Checks, under the lock, that the log's last line is a complete event, so
+/// that a capture run does not fetch and seal pages it cannot record.
+pub fn check_appendable(path: &Path) -> Result<(), CustodyError> {
+    let mut lock = lock(path)?;
+    let err = |source| CustodyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = lock.file.seek(SeekFrom::End(0)).map_err(err)?;
+    if len > 0 {
+        lock.file.seek(SeekFrom::Start(len - 1)).map_err(err)?;
+        let mut last = [0u8; 1];
+        lock.file.read_exact(&mut last).map_err(err)?;
+        if last[0] != b'\n' {
+            return Err(CustodyError::Damaged {
+                path: path.to_path_buf(),
+                detail: "the last line is incomplete".into(),
+            });
+        }
+    }
+    match read_last_line(&mut lock.file).map_err(err)? {
+        None => Err(CustodyError::Damaged {
+            path: path.to_path_buf(),
+            detail: "the log is empty".into(),
+        }),
+        Some(line) => serde_json::from_slice::<Event>(&line)
+            .map(|_| ())
+            .map_err(|e| CustodyError::Damaged {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }),
+    }
 }
 
 /// Serialises and signs an event; returns the line including its newline.
@@ -192,17 +243,49 @@ pub struct LogProblem {
     pub message: String,
 }
 
+/// A parsed event and whether it holds (chain, signature, authority).
+#[derive(Debug, Clone)]
+pub struct CheckedEvent {
+    pub line: usize,
+    pub event: Event,
+    /// SHA-256 of the line's bytes.
+    pub line_sha256: String,
+    pub valid: bool,
+}
+
 /// What checking a custody log found.
 #[derive(Debug, Default)]
 pub struct LogCheck {
-    pub events: Vec<Event>,
+    pub events: Vec<CheckedEvent>,
     pub problems: Vec<LogProblem>,
+    /// The officers (base64 key, name) the log itself registers, in order:
+    /// the signer of `case-init`, then each `officer-added` event's officer.
+    pub officers: Vec<(String, String)>,
 }
 
+impl LogCheck {
+    /// Events that hold.
+    pub fn valid_events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| e.valid).map(|e| &e.event)
+    }
+
+    /// (seq, SHA-256 of the last line), if any line was read.
+    pub fn head(&self) -> Option<(u64, &str)> {
+        self.events
+            .last()
+            .map(|e| (e.event.seq, e.line_sha256.as_str()))
+    }
+}
+
+/// Actions a custody log may hold.
+pub const ACTIONS: &[&str] = &["case-init", "officer-added", "capture"];
+
 /// Checks every line of a custody log: JSON shape, sequence numbers, the hash
-/// chain, each signature, and that each signing key belongs to a registered
-/// officer (`registered`: base64 public key → officer name).
-pub fn check_log(bytes: &[u8], registered: &[(String, String)]) -> LogCheck {
+/// chain, each signature, and that each line is signed by an officer the log
+/// had registered by then. The first line must be `case-init`, whose signer
+/// is the first officer; later officers are registered only by an
+/// `officer-added` event signed by an officer already registered.
+pub fn check_log(bytes: &[u8]) -> LogCheck {
     let mut out = LogCheck::default();
     if bytes.is_empty() {
         out.problems.push(LogProblem {
@@ -227,6 +310,7 @@ pub fn check_log(bytes: &[u8], registered: &[(String, String)]) -> LogCheck {
         .enumerate()
     {
         let n = i + 1;
+        let before = out.problems.len();
         let mut problem = |message: String| {
             out.problems.push(LogProblem { line: n, message });
         };
@@ -269,20 +353,65 @@ pub fn check_log(bytes: &[u8], registered: &[(String, String)]) -> LogCheck {
         if !signed_ok {
             problem("signature does not verify: this line was altered after it was signed".into());
         }
-        match registered.iter().find(|(pk, _)| *pk == ev.public_key) {
-            None => problem(format!(
-                "signed by a key that is not registered in case.toml (officer {:?})",
-                ev.officer
-            )),
-            Some((_, name)) if *name != ev.officer => problem(format!(
-                "officer {:?} does not match the name registered for this key ({name:?})",
-                ev.officer
-            )),
-            _ => {}
+        if !ACTIONS.contains(&ev.action.as_str()) {
+            problem(format!("unknown action {:?}", ev.action));
         }
-        prev_hash = this_hash;
+        if (n == 1) != (ev.action == "case-init") {
+            problem(if n == 1 {
+                "the first event must be case-init".into()
+            } else {
+                "case-init may only be the first event".into()
+            });
+        }
+        if n == 1 && ev.action == "case-init" {
+            out.officers
+                .push((ev.public_key.clone(), ev.officer.clone()));
+        } else {
+            match out.officers.iter().find(|(pk, _)| *pk == ev.public_key) {
+                None => problem(format!(
+                    "signed by a key that no earlier event registered as an officer of this case (claims to be {:?})",
+                    ev.officer
+                )),
+                Some((_, name)) if *name != ev.officer => problem(format!(
+                    "officer {:?} does not match the name registered for this key ({name:?})",
+                    ev.officer
+                )),
+                _ => {}
+            }
+        }
+        let valid = out.problems.len() == before;
+        if valid && ev.action == "officer-added" {
+            let d = ev.details.as_ref();
+            let key = d.and_then(|d| d.get("public_key")).and_then(|v| v.as_str());
+            let name = d.and_then(|d| d.get("officer")).and_then(|v| v.as_str());
+            match (key, name) {
+                (Some(k), Some(nm)) if keys::parse_public_key_b64(k).is_some() => {
+                    if out.officers.iter().any(|(pk, o)| pk == k || o == nm) {
+                        out.problems.push(LogProblem {
+                            line: n,
+                            message: format!(
+                                "registers officer {nm:?} whose name or key is already registered"
+                            ),
+                        });
+                    } else {
+                        out.officers.push((k.to_string(), nm.to_string()));
+                    }
+                }
+                _ => out.problems.push(LogProblem {
+                    line: n,
+                    message: "officer-added event without a valid officer name and public key"
+                        .into(),
+                }),
+            }
+        }
+        prev_hash = this_hash.clone();
         expected_seq = ev.seq + 1;
-        out.events.push(ev);
+        out.events.push(CheckedEvent {
+            line: n,
+            event: ev,
+            line_sha256: this_hash,
+            valid: out.problems.len() == before,
+        });
     }
     out
 }

@@ -8,17 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Checks the bundle at `dir`; `rel` is its path under the display root.
-/// `registered` lists (base64 public key, officer) pairs allowed to sign;
-/// `None` when the bundle is checked outside its case. Returns the SHA-256
-/// of `manifest-sha256.txt` if the file could be read.
+/// `anchors` lists the (base64 public key, officer) pairs allowed to sign
+/// (the case's officers, or keys the user vouched for with --trust-key; an
+/// empty officer name means "any name"); `None` when nothing anchors the
+/// key, which is itself a problem.
 pub(crate) fn check_bundle(
     dir: &Path,
     rel: &str,
-    registered: Option<&[(String, String)]>,
+    anchors: Option<&[(String, String)]>,
     tsa_ca: Option<&[u8]>,
     sink: &mut Sink<'_>,
-) -> Option<String> {
+) -> BundleFacts {
     let before = sink.report.problems.len();
+    let mut facts = BundleFacts::default();
     let p = |name: &str| {
         if rel.is_empty() {
             name.to_string()
@@ -30,9 +32,16 @@ pub(crate) fn check_bundle(
         Ok(f) => f,
         Err(e) => {
             sink.problem(rel, format!("cannot be read: {e}"));
-            return None;
+            return facts;
         }
     };
+    for f in files.iter().filter(|f| f.ends_with('/')) {
+        sink.problem(
+            &p(f.trim_end_matches('/')),
+            "empty folder that is not part of the evidence as sealed",
+        );
+    }
+    let files: Vec<String> = files.into_iter().filter(|f| !f.ends_with('/')).collect();
     let file_set: BTreeSet<&str> = files.iter().map(String::as_str).collect();
 
     // Which files may exist, and which must.
@@ -78,6 +87,15 @@ pub(crate) fn check_bundle(
     }
 
     let read = |name: &str| std::fs::read(dir.join(name)).ok();
+    let capture_json: Option<serde_json::Value> =
+        read("data/capture.json").and_then(|b| serde_json::from_slice(&b).ok());
+    let cj = |key: &str| {
+        capture_json
+            .as_ref()
+            .and_then(|v| v.get(key))
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+    };
 
     // bagit.txt
     if let Some(b) = read(bundle::BAGIT_TXT)
@@ -198,6 +216,38 @@ pub(crate) fn check_bundle(
             }
             _ => sink.problem(&p(bundle::BAG_INFO), "malformed (not `Label: value` lines)"),
         }
+        // Every value is derived from capture.json (which the signature
+        // covers) and the payload, so the file must match exactly.
+        if let Some(v) = &capture_json {
+            let total: u64 = actual.values().map(|d| d.size).sum();
+            let info = bundle::BagInfo {
+                source_organization: cj("agency").unwrap_or_default(),
+                contact_name: cj("officer").unwrap_or_default(),
+                external_identifier: cj("case_id").unwrap_or_default(),
+                external_description: format!(
+                    "Web capture of {}",
+                    cj("requested_url").unwrap_or_default()
+                ),
+                capture_id: cj("capture_id").unwrap_or_default(),
+                signer_public_key: cj("officer_public_key").unwrap_or_default(),
+                bagging_date: cj("ended_at")
+                    .map(|t| t.chars().take(10).collect())
+                    .unwrap_or_default(),
+                warden_version: v
+                    .get("tool")
+                    .and_then(|t| t.get("version"))
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let want = bundle::render_bag_info(&info, &format!("{total}.{}", actual.len()));
+            if want.as_bytes() != b.as_slice() {
+                sink.problem(
+                    &p(bundle::BAG_INFO),
+                    "altered: it does not match what capture.json and the payload say it must contain",
+                );
+            }
+        }
     }
 
     // Tag manifests: both must match the tag files byte for byte.
@@ -284,7 +334,7 @@ pub(crate) fn check_bundle(
     }
 
     // The signature over manifest-sha256.txt.
-    let manifest_hash = m256.as_ref().map(|b| sha256_hex(b));
+    facts.manifest_sha256 = m256.as_ref().map(|b| sha256_hex(b));
     let pem = read(bundle::SIGNATURE_PUB);
     let sig = read(bundle::SIGNATURE);
     if let (Some(m), Some(pem), Some(sig)) = (&m256, pem, sig) {
@@ -306,20 +356,56 @@ pub(crate) fn check_bundle(
                     );
                 }
                 let b64 = keys::public_key_b64(&pk);
-                if let Some(reg) = registered
-                    && !reg.iter().any(|(k, _)| *k == b64)
-                {
+                let claimed_key = cj("officer_public_key");
+                let claimed_officer = cj("officer").unwrap_or_default();
+                if claimed_key.as_deref() != Some(b64.as_str()) {
                     sink.problem(
                         &p(bundle::SIGNATURE_PUB),
-                        "this key is not the key of any officer registered in case.toml",
+                        format!(
+                            "the bundle was signed with key {b64}, but capture.json says officer {claimed_officer:?} with key {} captured it",
+                            claimed_key.unwrap_or_default()
+                        ),
                     );
                 }
+                match anchors {
+                    None => sink.problem(
+                        &p(bundle::SIGNATURE_PUB),
+                        format!(
+                            "the signing key {b64} (officer {claimed_officer:?}) is not anchored: this bundle is not inside its case folder. Verify the whole case, or confirm the key with the officer and pass --trust-key {b64}"
+                        ),
+                    ),
+                    Some(list) => match list.iter().find(|(k, _)| *k == b64) {
+                        None => sink.problem(
+                            &p(bundle::SIGNATURE_PUB),
+                            format!("the signing key {b64} is not the key of any officer of this case (nor a --trust-key)"),
+                        ),
+                        Some((_, name)) if !name.is_empty() && *name != claimed_officer => sink.problem(
+                            &p("data/capture.json"),
+                            format!("names officer {claimed_officer:?}, but the signing key belongs to {name:?}"),
+                        ),
+                        _ => {}
+                    },
+                }
+                facts.signer = Some((b64, claimed_officer));
             }
         }
     }
 
     // The time-stamp token, if any.
-    if let (Some(tsr), Some(m)) = (read(bundle::TIMESTAMP), &m256) {
+    let tsr_bytes = read(bundle::TIMESTAMP);
+    facts.timestamp_sha256 = tsr_bytes.as_deref().map(sha256_hex);
+    let tsa_recorded = capture_json
+        .as_ref()
+        .and_then(|v| v.get("settings"))
+        .and_then(|s| s.get("tsa"))
+        .is_some_and(|t| !t.is_null());
+    if tsr_bytes.is_some() && capture_json.is_some() && !tsa_recorded {
+        sink.problem(
+            &p(bundle::TIMESTAMP),
+            "added after the capture: capture.json records that no time-stamp authority was used",
+        );
+    }
+    if let (Some(tsr), Some(m)) = (tsr_bytes, &m256) {
         match bundle::timestamp::parse_response(&tsr) {
             Err(e) => sink.problem(&p(bundle::TIMESTAMP), e),
             Ok(info) => {
@@ -329,10 +415,13 @@ pub(crate) fn check_bundle(
                         "the time-stamp token does not cover manifest-sha256.txt",
                     );
                 }
-                if let Some(ca) = tsa_ca
-                    && let Err(e) = bundle::timestamp::verify_signature(&tsr, ca)
-                {
-                    sink.problem(&p(bundle::TIMESTAMP), e);
+                facts.timestamp_time = Some(info.gen_time.clone());
+                if let Some(ca) = tsa_ca {
+                    if let Err(e) = bundle::timestamp::verify_signature(&tsr, ca) {
+                        sink.problem(&p(bundle::TIMESTAMP), e);
+                    } else {
+                        facts.timestamp_authority_checked = true;
+                    }
                 }
             }
         }
@@ -418,18 +507,36 @@ pub(crate) fn check_bundle(
     }
 
     if sink.report.problems.len() == before {
+        let signer = facts
+            .signer
+            .as_ref()
+            .map(|(k, o)| format!("signed by {o} (key {k})"))
+            .unwrap_or_default();
+        let stamp = match (&facts.timestamp_time, facts.timestamp_authority_checked) {
+            (Some(t), true) => format!("; time-stamped {t}, authority checked"),
+            (Some(t), false) => format!(
+                "; time-stamp {t} covers the manifest (authority not checked: give --tsa-ca)"
+            ),
+            (None, _) => "; no time-stamp".to_string(),
+        };
         sink.ok(
             rel,
             format!(
-                "(bundle: {} payload files, manifests, signature{} hold)",
-                actual.len(),
-                if file_set.contains(bundle::TIMESTAMP) {
-                    ", time-stamp"
-                } else {
-                    ""
-                }
+                "(bundle: {} payload files, manifests hold; {signer}{stamp})",
+                actual.len()
             ),
         );
     }
-    manifest_hash
+    facts
+}
+
+/// What verify learned about a bundle, for cross-checks with the custody log.
+#[derive(Debug, Default)]
+pub struct BundleFacts {
+    pub manifest_sha256: Option<String>,
+    pub timestamp_sha256: Option<String>,
+    pub timestamp_time: Option<String>,
+    pub timestamp_authority_checked: bool,
+    /// (base64 key, officer named in capture.json)
+    pub signer: Option<(String, String)>,
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bundle_check::check_bundle;
+use bundle_check::{BundleFacts, check_bundle};
 
 /// Errors that prevent verification from starting at all.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,8 @@ pub enum VerifyError {
     NotEvidence(PathBuf),
     #[error("{path}: {detail}")]
     Zip { path: PathBuf, detail: String },
+    #[error("--trust-key {0:?} is not a base64 Ed25519 public key (as listed in case.toml)")]
+    BadTrustKey(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -38,6 +40,9 @@ pub struct VerifyOptions {
     /// Trust anchor for time-stamp tokens (PEM); without it only the token's
     /// digest is checked.
     pub tsa_ca: Option<PathBuf>,
+    /// Base64 Ed25519 keys the user vouches for, for bundles checked outside
+    /// their case folder.
+    pub trust_keys: Vec<String>,
 }
 
 /// One thing that does not hold.
@@ -87,10 +92,6 @@ impl Sink<'_> {
         };
         self.report.verified.push(format!("{path} {what}"));
     }
-
-    pub fn note(&mut self, s: String) {
-        self.report.notes.push(s);
-    }
 }
 
 /// Verifies every path in `opts`.
@@ -103,31 +104,72 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
         })?),
         None => None,
     };
+    for k in &opts.trust_keys {
+        if crate::case::keys::parse_public_key_b64(k).is_none() {
+            return Err(VerifyError::BadTrustKey(k.clone()));
+        }
+    }
+    let trust: Vec<(String, String)> = opts
+        .trust_keys
+        .iter()
+        .map(|k| (k.clone(), String::new()))
+        .collect();
     // Check every argument exists before doing any work.
     for p in &opts.paths {
-        if !p.exists() {
+        if std::fs::symlink_metadata(p).is_err() {
             return Err(VerifyError::NotFound(p.clone()));
         }
     }
+    let ctx = Ctx {
+        tsa_ca: tsa_ca.as_deref(),
+        trust: &trust,
+    };
     for p in &opts.paths {
         let display = p.display().to_string();
         if p.is_file() {
-            let extracted = zipped::extract(p)?;
+            let extracted = match zipped::extract(p) {
+                Ok(x) => x,
+                Err(zipped::ZipProblem::NotAZip(detail)) => {
+                    return Err(VerifyError::Zip {
+                        path: p.clone(),
+                        detail,
+                    });
+                }
+                Err(zipped::ZipProblem::Hostile(detail)) => {
+                    report.problems.push(Problem {
+                        path: display.clone(),
+                        message: detail,
+                    });
+                    continue;
+                }
+                Err(zipped::ZipProblem::Io(source)) => {
+                    return Err(VerifyError::Io {
+                        path: p.clone(),
+                        source,
+                    });
+                }
+            };
             let root = zipped::evidence_root(extracted.path());
-            let shown = format!("{display}!");
             let rel_root = root
                 .strip_prefix(extracted.path())
                 .map(|r| r.display().to_string())
                 .unwrap_or_default();
             let shown = if rel_root.is_empty() {
-                shown
+                format!("{display}!")
             } else {
-                format!("{shown}/{rel_root}")
+                format!("{display}!/{rel_root}")
             };
-            verify_dir(&root, &shown, tsa_ca.as_deref(), &mut report)
+            // Anything in the archive outside the case or bundle is extra.
+            for extra in zipped::outside(extracted.path(), &root) {
+                report.problems.push(Problem {
+                    path: format!("{display}!/{extra}"),
+                    message: "unexpected entry in the archive, outside the case or bundle".into(),
+                });
+            }
+            verify_dir(&root, &shown, &ctx, &mut report)
                 .map_err(|_| VerifyError::NotEvidence(p.clone()))?;
         } else {
-            verify_dir(p, &display, tsa_ca.as_deref(), &mut report)
+            verify_dir(p, &display, &ctx, &mut report)
                 .map_err(|_| VerifyError::NotEvidence(p.clone()))?;
         }
     }
@@ -135,76 +177,50 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
     Ok(report)
 }
 
+struct Ctx<'a> {
+    tsa_ca: Option<&'a [u8]>,
+    trust: &'a [(String, String)],
+}
+
 /// Verifies a case or bundle folder; `Err(())` if it is neither.
-fn verify_dir(
-    dir: &Path,
-    shown: &str,
-    tsa_ca: Option<&[u8]>,
-    report: &mut Report,
-) -> Result<(), ()> {
+fn verify_dir(dir: &Path, shown: &str, ctx: &Ctx<'_>, report: &mut Report) -> Result<(), ()> {
     if dir.join(case::CASE_FILE).exists() {
-        check_case(dir, shown, tsa_ca, report);
-        Ok(())
-    } else if dir.join(crate::bundle::BAGIT_TXT).exists() || dir.join("data").is_dir() {
-        // A lone bundle: use its case (two levels up) for the officers' keys
-        // if it is inside one.
-        let case_dir = dir
-            .parent()
-            .filter(|p| p.file_name().is_some_and(|n| n == case::EVIDENCE_DIR))
-            .and_then(Path::parent)
-            .filter(|c| c.join(case::CASE_FILE).exists());
-        let officers = case_dir.and_then(|c| {
-            let path = c.join(case::CASE_FILE);
-            let text = std::fs::read_to_string(&path).ok()?;
-            case::parse_config(&path, &text).ok()
-        });
-        let mut sink = Sink {
-            report,
-            root: shown.to_string(),
-        };
-        let registered = officers.as_ref().map(registered_keys);
-        if registered.is_none() {
-            sink.note(format!(
-                "{shown}: not inside a case folder, so the signing key was checked only against the key stored in the bundle"
-            ));
-        }
-        let manifest = check_bundle(dir, "", registered.as_deref(), tsa_ca, &mut sink);
-        // Cross-check with the case's custody log when there is one.
-        if let (Some(case_dir), Some(manifest)) = (case_dir, manifest) {
-            let id = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let log = std::fs::read(case_dir.join(case::CUSTODY_FILE)).unwrap_or_default();
-            let check = custody::check_log(&log, registered.as_deref().unwrap_or(&[]));
-            let recorded = check.events.iter().any(|e| {
-                e.action == "capture"
-                    && e.bundle.as_deref() == Some(id.as_str())
-                    && e.manifest_sha256.as_deref() == Some(manifest.as_str())
-            });
-            if !recorded {
-                sink.problem(
-                    crate::bundle::MANIFEST_256,
-                    "no capture event in the case's custody log records this bundle with this manifest",
-                );
-            }
-        }
-        report.bundles += 1;
-        Ok(())
-    } else {
-        Err(())
+        check_case(dir, shown, None, ctx, report);
+        return Ok(());
     }
+    if !(dir.join(crate::bundle::BAGIT_TXT).exists() || dir.join("data").is_dir()) {
+        return Err(());
+    }
+    // A bundle inside its case: check the case's log and case.toml too, and
+    // this bundle against them.
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let case_dir = canonical
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == case::EVIDENCE_DIR))
+        .and_then(Path::parent)
+        .filter(|c| c.join(case::CASE_FILE).exists());
+    if let Some(case_dir) = case_dir {
+        let id = canonical
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let shown_case = case_dir.display().to_string();
+        check_case(case_dir, &shown_case, Some(&id), ctx, report);
+        return Ok(());
+    }
+    let mut sink = Sink {
+        report,
+        root: shown.to_string(),
+    };
+    let anchors = (!ctx.trust.is_empty()).then_some(ctx.trust);
+    check_bundle(dir, "", anchors, ctx.tsa_ca, &mut sink);
+    report.bundles += 1;
+    Ok(())
 }
 
-fn registered_keys(config: &CaseConfig) -> Vec<(String, String)> {
-    config
-        .officers
-        .iter()
-        .map(|o| (o.public_key.clone(), o.name.clone()))
-        .collect()
-}
-
-fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Report) {
+/// Checks a case: `case.toml`, the custody log, and every bundle (or only
+/// the bundle `only`).
+fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report: &mut Report) {
     let mut bundles = 0;
     let events;
     {
@@ -212,6 +228,11 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
             report: &mut *report,
             root: shown.to_string(),
         };
+        for name in [case::CASE_FILE, case::CUSTODY_FILE, case::EVIDENCE_DIR] {
+            if std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_symlink()) {
+                sink.problem(name, "is a symbolic link; the case must hold the real file");
+            }
+        }
         let case_path = dir.join(case::CASE_FILE);
         let case_text = std::fs::read(&case_path).unwrap_or_default();
         let config = match std::str::from_utf8(&case_text)
@@ -227,7 +248,6 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
                 None
             }
         };
-        let registered = config.as_ref().map(registered_keys).unwrap_or_default();
 
         // The custody log.
         let log_path = dir.join(case::CUSTODY_FILE);
@@ -238,7 +258,7 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
                 Vec::new()
             }
         };
-        let check = custody::check_log(&log, &registered);
+        let check = custody::check_log(&log);
         for p in &check.problems {
             let rel = if p.line == 0 {
                 case::CUSTODY_FILE.to_string()
@@ -248,15 +268,29 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
             sink.problem(&rel, p.message.clone());
         }
         events = check.events.len();
+
+        // The officers in case.toml must be exactly those the log registers.
+        if let Some(config) = &config {
+            let mut in_toml: Vec<(String, String)> = registered_keys(config);
+            let mut in_log = check.officers.clone();
+            in_toml.sort();
+            in_log.sort();
+            if in_toml != in_log {
+                sink.problem(
+                    case::CASE_FILE,
+                    "its officers differ from those registered in the custody log (an officer was added, removed or changed outside warden)",
+                );
+            }
+        }
         // case.toml must be the one the log last recorded.
-        let recorded_case = check.events.iter().rev().find_map(|e| {
+        let recorded_case = check.valid_events().filter_map(|e| {
             e.details
                 .as_ref()
                 .and_then(|d| d.get("case_toml_sha256"))
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         });
-        match recorded_case {
+        match recorded_case.last() {
             Some(h) if h == sha256_hex(&case_text) => {}
             Some(_) => sink.problem(
                 case::CASE_FILE,
@@ -267,20 +301,44 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
                 "the custody log holds no record of this case file",
             ),
         }
+        // The head this computer last wrote, if any.
+        let first_line = log.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        if let Some(w) = custody::witness::read(first_line) {
+            let holds = check
+                .events
+                .iter()
+                .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256);
+            if !holds {
+                sink.problem(
+                    case::CUSTODY_FILE,
+                    format!(
+                        "this computer recorded event {} (line SHA-256 {}) in this log on {}, but the log no longer holds it: events were removed or rewritten",
+                        w.seq, w.line_sha256, w.recorded_at
+                    ),
+                );
+            }
+        }
         if check.problems.is_empty() {
+            let head = check
+                .head()
+                .map(|(seq, h)| format!("; head: event {seq}, line SHA-256 {h}"))
+                .unwrap_or_default();
             sink.ok(
                 case::CUSTODY_FILE,
-                format!("({} events, chain and signatures hold)", check.events.len()),
+                format!(
+                    "({} events, chain and signatures hold{head})",
+                    check.events.len()
+                ),
             );
         }
 
-        // What the log says each bundle's manifest hash is.
-        let mut recorded: HashMap<String, (usize, String)> = HashMap::new();
-        for (i, e) in check.events.iter().enumerate() {
+        // What the log says about each bundle (valid events only).
+        let mut recorded: HashMap<String, (u64, &custody::Event)> = HashMap::new();
+        for e in check.valid_events() {
             if e.action == "capture"
-                && let (Some(b), Some(m)) = (&e.bundle, &e.manifest_sha256)
+                && let Some(b) = &e.bundle
             {
-                recorded.insert(b.clone(), (i + 1, m.clone()));
+                recorded.insert(b.clone(), (e.seq, e));
             }
         }
 
@@ -297,7 +355,18 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
         let mut seen = std::collections::HashSet::new();
         for entry in entries {
             let name = entry.file_name().to_string_lossy().into_owned();
+            if only.is_some_and(|o| o != name) {
+                continue;
+            }
             let rel = format!("{}/{name}", case::EVIDENCE_DIR);
+            let md = std::fs::symlink_metadata(entry.path());
+            if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+                sink.problem(
+                    &rel,
+                    "is a symbolic link; evidence/ must hold the bundles themselves",
+                );
+                continue;
+            }
             if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
                 sink.problem(
                     &rel,
@@ -305,7 +374,7 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
                 );
                 continue;
             }
-            if !entry.path().is_dir() {
+            if !md.is_ok_and(|m| m.is_dir()) {
                 sink.problem(
                     &rel,
                     "unexpected file in evidence/ (only bundle folders belong here)",
@@ -314,30 +383,82 @@ fn check_case(dir: &Path, shown: &str, tsa_ca: Option<&[u8]>, report: &mut Repor
             }
             bundles += 1;
             seen.insert(name.clone());
-            let manifest = check_bundle(&entry.path(), &rel, Some(&registered), tsa_ca, &mut sink);
-            match (recorded.get(&name), manifest) {
-                (None, _) => sink.problem(
+            let facts: BundleFacts = check_bundle(
+                &entry.path(),
+                &rel,
+                Some(&check.officers),
+                ctx.tsa_ca,
+                &mut sink,
+            );
+            let Some((seq, ev)) = recorded.get(&name) else {
+                sink.problem(
                     &rel,
-                    "no capture event in custody.jsonl records this bundle",
-                ),
-                (Some((line, m)), Some(actual)) if *m != actual => sink.problem(
+                    "no valid capture event in custody.jsonl records this bundle",
+                );
+                continue;
+            };
+            if let Some(actual) = &facts.manifest_sha256
+                && ev.manifest_sha256.as_deref() != Some(actual.as_str())
+            {
+                sink.problem(
                     &format!("{rel}/{}", crate::bundle::MANIFEST_256),
-                    format!(
-                        "its SHA-256 differs from the one recorded in custody.jsonl line {line}"
-                    ),
+                    format!("its SHA-256 differs from the one recorded in custody event {seq}"),
+                );
+            }
+            let details = ev.details.as_ref();
+            let stamped = details
+                .and_then(|d| d.get("timestamped"))
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let recorded_tsr = details
+                .and_then(|d| d.get("timestamp_sha256"))
+                .and_then(|v| v.as_str());
+            match (&facts.timestamp_sha256, stamped, recorded_tsr) {
+                (None, false, _) => {}
+                (Some(h), true, Some(r)) if h == r => {}
+                (Some(_), true, None) => {} // older event without the hash
+                (Some(_), false, _) => sink.problem(
+                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
+                    format!("added after sealing: custody event {seq} records no time-stamp for this bundle"),
                 ),
-                _ => {}
+                (None, true, _) => sink.problem(
+                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
+                    format!("missing: custody event {seq} records that this bundle was time-stamped"),
+                ),
+                (Some(_), true, Some(_)) => sink.problem(
+                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
+                    format!("replaced: it is not the token recorded in custody event {seq}"),
+                ),
+            }
+            if let (Some((key, _)), false) = (&facts.signer, ev.public_key.is_empty())
+                && *key != ev.public_key
+            {
+                sink.problem(
+                    &format!("{rel}/{}", crate::bundle::SIGNATURE_PUB),
+                    format!("signed by a different key than the officer who recorded custody event {seq}"),
+                );
             }
         }
-        for (id, (line, _)) in &recorded {
+        for (id, (seq, _)) in &recorded {
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
             if !seen.contains(id) {
                 sink.problem(
                     &format!("{}/{id}", case::EVIDENCE_DIR),
-                    format!("recorded in custody.jsonl line {line} but missing from evidence/"),
+                    format!("recorded in custody event {seq} but missing from evidence/"),
                 );
             }
         }
     }
     report.bundles += bundles;
     report.custody_events += events;
+}
+
+fn registered_keys(config: &CaseConfig) -> Vec<(String, String)> {
+    config
+        .officers
+        .iter()
+        .map(|o| (o.public_key.clone(), o.name.clone()))
+        .collect()
 }

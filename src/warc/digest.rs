@@ -61,8 +61,8 @@ impl HttpDigester {
                 let take = data.len().min(MAX_HEAD + 4 - before.min(MAX_HEAD));
                 self.head.extend_from_slice(&data[..take]);
                 let search_from = before.saturating_sub(3);
-                if let Some(pos) = find(&self.head[search_from..], b"\r\n\r\n") {
-                    let body_start = search_from + pos + 4;
+                if let Some(end) = head_end(&self.head[search_from..]) {
+                    let body_start = search_from + end;
                     let consumed = body_start - before;
                     self.head.truncate(body_start);
                     self.state = State::Body;
@@ -107,8 +107,19 @@ pub fn block_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Where the HTTP head ends (just after its empty line), accepting CRLF
+/// and bare-LF line endings as warcio and hyper do.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.iter().enumerate().find_map(|(i, &b)| {
+        if b != b'\n' {
+            return None;
+        }
+        match buf.get(i + 1..) {
+            Some([b'\n', ..]) => Some(i + 2),
+            Some([b'\r', b'\n', ..]) => Some(i + 3),
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -146,6 +157,15 @@ mod tests {
                 "piece size {piece}"
             );
             assert_eq!(r.payload_len, body.len() as u64);
+        }
+    }
+
+    #[test]
+    fn bare_lf_head_is_recognised() {
+        let msg = b"HTTP/1.1 200 OK\nContent-Length: 2\n\nhi";
+        for piece in 1..msg.len() {
+            let r = digest_in_pieces(msg, piece);
+            assert_eq!(r.payload_sha256.unwrap(), block_sha256(b"hi"));
         }
     }
 
