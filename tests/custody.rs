@@ -146,19 +146,40 @@ fn add_officer_registers_key_and_logs_it() {
     let out = env
         .warden()
         .env("WARDEN_KEY", &second_key)
-        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .args([
+            "case",
+            "add-officer",
+            "--officer",
+            "Second Officer",
+            "--public-key",
+        ])
         .arg(&printed)
         .arg("--case")
         .arg(&case)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "self-registration must be refused\n{}", describe(&out));
-    assert!(output_text(&out).contains("not registered"), "{}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "self-registration must be refused\n{}",
+        describe(&out)
+    );
+    assert!(
+        output_text(&out).contains("not registered"),
+        "{}",
+        describe(&out)
+    );
 
     // the lead officer (the env's default key) registers them
     let out = env
         .warden()
-        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .args([
+            "case",
+            "add-officer",
+            "--officer",
+            "Second Officer",
+            "--public-key",
+        ])
         .arg(&printed)
         .arg("--case")
         .arg(&case)
@@ -175,13 +196,24 @@ fn add_officer_registers_key_and_logs_it() {
     generate_key(&other_key);
     let out = env
         .warden()
-        .args(["case", "add-officer", "--officer", "Second Officer", "--public-key"])
+        .args([
+            "case",
+            "add-officer",
+            "--officer",
+            "Second Officer",
+            "--public-key",
+        ])
         .arg(public_key_b64(&other_key))
         .arg("--case")
         .arg(&case)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "duplicate name must be refused\n{}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "duplicate name must be refused\n{}",
+        describe(&out)
+    );
     let t: toml::Value = toml::from_str(&read_string(&case.join("case.toml"))).unwrap();
     let keys: Vec<&str> = t["officers"]
         .as_array()

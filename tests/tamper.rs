@@ -555,12 +555,17 @@ fn zip_of_a_bundle_verifies() {
         "a lone bundle's key must be anchored\n{}",
         describe(&out)
     );
-    assert!(output_text(&out).contains("not anchored"), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("not anchored"),
+        "{}",
+        describe(&out)
+    );
     // With the officer's key vouched for, it verifies.
-    let key = read_json(&f.case.join(&f.bundles[0]).join("data/capture.json"))["officer_public_key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key =
+        read_json(&f.case.join(&f.bundles[0]).join("data/capture.json"))["officer_public_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let out = warden_verify_with(&z, &["--trust-key", &key]);
     assert_eq!(
         out.status.code(),

@@ -216,11 +216,9 @@ async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize, deadline
     let d = sink.digester.finish();
     hop.block_sha256 = d.block_sha256;
     hop.payload_sha256 = d.payload_sha256;
-    let flush = sink
-        .raw
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all());
+    // Scratch files: flushed, not fsynced (no blocking disk waits on the
+    // network threads); what is kept is copied into fsynced payload files.
+    let flush = sink.raw.into_inner().map(drop).map_err(|e| e.into_error());
     if let Err(e) = flush.and(sink.write_error.map_or(Ok(()), Err)) {
         hop.error = Some(format!(
             "cannot write the response record {}: {e}",
@@ -492,10 +490,13 @@ async fn exchange(
             break;
         }
     }
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
+    out.into_inner().map(drop).map_err(|e| {
+        format!(
+            "cannot write {}: {}",
+            hop.body_path.display(),
+            e.into_error()
+        )
+    })?;
     drop(sink);
     match body_err {
         Some(e) => Err(e),

@@ -43,6 +43,10 @@ pub enum CaseError {
     )]
     AlreadyRegistered(String),
     #[error(
+        "{0} was changed outside warden since the custody log last recorded it; nothing was changed. Run `warden verify` on the case and report the change"
+    )]
+    CaseFileChanged(PathBuf),
+    #[error(
         "{0:?} is not an Ed25519 public key (expected the base64 text that `warden key show` prints)"
     )]
     BadPublicKey(String),
@@ -254,6 +258,20 @@ impl Case {
         let lock = custody::lock(&lock_path)?;
         let path = self.root.join(CASE_FILE);
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+        // Never build on a case file that was changed outside warden: that
+        // would launder the change into the log.
+        let log = std::fs::read(&lock_path).map_err(io_err(&lock_path))?;
+        let recorded = log.rsplit(|&b| b == b'\n').find_map(|l| {
+            serde_json::from_slice::<serde_json::Value>(l)
+                .ok()?
+                .get("details")?
+                .get("case_toml_sha256")?
+                .as_str()
+                .map(str::to_string)
+        });
+        if recorded.as_deref() != Some(sha256_hex(text.as_bytes()).as_str()) {
+            return Err(CaseError::CaseFileChanged(path));
+        }
         let mut config = parse_config(&path, &text)?;
         let signer = by.public_b64();
         let signer_name = config

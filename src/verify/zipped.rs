@@ -26,6 +26,22 @@ pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
     let file = std::fs::File::open(zip_path).map_err(ZipProblem::Io)?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| ZipProblem::NotAZip(format!("not a readable .zip archive ({e})")))?;
+    // The zip crate keys entries by name, so exact duplicates collapse
+    // silently; compare with the count the archive itself declares.
+    if let Some(declared) = declared_entries(zip_path).map_err(ZipProblem::Io)?
+        && declared != archive.len() as u64
+    {
+        let dups = duplicate_names(zip_path).unwrap_or_default();
+        return Err(ZipProblem::Hostile(format!(
+            "the archive declares {declared} entries but holds only {} distinct names: {} more than once, and tools disagree on which copy counts, so this archive cannot be verified",
+            archive.len(),
+            if dups.is_empty() {
+                "some entry names appear".to_string()
+            } else {
+                format!("{} appear(s)", dups.join(", "))
+            }
+        )));
+    }
     if archive.len() > MAX_ENTRIES {
         return Err(ZipProblem::Hostile(format!(
             "more than {MAX_ENTRIES} entries; refusing to extract"
@@ -114,4 +130,84 @@ pub fn outside(top: &Path, root: &Path) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// The total number of entries the archive's end-of-central-directory
+/// record declares (zip64 aware), if the record can be found.
+fn declared_entries(path: &Path) -> std::io::Result<Option<u64>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65535 + 20);
+    f.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail)?;
+    let Some(eocd) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return Ok(None);
+    };
+    let Some(total) = tail.get(eocd + 10..eocd + 12) else {
+        return Ok(None);
+    };
+    let total = u16::from_le_bytes([total[0], total[1]]) as u64;
+    if total != 0xFFFF {
+        return Ok(Some(total));
+    }
+    // zip64: the locator sits just before the EOCD record.
+    let Some(loc) = eocd.checked_sub(20) else {
+        return Ok(None);
+    };
+    if tail.get(loc..loc + 4) != Some(b"PK\x06\x07") {
+        return Ok(None);
+    }
+    let off = u64::from_le_bytes(tail[loc + 8..loc + 16].try_into().expect("8 bytes"));
+    f.seek(SeekFrom::Start(off))?;
+    let mut rec = [0u8; 56];
+    f.read_exact(&mut rec)?;
+    if &rec[..4] != b"PK\x06\x06" {
+        return Ok(None);
+    }
+    Ok(Some(u64::from_le_bytes(
+        rec[32..40].try_into().expect("8 bytes"),
+    )))
+}
+
+/// Names listed more than once in the central directory (classic zip only).
+fn duplicate_names(path: &Path) -> std::io::Result<Vec<String>> {
+    let bytes = std::fs::read(path)?;
+    let Some(eocd) = bytes.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return Ok(Vec::new());
+    };
+    let u16_at = |i: usize| {
+        bytes
+            .get(i..i + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |i: usize| {
+        bytes
+            .get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let (Some(count), Some(mut at)) = (u16_at(eocd + 10), u32_at(eocd + 16)) else {
+        return Ok(Vec::new());
+    };
+    let mut seen = HashSet::new();
+    let mut dups = Vec::new();
+    for _ in 0..count {
+        if bytes.get(at..at + 4) != Some(b"PK\x01\x02") {
+            break;
+        }
+        let (Some(n), Some(x), Some(c)) = (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32))
+        else {
+            break;
+        };
+        let Some(name) = bytes.get(at + 46..at + 46 + n) else {
+            break;
+        };
+        let name = String::from_utf8_lossy(name).into_owned();
+        if !seen.insert(name.clone()) && !dups.contains(&name) {
+            dups.push(name);
+        }
+        at += 46 + n + x + c;
+    }
+    Ok(dups)
 }
