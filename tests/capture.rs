@@ -994,3 +994,87 @@ fn proxy_option_routes_the_request_through_the_proxy() {
     assert_eq!(capture_json_of(&bundle)["requested_url"], target.as_str());
     assert_case_verifies(&env, &case);
 }
+
+#[test]
+fn proxy_credentials_go_in_connect_and_never_into_the_evidence() {
+    use std::io::{BufRead, BufReader, Read as _, Write as _};
+    const BODY: &str = "<html><body><p>through an authenticated proxy</p></body></html>\n";
+    let listener = std::net::TcpListener::bind((LOOPBACK, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen2 = seen.clone();
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut reader = BufReader::new(sock.try_clone().unwrap());
+        let mut read_head = |r: &mut BufReader<std::net::TcpStream>| {
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            head
+        };
+        let connect = read_head(&mut reader);
+        seen2.lock().unwrap().push(connect.clone());
+        if !connect.contains("Proxy-Authorization: Basic dXNlcjpzM2NyZXQ=") {
+            sock.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+            )
+            .unwrap();
+            return;
+        }
+        sock.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let request = read_head(&mut reader);
+        seen2.lock().unwrap().push(request);
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        sock.write_all(resp.as_bytes()).unwrap();
+        let _ = reader.read(&mut [0u8; 1]);
+    });
+    let target = format!("http://{LOOPBACK}:{}/listing", closed_port());
+    let proxy = format!("http://user:s3cret@{LOOPBACK}:{port}");
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&target, &["--proxy", &proxy, "--timeout", "5"]);
+    handle.join().unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(line["status"], "ok", "{line}");
+    assert_eq!(read_string(&bundle.join("data/page.html")), BODY);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen[0].starts_with("CONNECT "), "{seen:?}");
+    assert!(
+        seen[1].starts_with("GET /listing HTTP/1.1"),
+        "origin-form request inside the tunnel: {seen:?}"
+    );
+    // neither the password nor its base64 form is anywhere in the bundle
+    for f in list_files(&bundle) {
+        let bytes = read(&bundle.join(&f));
+        let bytes = if f.ends_with(".gz") {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        } else {
+            bytes
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("s3cret") && !text.contains("dXNlcjpzM2NyZXQ="),
+            "proxy credentials leaked into {f}"
+        );
+    }
+    assert_case_verifies(&env, &case);
+}

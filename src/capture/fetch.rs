@@ -319,7 +319,11 @@ async fn exchange(
     let mut tcp = tcp.ok_or(last_err)?;
     let _ = tcp.set_nodelay(true);
 
-    if cfg.proxy.is_some() && https {
+    // Tunnel through the proxy with CONNECT for https, and also for http when
+    // the proxy needs credentials: the credentials then stay in the CONNECT
+    // request and never enter the recorded (evidential) request.
+    let tunnel = cfg.proxy.is_some() && (https || proxy_authorization(cfg).is_some());
+    if tunnel {
         connect_tunnel(&mut tcp, &host_header_with_port(url), cfg, deadline).await?;
     }
 
@@ -414,7 +418,7 @@ async fn exchange(
     });
     let _abort = AbortOnDrop(conn_task);
 
-    let target = if cfg.proxy.is_some() && !https {
+    let target = if cfg.proxy.is_some() && !tunnel {
         url.as_str().to_string()
     } else {
         origin_form(url)
@@ -524,6 +528,28 @@ fn host_header_with_port(url: &Url) -> String {
     format!("{host}:{}", url.port_or_known_default().unwrap_or(443))
 }
 
+/// `Basic …` credentials for the proxy, from `http://user:pass@host:port`.
+fn proxy_authorization(cfg: &FetchConfig) -> Option<String> {
+    use base64::Engine;
+    let p = cfg.proxy.as_ref()?;
+    if p.username().is_empty() {
+        return None;
+    }
+    let user = percent_decode(p.username());
+    let pass = percent_decode(p.password().unwrap_or(""));
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    ))
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
 /// Opens a CONNECT tunnel through an HTTP proxy.
 async fn connect_tunnel(
     tcp: &mut TcpStream,
@@ -531,8 +557,11 @@ async fn connect_tunnel(
     cfg: &FetchConfig,
     deadline: Instant,
 ) -> Result<(), String> {
+    let auth = proxy_authorization(cfg)
+        .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+        .unwrap_or_default();
     let req = format!(
-        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {}\r\n\r\n",
+        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {}\r\n{auth}\r\n",
         cfg.user_agent
     );
     tcp.write_all(req.as_bytes())
