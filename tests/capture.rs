@@ -1008,7 +1008,7 @@ fn proxy_credentials_go_in_connect_and_never_into_the_evidence() {
         sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
             .unwrap();
         let mut reader = BufReader::new(sock.try_clone().unwrap());
-        let mut read_head = |r: &mut BufReader<std::net::TcpStream>| {
+        let read_head = |r: &mut BufReader<std::net::TcpStream>| {
             let mut head = String::new();
             loop {
                 let mut line = String::new();
