@@ -142,9 +142,6 @@ impl Draft {
         let mut payload = Vec::new();
         for rel in &files {
             let path = data.join(rel);
-            std::fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .map_err(io_err(&path))?;
             let d = hash::digest_file(&path).map_err(io_err(&path))?;
             total += d.size;
             let bag_path = format!("data/{rel}");
@@ -157,7 +154,6 @@ impl Draft {
                 size: d.size,
             });
         }
-        fsutil::sync_dir(&data).map_err(io_err(&data))?;
         let manifest256 = bagit::render_manifest(&m256);
         let manifest512 = bagit::render_manifest(&m512);
         let bag_info = render_bag_info(info, &format!("{total}.{}", files.len()));
@@ -168,7 +164,7 @@ impl Draft {
             (MANIFEST_512, manifest512.as_str()),
         ] {
             let p = self.tmp.join(name);
-            fsutil::write_new_synced(&p, text.as_bytes()).map_err(io_err(&p))?;
+            fsutil::write_new(&p, text.as_bytes()).map_err(io_err(&p))?;
         }
         Ok(Prepared {
             manifest_sha256: sha256_hex(manifest256.as_bytes()),
@@ -214,20 +210,22 @@ impl Prepared {
         let tmp = &self.draft.tmp;
         let sig = key.sign(&self.manifest256);
         let sig_path = tmp.join(SIGNATURE);
-        fsutil::write_new_synced(&sig_path, &sig.to_bytes()).map_err(io_err(&sig_path))?;
+        fsutil::write_new(&sig_path, &sig.to_bytes()).map_err(io_err(&sig_path))?;
         let pub_path = tmp.join(SIGNATURE_PUB);
-        fsutil::write_new_synced(&pub_path, keys::public_key_pem(&key.verifying()).as_bytes())
+        fsutil::write_new(&pub_path, keys::public_key_pem(&key.verifying()).as_bytes())
             .map_err(io_err(&pub_path))?;
         if let Some(tsr) = tsr {
             let p = tmp.join(TIMESTAMP);
-            fsutil::write_new_synced(&p, tsr).map_err(io_err(&p))?;
+            fsutil::write_new(&p, tsr).map_err(io_err(&p))?;
         }
         let (t256, t512) = render_tag_manifests(tmp).map_err(io_err(tmp))?;
         for (name, text) in [(TAGMANIFEST_256, t256), (TAGMANIFEST_512, t512)] {
             let p = tmp.join(name);
-            fsutil::write_new_synced(&p, text.as_bytes()).map_err(io_err(&p))?;
+            fsutil::write_new(&p, text.as_bytes()).map_err(io_err(&p))?;
         }
-        fsutil::sync_dir(tmp).map_err(io_err(tmp))?;
+        // Every file and folder of the bundle reaches the disk before the
+        // rename makes it visible as evidence.
+        fsutil::sync_tree(tmp).map_err(io_err(tmp))?;
         let final_path = &self.draft.final_path;
         if final_path.exists() {
             return Err(BundleError::Exists(self.draft.id.clone()));

@@ -77,7 +77,8 @@ pub fn decode_body(
             break;
         }
     }
-    out.sync_all()?;
+    // Made durable with the rest of the bundle when it is sealed.
+    out.flush()?;
     Ok(Decoded {
         size,
         undone,

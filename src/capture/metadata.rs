@@ -642,11 +642,10 @@ pub fn assemble(
         .map_err(|e| io(warc_name, e))?;
     let mut inner = w.into_inner();
     inner.flush().map_err(|e| io(warc_name, e))?;
+    // Made durable with the rest of the bundle when it is sealed.
     inner
         .into_inner()
-        .map_err(|e| io(warc_name, e.into_error()))?
-        .sync_all()
-        .map_err(|e| io(warc_name, e))?;
+        .map_err(|e| io(warc_name, e.into_error()))?;
 
     // capture.json lists the other payload files with their SHA-256.
     for name in crate::bundle::list_files(&data).map_err(|e| io("data", e))? {
@@ -660,7 +659,7 @@ pub fn assemble(
     }
     let json = serde_json::to_vec_pretty(&doc).expect("capture metadata serialises");
     let p = data.join("capture.json");
-    crate::fsutil::write_new_synced(&p, &json).map_err(|e| io("capture.json", e))?;
+    crate::fsutil::write_new(&p, &json).map_err(|e| io("capture.json", e))?;
 
     Ok(Summary {
         id: draft.id.clone(),

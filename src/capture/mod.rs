@@ -209,12 +209,19 @@ pub fn run(
         );
         bar
     });
+    let (log_tx, log_rx) = std::sync::mpsc::channel::<LogJob>();
+    let writer = {
+        let ctx = ctx.clone();
+        std::thread::spawn(move || log_writer(&ctx, log_rx))
+    };
     let outcomes = runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         for url in ctx.opts.urls.clone() {
             let ctx = ctx.clone();
-            set.spawn(async move { capture_one(ctx, url).await });
+            let tx = log_tx.clone();
+            set.spawn(async move { capture_one(ctx, url, tx).await });
         }
+        drop(log_tx);
         let mut outcomes = Vec::new();
         while let Some(res) = set.join_next().await {
             let outcome = match res {
@@ -245,10 +252,62 @@ pub fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let _ = writer.join();
     Ok(outcomes)
 }
 
-async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
+/// A custody event waiting to be written.
+struct LogJob {
+    bundle: String,
+    manifest_sha256: String,
+    details: serde_json::Value,
+    reply: tokio::sync::oneshot::Sender<Result<u64, String>>,
+}
+
+/// The run's only custody-log writer: takes every event that is waiting,
+/// appends them in arrival order under the log lock with one fsync, and
+/// answers each capture with its sequence number.
+fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < 256 {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let inputs: Vec<EventInput<'_>> = jobs
+            .iter()
+            .map(|j| EventInput {
+                action: "capture",
+                bundle: Some(&j.bundle),
+                manifest_sha256: Some(&j.manifest_sha256),
+                details: Some(j.details.clone()),
+            })
+            .collect();
+        let result =
+            custody::append_batch(&ctx.case.custody_path(), &ctx.key, &ctx.officer, &inputs);
+        drop(inputs);
+        match result {
+            Ok(seqs) => {
+                for (j, seq) in jobs.into_iter().zip(seqs) {
+                    let _ = j.reply.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                for j in jobs {
+                    let _ = j.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn capture_one(
+    ctx: Arc<Ctx>,
+    url: Url,
+    log_tx: std::sync::mpsc::Sender<LogJob>,
+) -> CaptureOutcome {
     let host_key = format!(
         "{}:{}",
         url.host_str().unwrap_or(""),
@@ -353,35 +412,47 @@ async fn capture_one(ctx: Arc<Ctx>, url: Url) -> CaptureOutcome {
         let sealed = prepared
             .seal(&ctx3.key, tsr.as_deref())
             .map_err(|e| (false, e.to_string()))?;
-        let seq = custody::append(
-            &ctx3.case.custody_path(),
-            &ctx3.key,
-            &ctx3.officer,
-            &EventInput {
-                action: "capture",
-                bundle: Some(&sealed.id),
-                manifest_sha256: Some(&sealed.manifest_sha256),
-                details: Some(serde_json::json!({
+        Ok::<_, (bool, String)>((sealed, tsr))
+    })
+    .await;
+    // Record the custody event through the run's single log writer, which
+    // appends the events of bundles sealed at about the same time together
+    // (one fsync for the group).
+    let sealed = match sealed {
+        Ok(Ok((sealed, tsr))) => {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = LogJob {
+                bundle: sealed.id.clone(),
+                manifest_sha256: sealed.manifest_sha256.clone(),
+                details: serde_json::json!({
                     "url": url3,
                     "final_url": final_url,
                     "status": status.as_str(),
                     "http_status": http_status,
                     "timestamped": tsr.is_some(),
                     "timestamp_sha256": tsr.as_deref().map(crate::hash::sha256_hex),
-                })),
-            },
-        )
-        .map_err(|e| {
-            (
-                true,
-                format!(
-                    "the bundle was sealed but its custody event could not be written ({e}); verify will report this bundle as unrecorded"
-                ),
-            )
-        })?;
-        Ok::<_, (bool, String)>((sealed, tsr.is_some(), seq))
-    })
-    .await;
+                }),
+                reply,
+            };
+            let recorded = match log_tx.send(job) {
+                Ok(()) => answer
+                    .await
+                    .unwrap_or_else(|_| Err("the custody log writer stopped".into())),
+                Err(_) => Err("the custody log writer stopped".into()),
+            };
+            match recorded {
+                Ok(seq) => Ok(Ok((sealed, tsr.is_some(), seq))),
+                Err(e) => Ok(Err((
+                    true,
+                    format!(
+                        "the bundle was sealed but its custody event could not be written ({e}); verify will report this bundle as unrecorded"
+                    ),
+                ))),
+            }
+        }
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
     match sealed {
         Ok(Ok((sealed, stamped, seq))) => {
             outcome.bundle = Some(sealed.path);

@@ -353,7 +353,6 @@ pub fn extract_text(
         return Err(e);
     }
     out.writer.flush()?;
-    out.writer.get_ref().sync_all()?;
     Ok(TextResult {
         bytes: out.written,
         malformed_sequences: malformed,

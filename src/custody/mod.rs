@@ -110,18 +110,38 @@ pub fn append(
 
 /// Appends one signed event under a lock obtained with [`lock`].
 pub fn append_locked(
-    mut lock: LogLock,
+    lock: LogLock,
     key: &OfficerKey,
     officer: &str,
     input: &EventInput<'_>,
 ) -> Result<u64, CustodyError> {
+    append_batch_locked(lock, key, officer, std::slice::from_ref(input)).map(|seqs| seqs[0])
+}
+
+/// Appends several signed events, in order, with one write and one fsync
+/// (group commit); returns their sequence numbers.
+pub fn append_batch(
+    path: &Path,
+    key: &OfficerKey,
+    officer: &str,
+    inputs: &[EventInput<'_>],
+) -> Result<Vec<u64>, CustodyError> {
+    append_batch_locked(lock(path)?, key, officer, inputs)
+}
+
+fn append_batch_locked(
+    mut lock: LogLock,
+    key: &OfficerKey,
+    officer: &str,
+    inputs: &[EventInput<'_>],
+) -> Result<Vec<u64>, CustodyError> {
     let path = lock.path.clone();
     let err = |source| CustodyError::Io {
         path: path.clone(),
         source,
     };
     let last = read_last_line(&mut lock.file).map_err(err)?;
-    let (seq, prev) = match last {
+    let (mut seq, mut prev) = match last {
         None => (1, GENESIS_PREV.to_string()),
         Some(line) => {
             let ev: Event = serde_json::from_slice(&line).map_err(|e| CustodyError::Damaged {
@@ -131,26 +151,39 @@ pub fn append_locked(
             (ev.seq + 1, sha256_hex(&line))
         }
     };
-    let unsigned = Unsigned {
-        seq,
-        time: crate::now_rfc3339(),
-        officer: officer.to_string(),
-        public_key: key.public_b64(),
-        action: input.action.to_string(),
-        bundle: input.bundle.map(str::to_string),
-        manifest_sha256: input.manifest_sha256.map(str::to_string),
-        details: input.details.clone(),
-        prev,
-    };
-    let line = sign_line(&unsigned, key);
-    lock.file.write_all(&line).map_err(err)?;
+    let mut out = Vec::new();
+    let mut seqs = Vec::new();
+    let mut last_hash = String::new();
+    for input in inputs {
+        let unsigned = Unsigned {
+            seq,
+            time: crate::now_rfc3339(),
+            officer: officer.to_string(),
+            public_key: key.public_b64(),
+            action: input.action.to_string(),
+            bundle: input.bundle.map(str::to_string),
+            manifest_sha256: input.manifest_sha256.map(str::to_string),
+            details: input.details.clone(),
+            prev: prev.clone(),
+        };
+        let line = sign_line(&unsigned, key);
+        last_hash = sha256_hex(&line[..line.len() - 1]);
+        prev = last_hash.clone();
+        out.extend_from_slice(&line);
+        seqs.push(seq);
+        seq += 1;
+    }
+    if seqs.is_empty() {
+        return Ok(seqs);
+    }
+    lock.file.write_all(&out).map_err(err)?;
     lock.file.sync_data().map_err(err)?;
     // Best effort: remember the new head outside the case folder, so that a
     // later verify on this computer notices events removed from the end.
     if let Ok(Some(first)) = read_first_line(&mut lock.file) {
-        witness::record(&first, seq, &sha256_hex(&line[..line.len() - 1]));
+        witness::record(&first, *seqs.last().expect("non-empty"), &last_hash);
     }
-    Ok(seq)
+    Ok(seqs)
 }
 
 fn read_first_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
