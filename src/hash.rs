@@ -84,7 +84,9 @@ pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
 pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     let mut file = File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    // Small files are the common case: don't zero a large buffer for them.
+    let len = file.metadata()?.len();
+    let mut buf = vec![0u8; len.clamp(1, 1 << 20) as usize];
     let mut size = 0u64;
     loop {
         let n = file.read(&mut buf)?;

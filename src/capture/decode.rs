@@ -54,7 +54,8 @@ pub fn decode_body(
         undone.push(c.clone());
     }
     let mut out = crate::fsutil::create_new(dst)?;
-    let mut buf = vec![0u8; 256 * 1024];
+    let src_len = std::fs::metadata(src)?.len();
+    let mut buf = vec![0u8; src_len.clamp(4096, 256 * 1024) as usize];
     let mut size = 0u64;
     let mut truncated = false;
     let mut error = None;

@@ -306,7 +306,7 @@ pub fn extract_text(
     let out_file = crate::fsutil::create_new(dst)?;
     let mut decoder = charset.encoding.new_decoder_with_bom_removal();
     let mut malformed = false;
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; input_len.clamp(4096, 256 * 1024) as usize];
     let sink = TextSink {
         out: RefCell::new(TextOut {
             writer: BufWriter::with_capacity(256 * 1024, out_file),
