@@ -29,12 +29,13 @@ const MAX_HEAD: usize = 64 * 1024;
 const IDLE: Duration = Duration::from_secs(30);
 
 fn usage() -> ! {
-    eprintln!("usage: bench_server [--port N] [--max-seconds S]");
+    eprintln!("usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S]");
     std::process::exit(2);
 }
 
 fn main() {
     let mut port: u16 = 0;
+    let mut bind = std::net::Ipv4Addr::LOCALHOST;
     let mut max_seconds: u64 = 900;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -51,6 +52,16 @@ fn main() {
                     usage()
                 })
             }
+            "--bind" => {
+                bind = value("--bind")
+                    .parse()
+                    .ok()
+                    .filter(|a: &std::net::Ipv4Addr| a.is_loopback())
+                    .unwrap_or_else(|| {
+                        eprintln!("error: --bind must be a loopback address (127.x.y.z)");
+                        usage()
+                    })
+            }
             "--max-seconds" => {
                 max_seconds = value("--max-seconds").parse().unwrap_or_else(|_| {
                     eprintln!("error: --max-seconds must be a whole number of seconds");
@@ -58,7 +69,7 @@ fn main() {
                 })
             }
             "-h" | "--help" => {
-                println!("usage: bench_server [--port N] [--max-seconds S]");
+                println!("usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S]");
                 return;
             }
             other => {
@@ -68,15 +79,15 @@ fn main() {
         }
     }
 
-    let listener = match TcpListener::bind(("127.0.0.1", port)) {
+    let listener = match TcpListener::bind((bind, port)) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
+            eprintln!("error: cannot listen on {bind}:{port}: {e}");
             std::process::exit(1);
         }
     };
     let addr = listener.local_addr().expect("bound socket has an address");
-    println!("listening on http://127.0.0.1:{}/", addr.port());
+    println!("listening on http://{bind}:{}/", addr.port());
     io::stdout().flush().expect("stdout flush");
 
     std::thread::spawn(move || {

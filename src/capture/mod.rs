@@ -308,11 +308,9 @@ async fn capture_one(
     url: Url,
     log_tx: std::sync::mpsc::Sender<LogJob>,
 ) -> CaptureOutcome {
-    let host_key = format!(
-        "{}:{}",
-        url.host_str().unwrap_or(""),
-        url.port_or_known_default().unwrap_or(0)
-    );
+    // "Per host" means per host name or address, whatever the port: two
+    // servers on one machine are still one site to be polite to.
+    let host_key = url.host_str().unwrap_or("").to_ascii_lowercase();
     let host_sem = {
         let mut map = ctx.host_limits.lock().expect("host map lock");
         map.entry(host_key)
