@@ -312,7 +312,7 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
                 sink.problem(
                     case::CUSTODY_FILE,
                     format!(
-                        "this computer recorded event {} (line SHA-256 {}) in this log on {}, but the log no longer holds it: events were removed or rewritten",
+                        "this computer recorded event {} (line SHA-256 {}) in this case's log on {}, but this log does not hold it: events were removed or rewritten, or this is a copy made before that event (then verify the current case)",
                         w.seq, w.line_sha256, w.recorded_at
                     ),
                 );
