@@ -2,6 +2,7 @@
 
 use super::{EXIT_PROBLEMS, Globals};
 use clap::Args;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use warden::verify::{VerifyOptions, verify};
@@ -31,6 +32,7 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         paths,
         tsa_ca: a.tsa_ca,
         trust_keys: a.trust_key,
+        progress: !a.json && std::io::stderr().is_terminal(),
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

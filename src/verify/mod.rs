@@ -43,6 +43,8 @@ pub struct VerifyOptions {
     /// Base64 Ed25519 keys the user vouches for, for bundles checked outside
     /// their case folder.
     pub trust_keys: Vec<String>,
+    /// Show a progress bar on standard error while checking bundles.
+    pub progress: bool,
 }
 
 /// One thing that does not hold.
@@ -123,6 +125,7 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
     let ctx = Ctx {
         tsa_ca: tsa_ca.as_deref(),
         trust: &trust,
+        progress: opts.progress,
     };
     for p in &opts.paths {
         let display = p.display().to_string();
@@ -180,6 +183,7 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
 struct Ctx<'a> {
     tsa_ca: Option<&'a [u8]>,
     trust: &'a [(String, String)],
+    progress: bool,
 }
 
 /// Verifies a case or bundle folder; `Err(())` if it is neither.
@@ -352,8 +356,21 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
             }
         };
         entries.sort_by_key(|e| e.file_name());
+        let bar = (ctx.progress && only.is_none()).then(|| {
+            let bar = indicatif::ProgressBar::new(entries.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "verifying {bar:30} {pos}/{len} bundles {elapsed_precise}",
+                )
+                .expect("valid progress template"),
+            );
+            bar
+        });
         let mut seen = std::collections::HashSet::new();
         for entry in entries {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
             if only.is_some_and(|o| o != name) {
                 continue;
@@ -438,6 +455,9 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
                     format!("signed by a different key than the officer who recorded custody event {seq}"),
                 );
             }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
         for (id, (seq, _)) in &recorded {
             if only.is_some_and(|o| o != id) {
