@@ -1240,3 +1240,111 @@ fn empty_folder_in_a_bundle_data_is_detected() {
         &format!("{}/data/withheld", f.plain),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// an insider who re-signs everything with their own, registered key
+// ---------------------------------------------------------------------------------------------
+
+/// Rewrites both payload manifests of `bundle` from the files under data/.
+fn remanifest(bundle: &Path) {
+    let mut files = list_files(&bundle.join("data"));
+    files.sort();
+    for (alg, digest) in [
+        ("sha256", sha256_hex as fn(&[u8]) -> String),
+        ("sha512", sha512_hex),
+    ] {
+        let mut text = String::new();
+        for f in &files {
+            text.push_str(&format!(
+                "{}  data/{f}\n",
+                digest(&read(&bundle.join("data").join(f)))
+            ));
+        }
+        fs::write(bundle.join(format!("manifest-{alg}.txt")), text).unwrap();
+    }
+}
+
+#[test]
+fn page_forged_by_the_capturing_officer_no_longer_matches_the_warc() {
+    use ed25519_dalek::Signer as _;
+    let (_t, case) = copy_case();
+    let sk = signing_key(&fix().env.key);
+    // The plain bundle: the officer rewrites its page and everything that
+    // depends on it, signing with their own registered key.
+    let b = bundle_in(&case, &fix().plain);
+    let page = b.join("data/page.html");
+    fs::write(
+        &page,
+        "<html><body><p>an innocent resin carving</p></body></html>\n",
+    )
+    .unwrap();
+    let mut cj = read_json(&b.join("data/capture.json"));
+    let new_sha = sha256_file(&page);
+    for f in cj["files"].as_array_mut().unwrap() {
+        if f["path"] == "data/page.html" {
+            f["sha256"] = new_sha.clone().into();
+            f["size"] = (fs::metadata(&page).unwrap().len()).into();
+        }
+    }
+    fs::write(
+        b.join("data/capture.json"),
+        serde_json::to_vec_pretty(&cj).unwrap(),
+    )
+    .unwrap();
+    // bag-info's Payload-Oxum follows the payload
+    let total: u64 = list_files(&b.join("data"))
+        .iter()
+        .map(|f| fs::metadata(b.join("data").join(f)).unwrap().len())
+        .sum();
+    let n = list_files(&b.join("data")).len();
+    let info = read_string(&b.join("bag-info.txt"));
+    let info: String = info
+        .lines()
+        .map(|l| {
+            if l.starts_with("Payload-Oxum:") {
+                format!("Payload-Oxum: {total}.{n}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    fs::write(b.join("bag-info.txt"), info).unwrap();
+    remanifest(&b);
+    let manifest = read(&b.join("manifest-sha256.txt"));
+    fs::write(b.join("signature.ed25519"), sk.sign(&manifest).to_bytes()).unwrap();
+    retag(&b);
+    // ...and re-signs the custody log from the plain capture's line on.
+    let mut lines = custody_lines(&case);
+    let new_manifest_hash = sha256_hex(&manifest);
+    for i in 1..lines.len() {
+        let mut v: Value = serde_json::from_str(&lines[i]).unwrap();
+        if v["bundle"] == fix().plain.as_str() {
+            v["manifest_sha256"] = new_manifest_hash.clone().into();
+        }
+        v["prev"] = sha256_hex(lines[i - 1].as_bytes()).into();
+        lines[i] = signed_line(&v, &sk);
+    }
+    write_custody(&case, &lines);
+    // The manifests, signature, bag and log all hold; only the WARC, which
+    // still holds what the server sent, contradicts the page.
+    // (Verified in a fresh environment: the capturing computer's witness
+    // would also notice the rewritten log, and must not be what catches it.)
+    let other = TestEnv::new();
+    let v = verify_in(
+        &other,
+        [
+            case.as_os_str().to_owned(),
+            "--tsa-ca".into(),
+            fix().tsa.ca_crt().into_os_string(),
+        ],
+    );
+    assert_eq!(v.out.status.code(), Some(1), "{}", v.describe());
+    let problems = v.problems();
+    assert!(
+        !problems.is_empty()
+            && problems.iter().all(|(p, m)| p.ends_with("/data/page.html")
+                && m.contains("does not match the final response")),
+        "the only problem must be the page against the WARC:\n{}",
+        v.describe()
+    );
+}

@@ -506,6 +506,27 @@ pub(crate) fn check_bundle(
         }
     }
 
+    // The page file and the raw exchange must agree.
+    if let Some(v) = &capture_json
+        && file_set.contains("data/capture.warc.gz")
+    {
+        match super::page_check::page_matches_warc(dir, v) {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => {
+                let page = v
+                    .get("page")
+                    .and_then(|p| p.get("file"))
+                    .and_then(|f| f.as_str())
+                    .unwrap_or("data/capture.warc.gz");
+                sink.problem(&p(page), why);
+            }
+            Err(e) => sink.problem(
+                &p("data/capture.warc.gz"),
+                format!("cannot compare the page with the WARC: {e}"),
+            ),
+        }
+    }
+
     if sink.report.problems.len() == before {
         let signer = facts
             .signer

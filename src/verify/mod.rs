@@ -2,6 +2,7 @@
 //! either, and names every file that does not hold.
 
 mod bundle_check;
+mod page_check;
 mod zipped;
 
 use crate::case::{self, CaseConfig};

@@ -118,3 +118,53 @@ fn read_line_limited(r: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<usi
 fn bad(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
+
+/// Opens the block of the record whose `WARC-Record-ID` is `record_id` as a
+/// stream (other records are skipped without being kept in memory).
+/// Returns `None` if there is no such record.
+pub fn open_block(
+    input: impl Read + 'static,
+    record_id: &str,
+) -> io::Result<Option<Box<dyn Read>>> {
+    let mut r = BufReader::with_capacity(1 << 16, MultiGzDecoder::new(input));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if read_line_limited(&mut r, &mut line)? == 0 {
+            return Ok(None);
+        }
+        if line == b"\r\n" || line == b"\n" {
+            continue;
+        }
+        if !line.starts_with(b"WARC/") {
+            return Err(bad("expected a WARC version line".into()));
+        }
+        let mut id = String::new();
+        let mut len: Option<u64> = None;
+        loop {
+            line.clear();
+            if read_line_limited(&mut r, &mut line)? == 0 {
+                return Err(bad("record headers cut short".into()));
+            }
+            if line == b"\r\n" || line == b"\n" {
+                break;
+            }
+            let text = String::from_utf8_lossy(&line);
+            if let Some((n, v)) = text.trim_end_matches(['\r', '\n']).split_once(':') {
+                if n.trim().eq_ignore_ascii_case("WARC-Record-ID") {
+                    id = v.trim().to_string();
+                } else if n.trim().eq_ignore_ascii_case("Content-Length") {
+                    len = v.trim().parse().ok();
+                }
+            }
+        }
+        let len = len.ok_or_else(|| bad("record without Content-Length".into()))?;
+        if id == record_id {
+            return Ok(Some(Box::new(r.take(len))));
+        }
+        let skipped = io::copy(&mut (&mut r).take(len), &mut io::sink())?;
+        if skipped != len {
+            return Err(bad("record block cut short".into()));
+        }
+    }
+}
