@@ -6,6 +6,7 @@ mod capture;
 mod case;
 mod completions;
 mod key;
+mod lists;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +51,9 @@ enum Command {
     /// Show your signing key (creating it on first use)
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Check and show species keyword lists and trade-cue lists
+    #[command(subcommand)]
+    Lists(lists::ListsCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -108,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Capture(a) => capture::run(a, &globals),
         Command::Verify(a) => verify::run(a, &globals),
         Command::Key(k) => key::run(k, &globals),
+        Command::Lists(l) => lists::run(l),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };
