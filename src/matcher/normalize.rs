@@ -1,0 +1,427 @@
+//! The normaliser: turns text (and, the same way, every term) into a
+//! canonical form in which sellers' tricks disappear, while remembering for
+//! every byte of the result which bytes of the original produced it, so that
+//! a match can be shown as what the seller wrote.
+//!
+//! Rules, in order:
+//! 1. Traditional Chinese characters become Simplified (character for
+//!    character).
+//! 2. Compatibility forms are unified (NFKD: full-width `ＩＶＯＲＹ` →
+//!    `IVORY`, ligatures, superscripts).
+//! 3. Diacritics are removed from Latin, Greek and Cyrillic letters
+//!    (`bạn` → `ban`, `écailles` → `ecailles`), plus letters without a
+//!    decomposition (`đ` → `d`, `ø` → `o`, `ł` → `l`, `ß` → `ss`, `æ` →
+//!    `ae`, `œ` → `oe`). Other scripts (CJK, Thai, Japanese kana and their
+//!    voicing marks, Hangul) are kept whole.
+//! 4. Letters are lower-cased.
+//! 5. Inside a word that has at least one Latin letter, look-alike digits
+//!    and symbols become letters (`0`→o, `1`→i, `3`→e, `4`→a, `5`→s, `7`→t,
+//!    `8`→b, `9`→g, `@`→a, `$`→s, `|` and `!`→i), and `l` becomes `i` (so
+//!    `1vory`, `lvory` and `ivory` meet). A run of digits alone (a price) is
+//!    left as it is.
+//! 6. Separators between single characters are dropped when at least three
+//!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
+//!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`.
+//! 7. A run of the same Latin letter becomes one letter (`ivoryyy` →
+//!    `ivory`; the same happens to terms, so `mammoth` still matches).
+//! 8. Any other run of non-alphanumeric characters becomes one space.
+//!
+//! Rules 3, 5, 6 and a run of three or more letters in rule 7 mark the bytes
+//! they produce as "folded", so that a match which needed them can score
+//! lower (`bán` written `ban` is not the same evidence as `bán`).
+
+use std::ops::Range;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Normalised text with a map back to the original.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub text: String,
+    /// For each byte of `text`, the byte range of the original it came from.
+    spans: Vec<(u32, u32)>,
+    /// For each byte of `text`, whether producing it needed folding.
+    folded: Vec<bool>,
+}
+
+impl Normalized {
+    /// The original byte range behind normalised bytes `range` (which must
+    /// lie on character boundaries of `text`).
+    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        if range.is_empty() || range.end > self.spans.len() {
+            return 0..0;
+        }
+        let start = self.spans[range.start].0 as usize;
+        let end = self.spans[range.end - 1].1 as usize;
+        start..end.max(start)
+    }
+
+    /// Whether any byte in `range` needed folding (diacritics, look-alikes,
+    /// separators, long repeats).
+    pub fn needed_folding(&self, range: Range<usize>) -> bool {
+        self.folded.get(range).is_some_and(|f| f.iter().any(|&x| x))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Unit {
+    c: char,
+    start: u32,
+    end: u32,
+    folded: bool,
+}
+
+fn is_latin_like(c: char) -> bool {
+    matches!(c as u32, 0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x370..=0x3FF | 0x400..=0x4FF | 0x1E00..=0x1EFF)
+}
+
+fn special_fold(c: char) -> Option<&'static str> {
+    Some(match c {
+        'đ' | 'Đ' => "d",
+        'ø' | 'Ø' => "o",
+        'ł' | 'Ł' => "l",
+        'ß' | 'ẞ' => "ss",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'ı' => "i",
+        'þ' | 'Þ' => "th",
+        _ => return None,
+    })
+}
+
+fn leet(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'i',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        '@' => 'a',
+        '$' => 's',
+        '|' | '!' => 'i',
+        _ => return None,
+    })
+}
+
+/// Stage 1–4: per-character mapping.
+fn units(s: &str) -> Vec<Unit> {
+    let simplified: Vec<char> = fast2s::convert(s).chars().collect();
+    let mut out = Vec::with_capacity(s.len());
+    for (i, (pos, orig)) in s.char_indices().enumerate() {
+        let start = pos as u32;
+        let end = (pos + orig.len_utf8()) as u32;
+        let c = simplified.get(i).copied().unwrap_or(orig);
+        let mut push = |ch: char, folded: bool| {
+            for l in ch.to_lowercase() {
+                if !is_combining_mark(l) {
+                    out.push(Unit {
+                        c: l,
+                        start,
+                        end,
+                        folded,
+                    });
+                }
+            }
+        };
+        if let Some(rep) = special_fold(c) {
+            for ch in rep.chars() {
+                push(ch, true);
+            }
+            continue;
+        }
+        let decomposed: Vec<char> = c.nfkd().collect();
+        let base_latin = decomposed
+            .first()
+            .is_some_and(|&b| is_latin_like(b) || b.is_ascii());
+        if base_latin {
+            let dropped = decomposed.iter().any(|&d| is_combining_mark(d));
+            for d in decomposed {
+                if !is_combining_mark(d) {
+                    push(d, dropped);
+                }
+            }
+        } else {
+            // Keep other scripts whole (kana voicing marks, Hangul, Thai);
+            // only unify compatibility forms.
+            for d in std::iter::once(c).nfkc() {
+                push(d, false);
+            }
+        }
+    }
+    out
+}
+
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || leet(c).is_some()
+}
+
+/// Normalises `s`.
+pub fn normalize(s: &str) -> Normalized {
+    let u = units(s);
+
+    // Rule 6: separators between single characters.
+    let is_alnum = word_char;
+    let mut keep = vec![true; u.len()];
+    let mut fold_mark = vec![false; u.len()];
+    // tokens: (start, end) of alphanumeric runs
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < u.len() {
+        if is_alnum(u[k].c) {
+            let s0 = k;
+            while k < u.len() && is_alnum(u[k].c) {
+                k += 1;
+            }
+            tokens.push((s0, k));
+        } else {
+            k += 1;
+        }
+    }
+    let single = |t: &(usize, usize)| t.1 - t.0 == 1;
+    let short_sep = |a: usize, b: usize| {
+        b > a && b - a <= 3 && u[a..b].iter().all(|x| x.c != '\n' && !is_alnum(x.c))
+    };
+    let mut t = 0;
+    while t < tokens.len() {
+        let mut e = t;
+        while e + 1 < tokens.len()
+            && single(&tokens[e])
+            && single(&tokens[e + 1])
+            && short_sep(tokens[e].1, tokens[e + 1].0)
+        {
+            e += 1;
+        }
+        if e - t + 1 >= 3 {
+            for w in t..e {
+                keep[tokens[w].1..tokens[w + 1].0].fill(false);
+            }
+            for w in t..=e {
+                fold_mark[tokens[w].0] = true;
+            }
+            t = e + 1;
+        } else {
+            t += 1;
+        }
+    }
+    let mut u: Vec<Unit> = u
+        .into_iter()
+        .zip(keep)
+        .zip(fold_mark)
+        .filter(|((_, k), _)| *k)
+        .map(|((mut x, _), f)| {
+            x.folded |= f;
+            x
+        })
+        .collect();
+
+    // Rule 5: look-alikes inside words that have a Latin letter.
+    let mut i = 0;
+    while i < u.len() {
+        if !word_char(u[i].c) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < u.len() && word_char(u[j].c) {
+            j += 1;
+        }
+        let has_latin = u[i..j]
+            .iter()
+            .any(|x| x.c.is_ascii_alphabetic() || is_latin_like(x.c));
+        let has_leet_or_l = u[i..j].iter().any(|x| leet(x.c).is_some() || x.c == 'l');
+        if has_latin && has_leet_or_l {
+            for x in &mut u[i..j] {
+                if let Some(m) = leet(x.c) {
+                    x.c = m;
+                    x.folded = true;
+                } else if x.c == 'l' {
+                    x.c = 'i';
+                }
+            }
+        }
+        i = j;
+    }
+
+    // Rules 7 and 8, and output.
+    let mut out = Normalized::default();
+    let mut i = 0;
+    let mut last_space = true; // no leading space
+    while i < u.len() {
+        let x = u[i];
+        if !x.c.is_alphanumeric() {
+            let start = x.start;
+            let mut j = i;
+            while j < u.len() && !u[j].c.is_alphanumeric() {
+                j += 1;
+            }
+            if !last_space {
+                emit(&mut out, ' ', start, u[j - 1].end, false);
+                last_space = true;
+            }
+            i = j;
+            continue;
+        }
+        let mut j = i + 1;
+        if x.c.is_ascii_alphabetic() || is_latin_like(x.c) {
+            while j < u.len() && u[j].c == x.c {
+                j += 1;
+            }
+        }
+        let run = j - i;
+        let folded = u[i..j].iter().any(|y| y.folded) || run >= 3;
+        emit(&mut out, x.c, x.start, u[j - 1].end, folded);
+        last_space = false;
+        i = j;
+    }
+    if out.text.ends_with(' ') {
+        out.text.pop();
+        out.spans.pop();
+        out.folded.pop();
+    }
+    out
+}
+
+fn emit(out: &mut Normalized, c: char, start: u32, end: u32, folded: bool) {
+    let mut buf = [0u8; 4];
+    let s = c.encode_utf8(&mut buf);
+    out.text.push_str(s);
+    for _ in 0..s.len() {
+        out.spans.push((start, end));
+        out.folded.push(folded);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> String {
+        normalize(s).text
+    }
+
+    fn finds(text: &str, term: &str) -> Option<String> {
+        let t = normalize(text);
+        let q = normalize(term).text;
+        let at = t.text.find(&q)?;
+        Some(text[t.original_range(at..at + q.len())].to_string())
+    }
+
+    #[test]
+    fn case_and_full_width() {
+        assert_eq!(n("IVORY Bangle"), n("ivory bangle"));
+        assert_eq!(
+            finds("Genuine ＩＶＯＲＹ carving", "ivory").as_deref(),
+            Some("ＩＶＯＲＹ")
+        );
+    }
+
+    #[test]
+    fn diacritics_fold_and_are_marked() {
+        let t = normalize("Cần bán sừng tê giác");
+        let q = normalize("can ban sung te giac").text;
+        assert_eq!(t.text, q);
+        assert!(t.needed_folding(0..t.text.len()));
+        assert_eq!(
+            finds("écailles de pangolin à vendre", "ecailles").as_deref(),
+            Some("écailles")
+        );
+        assert_eq!(n("đồ"), n("do"));
+        assert_eq!(n("Straße"), n("strasse"));
+        // plain ASCII needs no folding
+        let p = normalize("ivory");
+        assert!(!p.needed_folding(0..p.text.len()));
+    }
+
+    #[test]
+    fn leetspeak_and_symbols() {
+        assert_eq!(
+            finds("real 1v0ry bangle", "ivory").as_deref(),
+            Some("1v0ry")
+        );
+        assert_eq!(
+            finds("p@ngolin scales", "pangolin").as_deref(),
+            Some("p@ngolin")
+        );
+        assert_eq!(
+            finds("rh1no h0rn powder", "rhino horn").as_deref(),
+            Some("rh1no h0rn")
+        );
+        assert_eq!(
+            finds("$hark fin", "shark fin").as_deref(),
+            Some("$hark fin")
+        );
+        // prices stay digits
+        assert!(n("price 500 USD").contains("500"));
+    }
+
+    #[test]
+    fn separators_inside_words() {
+        assert_eq!(
+            finds("i.v.o.r.y for sale", "ivory").as_deref(),
+            Some("i.v.o.r.y")
+        );
+        assert_eq!(finds("I V O R Y", "ivory").as_deref(), Some("I V O R Y"));
+        assert_eq!(finds("i-v-o-r-y", "ivory").as_deref(), Some("i-v-o-r-y"));
+        assert_eq!(
+            finds("i🐘v🐘o🐘r🐘y", "ivory").as_deref(),
+            Some("i🐘v🐘o🐘r🐘y")
+        );
+        // ordinary words keep their spaces
+        assert_eq!(n("a big ivory bangle"), "a big ivory bangie");
+    }
+
+    #[test]
+    fn repeated_letters() {
+        assert_eq!(
+            finds("ivoryyy bangle!!!", "ivory").as_deref(),
+            Some("ivoryyy")
+        );
+        assert_eq!(n("mammoth"), n("mamoth"));
+    }
+
+    #[test]
+    fn chinese_variants_and_japanese_kana() {
+        assert_eq!(finds("出售鶴頂紅掛件", "鹤顶红").as_deref(), Some("鶴頂紅"));
+        assert_eq!(finds("出售穿山甲片", "穿山甲").as_deref(), Some("穿山甲"));
+        // voicing marks are part of the kana, not diacritics
+        assert_ne!(n("が"), n("か"));
+        assert_eq!(finds("象牙の販売", "販売").as_deref(), Some("販売"));
+        assert_eq!(finds("ขายงาช้าง", "งาช้าง").as_deref(), Some("งาช้าง"));
+    }
+
+    proptest::proptest! {
+        /// Every normalised range maps back to a slice of the original on
+        /// character boundaries, and normalising is stable.
+        #[test]
+        fn ranges_map_to_original_char_boundaries(s in "\\PC{0,60}") {
+            let t = normalize(&s);
+            let cuts: Vec<usize> = t.text.char_indices().map(|(i, _)| i).chain([t.text.len()]).collect();
+            for w in cuts.windows(2) {
+                for &end in &cuts[1..] {
+                    if end <= w[0] { continue; }
+                    let r = t.original_range(w[0]..end);
+                    proptest::prop_assert!(s.is_char_boundary(r.start) && s.is_char_boundary(r.end));
+                    proptest::prop_assert!(r.start <= r.end && r.end <= s.len());
+                    let _ = &s[r];
+                }
+            }
+            proptest::prop_assert_eq!(normalize(&t.text).text.len() <= t.text.len() * 2 + 4, true);
+        }
+
+        /// A term hidden in text by sellers' tricks is found where it was written.
+        #[test]
+        fn dotted_and_leet_terms_are_found(prefix in "[a-z ]{0,10}", suffix in "[a-z ]{0,10}") {
+            let text = format!("{prefix} i.v.0.r.y {suffix}");
+            let t = normalize(&text);
+            let q = normalize("ivory").text;
+            let at = t.text.find(&q);
+            proptest::prop_assert!(at.is_some(), "{:?} -> {:?}", text, t.text);
+            let at = at.unwrap();
+            let orig = &text[t.original_range(at..at + q.len())];
+            proptest::prop_assert!(orig.contains("i.v.0.r.y"), "{:?}", orig);
+        }
+    }
+}
