@@ -1,4 +1,320 @@
-//! Matching species terms in listing text. This part holds the normaliser;
-//! the automaton, scoring and sweeps build on it (see docs/species-lists.md).
+//! Matching species terms and trade cues in listing text.
+//!
+//! Every term of every loaded list is normalised ([`normalize`]) and put in
+//! one Aho-Corasick automaton, so one pass over the normalised text finds
+//! all of them. Terms that start or end with a Latin-script letter must sit
+//! on word boundaries; CJK and Thai terms match anywhere. Each match maps
+//! back to the byte range the seller actually wrote.
 
 pub mod normalize;
+
+use crate::species::{CueKind, KeywordList, TermKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What a pattern stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type", content = "kind")]
+pub enum Category {
+    Species(TermKind),
+    Cue(CueKind),
+}
+
+/// One term of one list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TermRef {
+    /// Index of the list in the slice given to [`Matcher::new`].
+    pub list: usize,
+    /// Index of the taxon (species terms) or cue group (cues).
+    pub entry: usize,
+    pub term: String,
+    pub lang: String,
+    pub category: Category,
+}
+
+/// A match in the original text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Byte range in the original text (on character boundaries).
+    pub start: usize,
+    pub end: usize,
+    /// Whether the match needed folding (diacritics, look-alikes,
+    /// separators, repeated letters).
+    pub folded: bool,
+    /// Index into [`Matcher::terms_of`].
+    pub pattern: usize,
+}
+
+/// All terms of a set of lists, compiled.
+pub struct Matcher {
+    ac: AhoCorasick,
+    /// Per pattern: the terms that normalise to it.
+    terms: Vec<Vec<TermRef>>,
+    /// Per pattern: whether the start / end must be on a word boundary.
+    bounded: Vec<(bool, bool)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("the keyword lists hold no term")]
+    Empty,
+    #[error("cannot build the matcher: {0}")]
+    Build(String),
+}
+
+fn latin_edge(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_ascii_alphanumeric() || (c.is_alphabetic() && (c as u32) < 0x2000))
+}
+
+impl Matcher {
+    pub fn new(lists: &[KeywordList]) -> Result<Matcher, MatcherError> {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut terms: Vec<Vec<TermRef>> = Vec::new();
+        let mut add = |text: &str, r: TermRef| {
+            let n = normalize::normalize(text).text;
+            if n.is_empty() {
+                return;
+            }
+            let id = *index.entry(n.clone()).or_insert_with(|| {
+                patterns.push(n);
+                terms.push(Vec::new());
+                patterns.len() - 1
+            });
+            terms[id].push(r);
+        };
+        for (li, list) in lists.iter().enumerate() {
+            for (ti, taxon) in list.taxa.iter().enumerate() {
+                for t in &taxon.terms {
+                    add(
+                        &t.text,
+                        TermRef {
+                            list: li,
+                            entry: ti,
+                            term: t.text.clone(),
+                            lang: t.lang.clone(),
+                            category: Category::Species(t.kind),
+                        },
+                    );
+                }
+            }
+            for (ci, cue) in list.cues.iter().enumerate() {
+                for t in &cue.terms {
+                    add(
+                        t,
+                        TermRef {
+                            list: li,
+                            entry: ci,
+                            term: t.clone(),
+                            lang: cue.lang.clone(),
+                            category: Category::Cue(cue.kind),
+                        },
+                    );
+                }
+            }
+        }
+        if patterns.is_empty() {
+            return Err(MatcherError::Empty);
+        }
+        let bounded = patterns
+            .iter()
+            .map(|p| (latin_edge(p.chars().next()), latin_edge(p.chars().last())))
+            .collect();
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| MatcherError::Build(e.to_string()))?;
+        Ok(Matcher { ac, terms, bounded })
+    }
+
+    /// The terms behind a pattern.
+    pub fn terms_of(&self, pattern: usize) -> &[TermRef] {
+        &self.terms[pattern]
+    }
+
+    /// Every occurrence of every term in `text` (overlapping matches are all
+    /// reported, so a decoy such as "ivory white" and the product "ivory"
+    /// are both seen), in order of position.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        let n = normalize::normalize(text);
+        let t = n.text.as_str();
+        let mut hits = Vec::new();
+        for m in self.ac.find_overlapping_iter(t) {
+            let pid = m.pattern().as_usize();
+            let (b_start, b_end) = self.bounded[pid];
+            if b_start && latin_edge(t[..m.start()].chars().next_back()) {
+                continue;
+            }
+            if b_end && latin_edge(t[m.end()..].chars().next()) {
+                continue;
+            }
+            let r = n.original_range(m.start()..m.end());
+            // Exact when the seller wrote one of the terms as listed (up to
+            // case, spacing and Chinese character variants); otherwise the
+            // match needed folding: "ban" for "bán", "1v0ry" for "ivory".
+            let written = canonical(&text[r.clone()]);
+            let exact = self.terms[pid]
+                .iter()
+                .any(|t| canonical(&t.term) == written);
+            hits.push(Hit {
+                start: r.start,
+                end: r.end,
+                folded: !exact,
+                pattern: pid,
+            });
+        }
+        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        hits
+    }
+}
+
+/// Case, spacing and Chinese-variant insensitive form of a term, for
+/// telling exact matches from folded ones.
+fn canonical(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let nfc: String = s.nfc().collect();
+    fast2s::convert(&nfc)
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Up to `context` characters either side of `start..end`, on character
+/// boundaries of `text`.
+pub fn snippet(text: &str, start: usize, end: usize, context: usize) -> &str {
+    let s = text[..start]
+        .char_indices()
+        .rev()
+        .nth(context.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    let e = text[end..]
+        .char_indices()
+        .nth(context)
+        .map_or(text.len(), |(i, _)| end + i);
+    &text[s..e]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SPECIES: &str = r#"[list]
+name = "t"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "loxodonta-africana"
+scientific_name = "Loxodonta africana"
+abbreviations = ["L. africana"]
+rank = "species"
+appendix = "I/II"
+listing_note = "split"
+group = "elephants"
+[taxon.names]
+en = ["African elephant"]
+zh-Hans = ["非洲象"]
+[taxon.products]
+en = ["ivory", "tusk"]
+zh-Hans = ["象牙"]
+vi = ["ngà voi"]
+[[taxon.code_words]]
+term = "bovine bone"
+lang = "en"
+note = "eBay UK"
+"#;
+
+    const CUES: &str = r#"[list]
+name = "c"
+kind = "cues"
+version = "1"
+sources = ["test"]
+
+[[cue]]
+kind = "decoy"
+lang = "en"
+terms = ["ivory white"]
+applies_to = ["ivory"]
+
+[[cue]]
+kind = "sale"
+lang = "*"
+terms = ["for sale", "出售", "bán"]
+"#;
+
+    fn matcher() -> Matcher {
+        let a = crate::species::parse_str(Path::new("s.toml"), SPECIES).unwrap();
+        let b = crate::species::parse_str(Path::new("c.toml"), CUES).unwrap();
+        Matcher::new(&[a, b]).unwrap()
+    }
+
+    fn found(text: &str) -> Vec<(String, String, bool)> {
+        let m = matcher();
+        m.find(text)
+            .into_iter()
+            .map(|h| {
+                (
+                    text[h.start..h.end].to_string(),
+                    m.terms_of(h.pattern)[0].term.clone(),
+                    h.folded,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_terms_with_their_original_spelling() {
+        let f = found("Carved BOVINE BONE bangle, real 1v0ry, for sale");
+        assert!(
+            f.contains(&("BOVINE BONE".into(), "bovine bone".into(), false)),
+            "{f:?}"
+        );
+        assert!(f.contains(&("1v0ry".into(), "ivory".into(), true)), "{f:?}");
+        assert!(
+            f.contains(&("for sale".into(), "for sale".into(), false)),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn latin_terms_need_word_boundaries_cjk_do_not() {
+        assert!(found("a tusky ivoryish trustworthy").is_empty());
+        let f = found("出售象牙手镯");
+        assert!(f.iter().any(|(o, _, _)| o == "象牙"), "{f:?}");
+        assert!(f.iter().any(|(o, _, _)| o == "出售"), "{f:?}");
+    }
+
+    #[test]
+    fn overlapping_decoy_and_product_are_both_seen() {
+        let f = found("Ivory white wedding dress");
+        assert!(f.iter().any(|(_, t, _)| t == "ivory white"), "{f:?}");
+        assert!(f.iter().any(|(_, t, _)| t == "ivory"), "{f:?}");
+    }
+
+    #[test]
+    fn vietnamese_without_diacritics_is_folded() {
+        let f = found("ban nga voi that");
+        assert!(f.contains(&("ban".into(), "bán".into(), true)), "{f:?}");
+        assert!(
+            f.contains(&("nga voi".into(), "ngà voi".into(), true)),
+            "{f:?}"
+        );
+        let f = found("bán ngà voi");
+        assert!(f.contains(&("bán".into(), "bán".into(), false)), "{f:?}");
+    }
+
+    #[test]
+    fn abbreviations_and_snippets() {
+        let text = "Skull of L. africana, museum piece";
+        let f = found(text);
+        assert!(f.iter().any(|(o, _, _)| o == "L. africana"), "{f:?}");
+        let m = matcher();
+        let h = &m.find(text)[0];
+        let s = snippet(text, h.start, h.end, 5);
+        assert!(text.contains(s) && s.contains("L. africana"), "{s:?}");
+    }
+}

@@ -160,6 +160,11 @@ pub fn load(path: &Path) -> Result<KeywordList, ListError> {
     raw::parse(path, &text)
 }
 
+/// Parses and validates list text; `path` is only used in messages.
+pub fn parse_str(path: &Path, text: &str) -> Result<KeywordList, ListError> {
+    raw::parse(path, text)
+}
+
 /// 1-based line and column (in characters) of byte offset `at` in `text`.
 pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let mut at = at.min(text.len());
