@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod hash;
 pub mod matcher;
 pub mod species;
+pub mod sweep;
 pub mod verify;
 pub mod warc;
 

@@ -123,7 +123,7 @@ struct TextSink {
 }
 
 struct TextOut {
-    writer: BufWriter<File>,
+    writer: Box<dyn Write>,
     /// Inside script/style/template etc.: text is not visible.
     hidden_depth: usize,
     pending_space: bool,
@@ -283,6 +283,41 @@ impl TokenSink for TextSink {
     }
 }
 
+/// The visible text of an HTML document already in memory (used by sweeps
+/// over saved pages).
+pub fn visible_text(html: &str) -> String {
+    struct Shared(std::rc::Rc<RefCell<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = std::rc::Rc::new(RefCell::new(Vec::new()));
+    let sink = TextSink {
+        out: RefCell::new(TextOut {
+            writer: Box::new(Shared(buf.clone())),
+            hidden_depth: 0,
+            pending_space: false,
+            pending_newline: false,
+            at_line_start: true,
+            error: None,
+            written: 0,
+        }),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&queue);
+    tokenizer.end();
+    drop(tokenizer);
+    let bytes = buf.borrow().clone();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
 /// Result of text extraction.
 #[derive(Debug, Clone)]
 pub struct TextResult {
@@ -309,7 +344,7 @@ pub fn extract_text(
     let mut buf = vec![0u8; input_len.clamp(4096, 256 * 1024) as usize];
     let sink = TextSink {
         out: RefCell::new(TextOut {
-            writer: BufWriter::with_capacity(256 * 1024, out_file),
+            writer: Box::new(BufWriter::with_capacity(256 * 1024, out_file)),
             hidden_depth: 0,
             pending_space: false,
             pending_newline: false,

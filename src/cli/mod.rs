@@ -7,6 +7,7 @@ mod case;
 mod completions;
 mod key;
 mod lists;
+mod sweep;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,8 @@ enum Command {
     /// Check and show species keyword lists and trade-cue lists
     #[command(subcommand)]
     Lists(lists::ListsCommand),
+    /// Search listings for CITES species with keyword lists, and score each hit
+    Sweep(sweep::SweepArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a, &globals),
         Command::Key(k) => key::run(k, &globals),
         Command::Lists(l) => lists::run(l),
+        Command::Sweep(a) => sweep::run(a, &globals),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };

@@ -311,7 +311,7 @@ impl LogCheck {
 }
 
 /// Actions a custody log may hold.
-pub const ACTIONS: &[&str] = &["case-init", "officer-added", "capture"];
+pub const ACTIONS: &[&str] = &["case-init", "officer-added", "capture", "sweep"];
 
 /// Checks every line of a custody log: JSON shape, sequence numbers, the hash
 /// chain, each signature, and that each line is signed by an officer the log

@@ -7,6 +7,7 @@
 //! back to the byte range the seller actually wrote.
 
 pub mod normalize;
+pub mod score;
 
 use crate::species::{CueKind, KeywordList, TermKind};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};

@@ -4,6 +4,7 @@
 //! and digests are `sha256:` followed by lowercase hex.
 
 pub mod digest;
+pub mod http;
 pub mod reader;
 
 use flate2::Compression;

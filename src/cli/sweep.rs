@@ -1,0 +1,166 @@
+//! `warden sweep`
+
+use super::Globals;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use warden::custody::{self, EventInput};
+use warden::hash::HashingWriter;
+use warden::sweep::{self, Format, SweepOptions};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Species and cue lists (TOML); repeat for several
+    #[arg(long = "list", value_name = "FILE", required = true, num_args = 1..)]
+    lists: Vec<PathBuf>,
+    /// Listings: CSV, JSON Lines, HTML, WARC, bundles, cases, folders, or - for standard input
+    #[arg(long = "input", value_name = "PATH", required = true, num_args = 1..)]
+    inputs: Vec<PathBuf>,
+    /// Text fields to search in CSV/JSON Lines (default: every text field)
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    fields: Option<Vec<String>>,
+    /// Score from which a listing is flagged (0-100)
+    #[arg(long, default_value_t = warden::matcher::score::DEFAULT_MIN_SCORE, value_name = "N")]
+    min_score: u32,
+    /// Output format
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: OutFormat,
+    /// Write results to FILE (must not exist) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the summary as JSON (on standard error)
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    if a.min_score > 100 {
+        anyhow::bail!("--min-score must be between 0 and 100");
+    }
+    // With a case, check it and the officer's key before any work.
+    let recording = match &g.case {
+        Some(_) => {
+            let case = g.open_case()?;
+            let key = g.officer_key(false)?;
+            let officer = case.require_officer(&key)?.name.clone();
+            custody::check_appendable(&case.custody_path())?;
+            Some((case, key, officer))
+        }
+        None => None,
+    };
+    let opts = SweepOptions {
+        lists: a.lists.clone(),
+        inputs: a.inputs.clone(),
+        fields: a.fields.clone(),
+        min_score: a.min_score,
+        format: match a.format {
+            OutFormat::Jsonl => Format::Jsonl,
+            OutFormat::Csv => Format::Csv,
+        },
+    };
+    let (summary, out_sha, out_name) = match &a.out {
+        Some(path) => {
+            let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+            let file = warden::fsutil::create_new(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            let mut w = HashingWriter::new(std::io::BufWriter::new(file));
+            let result = sweep::run(&opts, &mut w);
+            let summary = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e.into());
+                }
+            };
+            let (buf, sha, _) = w.finish();
+            let file = buf.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            warden::fsutil::rename_noreplace(&tmp, path).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                anyhow::anyhow!(
+                    "cannot write {}: {e} (results are never overwritten)",
+                    path.display()
+                )
+            })?;
+            (summary, sha, path.display().to_string())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = HashingWriter::new(std::io::BufWriter::new(stdout.lock()));
+            let summary = sweep::run(&opts, &mut w)?;
+            let (mut buf, sha, _) = w.finish();
+            buf.flush()?;
+            (summary, sha, "-".to_string())
+        }
+    };
+    for s in &summary.skipped_rows {
+        eprintln!(
+            "warning: {}{}: {} (skipped)",
+            s.path,
+            s.line.map(|l| format!(":{l}")).unwrap_or_default(),
+            s.reason
+        );
+    }
+    if let Some((case, key, officer)) = &recording {
+        custody::append(
+            &case.custody_path(),
+            key,
+            officer,
+            &EventInput {
+                action: "sweep",
+                bundle: None,
+                manifest_sha256: None,
+                details: Some(serde_json::json!({
+                    "inputs": summary.inputs,
+                    "lists": summary.lists,
+                    "output": {"path": out_name, "sha256": out_sha},
+                    "min_score": summary.min_score,
+                    "listings": summary.listings,
+                    "matched": summary.matched,
+                    "flagged": summary.flagged,
+                    "skipped": summary.skipped,
+                })),
+            },
+        )?;
+    }
+    if a.json {
+        let mut v = serde_json::to_value(&summary)?;
+        v["output_sha256"] = out_sha.clone().into();
+        eprintln!("{}", serde_json::to_string(&v)?);
+    } else {
+        let mut top: Vec<(&String, &u64)> = summary.per_taxon.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1));
+        let top: Vec<String> = top
+            .iter()
+            .take(10)
+            .map(|(n, c)| format!("{n} {c}"))
+            .collect();
+        eprintln!(
+            "read {} listings ({} skipped), {} mention a listed taxon, {} flagged (score >= {}){}{}",
+            summary.listings,
+            summary.skipped,
+            summary.matched,
+            summary.flagged,
+            summary.min_score,
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!("; by taxon: {}", top.join(", "))
+            },
+            if recording.is_some() {
+                "; recorded in the custody log"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,443 @@
+//! Reading listings from CSV, JSON Lines, HTML, WARC, bundles, cases,
+//! folders of these, and standard input. Bad rows are reported with path and
+//! line and skipped; they never stop a sweep.
+
+use crate::hash::HashingWriter;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// One listing to match.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub id: Option<String>,
+    pub url: Option<String>,
+    pub path: String,
+    pub line: Option<u64>,
+    pub text: String,
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub line: Option<u64>,
+    pub reason: String,
+}
+
+/// An input file and its SHA-256 (recorded in the custody log).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Where listings go as they are read.
+pub trait Sink {
+    fn listing(&mut self, l: Listing);
+    fn skipped(&mut self, s: Skipped);
+    fn input(&mut self, f: InputFile);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Jsonl,
+    Html,
+    Warc,
+}
+
+fn format_of(p: &Path) -> Option<Format> {
+    let name = p.file_name()?.to_string_lossy().to_lowercase();
+    if name.ends_with(".csv") || name.ends_with(".tsv") {
+        Some(Format::Csv)
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+        Some(Format::Jsonl)
+    } else if name.ends_with(".html") || name.ends_with(".htm") {
+        Some(Format::Html)
+    } else if name.ends_with(".warc") || name.ends_with(".warc.gz") {
+        Some(Format::Warc)
+    } else {
+        None
+    }
+}
+
+/// Reads `path` (a file, folder, bundle, case, or `-`).
+pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Result<(), String> {
+    if path.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        let mut peek = Vec::new();
+        // Sniff: JSON Lines start with '{'.
+        let first = lock
+            .fill_buf()
+            .map_err(|e| format!("standard input: {e}"))?
+            .to_vec();
+        peek.extend_from_slice(&first);
+        let fmt = if peek.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            Format::Jsonl
+        } else {
+            Format::Csv
+        };
+        let mut hasher = HashingReader::new(lock);
+        read_stream(&mut hasher, "-", fmt, fields, sink);
+        sink.input(InputFile {
+            path: "-".into(),
+            sha256: hasher.finish(),
+        });
+        return Ok(());
+    }
+    let md = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if md.is_dir() {
+        if path.join("case.toml").exists() {
+            let ev = path.join("evidence");
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(&ev)
+                .map_err(|e| format!("{}: {e}", ev.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_dir()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            dirs.sort();
+            for d in dirs {
+                read_bundle(&d, sink);
+            }
+            return Ok(());
+        }
+        if path.join("bagit.txt").exists() {
+            read_bundle(path, sink);
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || format_of(&e).is_some() {
+                read(&e, fields, sink)?;
+            }
+        }
+        return Ok(());
+    }
+    let fmt = format_of(path).ok_or_else(|| {
+        format!(
+            "{}: unknown input type (use .csv, .jsonl, .html, .warc/.warc.gz, a bundle, a case, or a folder)",
+            path.display()
+        )
+    })?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut hasher = HashingReader::new(file);
+    let shown = path.display().to_string();
+    match fmt {
+        Format::Html => {
+            let mut bytes = Vec::new();
+            hasher
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("{shown}: {e}"))?;
+            let cs = crate::capture::text::detect(None, &bytes[..bytes.len().min(4096)], true);
+            let (text, _, _) = cs.encoding.decode(&bytes);
+            sink.listing(Listing {
+                id: None,
+                url: None,
+                path: shown.clone(),
+                line: None,
+                text: crate::capture::text::visible_text(&text),
+            });
+        }
+        Format::Warc => read_warc(&mut hasher, &shown, path, sink),
+        f => read_stream(&mut hasher, &shown, f, fields, sink),
+    }
+    // Drain anything unread so the hash covers the whole file.
+    let _ = std::io::copy(&mut hasher, &mut std::io::sink());
+    sink.input(InputFile {
+        path: shown,
+        sha256: hasher.finish(),
+    });
+    Ok(())
+}
+
+fn read_stream(
+    r: &mut dyn Read,
+    shown: &str,
+    fmt: Format,
+    fields: Option<&[String]>,
+    sink: &mut dyn Sink,
+) {
+    match fmt {
+        Format::Jsonl => {
+            let mut reader = BufReader::new(r);
+            let mut line_no = 0u64;
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        sink.skipped(Skipped {
+                            path: shown.into(),
+                            line: Some(line_no + 1),
+                            reason: format!("read error: {e}"),
+                        });
+                        break;
+                    }
+                }
+                line_no += 1;
+                let Ok(text) = std::str::from_utf8(&buf) else {
+                    sink.skipped(Skipped {
+                        path: shown.into(),
+                        line: Some(line_no),
+                        reason: "not valid UTF-8".into(),
+                    });
+                    continue;
+                };
+                if text.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Object(map)) => {
+                        let get = |k: &str| {
+                            map.get(k).and_then(|v| match v {
+                                serde_json::Value::String(s) => Some(s.clone()),
+                                serde_json::Value::Number(n) => Some(n.to_string()),
+                                _ => None,
+                            })
+                        };
+                        let text = map
+                            .iter()
+                            .filter(|(k, _)| match fields {
+                                Some(f) => f.iter().any(|x| x == *k),
+                                None => !matches!(k.as_str(), "id" | "url"),
+                            })
+                            .filter_map(|(_, v)| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        sink.listing(Listing {
+                            id: get("id"),
+                            url: get("url"),
+                            path: shown.into(),
+                            line: Some(line_no),
+                            text,
+                        });
+                    }
+                    Ok(_) => sink.skipped(Skipped {
+                        path: shown.into(),
+                        line: Some(line_no),
+                        reason: "not a JSON object".into(),
+                    }),
+                    Err(e) => sink.skipped(Skipped {
+                        path: shown.into(),
+                        line: Some(line_no),
+                        reason: format!("invalid JSON ({e})"),
+                    }),
+                }
+            }
+        }
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(r);
+            let headers = match reader.byte_headers() {
+                Ok(h) => h.clone(),
+                Err(e) => {
+                    sink.skipped(Skipped {
+                        path: shown.into(),
+                        line: Some(1),
+                        reason: format!("no readable header row ({e})"),
+                    });
+                    return;
+                }
+            };
+            let names: Vec<String> = headers
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).trim().to_string())
+                .collect();
+            let col = |n: &str| names.iter().position(|h| h.eq_ignore_ascii_case(n));
+            let (c_id, c_url) = (col("id"), col("url"));
+            let text_cols: Vec<usize> = match fields {
+                Some(f) => f.iter().filter_map(|n| col(n)).collect(),
+                None => (0..names.len())
+                    .filter(|i| Some(*i) != c_id && Some(*i) != c_url)
+                    .collect(),
+            };
+            let mut rec = csv::ByteRecord::new();
+            loop {
+                match reader.read_byte_record(&mut rec) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line());
+                        sink.skipped(Skipped {
+                            path: shown.into(),
+                            line,
+                            reason: format!("malformed CSV row ({e})"),
+                        });
+                        if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+                let line = rec.position().map(|p| p.line());
+                let field =
+                    |i: usize| std::str::from_utf8(rec.get(i).unwrap_or(b"")).map(str::to_string);
+                let mut parts = Vec::new();
+                let mut bad = false;
+                for &i in &text_cols {
+                    match field(i) {
+                        Ok(s) => parts.push(s),
+                        Err(_) => bad = true,
+                    }
+                }
+                if bad {
+                    sink.skipped(Skipped {
+                        path: shown.into(),
+                        line,
+                        reason: "not valid UTF-8".into(),
+                    });
+                    continue;
+                }
+                sink.listing(Listing {
+                    id: c_id.and_then(|i| field(i).ok()).filter(|s| !s.is_empty()),
+                    url: c_url.and_then(|i| field(i).ok()).filter(|s| !s.is_empty()),
+                    path: shown.into(),
+                    line,
+                    text: parts.join("\n"),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn read_bundle(dir: &Path, sink: &mut dyn Sink) {
+    let shown = dir.join("data/text.txt").display().to_string();
+    let text = match std::fs::read(dir.join("data/text.txt")) {
+        Ok(b) => b,
+        Err(_) => return, // a failed capture has no text
+    };
+    let cj: serde_json::Value = std::fs::read(dir.join("data/capture.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    sink.input(InputFile {
+        path: shown.clone(),
+        sha256: crate::hash::sha256_hex(&text),
+    });
+    sink.listing(Listing {
+        id: cj
+            .get("capture_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        url: cj
+            .get("final_url")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        path: shown,
+        line: None,
+        text: String::from_utf8_lossy(&text).into_owned(),
+    });
+}
+
+/// Most bytes of one WARC record read for a sweep.
+const MAX_RECORD: u64 = 64 << 20;
+
+fn read_warc(r: &mut dyn Read, shown: &str, path: &Path, sink: &mut dyn Sink) {
+    let gz = path.to_string_lossy().to_lowercase().ends_with(".gz");
+    let inner: Box<dyn Read + '_> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(r))
+    } else {
+        Box::new(r)
+    };
+    let mut reader = BufReader::new(inner);
+    let mut n = 0u64;
+    loop {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut line = String::new();
+        // Skip to the next record.
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) => return,
+                Ok(_) if line.starts_with("WARC/") => break,
+                Ok(_) => continue,
+                Err(e) => {
+                    sink.skipped(Skipped {
+                        path: shown.into(),
+                        line: None,
+                        reason: format!("WARC cannot be read after record {n} ({e})"),
+                    });
+                    return;
+                }
+            }
+        }
+        n += 1;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let t = line.trim_end();
+            if t.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = t.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let h = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let len: u64 = h("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let is_response = h("warc-type").as_deref() == Some("response");
+        let mut block = Vec::new();
+        let take = if is_response { len.min(MAX_RECORD) } else { 0 };
+        let _ = (&mut reader).take(take).read_to_end(&mut block);
+        let _ = std::io::copy(
+            &mut (&mut reader).take(len - take.min(len)),
+            &mut std::io::sink(),
+        );
+        if !is_response {
+            continue;
+        }
+        if let Some(text) = crate::warc::http::html_text_of_response(&block) {
+            sink.listing(Listing {
+                id: h("warc-record-id"),
+                url: h("warc-target-uri"),
+                path: shown.into(),
+                line: Some(n),
+                text,
+            });
+        }
+    }
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    h: HashingWriter<std::io::Sink>,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            h: HashingWriter::new(std::io::sink()),
+        }
+    }
+    fn finish(self) -> String {
+        self.h.finish().1
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        use std::io::Write;
+        self.h.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
