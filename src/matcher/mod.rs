@@ -43,6 +43,10 @@ pub struct Hit {
     /// Whether the match needed folding (diacritics, look-alikes,
     /// separators, repeated letters).
     pub folded: bool,
+    /// Whether the seller used tricks only someone hiding from keyword
+    /// filters would use (look-alike characters, separators between
+    /// letters, invisible characters).
+    pub tricks: bool,
     /// Index into [`Matcher::terms_of`].
     pub pattern: usize,
 }
@@ -64,8 +68,15 @@ pub enum MatcherError {
     Build(String),
 }
 
+/// Whether `c` is a character of a script that separates words with spaces
+/// (Latin, Greek, Cyrillic) or a digit: terms starting or ending with one
+/// need a word boundary there. Thai, CJK and kana do not.
 fn latin_edge(c: Option<char>) -> bool {
-    c.is_some_and(|c| c.is_ascii_alphanumeric() || (c.is_alphabetic() && (c as u32) < 0x2000))
+    c.is_some_and(|c| {
+        c.is_ascii_alphanumeric()
+            || (c.is_alphabetic()
+                && matches!(c as u32, 0xC0..=0x24F | 0x370..=0x52F | 0x1E00..=0x1FFF))
+    })
 }
 
 impl Matcher {
@@ -162,6 +173,7 @@ impl Matcher {
                 start: r.start,
                 end: r.end,
                 folded: !exact,
+                tricks: n.used_tricks(m.start()..m.end()),
                 pattern: pid,
             });
         }

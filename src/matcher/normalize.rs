@@ -22,8 +22,8 @@
 //! 6. Separators between single characters are dropped when at least three
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`.
-//! 7. A run of the same Latin letter becomes one letter (`ivoryyy` →
-//!    `ivory`; the same happens to terms, so `mammoth` still matches).
+//! 7. A run of three or more of the same Latin letter becomes one letter
+//!    (`ivoryyy` → `ivory`); doubled letters are kept.
 //! 8. Any other run of non-alphanumeric characters becomes one space.
 //!
 //! Rules 3, 5, 6 and a run of three or more letters in rule 7 mark the bytes
@@ -41,7 +41,7 @@ pub struct Normalized {
     /// For each byte of `text`, the byte range of the original it came from.
     spans: Vec<(u32, u32)>,
     /// For each byte of `text`, whether producing it needed folding.
-    folded: Vec<bool>,
+    folded: Vec<u8>,
 }
 
 impl Normalized {
@@ -59,16 +59,32 @@ impl Normalized {
     /// Whether any byte in `range` needed folding (diacritics, look-alikes,
     /// separators, long repeats).
     pub fn needed_folding(&self, range: Range<usize>) -> bool {
-        self.folded.get(range).is_some_and(|f| f.iter().any(|&x| x))
+        self.folded
+            .get(range)
+            .is_some_and(|f| f.iter().any(|&x| x != 0))
+    }
+
+    /// Whether `range` was written with a trick that only a seller hiding
+    /// from keyword filters would use: look-alike characters, separators
+    /// between letters, invisible characters, long letter runs.
+    pub fn used_tricks(&self, range: Range<usize>) -> bool {
+        self.folded
+            .get(range)
+            .is_some_and(|f| f.iter().any(|&x| x & TRICK != 0))
     }
 }
+
+/// Folding flags: a diacritic was removed.
+const ACCENT: u8 = 1;
+/// Folding flags: a trick was undone (look-alike, separator, invisible).
+const TRICK: u8 = 2;
 
 #[derive(Clone, Copy)]
 struct Unit {
     c: char,
     start: u32,
     end: u32,
-    folded: bool,
+    folded: u8,
 }
 
 fn is_latin_like(c: char) -> bool {
@@ -109,26 +125,58 @@ fn leet(c: char) -> Option<char> {
 /// Stage 1–4: per-character mapping.
 fn units(s: &str) -> Vec<Unit> {
     let simplified: Vec<char> = fast2s::convert(s).chars().collect();
-    let mut out = Vec::with_capacity(s.len());
+    let mut out: Vec<Unit> = Vec::with_capacity(s.len());
     for (i, (pos, orig)) in s.char_indices().enumerate() {
         let start = pos as u32;
         let end = (pos + orig.len_utf8()) as u32;
         let c = simplified.get(i).copied().unwrap_or(orig);
-        let mut push = |ch: char, folded: bool| {
+        // Invisible characters sellers slip into words: dropped, and the
+        // letter before them marked as folded.
+        if matches!(
+            orig,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+        ) {
+            if let Some(last) = out.last_mut() {
+                last.folded |= TRICK;
+            }
+            continue;
+        }
+        // A combining mark typed separately after a Latin letter is a
+        // diacritic of that letter: fold it away. Marks of other scripts
+        // (Thai vowels and tones, Devanagari) are part of the text.
+        if is_combining_mark(c) {
+            if let Some(last) = out.last_mut()
+                && (last.c.is_ascii_alphabetic() || is_latin_like(last.c))
+            {
+                last.folded |= ACCENT;
+                last.end = end;
+                continue;
+            }
+            out.push(Unit {
+                c,
+                start,
+                end,
+                folded: 0,
+            });
+            continue;
+        }
+        let mut push = |ch: char, folded: u8| {
             for l in ch.to_lowercase() {
-                if !is_combining_mark(l) {
-                    out.push(Unit {
-                        c: l,
-                        start,
-                        end,
-                        folded,
-                    });
+                // Lower-casing İ adds a combining dot: drop it.
+                if is_combining_mark(l) && is_latin_like(ch) {
+                    continue;
                 }
+                out.push(Unit {
+                    c: l,
+                    start,
+                    end,
+                    folded,
+                });
             }
         };
         if let Some(rep) = special_fold(c) {
             for ch in rep.chars() {
-                push(ch, true);
+                push(ch, ACCENT);
             }
             continue;
         }
@@ -140,18 +188,45 @@ fn units(s: &str) -> Vec<Unit> {
             let dropped = decomposed.iter().any(|&d| is_combining_mark(d));
             for d in decomposed {
                 if !is_combining_mark(d) {
-                    push(d, dropped);
+                    push(d, if dropped { ACCENT } else { 0 });
                 }
             }
         } else {
             // Keep other scripts whole (kana voicing marks, Hangul, Thai);
             // only unify compatibility forms.
             for d in std::iter::once(c).nfkc() {
-                push(d, false);
+                push(d, 0);
             }
         }
     }
     out
+}
+
+/// Cyrillic and Greek letters that look like Latin ones, used inside words
+/// that also hold Latin letters ("ivоry" with a Cyrillic о).
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'н' | 'η' => 'h',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'у' | 'γ' => 'y',
+        'х' | 'χ' => 'x',
+        'ν' => 'v',
+        'ω' => 'w',
+        _ => return None,
+    })
 }
 
 fn word_char(c: char) -> bool {
@@ -184,22 +259,51 @@ pub fn normalize(s: &str) -> Normalized {
     let short_sep = |a: usize, b: usize| {
         b > a && b - a <= 3 && u[a..b].iter().all(|x| x.c != '\n' && !is_alnum(x.c))
     };
+    // The separators of one chain must all be the same ("c.u.l.a b.a.d.a.k"
+    // is two words, not one).
+    let sep_of = |a: usize, b: usize| u[a..b].iter().map(|x| x.c).collect::<String>();
+    let cjk = |t: &(usize, usize)| !(u[t.0].c.is_ascii_alphanumeric() || is_latin_like(u[t.0].c));
     let mut t = 0;
     while t < tokens.len() {
         let mut e = t;
+        let mut sep: Option<String> = None;
         while e + 1 < tokens.len()
             && single(&tokens[e])
             && single(&tokens[e + 1])
             && short_sep(tokens[e].1, tokens[e + 1].0)
         {
+            let this = sep_of(tokens[e].1, tokens[e + 1].0);
+            if sep.as_ref().is_some_and(|s| *s != this) {
+                // The separator changes at token e. If e starts a chain of
+                // its own with the new separator ("a a i.v.o.r.y"), it
+                // belongs to that one.
+                let mut next = e;
+                while next + 1 < tokens.len()
+                    && single(&tokens[next + 1])
+                    && short_sep(tokens[next].1, tokens[next + 1].0)
+                    && sep_of(tokens[next].1, tokens[next + 1].0) == this
+                {
+                    next += 1;
+                }
+                // Spaces between letters may be ordinary words ("a a"); dots
+                // and dashes between letters are deliberate.
+                let spaced = |s: &str| s.chars().all(char::is_whitespace);
+                if next - e + 1 >= 3 && sep.as_deref().is_some_and(spaced) && !spaced(&this) {
+                    e -= 1;
+                }
+                break;
+            }
+            sep = Some(this);
             e += 1;
         }
-        if e - t + 1 >= 3 {
+        // Three single letters, or two CJK characters ("象.牙").
+        let long_enough = e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e]));
+        if long_enough {
             for w in t..e {
                 keep[tokens[w].1..tokens[w + 1].0].fill(false);
             }
             for w in t..=e {
-                fold_mark[tokens[w].0] = true;
+                fold_mark[tokens[w].0] = true; // a trick
             }
             t = e + 1;
         } else {
@@ -212,7 +316,9 @@ pub fn normalize(s: &str) -> Normalized {
         .zip(fold_mark)
         .filter(|((_, k), _)| *k)
         .map(|((mut x, _), f)| {
-            x.folded |= f;
+            if f {
+                x.folded |= TRICK;
+            }
             x
         })
         .collect();
@@ -231,12 +337,20 @@ pub fn normalize(s: &str) -> Normalized {
         let has_latin = u[i..j]
             .iter()
             .any(|x| x.c.is_ascii_alphabetic() || is_latin_like(x.c));
+        if u[i..j].iter().any(|x| x.c.is_ascii_alphabetic()) {
+            for x in &mut u[i..j] {
+                if let Some(m) = confusable(x.c) {
+                    x.c = m;
+                    x.folded |= TRICK;
+                }
+            }
+        }
         let has_leet_or_l = u[i..j].iter().any(|x| leet(x.c).is_some() || x.c == 'l');
         if has_latin && has_leet_or_l {
             for x in &mut u[i..j] {
                 if let Some(m) = leet(x.c) {
                     x.c = m;
-                    x.folded = true;
+                    x.folded |= TRICK;
                 } else if x.c == 'l' {
                     x.c = 'i';
                 }
@@ -258,12 +372,15 @@ pub fn normalize(s: &str) -> Normalized {
                 j += 1;
             }
             if !last_space {
-                emit(&mut out, ' ', start, u[j - 1].end, false);
+                emit(&mut out, ' ', start, u[j - 1].end, 0);
                 last_space = true;
             }
             i = j;
             continue;
         }
+        // A run of three or more of one Latin letter becomes one letter
+        // ("ivoryyy"); doubled letters are kept ("lion" must not become
+        // "ion" once l reads as i).
         let mut j = i + 1;
         if x.c.is_ascii_alphabetic() || is_latin_like(x.c) {
             while j < u.len() && u[j].c == x.c {
@@ -271,8 +388,15 @@ pub fn normalize(s: &str) -> Normalized {
             }
         }
         let run = j - i;
-        let folded = u[i..j].iter().any(|y| y.folded) || run >= 3;
-        emit(&mut out, x.c, x.start, u[j - 1].end, folded);
+        if run < 3 {
+            for y in &u[i..j] {
+                emit(&mut out, y.c, y.start, y.end, y.folded);
+            }
+            last_space = false;
+            i = j;
+            continue;
+        }
+        emit(&mut out, x.c, x.start, u[j - 1].end, TRICK);
         last_space = false;
         i = j;
     }
@@ -284,7 +408,7 @@ pub fn normalize(s: &str) -> Normalized {
     out
 }
 
-fn emit(out: &mut Normalized, c: char, start: u32, end: u32, folded: bool) {
+fn emit(out: &mut Normalized, c: char, start: u32, end: u32, folded: u8) {
     let mut buf = [0u8; 4];
     let s = c.encode_utf8(&mut buf);
     out.text.push_str(s);
@@ -379,7 +503,34 @@ mod tests {
             finds("ivoryyy bangle!!!", "ivory").as_deref(),
             Some("ivoryyy")
         );
-        assert_eq!(n("mammoth"), n("mamoth"));
+        assert_ne!(n("lion"), n("lớn"));
+        assert_eq!(finds("mammoth tusk", "mammoth").as_deref(), Some("mammoth"));
+    }
+
+    #[test]
+    fn look_alike_letters_invisible_characters_and_thai_marks() {
+        // Cyrillic о inside a Latin word; a zero-width space inside a word
+        assert_eq!(
+            finds("Antique iv\u{43e}ry comb", "ivory").as_deref(),
+            Some("iv\u{43e}ry")
+        );
+        assert_eq!(
+            finds("Carved i\u{200b}vory", "ivory").as_deref(),
+            Some("i\u{200b}vory")
+        );
+        // a pure Cyrillic word is left alone
+        assert_eq!(n("слон"), "слон");
+        // Thai vowels and tone marks are kept: หมี (bear) is not หม
+        assert_ne!(n("หมี"), n("หม"));
+        assert_eq!(finds("ขายกำไลงาช้างแท้", "งาช้าง").as_deref(), Some("งาช้าง"));
+        // separated words stay separate; CJK pairs join
+        assert_eq!(
+            finds("Jual c.u.l.a b.a.d.a.k asli", "cula badak").as_deref(),
+            Some("c.u.l.a b.a.d.a.k")
+        );
+        assert_eq!(finds("象.牙 佛珠", "象牙").as_deref(), Some("象.牙"));
+        // a decomposed accent typed after the letter folds like a composed one
+        assert_eq!(n("be\u{301}"), n("bé"));
     }
 
     #[test]

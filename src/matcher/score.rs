@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Default `--min-score`.
-pub const DEFAULT_MIN_SCORE: u32 = 50;
+pub const DEFAULT_MIN_SCORE: u32 = 40;
 
 /// One match as reported.
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +160,7 @@ pub fn score(
     let mut per_taxon: BTreeMap<(usize, usize), (i32, bool, String, TermKind)> = BTreeMap::new();
     let mut cue_seen: BTreeMap<CueKind, String> = BTreeMap::new();
     let mut any_folded_only = true;
+    let mut tricks: Option<String> = None;
     for h in hits {
         let written = &text[h.start..h.end];
         for t in matcher.terms_of(h.pattern) {
@@ -188,6 +189,9 @@ pub fn score(
                     }
                     if !h.folded {
                         any_folded_only = false;
+                    }
+                    if h.tricks && tricks.is_none() {
+                        tricks = Some(written.to_string());
                     }
                 }
                 Category::Cue(kind) => {
@@ -232,7 +236,7 @@ pub fn score(
             "II" => 5,
             _ => 2,
         };
-        if *folded {
+        if *folded && tricks.is_none() {
             s -= 5;
         }
         if *kind == TermKind::Product {
@@ -304,13 +308,34 @@ pub fn score(
             "claims {w:?}: a legality claim often used as cover (not a proof either way)"
         ));
     }
-    for (_, _, _, written) in &decoys {
-        score -= 25;
-        reasons.push(format!(
-            "decoy context {written:?} usually means no wildlife"
-        ));
+    // A decoy counts against the listing when it names no particular word
+    // (a toy, a print) or when the listing's species matches include a word
+    // it applies to (the colour "ivory white" next to another "ivory").
+    let species_terms: Vec<String> = matches
+        .iter()
+        .filter(|m| !matches!(m.kind.as_str(), "sale" | "contact" | "price" | "cover"))
+        .map(|m| m.term.to_lowercase())
+        .collect();
+    for (_, _, applies, written) in &decoys {
+        let relevant = applies.is_empty()
+            || applies.iter().any(|a| {
+                species_terms
+                    .iter()
+                    .any(|t| t.contains(a.as_str()) || a.contains(t.as_str()))
+            });
+        if relevant {
+            score -= 25;
+            reasons.push(format!(
+                "decoy context {written:?} usually means no wildlife"
+            ));
+        }
     }
-    if any_folded_only && !per_taxon.is_empty() {
+    if let Some(w) = &tricks {
+        score += 10;
+        reasons.push(format!(
+            "written as {w:?}: look-alike characters or separators meant to slip past keyword filters"
+        ));
+    } else if any_folded_only && !per_taxon.is_empty() {
         reasons.push(
             "every species match needed folding (accents, look-alike characters or separators)"
                 .into(),
