@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Default `--min-score`.
-pub const DEFAULT_MIN_SCORE: u32 = 40;
+pub const DEFAULT_MIN_SCORE: u32 = 45;
 
 /// One match as reported.
 #[derive(Debug, Clone, Serialize)]
