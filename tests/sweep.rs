@@ -245,3 +245,55 @@ fn a_sweep_with_a_case_is_recorded_in_the_custody_log_and_csv_output_works() {
     assert_eq!(again.status.code(), Some(2), "{}", describe(&again));
     assert_eq!(read_string(&out_file), text);
 }
+
+#[test]
+fn sweeps_a_case_its_bundles_and_their_warc_files() {
+    let server = TestServer::http(Routes::new().route(
+        "/listing/7",
+        fixed(
+            200,
+            &[("Content-Type", "text/html; charset=utf-8")],
+            "<html><body><h1>Carved bovine bone bangle</h1><p>for sale, 穿山甲 scales too</p></body></html>",
+        ),
+    ));
+    let t = tmpdir();
+    let species = write(t.path(), "species.toml", SPECIES.as_bytes());
+    let cues = write(t.path(), "cues.toml", CUES.as_bytes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let url = server.url("/listing/7");
+    let (out, captured) = env.capture_json(&case, [url.clone()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let bundle = bundle_of(&captured[0]);
+    for input in [
+        case.clone(),
+        bundle.clone(),
+        bundle.join("data/capture.warc.gz"),
+    ] {
+        let out = env
+            .warden()
+            .args(["sweep", "--list"])
+            .arg(&species)
+            .arg(&cues)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        let recs = lines(&out);
+        assert_eq!(recs.len(), 1, "{}: {recs:?}", input.display());
+        let r = &recs[0];
+        assert_eq!(r["url"], url.as_str(), "{r}");
+        let names: Vec<&str> = r["taxa"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["scientific_name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"Loxodonta africana") && names.contains(&"Manis pentadactyla"),
+            "{}: {names:?}",
+            input.display()
+        );
+    }
+}

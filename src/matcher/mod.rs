@@ -320,6 +320,26 @@ terms = ["for sale", "出售", "bán"]
         assert!(f.contains(&("bán".into(), "bán".into(), false)), "{f:?}");
     }
 
+    proptest::proptest! {
+        /// Hits land on character boundaries and snippets are substrings of
+        /// the input, whatever the text.
+        #[test]
+        fn hits_and_snippets_stay_inside_the_input(
+            pre in "\\PC{0,30}",
+            mid in proptest::sample::select(vec!["ivory", "i.v.o.r.y", "1v0ry", "象牙", "bovine bone", "ngà voi", "Ｉｖｏｒｙ"]),
+            post in "\\PC{0,30}",
+        ) {
+            let text = format!("{pre}{mid}{post}");
+            let m = matcher();
+            for h in m.find(&text) {
+                proptest::prop_assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+                proptest::prop_assert!(h.start < h.end && h.end <= text.len());
+                let s = snippet(&text, h.start, h.end, 10);
+                proptest::prop_assert!(text.contains(s) && s.contains(&text[h.start..h.end]));
+            }
+        }
+    }
+
     #[test]
     fn abbreviations_and_snippets() {
         let text = "Skull of L. africana, museum piece";
