@@ -124,11 +124,32 @@ fn leet(c: char) -> Option<char> {
 
 /// Stage 1–4: per-character mapping.
 fn units(s: &str) -> Vec<Unit> {
-    let simplified: Vec<char> = fast2s::convert(s).chars().collect();
     let mut out: Vec<Unit> = Vec::with_capacity(s.len());
+    // Fast path: ASCII needs no variant, decomposition or accent handling.
+    if s.is_ascii() {
+        for (pos, b) in s.bytes().enumerate() {
+            out.push(Unit {
+                c: b.to_ascii_lowercase() as char,
+                start: pos as u32,
+                end: pos as u32 + 1,
+                folded: 0,
+            });
+        }
+        return out;
+    }
+    let simplified: Vec<char> = fast2s::convert(s).chars().collect();
     for (i, (pos, orig)) in s.char_indices().enumerate() {
         let start = pos as u32;
         let end = (pos + orig.len_utf8()) as u32;
+        if orig.is_ascii() {
+            out.push(Unit {
+                c: orig.to_ascii_lowercase(),
+                start,
+                end,
+                folded: 0,
+            });
+            continue;
+        }
         let c = simplified.get(i).copied().unwrap_or(orig);
         // Invisible characters sellers slip into words: dropped, and the
         // letter before them marked as folded.
