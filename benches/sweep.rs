@@ -13,7 +13,9 @@
 //! `species-lists/cites-online-trade.toml` and `species-lists/trade-cues.toml`
 //! parse.
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -344,14 +346,16 @@ fn shipped_lists() -> Option<Vec<KeywordList>> {
     Some(lists)
 }
 
-/// 10 samples; `secs` is enough for 10 passes over the input (the
-/// normalising benchmarks take about 1 s per 4 MiB pass on this machine).
+/// 10 samples of equal iteration counts ("flat": the normalising
+/// benchmarks take about 0.4-0.6 s per 4 MiB pass on this machine, too long
+/// for criterion's default linear sampling); `secs` is enough for 10 passes.
 fn configure(
     group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
     bytes: usize,
     secs: u64,
 ) {
     group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(secs));
     group.throughput(Throughput::Bytes(bytes as u64));
@@ -365,7 +369,7 @@ fn bench_normalize(c: &mut Criterion) {
     let texts = listings(size(4 * MIB), &[]);
     let bytes = total(&texts);
     let mut group = c.benchmark_group("sweep_normalize");
-    configure(&mut group, bytes, 12);
+    configure(&mut group, bytes, 8);
     group.bench_function("per_listing_4MiB", |b| {
         b.iter(|| {
             for t in &texts {
@@ -396,7 +400,7 @@ fn bench_find(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("sweep_matcher_find");
-    configure(&mut group, bytes, 12);
+    configure(&mut group, bytes, 8);
     for (name, lists) in &sets {
         let m = Matcher::new(lists).expect("matcher");
         group.bench_function(format!("{name}_4MiB"), |b| {
@@ -411,7 +415,7 @@ fn bench_find(c: &mut Criterion) {
 
     // What a sweep worker does per listing: find, then score.
     let mut group = c.benchmark_group("sweep_find_and_score");
-    configure(&mut group, bytes, 12);
+    configure(&mut group, bytes, 8);
     for (name, lists) in &sets {
         let m = Matcher::new(lists).expect("matcher");
         group.bench_function(format!("{name}_4MiB"), |b| {
