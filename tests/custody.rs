@@ -3,6 +3,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -50,13 +51,19 @@ fn case_init_creates_layout_and_first_custody_line() {
     assert_eq!(lines[0]["officer"], OFFICER);
     assert_eq!(lines[0]["public_key"], public_key_b64(&env.key).as_str());
 
-    let out = env.verify([&case]);
+    // A fresh case holds no evidence yet: its log holds, and verify says there was nothing
+    // to verify (exit 1) rather than "all evidence verified".
+    let out = env.verify([&case, Path::new("--json")]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "fresh case must verify\n{}",
+        v["ok"],
+        true,
+        "fresh case has no problem\n{}",
         describe(&out)
     );
+    assert_eq!(v["verdict"], "nothing-to-verify", "{}", describe(&out));
+    assert_eq!(v["custody_events"], 1, "{}", describe(&out));
 }
 
 #[test]

@@ -141,6 +141,23 @@ impl Verdict {
         assert_eq!(self.report["ok"], true, "{what}\n{}", self.describe());
     }
 
+    /// No problem in a case that holds no bundle yet: exit 1, verdict `nothing-to-verify`.
+    fn assert_sound_but_empty(&self, what: &str) {
+        assert_eq!(
+            self.out.status.code(),
+            Some(1),
+            "{what}\n{}",
+            self.describe()
+        );
+        assert_eq!(self.report["ok"], true, "{what}\n{}", self.describe());
+        assert_eq!(
+            self.report["verdict"],
+            "nothing-to-verify",
+            "{what}\n{}",
+            self.describe()
+        );
+    }
+
     /// Exit 1 and a problem whose path (or message) matches `names`.
     fn assert_problem(&self, what: &str, names: impl Fn(&str, &str) -> bool) {
         assert_eq!(
@@ -550,7 +567,7 @@ fn a_new_key_cannot_register_itself() {
         log_before,
         "custody.jsonl changed"
     );
-    verify_in(&env, [&case]).assert_ok("case after a refused self-registration");
+    verify_in(&env, [&case]).assert_sound_but_empty("case after a refused self-registration");
 
     // control: the same command signed by the lead officer works
     let out = add_officer(&env, &env.key, &case, "Mallory", &mallory_pk);
@@ -560,7 +577,7 @@ fn a_new_key_cannot_register_itself() {
         "lead officer add-officer\n{}",
         describe(&out)
     );
-    verify_in(&env, [&case]).assert_ok("case after a proper add-officer");
+    verify_in(&env, [&case]).assert_sound_but_empty("case after a proper add-officer");
 }
 
 fn hand_added_officer(case: &Path, name: &str, pk: &str) {
@@ -575,7 +592,7 @@ fn hand_added_officer(case: &Path, name: &str, pk: &str) {
 fn officer_added_to_case_toml_by_hand_is_detected() {
     let env = TestEnv::new();
     let case = env.new_case();
-    verify_in(&env, [&case]).assert_ok("fresh case");
+    verify_in(&env, [&case]).assert_sound_but_empty("fresh case");
     let (_, pk) = stranger_key(env.path(), "mallory");
     hand_added_officer(&case, "Mallory", &pk);
     verify_in(&env, [&case]).assert_names("officer added to case.toml by hand", "case.toml");
@@ -598,7 +615,7 @@ fn officer_smuggled_into_case_toml_before_a_real_add_officer_is_detected() {
             "add-officer\n{}",
             describe(&out)
         );
-        verify_in(&env, [&case]).assert_ok("case with a properly added officer");
+        verify_in(&env, [&case]).assert_sound_but_empty("case with a properly added officer");
     }
     let env = TestEnv::new();
     let case = env.new_case();

@@ -184,7 +184,7 @@ pub fn run(
     }
     let officer = case.require_officer(&key)?.name.clone();
     // Refuse to fetch anything if the custody log cannot take new events.
-    custody::check_appendable(&case.custody_path())?;
+    custody::check_appendable(&case.log())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -279,14 +279,13 @@ fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
         let inputs: Vec<EventInput<'_>> = jobs
             .iter()
             .map(|j| EventInput {
-                action: "capture",
+                action: custody::Action::Capture,
                 bundle: Some(&j.bundle),
                 manifest_sha256: Some(&j.manifest_sha256),
                 details: Some(j.details.clone()),
             })
             .collect();
-        let result =
-            custody::append_batch(&ctx.case.custody_path(), &ctx.key, &ctx.officer, &inputs);
+        let result = custody::append_batch(&ctx.case.log(), &ctx.key, &ctx.officer, &inputs);
         drop(inputs);
         match result {
             Ok(seqs) => {

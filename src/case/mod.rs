@@ -3,7 +3,8 @@
 
 pub mod keys;
 
-use crate::custody::{self, CustodyError, EventInput};
+use crate::custody::event::{CaseInitDetails, OfficerAddedDetails};
+use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::fsutil;
 use crate::hash::sha256_hex;
 use keys::OfficerKey;
@@ -13,6 +14,11 @@ use std::path::{Path, PathBuf};
 pub const CASE_FILE: &str = "case.toml";
 pub const EVIDENCE_DIR: &str = "evidence";
 pub const CUSTODY_FILE: &str = "custody.jsonl";
+/// The new `case.toml` written by `case add-officer` before its custody
+/// event; renamed over `case.toml` once the event is recorded.
+pub const PENDING_CASE_FILE: &str = ".case.toml.pending";
+/// Everything a case folder may hold at its root.
+pub const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR];
 
 /// Errors about finding, reading or changing a case folder.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +35,10 @@ pub enum CaseError {
     BadConfig { path: PathBuf, detail: String },
     #[error("{field} must not be empty")]
     EmptyField { field: &'static str },
+    #[error(
+        "the disk holding {0} is full; nothing was changed. Free some space and run the command again"
+    )]
+    DiskFull(PathBuf),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -55,9 +65,15 @@ pub enum CaseError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CaseError + '_ {
-    move |source| CaseError::Io {
-        path: path.to_path_buf(),
-        source,
+    move |source| {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            CaseError::DiskFull(path.to_path_buf())
+        } else {
+            CaseError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
     }
 }
 
@@ -97,6 +113,9 @@ pub struct InitOptions {
     pub title: String,
     pub agency: String,
     pub officer: String,
+    /// Where this computer keeps custody-log witness records (see
+    /// [`custody::witness`]); `None` keeps none.
+    pub witness_dir: Option<PathBuf>,
 }
 
 /// An opened case folder.
@@ -104,6 +123,8 @@ pub struct InitOptions {
 pub struct Case {
     pub root: PathBuf,
     pub config: CaseConfig,
+    /// Where this computer keeps custody-log witness records.
+    pub witness_dir: Option<PathBuf>,
 }
 
 /// Replaces line breaks and other control characters so a value cannot
@@ -164,19 +185,25 @@ impl Case {
         let case = Case {
             root: dir.clone(),
             config,
+            witness_dir: opts.witness_dir.clone(),
+        };
+        let info = &case.config.case;
+        let details = CaseInitDetails {
+            case_id: info.id.clone(),
+            case_toml_sha256: sha256_hex(text.as_bytes()),
+            title: Some(info.title.clone()),
+            agency: Some(info.agency.clone()),
+            created: Some(info.created.clone()),
         };
         custody::append(
-            &case.custody_path(),
+            &case.log(),
             key,
             &case.config.officers[0].name,
             &EventInput {
-                action: "case-init",
+                action: Action::CaseInit,
                 bundle: None,
                 manifest_sha256: None,
-                details: Some(serde_json::json!({
-                    "case_id": case.config.case.id,
-                    "case_toml_sha256": sha256_hex(text.as_bytes()),
-                })),
+                details: Some(serde_json::to_value(details).expect("details serialise")),
             },
         )?;
         fsutil::sync_dir(dir).map_err(io_err(dir))?;
@@ -199,7 +226,11 @@ impl Case {
         let config = parse_config(&path, &text)?;
         // An absolute root, so every path warden reports is unambiguous.
         let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        Ok(Case { root, config })
+        Ok(Case {
+            root,
+            config,
+            witness_dir: None,
+        })
     }
 
     /// Finds the case from an explicit folder or the current directory.
@@ -221,6 +252,28 @@ impl Case {
         self.root.join(CUSTODY_FILE)
     }
 
+    /// The custody log, with this computer's witness folder.
+    pub fn log(&self) -> custody::Log {
+        custody::Log {
+            path: self.custody_path(),
+            witness_dir: self.witness_dir.clone(),
+        }
+    }
+
+    /// The case fingerprint (see [`custody::fingerprint`]), if the log can
+    /// be read.
+    pub fn fingerprint(&self) -> Option<String> {
+        let path = self.custody_path();
+        let mut f = std::fs::File::open(path).ok()?;
+        let mut buf = Vec::new();
+        use std::io::Read;
+        Read::by_ref(&mut f)
+            .take(1 << 20)
+            .read_to_end(&mut buf)
+            .ok()?;
+        custody::fingerprint(&buf)
+    }
+
     /// The officer registered with this key, if any.
     pub fn officer_for(&self, key: &OfficerKey) -> Option<&Officer> {
         let pk = key.public_b64();
@@ -239,6 +292,12 @@ impl Case {
     /// Registers a new officer (`name`, base64 `public_key`) in the case.
     /// The custody event is signed by `by`, who must already be an officer:
     /// nobody can add themselves.
+    ///
+    /// The steps, each recoverable: the new `case.toml` is written durably
+    /// as `.case.toml.pending`; the `officer-added` event recording its
+    /// SHA-256 is appended; the pending file is renamed over `case.toml`.
+    /// If the process stops in between, [`Case::recover`] (run by the next
+    /// command that changes the case) finishes or drops the step.
     pub fn add_officer(
         &mut self,
         name: &str,
@@ -252,26 +311,12 @@ impl Case {
         if keys::parse_public_key_b64(public_key).is_none() {
             return Err(CaseError::BadPublicKey(public_key.to_string()));
         }
-        let lock_path = self.custody_path();
         // Hold the custody lock while rewriting case.toml so two officers
         // cannot lose each other's entry.
-        let lock = custody::lock(&lock_path)?;
+        let mut lock = custody::lock(&self.log())?;
+        self.recover_locked(&mut lock)?;
         let path = self.root.join(CASE_FILE);
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-        // Never build on a case file that was changed outside warden: that
-        // would launder the change into the log.
-        let log = std::fs::read(&lock_path).map_err(io_err(&lock_path))?;
-        let recorded = log.rsplit(|&b| b == b'\n').find_map(|l| {
-            serde_json::from_slice::<serde_json::Value>(l)
-                .ok()?
-                .get("details")?
-                .get("case_toml_sha256")?
-                .as_str()
-                .map(str::to_string)
-        });
-        if recorded.as_deref() != Some(sha256_hex(text.as_bytes()).as_str()) {
-            return Err(CaseError::CaseFileChanged(path));
-        }
         let mut config = parse_config(&path, &text)?;
         let signer = by.public_b64();
         let signer_name = config
@@ -296,25 +341,100 @@ impl Case {
             added: crate::now_rfc3339(),
         });
         let new_text = render_config(&config);
-        fsutil::replace_atomically(&path, new_text.as_bytes()).map_err(io_err(&path))?;
-        custody::append_locked(
+        let pending = self.root.join(PENDING_CASE_FILE);
+        if let Err(e) = fsutil::write_new_synced(&pending, new_text.as_bytes()) {
+            let _ = std::fs::remove_file(&pending);
+            return Err(io_err(&pending)(e));
+        }
+        let details = OfficerAddedDetails {
+            officer: name.clone(),
+            public_key: public_key.to_string(),
+            case_toml_sha256: sha256_hex(new_text.as_bytes()),
+        };
+        let appended = custody::append_locked(
             lock,
             by,
             &signer_name,
             &EventInput {
-                action: "officer-added",
+                action: Action::OfficerAdded,
                 bundle: None,
                 manifest_sha256: None,
-                details: Some(serde_json::json!({
-                    "officer": name,
-                    "public_key": public_key,
-                    "case_toml_sha256": sha256_hex(new_text.as_bytes()),
-                })),
+                details: Some(serde_json::to_value(details).expect("details serialise")),
             },
-        )?;
+        );
+        if let Err(e) = appended {
+            // Nothing was recorded: the pending file never took effect.
+            let _ = std::fs::remove_file(&pending);
+            return Err(e.into());
+        }
+        std::fs::rename(&pending, &path).map_err(io_err(&path))?;
+        fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
         self.config = config;
         Ok(())
     }
+
+    /// Finishes or drops a step that a stopped process left half done:
+    /// a `.case.toml.pending` whose SHA-256 the custody log recorded last
+    /// replaces `case.toml` (the `officer-added` event was written, the
+    /// rename was not); one the log never recorded is removed (the event was
+    /// never written, so nothing happened). Then checks that `case.toml` is
+    /// the one the log last recorded. Returns what it did, for the officer.
+    /// An incomplete last line of the custody log is repaired by the next
+    /// append itself.
+    pub fn recover(&mut self) -> Result<Vec<String>, CaseError> {
+        let mut lock = custody::lock(&self.log())?;
+        self.recover_locked(&mut lock)
+    }
+
+    fn recover_locked(&mut self, lock: &mut custody::LogLock) -> Result<Vec<String>, CaseError> {
+        let mut done = Vec::new();
+        let path = self.root.join(CASE_FILE);
+        let log = lock.read_all()?;
+        let recorded = last_recorded_case_toml(&log);
+        let pending = self.root.join(PENDING_CASE_FILE);
+        if let Ok(bytes) = std::fs::read(&pending) {
+            if recorded.as_deref() == Some(sha256_hex(&bytes).as_str()) {
+                std::fs::rename(&pending, &path).map_err(io_err(&path))?;
+                fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
+                done.push(format!(
+                    "finished an interrupted `case add-officer`: {PENDING_CASE_FILE}, recorded in the custody log, is now {CASE_FILE}"
+                ));
+            } else {
+                std::fs::remove_file(&pending).map_err(io_err(&pending))?;
+                fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
+                done.push(format!(
+                    "removed {PENDING_CASE_FILE} left by an interrupted `case add-officer` whose custody event was never written (the officer was not added)"
+                ));
+            }
+        }
+        let text = std::fs::read(&path).map_err(io_err(&path))?;
+        // Never build on a case file that was changed outside warden: that
+        // would launder the change into the log.
+        if recorded.as_deref() != Some(sha256_hex(&text).as_str()) {
+            return Err(CaseError::CaseFileChanged(path));
+        }
+        if !done.is_empty() {
+            let text = String::from_utf8_lossy(&text);
+            self.config = parse_config(&path, &text)?;
+        }
+        Ok(done)
+    }
+}
+
+/// The `case_toml_sha256` of the last event of `log` that records one.
+pub fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
+    log.split(|&b| b == b'\n').rev().find_map(|l| {
+        let ev: custody::Event = serde_json::from_slice(l).ok()?;
+        match ev.action {
+            Action::CaseInit => ev
+                .details_as::<CaseInitDetails>()
+                .map(|d| d.case_toml_sha256),
+            Action::OfficerAdded => ev
+                .details_as::<OfficerAddedDetails>()
+                .map(|d| d.case_toml_sha256),
+            _ => None,
+        }
+    })
 }
 
 pub fn render_config(config: &CaseConfig) -> String {

@@ -117,7 +117,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         accept_invalid_certs: a.accept_invalid_certs,
         max_redirects: 10,
     };
-    let case = g.open_case()?;
+    let case = g.open_case_for_writing()?;
     let key = g.officer_key(false)?;
     let total = urls.len();
     let opts = CaptureOptions {

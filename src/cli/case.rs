@@ -12,7 +12,7 @@ pub enum CaseCommand {
     Init(InitArgs),
     /// Register another officer's public key in the case (you must already be an officer)
     AddOfficer(AddOfficerArgs),
-    /// Show the case, its officers and its bundles
+    /// Show the case, its fingerprint, its officers and its bundles
     Show(ShowArgs),
 }
 
@@ -62,6 +62,7 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                     title: a.title,
                     agency: a.agency,
                     officer: a.officer,
+                    witness_dir: super::witness_dir(),
                 },
                 &key,
             )?;
@@ -72,11 +73,19 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                 case.config.officers[0].name,
                 key.path.display()
             );
+            if let Some(fp) = case.fingerprint() {
+                println!(
+                    "case fingerprint {fp} (note it down: it identifies this case for verification)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::AddOfficer(a) => {
             let mut case = g.open_case()?;
             let key = g.officer_key(false)?;
+            for done in case.recover()? {
+                eprintln!("note: {done}");
+            }
             case.add_officer(&a.officer, a.public_key.trim(), &key)?;
             println!(
                 "registered officer {} (key {}) in case {}",
@@ -97,9 +106,11 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                 })
                 .unwrap_or_default();
             bundles.sort();
+            let fingerprint = case.fingerprint();
             if a.json {
                 let v = serde_json::json!({
                     "root": case.root,
+                    "fingerprint": fingerprint,
                     "case": case.config.case,
                     "officers": case.config.officers,
                     "bundles": bundles,
@@ -108,8 +119,14 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
             } else {
                 let c = &case.config.case;
                 println!(
-                    "case      {}\ntitle     {}\nagency    {}\ncreated   {}",
-                    c.id, c.title, c.agency, c.created
+                    "case      {}\ntitle     {}\nagency    {}\ncreated   {}\nfingerprint {}",
+                    c.id,
+                    c.title,
+                    c.agency,
+                    c.created,
+                    fingerprint
+                        .as_deref()
+                        .unwrap_or("none (the custody log cannot be read)")
                 );
                 for o in &case.config.officers {
                     println!(
@@ -118,6 +135,11 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
                     );
                 }
                 println!("bundles   {}", bundles.len());
+                if let Some(fp) = &fingerprint {
+                    eprintln!(
+                        "note: give the fingerprint to whoever checks this case: warden verify CASE --expect-fingerprint {fp}"
+                    );
+                }
                 for b in &bundles {
                     println!("          {b}");
                 }

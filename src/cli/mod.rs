@@ -5,6 +5,7 @@
 mod capture;
 mod case;
 mod completions;
+mod custody;
 mod key;
 mod lists;
 mod sweep;
@@ -49,6 +50,9 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Re-check bundles, cases, or .zip files of either
     Verify(verify::VerifyArgs),
+    /// Inspect the custody record this computer keeps (the witness)
+    #[command(subcommand)]
+    Custody(custody::CustodyCommand),
     /// Show your signing key (creating it on first use)
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -92,9 +96,32 @@ impl Globals {
         Ok(key)
     }
 
+    /// Opens the case (with this computer's witness folder).
     pub fn open_case(&self) -> anyhow::Result<warden::case::Case> {
-        Ok(warden::case::Case::locate(self.case.as_deref())?)
+        let mut case = warden::case::Case::locate(self.case.as_deref())?;
+        case.witness_dir = witness_dir();
+        Ok(case)
     }
+
+    /// Opens the case for a command that records events in it: first
+    /// finishes or drops any step a stopped warden process left half done,
+    /// and tells the officer what it did.
+    pub fn open_case_for_writing(&self) -> anyhow::Result<warden::case::Case> {
+        let mut case = self.open_case()?;
+        for done in case.recover()? {
+            eprintln!("note: {done}");
+        }
+        Ok(case)
+    }
+}
+
+/// Where this computer keeps custody-log witness records:
+/// `WARDEN_WITNESS_DIR`, else `<config dir>/warden/witness`.
+pub fn witness_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("WARDEN_WITNESS_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    dirs::config_dir().map(|d| d.join("warden").join("witness"))
 }
 
 pub fn main() -> ExitCode {
@@ -114,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Case(c) => case::run(c, &globals),
         Command::Capture(a) => capture::run(a, &globals),
         Command::Verify(a) => verify::run(a, &globals),
+        Command::Custody(c) => custody::run(c, &globals),
         Command::Key(k) => key::run(k, &globals),
         Command::Lists(l) => lists::run(l),
         Command::Sweep(a) => sweep::run(a, &globals),

@@ -48,10 +48,10 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     // With a case, check it and the officer's key before any work.
     let recording = match &g.case {
         Some(_) => {
-            let case = g.open_case()?;
+            let case = g.open_case_for_writing()?;
             let key = g.officer_key(false)?;
             let officer = case.require_officer(&key)?.name.clone();
-            custody::check_appendable(&case.custody_path())?;
+            custody::check_appendable(&case.log())?;
             Some((case, key, officer))
         }
         None => None,
@@ -111,11 +111,11 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     if let Some((case, key, officer)) = &recording {
         custody::append(
-            &case.custody_path(),
+            &case.log(),
             key,
             officer,
             &EventInput {
-                action: "sweep",
+                action: custody::Action::Sweep,
                 bundle: None,
                 manifest_sha256: None,
                 details: Some(serde_json::json!({

@@ -5,18 +5,24 @@ use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use warden::verify::{VerifyOptions, verify};
+use warden::verify::{Anchoring, Report, Verdict, VerifyOptions, verify};
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "A case or zip declares its own officers' keys. To check it is the case you were given, pass the fingerprint the case officer gave you (`warden case show` prints it) with --expect-fingerprint, or the officers' keys with --trust-key. Exit status: 0 all evidence verified, 1 a problem was found or there was nothing to verify, 2 bad input."
+)]
 pub struct VerifyArgs {
     /// Bundles, case folders, or .zip files of either (default: the case)
     paths: Vec<PathBuf>,
     /// Trusted certificate (PEM) of the time-stamp authority, to check token signatures
     #[arg(long, value_name = "FILE")]
     tsa_ca: Option<PathBuf>,
-    /// Public key (base64, as in case.toml) you vouch for, for bundles checked outside their case; repeatable
+    /// Public key (base64, as in case.toml) you vouch for; when given, every signature in the cases and bundles checked must be by one of these keys; repeatable
     #[arg(long, value_name = "BASE64")]
     trust_key: Vec<String>,
+    /// Fingerprint of the case you were given (64 hex digits, as `warden case show` prints); every case checked must have one of these; repeatable
+    #[arg(long, value_name = "HEX")]
+    expect_fingerprint: Vec<String>,
     /// Print one JSON report
     #[arg(long)]
     json: bool,
@@ -28,41 +34,110 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         a.paths
     };
-    let report = verify(&VerifyOptions {
-        paths,
-        tsa_ca: a.tsa_ca,
-        trust_keys: a.trust_key,
-        progress: !a.json && std::io::stderr().is_terminal(),
-    })?;
+    let bar = (!a.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "verifying {bar:30} {pos}/{len} bundles {elapsed_precise}",
+            )
+            .expect("valid progress template"),
+        );
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar
+    });
+    let report = verify(
+        &VerifyOptions {
+            paths,
+            tsa_ca: a.tsa_ca,
+            trust_keys: a.trust_key,
+            expect_fingerprints: a.expect_fingerprint,
+            witness_dir: super::witness_dir(),
+        },
+        &mut |p| {
+            if let Some(bar) = &bar {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                if p.done == p.total {
+                    bar.finish_and_clear();
+                }
+            }
+        },
+    )?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        for p in &report.problems {
-            println!("{}: {}", p.path, p.message.replace(['\r', '\n'], " "));
-        }
-        for n in &report.notes {
-            eprintln!("note: {n}");
-        }
-        if report.ok {
-            for v in &report.verified {
-                println!("OK {v}");
-            }
-            eprintln!(
-                "all evidence verified: {} bundle(s), {} custody event(s)",
-                report.bundles, report.custody_events
-            );
-        } else {
-            eprintln!(
-                "verification FAILED: {} problem(s) in {} bundle(s) and {} custody event(s); the lines above name each file",
-                report.problems.len(),
-                report.bundles,
-                report.custody_events
-            );
-        }
+        print_text(&report);
     }
-    Ok(if report.ok {
+    Ok(if report.verdict == Verdict::Verified {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PROBLEMS)
     })
+}
+
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn print_text(report: &Report) {
+    for p in &report.problems {
+        println!("{}: {}", clean(&p.path), clean(&p.message));
+    }
+    for n in &report.notes {
+        eprintln!("note: {}", clean(n));
+    }
+    if report.ok {
+        for v in &report.verified {
+            println!("OK {}", clean(v));
+        }
+    }
+    for c in &report.cases {
+        let id = c.case_id.as_deref().unwrap_or("?");
+        let fp = c
+            .fingerprint
+            .as_deref()
+            .unwrap_or("none (the custody log is empty)");
+        eprintln!("case {} ({}): fingerprint {fp}", clean(id), clean(&c.path));
+        let signers: Vec<String> = c
+            .signers
+            .iter()
+            .map(|s| format!("{} (key {})", clean(&s.officer), s.public_key))
+            .collect();
+        let by = signers.join(", ");
+        match c.anchoring {
+            Anchoring::Fingerprint => {
+                eprintln!("  anchored: the fingerprint is the one you expect; signed by {by}")
+            }
+            Anchoring::TrustedKeys => {
+                eprintln!("  anchored: every signature is by a key you trust; signed by {by}")
+            }
+            Anchoring::SelfDeclared => eprintln!(
+                "  NOT ANCHORED: signed by {by}, keys the case declares itself. Anyone can make a case with these names; confirm the fingerprint with the case officer and pass --expect-fingerprint {fp}, or pass the officers' keys with --trust-key"
+            ),
+            Anchoring::Failed => {
+                eprintln!("  anchor FAILED: see the problems above; signed by {by}")
+            }
+        }
+    }
+    match report.verdict {
+        Verdict::Verified => eprintln!(
+            "all evidence verified: {} bundle(s), {} custody event(s)",
+            report.bundles, report.custody_events
+        ),
+        Verdict::NothingToVerify => eprintln!(
+            "nothing verified: no evidence bundle was found ({} custody event(s) hold); a case with no bundles proves nothing about any page",
+            report.custody_events
+        ),
+        Verdict::Failed => eprintln!(
+            "verification FAILED: {} problem(s) in {} bundle(s) and {} custody event(s); the lines above name each file",
+            report.problems.len(),
+            report.bundles,
+            report.custody_events
+        ),
+    }
 }

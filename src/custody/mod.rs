@@ -1,5 +1,5 @@
 //! The custody log: `custody.jsonl`, one signed, hash-chained JSON event a
-//! line.
+//! line ([`event`]), checked by [`check_log`].
 //!
 //! Each line is a JSON object whose fields come in this order:
 //! `seq, time, officer, public_key, action, bundle, manifest_sha256, details,
@@ -9,103 +9,122 @@
 //! removed, i.e. over the exact bytes `{…,"prev":"…"}`. Appends hold an
 //! exclusive lock on the log file, so concurrent warden processes cannot
 //! interleave or lose events.
+//!
+//! An append either adds whole lines or nothing: if writing fails (a full
+//! disk) the file is cut back to its previous length. If the process dies in
+//! the middle of a write and leaves an incomplete last line, the next append
+//! cuts that line off and records its bytes in a `log-repaired` event first.
 
-use crate::case::keys::{self, OfficerKey};
+mod check;
+pub mod event;
+pub mod witness;
+
+pub use check::{CheckedEvent, LogCheck, LogProblem, check_log, fingerprint};
+pub use event::{Action, Event, EventBody, sign_line};
+
+use crate::case::keys::OfficerKey;
 use crate::hash::sha256_hex;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-pub mod witness;
-
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Largest incomplete last line whose bytes a `log-repaired` event keeps
+/// (larger ones are recorded by length and SHA-256 only).
+pub const MAX_KEPT_TORN_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CustodyError {
+    #[error(
+        "the disk holding the custody log {path} is full; nothing was recorded. Free some space and run the command again"
+    )]
+    DiskFull { path: PathBuf },
     #[error("custody log {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "custody log {path} is damaged at its last line ({detail}); nothing was captured or appended. Run `warden verify` on the case and report the damage; do not edit the log"
+        "custody log {path} is damaged at its last complete line ({detail}); nothing was captured or appended. Run `warden verify` on the case and report the damage; do not edit the log"
     )]
     Damaged { path: PathBuf, detail: String },
+}
+
+impl CustodyError {
+    fn io(path: &Path, source: std::io::Error) -> CustodyError {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            CustodyError::DiskFull {
+                path: path.to_path_buf(),
+            }
+        } else {
+            CustodyError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// A case's custody log and where this computer keeps its witness.
+#[derive(Debug, Clone)]
+pub struct Log {
+    pub path: PathBuf,
+    /// Folder for witness records ([`witness`]); `None` keeps none.
+    pub witness_dir: Option<PathBuf>,
 }
 
 /// What a caller wants to record.
 #[derive(Debug, Clone)]
 pub struct EventInput<'a> {
-    pub action: &'a str,
+    pub action: Action,
     pub bundle: Option<&'a str>,
     pub manifest_sha256: Option<&'a str>,
     pub details: Option<serde_json::Value>,
 }
 
-/// The unsigned part of a line, in field order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Unsigned {
-    pub seq: u64,
-    pub time: String,
-    pub officer: String,
-    pub public_key: String,
-    pub action: String,
-    pub bundle: Option<String>,
-    pub manifest_sha256: Option<String>,
-    pub details: Option<serde_json::Value>,
-    pub prev: String,
-}
-
-/// A parsed line.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Event {
-    pub seq: u64,
-    pub time: String,
-    pub officer: String,
-    pub public_key: String,
-    pub action: String,
-    pub bundle: Option<String>,
-    pub manifest_sha256: Option<String>,
-    pub details: Option<serde_json::Value>,
-    pub prev: String,
-    pub sig: String,
-}
-
 /// An exclusive lock on a custody log, held until dropped.
 pub struct LogLock {
     file: File,
-    path: PathBuf,
+    log: Log,
 }
 
 /// Opens (creating if needed) and exclusively locks the custody log.
-pub fn lock(path: &Path) -> Result<LogLock, CustodyError> {
-    let err = |source| CustodyError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+pub fn lock(log: &Log) -> Result<LogLock, CustodyError> {
     let file = OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
-        .open(path)
-        .map_err(err)?;
-    file.lock().map_err(err)?;
+        .open(&log.path)
+        .map_err(|e| CustodyError::io(&log.path, e))?;
+    file.lock().map_err(|e| CustodyError::io(&log.path, e))?;
     Ok(LogLock {
         file,
-        path: path.to_path_buf(),
+        log: log.clone(),
     })
+}
+
+impl LogLock {
+    /// The log's bytes (under the lock).
+    pub fn read_all(&mut self) -> Result<Vec<u8>, CustodyError> {
+        let path = self.log.path.clone();
+        let err = |e| CustodyError::io(&path, e);
+        self.file.seek(SeekFrom::Start(0)).map_err(err)?;
+        let mut buf = Vec::new();
+        self.file.read_to_end(&mut buf).map_err(err)?;
+        Ok(buf)
+    }
 }
 
 /// Appends one signed event; returns its sequence number.
 pub fn append(
-    path: &Path,
+    log: &Log,
     key: &OfficerKey,
     officer: &str,
     input: &EventInput<'_>,
 ) -> Result<u64, CustodyError> {
-    append_locked(lock(path)?, key, officer, input)
+    append_locked(lock(log)?, key, officer, input)
 }
 
 /// Appends one signed event under a lock obtained with [`lock`].
@@ -121,12 +140,54 @@ pub fn append_locked(
 /// Appends several signed events, in order, with one write and one fsync
 /// (group commit); returns their sequence numbers.
 pub fn append_batch(
-    path: &Path,
+    log: &Log,
     key: &OfficerKey,
     officer: &str,
     inputs: &[EventInput<'_>],
 ) -> Result<Vec<u64>, CustodyError> {
-    append_batch_locked(lock(path)?, key, officer, inputs)
+    append_batch_locked(lock(log)?, key, officer, inputs)
+}
+
+/// The end of the log: its length, the last complete line (if any) and the
+/// incomplete bytes after it (if any).
+struct Tail {
+    len: u64,
+    complete_len: u64,
+    last: Option<Vec<u8>>,
+    torn: Vec<u8>,
+}
+
+fn read_tail(file: &mut File) -> std::io::Result<Tail> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut buf = Vec::with_capacity((len - start) as usize);
+        Read::by_ref(file).take(len - start).read_to_end(&mut buf)?;
+        let last_nl = buf.iter().rposition(|&b| b == b'\n');
+        // The incomplete bytes after the last newline, and the complete line
+        // before it, must both be inside the window.
+        let found = match last_nl {
+            Some(end) => buf[..end]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map(|s| (s + 1, end))
+                .or((start == 0).then_some((0, end))),
+            None => (start == 0).then_some((0, 0)),
+        };
+        if let Some((s, end)) = found {
+            let torn_from = last_nl.map_or(0, |e| e + 1);
+            let torn = buf[torn_from..].to_vec();
+            return Ok(Tail {
+                len,
+                complete_len: start + torn_from as u64,
+                last: last_nl.map(|_| buf[s..end].to_vec()),
+                torn,
+            });
+        }
+        window *= 4;
+    }
 }
 
 fn append_batch_locked(
@@ -135,316 +196,131 @@ fn append_batch_locked(
     officer: &str,
     inputs: &[EventInput<'_>],
 ) -> Result<Vec<u64>, CustodyError> {
-    let path = lock.path.clone();
-    let err = |source| CustodyError::Io {
-        path: path.clone(),
-        source,
-    };
-    let last = read_last_line(&mut lock.file).map_err(err)?;
-    let (mut seq, mut prev) = match last {
+    let path = lock.log.path.clone();
+    let err = |e| CustodyError::io(&path, e);
+    let tail = read_tail(&mut lock.file).map_err(err)?;
+    let (mut seq, mut prev) = match &tail.last {
         None => (1, GENESIS_PREV.to_string()),
         Some(line) => {
-            let ev: Event = serde_json::from_slice(&line).map_err(|e| CustodyError::Damaged {
+            let ev: Event = serde_json::from_slice(line).map_err(|e| CustodyError::Damaged {
                 path: path.clone(),
                 detail: e.to_string(),
             })?;
-            (ev.seq + 1, sha256_hex(&line))
+            (ev.seq + 1, sha256_hex(line))
         }
     };
+    // An incomplete last line (an append that was interrupted) is cut off,
+    // and its bytes are recorded in the first event written now.
+    let mut repair = None;
+    if !tail.torn.is_empty() {
+        if tail.last.is_none() {
+            return Err(CustodyError::Damaged {
+                path: path.clone(),
+                detail: "the log holds no complete line".into(),
+            });
+        }
+        let torn = &tail.torn;
+        let details = event::LogRepairedDetails {
+            torn_bytes: torn.len() as u64,
+            torn_sha256: sha256_hex(torn),
+            torn_base64: (torn.len() as u64 <= MAX_KEPT_TORN_BYTES)
+                .then(|| base64::engine::general_purpose::STANDARD.encode(torn)),
+            after_seq: seq - 1,
+        };
+        repair = Some(EventInput {
+            action: Action::LogRepaired,
+            bundle: None,
+            manifest_sha256: None,
+            details: Some(serde_json::to_value(details).expect("details serialise")),
+        });
+    }
     let mut out = Vec::new();
     let mut seqs = Vec::new();
     let mut last_hash = String::new();
-    for input in inputs {
-        let unsigned = Unsigned {
+    for (i, input) in repair.iter().chain(inputs).enumerate() {
+        let body = EventBody {
             seq,
             time: crate::now_rfc3339(),
             officer: officer.to_string(),
             public_key: key.public_b64(),
-            action: input.action.to_string(),
+            action: input.action,
             bundle: input.bundle.map(str::to_string),
             manifest_sha256: input.manifest_sha256.map(str::to_string),
             details: input.details.clone(),
             prev: prev.clone(),
         };
-        let line = sign_line(&unsigned, key);
+        let line = sign_line(&body, key);
         last_hash = sha256_hex(&line[..line.len() - 1]);
         prev = last_hash.clone();
         out.extend_from_slice(&line);
-        seqs.push(seq);
+        if i > 0 || repair.is_none() {
+            seqs.push(seq);
+        }
         seq += 1;
     }
-    if seqs.is_empty() {
+    if out.is_empty() {
         return Ok(seqs);
     }
-    lock.file.write_all(&out).map_err(err)?;
-    lock.file.sync_data().map_err(err)?;
+    if repair.is_some() {
+        lock.file.set_len(tail.complete_len).map_err(err)?;
+    }
+    let written = lock
+        .file
+        .write_all(&out)
+        .and_then(|()| lock.file.sync_data());
+    if let Err(e) = written {
+        // Leave no partial line behind: cut back to where the log ended
+        // (putting back an incomplete line that was to be recorded now).
+        let _ = lock.file.set_len(tail.complete_len);
+        if repair.is_some() {
+            let _ = lock.file.write_all(&tail.torn);
+        }
+        let _ = lock.file.sync_data();
+        return Err(err(e));
+    }
     // Best effort: remember the new head outside the case folder, so that a
     // later verify on this computer notices events removed from the end.
-    if let Ok(Some(first)) = read_first_line(&mut lock.file) {
-        witness::record(&first, *seqs.last().expect("non-empty"), &last_hash);
+    if let Some(dir) = &lock.log.witness_dir
+        && let Ok(bytes) = read_first_line(&mut lock.file)
+        && let Some(fp) = fingerprint(&bytes)
+    {
+        let _ = witness::record(dir, &fp, &witness::folder_of(&path), seq - 1, &last_hash);
     }
     Ok(seqs)
 }
 
-fn read_first_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
+fn read_first_line(file: &mut File) -> std::io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(0))?;
     let mut buf = Vec::new();
     Read::by_ref(file).take(1 << 20).read_to_end(&mut buf)?;
-    Ok(buf
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|end| buf[..end].to_vec()))
+    if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+        buf.truncate(end);
+    }
+    Ok(buf)
 }
 
-/// Checks, under the lock, that the log's last line is a complete event, so
-/// that a capture run does not fetch and seal pages it cannot record.
-pub fn check_appendable(path: &Path) -> Result<(), CustodyError> {
-    let mut lock = lock(path)?;
-    let err = |source| CustodyError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let len = lock.file.seek(SeekFrom::End(0)).map_err(err)?;
-    if len > 0 {
-        lock.file.seek(SeekFrom::Start(len - 1)).map_err(err)?;
-        let mut last = [0u8; 1];
-        lock.file.read_exact(&mut last).map_err(err)?;
-        if last[0] != b'\n' {
-            return Err(CustodyError::Damaged {
-                path: path.to_path_buf(),
-                detail: "the last line is incomplete".into(),
-            });
-        }
-    }
-    match read_last_line(&mut lock.file).map_err(err)? {
+/// Checks, under the lock, that the log can take new events (its last
+/// complete line is an event; an incomplete line after it is repaired by the
+/// next append), so that a capture run does not fetch and seal pages it
+/// cannot record.
+pub fn check_appendable(log: &Log) -> Result<(), CustodyError> {
+    let mut lock = lock(log)?;
+    let path = log.path.clone();
+    let tail = read_tail(&mut lock.file).map_err(|e| CustodyError::io(&path, e))?;
+    match tail.last {
         None => Err(CustodyError::Damaged {
-            path: path.to_path_buf(),
-            detail: "the log is empty".into(),
+            path,
+            detail: if tail.len == 0 {
+                "the log is empty".into()
+            } else {
+                "the log holds no complete line".into()
+            },
         }),
         Some(line) => serde_json::from_slice::<Event>(&line)
             .map(|_| ())
             .map_err(|e| CustodyError::Damaged {
-                path: path.to_path_buf(),
+                path,
                 detail: e.to_string(),
             }),
     }
-}
-
-/// Serialises and signs an event; returns the line including its newline.
-pub fn sign_line(unsigned: &Unsigned, key: &OfficerKey) -> Vec<u8> {
-    let body = serde_json::to_vec(unsigned).expect("event serialises");
-    let sig = key.sign(&body);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(sig.to_bytes());
-    let mut line = body;
-    line.pop(); // the closing brace
-    line.extend_from_slice(format!(",\"sig\":\"{b64}\"}}\n").as_bytes());
-    line
-}
-
-/// Reads the last complete line (without newline) of the log, if any. A
-/// final line without a newline is treated as damage by [`append_locked`]'s
-/// caller through the parse error it causes.
-fn read_last_line(file: &mut File) -> std::io::Result<Option<Vec<u8>>> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(None);
-    }
-    let mut window: u64 = 64 * 1024;
-    loop {
-        let start = len.saturating_sub(window);
-        file.seek(SeekFrom::Start(start))?;
-        let mut buf = Vec::with_capacity((len - start) as usize);
-        Read::by_ref(file).take(len - start).read_to_end(&mut buf)?;
-        let content = match buf.last() {
-            Some(b'\n') => &buf[..buf.len() - 1],
-            _ => &buf[..], // unterminated last line: returned as is
-        };
-        if let Some(pos) = content.iter().rposition(|&b| b == b'\n') {
-            return Ok(Some(content[pos + 1..].to_vec()));
-        }
-        if start == 0 {
-            return Ok(Some(content.to_vec()));
-        }
-        window *= 4;
-    }
-}
-
-/// A problem found in the custody log; `line` is 1-based, 0 for the file.
-#[derive(Debug, Clone)]
-pub struct LogProblem {
-    pub line: usize,
-    pub message: String,
-}
-
-/// A parsed event and whether it holds (chain, signature, authority).
-#[derive(Debug, Clone)]
-pub struct CheckedEvent {
-    pub line: usize,
-    pub event: Event,
-    /// SHA-256 of the line's bytes.
-    pub line_sha256: String,
-    pub valid: bool,
-}
-
-/// What checking a custody log found.
-#[derive(Debug, Default)]
-pub struct LogCheck {
-    pub events: Vec<CheckedEvent>,
-    pub problems: Vec<LogProblem>,
-    /// The officers (base64 key, name) the log itself registers, in order:
-    /// the signer of `case-init`, then each `officer-added` event's officer.
-    pub officers: Vec<(String, String)>,
-}
-
-impl LogCheck {
-    /// Events that hold.
-    pub fn valid_events(&self) -> impl Iterator<Item = &Event> {
-        self.events.iter().filter(|e| e.valid).map(|e| &e.event)
-    }
-
-    /// (seq, SHA-256 of the last line), if any line was read.
-    pub fn head(&self) -> Option<(u64, &str)> {
-        self.events
-            .last()
-            .map(|e| (e.event.seq, e.line_sha256.as_str()))
-    }
-}
-
-/// Actions a custody log may hold.
-pub const ACTIONS: &[&str] = &["case-init", "officer-added", "capture", "sweep"];
-
-/// Checks every line of a custody log: JSON shape, sequence numbers, the hash
-/// chain, each signature, and that each line is signed by an officer the log
-/// had registered by then. The first line must be `case-init`, whose signer
-/// is the first officer; later officers are registered only by an
-/// `officer-added` event signed by an officer already registered.
-pub fn check_log(bytes: &[u8]) -> LogCheck {
-    let mut out = LogCheck::default();
-    if bytes.is_empty() {
-        out.problems.push(LogProblem {
-            line: 0,
-            message: "the custody log is empty (it should start with a case-init event)".into(),
-        });
-        return out;
-    }
-    if bytes.last() != Some(&b'\n') {
-        out.problems.push(LogProblem {
-            line: 0,
-            message: "the last line is incomplete (no final newline): the log was cut or edited"
-                .into(),
-        });
-    }
-    let mut prev_hash = GENESIS_PREV.to_string();
-    let mut expected_seq = 1u64;
-    for (i, line) in bytes
-        .strip_suffix(b"\n")
-        .unwrap_or(bytes)
-        .split(|&b| b == b'\n')
-        .enumerate()
-    {
-        let n = i + 1;
-        let before = out.problems.len();
-        let mut problem = |message: String| {
-            out.problems.push(LogProblem { line: n, message });
-        };
-        let this_hash = sha256_hex(line);
-        let ev: Event = match serde_json::from_slice(line) {
-            Ok(ev) => ev,
-            Err(e) => {
-                problem(format!("not a valid custody event ({e})"));
-                prev_hash = this_hash;
-                expected_seq += 1;
-                continue;
-            }
-        };
-        if ev.seq != expected_seq {
-            problem(format!(
-                "sequence number {} where {} was expected: an event was removed, inserted or moved",
-                ev.seq, expected_seq
-            ));
-        }
-        if ev.prev != prev_hash {
-            problem(
-                "hash chain broken: `prev` does not match the SHA-256 of the line before it (a line before this one was changed, removed or moved)".into(),
-            );
-        }
-        let suffix = format!(",\"sig\":\"{}\"}}", ev.sig);
-        let signed_ok = match line.strip_suffix(suffix.as_bytes()) {
-            None => false,
-            Some(body) => {
-                let mut msg = body.to_vec();
-                msg.push(b'}');
-                let sig = base64::engine::general_purpose::STANDARD
-                    .decode(&ev.sig)
-                    .unwrap_or_default();
-                match keys::parse_public_key_b64(&ev.public_key) {
-                    Some(pk) => keys::verify_signature(&pk, &msg, &sig),
-                    None => false,
-                }
-            }
-        };
-        if !signed_ok {
-            problem("signature does not verify: this line was altered after it was signed".into());
-        }
-        if !ACTIONS.contains(&ev.action.as_str()) {
-            problem(format!("unknown action {:?}", ev.action));
-        }
-        if (n == 1) != (ev.action == "case-init") {
-            problem(if n == 1 {
-                "the first event must be case-init".into()
-            } else {
-                "case-init may only be the first event".into()
-            });
-        }
-        if n == 1 && ev.action == "case-init" {
-            out.officers
-                .push((ev.public_key.clone(), ev.officer.clone()));
-        } else {
-            match out.officers.iter().find(|(pk, _)| *pk == ev.public_key) {
-                None => problem(format!(
-                    "signed by a key that no earlier event registered as an officer of this case (claims to be {:?})",
-                    ev.officer
-                )),
-                Some((_, name)) if *name != ev.officer => problem(format!(
-                    "officer {:?} does not match the name registered for this key ({name:?})",
-                    ev.officer
-                )),
-                _ => {}
-            }
-        }
-        let valid = out.problems.len() == before;
-        if valid && ev.action == "officer-added" {
-            let d = ev.details.as_ref();
-            let key = d.and_then(|d| d.get("public_key")).and_then(|v| v.as_str());
-            let name = d.and_then(|d| d.get("officer")).and_then(|v| v.as_str());
-            match (key, name) {
-                (Some(k), Some(nm)) if keys::parse_public_key_b64(k).is_some() => {
-                    if out.officers.iter().any(|(pk, o)| pk == k || o == nm) {
-                        out.problems.push(LogProblem {
-                            line: n,
-                            message: format!(
-                                "registers officer {nm:?} whose name or key is already registered"
-                            ),
-                        });
-                    } else {
-                        out.officers.push((k.to_string(), nm.to_string()));
-                    }
-                }
-                _ => out.problems.push(LogProblem {
-                    line: n,
-                    message: "officer-added event without a valid officer name and public key"
-                        .into(),
-                }),
-            }
-        }
-        prev_hash = this_hash.clone();
-        expected_seq = ev.seq + 1;
-        out.events.push(CheckedEvent {
-            line: n,
-            event: ev,
-            line_sha256: this_hash,
-            valid: out.problems.len() == before,
-        });
-    }
-    out
 }

@@ -97,6 +97,9 @@ pub(crate) fn check_bundle(
             .map(str::to_string)
     };
 
+    facts.case_id = cj("case_id");
+    facts.agency = cj("agency");
+
     // bagit.txt
     if let Some(b) = read(bundle::BAGIT_TXT)
         && b != bagit::BAGIT_TXT.as_bytes()
@@ -560,4 +563,7 @@ pub struct BundleFacts {
     pub timestamp_authority_checked: bool,
     /// (base64 key, officer named in capture.json)
     pub signer: Option<(String, String)>,
+    /// The case id and agency capture.json names.
+    pub case_id: Option<String>,
+    pub agency: Option<String>,
 }

@@ -1,18 +1,23 @@
 //! `warden verify`: re-checks bundles, whole cases, or `.zip` files of
 //! either, and names every file that does not hold.
+//!
+//! What anchors the evidence: a case folder or zip vouches for itself (its
+//! `case.toml` and custody log declare the officers' keys), so a verifier who
+//! was given the case fingerprint (`--expect-fingerprint`) or the officers'
+//! keys (`--trust-key`) checks the case against them; without either, the
+//! report says which keys signed and that the case declares them itself.
 
+mod anchor;
 mod bundle_check;
+mod case_check;
 mod page_check;
 mod zipped;
 
-use crate::case::{self, CaseConfig};
-use crate::custody;
-use crate::hash::sha256_hex;
+use crate::case;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bundle_check::{BundleFacts, check_bundle};
+pub use anchor::{Anchoring, CaseSummary, Signer};
 
 /// Errors that prevent verification from starting at all.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +32,10 @@ pub enum VerifyError {
     Zip { path: PathBuf, detail: String },
     #[error("--trust-key {0:?} is not a base64 Ed25519 public key (as listed in case.toml)")]
     BadTrustKey(String),
+    #[error(
+        "--expect-fingerprint {0:?} is not a case fingerprint (64 hexadecimal digits, as `warden case show` prints)"
+    )]
+    BadFingerprint(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -41,11 +50,23 @@ pub struct VerifyOptions {
     /// Trust anchor for time-stamp tokens (PEM); without it only the token's
     /// digest is checked.
     pub tsa_ca: Option<PathBuf>,
-    /// Base64 Ed25519 keys the user vouches for, for bundles checked outside
-    /// their case folder.
+    /// Base64 Ed25519 keys the user vouches for. When any is given, every
+    /// signature (custody lines and bundles, in cases and lone bundles) must
+    /// be made by one of them.
     pub trust_keys: Vec<String>,
-    /// Show a progress bar on standard error while checking bundles.
-    pub progress: bool,
+    /// Case fingerprints the user was given; every case verified must have
+    /// one of them, and each must match a case verified.
+    pub expect_fingerprints: Vec<String>,
+    /// This computer's custody-log witness folder (see
+    /// [`crate::custody::witness`]); `None` skips that check.
+    pub witness_dir: Option<PathBuf>,
+}
+
+/// Progress while checking a case's bundles.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
 }
 
 /// One thing that does not hold.
@@ -55,15 +76,31 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The overall answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// At least one bundle was checked and nothing failed.
+    Verified,
+    /// Nothing failed, but there was no bundle to check.
+    #[default]
+    NothingToVerify,
+    /// Something does not hold: see `problems`.
+    Failed,
+}
+
 /// Everything verification found.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub ok: bool,
+    pub verdict: Verdict,
     pub problems: Vec<Problem>,
     /// Items that verified, for the `OK` lines.
     pub verified: Vec<String>,
     /// Remarks that are not failures.
     pub notes: Vec<String>,
+    /// Each case checked: fingerprint, who signed, and what anchors it.
+    pub cases: Vec<CaseSummary>,
     pub bundles: usize,
     pub custody_events: usize,
 }
@@ -75,12 +112,16 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    pub fn problem(&mut self, rel: &str, message: impl Into<String>) {
-        let path = if rel.is_empty() {
+    fn shown(&self, rel: &str) -> String {
+        if rel.is_empty() {
             self.root.clone()
         } else {
             format!("{}/{}", self.root.trim_end_matches('/'), rel)
-        };
+        }
+    }
+
+    pub fn problem(&mut self, rel: &str, message: impl Into<String>) {
+        let path = self.shown(rel);
         self.report.problems.push(Problem {
             path,
             message: message.into(),
@@ -88,17 +129,26 @@ impl Sink<'_> {
     }
 
     pub fn ok(&mut self, rel: &str, what: String) {
-        let path = if rel.is_empty() {
-            self.root.clone()
-        } else {
-            format!("{}/{}", self.root.trim_end_matches('/'), rel)
-        };
+        let path = self.shown(rel);
         self.report.verified.push(format!("{path} {what}"));
     }
 }
 
-/// Verifies every path in `opts`.
-pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
+/// What every check needs to know.
+pub(crate) struct Ctx<'a> {
+    pub tsa_ca: Option<&'a [u8]>,
+    pub trust: &'a [String],
+    pub fingerprints: &'a [String],
+    pub witness_dir: Option<&'a Path>,
+    pub progress: &'a mut dyn FnMut(Progress),
+}
+
+/// Verifies every path in `opts`, calling `progress` as a case's bundles are
+/// checked.
+pub fn verify(
+    opts: &VerifyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, VerifyError> {
     let mut report = Report::default();
     let tsa_ca = match &opts.tsa_ca {
         Some(p) => Some(std::fs::read(p).map_err(|source| VerifyError::Io {
@@ -107,93 +157,99 @@ pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
         })?),
         None => None,
     };
-    for k in &opts.trust_keys {
-        if crate::case::keys::parse_public_key_b64(k).is_none() {
-            return Err(VerifyError::BadTrustKey(k.clone()));
-        }
-    }
-    let trust: Vec<(String, String)> = opts
-        .trust_keys
-        .iter()
-        .map(|k| (k.clone(), String::new()))
-        .collect();
+    let trust = anchor::parse_trust_keys(&opts.trust_keys)?;
+    let fingerprints = anchor::parse_fingerprints(&opts.expect_fingerprints)?;
     // Check every argument exists before doing any work.
     for p in &opts.paths {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(VerifyError::NotFound(p.clone()));
         }
     }
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         tsa_ca: tsa_ca.as_deref(),
         trust: &trust,
-        progress: opts.progress,
+        fingerprints: &fingerprints,
+        witness_dir: opts.witness_dir.as_deref(),
+        progress,
     };
     for p in &opts.paths {
-        let display = p.display().to_string();
         if p.is_file() {
-            let extracted = match zipped::extract(p) {
-                Ok(x) => x,
-                Err(zipped::ZipProblem::NotAZip(detail)) => {
-                    return Err(VerifyError::Zip {
-                        path: p.clone(),
-                        detail,
-                    });
-                }
-                Err(zipped::ZipProblem::Hostile(detail)) => {
-                    report.problems.push(Problem {
-                        path: display.clone(),
-                        message: detail,
-                    });
-                    continue;
-                }
-                Err(zipped::ZipProblem::Io(source)) => {
-                    return Err(VerifyError::Io {
-                        path: p.clone(),
-                        source,
-                    });
-                }
-            };
-            let root = zipped::evidence_root(extracted.path());
-            let rel_root = root
-                .strip_prefix(extracted.path())
-                .map(|r| r.display().to_string())
-                .unwrap_or_default();
-            let shown = if rel_root.is_empty() {
-                format!("{display}!")
-            } else {
-                format!("{display}!/{rel_root}")
-            };
-            // Anything in the archive outside the case or bundle is extra.
-            for extra in zipped::outside(extracted.path(), &root) {
-                report.problems.push(Problem {
-                    path: format!("{display}!/{extra}"),
-                    message: "unexpected entry in the archive, outside the case or bundle".into(),
-                });
-            }
-            verify_dir(&root, &shown, &ctx, &mut report)
-                .map_err(|_| VerifyError::NotEvidence(p.clone()))?;
+            verify_zip(p, &mut ctx, &mut report)?;
         } else {
-            verify_dir(p, &display, &ctx, &mut report)
-                .map_err(|_| VerifyError::NotEvidence(p.clone()))?;
+            verify_dir(p, &p.display().to_string(), &mut ctx, &mut report)
+                .map_err(|()| VerifyError::NotEvidence(p.clone()))?;
         }
     }
+    anchor::check_expected_fingerprints(&fingerprints, &mut report);
     report.ok = report.problems.is_empty();
+    report.verdict = match (report.ok, report.bundles) {
+        (false, _) => Verdict::Failed,
+        (true, 0) => Verdict::NothingToVerify,
+        (true, _) => Verdict::Verified,
+    };
     Ok(report)
 }
 
-struct Ctx<'a> {
-    tsa_ca: Option<&'a [u8]>,
-    trust: &'a [(String, String)],
-    progress: bool,
+fn verify_zip(p: &Path, ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), VerifyError> {
+    let display = p.display().to_string();
+    let extracted = match zipped::extract(p) {
+        Ok(x) => x,
+        Err(zipped::ZipProblem::NotAZip(detail)) => {
+            return Err(VerifyError::Zip {
+                path: p.to_path_buf(),
+                detail,
+            });
+        }
+        Err(zipped::ZipProblem::Hostile(detail)) => {
+            report.problems.push(Problem {
+                path: display,
+                message: detail,
+            });
+            return Ok(());
+        }
+        Err(zipped::ZipProblem::Io(source)) => {
+            return Err(VerifyError::Io {
+                path: p.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let root = zipped::evidence_root(extracted.path());
+    let rel_root = root
+        .strip_prefix(extracted.path())
+        .map(|r| r.display().to_string())
+        .unwrap_or_default();
+    let shown = if rel_root.is_empty() {
+        format!("{display}!")
+    } else {
+        format!("{display}!/{rel_root}")
+    };
+    // Anything in the archive outside the case or bundle is extra.
+    for extra in zipped::outside(extracted.path(), &root) {
+        report.problems.push(Problem {
+            path: format!("{display}!/{extra}"),
+            message: "unexpected entry in the archive, outside the case or bundle".into(),
+        });
+    }
+    verify_dir(&root, &shown, ctx, report).map_err(|()| VerifyError::NotEvidence(p.to_path_buf()))
 }
 
 /// Verifies a case or bundle folder; `Err(())` if it is neither.
-fn verify_dir(dir: &Path, shown: &str, ctx: &Ctx<'_>, report: &mut Report) -> Result<(), ()> {
-    if dir.join(case::CASE_FILE).exists() {
-        check_case(dir, shown, None, ctx, report);
+fn verify_dir(dir: &Path, shown: &str, ctx: &mut Ctx<'_>, report: &mut Report) -> Result<(), ()> {
+    let is_case = dir.join(case::CASE_FILE).exists();
+    let is_bundle = dir.join(crate::bundle::BAGIT_TXT).exists() || dir.join("data").is_dir();
+    if is_case && is_bundle {
+        report.problems.push(Problem {
+            path: shown.to_string(),
+            message: "holds both a case (case.toml) and an evidence bundle (bagit.txt or data/) at its top level: a case keeps its bundles in evidence/, so this folder is refused rather than checked as one or the other".into(),
+        });
         return Ok(());
     }
-    if !(dir.join(crate::bundle::BAGIT_TXT).exists() || dir.join("data").is_dir()) {
+    if is_case {
+        case_check::check_case(dir, shown, None, ctx, report);
+        return Ok(());
+    }
+    if !is_bundle {
         return Err(());
     }
     // A bundle inside its case: check the case's log and case.toml too, and
@@ -210,276 +266,20 @@ fn verify_dir(dir: &Path, shown: &str, ctx: &Ctx<'_>, report: &mut Report) -> Re
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let shown_case = case_dir.display().to_string();
-        check_case(case_dir, &shown_case, Some(&id), ctx, report);
+        case_check::check_case(case_dir, &shown_case, Some(&id), ctx, report);
         return Ok(());
     }
     let mut sink = Sink {
         report,
         root: shown.to_string(),
     };
-    let anchors = (!ctx.trust.is_empty()).then_some(ctx.trust);
-    check_bundle(dir, "", anchors, ctx.tsa_ca, &mut sink);
+    let anchors: Vec<(String, String)> = ctx
+        .trust
+        .iter()
+        .map(|k| (k.clone(), String::new()))
+        .collect();
+    let anchors = (!anchors.is_empty()).then_some(anchors.as_slice());
+    bundle_check::check_bundle(dir, "", anchors, ctx.tsa_ca, &mut sink);
     report.bundles += 1;
     Ok(())
-}
-
-/// Checks a case: `case.toml`, the custody log, and every bundle (or only
-/// the bundle `only`).
-fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report: &mut Report) {
-    let mut bundles = 0;
-    let events;
-    {
-        let mut sink = Sink {
-            report: &mut *report,
-            root: shown.to_string(),
-        };
-        for name in [case::CASE_FILE, case::CUSTODY_FILE, case::EVIDENCE_DIR] {
-            if std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_symlink()) {
-                sink.problem(name, "is a symbolic link; the case must hold the real file");
-            }
-        }
-        let case_path = dir.join(case::CASE_FILE);
-        let case_text = std::fs::read(&case_path).unwrap_or_default();
-        let config = match std::str::from_utf8(&case_text)
-            .map_err(|e| e.to_string())
-            .and_then(|t| case::parse_config(&case_path, t).map_err(|e| e.to_string()))
-        {
-            Ok(c) => Some(c),
-            Err(e) => {
-                sink.problem(
-                    case::CASE_FILE,
-                    format!("cannot be read as a case file: {e}"),
-                );
-                None
-            }
-        };
-
-        // The custody log.
-        let log_path = dir.join(case::CUSTODY_FILE);
-        let log = match std::fs::read(&log_path) {
-            Ok(b) => b,
-            Err(e) => {
-                sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
-                Vec::new()
-            }
-        };
-        let check = custody::check_log(&log);
-        for p in &check.problems {
-            let rel = if p.line == 0 {
-                case::CUSTODY_FILE.to_string()
-            } else {
-                format!("{}:{}", case::CUSTODY_FILE, p.line)
-            };
-            sink.problem(&rel, p.message.clone());
-        }
-        events = check.events.len();
-
-        // The officers in case.toml must be exactly those the log registers.
-        if let Some(config) = &config {
-            let mut in_toml: Vec<(String, String)> = registered_keys(config);
-            let mut in_log = check.officers.clone();
-            in_toml.sort();
-            in_log.sort();
-            if in_toml != in_log {
-                sink.problem(
-                    case::CASE_FILE,
-                    "its officers differ from those registered in the custody log (an officer was added, removed or changed outside warden)",
-                );
-            }
-        }
-        // case.toml must be the one the log last recorded.
-        let recorded_case = check.valid_events().filter_map(|e| {
-            e.details
-                .as_ref()
-                .and_then(|d| d.get("case_toml_sha256"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        });
-        match recorded_case.last() {
-            Some(h) if h == sha256_hex(&case_text) => {}
-            Some(_) => sink.problem(
-                case::CASE_FILE,
-                "changed since the custody log last recorded it (its SHA-256 differs)",
-            ),
-            None => sink.problem(
-                case::CASE_FILE,
-                "the custody log holds no record of this case file",
-            ),
-        }
-        // The head this computer last wrote, if any.
-        let first_line = log.split(|&b| b == b'\n').next().unwrap_or(&[]);
-        if let Some(w) = custody::witness::read(first_line) {
-            let holds = check
-                .events
-                .iter()
-                .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256);
-            if !holds {
-                sink.problem(
-                    case::CUSTODY_FILE,
-                    format!(
-                        "this computer recorded event {} (line SHA-256 {}) in this case's log on {}, but this log does not hold it: events were removed or rewritten, or this is a copy made before that event (then verify the current case)",
-                        w.seq, w.line_sha256, w.recorded_at
-                    ),
-                );
-            }
-        }
-        if check.problems.is_empty() {
-            let head = check
-                .head()
-                .map(|(seq, h)| format!("; head: event {seq}, line SHA-256 {h}"))
-                .unwrap_or_default();
-            sink.ok(
-                case::CUSTODY_FILE,
-                format!(
-                    "({} events, chain and signatures hold{head})",
-                    check.events.len()
-                ),
-            );
-        }
-
-        // What the log says about each bundle (valid events only).
-        let mut recorded: HashMap<String, (u64, &custody::Event)> = HashMap::new();
-        for e in check.valid_events() {
-            if e.action == "capture"
-                && let Some(b) = &e.bundle
-            {
-                recorded.insert(b.clone(), (e.seq, e));
-            }
-        }
-
-        // Every entry of evidence/.
-        let ev_dir = dir.join(case::EVIDENCE_DIR);
-        let mut entries: Vec<_> = match std::fs::read_dir(&ev_dir) {
-            Ok(rd) => rd.filter_map(Result::ok).collect(),
-            Err(e) => {
-                sink.problem(case::EVIDENCE_DIR, format!("cannot be read: {e}"));
-                Vec::new()
-            }
-        };
-        entries.sort_by_key(|e| e.file_name());
-        let bar = (ctx.progress && only.is_none()).then(|| {
-            let bar = indicatif::ProgressBar::new(entries.len() as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "verifying {bar:30} {pos}/{len} bundles {elapsed_precise}",
-                )
-                .expect("valid progress template"),
-            );
-            bar
-        });
-        let mut seen = std::collections::HashSet::new();
-        for entry in entries {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if only.is_some_and(|o| o != name) {
-                continue;
-            }
-            let rel = format!("{}/{name}", case::EVIDENCE_DIR);
-            let md = std::fs::symlink_metadata(entry.path());
-            if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
-                sink.problem(
-                    &rel,
-                    "is a symbolic link; evidence/ must hold the bundles themselves",
-                );
-                continue;
-            }
-            if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
-                sink.problem(
-                    &rel,
-                    "incomplete bundle left by an interrupted capture; it is not evidence. Note it in your records, then move it out of evidence/",
-                );
-                continue;
-            }
-            if !md.is_ok_and(|m| m.is_dir()) {
-                sink.problem(
-                    &rel,
-                    "unexpected file in evidence/ (only bundle folders belong here)",
-                );
-                continue;
-            }
-            bundles += 1;
-            seen.insert(name.clone());
-            let facts: BundleFacts = check_bundle(
-                &entry.path(),
-                &rel,
-                Some(&check.officers),
-                ctx.tsa_ca,
-                &mut sink,
-            );
-            let Some((seq, ev)) = recorded.get(&name) else {
-                sink.problem(
-                    &rel,
-                    "no valid capture event in custody.jsonl records this bundle",
-                );
-                continue;
-            };
-            if let Some(actual) = &facts.manifest_sha256
-                && ev.manifest_sha256.as_deref() != Some(actual.as_str())
-            {
-                sink.problem(
-                    &format!("{rel}/{}", crate::bundle::MANIFEST_256),
-                    format!("its SHA-256 differs from the one recorded in custody event {seq}"),
-                );
-            }
-            let details = ev.details.as_ref();
-            let stamped = details
-                .and_then(|d| d.get("timestamped"))
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
-            let recorded_tsr = details
-                .and_then(|d| d.get("timestamp_sha256"))
-                .and_then(|v| v.as_str());
-            match (&facts.timestamp_sha256, stamped, recorded_tsr) {
-                (None, false, _) => {}
-                (Some(h), true, Some(r)) if h == r => {}
-                (Some(_), true, None) => {} // older event without the hash
-                (Some(_), false, _) => sink.problem(
-                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
-                    format!("added after sealing: custody event {seq} records no time-stamp for this bundle"),
-                ),
-                (None, true, _) => sink.problem(
-                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
-                    format!("missing: custody event {seq} records that this bundle was time-stamped"),
-                ),
-                (Some(_), true, Some(_)) => sink.problem(
-                    &format!("{rel}/{}", crate::bundle::TIMESTAMP),
-                    format!("replaced: it is not the token recorded in custody event {seq}"),
-                ),
-            }
-            if let (Some((key, _)), false) = (&facts.signer, ev.public_key.is_empty())
-                && *key != ev.public_key
-            {
-                sink.problem(
-                    &format!("{rel}/{}", crate::bundle::SIGNATURE_PUB),
-                    format!("signed by a different key than the officer who recorded custody event {seq}"),
-                );
-            }
-        }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        for (id, (seq, _)) in &recorded {
-            if only.is_some_and(|o| o != id) {
-                continue;
-            }
-            if !seen.contains(id) {
-                sink.problem(
-                    &format!("{}/{id}", case::EVIDENCE_DIR),
-                    format!("recorded in custody event {seq} but missing from evidence/"),
-                );
-            }
-        }
-    }
-    report.bundles += bundles;
-    report.custody_events += events;
-}
-
-fn registered_keys(config: &CaseConfig) -> Vec<(String, String)> {
-    config
-        .officers
-        .iter()
-        .map(|o| (o.public_key.clone(), o.name.clone()))
-        .collect()
 }

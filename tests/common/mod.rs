@@ -7,6 +7,8 @@
 //! (`scripts/test` creates it); a missing validator makes the test FAIL, never skip.
 #![allow(dead_code)]
 
+pub mod forge;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Read, Write};

@@ -1,0 +1,428 @@
+//! Checks a case folder: its root, `case.toml`, the custody log, the
+//! witness, every bundle against the log, and what anchors it. Each step is
+//! a function of its own.
+
+use super::anchor::{self, CaseSummary, Signer};
+use super::bundle_check::{BundleFacts, check_bundle};
+use super::{Ctx, Progress, Report, Sink};
+use crate::case::{self, CaseConfig};
+use crate::custody::event::{CaptureDetails, CaseInitDetails};
+use crate::custody::{self, Action, Event, LogCheck, witness};
+use crate::hash::sha256_hex;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Checks a case: its root, `case.toml`, the custody log, and every bundle
+/// (or only the bundle `only`).
+pub(super) fn check_case(
+    dir: &Path,
+    shown: &str,
+    only: Option<&str>,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) {
+    let mut sink = Sink {
+        report: &mut *report,
+        root: shown.to_string(),
+    };
+    check_root(dir, &mut sink);
+    let case_path = dir.join(case::CASE_FILE);
+    let case_text = std::fs::read(&case_path).unwrap_or_default();
+    let config = match std::str::from_utf8(&case_text)
+        .map_err(|e| e.to_string())
+        .and_then(|t| case::parse_config(&case_path, t).map_err(|e| e.to_string()))
+    {
+        Ok(c) => Some(c),
+        Err(e) => {
+            sink.problem(
+                case::CASE_FILE,
+                format!("cannot be read as a case file: {e}"),
+            );
+            None
+        }
+    };
+    let log = match std::fs::read(dir.join(case::CUSTODY_FILE)) {
+        Ok(b) => b,
+        Err(e) => {
+            sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    let check = custody::check_log(&log);
+    for p in &check.problems {
+        let rel = if p.line == 0 {
+            case::CUSTODY_FILE.to_string()
+        } else {
+            format!("{}:{}", case::CUSTODY_FILE, p.line)
+        };
+        sink.problem(&rel, p.message.clone());
+    }
+    if let Some(config) = &config {
+        check_case_file(dir, config, &case_text, &check, &mut sink);
+    }
+    check_witness(dir, &check, ctx, &mut sink);
+    if check.problems.is_empty() {
+        let head = check
+            .head()
+            .map(|(seq, h)| format!("; head: event {seq}, line SHA-256 {h}"))
+            .unwrap_or_default();
+        sink.ok(
+            case::CUSTODY_FILE,
+            format!(
+                "({} events, chain and signatures hold{head})",
+                check.events.len()
+            ),
+        );
+    }
+    let mut signers: Vec<Signer> = check
+        .signers
+        .iter()
+        .map(|(k, o)| Signer {
+            officer: o.clone(),
+            public_key: k.clone(),
+        })
+        .collect();
+    let bundles = check_evidence(
+        dir,
+        only,
+        config.as_ref(),
+        &check,
+        ctx,
+        &mut sink,
+        &mut signers,
+    );
+    let anchoring = anchor::anchor_case(
+        check.fingerprint.as_deref(),
+        &signers,
+        ctx.trust,
+        ctx.fingerprints,
+        |m| sink.problem(case::CUSTODY_FILE, m),
+    );
+    report.cases.push(CaseSummary {
+        path: shown.to_string(),
+        case_id: config.as_ref().map(|c| c.case.id.clone()),
+        fingerprint: check.fingerprint.clone(),
+        anchoring,
+        signers,
+    });
+    report.bundles += bundles;
+    report.custody_events += check.events.len();
+}
+
+/// Only `case.toml`, `custody.jsonl` and `evidence/` belong at a case's
+/// root, each the real thing (not a link).
+fn check_root(dir: &Path, sink: &mut Sink<'_>) {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => {
+            sink.problem("", format!("cannot be read: {e}"));
+            return;
+        }
+    };
+    names.sort();
+    for name in names {
+        if name == case::PENDING_CASE_FILE {
+            continue; // judged with case.toml
+        }
+        if !case::ROOT_ENTRIES.contains(&name.as_str()) {
+            sink.problem(
+                &name,
+                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl and evidence/, so this was added outside warden",
+            );
+        }
+    }
+    for name in case::ROOT_ENTRIES {
+        if std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.file_type().is_symlink()) {
+            sink.problem(name, "is a symbolic link; the case must hold the real file");
+        }
+    }
+}
+
+/// `case.toml` against the log: the same officers, the file the log last
+/// recorded, and the identity the first event recorded.
+fn check_case_file(
+    dir: &Path,
+    config: &CaseConfig,
+    case_text: &[u8],
+    check: &LogCheck,
+    sink: &mut Sink<'_>,
+) {
+    let mut in_toml: Vec<(String, String)> = config
+        .officers
+        .iter()
+        .map(|o| (o.public_key.clone(), o.name.clone()))
+        .collect();
+    let mut in_log = check.officers.clone();
+    in_toml.sort();
+    in_log.sort();
+    if in_toml != in_log {
+        sink.problem(
+            case::CASE_FILE,
+            "its officers differ from those registered in the custody log (an officer was added, removed or changed outside warden)",
+        );
+    }
+    let recorded = check.valid_events().filter_map(|e| match e.action {
+        Action::CaseInit => e
+            .details_as::<CaseInitDetails>()
+            .map(|d| d.case_toml_sha256),
+        Action::OfficerAdded => e
+            .details_as::<custody::event::OfficerAddedDetails>()
+            .map(|d| d.case_toml_sha256),
+        _ => None,
+    });
+    let pending = std::fs::read(dir.join(case::PENDING_CASE_FILE)).ok();
+    match recorded.last() {
+        Some(h) if h == sha256_hex(case_text) => {
+            if pending.is_some() {
+                sink.problem(
+                    case::PENDING_CASE_FILE,
+                    "left by an interrupted `case add-officer` whose custody event was never written; the next warden command on this case removes it",
+                );
+            }
+        }
+        Some(h) if pending.as_deref().is_some_and(|p| sha256_hex(p) == h) => sink.problem(
+            case::CASE_FILE,
+            "an interrupted `case add-officer` recorded its event in the custody log but did not put the new case file in place (it is in .case.toml.pending); the next warden command on this case finishes it",
+        ),
+        Some(_) => sink.problem(
+            case::CASE_FILE,
+            "changed since the custody log last recorded it (its SHA-256 differs)",
+        ),
+        None => sink.problem(
+            case::CASE_FILE,
+            "the custody log holds no record of this case file",
+        ),
+    }
+    // The case's identity is the one its first event recorded.
+    if let Some(first) = check.events.first().filter(|e| e.valid)
+        && let Some(d) = first.event.details_as::<CaseInitDetails>()
+    {
+        let c = &config.case;
+        for (field, now, then) in [
+            ("id", Some(&c.id), Some(&d.case_id)),
+            ("title", Some(&c.title), d.title.as_ref()),
+            ("agency", Some(&c.agency), d.agency.as_ref()),
+            ("created", Some(&c.created), d.created.as_ref()),
+        ] {
+            if let (Some(now), Some(then)) = (now, then)
+                && now != then
+            {
+                sink.problem(
+                    case::CASE_FILE,
+                    format!(
+                        "its case {field} {now:?} is not the {then:?} recorded when the case was created (custody event 1)"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The head this computer recorded for this folder must still be in the
+/// log; heads recorded for copies of the case in other folders are only
+/// mentioned.
+fn check_witness(dir: &Path, check: &LogCheck, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
+    let (Some(wdir), Some(fp)) = (ctx.witness_dir, check.fingerprint.as_deref()) else {
+        return;
+    };
+    let Ok(heads) = witness::list(wdir, Some(fp)) else {
+        return;
+    };
+    let here = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    for w in heads {
+        let holds = check
+            .events
+            .iter()
+            .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256);
+        if holds {
+            continue;
+        }
+        if w.folder == here {
+            sink.problem(
+                case::CUSTODY_FILE,
+                format!(
+                    "this computer recorded event {} (line SHA-256 {}) in this folder's custody log on {}, but the log no longer holds it: events were removed from its end or rewritten",
+                    w.seq, w.line_sha256, w.recorded_at
+                ),
+            );
+        } else {
+            sink.report.notes.push(format!(
+                "{}: this computer recorded event {} of this case in another copy of it, {} (on {}); this copy does not hold that event (it is an older copy, or the copies went their own ways)",
+                sink.root,
+                w.seq,
+                w.folder.display(),
+                w.recorded_at
+            ));
+        }
+    }
+}
+
+/// Every entry of `evidence/` against the log, and every captured bundle
+/// present. Returns the number of bundles checked.
+fn check_evidence(
+    dir: &Path,
+    only: Option<&str>,
+    config: Option<&CaseConfig>,
+    check: &LogCheck,
+    ctx: &mut Ctx<'_>,
+    sink: &mut Sink<'_>,
+    signers: &mut Vec<Signer>,
+) -> usize {
+    let ev_dir = dir.join(case::EVIDENCE_DIR);
+    let mut entries: Vec<_> = match std::fs::read_dir(&ev_dir) {
+        Ok(rd) => rd.filter_map(Result::ok).collect(),
+        Err(e) => {
+            sink.problem(case::EVIDENCE_DIR, format!("cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    entries.sort_by_key(|e| e.file_name());
+    let total = entries.len();
+    let mut bundles = 0;
+    let mut seen = BTreeSet::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        if only.is_none() {
+            (ctx.progress)(Progress { done: i, total });
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        let rel = format!("{}/{name}", case::EVIDENCE_DIR);
+        let md = std::fs::symlink_metadata(entry.path());
+        if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+            sink.problem(
+                &rel,
+                "is a symbolic link; evidence/ must hold the bundles themselves",
+            );
+            continue;
+        }
+        if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
+            sink.problem(
+                &rel,
+                "incomplete bundle left by an interrupted capture; it is not evidence. Note it in your records, then move it out of evidence/",
+            );
+            continue;
+        }
+        if !md.is_ok_and(|m| m.is_dir()) {
+            sink.problem(
+                &rel,
+                "unexpected file in evidence/ (only bundle folders belong here)",
+            );
+            continue;
+        }
+        bundles += 1;
+        seen.insert(name.clone());
+        let facts = check_bundle(&entry.path(), &rel, Some(&check.officers), ctx.tsa_ca, sink);
+        if let Some((key, officer)) = &facts.signer
+            && !signers.iter().any(|s| s.public_key == *key)
+        {
+            signers.push(Signer {
+                officer: officer.clone(),
+                public_key: key.clone(),
+            });
+        }
+        match check.capture_of(&name) {
+            None => sink.problem(
+                &rel,
+                "no valid capture event in custody.jsonl records this bundle: it was not sealed by a capture recorded in this case",
+            ),
+            Some(ev) => check_against_event(&rel, &facts, ev, config, sink),
+        }
+    }
+    if only.is_none() {
+        (ctx.progress)(Progress { done: total, total });
+    }
+    for (id, &i) in &check.captures {
+        if only.is_some_and(|o| o != id) || seen.contains(id) {
+            continue;
+        }
+        sink.problem(
+            &format!("{}/{id}", case::EVIDENCE_DIR),
+            format!(
+                "recorded in custody event {} but missing from evidence/",
+                check.events[i].event.seq
+            ),
+        );
+    }
+    bundles
+}
+
+/// A bundle against the custody event that recorded it and the case.
+fn check_against_event(
+    rel: &str,
+    facts: &BundleFacts,
+    ev: &Event,
+    config: Option<&CaseConfig>,
+    sink: &mut Sink<'_>,
+) {
+    let seq = ev.seq;
+    if let Some(actual) = &facts.manifest_sha256
+        && ev.manifest_sha256.as_deref() != Some(actual.as_str())
+    {
+        sink.problem(
+            &format!("{rel}/{}", crate::bundle::MANIFEST_256),
+            format!("its SHA-256 differs from the one recorded in custody event {seq}"),
+        );
+    }
+    let details = ev.details_as::<CaptureDetails>();
+    let stamped = details.as_ref().is_some_and(|d| d.timestamped);
+    let recorded_tsr = details.as_ref().and_then(|d| d.timestamp_sha256.as_deref());
+    let tsr_rel = format!("{rel}/{}", crate::bundle::TIMESTAMP);
+    match (&facts.timestamp_sha256, stamped, recorded_tsr) {
+        (None, false, _) => {}
+        (Some(h), true, Some(r)) if h == r => {}
+        (Some(_), true, None) => {} // older event without the hash
+        (Some(_), false, _) => sink.problem(
+            &tsr_rel,
+            format!(
+                "added after sealing: custody event {seq} records no time-stamp for this bundle"
+            ),
+        ),
+        (None, true, _) => sink.problem(
+            &tsr_rel,
+            format!("missing: custody event {seq} records that this bundle was time-stamped"),
+        ),
+        (Some(_), true, Some(_)) => sink.problem(
+            &tsr_rel,
+            format!("replaced: it is not the token recorded in custody event {seq}"),
+        ),
+    }
+    if let Some((key, _)) = &facts.signer
+        && *key != ev.public_key
+    {
+        sink.problem(
+            &format!("{rel}/{}", crate::bundle::SIGNATURE_PUB),
+            format!("signed by a different key than the officer who recorded custody event {seq}"),
+        );
+    }
+    // The bundle must say it belongs to this case.
+    if let Some(config) = config {
+        let cj = format!("{rel}/data/capture.json");
+        if let Some(id) = &facts.case_id
+            && *id != config.case.id
+        {
+            sink.problem(
+                &cj,
+                format!(
+                    "names case {id:?}, but this is case {:?}: the bundle was captured for another case",
+                    config.case.id
+                ),
+            );
+        }
+        if let Some(agency) = &facts.agency
+            && *agency != config.case.agency
+        {
+            sink.problem(
+                &cj,
+                format!(
+                    "names agency {agency:?}, but case {:?} belongs to {:?}: the bundle was captured for another case",
+                    config.case.id, config.case.agency
+                ),
+            );
+        }
+    }
+}

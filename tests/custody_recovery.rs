@@ -1,0 +1,216 @@
+//! Interrupted and failed writes to the custody log and case.toml: the next command finds the
+//! half-done step, records what happened, and carries on; verify tells "interrupted" from
+//! "tampered"; a full disk is named as such and leaves the case untouched.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use base64::Engine as _;
+use common::forge::*;
+use common::*;
+use serde_json::Value;
+
+fn capture(env: &TestEnv, case: &Path, url: String) -> std::process::Output {
+    env.warden()
+        .arg("--case")
+        .arg(case)
+        .arg("capture")
+        .arg(url)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn torn_last_custody_line_is_cut_off_and_recorded_by_the_next_capture() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/item/1"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // An append that died halfway through its line.
+    let torn = br#"{"seq":3,"time":"2026-11-30T10:00:00.000Z","officer":"Offi"#;
+    let log = case.join("custody.jsonl");
+    let mut bytes = read(&log);
+    bytes.extend_from_slice(torn);
+    fs::write(&log, &bytes).unwrap();
+    let v = verify_json(&env, [case.as_os_str()]);
+    v.assert_problem("torn last line", |p, m| {
+        p.ends_with("custody.jsonl")
+            && m.contains("incomplete")
+            && m.contains("next warden command")
+    });
+
+    let out = capture(&env, &case, http.url("/item/2"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "capture after a torn line\n{}",
+        describe(&out)
+    );
+    let lines = custody_lines(&case);
+    assert_eq!(
+        lines.len(),
+        4,
+        "case-init, capture, log-repaired, capture: {lines:#?}"
+    );
+    let repaired: Value = serde_json::from_str(&lines[2]).unwrap();
+    assert_eq!(repaired["action"], "log-repaired");
+    assert_eq!(repaired["seq"], 3);
+    assert_eq!(repaired["details"]["torn_bytes"], torn.len());
+    assert_eq!(repaired["details"]["torn_sha256"], sha256_hex(torn));
+    assert_eq!(
+        b64()
+            .decode(repaired["details"]["torn_base64"].as_str().unwrap())
+            .unwrap(),
+        torn.to_vec()
+    );
+    assert_eq!(repaired["details"]["after_seq"], 2);
+    let last: Value = serde_json::from_str(&lines[3]).unwrap();
+    assert_eq!(last["action"], "capture");
+    verify_json(&env, [case.as_os_str()]).assert_ok("after the repair");
+}
+
+fn add_officer(env: &TestEnv, case: &Path, name: &str, key: &Path) -> std::process::Output {
+    env.warden()
+        .arg("--case")
+        .arg(case)
+        .args(["case", "add-officer", "--officer", name, "--public-key"])
+        .arg(public_key_b64(key))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn add_officer_interrupted_after_its_event_is_finished_by_the_next_command() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let before = read(&case.join("case.toml"));
+    let other = env.path().join("keys/other.pem");
+    generate_key(&other);
+    let out = add_officer(&env, &case, "Officer Other", &other);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // The state a stop between the event and the rename leaves: the new file still pending.
+    fs::rename(case.join("case.toml"), case.join(".case.toml.pending")).unwrap();
+    fs::write(case.join("case.toml"), &before).unwrap();
+    let v = verify_json(&env, [case.as_os_str()]);
+    v.assert_problem("interrupted add-officer", |p, m| {
+        p.ends_with("/case.toml") && m.contains("interrupted") && m.contains("finishes it")
+    });
+
+    let out = capture(&env, &case, http.url("/plain"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("finished an interrupted `case add-officer`"),
+        "{err}"
+    );
+    assert!(!case.join(".case.toml.pending").exists());
+    assert!(read_string(&case.join("case.toml")).contains("Officer Other"));
+    verify_json(&env, [case.as_os_str()]).assert_ok("after recovery");
+}
+
+#[test]
+fn add_officer_interrupted_before_its_event_is_dropped_by_the_next_command() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/plain"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let log_before = read(&case.join("custody.jsonl"));
+    // A pending case file whose event was never written.
+    let mut pending = read_string(&case.join("case.toml"));
+    pending.push_str("\n[[officers]]\nname = \"Never Added\"\npublic_key = \"x\"\nadded = \"y\"\n");
+    fs::write(case.join(".case.toml.pending"), &pending).unwrap();
+    verify_json(&env, [case.as_os_str()]).assert_problem("pending file, no event", |p, m| {
+        p.ends_with("/.case.toml.pending") && m.contains("never written")
+    });
+    let other = env.path().join("keys/other.pem");
+    generate_key(&other);
+    let out = add_officer(&env, &case, "Officer Other", &other);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("removed .case.toml.pending"));
+    let toml = read_string(&case.join("case.toml"));
+    assert!(
+        toml.contains("Officer Other") && !toml.contains("Never Added"),
+        "{toml}"
+    );
+    assert!(read(&case.join("custody.jsonl")).starts_with(&log_before));
+    verify_json(&env, [case.as_os_str()]).assert_ok("after recovery");
+}
+
+/// A small tmpfs mounted for one test (the tests run as root, as CI does); unmounted on drop.
+struct SmallDisk {
+    dir: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let tmp = tmpdir();
+        let dir = tmp.path().join("disk");
+        fs::create_dir(&dir).unwrap();
+        let out = StdCommand::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting a small tmpfs failed (the disk-full tests need root, as scripts/test runs in CI): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk { dir, _tmp: tmp }
+    }
+
+    /// Fills the disk until a write fails.
+    fn fill(&self) -> PathBuf {
+        let filler = self.dir.join("filler");
+        let mut f = fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        use std::io::Write as _;
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = StdCommand::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_named_and_leaves_the_case_untouched() {
+    let disk = SmallDisk::mount("1m");
+    let env = TestEnv::new();
+    let case = disk.dir.join("case");
+    env.init_case(&case);
+    let other = env.path().join("keys/other.pem");
+    generate_key(&other);
+    let filler = disk.fill();
+    let toml = read(&case.join("case.toml"));
+    let log = read(&case.join("custody.jsonl"));
+
+    let out = add_officer(&env, &case, "Officer Other", &other);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("is full"), "the full disk is named: {err}");
+    assert_eq!(read(&case.join("case.toml")), toml);
+    assert_eq!(read(&case.join("custody.jsonl")), log);
+    assert!(!case.join(".case.toml.pending").exists());
+
+    // With space again, the same command works and the case verifies.
+    fs::remove_file(filler).unwrap();
+    let out = add_officer(&env, &case, "Officer Other", &other);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v = verify_json(&env, [case.as_os_str()]);
+    // No bundle yet: nothing to verify, but nothing wrong either.
+    assert_eq!(v.report["ok"], true, "{}", v.describe());
+    assert_eq!(v.report["custody_events"], 2, "{}", v.describe());
+}
