@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use warden::custody::{self, EventInput};
+use warden::custody;
 use warden::hash::HashingWriter;
 use warden::sweep::{self, Format, SweepOptions};
 
@@ -110,26 +110,11 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some((case, key, officer)) = &recording {
-        custody::append(
-            &case.log(),
-            key,
-            officer,
-            &EventInput {
-                action: custody::Action::Sweep,
-                bundle: None,
-                manifest_sha256: None,
-                details: Some(serde_json::json!({
-                    "inputs": summary.inputs,
-                    "lists": summary.lists,
-                    "output": {"path": out_name, "sha256": out_sha},
-                    "min_score": summary.min_score,
-                    "listings": summary.listings,
-                    "matched": summary.matched,
-                    "flagged": summary.flagged,
-                    "skipped": summary.skipped,
-                })),
-            },
-        )?;
+        let output = sweep::OutputFile {
+            path: out_name.clone(),
+            sha256: out_sha.clone(),
+        };
+        sweep::record_in_case(case, key, officer, &summary, &output)?;
     }
     if a.json {
         let mut v = serde_json::to_value(&summary)?;

@@ -6,6 +6,9 @@
 //! the input size.
 
 pub mod input;
+mod record;
+
+pub use record::{OutputFile, record_in_case};
 
 use crate::matcher::{Matcher, score};
 use crate::species::{self, KeywordList, ListKind};

@@ -1,0 +1,61 @@
+//! Recording a sweep in a case's custody log.
+
+use super::Summary;
+use crate::case::Case;
+use crate::case::keys::OfficerKey;
+use crate::custody::{self, Action, CustodyError, EventInput};
+use serde::Serialize;
+
+/// The result file a sweep wrote: its name as given (`-` for standard
+/// output) and the SHA-256 of the bytes written.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// `details` of a `sweep` custody event.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepDetails<'a> {
+    pub inputs: &'a [super::input::InputFile],
+    pub lists: &'a [super::ListUsed],
+    pub output: &'a OutputFile,
+    pub min_score: u32,
+    pub listings: u64,
+    pub matched: u64,
+    pub flagged: u64,
+    pub skipped: u64,
+}
+
+/// Appends the `sweep` event (inputs, lists and output with their hashes,
+/// and the counts) to the case's custody log, signed by `key` as `officer`.
+/// Returns the event's sequence number.
+pub fn record_in_case(
+    case: &Case,
+    key: &OfficerKey,
+    officer: &str,
+    summary: &Summary,
+    output: &OutputFile,
+) -> Result<u64, CustodyError> {
+    let details = SweepDetails {
+        inputs: &summary.inputs,
+        lists: &summary.lists,
+        output,
+        min_score: summary.min_score,
+        listings: summary.listings,
+        matched: summary.matched,
+        flagged: summary.flagged,
+        skipped: summary.skipped,
+    };
+    custody::append(
+        &case.log(),
+        key,
+        officer,
+        &EventInput {
+            action: Action::Sweep,
+            bundle: None,
+            manifest_sha256: None,
+            details: Some(serde_json::to_value(details).expect("details serialise")),
+        },
+    )
+}
