@@ -121,108 +121,151 @@ fn has_price(text: &str) -> Option<String> {
     None
 }
 
-/// Scores `text` with `matcher` over `lists`.
-pub fn score(
-    text: &str,
-    hits: &[Hit],
-    matcher: &Matcher,
-    lists: &[KeywordList],
-    min_score: u32,
-) -> Scored {
-    let mut reasons = Vec::new();
-    let mut matches = Vec::new();
-    // Decoy spans and what they neutralise.
-    let mut decoys: Vec<(usize, usize, Vec<String>, String)> = Vec::new();
+/// A decoy cue found in the text: its span, the words it neutralises
+/// (lowercase; empty for "any"), and how it was written.
+struct Decoy {
+    start: usize,
+    end: usize,
+    applies_to: Vec<String>,
+    written: String,
+}
+
+impl Decoy {
+    /// Whether this decoy covers hit `h` of species term `term`.
+    fn neutralises(&self, h: &Hit, term: &str) -> bool {
+        let term = term.to_lowercase();
+        self.start <= h.start
+            && h.end <= self.end
+            && (self.applies_to.is_empty()
+                || self
+                    .applies_to
+                    .iter()
+                    .any(|a| term.contains(a.as_str()) || a.contains(&term)))
+    }
+}
+
+/// The strongest species evidence for one taxon.
+struct TaxonEvidence {
+    weight: i32,
+    folded: bool,
+    written: String,
+    kind: TermKind,
+}
+
+/// What the hits say, before scoring.
+#[derive(Default)]
+struct Evidence {
+    matches: Vec<MatchOut>,
+    /// Keyed by (list, taxon) index.
+    per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
+    /// The first way each cue kind was written.
+    cues: BTreeMap<CueKind, String>,
+    /// True while every species hit needed folding.
+    all_folded: bool,
+    /// The first species hit written with tricks (look-alikes, separators).
+    tricks: Option<String>,
+}
+
+fn match_out(text: &str, h: &Hit, term: &str, category: Category, lang: &str) -> MatchOut {
+    MatchOut {
+        term: term.to_string(),
+        kind: kind_name(category).into(),
+        lang: lang.to_string(),
+        start: h.start,
+        end: h.end,
+        snippet: snippet(text, h.start, h.end, 40).to_string(),
+    }
+}
+
+fn find_decoys(text: &str, hits: &[Hit], matcher: &Matcher, lists: &[KeywordList]) -> Vec<Decoy> {
+    let mut decoys = Vec::new();
     for h in hits {
         for t in matcher.terms_of(h.pattern) {
             if t.category == Category::Cue(CueKind::Decoy) {
                 let cue = &lists[t.list].cues[t.entry];
-                decoys.push((
-                    h.start,
-                    h.end,
-                    cue.applies_to.iter().map(|a| a.to_lowercase()).collect(),
-                    text[h.start..h.end].to_string(),
-                ));
+                decoys.push(Decoy {
+                    start: h.start,
+                    end: h.end,
+                    applies_to: cue.applies_to.iter().map(|a| a.to_lowercase()).collect(),
+                    written: text[h.start..h.end].to_string(),
+                });
             }
         }
     }
-    let neutralised = |h: &Hit, term: &str| {
-        decoys.iter().any(|(s, e, applies, _)| {
-            *s <= h.start
-                && h.end <= *e
-                && (applies.is_empty()
-                    || applies.iter().any(|a| {
-                        term.to_lowercase().contains(a.as_str()) || a.contains(&term.to_lowercase())
-                    }))
-        })
+    decoys
+}
+
+/// Gathers the matches, the best species evidence per taxon and the cues,
+/// leaving out species hits a decoy neutralises.
+fn gather(text: &str, hits: &[Hit], matcher: &Matcher, decoys: &[Decoy]) -> Evidence {
+    let mut ev = Evidence {
+        all_folded: true,
+        ..Evidence::default()
     };
-    // Best species evidence per taxon.
-    let mut per_taxon: BTreeMap<(usize, usize), (i32, bool, String, TermKind)> = BTreeMap::new();
-    let mut cue_seen: BTreeMap<CueKind, String> = BTreeMap::new();
-    let mut any_folded_only = true;
-    let mut tricks: Option<String> = None;
     for h in hits {
         let written = &text[h.start..h.end];
         for t in matcher.terms_of(h.pattern) {
             match t.category {
                 Category::Species(kind) => {
-                    if neutralised(h, &t.term) {
+                    if decoys.iter().any(|d| d.neutralises(h, &t.term)) {
                         continue;
                     }
-                    matches.push(MatchOut {
-                        term: t.term.clone(),
-                        kind: kind_name(t.category).into(),
-                        lang: t.lang.clone(),
-                        start: h.start,
-                        end: h.end,
-                        snippet: snippet(text, h.start, h.end, 40).to_string(),
-                    });
-                    let w = term_weight(kind);
-                    let e = per_taxon.entry((t.list, t.entry)).or_insert((
-                        0,
-                        h.folded,
-                        written.to_string(),
-                        kind,
-                    ));
-                    if w > e.0 || (w == e.0 && e.1 && !h.folded) {
-                        *e = (w, h.folded, written.to_string(), kind);
+                    ev.matches
+                        .push(match_out(text, h, &t.term, t.category, &t.lang));
+                    let weight = term_weight(kind);
+                    let e = ev
+                        .per_taxon
+                        .entry((t.list, t.entry))
+                        .or_insert(TaxonEvidence {
+                            weight: 0,
+                            folded: h.folded,
+                            written: written.to_string(),
+                            kind,
+                        });
+                    if weight > e.weight || (weight == e.weight && e.folded && !h.folded) {
+                        *e = TaxonEvidence {
+                            weight,
+                            folded: h.folded,
+                            written: written.to_string(),
+                            kind,
+                        };
                     }
                     if !h.folded {
-                        any_folded_only = false;
+                        ev.all_folded = false;
                     }
-                    if h.tricks && tricks.is_none() {
-                        tricks = Some(written.to_string());
+                    if h.tricks && ev.tricks.is_none() {
+                        ev.tricks = Some(written.to_string());
                     }
                 }
                 Category::Cue(kind) => {
                     if kind != CueKind::Decoy {
-                        matches.push(MatchOut {
-                            term: t.term.clone(),
-                            kind: kind_name(t.category).into(),
-                            lang: t.lang.clone(),
-                            start: h.start,
-                            end: h.end,
-                            snippet: snippet(text, h.start, h.end, 40).to_string(),
-                        });
+                        ev.matches
+                            .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
-                    cue_seen.entry(kind).or_insert_with(|| written.to_string());
+                    ev.cues.entry(kind).or_insert_with(|| written.to_string());
                 }
             }
         }
     }
+    ev
+}
+
+/// The taxa, a reason for each, and the best single species score.
+fn species_part(
+    ev: &Evidence,
+    lists: &[KeywordList],
+    reasons: &mut Vec<String>,
+) -> (Vec<TaxonOut>, i32) {
     let mut taxa = Vec::new();
-    let mut score: i32 = 0;
-    let mut best_species = 0;
-    let mut has_name = false;
-    let mut has_product = false;
-    for ((li, ti), (w, folded, written, kind)) in &per_taxon {
-        let taxon = &lists[*li].taxa[*ti];
+    let mut best = 0;
+    for (&(li, ti), e) in &ev.per_taxon {
+        let taxon = &lists[li].taxa[ti];
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
             appendix: taxon.appendix.clone(),
             group: taxon.group.clone(),
         });
-        let what = match kind {
+        let what = match e.kind {
             TermKind::CodeWord => "trade code word",
             TermKind::Product => "product word",
             TermKind::ScientificName | TermKind::Synonym | TermKind::Abbreviation => {
@@ -230,31 +273,27 @@ pub fn score(
             }
             TermKind::CommonName => "common name",
         };
-        let mut s = *w;
+        let mut s = e.weight;
         s += match taxon.appendix.split('/').next().unwrap_or("") {
             "I" => 10,
             "II" => 5,
             _ => 2,
         };
-        if *folded && tricks.is_none() {
+        if e.folded && ev.tricks.is_none() {
             s -= 5;
         }
-        if *kind == TermKind::Product {
-            has_product = true;
-        } else {
-            has_name = true;
-        }
         reasons.push(format!(
-            "{what} {written:?} points to {} (CITES Appendix {}){}",
+            "{what} {:?} points to {} (CITES Appendix {}){}",
+            e.written,
             taxon.scientific_name,
             taxon.appendix,
-            if *folded {
+            if e.folded {
                 "; matched only after undoing spelling tricks or accents"
             } else {
                 ""
             }
         ));
-        if *kind == TermKind::CodeWord
+        if e.kind == TermKind::CodeWord
             && let Some(note) = taxon
                 .terms
                 .iter()
@@ -263,29 +302,26 @@ pub fn score(
         {
             reasons.push(format!("code word source: {note}"));
         }
-        best_species = best_species.max(s);
+        best = best.max(s);
     }
-    if per_taxon.is_empty() {
-        return Scored {
-            score: 0,
-            flagged: false,
-            taxa,
-            matches,
-            reasons,
-        };
-    }
-    score += best_species;
-    // A species or code word together with a product word.
-    let products_with_names = per_taxon.values().any(|v| v.3 == TermKind::Product)
-        && per_taxon.values().any(|v| v.3 != TermKind::Product);
-    if has_name && has_product && products_with_names {
+    (taxa, best)
+}
+
+/// Points for the context: product words with names, sale, contact, price
+/// and cover cues.
+fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<String>) -> i32 {
+    let mut score = 0;
+    let has_product = ev.per_taxon.values().any(|e| e.kind == TermKind::Product);
+    let has_name = ev.per_taxon.values().any(|e| e.kind != TermKind::Product);
+    if has_name && has_product {
         score += 15;
         reasons.push("a species name appears together with a product word".into());
     }
-    if per_taxon.len() > 1 && !has_name {
+    if ev.per_taxon.len() > 1 && !has_name {
         score += 5;
     }
-    let price = cue_seen
+    let price = ev
+        .cues
         .get(&CueKind::Price)
         .cloned()
         .or_else(|| has_price(text));
@@ -293,7 +329,7 @@ pub fn score(
         (CueKind::Sale, 20, "sale wording"),
         (CueKind::Contact, 10, "contact cue"),
     ] {
-        if let Some(w) = cue_seen.get(&kind) {
+        if let Some(w) = ev.cues.get(&kind) {
             score += pts;
             reasons.push(format!("{label} {w:?}"));
         }
@@ -302,23 +338,29 @@ pub fn score(
         score += 10;
         reasons.push(format!("a price is given ({p:?})"));
     }
-    if let Some(w) = cue_seen.get(&CueKind::Cover) {
+    if let Some(w) = ev.cues.get(&CueKind::Cover) {
         score += 5;
         reasons.push(format!(
             "claims {w:?}: a legality claim often used as cover (not a proof either way)"
         ));
     }
-    // A decoy counts against the listing when it names no particular word
-    // (a toy, a print) or when the listing's species matches include a word
-    // it applies to (the colour "ivory white" next to another "ivory").
-    let species_terms: Vec<String> = matches
+    score
+}
+
+/// A decoy counts against the listing when it names no particular word
+/// (a toy, a print) or when the listing's species matches include a word
+/// it applies to (the colour "ivory white" next to another "ivory").
+fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<String>) -> i32 {
+    let species_terms: Vec<String> = ev
+        .matches
         .iter()
         .filter(|m| !matches!(m.kind.as_str(), "sale" | "contact" | "price" | "cover"))
         .map(|m| m.term.to_lowercase())
         .collect();
-    for (_, _, applies, written) in &decoys {
-        let relevant = applies.is_empty()
-            || applies.iter().any(|a| {
+    let mut score = 0;
+    for d in decoys {
+        let relevant = d.applies_to.is_empty()
+            || d.applies_to.iter().any(|a| {
                 species_terms
                     .iter()
                     .any(|t| t.contains(a.as_str()) || a.contains(t.as_str()))
@@ -326,27 +368,64 @@ pub fn score(
         if relevant {
             score -= 25;
             reasons.push(format!(
-                "decoy context {written:?} usually means no wildlife"
+                "decoy context {:?} usually means no wildlife",
+                d.written
             ));
         }
     }
-    if let Some(w) = &tricks {
-        score += 10;
+    score
+}
+
+/// Points for spelling tricks meant to slip past keyword filters.
+fn tricks_part(ev: &Evidence, reasons: &mut Vec<String>) -> i32 {
+    if let Some(w) = &ev.tricks {
         reasons.push(format!(
             "written as {w:?}: look-alike characters or separators meant to slip past keyword filters"
         ));
-    } else if any_folded_only && !per_taxon.is_empty() {
-        reasons.push(
-            "every species match needed folding (accents, look-alike characters or separators)"
-                .into(),
-        );
+        10
+    } else {
+        if ev.all_folded {
+            reasons.push(
+                "every species match needed folding (accents, look-alike characters or separators)"
+                    .into(),
+            );
+        }
+        0
     }
-    let score = score.clamp(0, 100) as u32;
+}
+
+/// Scores `text` with `matcher` over `lists`: the best species evidence,
+/// then context, decoys and tricks, clamped to 0–100.
+pub fn score(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    lists: &[KeywordList],
+    min_score: u32,
+) -> Scored {
+    let decoys = find_decoys(text, hits, matcher, lists);
+    let ev = gather(text, hits, matcher, &decoys);
+    let mut reasons = Vec::new();
+    let (taxa, best_species) = species_part(&ev, lists, &mut reasons);
+    if ev.per_taxon.is_empty() {
+        return Scored {
+            score: 0,
+            flagged: false,
+            taxa,
+            matches: ev.matches,
+            reasons,
+        };
+    }
+    let total = best_species
+        + context_part(&ev, text, &mut reasons)
+        + decoy_part(&ev, &decoys, &mut reasons)
+        + tricks_part(&ev, &mut reasons);
+    let score = total.clamp(0, 100) as u32;
     Scored {
         score,
         flagged: score >= min_score,
         taxa,
-        matches,
+        matches: ev.matches,
         reasons,
     }
 }

@@ -166,25 +166,10 @@ fn valid_appendix(a: &str) -> bool {
     }
 }
 
+/// Parses and checks a list file; every problem is reported with its line
+/// and column.
 pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-            return Err(ListError::Invalid(vec![ListProblem {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: e
-                    .message()
-                    .trim()
-                    .lines()
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }]));
-        }
-    };
+    let raw = parse_toml(path, text)?;
     let mut c = Checker {
         path,
         text,
@@ -192,35 +177,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
     };
     let header_span = raw.list.span();
     let header = raw.list.into_inner();
-    let name = c.ident(&header.name, "list name");
-    let kind = match header.kind.get_ref().as_str() {
-        "species" => ListKind::Species,
-        "cues" => ListKind::Cues,
-        other => {
-            c.at(
-                header.kind.span(),
-                format!("kind {other:?} must be \"species\" or \"cues\""),
-            );
-            ListKind::Species
-        }
-    };
-    if header.version.get_ref().trim().is_empty() {
-        c.at(header.version.span(), "version is empty");
-    }
-    if header.sources.is_empty() {
-        c.at(
-            header_span.clone(),
-            "[list] needs at least one entry in sources",
-        );
-    }
-    let sources: Vec<String> = header
-        .sources
-        .iter()
-        .filter_map(|s| c.term(s, "source"))
-        .collect();
-
-    let mut taxa = Vec::new();
-    let mut ids = HashSet::new();
+    let (name, kind, sources) = c.header(&header, header_span);
     if kind == ListKind::Cues && !raw.taxon.is_empty() {
         c.at(
             raw.taxon[0].span(),
@@ -233,31 +190,134 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
             "a species list cannot hold [[cue]] entries",
         );
     }
-    for t in &raw.taxon {
-        let t = t.get_ref();
-        let id = c.ident(&t.id, "taxon id");
+    let mut ids = HashSet::new();
+    let taxa: Vec<Taxon> = raw
+        .taxon
+        .iter()
+        .map(|t| c.taxon(t.get_ref(), &mut ids))
+        .collect();
+    let mut seen_cues = HashSet::new();
+    let cues: Vec<Cue> = raw
+        .cue
+        .iter()
+        .filter_map(|q| c.cue(q.get_ref(), &mut seen_cues))
+        .collect();
+    if !c.problems.is_empty() {
+        return Err(ListError::Invalid(c.problems));
+    }
+    Ok(KeywordList {
+        path: path.to_path_buf(),
+        name,
+        kind,
+        version: header.version.into_inner(),
+        description: header.description,
+        sources,
+        sha256: crate::hash::sha256_hex(text.as_bytes()),
+        taxa,
+        cues,
+    })
+}
+
+/// The TOML itself, or its first syntax or shape error.
+fn parse_toml(path: &Path, text: &str) -> Result<RawFile, ListError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ListError::Invalid(vec![ListProblem {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e
+                .message()
+                .trim()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; "),
+        }])
+    })
+}
+
+impl Checker<'_> {
+    /// `[list]`: name, kind, version and sources.
+    fn header(
+        &mut self,
+        header: &RawHeader,
+        span: std::ops::Range<usize>,
+    ) -> (String, ListKind, Vec<String>) {
+        let name = self.ident(&header.name, "list name");
+        let kind = match header.kind.get_ref().as_str() {
+            "species" => ListKind::Species,
+            "cues" => ListKind::Cues,
+            other => {
+                self.at(
+                    header.kind.span(),
+                    format!("kind {other:?} must be \"species\" or \"cues\""),
+                );
+                ListKind::Species
+            }
+        };
+        if header.version.get_ref().trim().is_empty() {
+            self.at(header.version.span(), "version is empty");
+        }
+        if header.sources.is_empty() {
+            self.at(span, "[list] needs at least one entry in sources");
+        }
+        let sources = header
+            .sources
+            .iter()
+            .filter_map(|s| self.term(s, "source"))
+            .collect();
+        (name, kind, sources)
+    }
+
+    /// One `[[taxon]]`: identity, rank, appendix and its terms.
+    fn taxon(&mut self, t: &RawTaxon, ids: &mut HashSet<String>) -> Taxon {
+        let id = self.ident(&t.id, "taxon id");
         if !ids.insert(id.clone()) {
-            c.at(t.id.span(), format!("taxon id {id:?} is used twice"));
+            self.at(t.id.span(), format!("taxon id {id:?} is used twice"));
         }
         let rank = t.rank.get_ref().clone();
         if !RANKS.contains(&rank.as_str()) {
-            c.at(
+            self.at(
                 t.rank.span(),
                 format!("rank {rank:?} must be one of {}", RANKS.join(", ")),
             );
         }
         let appendix = t.appendix.get_ref().clone();
         if !valid_appendix(&appendix) {
-            c.at(
+            self.at(
                 t.appendix.span(),
                 format!("appendix {appendix:?} must be I, II, III, or a split such as I/II"),
             );
         } else if appendix.contains('/') && t.listing_note.is_none() {
-            c.at(
+            self.at(
                 t.appendix.span(),
                 format!("split listing {appendix} needs a listing_note saying which populations are in which appendix"),
             );
         }
+        let terms = self.taxon_terms(t);
+        let live_search = t
+            .live_search
+            .iter()
+            .filter_map(|s| self.term(s, "live_search term"))
+            .collect();
+        let group = self.term(&t.group, "group").unwrap_or_default();
+        Taxon {
+            id,
+            scientific_name: t.scientific_name.get_ref().trim().to_string(),
+            rank,
+            appendix,
+            listing_note: t.listing_note.as_ref().map(|n| n.get_ref().clone()),
+            group,
+            terms,
+            live_search,
+        }
+    }
+
+    /// A taxon's scientific name, synonyms, abbreviations, common names,
+    /// product words and code words; a term twice for one language is a
+    /// problem (except code words, which may repeat with another source).
+    fn taxon_terms(&mut self, t: &RawTaxon) -> Vec<Term> {
         let mut terms = Vec::new();
         let mut seen: HashSet<(String, String)> = HashSet::new();
         let mut push =
@@ -281,61 +341,42 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
                 }
             };
         push(
-            &mut c,
+            self,
             &t.scientific_name,
             TermKind::ScientificName,
             "la",
             None,
         );
         for s in &t.synonyms {
-            push(&mut c, s, TermKind::Synonym, "la", None);
+            push(self, s, TermKind::Synonym, "la", None);
         }
         for s in &t.abbreviations {
-            push(&mut c, s, TermKind::Abbreviation, "la", None);
+            push(self, s, TermKind::Abbreviation, "la", None);
         }
-        for (lang, list) in &t.names {
-            if let Some(l) = c.lang(lang, false) {
-                for s in list {
-                    push(&mut c, s, TermKind::CommonName, &l, None);
-                }
-            }
-        }
-        for (lang, list) in &t.products {
-            if let Some(l) = c.lang(lang, false) {
-                for s in list {
-                    push(&mut c, s, TermKind::Product, &l, None);
+        for (kind, by_lang) in [
+            (TermKind::CommonName, &t.names),
+            (TermKind::Product, &t.products),
+        ] {
+            for (lang, list) in by_lang {
+                if let Some(l) = self.lang(lang, false) {
+                    for s in list {
+                        push(self, s, kind, &l, None);
+                    }
                 }
             }
         }
         for cw in &t.code_words {
             let cw = cw.get_ref();
-            let note = c.term(&cw.note, "code word note");
-            if let (Some(l), Some(note)) = (c.lang(&cw.lang, false), note) {
-                push(&mut c, &cw.term, TermKind::CodeWord, &l, Some(note));
+            let note = self.term(&cw.note, "code word note");
+            if let (Some(l), Some(note)) = (self.lang(&cw.lang, false), note) {
+                push(self, &cw.term, TermKind::CodeWord, &l, Some(note));
             }
         }
-        let live_search = t
-            .live_search
-            .iter()
-            .filter_map(|s| c.term(s, "live_search term"))
-            .collect();
-        let group = c.term(&t.group, "group").unwrap_or_default();
-        taxa.push(Taxon {
-            id,
-            scientific_name: t.scientific_name.get_ref().trim().to_string(),
-            rank,
-            appendix,
-            listing_note: t.listing_note.as_ref().map(|n| n.get_ref().clone()),
-            group,
-            terms,
-            live_search,
-        });
+        terms
     }
 
-    let mut cues = Vec::new();
-    let mut seen_cues: HashSet<(CueKind, String, String)> = HashSet::new();
-    for q in &raw.cue {
-        let q = q.get_ref();
+    /// One `[[cue]]`; `None` when its kind or language is unusable.
+    fn cue(&mut self, q: &RawCue, seen: &mut HashSet<(CueKind, String, String)>) -> Option<Cue> {
         let kind = match q.kind.get_ref().as_str() {
             "sale" => CueKind::Sale,
             "contact" => CueKind::Contact,
@@ -343,24 +384,22 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
             "cover" => CueKind::Cover,
             "decoy" => CueKind::Decoy,
             other => {
-                c.at(
+                self.at(
                     q.kind.span(),
                     format!("cue kind {other:?} must be sale, contact, price, cover or decoy"),
                 );
-                continue;
+                return None;
             }
         };
-        let Some(lang) = c.lang(&q.lang, true) else {
-            continue;
-        };
+        let lang = self.lang(&q.lang, true)?;
         if q.terms.is_empty() {
-            c.at(q.kind.span(), "a cue needs at least one term");
+            self.at(q.kind.span(), "a cue needs at least one term");
         }
         let mut terms = Vec::new();
         for s in &q.terms {
-            if let Some(t) = c.term(s, "cue term") {
-                if !seen_cues.insert((kind, lang.clone(), t.to_lowercase())) {
-                    c.at(s.span(), format!("cue term {t:?} appears twice for {lang}"));
+            if let Some(t) = self.term(s, "cue term") {
+                if !seen.insert((kind, lang.clone(), t.to_lowercase())) {
+                    self.at(s.span(), format!("cue term {t:?} appears twice for {lang}"));
                     continue;
                 }
                 terms.push(t);
@@ -370,36 +409,21 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
             (None, _) => Vec::new(),
             (Some(list), CueKind::Decoy) => list
                 .iter()
-                .filter_map(|s| c.term(s, "applies_to term"))
+                .filter_map(|s| self.term(s, "applies_to term"))
                 .collect(),
             (Some(list), _) => {
                 if let Some(first) = list.first() {
-                    c.at(first.span(), "applies_to is only allowed on decoy cues");
+                    self.at(first.span(), "applies_to is only allowed on decoy cues");
                 }
                 Vec::new()
             }
         };
-        cues.push(Cue {
+        Some(Cue {
             kind,
             lang,
             terms,
             note: q.note.clone(),
             applies_to,
-        });
+        })
     }
-
-    if !c.problems.is_empty() {
-        return Err(ListError::Invalid(c.problems));
-    }
-    Ok(KeywordList {
-        path: path.to_path_buf(),
-        name,
-        kind,
-        version: header.version.into_inner(),
-        description: header.description,
-        sources,
-        sha256: crate::hash::sha256_hex(text.as_bytes()),
-        taxa,
-        cues,
-    })
 }
