@@ -311,7 +311,14 @@ impl LogCheck {
 }
 
 /// Actions a custody log may hold.
-pub const ACTIONS: &[&str] = &["case-init", "officer-added", "capture", "sweep"];
+pub const ACTIONS: &[&str] = &[
+    "case-init",
+    "officer-added",
+    "capture",
+    "sweep",
+    "capture-recovered",
+    "capture-interrupted",
+];
 
 /// Checks every line of a custody log: JSON shape, sequence numbers, the hash
 /// chain, each signature, and that each line is signed by an officer the log

@@ -385,10 +385,16 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
                 );
                 continue;
             }
-            if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
+            if let Some(id) = name.strip_prefix(crate::bundle::PARTIAL_PREFIX) {
+                seen.insert(id.to_string());
                 sink.problem(
                     &rel,
-                    "incomplete bundle left by an interrupted capture; it is not evidence. Note it in your records, then move it out of evidence/",
+                    match recorded.get(id) {
+                        Some((seq, _)) => format!(
+                            "interrupted capture, not planted: sealed and recorded in custody event {seq}, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)"
+                        ),
+                        None => "interrupted capture, not planted: an incomplete bundle no custody event records; it is not evidence. The next `warden capture` into this case moves it to interrupted/ and records that in the custody log".into(),
+                    },
                 );
                 continue;
             }
@@ -411,7 +417,7 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
             let Some((seq, ev)) = recorded.get(&name) else {
                 sink.problem(
                     &rel,
-                    "no valid capture event in custody.jsonl records this bundle",
+                    "no valid capture event in custody.jsonl records this bundle: it was placed or copied here, not captured into this case (a capture records its event before the bundle appears in evidence/; only older warden versions, which did it the other way round, could leave this after a crash)",
                 );
                 continue;
             };
@@ -467,7 +473,14 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
             if !seen.contains(id) {
                 sink.problem(
                     &format!("{}/{id}", case::EVIDENCE_DIR),
-                    format!("recorded in custody event {seq} but missing from evidence/"),
+                    match crate::recovery::set_aside_note(&check, id) {
+                        Some(note) => format!(
+                            "recorded in custody event {seq} but missing from evidence/: {note}"
+                        ),
+                        None => {
+                            format!("recorded in custody event {seq} but missing from evidence/")
+                        }
+                    },
                 );
             }
         }
