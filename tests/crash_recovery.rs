@@ -68,6 +68,15 @@ fn events_with_action(case: &Path, action: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Sequence number of the capture event that records bundle `id`.
+fn capture_seq(case: &Path, id: &str) -> u64 {
+    events_with_action(case, "capture")
+        .iter()
+        .find(|e| e["bundle"] == id)
+        .and_then(|e| e["seq"].as_u64())
+        .unwrap_or_else(|| panic!("no capture event for {id}"))
+}
+
 fn partials(case: &Path) -> Vec<String> {
     evidence_entries(case)
         .into_iter()
@@ -251,6 +260,7 @@ fn recovery_completes_recorded_partials_and_sets_aside_unrecorded_ones() {
 
     // 1. Recorded but not moved into place (killed between the event and the rename).
     let recorded = &ids[0];
+    let recorded_seq = capture_seq(&case, recorded);
     fs::rename(ev.join(recorded), ev.join(format!(".partial-{recorded}"))).unwrap();
     // 2. A complete, signed bundle (same officer!) that no event of this case records.
     let foreign = &other_ids[0];
@@ -280,9 +290,10 @@ fn recovery_completes_recorded_partials_and_sets_aside_unrecorded_ones() {
     );
     let rec_lines = lines_naming(&text, &format!(".partial-{recorded}"));
     assert!(
-        rec_lines.iter().any(
-            |l| l.contains(INTERRUPTED) && l.contains("sealed and recorded in custody event 2")
-        ),
+        rec_lines.iter().any(|l| l.contains(INTERRUPTED)
+            && l.contains(&format!(
+                "sealed and recorded in custody event {recorded_seq}"
+            ))),
         "{rec_lines:?}"
     );
     for id in [foreign.as_str(), half] {
@@ -342,7 +353,7 @@ fn recovery_completes_recorded_partials_and_sets_aside_unrecorded_ones() {
         .collect();
     assert_eq!(recovered.len(), 1, "{new:#?}");
     assert_eq!(recovered[0]["details"]["capture_id"], recorded.as_str());
-    assert_eq!(recovered[0]["details"]["capture_event"], 2);
+    assert_eq!(recovered[0]["details"]["capture_event"], recorded_seq);
     assert_eq!(
         recovered[0]["details"]["to"],
         format!("evidence/{recorded}")
@@ -390,6 +401,7 @@ fn recorded_partial_whose_content_changed_is_set_aside_and_verify_says_why() {
     let (case, ids) = case_with_bundles(&env, &server, "case");
     let ev = case.join("evidence");
     let id = &ids[1];
+    let seq = capture_seq(&case, id);
     let partial = ev.join(format!(".partial-{id}"));
     fs::rename(ev.join(id), &partial).unwrap();
     flip_byte(&partial.join("data/capture.json"));
@@ -405,7 +417,7 @@ fn recorded_partial_whose_content_changed_is_set_aside_and_verify_says_why() {
     assert_eq!(aside.len(), 1);
     let reason = aside[0]["details"]["reason"].as_str().unwrap();
     assert!(
-        reason.contains("custody event 3 records it, but")
+        reason.contains(&format!("custody event {seq} records it, but"))
             && reason.contains("does not match what its manifests record"),
         "{reason}"
     );
@@ -415,10 +427,10 @@ fn recorded_partial_whose_content_changed_is_set_aside_and_verify_says_why() {
     let text = output_text(&out);
     let l = lines_naming(&text, &format!("evidence/{id}"));
     assert!(
-        l.iter().any(
-            |l| l.contains("recorded in custody event 3 but missing from evidence/")
-                && l.contains("recovery moved its interrupted capture to \"interrupted/")
-        ),
+        l.iter()
+            .any(|l| l.contains(&format!(
+                "recorded in custody event {seq} but missing from evidence/"
+            )) && l.contains("recovery moved its interrupted capture to \"interrupted/")),
         "{l:?}\n{text}"
     );
     assert!(lines_naming(&text, PLANTED).is_empty(), "{text}");
