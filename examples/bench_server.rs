@@ -9,7 +9,9 @@
 //!
 //! Keep-alive is supported (wget reuses one connection); `Connection: close`
 //! from the client, or HTTP/1.0 without keep-alive, closes after the answer.
-//! One thread per connection. The server exits by itself after
+//! With `--latency-ms N` every answer waits N ms before its first byte (a
+//! distant or slow site). One thread per connection. The server exits by
+//! itself after
 //! `--max-seconds` (default 900) so a benchmark run that dies cannot leave it
 //! behind for long.
 //!
@@ -29,7 +31,9 @@ const MAX_HEAD: usize = 64 * 1024;
 const IDLE: Duration = Duration::from_secs(30);
 
 fn usage() -> ! {
-    eprintln!("usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S]");
+    eprintln!(
+        "usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S] [--latency-ms N]"
+    );
     std::process::exit(2);
 }
 
@@ -37,6 +41,7 @@ fn main() {
     let mut port: u16 = 0;
     let mut bind = std::net::Ipv4Addr::LOCALHOST;
     let mut max_seconds: u64 = 900;
+    let mut latency_ms: u64 = 0;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| {
@@ -68,8 +73,16 @@ fn main() {
                     usage()
                 })
             }
+            "--latency-ms" => {
+                latency_ms = value("--latency-ms").parse().unwrap_or_else(|_| {
+                    eprintln!("error: --latency-ms must be a whole number of milliseconds");
+                    usage()
+                })
+            }
             "-h" | "--help" => {
-                println!("usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S]");
+                println!(
+                    "usage: bench_server [--bind 127.x.y.z] [--port N] [--max-seconds S] [--latency-ms N]"
+                );
                 return;
             }
             other => {
@@ -101,7 +114,7 @@ fn main() {
             Ok(stream) => {
                 std::thread::spawn(move || {
                     // A client that goes away mid-answer is not our problem.
-                    let _ = serve(stream);
+                    let _ = serve(stream, Duration::from_millis(latency_ms));
                 });
             }
             Err(e) => eprintln!("bench_server: accept failed: {e}"),
@@ -110,7 +123,7 @@ fn main() {
 }
 
 /// Serves requests on one connection until the client or we close it.
-fn serve(stream: TcpStream) -> io::Result<()> {
+fn serve(stream: TcpStream, latency: Duration) -> io::Result<()> {
     stream.set_read_timeout(Some(IDLE))?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -120,6 +133,9 @@ fn serve(stream: TcpStream) -> io::Result<()> {
             return Ok(());
         };
         let keep_alive = req.keep_alive;
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
         respond(&mut out, &req)?;
         if !keep_alive {
             return Ok(());

@@ -123,3 +123,111 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     }
     fs::rename(from, to)
 }
+
+/// Says what an I/O error means for the officer. A full disk or an exhausted
+/// quota is named as such (the OS wording alone, "No space left on device",
+/// does not say which disk or what to do); other errors keep the OS wording.
+pub fn describe_io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::StorageFull => format!(
+            "the disk holding the case is full ({e}); free space on it, then run the command again"
+        ),
+        io::ErrorKind::QuotaExceeded => format!(
+            "the disk quota for the case folder is used up ({e}); free space or raise the quota, then run the command again"
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// Makes everything written under the folders in `dirs`, and their entries
+/// in `parent`, durable with one barrier where the system allows it: on
+/// Linux one `syncfs` of the filesystem holding `parent` (one journal commit
+/// for a whole group of bundles); elsewhere each file and folder is fsynced,
+/// then `parent`.
+pub fn sync_group(parent: &Path, dirs: &[&Path]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let f = File::open(parent)?;
+        // SAFETY: `f` is an open file descriptor for the duration of the call.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+    }
+    for d in dirs {
+        sync_tree_each(d)?;
+    }
+    sync_dir(parent)
+}
+
+/// An advisory lock on a folder (`flock` on the open folder), held until
+/// dropped. Used to tell a capture that is still running from one that was
+/// interrupted: a running capture holds a shared lock on `evidence/`, and
+/// recovery needs the exclusive one.
+#[derive(Debug)]
+pub struct DirLock {
+    file: File,
+}
+
+impl DirLock {
+    /// Takes the exclusive lock if nobody holds any lock on `dir`; `Ok(None)`
+    /// if another process holds one.
+    pub fn try_exclusive(dir: &Path) -> io::Result<Option<DirLock>> {
+        let file = File::open(dir)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(DirLock { file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Waits for a shared lock on `dir`.
+    pub fn shared(dir: &Path) -> io::Result<DirLock> {
+        let file = File::open(dir)?;
+        file.lock_shared()?;
+        Ok(DirLock { file })
+    }
+
+    /// Turns an exclusive lock into a shared one.
+    pub fn downgrade(self) -> io::Result<DirLock> {
+        self.file.lock_shared()?;
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_as_such() {
+        let e = io::Error::from_raw_os_error(libc::ENOSPC);
+        let msg = describe_io_error(&e);
+        assert!(
+            msg.starts_with("the disk holding the case is full"),
+            "{msg}"
+        );
+        assert!(msg.contains("No space left on device"), "{msg}");
+        let quota = describe_io_error(&io::Error::from_raw_os_error(libc::EDQUOT));
+        assert!(quota.contains("disk quota"), "{quota}");
+        let other = describe_io_error(&io::Error::from_raw_os_error(libc::EACCES));
+        assert_eq!(
+            other,
+            io::Error::from_raw_os_error(libc::EACCES).to_string()
+        );
+    }
+
+    #[test]
+    fn a_shared_lock_keeps_recovery_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = DirLock::shared(dir.path()).unwrap();
+        assert!(DirLock::try_exclusive(dir.path()).unwrap().is_none());
+        drop(held);
+        let ex = DirLock::try_exclusive(dir.path()).unwrap().expect("free");
+        let shared = ex.downgrade().unwrap();
+        // Another shared holder may join; an exclusive one may not.
+        let _other = DirLock::shared(dir.path()).unwrap();
+        assert!(DirLock::try_exclusive(dir.path()).unwrap().is_none());
+        drop(shared);
+    }
+}

@@ -14,6 +14,7 @@ pub mod custody;
 pub mod fsutil;
 pub mod hash;
 pub mod matcher;
+pub mod recovery;
 pub mod species;
 pub mod sweep;
 pub mod verify;

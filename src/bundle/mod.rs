@@ -2,8 +2,12 @@
 //! Ed25519 signature over `manifest-sha256.txt`, an optional RFC 3161 token
 //! and tag manifests over every tag file.
 //!
-//! A bundle is assembled in `evidence/.partial-<id>/`, fsynced, and renamed to
-//! `evidence/<id>/` only when whole. An existing bundle is never overwritten.
+//! A bundle is assembled and sealed in `evidence/.partial-<id>/`, made
+//! durable together with the other bundles of its group
+//! ([`make_durable`]), recorded in the custody log, and only then renamed to
+//! `evidence/<id>/`. An existing bundle is never overwritten. A partial
+//! bundle left by an interrupted capture is dealt with by
+//! [`crate::recovery`].
 
 pub mod bagit;
 pub mod timestamp;
@@ -40,7 +44,7 @@ pub const TAG_FILES: &[&str] = &[
 pub enum BundleError {
     #[error("a bundle with id {0} already exists; evidence is never overwritten")]
     Exists(String),
-    #[error("{path}: {source}")]
+    #[error("{}: {}", path.display(), fsutil::describe_io_error(source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -195,6 +199,20 @@ pub struct Prepared {
     pub payload: Vec<PayloadFile>,
 }
 
+/// A bundle signed and complete in `evidence/.partial-<id>/`, not yet durable
+/// nor recorded: the capture pipeline makes a group of these durable with
+/// one barrier ([`make_durable`]), appends their custody events, then moves
+/// each into place ([`SealedPartial::move_into_place`]).
+#[derive(Debug, Clone)]
+pub struct SealedPartial {
+    pub id: String,
+    /// `evidence/.partial-<id>`.
+    pub partial: PathBuf,
+    /// `evidence/<id>`.
+    pub final_path: PathBuf,
+    pub manifest_sha256: String,
+}
+
 /// A finished bundle.
 #[derive(Debug, Clone)]
 pub struct Sealed {
@@ -204,9 +222,14 @@ pub struct Sealed {
 }
 
 impl Prepared {
-    /// Signs `manifest-sha256.txt`, stores the time-stamp response if any,
-    /// writes the tag manifests, fsyncs and renames the bundle into place.
-    pub fn seal(self, key: &OfficerKey, tsr: Option<&[u8]>) -> Result<Sealed, BundleError> {
+    /// Signs `manifest-sha256.txt`, stores the time-stamp response if any and
+    /// writes the tag manifests, all inside the partial folder. Nothing is
+    /// fsynced here: see [`make_durable`].
+    pub fn seal_partial(
+        self,
+        key: &OfficerKey,
+        tsr: Option<&[u8]>,
+    ) -> Result<SealedPartial, BundleError> {
         let tmp = &self.draft.tmp;
         let sig = key.sign(&self.manifest256);
         let sig_path = tmp.join(SIGNATURE);
@@ -223,28 +246,59 @@ impl Prepared {
             let p = tmp.join(name);
             fsutil::write_new(&p, text.as_bytes()).map_err(io_err(&p))?;
         }
-        // Every file and folder of the bundle reaches the disk before the
-        // rename makes it visible as evidence.
-        fsutil::sync_tree(tmp).map_err(io_err(tmp))?;
-        let final_path = &self.draft.final_path;
-        if final_path.exists() {
-            return Err(BundleError::Exists(self.draft.id.clone()));
-        }
-        fsutil::rename_noreplace(tmp, final_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                BundleError::Exists(self.draft.id.clone())
-            } else {
-                io_err(final_path)(e)
-            }
-        })?;
-        let parent = final_path.parent().unwrap_or(Path::new("."));
-        fsutil::sync_dir(parent).map_err(io_err(parent))?;
-        Ok(Sealed {
+        Ok(SealedPartial {
             id: self.draft.id.clone(),
-            path: final_path.clone(),
+            partial: tmp.clone(),
+            final_path: self.draft.final_path.clone(),
             manifest_sha256: self.manifest_sha256.clone(),
         })
     }
+
+    /// Seals, makes durable and moves into place one bundle on its own (no
+    /// custody event: for callers that record nothing, such as tests and
+    /// benchmarks). Captures use [`Prepared::seal_partial`] instead.
+    pub fn seal(self, key: &OfficerKey, tsr: Option<&[u8]>) -> Result<Sealed, BundleError> {
+        let sealed = self.seal_partial(key, tsr)?;
+        let evidence = sealed.final_path.parent().unwrap_or(Path::new("."));
+        make_durable(evidence, &[&sealed.partial])?;
+        sealed.move_into_place()
+    }
+}
+
+/// Makes a group of sealed partial bundles in `evidence_dir` durable with
+/// one barrier (see [`fsutil::sync_group`]). Each bundle is durable when
+/// this returns, before its custody event is written.
+pub fn make_durable(evidence_dir: &Path, partials: &[&Path]) -> Result<(), BundleError> {
+    fsutil::sync_group(evidence_dir, partials).map_err(io_err(evidence_dir))
+}
+
+impl SealedPartial {
+    /// Renames `.partial-<id>` to `<id>`, refusing to replace anything. The
+    /// rename is not fsynced here: if it is lost in a crash, the custody
+    /// event already names the bundle and [`crate::recovery`] completes it.
+    pub fn move_into_place(&self) -> Result<Sealed, BundleError> {
+        move_into_place(&self.id, &self.partial, &self.final_path)?;
+        Ok(Sealed {
+            id: self.id.clone(),
+            path: self.final_path.clone(),
+            manifest_sha256: self.manifest_sha256.clone(),
+        })
+    }
+}
+
+/// Renames a sealed partial folder to its final name, never replacing an
+/// existing entry.
+pub(crate) fn move_into_place(id: &str, from: &Path, to: &Path) -> Result<(), BundleError> {
+    if to.exists() {
+        return Err(BundleError::Exists(id.to_string()));
+    }
+    fsutil::rename_noreplace(from, to).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            BundleError::Exists(id.to_string())
+        } else {
+            io_err(to)(e)
+        }
+    })
 }
 
 /// Renders both tag manifests over the tag files present in `bag`.
@@ -295,6 +349,124 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
             // so that verify can name them; the writer never creates them.
             out.push(rel);
         }
+    }
+    Ok(())
+}
+
+/// Why a partial bundle cannot be completed from its custody event.
+#[derive(Debug, thiserror::Error)]
+pub enum SealCheckError {
+    #[error("it is not complete: {0} is missing or not a plain file")]
+    Missing(String),
+    #[error("it holds {0}, which a sealed bundle does not")]
+    Unexpected(String),
+    #[error("its manifest-sha256.txt is not the one the custody event records")]
+    ManifestDiffers,
+    #[error("its signature does not verify with the key of the officer who recorded it")]
+    BadSignature,
+    #[error("{0} does not match what its manifests record")]
+    Differs(String),
+    #[error("{}: {}", path.display(), fsutil::describe_io_error(source))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Largest tag file read while checking a partial bundle (manifests of a
+/// bundle are a few hundred bytes; this only bounds hostile content).
+const MAX_TAG_FILE: u64 = 16 << 20;
+
+/// Checks that the folder `dir` holds a complete sealed bundle whose
+/// `manifest-sha256.txt` has SHA-256 `manifest_sha256` and is signed by
+/// `public_key_b64`, and whose payload and tag files match its manifests.
+/// Nothing is followed: a symbolic link or special file fails the check.
+pub fn check_sealed(
+    dir: &Path,
+    manifest_sha256: &str,
+    public_key_b64: &str,
+) -> Result<(), SealCheckError> {
+    let read_tag = |name: &str| -> Result<Vec<u8>, SealCheckError> {
+        let p = dir.join(name);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_file() && m.len() <= MAX_TAG_FILE => {
+                std::fs::read(&p).map_err(|source| SealCheckError::Io { path: p, source })
+            }
+            _ => Err(SealCheckError::Missing(name.to_string())),
+        }
+    };
+    // Only the files a sealed bundle holds.
+    let rd = std::fs::read_dir(dir).map_err(|source| SealCheckError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|source| SealCheckError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let known = name == "data"
+            || name == TAGMANIFEST_256
+            || name == TAGMANIFEST_512
+            || TAG_FILES.contains(&name.as_str());
+        if !known {
+            return Err(SealCheckError::Unexpected(name));
+        }
+    }
+    let manifest = read_tag(MANIFEST_256)?;
+    if sha256_hex(&manifest) != manifest_sha256 {
+        return Err(SealCheckError::ManifestDiffers);
+    }
+    let sig = read_tag(SIGNATURE)?;
+    let signed = keys::parse_public_key_b64(public_key_b64)
+        .is_some_and(|pk| keys::verify_signature(&pk, &manifest, &sig));
+    if !signed {
+        return Err(SealCheckError::BadSignature);
+    }
+    // The payload, as the manifests list it.
+    let data = dir.join("data");
+    if !std::fs::symlink_metadata(&data).is_ok_and(|m| m.is_dir()) {
+        return Err(SealCheckError::Missing("data/".into()));
+    }
+    let files = list_files(&data).map_err(|source| SealCheckError::Io {
+        path: data.clone(),
+        source,
+    })?;
+    let mut m256 = Vec::new();
+    let mut m512 = Vec::new();
+    for rel in &files {
+        let path = data.join(rel);
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            return Err(SealCheckError::Unexpected(format!("data/{rel}")));
+        }
+        let d = hash::digest_file(&path).map_err(|source| SealCheckError::Io { path, source })?;
+        m256.push((format!("data/{rel}"), d.sha256));
+        m512.push((format!("data/{rel}"), d.sha512));
+    }
+    if bagit::render_manifest(&m256).as_bytes() != manifest.as_slice() {
+        return Err(SealCheckError::Differs("the payload (data/)".into()));
+    }
+    if bagit::render_manifest(&m512).as_bytes() != read_tag(MANIFEST_512)?.as_slice() {
+        return Err(SealCheckError::Differs(MANIFEST_512.into()));
+    }
+    for name in TAG_FILES {
+        let present = std::fs::symlink_metadata(dir.join(name));
+        let required = *name != TIMESTAMP;
+        match present {
+            Ok(m) if m.is_file() && m.len() <= MAX_TAG_FILE => {}
+            Err(_) if !required => {}
+            _ => return Err(SealCheckError::Missing((*name).to_string())),
+        }
+    }
+    let (t256, t512) = render_tag_manifests(dir).map_err(|source| SealCheckError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if t256.as_bytes() != read_tag(TAGMANIFEST_256)?.as_slice()
+        || t512.as_bytes() != read_tag(TAGMANIFEST_512)?.as_slice()
+    {
+        return Err(SealCheckError::Differs("a tag file".into()));
     }
     Ok(())
 }

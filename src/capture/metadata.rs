@@ -300,7 +300,8 @@ pub fn assemble(
     ended: DateTime<Utc>,
 ) -> Result<Summary, String> {
     let data = draft.data_dir();
-    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    let io =
+        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
     let last = hops.last().expect("at least one hop");
     let (mut status, mut error) = decide(hops, ctx.opts.fetch.max_bytes);
     let mut transformations = Vec::new();

@@ -2,9 +2,13 @@
 //!
 //! For every URL: fetch the redirect chain ([`fetch`]), write the raw
 //! exchange as WARC, the decoded page, its visible text and `capture.json`
-//! into a partial bundle, seal it ([`crate::bundle`]), optionally time-stamp
-//! it, and append a custody event. A failed capture still leaves a bundle
-//! that states the failure.
+//! into a partial bundle, optionally time-stamp it, and seal it
+//! ([`crate::bundle`]) in `evidence/.partial-<id>/`. The run's single
+//! custody-log writer then takes every bundle sealed meanwhile as a group:
+//! one durability barrier for the group, one append of their `capture`
+//! events (one fdatasync), then each bundle is renamed into place. A crash at
+//! any point leaves a state [`crate::recovery`] completes or sets aside. A
+//! failed capture still leaves a bundle that states the failure.
 
 pub mod decode;
 pub mod fetch;
@@ -17,6 +21,7 @@ use crate::bundle::{self, BagInfo, Draft};
 use crate::case::Case;
 use crate::case::keys::OfficerKey;
 use crate::custody::{self, EventInput};
+use crate::fsutil::{self, DirLock};
 use fetch::FetchConfig;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -49,6 +54,11 @@ pub enum CaptureError {
     Case(#[from] crate::case::CaseError),
     #[error(transparent)]
     Custody(#[from] crate::custody::CustodyError),
+    #[error("{}: {}", path.display(), fsutil::describe_io_error(source))]
+    Evidence {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Checks that `s` is an absolute http(s) URL with a host.
@@ -170,9 +180,16 @@ struct Ctx {
     env: metadata::Environment,
     host_limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     global: Arc<Semaphore>,
+    /// Bounds the CPU-bound writing and sealing stage (not the network).
+    sealing: Arc<Semaphore>,
 }
 
 /// Captures every URL in `opts`, calling `report` as each one finishes.
+///
+/// Call [`crate::recovery::recover`] first so that partial bundles left by an
+/// interrupted earlier run are completed or set aside; while this runs it
+/// holds a shared lock on `evidence/` that keeps other processes' recovery
+/// away from its partial bundles.
 pub fn run(
     case: &Case,
     key: OfficerKey,
@@ -185,6 +202,11 @@ pub fn run(
     let officer = case.require_officer(&key)?.name.clone();
     // Refuse to fetch anything if the custody log cannot take new events.
     custody::check_appendable(&case.log())?;
+    let evidence = case.evidence_dir();
+    let _evidence_lock = DirLock::shared(&evidence).map_err(|source| CaptureError::Evidence {
+        path: evidence.clone(),
+        source,
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -196,6 +218,9 @@ pub fn run(
         env: metadata::Environment::current(&opts),
         host_limits: Mutex::new(HashMap::new()),
         global: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+        sealing: Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
         opts,
         key,
     });
@@ -256,18 +281,46 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// A custody event waiting to be written.
+/// A sealed partial bundle waiting to be made durable, recorded and moved
+/// into place.
 struct LogJob {
-    bundle: String,
-    manifest_sha256: String,
+    sealed: bundle::SealedPartial,
     details: serde_json::Value,
-    reply: tokio::sync::oneshot::Sender<Result<u64, String>>,
+    reply: tokio::sync::oneshot::Sender<Result<(bundle::Sealed, u64), Unrecorded>>,
 }
 
-/// The run's only custody-log writer: takes every event that is waiting,
-/// appends them in arrival order under the log lock with one fsync, and
-/// answers each capture with its sequence number.
+/// Why a sealed bundle did not end up recorded and in place.
+#[derive(Debug, thiserror::Error)]
+enum Unrecorded {
+    #[error(
+        "the bundle could not be made durable ({0}); it was not recorded and stays in evidence/.partial-{1}, which the next capture into this case moves to interrupted/ and records"
+    )]
+    NotDurable(String, String),
+    #[error(
+        "the bundle was sealed but its custody event could not be written ({0}); it stays in evidence/.partial-{1}, which the next capture into this case moves to interrupted/ and records"
+    )]
+    NotRecorded(String, String),
+    #[error(
+        "the bundle was sealed and recorded in custody event {seq} but could not be moved into place ({detail}); the next capture into this case moves it to evidence/{id}"
+    )]
+    NotMoved {
+        seq: u64,
+        id: String,
+        detail: String,
+    },
+    #[error("internal error: the custody log writer stopped")]
+    WriterStopped,
+}
+
+/// The run's only custody-log writer. Takes every sealed bundle that is
+/// waiting (a group), makes the whole group durable with one barrier, appends
+/// their capture events in arrival order with one fdatasync (group commit),
+/// then renames each into place and fsyncs `evidence/` once. Each bundle is
+/// durable before its event is written, and its event is written before it
+/// becomes `evidence/<id>`: a crash in between leaves `.partial-<id>` with or
+/// without its event, which [`crate::recovery`] completes or sets aside.
 fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
+    let evidence = ctx.case.evidence_dir();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < 256 {
@@ -276,28 +329,56 @@ fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
                 Err(_) => break,
             }
         }
+        let dirs: Vec<&Path> = jobs.iter().map(|j| j.sealed.partial.as_path()).collect();
+        if let Err(e) = bundle::make_durable(&evidence, &dirs) {
+            let msg = e.to_string();
+            for j in jobs {
+                let id = j.sealed.id.clone();
+                let _ = j.reply.send(Err(Unrecorded::NotDurable(msg.clone(), id)));
+            }
+            continue;
+        }
         let inputs: Vec<EventInput<'_>> = jobs
             .iter()
             .map(|j| EventInput {
                 action: custody::Action::Capture,
-                bundle: Some(&j.bundle),
-                manifest_sha256: Some(&j.manifest_sha256),
+                bundle: Some(&j.sealed.id),
+                manifest_sha256: Some(&j.sealed.manifest_sha256),
                 details: Some(j.details.clone()),
             })
             .collect();
         let result = custody::append_batch(&ctx.case.log(), &ctx.key, &ctx.officer, &inputs);
         drop(inputs);
-        match result {
-            Ok(seqs) => {
-                for (j, seq) in jobs.into_iter().zip(seqs) {
-                    let _ = j.reply.send(Ok(seq));
-                }
-            }
+        let seqs = match result {
+            Ok(seqs) => seqs,
             Err(e) => {
+                let msg = e.to_string();
                 for j in jobs {
-                    let _ = j.reply.send(Err(e.to_string()));
+                    let id = j.sealed.id.clone();
+                    let _ = j.reply.send(Err(Unrecorded::NotRecorded(msg.clone(), id)));
                 }
+                continue;
             }
+        };
+        let moved: Vec<_> = jobs
+            .iter()
+            .zip(&seqs)
+            .map(|(j, &seq)| {
+                j.sealed
+                    .move_into_place()
+                    .map(|s| (s, seq))
+                    .map_err(|e| Unrecorded::NotMoved {
+                        seq,
+                        id: j.sealed.id.clone(),
+                        detail: e.to_string(),
+                    })
+            })
+            .collect();
+        // The renames need not be durable (recovery redoes a lost one), but
+        // make them so once per group so that a power cut rarely leaves work.
+        let _ = fsutil::sync_dir(&evidence);
+        for (j, r) in jobs.into_iter().zip(moved) {
+            let _ = j.reply.send(r);
         }
     }
 }
@@ -316,8 +397,8 @@ async fn capture_one(
             .or_insert_with(|| Arc::new(Semaphore::new(ctx.opts.per_host.max(1))))
             .clone()
     };
-    let _host_permit = host_sem.acquire_owned().await.expect("semaphore open");
-    let _permit = ctx
+    let host_permit = host_sem.acquire_owned().await.expect("semaphore open");
+    let permit = ctx
         .global
         .clone()
         .acquire_owned()
@@ -347,6 +428,17 @@ async fn capture_one(
     let started = chrono::Utc::now();
     let hops = fetch::fetch_chain(&url, &ctx.opts.fetch, &draft.work_dir()).await;
     let ended = chrono::Utc::now();
+    // The limits on captures at once and per host are about the network:
+    // writing and sealing have their own bound, and waiting for the group's
+    // durability barrier holds no slot.
+    drop(permit);
+    drop(host_permit);
+    let sealing = ctx
+        .sealing
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("semaphore open");
 
     // Write the payload and the manifests (blocking file work).
     let ctx2 = ctx.clone();
@@ -369,14 +461,19 @@ async fn capture_one(
         Ok::<_, String>((summary, prepared))
     })
     .await;
+    drop(sealing);
+    let left = "it stays in evidence/.partial-ID, which the next capture into this case moves to interrupted/ and records";
+    let left = left.replace("ID", &id);
     let (summary, prepared) = match assembled {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
-            outcome.error = Some(format!("cannot write the bundle: {e}"));
+            outcome.error = Some(format!("cannot write the bundle: {e}; {left}"));
             return outcome;
         }
         Err(e) => {
-            outcome.error = Some(format!("internal error while writing the bundle: {e}"));
+            outcome.error = Some(format!(
+                "internal error while writing the bundle: {e}; {left}"
+            ));
             return outcome;
         }
     };
@@ -399,74 +496,66 @@ async fn capture_one(
         }
     }
 
+    // Sign and write the tag files inside the partial folder.
     let ctx3 = ctx.clone();
-    let url3 = url.to_string();
-    let status = summary.status;
-    let http_status = summary.http_status;
-    let final_url = summary.final_url.clone();
-    let final_path = prepared.draft.final_path.clone();
-    let sealed = tokio::task::spawn_blocking(move || {
-        let sealed = prepared
-            .seal(&ctx3.key, tsr.as_deref())
-            .map_err(|e| (false, e.to_string()))?;
-        Ok::<_, (bool, String)>((sealed, tsr))
-    })
-    .await;
-    // Record the custody event through the run's single log writer, which
-    // appends the events of bundles sealed at about the same time together
-    // (one fsync for the group).
+    let stamped = tsr.is_some();
+    let details = serde_json::json!({
+        "url": url.to_string(),
+        "final_url": summary.final_url,
+        "status": summary.status.as_str(),
+        "http_status": summary.http_status,
+        "timestamped": stamped,
+        "timestamp_sha256": tsr.as_deref().map(crate::hash::sha256_hex),
+    });
+    let sealing = ctx
+        .sealing
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("semaphore open");
+    let sealed =
+        tokio::task::spawn_blocking(move || prepared.seal_partial(&ctx3.key, tsr.as_deref())).await;
+    drop(sealing);
     let sealed = match sealed {
-        Ok(Ok((sealed, tsr))) => {
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let job = LogJob {
-                bundle: sealed.id.clone(),
-                manifest_sha256: sealed.manifest_sha256.clone(),
-                details: serde_json::json!({
-                    "url": url3,
-                    "final_url": final_url,
-                    "status": status.as_str(),
-                    "http_status": http_status,
-                    "timestamped": tsr.is_some(),
-                    "timestamp_sha256": tsr.as_deref().map(crate::hash::sha256_hex),
-                }),
-                reply,
-            };
-            let recorded = match log_tx.send(job) {
-                Ok(()) => answer
-                    .await
-                    .unwrap_or_else(|_| Err("the custody log writer stopped".into())),
-                Err(_) => Err("the custody log writer stopped".into()),
-            };
-            match recorded {
-                Ok(seq) => Ok(Ok((sealed, tsr.is_some(), seq))),
-                Err(e) => Ok(Err((
-                    true,
-                    format!(
-                        "the bundle was sealed but its custody event could not be written ({e}); verify will report this bundle as unrecorded"
-                    ),
-                ))),
-            }
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            outcome.status = CaptureStatus::Failed;
+            outcome.error = Some(format!("cannot seal the bundle: {e}; {left}"));
+            return outcome;
         }
-        Ok(Err(e)) => Ok(Err(e)),
-        Err(e) => Err(e),
+        Err(e) => {
+            outcome.status = CaptureStatus::Failed;
+            outcome.error = Some(format!("internal error while sealing: {e}; {left}"));
+            return outcome;
+        }
     };
-    match sealed {
-        Ok(Ok((sealed, stamped, seq))) => {
+
+    // Durable, recorded and moved into place by the run's single log writer,
+    // together with the other bundles sealed at about the same time.
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = LogJob {
+        sealed,
+        details,
+        reply,
+    };
+    let recorded = match log_tx.send(job) {
+        Ok(()) => answer.await.unwrap_or(Err(Unrecorded::WriterStopped)),
+        Err(_) => Err(Unrecorded::WriterStopped),
+    };
+    match recorded {
+        Ok((sealed, seq)) => {
             outcome.bundle = Some(sealed.path);
             outcome.manifest_sha256 = Some(sealed.manifest_sha256);
             outcome.timestamped = stamped;
             outcome.custody_seq = Some(seq);
         }
-        Ok(Err((was_sealed, e))) => {
-            if was_sealed {
-                outcome.bundle = Some(final_path);
+        Err(e) => {
+            if let Unrecorded::NotMoved { seq, .. } = &e {
+                outcome.custody_seq = Some(*seq);
+                outcome.timestamped = stamped;
             }
             outcome.status = CaptureStatus::Failed;
-            outcome.error = Some(e);
-        }
-        Err(e) => {
-            outcome.status = CaptureStatus::Failed;
-            outcome.error = Some(format!("internal error while sealing: {e}"));
+            outcome.error = Some(e.to_string());
         }
     }
     outcome

@@ -17,8 +17,11 @@ pub const CUSTODY_FILE: &str = "custody.jsonl";
 /// The new `case.toml` written by `case add-officer` before its custody
 /// event; renamed over `case.toml` once the event is recorded.
 pub const PENDING_CASE_FILE: &str = ".case.toml.pending";
+/// Captures that were interrupted and set aside by recovery (see
+/// [`crate::recovery`]); not evidence.
+pub const INTERRUPTED_DIR: &str = "interrupted";
 /// Everything a case folder may hold at its root.
-pub const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR];
+pub const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR, INTERRUPTED_DIR];
 
 /// Errors about finding, reading or changing a case folder.
 #[derive(Debug, thiserror::Error)]

@@ -119,6 +119,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let case = g.open_case_for_writing()?;
     let key = g.officer_key(false)?;
+    report_recovery(&case, &key)?;
     let total = urls.len();
     let opts = CaptureOptions {
         urls,
@@ -179,4 +180,30 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_PROBLEMS)
     })
+}
+
+/// Completes or sets aside captures an earlier run left unfinished (crash,
+/// kill, full disk), and says what was done, one line each.
+fn report_recovery(
+    case: &warden::case::Case,
+    key: &warden::case::keys::OfficerKey,
+) -> anyhow::Result<()> {
+    let officer = case.require_officer(key)?.name.clone();
+    for r in warden::recovery::recover(case, key, &officer)? {
+        let what = match r.disposition {
+            warden::recovery::Disposition::Completed => "completed",
+            warden::recovery::Disposition::SetAside => "set aside (not evidence)",
+        };
+        let seq = r
+            .custody_seq
+            .map(|s| format!(" (custody event {s})"))
+            .unwrap_or_default();
+        eprintln!(
+            "interrupted capture {} {what}: now {}{seq}: {}",
+            r.id.escape_debug(),
+            r.path.display().to_string().escape_debug(),
+            r.reason
+        );
+    }
+    Ok(())
 }

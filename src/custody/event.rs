@@ -20,6 +20,13 @@ pub enum Action {
     /// An append was interrupted and left an incomplete last line; the next
     /// writer cut it off and recorded its bytes here.
     LogRepaired,
+    /// A capture stopped after its bundle was sealed and recorded but
+    /// before it was moved into place; recovery moved it (see
+    /// [`crate::recovery`]).
+    CaptureRecovered,
+    /// A partial bundle no capture event vouches for was moved out of
+    /// `evidence/` to `interrupted/` (see [`crate::recovery`]).
+    CaptureInterrupted,
 }
 
 impl Action {
@@ -30,6 +37,8 @@ impl Action {
             Action::Capture => "capture",
             Action::Sweep => "sweep",
             Action::LogRepaired => "log-repaired",
+            Action::CaptureRecovered => "capture-recovered",
+            Action::CaptureInterrupted => "capture-interrupted",
         }
     }
 }

@@ -130,7 +130,7 @@ fn check_root(dir: &Path, sink: &mut Sink<'_>) {
         if !case::ROOT_ENTRIES.contains(&name.as_str()) {
             sink.problem(
                 &name,
-                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl and evidence/, so this was added outside warden",
+                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/ and interrupted/, so this was added outside warden",
             );
         }
     }
@@ -300,10 +300,17 @@ fn check_evidence(
             );
             continue;
         }
-        if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
+        if let Some(id) = name.strip_prefix(crate::bundle::PARTIAL_PREFIX) {
+            seen.insert(id.to_string());
             sink.problem(
                 &rel,
-                "incomplete bundle left by an interrupted capture; it is not evidence. Note it in your records, then move it out of evidence/",
+                match check.capture_of(id) {
+                    Some(ev) => format!(
+                        "interrupted capture, not planted: sealed and recorded in custody event {}, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
+                        ev.seq
+                    ),
+                    None => "interrupted capture, not planted: an incomplete bundle no custody event records; it is not evidence. The next `warden capture` into this case moves it to interrupted/ and records that in the custody log".into(),
+                },
             );
             continue;
         }
@@ -328,7 +335,7 @@ fn check_evidence(
         match check.capture_of(&name) {
             None => sink.problem(
                 &rel,
-                "no valid capture event in custody.jsonl records this bundle: it was not sealed by a capture recorded in this case",
+                "no valid capture event in custody.jsonl records this bundle: it was placed or copied here, not captured into this case (a capture records its event before the bundle appears in evidence/; only older warden versions, which did it the other way round, could leave this after a crash)",
             ),
             Some(ev) => check_against_event(&rel, &facts, ev, config, sink),
         }
@@ -340,12 +347,15 @@ fn check_evidence(
         if only.is_some_and(|o| o != id) || seen.contains(id) {
             continue;
         }
+        let seq = check.events[i].event.seq;
         sink.problem(
             &format!("{}/{id}", case::EVIDENCE_DIR),
-            format!(
-                "recorded in custody event {} but missing from evidence/",
-                check.events[i].event.seq
-            ),
+            match crate::recovery::set_aside_note(check, id) {
+                Some(note) => {
+                    format!("recorded in custody event {seq} but missing from evidence/: {note}")
+                }
+                None => format!("recorded in custody event {seq} but missing from evidence/"),
+            },
         );
     }
     bundles
