@@ -27,6 +27,8 @@ pub enum VerifyError {
     Zip { path: PathBuf, detail: String },
     #[error("--trust-key {0:?} is not a base64 Ed25519 public key (as listed in case.toml)")]
     BadTrustKey(String),
+    #[error(transparent)]
+    TsaCa(#[from] crate::bundle::tsa_trust::TsaCaError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -101,10 +103,7 @@ impl Sink<'_> {
 pub fn verify(opts: &VerifyOptions) -> Result<Report, VerifyError> {
     let mut report = Report::default();
     let tsa_ca = match &opts.tsa_ca {
-        Some(p) => Some(std::fs::read(p).map_err(|source| VerifyError::Io {
-            path: p.clone(),
-            source,
-        })?),
+        Some(p) => Some(crate::bundle::tsa_trust::read_anchor_file(p)?),
         None => None,
     };
     for k in &opts.trust_keys {
