@@ -76,9 +76,15 @@ const CHILD_MEMORY: u64 = 4 << 30;
 const CHILD_FILE_SIZE: u64 = 64 << 20;
 const DEADLINE: Duration = Duration::from_secs(60);
 
+/// Most resident memory a verify child may reach: verify reads small files whole and streams
+/// the rest, so a few tens of MiB; a verify that reads /dev/zero or a huge file into memory goes
+/// far above.
+const CHILD_RSS_MAX_KIB: i64 = 512 * 1024;
+
 /// `warden verify --json ARGS...` in the fixture's env as a child process with `TMPDIR=tmp`,
 /// at most [`CHILD_MEMORY`] of address space and [`CHILD_FILE_SIZE`] per written file, killed
-/// (and the test failed) after [`DEADLINE`].
+/// (and the test failed) after [`DEADLINE`]; fails the test if the child's peak resident memory
+/// went over [`CHILD_RSS_MAX_KIB`].
 fn verify_limited(args: &[OsString], tmp: &Path) -> (Output, Value) {
     let mut cmd = fix().env.warden_std();
     cmd.arg("verify")
@@ -106,7 +112,12 @@ fn verify_limited(args: &[OsString], tmp: &Path) -> (Output, Value) {
             Ok(())
         });
     }
-    let out = wait_with_deadline(cmd.spawn().unwrap(), DEADLINE);
+    let (out, max_rss_kib) = run_measured(cmd);
+    assert!(
+        max_rss_kib < CHILD_RSS_MAX_KIB,
+        "verify used {max_rss_kib} KiB of memory (it read something whole it must not)\n{}",
+        describe(&out)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "verify --json did not print one JSON document ({e})\n{}",
@@ -114,6 +125,57 @@ fn verify_limited(args: &[OsString], tmp: &Path) -> (Output, Value) {
         )
     });
     (out, report)
+}
+
+/// Runs `cmd` to its end (killing it and failing after [`DEADLINE`]); returns its output and
+/// its peak resident memory in KiB (from wait4's rusage for this child alone).
+fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
+    use std::io::Read as _;
+    let mut child = cmd.spawn().unwrap();
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out_t = drain(child.stdout.take().map(|s| Box::new(s) as _));
+    let err_t = drain(child.stderr.take().map(|s| Box::new(s) as _));
+    let pid = child.id() as libc::pid_t;
+    let start = std::time::Instant::now();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to locals; `pid` is our own unreaped child.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if r == pid {
+            break;
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            let out = Output {
+                status: std::os::unix::process::ExitStatusExt::from_raw(9),
+                stdout: out_t.join().unwrap(),
+                stderr: err_t.join().unwrap(),
+            };
+            panic!(
+                "verify did not finish within {DEADLINE:?}\n{}",
+                describe(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    };
+    (out, usage.ru_maxrss)
 }
 
 fn problems(report: &Value) -> Vec<(String, String)> {
@@ -479,6 +541,11 @@ fn respelled_signature_pub_pem_with_recomputed_tag_manifests_is_detected() {
     let orig = t.path().join("orig.pem");
     fs::write(&orig, &pem).unwrap();
     assert_eq!(der(&pem_path), der(&orig));
+    // The genuine file is exactly what openssl prints for the key (the by-hand check in the
+    // README), and the re-spelled one is not.
+    let printed = |p: &Path| run_ok(openssl().args(["pkey", "-pubin", "-in"]).arg(p)).stdout;
+    assert_eq!(printed(&orig), pem.as_bytes());
+    assert_ne!(printed(&pem_path), respelled.as_bytes());
     retag(&bundle);
     let (out, report) = verify_limited(&[os(&case)], t.path());
     assert_problem(&out, &report, "signature.pub.pem", "exact PEM");

@@ -11,7 +11,7 @@ use warden::verify::{VerifyOptions, verify};
 pub struct VerifyArgs {
     /// Bundles, case folders, or .zip files of either (default: the case)
     paths: Vec<PathBuf>,
-    /// Trusted certificate (PEM) of the time-stamp authority, to check token signatures
+    /// CA certificate(s) (PEM or DER) the time-stamp authority's certificate must chain to, to check token signatures
     #[arg(long, value_name = "FILE")]
     tsa_ca: Option<PathBuf>,
     /// Public key (base64, as in case.toml) you vouch for, for bundles checked outside their case; repeatable

@@ -303,7 +303,10 @@ fn declared_entries(path: &Path) -> std::io::Result<Option<u64>> {
 
 /// Names listed more than once in the central directory (classic zip only).
 fn duplicate_names(path: &Path) -> std::io::Result<Vec<String>> {
-    let bytes = std::fs::read(path)?;
+    // Only for the message: names are not worth reading a huge archive whole.
+    let Ok(bytes) = crate::fsutil::read_capped(path, 256 << 20) else {
+        return Ok(Vec::new());
+    };
     let Some(eocd) = bytes.windows(4).rposition(|w| w == b"PK\x05\x06") else {
         return Ok(Vec::new());
     };
