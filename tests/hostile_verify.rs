@@ -129,6 +129,7 @@ fn verify_limited(args: &[OsString], tmp: &Path) -> (Output, Value) {
 
 /// Runs `cmd` to its end (killing it and failing after [`DEADLINE`]); returns its output and
 /// its peak resident memory in KiB (from wait4's rusage for this child alone).
+#[allow(clippy::zombie_processes)] // the child is reaped by wait4 (which gives its rusage)
 fn run_measured(mut cmd: std::process::Command) -> (Output, i64) {
     use std::io::Read as _;
     let mut child = cmd.spawn().unwrap();
