@@ -257,6 +257,18 @@ fn fifo_in_a_bundle_is_named_and_verify_ends_promptly() {
     assert_problem(&out, &report, "bag-info.txt", "not a regular file");
 }
 
+/// A FIFO in place of the case's custody log and a link to /dev/zero in place of case.toml.
+#[test]
+fn fifo_custody_log_and_linked_case_file_are_named_and_verify_ends_promptly() {
+    let (t, case, _) = copy_case();
+    make_fifo(&case.join("custody.jsonl"));
+    fs::remove_file(case.join("case.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", case.join("case.toml")).unwrap();
+    let (out, report) = verify_limited(&[os(&case)], t.path());
+    assert_problem(&out, &report, "custody.jsonl", "not a regular file");
+    assert_problem(&out, &report, "case.toml", "not a regular file");
+}
+
 /// Links to /dev/zero in place of a tag file (read whole) and of the WARC (hashed, streamed):
 /// followed, the first eats all memory and the second never ends.
 #[test]

@@ -238,7 +238,13 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
             }
         }
         let case_path = dir.join(case::CASE_FILE);
-        let case_text = std::fs::read(&case_path).unwrap_or_default();
+        let case_text = match crate::fsutil::read_capped(&case_path, 16 << 20) {
+            Ok(b) => b,
+            Err(e) => {
+                sink.problem(case::CASE_FILE, format!("cannot be read: {e}"));
+                Vec::new()
+            }
+        };
         let config = match std::str::from_utf8(&case_text)
             .map_err(|e| e.to_string())
             .and_then(|t| case::parse_config(&case_path, t).map_err(|e| e.to_string()))
@@ -255,7 +261,7 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
 
         // The custody log.
         let log_path = dir.join(case::CUSTODY_FILE);
-        let log = match std::fs::read(&log_path) {
+        let log = match crate::fsutil::read_capped(&log_path, 4 << 30) {
             Ok(b) => b,
             Err(e) => {
                 sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
