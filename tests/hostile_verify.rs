@@ -365,6 +365,50 @@ fn zip_bomb_entry_is_refused_before_extraction() {
     );
 }
 
+/// An entry whose headers declare 1000 bytes but whose deflated data (0.5 MB) expands to
+/// 512 MiB: the declared sizes pass every limit, so only the bound while writing stops it (the
+/// child may write no file over 64 MiB).
+#[test]
+fn zip_entry_expanding_beyond_its_declared_size_is_stopped_while_writing() {
+    let t = tmpdir();
+    let z = t.path().join("liar.zip");
+    let zeros = vec![0u8; 512 << 20];
+    let name = "case/evidence/liar.bin";
+    zip_case(&fix().case, &z, &[(name, &zeros)]);
+    drop(zeros);
+    let mut bytes = read(&z);
+    let mut patched = 0;
+    for (sig, name_at, size_at) in [(b"PK\x03\x04", 30, 22), (b"PK\x01\x02", 46, 24)] {
+        let at = (0..bytes.len() - name_at - name.len())
+            .find(|&i| {
+                &bytes[i..i + 4] == sig
+                    && &bytes[i + name_at..i + name_at + name.len()] == name.as_bytes()
+            })
+            .expect("the entry's header");
+        assert_eq!(
+            u32::from_le_bytes(bytes[at + size_at..at + size_at + 4].try_into().unwrap()),
+            512 << 20
+        );
+        bytes[at + size_at..at + size_at + 4].copy_from_slice(&1000u32.to_le_bytes());
+        patched += 1;
+    }
+    assert_eq!(patched, 2);
+    fs::write(&z, &bytes).unwrap();
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let (out, report) = verify_limited(&[os(&z)], &tmp);
+    assert_problem(
+        &out,
+        &report,
+        "liar.zip",
+        "beyond the 1000 bytes its header declares",
+    );
+    assert!(
+        tmp_is_empty(&tmp),
+        "verify left files in its temporary folder"
+    );
+}
+
 /// Many entries each under the per-entry ratio floor (1 MiB of zeros each, 300 MiB in all from
 /// a zip of about 0.3 MB): refused by the archive's total.
 #[test]
