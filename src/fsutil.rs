@@ -195,6 +195,70 @@ impl DirLock {
     }
 }
 
+/// Opens `path` for reading only if it is a regular file, without following
+/// a symbolic link and without blocking on a FIFO or device: the file is
+/// opened with `O_NOFOLLOW | O_NONBLOCK` and its type is checked on the
+/// opened descriptor (so it cannot change between the check and the read).
+/// A link, FIFO, socket or device gives an `InvalidInput` error saying what
+/// it is.
+pub fn open_regular_nofollow(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let flags =
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::LOOP) => return Err(not_regular("a symbolic link")),
+            Err(e) => return Err(e.into()),
+        };
+        let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
+        if kind != FileType::RegularFile {
+            return Err(not_regular(match kind {
+                FileType::Fifo => "a FIFO (named pipe)",
+                FileType::Socket => "a socket",
+                FileType::CharacterDevice | FileType::BlockDevice => "a device",
+                FileType::Directory => "a folder",
+                FileType::Symlink => "a symbolic link",
+                _ => "a special file",
+            }));
+        }
+        Ok(File::from(fd))
+    }
+    #[cfg(not(unix))]
+    {
+        let md = fs::symlink_metadata(path)?;
+        if !md.file_type().is_file() {
+            return Err(not_regular("a link or special file"));
+        }
+        File::open(path)
+    }
+}
+
+fn not_regular(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({what}); refusing to read it"),
+    )
+}
+
+/// Reads a whole regular file (see [`open_regular_nofollow`]) of at most
+/// `max` bytes; a larger file gives an `InvalidData` error instead of being
+/// read into memory.
+pub fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular_nofollow(path)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes, more than warden ever writes there; not read"),
+        ));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

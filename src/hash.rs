@@ -1,8 +1,8 @@
 //! SHA-256 / SHA-512 helpers used by every part that seals or checks evidence.
 
+use crate::fsutil::open_regular_nofollow;
 use sha2::{Digest, Sha256, Sha512};
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
 /// Lowercase hex SHA-256 of a byte slice.
@@ -18,21 +18,28 @@ pub struct FileDigests {
     pub size: u64,
 }
 
-/// Hashes a file with SHA-256 and SHA-512 in one streaming pass.
+/// Hashes a regular file with SHA-256 and SHA-512 in one streaming pass (a
+/// link, FIFO or device is refused, see
+/// [`crate::fsutil::open_regular_nofollow`]; the file is never read whole
+/// into memory beyond 1 MiB).
 ///
 /// The two digests are computed on two threads over the same buffers, so the
 /// slower SHA-512 does not double the wall time on a multi-core machine.
 pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular_nofollow(path)?;
     if file.metadata()?.len() < (1 << 20) {
         // Small file: threads would cost more than they save.
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        return Ok(FileDigests {
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            sha512: hex::encode(Sha512::digest(&bytes)),
-            size: bytes.len() as u64,
-        });
+        (&mut file).take(1 << 20).read_to_end(&mut bytes)?;
+        if bytes.len() < (1 << 20) {
+            return Ok(FileDigests {
+                sha256: hex::encode(Sha256::digest(&bytes)),
+                sha512: hex::encode(Sha512::digest(&bytes)),
+                size: bytes.len() as u64,
+            });
+        }
+        // The file grew while being read: hash it as a large file.
+        file.seek(io::SeekFrom::Start(0))?;
     }
     let (tx256, rx256) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(4);
     let (tx512, rx512) = std::sync::mpsc::sync_channel::<std::sync::Arc<Vec<u8>>>(4);
@@ -80,9 +87,10 @@ pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
     })
 }
 
-/// SHA-256 (lowercase hex) and size of a file.
+/// SHA-256 (lowercase hex) and size of a regular file (streamed; links,
+/// FIFOs and devices are refused).
 pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
+    let mut file = open_regular_nofollow(path)?;
     let mut h = Sha256::new();
     // Small files are the common case: don't zero a large buffer for them.
     let len = file.metadata()?.len();

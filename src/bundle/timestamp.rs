@@ -64,11 +64,46 @@ pub struct TokenInfo {
     pub tsa_name: Option<String>,
 }
 
+/// A parsed RFC 3161 time-stamp token: what it says ([`TokenInfo`]) and
+/// the parts [`super::tsa_trust`] checks the signature over. The one parser
+/// for tokens, used by capture and verify alike.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub info: TokenInfo,
+    /// The token's CMS SignedData.
+    pub(crate) signed_data: SignedData,
+    /// The DER of the TSTInfo (what the signer's messageDigest covers).
+    pub(crate) tst_der: Vec<u8>,
+    /// genTime as seconds since the Unix epoch.
+    pub(crate) gen_time_unix: u64,
+}
+
+/// Why a time-stamp response is not a usable token.
+#[derive(Debug, thiserror::Error)]
+pub enum TimestampError {
+    #[error("not a DER RFC 3161 TimeStampResp ({0})")]
+    NotDer(der::Error),
+    #[error("the time-stamp authority refused: {0}")]
+    Refused(String),
+    #[error("the response holds no time-stamp token")]
+    NoToken,
+    #[error("the time-stamp token is not CMS SignedData")]
+    NotSignedData,
+    #[error("the time-stamp token does not hold a TSTInfo")]
+    NotTstInfo,
+    #[error("the time-stamp token has no content")]
+    NoContent,
+    #[error("{what} is malformed ({source})")]
+    Malformed {
+        what: &'static str,
+        source: der::Error,
+    },
+}
+
 /// Parses a DER `TimeStampResp`, requires a granted status and returns the
-/// token's TSTInfo.
-pub fn parse_response(der_bytes: &[u8]) -> Result<TokenInfo, String> {
-    let resp = TimeStampResp::from_der(der_bytes)
-        .map_err(|e| format!("not a DER RFC 3161 TimeStampResp ({e})"))?;
+/// token.
+pub fn parse_response(der_bytes: &[u8]) -> Result<Token, TimestampError> {
+    let resp = TimeStampResp::from_der(der_bytes).map_err(TimestampError::NotDer)?;
     use cmpv2::status::PkiStatus;
     match resp.status.status {
         PkiStatus::Accepted | PkiStatus::GrantedWithMods => {}
@@ -84,40 +119,38 @@ pub fn parse_response(der_bytes: &[u8]) -> Result<TokenInfo, String> {
                         .join("; ")
                 })
                 .unwrap_or_default();
-            return Err(format!(
-                "the time-stamp authority refused: {other:?} {text}"
-            ));
+            return Err(TimestampError::Refused(format!("{other:?} {text}")));
         }
     }
-    let token = resp
-        .time_stamp_token
-        .ok_or("the response holds no time-stamp token")?;
+    let token = resp.time_stamp_token.ok_or(TimestampError::NoToken)?;
     parse_token(&token)
 }
 
-/// Parses the TSTInfo inside a time-stamp token (a CMS ContentInfo).
-pub fn parse_token(token: &ContentInfo) -> Result<TokenInfo, String> {
+/// Parses a time-stamp token (a CMS ContentInfo holding SignedData over a
+/// TSTInfo).
+pub fn parse_token(token: &ContentInfo) -> Result<Token, TimestampError> {
+    let malformed = |what| move |source| TimestampError::Malformed { what, source };
     if token.content_type != spki_oid::ID_SIGNED_DATA {
-        return Err("the time-stamp token is not CMS SignedData".into());
+        return Err(TimestampError::NotSignedData);
     }
     let sd: SignedData = token
         .content
         .decode_as()
-        .map_err(|e| format!("the time-stamp token's SignedData is malformed ({e})"))?;
+        .map_err(malformed("the time-stamp token's SignedData"))?;
     if sd.encap_content_info.econtent_type != spki_oid::ID_CT_TSTINFO {
-        return Err("the time-stamp token does not hold a TSTInfo".into());
+        return Err(TimestampError::NotTstInfo);
     }
     let econtent = sd
         .encap_content_info
         .econtent
-        .ok_or("the time-stamp token has no content")?;
+        .as_ref()
+        .ok_or(TimestampError::NoContent)?;
     let octets: OctetString = econtent
         .decode_as()
-        .map_err(|e| format!("TSTInfo is not wrapped in an OCTET STRING ({e})"))?;
-    let tst =
-        TstInfo::from_der(octets.as_bytes()).map_err(|e| format!("TSTInfo is malformed ({e})"))?;
+        .map_err(malformed("the OCTET STRING around TSTInfo"))?;
+    let tst = TstInfo::from_der(octets.as_bytes()).map_err(malformed("TSTInfo"))?;
     let t = tst.gen_time.to_date_time();
-    Ok(TokenInfo {
+    let info = TokenInfo {
         gen_time: format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             t.year(),
@@ -137,20 +170,18 @@ pub fn parse_token(token: &ContentInfo) -> Result<TokenInfo, String> {
         message_imprint_hex: hex::encode(tst.message_imprint.hashed_message.as_bytes()),
         nonce_hex: tst.nonce.as_ref().map(|n| hex::encode(n.as_bytes())),
         tsa_name: tst.tsa.as_ref().map(|n| format!("{n:?}")),
+    };
+    Ok(Token {
+        info,
+        gen_time_unix: tst.gen_time.to_unix_duration().as_secs(),
+        tst_der: octets.as_bytes().to_vec(),
+        signed_data: sd,
     })
 }
 
 /// Hex of a nonce as it appears in a parsed token (minimal DER integer).
 pub fn nonce_hex(nonce: u64) -> String {
     hex::encode(int_from_u64(nonce).as_bytes())
-}
-
-/// Checks the token's CMS signature and its certificate chain against the
-/// trust anchor(s) in `ca` (PEM or DER). See [`super::tsa_trust`].
-pub fn verify_signature(tsr: &[u8], ca: &[u8]) -> Result<(), String> {
-    super::tsa_trust::verify_token(tsr, ca).map_err(|e| {
-        format!("the time-stamp token does not verify against the given --tsa-ca: {e}")
-    })
 }
 
 #[cfg(test)]

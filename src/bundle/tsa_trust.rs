@@ -1,238 +1,237 @@
-//! Checking an RFC 3161 token's signature and its signer's certificate chain
-//! against a trust anchor, in Rust (ring for the signature maths).
+//! Checking a time-stamp token's signature and its signer's certificate
+//! chain against the trust anchors given with `--tsa-ca`.
 //!
-//! Checks: the token's CMS SignedData has one signer; its signed attributes
-//! carry contentType id-ct-TSTInfo and a messageDigest equal to the digest
-//! of the TSTInfo; the signature over the DER of the signed attributes
-//! verifies with the signer certificate's key; that certificate has the
-//! critical extendedKeyUsage timeStamping; and a chain of certificate
-//! signatures leads from it (through certificates carried in the token, if
-//! needed) to a certificate in the trust-anchor file, every certificate being
-//! valid at the token's time.
+//! Checks: the token's CMS SignedData has one signer whose certificate it
+//! carries; its signed attributes carry contentType id-ct-TSTInfo and a
+//! messageDigest equal to the digest of the TSTInfo; the signature over the
+//! DER of the signed attributes verifies with the signer certificate's key;
+//! that certificate has a critical extendedKeyUsage (RFC 3161, 2.3); and
+//! rustls-webpki builds a path from it (through certificates carried in the
+//! token) to an anchor, every certificate valid at the token's genTime, the
+//! TSA certificate's extendedKeyUsage holding id-kp-timeStamping and no CA's
+//! extendedKeyUsage (where present) excluding it.
 
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier};
+use super::timestamp::Token;
+use cms::signed_data::SignerIdentifier;
 use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use der::{Decode, Encode};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
+use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
 
 const ID_CT_TSTINFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
 const ID_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
 const ID_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+const SUBJECT_KEY_ID: Oid = Oid::new_unwrap("2.5.29.14");
+const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
 const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
 const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
 const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
 const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
-const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
 const ECDSA_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
-const ECDSA_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
 const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 const RSA_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
 const RSA_SHA384: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
 const RSA_SHA512: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
-const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
-const KP_TIME_STAMPING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
-const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
+/// id-kp-timeStamping (1.3.6.1.5.5.7.3.8), DER content bytes.
+const KP_TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+/// Most bytes read from a `--tsa-ca` file.
+const ANCHOR_FILE_MAX: u64 = 4 << 20;
 
-/// Reads every certificate from a PEM file (or one DER certificate).
-pub fn parse_anchors(bytes: &[u8]) -> Result<Vec<Certificate>, String> {
-    let text = String::from_utf8_lossy(bytes);
-    if !text.contains("-----BEGIN") {
-        return Certificate::from_der(bytes)
-            .map(|c| vec![c])
-            .map_err(|e| format!("the trust anchor is neither PEM nor a DER certificate ({e})"));
-    }
-    let mut out = Vec::new();
-    let mut rest: &str = &text;
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let after = &rest[start + 27..];
-        let end = after
-            .find("-----END CERTIFICATE-----")
-            .ok_or("the trust anchor PEM has an unterminated certificate")?;
-        let b64: String = after[..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        use base64::Engine;
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| format!("the trust anchor PEM is not valid base64 ({e})"))?;
-        out.push(
-            Certificate::from_der(&der)
-                .map_err(|e| format!("a trust anchor certificate is malformed ({e})"))?,
-        );
-        rest = &after[end..];
-    }
-    if out.is_empty() {
-        return Err("the trust anchor file holds no certificate".into());
-    }
-    Ok(out)
+/// A `--tsa-ca` file that cannot serve as trust anchors.
+#[derive(Debug, thiserror::Error)]
+#[error("--tsa-ca {}: {problem}", path.display())]
+pub struct TsaCaError {
+    pub path: PathBuf,
+    pub problem: AnchorProblem,
 }
 
-fn digest(alg: &Oid, data: &[u8]) -> Result<Vec<u8>, String> {
+/// What is wrong with a set of trust anchors.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorProblem {
+    #[error("cannot be read: {0}")]
+    Read(std::io::Error),
+    #[error(
+        "holds no certificate (expected the time-stamp authority's CA certificate, PEM `-----BEGIN CERTIFICATE-----` or DER)"
+    )]
+    NoCertificate,
+    #[error("a PEM certificate block is malformed ({0})")]
+    Pem(String),
+    #[error("a certificate cannot serve as a trust anchor ({0})")]
+    Certificate(webpki::Error),
+}
+
+/// Why a token does not verify against the anchors.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("{0}")]
+    Anchors(AnchorProblem),
+    #[error("the token has {0} signers; exactly one is expected")]
+    Signers(usize),
+    #[error("the token's signer has no signed attributes")]
+    NoSignedAttributes,
+    #[error("the signed contentType attribute is not id-ct-TSTInfo")]
+    ContentType,
+    #[error("the token's signer has no messageDigest attribute")]
+    NoMessageDigest,
+    #[error("unsupported digest algorithm {0}")]
+    Digest(Oid),
+    #[error("the signed messageDigest does not match the TSTInfo: the token was altered")]
+    MessageDigest,
+    #[error("the token does not carry its signer's certificate (request it with certReq)")]
+    NoSignerCertificate,
+    #[error("cannot re-encode {0}")]
+    Encode(der::Error),
+    #[error("the signing certificate cannot be read ({0})")]
+    SignerCertificate(webpki::Error),
+    #[error("unsupported signature algorithm {alg} with digest {digest}")]
+    SignatureAlgorithm { alg: Oid, digest: Oid },
+    #[error("the time-stamp authority's signature does not verify ({0})")]
+    Signature(webpki::Error),
+    #[error("the signing certificate ({0}) lacks the critical extendedKeyUsage timeStamping")]
+    NotCritical(String),
+    #[error(
+        "the time-stamp authority's certificate ({subject}) does not chain to the given --tsa-ca for time-stamping at the token's time ({error:?})"
+    )]
+    Chain {
+        subject: String,
+        error: webpki::Error,
+    },
+}
+
+/// Reads a `--tsa-ca` file and checks that it holds at least one usable
+/// certificate; returns its bytes.
+pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
+    let err = |problem| TsaCaError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let bytes = crate::fsutil::read_capped(path, ANCHOR_FILE_MAX)
+        .map_err(|e| err(AnchorProblem::Read(e)))?;
+    let certs = parse_anchors(&bytes).map_err(err)?;
+    for der in &certs {
+        webpki::anchor_from_trusted_cert(der).map_err(|e| err(AnchorProblem::Certificate(e)))?;
+    }
+    Ok(bytes)
+}
+
+/// Every certificate in a PEM file (or one DER certificate).
+pub fn parse_anchors(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, AnchorProblem> {
+    let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
+    let certs: Vec<CertificateDer<'static>> = if is_pem {
+        CertificateDer::pem_slice_iter(bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| AnchorProblem::Pem(e.to_string()))?
+    } else if Certificate::from_der(bytes).is_ok() {
+        vec![CertificateDer::from(bytes.to_vec())]
+    } else {
+        Vec::new()
+    };
+    if certs.is_empty() {
+        return Err(AnchorProblem::NoCertificate);
+    }
+    Ok(certs)
+}
+
+fn digest(alg: &Oid, data: &[u8]) -> Result<Vec<u8>, TrustError> {
     use sha2::Digest;
     Ok(match *alg {
         SHA256 => sha2::Sha256::digest(data).to_vec(),
         SHA384 => sha2::Sha384::digest(data).to_vec(),
         SHA512 => sha2::Sha512::digest(data).to_vec(),
-        other => return Err(format!("unsupported digest algorithm {other}")),
+        other => return Err(TrustError::Digest(other)),
     })
 }
 
-/// Verifies `sig` over `msg` with the key of `cert`, for the signature
-/// algorithm `sig_alg` (with `digest_alg` for algorithms that do not name
-/// their digest, such as rsaEncryption in CMS).
-fn verify_with(
-    cert: &Certificate,
+/// The webpki algorithms a CMS signer may mean by `sig_alg` with
+/// `digest_alg` (CMS often names only the key type, e.g. rsaEncryption).
+fn cms_algorithms(
     sig_alg: &Oid,
-    digest_alg: Option<&Oid>,
-    msg: &[u8],
-    sig: &[u8],
-) -> Result<(), String> {
-    use ring::signature as s;
-    let spki = &cert.tbs_certificate.subject_public_key_info;
-    let key = spki.subject_public_key.raw_bytes();
-    let key_alg = spki.algorithm.oid;
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.decode_as::<Oid>().ok());
-    let hash = match *sig_alg {
-        ECDSA_SHA256 | RSA_SHA256 => Some(SHA256),
-        ECDSA_SHA384 | RSA_SHA384 => Some(SHA384),
-        ECDSA_SHA512 | RSA_SHA512 => Some(SHA512),
-        _ => digest_alg.copied(),
-    };
-    let alg: &dyn s::VerificationAlgorithm = match (key_alg, curve, hash) {
-        (EC_PUBLIC_KEY, Some(P256), Some(SHA256)) => &s::ECDSA_P256_SHA256_ASN1,
-        (EC_PUBLIC_KEY, Some(P256), Some(SHA384)) => &s::ECDSA_P256_SHA384_ASN1,
-        (EC_PUBLIC_KEY, Some(P384), Some(SHA256)) => &s::ECDSA_P384_SHA256_ASN1,
-        (EC_PUBLIC_KEY, Some(P384), Some(SHA384)) => &s::ECDSA_P384_SHA384_ASN1,
-        (RSA, _, Some(SHA256)) => &s::RSA_PKCS1_2048_8192_SHA256,
-        (RSA, _, Some(SHA384)) => &s::RSA_PKCS1_2048_8192_SHA384,
-        (RSA, _, Some(SHA512)) => &s::RSA_PKCS1_2048_8192_SHA512,
-        (ED25519, _, _) => &s::ED25519,
-        _ => {
-            return Err(format!(
-                "unsupported signature algorithm {sig_alg} with key type {key_alg}"
-            ));
+    digest_alg: &Oid,
+) -> Vec<&'static dyn SignatureVerificationAlgorithm> {
+    use webpki::ring as w;
+    match (*sig_alg, *digest_alg) {
+        (ECDSA_SHA256, _) | (EC_PUBLIC_KEY, SHA256) => {
+            vec![w::ECDSA_P256_SHA256, w::ECDSA_P384_SHA256]
         }
-    };
-    s::UnparsedPublicKey::new(alg, key)
-        .verify(msg, sig)
-        .map_err(|_| "signature does not verify".to_string())
+        (ECDSA_SHA384, _) | (EC_PUBLIC_KEY, SHA384) => {
+            vec![w::ECDSA_P384_SHA384, w::ECDSA_P256_SHA384]
+        }
+        (RSA_SHA256, _) | (RSA, SHA256) => vec![w::RSA_PKCS1_2048_8192_SHA256],
+        (RSA_SHA384, _) | (RSA, SHA384) => vec![w::RSA_PKCS1_2048_8192_SHA384],
+        (RSA_SHA512, _) | (RSA, SHA512) => vec![w::RSA_PKCS1_2048_8192_SHA512],
+        (ED25519, _) => vec![w::ED25519],
+        _ => vec![],
+    }
 }
 
-fn has_critical_timestamping(cert: &Certificate) -> bool {
+fn has_critical_eku(cert: &Certificate) -> bool {
     cert.tbs_certificate
         .extensions
         .as_ref()
         .and_then(|exts| exts.iter().find(|e| e.extn_id == EXT_KEY_USAGE))
-        .is_some_and(|e| {
-            e.critical
-                && x509_cert::ext::pkix::ExtendedKeyUsage::from_der(e.extn_value.as_bytes())
-                    .is_ok_and(|eku| eku.0.contains(&KP_TIME_STAMPING))
+        .is_some_and(|e| e.critical)
+}
+
+/// Checks `token` against the trust anchors in `anchors` (PEM or DER).
+pub fn verify_token(token: &Token, anchors: &[u8]) -> Result<(), TrustError> {
+    let anchor_ders = parse_anchors(anchors).map_err(TrustError::Anchors)?;
+    let anchors = anchor_ders
+        .iter()
+        .map(|d| {
+            webpki::anchor_from_trusted_cert(d)
+                .map(|a| a.to_owned())
+                .map_err(|e| TrustError::Anchors(AnchorProblem::Certificate(e)))
         })
-}
-
-fn is_ca(cert: &Certificate) -> bool {
-    cert.tbs_certificate
-        .extensions
-        .as_ref()
-        .and_then(|exts| exts.iter().find(|e| e.extn_id == BASIC_CONSTRAINTS))
-        .and_then(|e| {
-            x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()
-        })
-        .is_some_and(|bc| bc.ca)
-}
-
-fn valid_at(cert: &Certificate, unix: u64) -> bool {
-    let v = &cert.tbs_certificate.validity;
-    let nb = v.not_before.to_unix_duration().as_secs();
-    let na = v.not_after.to_unix_duration().as_secs();
-    nb <= unix && unix <= na
-}
-
-fn subject_name(cert: &Certificate) -> String {
-    cert.tbs_certificate.subject.to_string()
-}
-
-/// Checks the token in the DER `TimeStampResp` against `anchors_pem`.
-pub fn verify_token(tsr: &[u8], anchors_pem: &[u8]) -> Result<(), String> {
-    let anchors = parse_anchors(anchors_pem)?;
-    let resp = x509_tsp::TimeStampResp::from_der(tsr)
-        .map_err(|e| format!("not a DER RFC 3161 TimeStampResp ({e})"))?;
-    let token: ContentInfo = resp
-        .time_stamp_token
-        .ok_or("the response holds no time-stamp token")?;
-    let sd: SignedData = token
-        .content
-        .decode_as()
-        .map_err(|e| format!("the token's SignedData is malformed ({e})"))?;
-    if sd.encap_content_info.econtent_type != ID_CT_TSTINFO {
-        return Err("the token does not hold a TSTInfo".into());
-    }
-    let tst_der = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or("the token has no content")?
-        .decode_as::<OctetString>()
-        .map_err(|e| format!("TSTInfo is not wrapped in an OCTET STRING ({e})"))?;
-    let tst = x509_tsp::TstInfo::from_der(tst_der.as_bytes())
-        .map_err(|e| format!("TSTInfo is malformed ({e})"))?;
-    let gen_unix = tst.gen_time.to_unix_duration().as_secs();
-
+        .collect::<Result<Vec<_>, _>>()?;
+    let sd = &token.signed_data;
     let signers: Vec<_> = sd.signer_infos.0.iter().collect();
     if signers.len() != 1 {
-        return Err(format!(
-            "the token has {} signers; exactly one is expected",
-            signers.len()
-        ));
+        return Err(TrustError::Signers(signers.len()));
     }
     let si = signers[0];
     let attrs = si
         .signed_attrs
         .as_ref()
-        .ok_or("the token's signer has no signed attributes")?;
+        .ok_or(TrustError::NoSignedAttributes)?;
     let attr = |oid: Oid| attrs.iter().find(|a| a.oid == oid);
     let ct = attr(ID_CONTENT_TYPE)
         .and_then(|a| a.values.iter().next())
         .and_then(|v| v.decode_as::<Oid>().ok());
     if ct != Some(ID_CT_TSTINFO) {
-        return Err("the signed contentType attribute is not id-ct-TSTInfo".into());
+        return Err(TrustError::ContentType);
     }
     let md = attr(ID_MESSAGE_DIGEST)
         .and_then(|a| a.values.iter().next())
         .and_then(|v| v.decode_as::<OctetString>().ok())
-        .ok_or("the token's signer has no messageDigest attribute")?;
-    if md.as_bytes() != digest(&si.digest_alg.oid, tst_der.as_bytes())?.as_slice() {
-        return Err(
-            "the signed messageDigest does not match the TSTInfo: the token was altered".into(),
-        );
+        .ok_or(TrustError::NoMessageDigest)?;
+    if md.as_bytes() != digest(&si.digest_alg.oid, &token.tst_der)?.as_slice() {
+        return Err(TrustError::MessageDigest);
     }
 
-    // The signer's certificate, carried in the token.
-    let carried: Vec<Certificate> = sd
+    // The certificates carried in the token; the signer's among them.
+    let carried: Vec<(Certificate, CertificateDer<'static>)> = sd
         .certificates
         .as_ref()
         .map(|set| {
             set.0
                 .iter()
                 .filter_map(|c| match c {
-                    cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
+                    cms::cert::CertificateChoices::Certificate(c) => {
+                        let der = c.to_der().ok()?;
+                        Some((c.clone(), CertificateDer::from(der)))
+                    }
                     _ => None,
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let signer = carried
+    let (signer, signer_der) = carried
         .iter()
-        .find(|c| match &si.sid {
+        .find(|(c, _)| match &si.sid {
             SignerIdentifier::IssuerAndSerialNumber(ias) => {
                 c.tbs_certificate.issuer == ias.issuer
                     && c.tbs_certificate.serial_number == ias.serial_number
@@ -241,70 +240,56 @@ pub fn verify_token(tsr: &[u8], anchors_pem: &[u8]) -> Result<(), String> {
                 .tbs_certificate
                 .extensions
                 .as_ref()
-                .and_then(|exts| {
-                    exts.iter()
-                        .find(|e| e.extn_id == Oid::new_unwrap("2.5.29.14"))
-                })
+                .and_then(|exts| exts.iter().find(|e| e.extn_id == SUBJECT_KEY_ID))
                 .and_then(|e| OctetString::from_der(e.extn_value.as_bytes()).ok())
                 .is_some_and(|k| k.as_bytes() == ski.0.as_bytes()),
         })
-        .ok_or("the token does not carry its signer's certificate (request it with certReq)")?;
+        .ok_or(TrustError::NoSignerCertificate)?;
+    let ee = webpki::EndEntityCert::try_from(signer_der).map_err(TrustError::SignerCertificate)?;
 
-    let signed_der = attrs
-        .to_der()
-        .map_err(|e| format!("cannot re-encode the signed attributes ({e})"))?;
-    verify_with(
-        signer,
-        &si.signature_algorithm.oid,
-        Some(&si.digest_alg.oid),
-        &signed_der,
-        si.signature.as_bytes(),
-    )
-    .map_err(|e| format!("the time-stamp authority's signature: {e}"))?;
-    if !has_critical_timestamping(signer) {
-        return Err(format!(
-            "the signing certificate ({}) lacks the critical extendedKeyUsage timeStamping",
-            subject_name(signer)
-        ));
-    }
-
-    // Chain to an anchor.
-    let mut current = signer.clone();
-    for _depth in 0..8 {
-        if !valid_at(&current, gen_unix) {
-            return Err(format!(
-                "certificate {} was not valid at the time-stamp's time",
-                subject_name(&current)
-            ));
-        }
-        let tbs = current
-            .tbs_certificate
-            .to_der()
-            .map_err(|e| format!("cannot re-encode a certificate ({e})"))?;
-        let sig = current.signature.raw_bytes();
-        let alg = current.signature_algorithm.oid;
-        let issued_by = |issuer: &Certificate| {
-            issuer.tbs_certificate.subject == current.tbs_certificate.issuer
-                && verify_with(issuer, &alg, None, &tbs, sig).is_ok()
-        };
-        if anchors
-            .iter()
-            .any(|a| a == &current || (issued_by(a) && valid_at(a, gen_unix)))
-        {
-            return Ok(());
-        }
-        match carried
-            .iter()
-            .find(|c| *c != &current && is_ca(c) && issued_by(c))
-        {
-            Some(next) => current = next.clone(),
-            None => {
-                return Err(format!(
-                    "the time-stamp authority's certificate ({}) does not chain to the given --tsa-ca",
-                    subject_name(signer)
-                ));
+    // The CMS signature over the DER of the signed attributes.
+    let signed_der = attrs.to_der().map_err(TrustError::Encode)?;
+    let (alg, dig) = (si.signature_algorithm.oid, si.digest_alg.oid);
+    let mut result = Err(TrustError::SignatureAlgorithm { alg, digest: dig });
+    for candidate in cms_algorithms(&alg, &dig) {
+        match ee.verify_signature(candidate, &signed_der, si.signature.as_bytes()) {
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
+            Err(e) => {
+                result = Err(TrustError::Signature(e));
+                break;
+            }
+            Ok(()) => {
+                result = Ok(());
+                break;
             }
         }
     }
-    Err("the time-stamp certificate chain is too long".into())
+    result?;
+
+    let subject = signer.tbs_certificate.subject.to_string();
+    if !has_critical_eku(signer) {
+        return Err(TrustError::NotCritical(subject));
+    }
+    // The chain, at the token's time, for time-stamping.
+    let intermediates: Vec<CertificateDer<'_>> = carried
+        .iter()
+        .filter(|(_, d)| d != signer_der)
+        .map(|(_, d)| d.clone())
+        .collect();
+    ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        &intermediates,
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(token.gen_time_unix)),
+        // webpki applies the usage to every certificate of the path, and CA
+        // certificates rarely carry an extendedKeyUsage: "required if
+        // present" for the path, plus the check above that the TSA's own
+        // certificate has the (critical) extension, makes timeStamping
+        // required for the TSA and allowed by every CA above it.
+        webpki::KeyUsage::required_if_present(KP_TIME_STAMPING),
+        None,
+        None,
+    )
+    .map_err(|error| TrustError::Chain { subject, error })?;
+    Ok(())
 }

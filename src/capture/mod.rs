@@ -589,7 +589,9 @@ async fn timestamp_manifest(
     let nonce = u64::from_be_bytes(nonce_bytes) >> 1;
     let query = bundle::timestamp::build_request(&digest, nonce);
     let reply = fetch::post_timestamp_query(tsa, query, cfg).await?;
-    let info = bundle::timestamp::parse_response(&reply)?;
+    let info = bundle::timestamp::parse_response(&reply)
+        .map_err(|e| e.to_string())?
+        .info;
     if info.message_imprint_hex != hex::encode(digest) {
         return Err("the time-stamp authority's token covers a different digest".into());
     }

@@ -14,8 +14,12 @@ pub enum KeyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key ({detail})")]
+    #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key: {detail}")]
     Parse { path: PathBuf, detail: String },
+    #[error(
+        "signing key {path} can be read by other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
+    )]
+    TooOpen { path: PathBuf, mode: u32 },
     #[error("cannot create signing key {path}: {source}")]
     Create {
         path: PathBuf,
@@ -61,11 +65,11 @@ impl OfficerKey {
     /// Loads the key at `path`, creating a new one (mode 0600) if the file
     /// does not exist.
     pub fn load_or_create(path: &Path) -> Result<OfficerKey, KeyError> {
-        match std::fs::read_to_string(path) {
-            Ok(pem) => {
-                let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Parse {
+        match read_private(path) {
+            Ok(bytes) => {
+                let signing = parse_private_key_pem(&bytes).map_err(|detail| KeyError::Parse {
                     path: path.to_path_buf(),
-                    detail: e.to_string(),
+                    detail,
                 })?;
                 Ok(OfficerKey {
                     path: path.to_path_buf(),
@@ -73,11 +77,10 @@ impl OfficerKey {
                     created: false,
                 })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
-            Err(source) => Err(KeyError::Read {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Err(KeyError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Self::create(path)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -129,6 +132,68 @@ impl OfficerKey {
     pub fn sign(&self, msg: &[u8]) -> Signature {
         self.signing.sign(msg)
     }
+}
+
+/// Most bytes read from a key file (a PKCS#8 PEM Ed25519 key is 119).
+const KEY_FILE_MAX: u64 = 64 * 1024;
+
+/// Reads a private key file, refusing one that other users can read.
+fn read_private(path: &Path) -> Result<Vec<u8>, KeyError> {
+    use std::io::Read;
+    let read_err = |source| KeyError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let md = file.metadata().map_err(read_err)?;
+    if !md.is_file() {
+        return Err(read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = md.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::TooOpen {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(KEY_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > KEY_FILE_MAX {
+        return Err(KeyError::Parse {
+            path: path.to_path_buf(),
+            detail: format!("the file is larger than {KEY_FILE_MAX} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Parses a PKCS#8 PEM Ed25519 private key; the error says, in words, what
+/// the file holds instead.
+fn parse_private_key_pem(bytes: &[u8]) -> Result<SigningKey, String> {
+    const HINT: &str = "expected the `-----BEGIN PRIVATE KEY-----` file that `warden key show` creates or `openssl genpkey -algorithm ed25519` writes";
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| format!("the file is not text (not UTF-8); {HINT}"))?;
+    if !text.contains("-----BEGIN ") {
+        return Err(format!("the file holds no PEM block; {HINT}"));
+    }
+    let (label, der) = pem_rfc7468::decode_vec(text.trim().as_bytes())
+        .map_err(|e| format!("the PEM block is malformed ({e}); {HINT}"))?;
+    if label != "PRIVATE KEY" {
+        return Err(format!(
+            "the file holds a PEM {label:?}, not a \"PRIVATE KEY\"; {HINT}"
+        ));
+    }
+    SigningKey::from_pkcs8_der(&der)
+        .map_err(|e| format!("the private key is not an Ed25519 key ({e}); {HINT}"))
 }
 
 /// Standard base64 of the 32 raw public key bytes.

@@ -14,7 +14,7 @@ use warden::verify::{Anchoring, Report, Verdict, VerifyOptions, verify};
 pub struct VerifyArgs {
     /// Bundles, case folders, or .zip files of either (default: the case)
     paths: Vec<PathBuf>,
-    /// Trusted certificate (PEM) of the time-stamp authority, to check token signatures
+    /// CA certificate(s) (PEM or DER) the time-stamp authority's certificate must chain to, to check token signatures
     #[arg(long, value_name = "FILE")]
     tsa_ca: Option<PathBuf>,
     /// Public key (base64, as in case.toml) you vouch for; when given, every signature in the cases and bundles checked must be by one of these keys; repeatable

@@ -3,9 +3,19 @@
 use super::Sink;
 use crate::bundle::{self, bagit};
 use crate::case::keys;
+use crate::fsutil;
 use crate::hash::{self, FileDigests, sha256_hex};
+use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+const CAPTURE_JSON: &str = "data/capture.json";
+const WARC: &str = "data/capture.warc.gz";
+/// Most bytes read from one tag file (bagit.txt, manifests, signature, ...):
+/// far above anything warden writes, small enough to hold in memory.
+const TAG_FILE_MAX: u64 = 16 << 20;
+/// Most bytes read from capture.json.
+const CAPTURE_JSON_MAX: u64 = 64 << 20;
 
 /// Checks the bundle at `dir`; `rel` is its path under the display root.
 /// `anchors` lists the (base64 public key, officer) pairs allowed to sign
@@ -74,11 +84,14 @@ pub(crate) fn check_bundle(
             sink.problem(&p(required), "missing from the bundle");
         }
     }
-    // Regular files only.
+    // Regular files only: links, FIFOs and devices are named and never
+    // opened (a FIFO would block, a link to /dev/zero would never end).
+    let mut irregular = BTreeSet::new();
     for f in &files {
         if let Ok(md) = std::fs::symlink_metadata(dir.join(f))
             && !md.file_type().is_file()
         {
+            irregular.insert(f.as_str());
             sink.problem(
                 &p(f),
                 "not a regular file (a link or special file); refusing to follow it",
@@ -86,7 +99,26 @@ pub(crate) fn check_bundle(
         }
     }
 
-    let read = |name: &str| std::fs::read(dir.join(name)).ok();
+    // The small files, each read once with a size cap (every later check
+    // uses these bytes).
+    let mut small: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for name in tag_names.iter().copied().chain([CAPTURE_JSON]) {
+        if !file_set.contains(name) || irregular.contains(name) {
+            continue;
+        }
+        let cap = if name == CAPTURE_JSON {
+            CAPTURE_JSON_MAX
+        } else {
+            TAG_FILE_MAX
+        };
+        match fsutil::read_capped(&dir.join(name), cap) {
+            Ok(b) => {
+                small.insert(name, b);
+            }
+            Err(e) => sink.problem(&p(name), format!("cannot be read: {e}")),
+        }
+    }
+    let read = |name: &str| small.get(name).cloned();
     let capture_json: Option<serde_json::Value> =
         read("data/capture.json").and_then(|b| serde_json::from_slice(&b).ok());
     let cj = |key: &str| {
@@ -112,7 +144,10 @@ pub(crate) fn check_bundle(
 
     // Payload: digest every data file once.
     let mut actual: BTreeMap<String, FileDigests> = BTreeMap::new();
-    for f in files.iter().filter(|f| f.starts_with("data/")) {
+    for f in files
+        .iter()
+        .filter(|f| f.starts_with("data/") && !irregular.contains(f.as_str()))
+    {
         match hash::digest_file(&dir.join(f)) {
             Ok(d) => {
                 actual.insert(f.clone(), d);
@@ -275,11 +310,14 @@ pub(crate) fn check_bundle(
     let mut blamed_tag = BTreeSet::new();
     for name in bundle::TAG_FILES {
         let present = file_set.contains(name);
-        let d = if present {
-            hash::digest_file(&dir.join(name)).ok()
-        } else {
-            None
-        };
+        if present && !small.contains_key(name) {
+            continue; // already reported: not a regular file, or unreadable
+        }
+        let d = small.get(name).map(|b| FileDigests {
+            sha256: sha256_hex(b),
+            sha512: hex::encode(Sha512::digest(b)),
+            size: b.len() as u64,
+        });
         let e256 = tl256.as_ref().and_then(|m| m.get(*name));
         let e512 = tl512.as_ref().and_then(|m| m.get(*name));
         match (&d, e256, e512) {
@@ -322,7 +360,19 @@ pub(crate) fn check_bundle(
             }
         }
     }
-    if let Ok((r256, r512)) = bundle::render_tag_manifests(dir) {
+    {
+        // The tag manifests warden would write for these tag files.
+        let listed: Vec<(&str, &Vec<u8>)> = bundle::TAG_FILES
+            .iter()
+            .filter_map(|n| small.get(n).map(|b| (*n, b)))
+            .collect();
+        let render = |f: &dyn Fn(&[u8]) -> String| {
+            let entries: Vec<(String, String)> =
+                listed.iter().map(|(n, b)| (n.to_string(), f(b))).collect();
+            bagit::render_manifest(&entries)
+        };
+        let r256 = render(&|b| sha256_hex(b));
+        let r512 = render(&|b| hex::encode(Sha512::digest(b)));
         for (name, bytes, rendered) in [
             (bundle::TAGMANIFEST_256, &t256, r256),
             (bundle::TAGMANIFEST_512, &t512, r512),
@@ -347,6 +397,14 @@ pub(crate) fn check_bundle(
         {
             None => sink.problem(&p(bundle::SIGNATURE_PUB), "not a PEM Ed25519 public key"),
             Some(pk) => {
+                // One key has many valid PEM spellings (line breaks, CRLF,
+                // explanatory text); only the one warden writes is evidence.
+                if keys::public_key_pem(&pk).as_bytes() != pem.as_slice() {
+                    sink.problem(
+                        &p(bundle::SIGNATURE_PUB),
+                        "altered: not the exact PEM text warden writes for this key",
+                    );
+                }
                 if sig.len() != 64 {
                     sink.problem(
                         &p(bundle::SIGNATURE),
@@ -410,8 +468,9 @@ pub(crate) fn check_bundle(
     }
     if let (Some(tsr), Some(m)) = (tsr_bytes, &m256) {
         match bundle::timestamp::parse_response(&tsr) {
-            Err(e) => sink.problem(&p(bundle::TIMESTAMP), e),
-            Ok(info) => {
+            Err(e) => sink.problem(&p(bundle::TIMESTAMP), e.to_string()),
+            Ok(token) => {
+                let info = &token.info;
                 if info.hash_algorithm != "sha256" || info.message_imprint_hex != sha256_hex(m) {
                     sink.problem(
                         &p(bundle::TIMESTAMP),
@@ -420,8 +479,11 @@ pub(crate) fn check_bundle(
                 }
                 facts.timestamp_time = Some(info.gen_time.clone());
                 if let Some(ca) = tsa_ca {
-                    if let Err(e) = bundle::timestamp::verify_signature(&tsr, ca) {
-                        sink.problem(&p(bundle::TIMESTAMP), e);
+                    if let Err(e) = bundle::tsa_trust::verify_token(&token, ca) {
+                        sink.problem(
+                            &p(bundle::TIMESTAMP),
+                            format!("the time-stamp token does not verify against the given --tsa-ca: {e}"),
+                        );
                     } else {
                         facts.timestamp_authority_checked = true;
                     }
@@ -431,9 +493,9 @@ pub(crate) fn check_bundle(
     }
 
     // WARC record digests.
-    if file_set.contains("data/capture.warc.gz") {
-        let path = dir.join("data/capture.warc.gz");
-        match std::fs::File::open(&path)
+    if file_set.contains(WARC) && !irregular.contains(WARC) {
+        let path = dir.join(WARC);
+        match fsutil::open_regular_nofollow(&path)
             .map(|f| crate::warc::reader::read_all(std::io::BufReader::new(f), true))
         {
             Ok(Ok(records)) => {
@@ -511,7 +573,8 @@ pub(crate) fn check_bundle(
 
     // The page file and the raw exchange must agree.
     if let Some(v) = &capture_json
-        && file_set.contains("data/capture.warc.gz")
+        && file_set.contains(WARC)
+        && !irregular.contains(WARC)
     {
         match super::page_check::page_matches_warc(dir, v) {
             Ok(Ok(())) => {}

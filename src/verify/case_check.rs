@@ -12,6 +12,11 @@ use crate::hash::sha256_hex;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// Largest `case.toml` read.
+const MAX_CASE_FILE: u64 = 16 << 20;
+/// Largest custody log read (about four million events).
+const MAX_CUSTODY_LOG: u64 = 4 << 30;
+
 /// Checks a case: its root, `case.toml`, the custody log, and every bundle
 /// (or only the bundle `only`).
 pub(super) fn check_case(
@@ -27,7 +32,13 @@ pub(super) fn check_case(
     };
     check_root(dir, &mut sink);
     let case_path = dir.join(case::CASE_FILE);
-    let case_text = std::fs::read(&case_path).unwrap_or_default();
+    let case_text = match crate::fsutil::read_capped(&case_path, MAX_CASE_FILE) {
+        Ok(b) => b,
+        Err(e) => {
+            sink.problem(case::CASE_FILE, format!("cannot be read: {e}"));
+            Vec::new()
+        }
+    };
     let config = match std::str::from_utf8(&case_text)
         .map_err(|e| e.to_string())
         .and_then(|t| case::parse_config(&case_path, t).map_err(|e| e.to_string()))
@@ -41,7 +52,7 @@ pub(super) fn check_case(
             None
         }
     };
-    let log = match std::fs::read(dir.join(case::CUSTODY_FILE)) {
+    let log = match crate::fsutil::read_capped(&dir.join(case::CUSTODY_FILE), MAX_CUSTODY_LOG) {
         Ok(b) => b,
         Err(e) => {
             sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
@@ -173,7 +184,8 @@ fn check_case_file(
             .map(|d| d.case_toml_sha256),
         _ => None,
     });
-    let pending = std::fs::read(dir.join(case::PENDING_CASE_FILE)).ok();
+    let pending =
+        crate::fsutil::read_capped(&dir.join(case::PENDING_CASE_FILE), MAX_CASE_FILE).ok();
     match recorded.last() {
         Some(h) if h == sha256_hex(case_text) => {
             if pending.is_some() {

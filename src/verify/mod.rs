@@ -36,6 +36,8 @@ pub enum VerifyError {
         "--expect-fingerprint {0:?} is not a case fingerprint (64 hexadecimal digits, as `warden case show` prints)"
     )]
     BadFingerprint(String),
+    #[error(transparent)]
+    TsaCa(#[from] crate::bundle::tsa_trust::TsaCaError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -151,10 +153,7 @@ pub fn verify(
 ) -> Result<Report, VerifyError> {
     let mut report = Report::default();
     let tsa_ca = match &opts.tsa_ca {
-        Some(p) => Some(std::fs::read(p).map_err(|source| VerifyError::Io {
-            path: p.clone(),
-            source,
-        })?),
+        Some(p) => Some(crate::bundle::tsa_trust::read_anchor_file(p)?),
         None => None,
     };
     let trust = anchor::parse_trust_keys(&opts.trust_keys)?;

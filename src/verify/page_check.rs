@@ -45,7 +45,7 @@ pub fn page_matches_warc(
         .and_then(|v| v.as_u64())
         .unwrap_or(u64::MAX);
 
-    let warc = std::fs::File::open(bundle.join("data/capture.warc.gz"))?;
+    let warc = crate::fsutil::open_regular_nofollow(&bundle.join("data/capture.warc.gz"))?;
     let Some(block) = crate::warc::reader::open_block(warc, record_id)? else {
         return Ok(Err(format!("the WARC has no record {record_id}")));
     };

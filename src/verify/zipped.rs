@@ -4,10 +4,20 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Most bytes we will extract from one archive.
+/// Most bytes we will extract from one archive, whatever its size.
 const MAX_TOTAL: u64 = 64 * 1024 * 1024 * 1024;
 /// Most entries we will extract from one archive.
-const MAX_ENTRIES: usize = 1_000_000;
+const MAX_ENTRIES: usize = 250_000;
+/// Most an archive (and any entry above [`RATIO_FLOOR`]) may expand
+/// relative to its compressed size. Evidence compresses far less (WARC
+/// files are already gzipped; pages and JSON about 3 to 20 times); deflate
+/// can reach about 1000.
+const MAX_RATIO: u64 = 100;
+/// Entries up to this size, and archives expanding to at most
+/// [`TOTAL_FLOOR`], are not held to [`MAX_RATIO`] (small files of repeated
+/// bytes compress very well).
+const RATIO_FLOOR: u64 = 1 << 20;
+const TOTAL_FLOOR: u64 = 256 << 20;
 
 /// Why an archive could not be extracted.
 #[derive(Debug)]
@@ -19,11 +29,24 @@ pub enum ZipProblem {
     Io(std::io::Error),
 }
 
+/// Where one entry's local header and data lie in the archive file.
+struct Span {
+    name: String,
+    start: u64,
+    end: u64,
+    /// The entry's sizes follow its data in a data descriptor.
+    descriptor: bool,
+}
+
 /// Extracts `zip` into a new temporary folder. Entry names that would escape
 /// the folder, symlinks, duplicate names (which different tools resolve
-/// differently) and archives over the size limits are refused.
+/// differently), bytes outside the listed entries (hidden entries that
+/// streaming unzip tools would show) and archives over the size, ratio or
+/// entry-count limits are refused before anything is written; while
+/// writing, no entry may expand beyond the size it declares.
 pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
-    let file = std::fs::File::open(zip_path).map_err(ZipProblem::Io)?;
+    let file = crate::fsutil::open_regular_nofollow(zip_path).map_err(ZipProblem::Io)?;
+    let zip_len = file.metadata().map_err(ZipProblem::Io)?.len();
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| ZipProblem::NotAZip(format!("not a readable .zip archive ({e})")))?;
     // The zip crate keys entries by name, so exact duplicates collapse
@@ -47,12 +70,14 @@ pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
             "more than {MAX_ENTRIES} entries; refusing to extract"
         )));
     }
+    let declared_total = check_sizes(&mut archive, zip_len)?;
+    check_layout(&mut archive, zip_path)?;
     let dir = tempfile::Builder::new()
         .prefix("warden-verify-")
         .tempdir()
         .map_err(ZipProblem::Io)?;
-    let mut total = 0u64;
     let mut names = HashSet::new();
+    let mut total = 0u64;
     for i in 0..archive.len() {
         let mut entry = archive
             .by_index(i)
@@ -82,19 +107,124 @@ pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
         if let Some(parent) = out.parent() {
             std::fs::create_dir_all(parent).map_err(ZipProblem::Io)?;
         }
-        let mut f = std::fs::File::create(&out).map_err(ZipProblem::Io)?;
-        let left = MAX_TOTAL - total;
-        let n = std::io::copy(&mut (&mut entry).take(left + 1), &mut f).map_err(|e| {
+        let mut f = crate::fsutil::create_new(&out).map_err(ZipProblem::Io)?;
+        // Never more than the entry declares (checked against the limits
+        // above), whatever its compressed data really expands to.
+        let declared = entry.size();
+        let n = std::io::copy(&mut (&mut entry).take(declared + 1), &mut f).map_err(|e| {
             ZipProblem::Hostile(format!("entry {name:?} cannot be extracted ({e})"))
         })?;
-        total += n;
-        if total > MAX_TOTAL {
-            return Err(ZipProblem::Hostile(
-                "expands to more than 64 GiB; refusing to extract".into(),
-            ));
+        if n > declared {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {name:?} expands beyond the {declared} bytes its header declares; refusing to extract"
+            )));
         }
+        total += n;
+        debug_assert!(total <= declared_total);
     }
     Ok(dir)
+}
+
+/// Refuses entries and archives that expand too much (by their declared
+/// sizes, which extraction then enforces); returns the declared total.
+fn check_sizes(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    zip_len: u64,
+) -> Result<u64, ZipProblem> {
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| ZipProblem::Hostile(format!("entry {i} cannot be read ({e})")))?;
+        let (size, packed) = (entry.size(), entry.compressed_size());
+        if size > RATIO_FLOOR && size > packed.saturating_mul(MAX_RATIO) {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {:?} would expand from {packed} to {size} bytes, more than {MAX_RATIO} times; refusing to extract (a small archive must not be able to fill the disk)",
+                entry.name()
+            )));
+        }
+        total = total.saturating_add(size);
+    }
+    let limit = MAX_TOTAL.min(TOTAL_FLOOR.max(zip_len.saturating_mul(MAX_RATIO)));
+    if total > limit {
+        return Err(ZipProblem::Hostile(format!(
+            "would expand from {zip_len} to {total} bytes, more than the {limit} bytes warden extracts from an archive of this size; refusing to extract"
+        )));
+    }
+    Ok(total)
+}
+
+/// Refuses bytes before, between or overlapping the entries the central
+/// directory lists: a local entry hidden there is shown by streaming unzip
+/// tools but not by others, so the archive says two different things.
+fn check_layout(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    zip_path: &Path,
+) -> Result<(), ZipProblem> {
+    use std::io::{Seek, SeekFrom};
+    let mut raw = std::fs::File::open(zip_path).map_err(ZipProblem::Io)?;
+    let mut at = |pos: u64, len: usize| -> std::io::Result<Vec<u8>> {
+        raw.seek(SeekFrom::Start(pos))?;
+        let mut buf = Vec::with_capacity(len);
+        (&mut raw).take(len as u64).read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    let mut spans = Vec::with_capacity(archive.len());
+    let mut directory = u64::MAX;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| ZipProblem::Hostile(format!("entry {i} cannot be read ({e})")))?;
+        let flags = at(entry.header_start() + 6, 2).map_err(ZipProblem::Io)?;
+        spans.push(Span {
+            name: entry.name().to_string(),
+            start: entry.header_start(),
+            end: entry.data_start().saturating_add(entry.compressed_size()),
+            descriptor: flags.len() == 2 && flags[0] & 0x08 != 0,
+        });
+        directory = directory.min(entry.central_header_start());
+    }
+    if spans.is_empty() {
+        return Ok(());
+    }
+    spans.sort_by_key(|s| s.start);
+    let mut pos = 0u64;
+    let mut prev: Option<&Span> = None;
+    for span in spans.iter().chain(std::iter::once(&Span {
+        name: String::new(),
+        start: directory,
+        end: directory,
+        descriptor: false,
+    })) {
+        if span.start < pos {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {:?} overlaps the entry before it; refusing to extract",
+                span.name
+            )));
+        }
+        let gap = span.start - pos;
+        // A data descriptor (12 or 20 bytes, optionally signed) may follow
+        // an entry whose header says so.
+        let descriptor_ok = prev.is_some_and(|p| p.descriptor) && matches!(gap, 12 | 16 | 20 | 24);
+        if gap > 0 && !descriptor_ok {
+            let head = at(pos, 4).map_err(ZipProblem::Io)?;
+            let what = if head == b"PK\x03\x04" {
+                "a local file entry that the archive's central directory does not list (a hidden entry that streaming unzip tools would show)"
+            } else {
+                "data that belongs to no listed entry"
+            };
+            let place = match prev {
+                None => "before the first entry".to_string(),
+                Some(p) => format!("after entry {:?}", p.name),
+            };
+            return Err(ZipProblem::Hostile(format!(
+                "the archive holds {gap} bytes at offset {pos} ({place}): {what}; refusing to verify an archive that reads differently in different tools"
+            )));
+        }
+        pos = span.end;
+        prev = Some(span);
+    }
+    Ok(())
 }
 
 /// The folder inside an extracted archive that holds the case or bundle:
@@ -173,7 +303,10 @@ fn declared_entries(path: &Path) -> std::io::Result<Option<u64>> {
 
 /// Names listed more than once in the central directory (classic zip only).
 fn duplicate_names(path: &Path) -> std::io::Result<Vec<String>> {
-    let bytes = std::fs::read(path)?;
+    // Only for the message: names are not worth reading a huge archive whole.
+    let Ok(bytes) = crate::fsutil::read_capped(path, 256 << 20) else {
+        return Ok(Vec::new());
+    };
     let Some(eocd) = bytes.windows(4).rposition(|w| w == b"PK\x05\x06") else {
         return Ok(Vec::new());
     };
