@@ -214,3 +214,31 @@ fn a_full_disk_is_named_and_leaves_the_case_untouched() {
     assert_eq!(v.report["ok"], true, "{}", v.describe());
     assert_eq!(v.report["custody_events"], 2, "{}", v.describe());
 }
+
+#[test]
+fn capture_refuses_a_custody_log_damaged_before_its_end_and_touches_nothing() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/item/1"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // The last complete line is not an event (edited by hand): nothing can be chained to it.
+    let mut lines = custody_lines(&case);
+    let last = lines.pop().unwrap();
+    lines.push(last.replace("\"seq\"", "\"sequence\""));
+    write_custody(&case, &lines);
+    let before = tree_digest(&case);
+    let out = capture(&env, &case, http.url("/item/2"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("custody.jsonl") && err.contains("damaged"),
+        "the error names the log and the damage: {err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(tree_digest(&case), before, "nothing in the case changed");
+    assert!(
+        !http.requests().iter().any(|r| r.path() == "/item/2"),
+        "nothing was fetched"
+    );
+}

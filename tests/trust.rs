@@ -450,3 +450,38 @@ fn a_bundle_from_another_case_recorded_here_is_named() {
         m.contains(CASE_AGENCY) && m.contains("names agency")
     });
 }
+
+#[test]
+fn problems_are_listed_in_the_same_order_every_time() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(capture_one(&env, &case, http.url(&format!("/item/{i}"))));
+    }
+    // Every bundle removed: six "recorded but missing" problems, which verify once listed in
+    // the order of a hash map.
+    for id in &ids {
+        fs::remove_dir_all(case.join("evidence").join(id)).unwrap();
+    }
+    let first = verify_json(&env, [case.as_os_str()]);
+    let listed: Vec<String> = first
+        .problems()
+        .into_iter()
+        .filter(|(_, m)| m.contains("missing from evidence/"))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(listed.len(), 6, "{}", first.describe());
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "problems are listed by bundle id");
+    for _ in 0..3 {
+        let again = verify_json(&env, [case.as_os_str()]);
+        assert_eq!(
+            again.problems(),
+            first.problems(),
+            "same order on every run"
+        );
+    }
+}
