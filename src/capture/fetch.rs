@@ -196,7 +196,7 @@ fn absolute_form(url: &Url) -> String {
 /// Records that the network policy refused this hop; returns its error.
 fn refuse(hop: &mut Hop, url: &Url, address: String, class: AddrClass, reason: String) -> String {
     let msg = format!(
-        "refused to follow the redirect to {url}: its address {address} is {}; {reason}",
+        "refused to follow the redirect to {url}: {address} is {}; {reason}",
         class.as_str()
     );
     hop.refused = Some(Refusal {

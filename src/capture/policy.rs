@@ -164,8 +164,7 @@ impl HopPolicy {
                     Ok(())
                 } else {
                     Err(format!(
-                        "it is {} while the URL you gave is {}; a redirect may not lead further into a private network (add --allow-private to follow it)",
-                        class.as_str(),
+                        "the URL you gave is {}, and a redirect may not lead further into a private network (add --allow-private to follow it)",
                         limit.as_str()
                     ))
                 }
