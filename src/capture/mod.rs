@@ -59,13 +59,32 @@ pub struct CaptureOptions {
     pub extra_roots: Vec<tls::TrustedRoot>,
 }
 
-/// What [`run`] reports as it goes.
+/// What [`run`] reports as it goes; `in_flight` is how many captures hold
+/// a slot (are fetching or sealing) at that moment.
 #[derive(Debug)]
 pub enum Progress<'a> {
     /// A capture has its slot and is fetching.
-    Started { url: &'a Url },
+    Started { url: &'a Url, in_flight: usize },
     /// A capture is finished (sealed, or failed).
-    Finished(&'a CaptureOutcome),
+    Finished {
+        outcome: &'a CaptureOutcome,
+        in_flight: usize,
+    },
+}
+
+/// A capture task's slot, as seen by [`run`].
+enum Slot {
+    Taken(Url),
+    Released,
+}
+
+/// Tells [`run`] the slot is free when dropped.
+struct SlotGuard(tokio::sync::mpsc::UnboundedSender<Slot>);
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let _ = self.0.send(Slot::Released);
+    }
 }
 
 /// How one capture ended.
@@ -162,7 +181,8 @@ pub fn run(
     };
     let outcomes = runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<Url>();
+        let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<Slot>();
+        let mut in_flight = 0usize;
         for target in ctx.opts.urls.clone() {
             let ctx = ctx.clone();
             let tx = log_tx.clone();
@@ -175,8 +195,14 @@ pub fn run(
         loop {
             let res = tokio::select! {
                 biased;
-                Some(url) = started_rx.recv() => {
-                    report(Progress::Started { url: &url });
+                Some(slot) = started_rx.recv() => {
+                    match slot {
+                        Slot::Taken(url) => {
+                            in_flight += 1;
+                            report(Progress::Started { url: &url, in_flight });
+                        }
+                        Slot::Released => in_flight = in_flight.saturating_sub(1),
+                    }
                     continue;
                 }
                 res = set.join_next() => match res {
@@ -198,7 +224,10 @@ pub fn run(
                     error: Some(format!("internal error: capture task failed: {e}")),
                 },
             };
-            report(Progress::Finished(&outcome));
+            report(Progress::Finished {
+                outcome: &outcome,
+                in_flight,
+            });
             outcomes.push(outcome);
         }
         outcomes
@@ -258,7 +287,7 @@ async fn capture_one(
     ctx: Arc<Ctx>,
     target: Target,
     log_tx: std::sync::mpsc::Sender<LogJob>,
-    started_tx: tokio::sync::mpsc::UnboundedSender<Url>,
+    started_tx: tokio::sync::mpsc::UnboundedSender<Slot>,
 ) -> CaptureOutcome {
     let Target { url, note } = target;
     // "Per host" means per host name or address, whatever the port: two
@@ -277,7 +306,9 @@ async fn capture_one(
         .acquire_owned()
         .await
         .expect("semaphore open");
-    let _ = started_tx.send(url.clone());
+    let _ = started_tx.send(Slot::Taken(url.clone()));
+    // Declared after the permits, so dropped (and reported) before them.
+    let _slot = SlotGuard(started_tx);
 
     let id = uuid::Uuid::now_v7().to_string();
     let mut outcome = CaptureOutcome {

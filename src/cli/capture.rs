@@ -184,29 +184,24 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     });
-    let mut in_flight = 0usize;
     let outcomes = capture::run(&case, key, opts, |p| match p {
-        Progress::Started { url } => {
-            in_flight += 1;
+        Progress::Started { url, in_flight } => {
             if let Some(bar) = &bar {
                 bar.set_message(format!("{in_flight} in flight; started {url}"));
             }
         }
-        Progress::Finished(o) => {
-            in_flight = in_flight.saturating_sub(1);
-            match &bar {
-                Some(bar) => {
-                    bar.inc(1);
-                    bar.set_message(format!(
-                        "{in_flight} in flight; {} {}",
-                        o.status.as_str(),
-                        o.url
-                    ));
-                    bar.suspend(|| print_outcome(o, json));
-                }
-                None => print_outcome(o, json),
+        Progress::Finished { outcome, in_flight } => match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!(
+                    "{in_flight} in flight; {} {}",
+                    outcome.status.as_str(),
+                    outcome.url
+                ));
+                bar.suspend(|| print_outcome(outcome, json));
             }
-        }
+            None => print_outcome(outcome, json),
+        },
     })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
