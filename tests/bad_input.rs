@@ -373,3 +373,15 @@ fn note_without_a_url_in_a_url_file_is_refused() {
         Some(&format!("{}:2: a note without a URL", list.display())),
     );
 }
+
+#[test]
+fn line_break_inside_proxy_or_tsa_url_is_refused() {
+    capture_rejected(
+        &[&HTTP.url("/plain"), "--proxy", "http://127.0.0.1:1\n/x"],
+        Some("--proxy"),
+    );
+    capture_rejected(
+        &[&HTTP.url("/plain"), "--tsa", "http://127.0.0.1:1/t\r\nsa"],
+        Some("--tsa"),
+    );
+}

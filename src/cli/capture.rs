@@ -123,6 +123,11 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let proxy = match &a.proxy {
         Some(p) => {
+            if p.chars().any(|c| c.is_ascii_control()) {
+                anyhow::bail!(
+                    "--proxy {p:?} contains a line break, tab or other control character"
+                );
+            }
             let u =
                 url::Url::parse(p).with_context(|| format!("--proxy {p:?} is not a valid URL"))?;
             if u.scheme() != "http" || u.host_str().is_none() {
