@@ -529,3 +529,28 @@ fn url_password_is_never_recorded_nor_sent() {
     }
     assert_eq!(proxy.targets().len(), 2, "two captures through the proxy");
 }
+
+#[test]
+fn direct_redirect_to_an_ipv6_link_local_address_is_refused_before_connecting() {
+    // Without a proxy the class is checked on the resolved address. fe80::1 without a zone:
+    // even a broken policy could not send a packet (Linux refuses such a connect locally).
+    let server = TestServer::http(Routes::new().route(
+        "/start",
+        redirect(302, "http://[fe80::1]:9/latest/meta-data/"),
+    ));
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (out, lines) = env.capture_json(&case, [&server.url("/start"), "--timeout", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = lines[0]["error"].as_str().unwrap_or("");
+    assert!(err.contains("refused to follow the redirect"), "{err}");
+    let cj = capture_json_of(&bundle_of(&lines[0]));
+    assert_eq!(cj["hops"][0]["address_class"], "loopback");
+    assert_eq!(cj["hops"][1]["refused"]["address"], "fe80::1");
+    assert_eq!(cj["hops"][1]["refused"]["class"], "link-local");
+    assert!(
+        cj["hops"][1]["server"].is_null(),
+        "no connection may be made"
+    );
+    assert_verifies(&env, &case);
+}
