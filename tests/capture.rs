@@ -1405,3 +1405,39 @@ fn proxy_credentials_go_in_connect_and_never_into_the_evidence() {
     }
     assert_case_verifies(&env, &case);
 }
+
+#[test]
+fn redirect_to_a_url_over_256_kib_is_not_followed() {
+    let long = format!("/next?q={}", "z".repeat(300 * 1024));
+    let server = TestServer::http(Routes::new().route("/start", redirect(302, &long)).route(
+        "/next",
+        fixed(200, &[("Content-Type", "text/html")], PLAIN_HTML),
+    ));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&server.url("/start"), &[]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let err = line["error"].as_str().unwrap_or("");
+    assert!(err.contains("longer than the 262144 bytes"), "{err}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the long URL must not be fetched"
+    );
+    assert_eq!(
+        capture_json_of(&bundle)["hops"].as_array().unwrap().len(),
+        1
+    );
+    let custody = read_string(&case.join("custody.jsonl"));
+    assert!(
+        custody.len() < 64 * 1024,
+        "the custody log must not carry the long URL ({} bytes)",
+        custody.len()
+    );
+    assert_case_verifies(&env, &case);
+}

@@ -153,6 +153,15 @@ pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> 
                     ));
                     return hops;
                 }
+                if next.as_str().len() > super::input::MAX_URL_BYTES {
+                    let last = hops.last_mut().expect("one hop");
+                    last.error = Some(format!(
+                        "the redirect leads to a URL of {} bytes, longer than the {} bytes (256 KiB) warden accepts; not followed",
+                        next.as_str().len(),
+                        super::input::MAX_URL_BYTES
+                    ));
+                    return hops;
+                }
                 if !matches!(next.scheme(), "http" | "https") {
                     let last = hops.last_mut().expect("one hop");
                     last.error = Some(format!("redirect to unsupported scheme: {next}"));
