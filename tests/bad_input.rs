@@ -284,3 +284,104 @@ fn rejected_input_never_reaches_the_server() {
         "warden fetched a URL from a batch it rejected"
     );
 }
+
+#[test]
+fn line_break_inside_a_url_argument_is_refused_not_dropped() {
+    // The url crate silently drops CR, LF and TAB: this would fetch
+    // "/innocentX-Injected:%20yes" instead of refusing.
+    let server = TestServer::http(standard_routes());
+    for (bad, what) in [
+        (
+            format!("{}\r\nX-Injected: yes", server.url("/innocent")),
+            "carriage return",
+        ),
+        (format!("{}\nsecond", server.url("/innocent")), "line feed"),
+        (format!("{}\tx", server.url("/innocent")), "tab"),
+    ] {
+        capture_rejected(&[&bad], Some(what));
+    }
+    assert!(
+        server.requests().is_empty(),
+        "a URL with a control character was fetched: {:?}",
+        server.requests()
+    );
+}
+
+#[test]
+fn url_without_a_scheme_gets_the_https_form_suggested() {
+    capture_rejected(
+        &["marketplace.example/listing/1042"],
+        Some("did you mean \"https://marketplace.example/listing/1042\"?"),
+    );
+    capture_rejected(
+        &["marketplace.example:8443/x"],
+        Some("did you mean \"https://marketplace.example:8443/x\"?"),
+    );
+}
+
+#[test]
+fn hundred_megabyte_single_line_url_file_is_refused_naming_file_and_line() {
+    let env = TestEnv::new();
+    let list = env.path().join("huge.txt");
+    {
+        let mut f = std::io::BufWriter::new(fs::File::create(&list).unwrap());
+        use std::io::Write as _;
+        f.write_all(HTTP.url("/plain?q=").as_bytes()).unwrap();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..100 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let before_requests = HTTP.requests().len();
+    capture_rejected_with(
+        &env,
+        &["--from-file", list.to_str().unwrap()],
+        Some(&format!("{}:1: the line is longer than", list.display())),
+    );
+    assert_eq!(
+        HTTP.requests().len(),
+        before_requests,
+        "nothing may be fetched"
+    );
+}
+
+#[test]
+fn over_long_url_on_a_later_line_is_refused_naming_that_line() {
+    let env = TestEnv::new();
+    let list = env.path().join("urls.txt");
+    let long = format!("{}?q={}", HTTP.url("/plain"), "b".repeat(300 * 1024));
+    fs::write(
+        &list,
+        format!("# batch\n{}\n{long}\t note\n", HTTP.url("/gbk")),
+    )
+    .unwrap();
+    capture_rejected_with(
+        &env,
+        &["--from-file", list.to_str().unwrap()],
+        Some(&format!("{}:3: the URL is", list.display())),
+    );
+}
+
+#[test]
+fn note_without_a_url_in_a_url_file_is_refused() {
+    let env = TestEnv::new();
+    let list = env.path().join("urls.txt");
+    fs::write(&list, format!("{}\n\tjust a note\n", HTTP.url("/plain"))).unwrap();
+    capture_rejected_with(
+        &env,
+        &["--from-file", list.to_str().unwrap()],
+        Some(&format!("{}:2: a note without a URL", list.display())),
+    );
+}
+
+#[test]
+fn line_break_inside_proxy_or_tsa_url_is_refused() {
+    capture_rejected(
+        &[&HTTP.url("/plain"), "--proxy", "http://127.0.0.1:1\n/x"],
+        Some("--proxy"),
+    );
+    capture_rejected(
+        &[&HTTP.url("/plain"), "--tsa", "http://127.0.0.1:1/t\r\nsa"],
+        Some("--tsa"),
+    );
+}

@@ -691,25 +691,251 @@ fn https_self_signed_without_accept_invalid_certs_fails() {
     } = capture_one(&HTTPS.url("/plain"), &["--timeout", "5"]);
     assert_exit(&out, 1);
     assert_eq!(line["status"], "failed", "{line}");
+    assert!(line["http_status"].is_null(), "{line}");
     let cj = capture_json_of(&bundle);
+    // It failed because of the certificate, not for any other reason.
+    let err = cj["error"].as_str().unwrap_or("");
     assert!(
-        cj["error"].as_str().is_some_and(|e| !e.is_empty()),
-        "capture.json error: {}",
-        cj["error"]
+        err.contains("certificate not trusted") && err.contains("--accept-invalid-certs"),
+        "the error must name the untrusted certificate and the way out: {err:?}"
+    );
+    let tls = &cj["hops"][0]["tls"];
+    assert_eq!(tls["verified"], false, "{tls}");
+    assert_eq!(tls["accepted_invalid"], false, "{tls}");
+    assert_eq!(
+        tls["certificate_chain"][0]["sha256"].as_str().unwrap_or(""),
+        sha256_hex(HTTPS.cert_der.as_ref().unwrap()),
+        "the rejected certificate must be recorded"
+    );
+    assert_eq!(
+        cj["hops"][0]["request_bytes"], 0,
+        "no request after a failed handshake"
+    );
+    assert!(cj["page"].is_null());
+    assert_case_verifies(&env, &case);
+}
+
+/// An HTTPS server on 127.0.0.1 whose certificate is issued by a fresh test CA; returns the
+/// server and the CA certificate's PEM.
+fn https_with_test_ca() -> (TestServer, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name
+        .push(DnType::CommonName, "Warden Test Agency Root CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec![LOOPBACK.to_string()]).unwrap();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "marketplace test server");
+    let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf_cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .unwrap();
+    let server = TestServer::start(
+        standard_routes(),
+        Some(std::sync::Arc::new(config)),
+        Some((leaf_cert.der().to_vec(), leaf_cert.pem())),
+    );
+    (server, ca_cert.pem())
+}
+
+#[test]
+fn https_with_a_certificate_from_a_ca_given_with_ca_cert_verifies() {
+    let (server, ca_pem) = https_with_test_ca();
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let ca_file = env.path().join("agency-root.pem");
+    fs::write(&ca_file, &ca_pem).unwrap();
+    let url = server.url("/plain");
+
+    // Without --ca-cert the test CA is unknown: refused.
+    let (out, lines) = env.capture_json(&case, [&url, "--timeout", "5"]);
+    assert_exit(&out, 1);
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("certificate not trusted")),
+        "{}",
+        lines[0]
+    );
+
+    // With it the chain verifies, without --accept-invalid-certs.
+    let (out, lines) = env.capture_json(
+        &case,
+        [
+            &url,
+            "--timeout",
+            "5",
+            "--ca-cert",
+            ca_file.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(lines[0]["status"], "ok", "{}", lines[0]);
+    let bundle = bundle_of(&lines[0]);
+    assert_eq!(read(&bundle.join("data/page.html")), PLAIN_HTML.as_bytes());
+    let cj = capture_json_of(&bundle);
+    let tls = &cj["tls"];
+    assert_eq!(tls["verified"], true, "{tls}");
+    assert!(tls["verification_error"].is_null(), "{tls}");
+    assert_eq!(tls["accepted_invalid"], false, "{tls}");
+    assert_eq!(
+        tls["certificate_chain"][0]["sha256"].as_str().unwrap_or(""),
+        sha256_hex(server.cert_der.as_ref().unwrap())
+    );
+    let roots = cj["settings"]["extra_trust_roots"].as_array().unwrap();
+    assert_eq!(roots.len(), 1, "the added root must be recorded: {roots:?}");
+    assert!(
+        roots[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Warden Test Agency Root CA"),
+        "{roots:?}"
     );
     assert_case_verifies(&env, &case);
 }
 
 #[test]
-fn from_file_with_comments_concurrency_3_and_json_lines() {
-    // a server that counts requests in flight, each held 300 ms
+fn ca_cert_that_is_not_a_certificate_is_refused_before_capturing() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let bad = env.path().join("not-a-cert.pem");
+    fs::write(&bad, "hello, I am not a certificate\n").unwrap();
+    let before = tree_digest(&case);
+    let out = env
+        .warden()
+        .arg("--case")
+        .arg(&case)
+        .args(["capture", &HTTP.url("/plain"), "--ca-cert"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(bad.to_str().unwrap()),
+        "the error must name the file\n{}",
+        describe(&out)
+    );
+    assert_eq!(tree_digest(&case), before);
+}
+
+#[test]
+fn redirect_loop_stops_after_ten_redirects_and_is_recorded() {
+    let server = TestServer::http(Routes::new().route("/loop", redirect(302, "/loop")));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&server.url("/loop"), &[]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let err = line["error"].as_str().unwrap_or("");
+    assert!(err.contains("stopped after 10 redirects"), "{err}");
+    let cj = capture_json_of(&bundle);
+    assert_eq!(
+        cj["hops"].as_array().unwrap().len(),
+        11,
+        "the first request and 10 redirects"
+    );
+    assert_eq!(server.requests().len(), 11);
+    assert_case_verifies(&env, &case);
+}
+
+/// A page that sends its head, then one body byte every `every` until the client goes away.
+fn trickle(every: Duration) -> Handler {
+    handler(move |_req, w| {
+        w.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n",
+        )?;
+        w.flush()?;
+        loop {
+            std::thread::sleep(every);
+            w.write_all(b"x")?;
+            w.flush()?;
+        }
+    })
+}
+
+#[test]
+fn max_time_ends_a_page_that_never_finishes() {
+    let server = TestServer::http(Routes::new().route("/slow", trickle(Duration::from_millis(50))));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(
+        &server.url("/slow"),
+        &["--max-time", "3", "--min-rate", "0"],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let err = line["error"].as_str().unwrap_or("");
+    assert!(err.contains("time limit for one request"), "{err}");
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["hops"][0]["truncated"], "time");
+    assert_eq!(cj["settings"]["max_time_secs"], 3.0);
+    let got = cj["hops"][0]["body_bytes"].as_u64().unwrap();
+    assert!(got > 0 && got < 100_000, "body bytes {got}");
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn min_rate_ends_a_page_that_trickles_one_byte_a_second() {
+    let server = TestServer::http(Routes::new().route("/trickle", trickle(Duration::from_secs(1))));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(
+        &server.url("/trickle"),
+        &["--min-rate", "100", "--min-rate-time", "3"],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let err = line["error"].as_str().unwrap_or("");
+    assert!(
+        err.contains("minimum-rate rule") && err.contains("--min-rate 100"),
+        "the bundle must say the page was ended for its rate: {err}"
+    );
+    let cj = capture_json_of(&bundle);
+    assert_eq!(cj["error"].as_str().unwrap_or(""), err);
+    assert_eq!(cj["hops"][0]["truncated"], "time");
+    assert_eq!(cj["settings"]["min_rate"], 100);
+    assert_eq!(cj["settings"]["min_rate_time_secs"], 3.0);
+    assert_eq!(
+        cj["settings"]["max_time_secs"], 600.0,
+        "not ended by --max-time"
+    );
+    assert_case_verifies(&env, &case);
+}
+
+/// A server that counts requests in flight, each held `hold`; returns it and the highest
+/// number seen at once.
+fn counting_server(hold: Duration) -> (TestServer, std::sync::Arc<AtomicUsize>) {
     let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
     let max_in_flight = std::sync::Arc::new(AtomicUsize::new(0));
     let (f, m) = (in_flight.clone(), max_in_flight.clone());
     let slowish = handler(move |req, w| {
         let now = f.fetch_add(1, Ordering::SeqCst) + 1;
         m.fetch_max(now, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(hold);
         f.fetch_sub(1, Ordering::SeqCst);
         let body = format!("<html><body><p>lot {}</p></body></html>", req.path());
         write_response(
@@ -719,7 +945,15 @@ fn from_file_with_comments_concurrency_3_and_json_lines() {
             body.as_bytes(),
         )
     });
-    let server = TestServer::http(Routes::new().prefix("/lot/", slowish));
+    (
+        TestServer::http(Routes::new().prefix("/lot/", slowish)),
+        max_in_flight,
+    )
+}
+
+#[test]
+fn from_file_with_comments_concurrency_3_and_json_lines_keeps_2_per_host() {
+    let (server, max_in_flight) = counting_server(Duration::from_millis(500));
     let urls: Vec<String> = (1..=6).map(|i| server.url(&format!("/lot/{i}"))).collect();
 
     let env = TestEnv::new();
@@ -793,16 +1027,84 @@ fn from_file_with_comments_concurrency_3_and_json_lines() {
         urls.len(),
         "comment/blank lines must not become requests"
     );
+    // One host: the per-host limit (default 2), not --concurrency 3, is the bound.
     let max = max_in_flight.load(Ordering::SeqCst);
-    assert!(
-        max <= 3,
-        "--concurrency 3 but {max} requests were in flight at once"
-    );
-    assert!(
-        max >= 2,
-        "--concurrency 3 but captures never overlapped (max in flight {max})"
+    assert_eq!(
+        max, 2,
+        "--concurrency 3 on one host must run exactly 2 at once (the default --per-host)"
     );
     assert_eq!(evidence_entries(&case).len(), urls.len());
+    assert_case_verifies(&env, &case);
+}
+
+/// Captures 6 pages of one host with `args`; returns the most requests in flight at once.
+fn most_at_once_on_one_host(args: &[&str]) -> usize {
+    let (server, max_in_flight) = counting_server(Duration::from_millis(500));
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let mut all: Vec<String> = (1..=6).map(|i| server.url(&format!("/lot/{i}"))).collect();
+    all.extend(args.iter().map(|s| s.to_string()));
+    let (out, lines) = env.capture_json(&case, &all);
+    assert_exit(&out, 0);
+    assert_eq!(lines.len(), 6);
+    assert_eq!(server.requests().len(), 6);
+    max_in_flight.load(Ordering::SeqCst)
+}
+
+#[test]
+fn per_host_1_captures_one_page_of_a_host_at_a_time() {
+    let max = most_at_once_on_one_host(&["--per-host", "1", "--concurrency", "6"]);
+    assert_eq!(
+        max, 1,
+        "--per-host 1 but {max} requests were in flight at once"
+    );
+}
+
+#[test]
+fn per_host_3_captures_three_pages_of_a_host_at_once() {
+    let max = most_at_once_on_one_host(&["--per-host", "3", "--concurrency", "6"]);
+    assert_eq!(
+        max, 3,
+        "--per-host 3 with --concurrency 6: {max} in flight at most"
+    );
+}
+
+#[test]
+fn concurrency_below_per_host_is_the_bound() {
+    let max = most_at_once_on_one_host(&["--per-host", "3", "--concurrency", "1"]);
+    assert_eq!(max, 1, "--concurrency 1: {max} in flight at most");
+}
+
+#[test]
+fn url_file_with_bom_crlf_and_tab_notes_records_each_note() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (a, b, c) = (HTTP.url("/plain"), HTTP.url("/gbk"), HTTP.url("/data.json"));
+    let list = env.path().join("urls.txt");
+    let content = format!(
+        "\u{FEFF}{a}\tseller tuskman, listing 1\r\n# comment\twith a tab\r\n{b}\r\n{c}\t  second account  \n"
+    );
+    fs::write(&list, content).unwrap();
+    let (out, lines) = env.capture_json(
+        &case,
+        [
+            "--from-file",
+            list.to_str().unwrap(),
+            "--note",
+            "weekly sweep",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        lines.len(),
+        3,
+        "three URLs, no junk captures\n{}",
+        describe(&out)
+    );
+    let note_of = |u: &str| capture_json_of(&bundle_of(line_for(&lines, u)))["note"].clone();
+    assert_eq!(note_of(&a), "weekly sweep\nseller tuskman, listing 1");
+    assert_eq!(note_of(&b), "weekly sweep");
+    assert_eq!(note_of(&c), "weekly sweep\nsecond account");
     assert_case_verifies(&env, &case);
 }
 
@@ -818,10 +1120,35 @@ fn summary_line_on_stderr_without_json() {
         .output()
         .unwrap();
     assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !String::from_utf8_lossy(&out.stderr).trim().is_empty(),
-        "no summary on stderr\n{}",
+        stderr.contains(
+            "captured 2 URL(s): 1 ok, 1 HTTP error, 0 truncated, 0 failed; 1 need attention"
+        ),
+        "the summary must count each status\n{}",
         describe(&out)
+    );
+    let last_seq = read_string(&case.join("custody.jsonl"))
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["seq"].clone())
+        .unwrap();
+    assert!(
+        stderr.contains(&format!("now ends at event {last_seq}:")),
+        "the summary must give the custody log's last event\n{}",
+        describe(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "one line per capture on stdout\n{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("http-error") && l.contains(" 404 ")),
+        "{stdout}"
     );
     assert_eq!(
         evidence_entries(&case).len(),
@@ -1076,5 +1403,41 @@ fn proxy_credentials_go_in_connect_and_never_into_the_evidence() {
             "proxy credentials leaked into {f}"
         );
     }
+    assert_case_verifies(&env, &case);
+}
+
+#[test]
+fn redirect_to_a_url_over_256_kib_is_not_followed() {
+    let long = format!("/next?q={}", "z".repeat(300 * 1024));
+    let server = TestServer::http(Routes::new().route("/start", redirect(302, &long)).route(
+        "/next",
+        fixed(200, &[("Content-Type", "text/html")], PLAIN_HTML),
+    ));
+    let Captured {
+        env,
+        case,
+        out,
+        line,
+        bundle,
+    } = capture_one(&server.url("/start"), &[]);
+    assert_exit(&out, 1);
+    assert_eq!(line["status"], "failed", "{line}");
+    let err = line["error"].as_str().unwrap_or("");
+    assert!(err.contains("longer than the 262144 bytes"), "{err}");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the long URL must not be fetched"
+    );
+    assert_eq!(
+        capture_json_of(&bundle)["hops"].as_array().unwrap().len(),
+        1
+    );
+    let custody = read_string(&case.join("custody.jsonl"));
+    assert!(
+        custody.len() < 64 * 1024,
+        "the custody log must not carry the long URL ({} bytes)",
+        custody.len()
+    );
     assert_case_verifies(&env, &case);
 }

@@ -2,6 +2,7 @@
 //! hyper, TLS through rustls, every byte on the wire recorded by a [`Tee`],
 //! redirects followed by hand so each hop is its own WARC exchange.
 
+use super::policy::{self, AddrClass, HopPolicy, Refusal};
 use super::tee::{SharedSink, Tee, TeeSink};
 use super::tls::{self, RecordingVerifier, TlsRecord};
 use bytes::Bytes;
@@ -31,6 +32,21 @@ pub struct FetchConfig {
     pub max_bytes: u64,
     pub accept_invalid_certs: bool,
     pub max_redirects: usize,
+    /// Follow redirects into more private address classes (never into
+    /// link-local ones); see [`policy`].
+    pub allow_private: bool,
+    /// Minimum body rate in bytes per second, averaged over each
+    /// `min_rate_time` window; 0 turns the rule off.
+    pub min_rate: u64,
+    pub min_rate_time: Duration,
+    /// Trusted roots for https (`None`: the operating system's store).
+    pub roots: Option<Arc<rustls::RootCertStore>>,
+}
+
+impl FetchConfig {
+    fn trusted_roots(&self) -> Arc<rustls::RootCertStore> {
+        self.roots.clone().unwrap_or_else(tls::system_roots)
+    }
 }
 
 /// Everything recorded about one request/response exchange.
@@ -42,6 +58,11 @@ pub struct Hop {
     pub ended_at: DateTime<Utc>,
     pub resolved: Vec<SocketAddr>,
     pub peer: Option<SocketAddr>,
+    /// The class of the address connected to (through a proxy: of the URL's
+    /// host, see [`policy`]).
+    pub address_class: Option<AddrClass>,
+    /// Set when the network policy refused to connect for this hop.
+    pub refused: Option<Refusal>,
     pub via_proxy: bool,
     pub tls: Option<TlsRecord>,
     /// Raw request bytes as written to the connection.
@@ -111,7 +132,14 @@ pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> 
     let deadline = Instant::now() + cfg.max_time;
     loop {
         let n = hops.len() + 1;
-        let hop = fetch_one(&current, cfg, work, n, deadline).await;
+        let rule = match hops.first().and_then(|h: &Hop| h.address_class) {
+            None => HopPolicy::Officer,
+            Some(limit) => HopPolicy::Redirect {
+                limit,
+                allow_private: cfg.allow_private,
+            },
+        };
+        let hop = fetch_one(&current, cfg, work, n, deadline, rule).await;
         let next = hop.redirect_target();
         let failed = hop.error.is_some();
         hops.push(hop);
@@ -122,6 +150,15 @@ pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> 
                     last.error = Some(format!(
                         "stopped after {} redirects (the chain may loop)",
                         cfg.max_redirects
+                    ));
+                    return hops;
+                }
+                if next.as_str().len() > super::input::MAX_URL_BYTES {
+                    let last = hops.last_mut().expect("one hop");
+                    last.error = Some(format!(
+                        "the redirect leads to a URL of {} bytes, longer than the {} bytes (256 KiB) warden accepts; not followed",
+                        next.as_str().len(),
+                        super::input::MAX_URL_BYTES
                     ));
                     return hops;
                 }
@@ -155,6 +192,31 @@ fn origin_form(url: &Url) -> String {
     s
 }
 
+/// The request target in absolute form, for a proxy: never with the URL's
+/// user name or password (RFC 9110 forbids sending them in a target).
+fn absolute_form(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// Records that the network policy refused this hop; returns its error.
+fn refuse(hop: &mut Hop, url: &Url, address: String, class: AddrClass, reason: String) -> String {
+    let msg = format!(
+        "refused to follow the redirect to {url}: {address} is {}; {reason}",
+        class.as_str()
+    );
+    hop.refused = Some(Refusal {
+        address,
+        class,
+        reason,
+    });
+    hop.address_class = Some(class);
+    msg
+}
+
 /// `host[:port]` for the Host header (default ports omitted).
 fn host_header(url: &Url) -> String {
     let host = url.host_str().unwrap_or("");
@@ -164,7 +226,14 @@ fn host_header(url: &Url) -> String {
     }
 }
 
-async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize, deadline: Instant) -> Hop {
+async fn fetch_one(
+    url: &Url,
+    cfg: &FetchConfig,
+    work: &Path,
+    n: usize,
+    deadline: Instant,
+    rule: HopPolicy,
+) -> Hop {
     let raw_path = work.join(format!("hop-{n}.response"));
     let body_path = work.join(format!("hop-{n}.body"));
     let mut hop = Hop {
@@ -174,6 +243,8 @@ async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize, deadline
         ended_at: Utc::now(),
         resolved: Vec::new(),
         peer: None,
+        address_class: None,
+        refused: None,
         via_proxy: cfg.proxy.is_some(),
         tls: None,
         request: Vec::new(),
@@ -200,7 +271,7 @@ async fn fetch_one(url: &Url, cfg: &FetchConfig, work: &Path, n: usize, deadline
         }
     };
     let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw_file)));
-    let result = exchange(url, cfg, &mut hop, sink.clone(), deadline).await;
+    let result = exchange(url, cfg, &mut hop, sink.clone(), deadline, rule).await;
     if let Err(e) = result {
         hop.error = Some(e);
     }
@@ -263,6 +334,7 @@ async fn exchange(
     hop: &mut Hop,
     sink: SharedSink,
     deadline: Instant,
+    rule: HopPolicy,
 ) -> Result<(), String> {
     let https = url.scheme() == "https";
     let host = url
@@ -273,10 +345,18 @@ async fn exchange(
         .port_or_known_default()
         .ok_or_else(|| format!("{url} has no port"))?;
     let (conn_host, conn_port) = match &cfg.proxy {
-        Some(p) => (
-            p.host_str().unwrap_or("").to_string(),
-            p.port_or_known_default().unwrap_or(8080),
-        ),
+        Some(p) => {
+            // The proxy resolves the name: classify the URL's host text.
+            let class = policy::classify_host(url);
+            if let Err(reason) = rule.check(class) {
+                return Err(refuse(hop, url, host.clone(), class, reason));
+            }
+            hop.address_class = Some(class);
+            (
+                p.host_str().unwrap_or("").to_string(),
+                p.port_or_known_default().unwrap_or(8080),
+            )
+        }
         None => (host.clone(), port),
     };
     let lookup_host = conn_host
@@ -296,9 +376,30 @@ async fn exchange(
     if addrs.is_empty() {
         return Err(format!("DNS lookup of {lookup_host} returned no address"));
     }
+    // Checked here, on the addresses about to be connected to, not on the
+    // URL text: a name may resolve anywhere, and differently each time.
+    let mut allowed = Vec::new();
+    let mut first_refused = None;
+    for addr in &addrs {
+        if cfg.proxy.is_some() {
+            allowed.push(*addr);
+            continue;
+        }
+        let class = policy::classify_ip(addr.ip());
+        match rule.check(class) {
+            Ok(()) => allowed.push(*addr),
+            Err(reason) => {
+                first_refused.get_or_insert((*addr, class, reason));
+            }
+        }
+    }
+    if allowed.is_empty() {
+        let (addr, class, reason) = first_refused.expect("a refused address");
+        return Err(refuse(hop, url, addr.ip().to_string(), class, reason));
+    }
     let mut last_err = String::new();
     let mut tcp = None;
-    for addr in &addrs {
+    for addr in &allowed {
         match with_timeout(
             cfg.timeout,
             deadline,
@@ -309,6 +410,9 @@ async fn exchange(
         {
             Ok(Ok(s)) => {
                 hop.peer = Some(*addr);
+                if cfg.proxy.is_none() {
+                    hop.address_class = Some(policy::classify_ip(addr.ip()));
+                }
                 tcp = Some(s);
                 break;
             }
@@ -328,7 +432,7 @@ async fn exchange(
     }
 
     let stream: Box<dyn Io> = if https {
-        let verifier = RecordingVerifier::new(tls::system_roots(), cfg.accept_invalid_certs);
+        let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
         let config = tls::client_config(verifier.clone());
         let connector = tokio_rustls::TlsConnector::from(config);
         let server_name = rustls::pki_types::ServerName::try_from(lookup_name(url))
@@ -419,7 +523,7 @@ async fn exchange(
     let _abort = AbortOnDrop(conn_task);
 
     let target = if cfg.proxy.is_some() && !tunnel {
-        url.as_str().to_string()
+        absolute_form(url)
     } else {
         origin_form(url)
     };
@@ -462,16 +566,26 @@ async fn exchange(
             .map_err(|e| format!("cannot create {}: {e}", hop.body_path.display()))?,
     );
     let mut body_err = None;
+    let mut rate = RateWindow::new(cfg);
     loop {
-        let frame =
-            match with_timeout(cfg.timeout, deadline, "reading the page", body.frame()).await {
-                Ok(f) => f,
-                Err(e) => {
+        let wait = cfg.timeout.min(rate.time_left());
+        let frame = match with_timeout(wait, deadline, "reading the page", body.frame()).await {
+            Ok(f) => f,
+            Err(e) => {
+                if let Some(slow) = rate.check() {
                     hop.truncated = Some("time");
-                    body_err = Some(e);
+                    body_err = Some(slow);
                     break;
                 }
-            };
+                if wait < cfg.timeout && Instant::now() < deadline {
+                    // Only the rate window ended, and the rate was met.
+                    continue;
+                }
+                hop.truncated = Some("time");
+                body_err = Some(e);
+                break;
+            }
+        };
         let Some(frame) = frame else { break };
         let frame = match frame {
             Ok(f) => f,
@@ -484,6 +598,18 @@ async fn exchange(
         let Ok(data) = frame.into_data() else {
             continue;
         };
+        rate.add(data.len() as u64);
+        if let Some(slow) = rate.check() {
+            // Keep what came; the page is not complete.
+            let room = cfg.max_bytes.saturating_sub(hop.body_len);
+            let take = (data.len() as u64).min(room) as usize;
+            out.write_all(&data[..take])
+                .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
+            hop.body_len += take as u64;
+            hop.truncated = Some("time");
+            body_err = Some(slow);
+            break;
+        }
         let room = cfg.max_bytes.saturating_sub(hop.body_len);
         let take = (data.len() as u64).min(room) as usize;
         out.write_all(&data[..take])
@@ -505,6 +631,60 @@ async fn exchange(
     match body_err {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// The minimum-rate rule (like curl's `--speed-limit`/`--speed-time`): the
+/// body must bring at least `min_rate` bytes a second, averaged over each
+/// window of `min_rate_time`.
+struct RateWindow {
+    min_rate: u64,
+    window: Duration,
+    start: Instant,
+    bytes: u64,
+}
+
+impl RateWindow {
+    fn new(cfg: &FetchConfig) -> Self {
+        RateWindow {
+            min_rate: cfg.min_rate,
+            window: cfg.min_rate_time,
+            start: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    fn add(&mut self, n: u64) {
+        self.bytes += n;
+    }
+
+    /// Time until the current window ends (forever when the rule is off).
+    fn time_left(&self) -> Duration {
+        if self.min_rate == 0 {
+            return Duration::MAX;
+        }
+        self.window
+            .saturating_sub(self.start.elapsed())
+            .max(Duration::from_millis(1))
+    }
+
+    /// At a window's end: the error if the rate was too low, else a new
+    /// window starts.
+    fn check(&mut self) -> Option<String> {
+        if self.min_rate == 0 || self.start.elapsed() < self.window {
+            return None;
+        }
+        let secs = self.window.as_secs_f64();
+        let needed = (self.min_rate as f64 * secs).ceil() as u64;
+        if self.bytes < needed {
+            return Some(format!(
+                "ended by the minimum-rate rule: the server sent {} byte(s) of the page in the last {secs} s, less than --min-rate {} bytes/s over --min-rate-time {secs} s; the page is incomplete",
+                self.bytes, self.min_rate
+            ));
+        }
+        self.start = Instant::now();
+        self.bytes = 0;
+        None
     }
 }
 
@@ -648,28 +828,53 @@ pub async fn post_timestamp_query(
         .host_str()
         .ok_or_else(|| format!("time-stamp authority URL {tsa} has no host"))?
         .to_string();
-    let port = tsa.port_or_known_default().unwrap_or(80);
     let lookup = lookup_name(tsa);
+    // Through --proxy like every other request: a CONNECT tunnel for https
+    // (or when the proxy needs credentials), else an absolute-form target.
+    let https = tsa.scheme() == "https";
+    let (conn_host, conn_port, what) = match &cfg.proxy {
+        Some(p) => (
+            lookup_name(p),
+            p.port_or_known_default().unwrap_or(8080),
+            "the proxy",
+        ),
+        None => (
+            lookup.clone(),
+            tsa.port_or_known_default().unwrap_or(80),
+            "the time-stamp authority",
+        ),
+    };
     let addr = with_timeout(
         cfg.timeout,
         deadline,
-        "time-stamp authority DNS lookup",
-        tokio::net::lookup_host((lookup.as_str(), port)),
+        &format!("DNS lookup of {what}"),
+        tokio::net::lookup_host((conn_host.as_str(), conn_port)),
     )
     .await?
-    .map_err(|e| format!("time-stamp authority {host}: {e}"))?
+    .map_err(|e| format!("time-stamp authority {host}: DNS lookup of {what}: {e}"))?
     .next()
-    .ok_or_else(|| format!("time-stamp authority {host}: no address"))?;
-    let tcp = with_timeout(
+    .ok_or_else(|| format!("time-stamp authority {host}: {what} has no address"))?;
+    let mut tcp = with_timeout(
         cfg.timeout,
         deadline,
-        "connecting to the time-stamp authority",
+        &format!("connecting to {what}"),
         TcpStream::connect(addr),
     )
     .await?
-    .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
-    let stream: Box<dyn Io> = if tsa.scheme() == "https" {
-        let verifier = RecordingVerifier::new(tls::system_roots(), cfg.accept_invalid_certs);
+    .map_err(|e| format!("time-stamp authority {host}: connecting to {what}: {e}"))?;
+    let tunnel = cfg.proxy.is_some() && (https || proxy_authorization(cfg).is_some());
+    if tunnel {
+        connect_tunnel(&mut tcp, &host_header_with_port(tsa), cfg, deadline)
+            .await
+            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+    }
+    let target = if cfg.proxy.is_some() && !tunnel {
+        absolute_form(tsa)
+    } else {
+        origin_form(tsa)
+    };
+    let stream: Box<dyn Io> = if https {
+        let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
         let connector = tokio_rustls::TlsConnector::from(tls::client_config(verifier));
         let name = rustls::pki_types::ServerName::try_from(lookup.clone())
             .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
@@ -695,7 +900,7 @@ pub async fn post_timestamp_query(
     }));
     let req = hyper::Request::builder()
         .method("POST")
-        .uri(origin_form(tsa))
+        .uri(target)
         .header("Host", host_header(tsa))
         .header("Content-Type", "application/timestamp-query")
         .header("Accept", "application/timestamp-reply")

@@ -2,7 +2,8 @@
 //! and `capture.json`.
 
 use super::fetch::Hop;
-use super::tls::TlsRecord;
+use super::policy::{AddrClass, Refusal};
+use super::tls::{TlsRecord, TrustedRoot};
 use super::{CaptureOptions, CaptureStatus, decode, text};
 use crate::bundle::Draft;
 use crate::case::Case;
@@ -131,6 +132,8 @@ struct HopJson<'a> {
     headers: Vec<[&'a str; 2]>,
     resolved_addresses: Vec<String>,
     server: Option<Server>,
+    address_class: Option<AddrClass>,
+    refused: Option<&'a Refusal>,
     via_proxy: bool,
     tls: Option<&'a TlsRecord>,
     request_bytes: usize,
@@ -174,6 +177,11 @@ struct Settings<'a> {
     accept_invalid_certs: bool,
     tsa: Option<&'a str>,
     max_redirects: usize,
+    allow_private: bool,
+    min_rate: u64,
+    min_rate_time_secs: f64,
+    per_host: usize,
+    extra_trust_roots: &'a [TrustedRoot],
 }
 
 #[derive(Serialize)]
@@ -459,6 +467,16 @@ pub fn assemble(
             ));
         }
     }
+    for (i, h) in hops.iter().enumerate() {
+        if let Some(r) = &h.refused {
+            transformations.push(format!(
+                "hop {}: not fetched: the network policy refused {} ({}); nothing was sent to it",
+                i + 1,
+                r.address,
+                r.class.as_str()
+            ));
+        }
+    }
     if hops.iter().any(|h| h.via_proxy) {
         transformations
             .push("fetched through a proxy: WARC-IP-Address is the proxy's address".into());
@@ -490,6 +508,8 @@ pub fn assemble(
                 .collect(),
             resolved_addresses: h.resolved.iter().map(|a| a.to_string()).collect(),
             server: server_of(h),
+            address_class: h.address_class,
+            refused: h.refused.as_ref(),
             via_proxy: h.via_proxy,
             tls: h.tls.as_ref(),
             request_bytes: h.request.len(),
@@ -531,6 +551,11 @@ pub fn assemble(
             accept_invalid_certs: ctx.opts.fetch.accept_invalid_certs,
             tsa: ctx.opts.tsa.as_ref().map(Url::as_str),
             max_redirects: ctx.opts.fetch.max_redirects,
+            allow_private: ctx.opts.fetch.allow_private,
+            min_rate: ctx.opts.fetch.min_rate,
+            min_rate_time_secs: ctx.opts.fetch.min_rate_time.as_secs_f64(),
+            per_host: ctx.opts.per_host,
+            extra_trust_roots: &ctx.opts.extra_roots,
         },
         truncated: status == CaptureStatus::Truncated || page_truncated,
         transformations,

@@ -12,7 +12,9 @@
 
 pub mod decode;
 pub mod fetch;
+pub mod input;
 pub mod metadata;
+pub mod policy;
 pub mod tee;
 pub mod text;
 pub mod tls;
@@ -23,6 +25,7 @@ use crate::case::keys::OfficerKey;
 use crate::custody::{self, EventInput};
 use crate::fsutil::{self, DirLock};
 use fetch::FetchConfig;
+pub use input::{Target, UrlError, UrlFileError, parse_url, read_url_file};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,19 +36,8 @@ use url::Url;
 /// Errors that stop a capture run before any fetch starts.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{0}")]
-    BadUrl(String),
-    #[error("cannot read URL list {path}: {source}")]
-    UrlFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    UrlFileLine {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    UrlFile(#[from] UrlFileError),
     #[error("no URL to capture: give URLs on the command line or with --from-file")]
     NoUrls,
     #[error("cannot start the network runtime: {0}")]
@@ -61,66 +53,48 @@ pub enum CaptureError {
     },
 }
 
-/// Checks that `s` is an absolute http(s) URL with a host.
-pub fn parse_url(s: &str) -> Result<Url, String> {
-    let trimmed = s.trim();
-    let url = Url::parse(trimmed).map_err(|e| format!("{trimmed:?} is not a valid URL ({e})"))?;
-    match url.scheme() {
-        "http" | "https" => {}
-        other => {
-            return Err(format!(
-                "{trimmed:?} uses the unsupported scheme {other:?}; only http and https can be captured"
-            ));
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{trimmed:?} has no host name"));
-    }
-    Ok(url)
-}
-
-/// Reads a URL list: one URL a line, blank lines and `#` comments skipped.
-pub fn read_url_file(path: &Path) -> Result<Vec<Url>, CaptureError> {
-    let bytes = std::fs::read(path).map_err(|source| CaptureError::UrlFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        CaptureError::UrlFileLine {
-            path: path.to_path_buf(),
-            line,
-            message: "not valid UTF-8 text".into(),
-        }
-    })?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        out.push(parse_url(t).map_err(|message| CaptureError::UrlFileLine {
-            path: path.to_path_buf(),
-            line: i + 1,
-            message,
-        })?);
-    }
-    Ok(out)
-}
-
 /// Everything `warden capture` was asked to do.
 #[derive(Debug, Clone)]
 pub struct CaptureOptions {
-    pub urls: Vec<Url>,
+    /// The pages, each with the note from its list line, if any.
+    pub urls: Vec<Target>,
+    /// The run's `--note`, recorded with every capture.
     pub note: Option<String>,
     pub tsa: Option<Url>,
     pub concurrency: usize,
+    /// Most captures at once on one host name (or address), whatever the port.
     pub per_host: usize,
     pub fetch: FetchConfig,
-    pub progress: bool,
+    /// Certificates added to the trusted roots with `--ca-cert`.
+    pub extra_roots: Vec<tls::TrustedRoot>,
+}
+
+/// What [`run`] reports as it goes; `in_flight` is how many captures hold
+/// a slot (are fetching or sealing) at that moment.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// A capture has its slot and is fetching.
+    Started { url: &'a Url, in_flight: usize },
+    /// A capture is finished (sealed, or failed).
+    Finished {
+        outcome: &'a CaptureOutcome,
+        in_flight: usize,
+    },
+}
+
+/// A capture task's slot, as seen by [`run`].
+enum Slot {
+    Taken(Url),
+    Released,
+}
+
+/// Tells [`run`] the slot is free when dropped.
+struct SlotGuard(tokio::sync::mpsc::UnboundedSender<Slot>);
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let _ = self.0.send(Slot::Released);
+    }
 }
 
 /// How one capture ended.
@@ -184,7 +158,8 @@ struct Ctx {
     sealing: Arc<Semaphore>,
 }
 
-/// Captures every URL in `opts`, calling `report` as each one finishes.
+/// Captures every URL in `opts`, calling `report` as each one starts
+/// fetching and as each one finishes.
 ///
 /// Call [`crate::recovery::recover`] first so that partial bundles left by an
 /// interrupted earlier run are completed or set aside; while this runs it
@@ -194,7 +169,7 @@ pub fn run(
     case: &Case,
     key: OfficerKey,
     opts: CaptureOptions,
-    mut report: impl FnMut(&CaptureOutcome),
+    mut report: impl FnMut(Progress<'_>),
 ) -> Result<Vec<CaptureOutcome>, CaptureError> {
     if opts.urls.is_empty() {
         return Err(CaptureError::NoUrls);
@@ -224,16 +199,6 @@ pub fn run(
         opts,
         key,
     });
-    let bar = ctx.opts.progress.then(|| {
-        let bar = indicatif::ProgressBar::new(ctx.opts.urls.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
-            )
-            .expect("valid progress template"),
-        );
-        bar
-    });
     let (log_tx, log_rx) = std::sync::mpsc::channel::<LogJob>();
     let writer = {
         let ctx = ctx.clone();
@@ -241,14 +206,35 @@ pub fn run(
     };
     let outcomes = runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        for url in ctx.opts.urls.clone() {
+        let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<Slot>();
+        let mut in_flight = 0usize;
+        for target in ctx.opts.urls.clone() {
             let ctx = ctx.clone();
             let tx = log_tx.clone();
-            set.spawn(async move { capture_one(ctx, url, tx).await });
+            let started = started_tx.clone();
+            set.spawn(async move { capture_one(ctx, target, tx, started).await });
         }
         drop(log_tx);
+        drop(started_tx);
         let mut outcomes = Vec::new();
-        while let Some(res) = set.join_next().await {
+        loop {
+            let res = tokio::select! {
+                biased;
+                Some(slot) = started_rx.recv() => {
+                    match slot {
+                        Slot::Taken(url) => {
+                            in_flight += 1;
+                            report(Progress::Started { url: &url, in_flight });
+                        }
+                        Slot::Released => in_flight = in_flight.saturating_sub(1),
+                    }
+                    continue;
+                }
+                res = set.join_next() => match res {
+                    Some(res) => res,
+                    None => break,
+                },
+            };
             let outcome = match res {
                 Ok(o) => o,
                 Err(e) => CaptureOutcome {
@@ -263,20 +249,14 @@ pub fn run(
                     error: Some(format!("internal error: capture task failed: {e}")),
                 },
             };
-            if let Some(bar) = &bar {
-                bar.inc(1);
-                bar.set_message(format!("{} {}", outcome.status.as_str(), outcome.url));
-                bar.suspend(|| report(&outcome));
-            } else {
-                report(&outcome);
-            }
+            report(Progress::Finished {
+                outcome: &outcome,
+                in_flight,
+            });
             outcomes.push(outcome);
         }
         outcomes
     });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let _ = writer.join();
     Ok(outcomes)
 }
@@ -385,9 +365,11 @@ fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
 
 async fn capture_one(
     ctx: Arc<Ctx>,
-    url: Url,
+    target: Target,
     log_tx: std::sync::mpsc::Sender<LogJob>,
+    started_tx: tokio::sync::mpsc::UnboundedSender<Slot>,
 ) -> CaptureOutcome {
+    let Target { url, note } = target;
     // "Per host" means per host name or address, whatever the port: two
     // servers on one machine are still one site to be polite to.
     let host_key = url.host_str().unwrap_or("").to_ascii_lowercase();
@@ -404,6 +386,9 @@ async fn capture_one(
         .acquire_owned()
         .await
         .expect("semaphore open");
+    let _ = started_tx.send(Slot::Taken(url.clone()));
+    // Declared after the permits, so dropped (and reported) before them.
+    let _slot = SlotGuard(started_tx);
 
     let id = uuid::Uuid::now_v7().to_string();
     let mut outcome = CaptureOutcome {
@@ -444,8 +429,15 @@ async fn capture_one(
     let ctx2 = ctx.clone();
     let url2 = url.clone();
     let assembled = tokio::task::spawn_blocking(move || {
-        let summary =
-            metadata::assemble(&ctx2.as_payload_ctx(), &draft, &url2, &hops, started, ended)?;
+        let note = input::combine_notes(ctx2.opts.note.as_deref(), note.as_deref());
+        let summary = metadata::assemble(
+            &ctx2.as_payload_ctx(note.as_deref()),
+            &draft,
+            &url2,
+            &hops,
+            started,
+            ended,
+        )?;
         let prepared = draft
             .prepare(&BagInfo {
                 source_organization: ctx2.case.config.case.agency.clone(),
@@ -499,14 +491,15 @@ async fn capture_one(
     // Sign and write the tag files inside the partial folder.
     let ctx3 = ctx.clone();
     let stamped = tsr.is_some();
-    let details = serde_json::json!({
-        "url": url.to_string(),
-        "final_url": summary.final_url,
-        "status": summary.status.as_str(),
-        "http_status": summary.http_status,
-        "timestamped": stamped,
-        "timestamp_sha256": tsr.as_deref().map(crate::hash::sha256_hex),
-    });
+    let details = serde_json::to_value(custody::event::CaptureDetails {
+        url: url.to_string(),
+        final_url: Some(summary.final_url.clone()),
+        status: summary.status.as_str().to_string(),
+        http_status: summary.http_status,
+        timestamped: stamped,
+        timestamp_sha256: tsr.as_deref().map(crate::hash::sha256_hex),
+    })
+    .expect("details serialise");
     let sealing = ctx
         .sealing
         .clone()
@@ -562,12 +555,12 @@ async fn capture_one(
 }
 
 impl Ctx {
-    fn as_payload_ctx(&self) -> metadata::PayloadCtx<'_> {
+    fn as_payload_ctx<'a>(&'a self, note: Option<&'a str>) -> metadata::PayloadCtx<'a> {
         metadata::PayloadCtx {
             case: &self.case,
             officer: &self.officer,
             officer_public_key: self.key.public_b64(),
-            note: self.opts.note.as_deref(),
+            note,
             opts: &self.opts,
             tool: &self.tool,
             env: &self.env,

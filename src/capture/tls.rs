@@ -51,6 +51,78 @@ pub fn system_roots() -> Arc<RootCertStore> {
         .clone()
 }
 
+/// Why a `--ca-cert` file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaCertError {
+    #[error("--ca-cert {path}: cannot read it: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--ca-cert {path}: not a PEM certificate file ({detail})")]
+    NotPem {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("--ca-cert {path}: holds no certificate (expected -----BEGIN CERTIFICATE-----)")]
+    Empty { path: std::path::PathBuf },
+    #[error("--ca-cert {path}: certificate {index} cannot be used as a trust root: {detail}")]
+    Unusable {
+        path: std::path::PathBuf,
+        index: usize,
+        detail: String,
+    },
+}
+
+/// A certificate the officer added to the trusted roots, as recorded in
+/// `capture.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustedRoot {
+    pub file: String,
+    pub subject: String,
+    /// Lowercase hex SHA-256 of the DER certificate.
+    pub sha256: String,
+}
+
+/// The operating system's roots plus every certificate in the PEM files
+/// `paths` (an agency's own certificate authority, say).
+pub fn roots_with_ca_files(
+    paths: &[std::path::PathBuf],
+) -> Result<(RootCertStore, Vec<TrustedRoot>), CaCertError> {
+    use rustls::pki_types::pem::PemObject;
+    let mut store = (*system_roots()).clone();
+    let mut added = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|source| CaCertError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut count = 0;
+        for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+            let cert = cert.map_err(|e| CaCertError::NotPem {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            let described = describe_cert(&cert);
+            store.add(cert).map_err(|e| CaCertError::Unusable {
+                path: path.clone(),
+                index: i + 1,
+                detail: e.to_string(),
+            })?;
+            added.push(TrustedRoot {
+                file: path.display().to_string(),
+                subject: described.subject,
+                sha256: described.sha256,
+            });
+            count += 1;
+        }
+        if count == 0 {
+            return Err(CaCertError::Empty { path: path.clone() });
+        }
+    }
+    Ok((store, added))
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use warden::capture::{self, CaptureOptions, CaptureStatus, fetch::FetchConfig};
+use warden::capture::{
+    self, CaptureOptions, CaptureOutcome, CaptureStatus, Progress, fetch::FetchConfig,
+};
 
 /// The user-agent sent unless --user-agent is given: an ordinary desktop
 /// browser, so the capture does not announce itself to the seller.
@@ -15,24 +17,29 @@ pub const DEFAULT_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKi
 
 #[derive(Args, Debug)]
 pub struct CaptureArgs {
-    /// Pages to capture (http:// or https://)
+    /// Pages to capture (http:// or https://; at most 256 KiB each)
     urls: Vec<String>,
-    /// Read more URLs from FILE, one a line (blank lines and # comments skipped)
+    /// Read more URLs from FILE, one a line, each optionally followed by a TAB and a note for
+    /// that URL (blank lines and # comments skipped)
     #[arg(long, value_name = "FILE")]
     from_file: Option<PathBuf>,
-    /// A note recorded with every capture (why, what you saw)
+    /// A note recorded with every capture (why, what you saw); a URL's own note from
+    /// --from-file is recorded after it, on a new line
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
-    /// RFC 3161 time-stamp authority to stamp each bundle's manifest
+    /// RFC 3161 time-stamp authority to stamp each bundle's manifest (reached through --proxy)
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
-    /// How many captures run at once (at most 2 per host)
+    /// How many captures run at once in all
     #[arg(long, default_value_t = 4, value_name = "N")]
     concurrency: usize,
+    /// How many captures run at once on one host (by name or address, whatever the port)
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    per_host: usize,
     /// User-Agent header to send
     #[arg(long, value_name = "S", default_value = DEFAULT_USER_AGENT, hide_default_value = true)]
     user_agent: String,
-    /// HTTP proxy to fetch through (http://host:port)
+    /// HTTP proxy to fetch through (http://host:port); time-stamp requests use it too
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
     /// Seconds to wait for a connection, an answer, or more of the page
@@ -41,12 +48,27 @@ pub struct CaptureArgs {
     /// Seconds one page may take in all
     #[arg(long, default_value_t = 600.0, value_name = "S")]
     max_time: f64,
+    /// End a page that arrives slower than this many bytes a second, averaged over
+    /// --min-rate-time (suffixes K, M allowed; 0 turns the rule off)
+    #[arg(long, default_value = "100", value_name = "BYTES_PER_SEC", value_parser = parse_rate)]
+    min_rate: u64,
+    /// Seconds over which --min-rate is measured
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    min_rate_time: f64,
     /// Largest page to store, in bytes (suffixes K, M, G allowed); larger pages are cut and reported
     #[arg(long, default_value = "512M", value_name = "N", value_parser = parse_size)]
     max_bytes: u64,
     /// Capture even if the site's TLS certificate does not verify (the failure is recorded)
     #[arg(long)]
     accept_invalid_certs: bool,
+    /// Also trust the certificate authorities in this PEM file, as well as the computer's own
+    /// (repeatable; each one is recorded in capture.json)
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
+    /// Follow redirects that lead to a more private address (local network, this computer)
+    /// than the URL given; link-local addresses are never followed
+    #[arg(long)]
+    allow_private: bool,
     /// Print one JSON object per capture
     #[arg(long)]
     json: bool,
@@ -75,11 +97,19 @@ fn seconds(name: &str, v: f64) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(v))
 }
 
+fn parse_rate(s: &str) -> Result<u64, String> {
+    if s.trim() == "0" {
+        return Ok(0);
+    }
+    parse_size(s).map_err(|_| format!("{s:?} is not a rate in bytes per second (e.g. 0, 100, 10K)"))
+}
+
 pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     // Check every input before touching the case.
     let mut urls = Vec::new();
     for u in &a.urls {
-        urls.push(capture::parse_url(u).map_err(anyhow::Error::msg)?);
+        let url = capture::parse_url(u).map_err(|e| anyhow::anyhow!("URL argument: {e}"))?;
+        urls.push(capture::Target { url, note: None });
     }
     if let Some(f) = &a.from_file {
         urls.extend(capture::read_url_file(f)?);
@@ -93,6 +123,11 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     let proxy = match &a.proxy {
         Some(p) => {
+            if p.chars().any(|c| c.is_ascii_control()) {
+                anyhow::bail!(
+                    "--proxy {p:?} contains a line break, tab or other control character"
+                );
+            }
             let u =
                 url::Url::parse(p).with_context(|| format!("--proxy {p:?} is not a valid URL"))?;
             if u.scheme() != "http" || u.host_str().is_none() {
@@ -105,9 +140,18 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if a.concurrency == 0 {
         anyhow::bail!("--concurrency must be at least 1");
     }
+    if a.per_host == 0 {
+        anyhow::bail!("--per-host must be at least 1");
+    }
     if a.user_agent.contains(['\r', '\n']) {
         anyhow::bail!("--user-agent must be a single line");
     }
+    let (roots, extra_roots) = if a.ca_cert.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (store, added) = capture::tls::roots_with_ca_files(&a.ca_cert)?;
+        (Some(std::sync::Arc::new(store)), added)
+    };
     let fetch = FetchConfig {
         user_agent: a.user_agent.clone(),
         proxy,
@@ -116,6 +160,10 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         max_bytes: a.max_bytes,
         accept_invalid_certs: a.accept_invalid_certs,
         max_redirects: 10,
+        allow_private: a.allow_private,
+        min_rate: a.min_rate,
+        min_rate_time: seconds("--min-rate-time", a.min_rate_time)?,
+        roots,
     };
     let case = g.open_case_for_writing()?;
     let key = g.officer_key(false)?;
@@ -126,31 +174,44 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         note: a.note.clone(),
         tsa,
         concurrency: a.concurrency,
-        per_host: 2,
+        per_host: a.per_host,
         fetch,
-        progress: !a.json && std::io::stderr().is_terminal(),
+        extra_roots,
     };
     let json = a.json;
-    let outcomes = capture::run(&case, key, opts, |o| {
-        if json {
-            println!("{}", serde_json::to_string(o).expect("outcome serialises"));
-        } else {
-            let http = o
-                .http_status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "---".into());
-            let where_ = o
-                .bundle
-                .as_ref()
-                .map(|b| b.display().to_string())
-                .unwrap_or_else(|| "(no bundle)".into());
-            let mut line = format!("{:<10} {http} {} -> {where_}", o.status.as_str(), o.url);
-            if let Some(e) = &o.error {
-                line.push_str(&format!("  [{}]", e.replace(['\r', '\n'], " ")));
+    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+            )
+            .expect("valid progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let outcomes = capture::run(&case, key, opts, |p| match p {
+        Progress::Started { url, in_flight } => {
+            if let Some(bar) = &bar {
+                bar.set_message(format!("{in_flight} in flight; started {url}"));
             }
-            println!("{line}");
         }
+        Progress::Finished { outcome, in_flight } => match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!(
+                    "{in_flight} in flight; {} {}",
+                    outcome.status.as_str(),
+                    outcome.url
+                ));
+                bar.suspend(|| print_outcome(outcome, json));
+            }
+            None => print_outcome(outcome, json),
+        },
     })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let count = |s: CaptureStatus| outcomes.iter().filter(|o| o.status == s).count();
     let clean = outcomes.iter().filter(|o| o.is_clean()).count();
     let head = outcomes.iter().filter_map(|o| o.custody_seq).max();
@@ -206,4 +267,26 @@ fn report_recovery(
         );
     }
     Ok(())
+}
+
+/// One line per capture on stdout: JSON with --json, else words.
+fn print_outcome(o: &CaptureOutcome, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(o).expect("outcome serialises"));
+        return;
+    }
+    let http = o
+        .http_status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "---".into());
+    let where_ = o
+        .bundle
+        .as_ref()
+        .map(|b| b.display().to_string())
+        .unwrap_or_else(|| "(no bundle)".into());
+    let mut line = format!("{:<10} {http} {} -> {where_}", o.status.as_str(), o.url);
+    if let Some(e) = &o.error {
+        line.push_str(&format!("  [{}]", e.replace(['\r', '\n'], " ")));
+    }
+    println!("{line}");
 }

@@ -617,7 +617,8 @@ impl TestServer {
         Self::start(routes, Some(Arc::new(config)), Some((cert_der, cert_pem)))
     }
 
-    fn start(
+    /// A server with any TLS configuration (`tls`) and its certificate (DER, PEM).
+    pub fn start(
         routes: Routes,
         tls: Option<Arc<rustls::ServerConfig>>,
         cert: Option<(Vec<u8>, String)>,
