@@ -255,6 +255,15 @@ fn fifo_in_a_bundle_is_named_and_verify_ends_promptly() {
     let (out, report) = verify_limited(&[os(&case)], t.path());
     assert_problem(&out, &report, "data/capture.json", "not a regular file");
     assert_problem(&out, &report, "bag-info.txt", "not a regular file");
+    // No follow-on claims the data does not show: the tag manifests are not blamed for the
+    // unread bag-info.txt, nor capture.json for naming no officer.
+    for (p, m) in problems(&report) {
+        assert!(
+            !p.contains("tagmanifest-") && !m.contains("capture.json says"),
+            "{p}: {m}\n{}",
+            describe(&out)
+        );
+    }
 }
 
 /// A FIFO in place of the case's custody log and a link to /dev/zero in place of case.toml.
