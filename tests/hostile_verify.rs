@@ -343,6 +343,11 @@ fn control_zip_of_the_case_verifies() {
         tmp_is_empty(&tmp),
         "verify left files in its temporary folder"
     );
+    // The archive the user names may be a link to it.
+    let link = t.path().join("link.zip");
+    std::os::unix::fs::symlink(&z, &link).unwrap();
+    let (out, _) = verify_limited(&[os(&link)], &tmp);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
 
 /// A zip of the case plus one 512 MiB entry of zeros (about 0.5 MB deflated, ratio ~1000): it

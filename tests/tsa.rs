@@ -301,6 +301,11 @@ fn stamped_and_checked(kind: KeyKind, intermediate: bool) {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let verified = report["verified"].to_string();
     assert!(verified.contains("authority checked"), "{}", describe(&out));
+    // The --tsa-ca file may be a link (as in /etc/ssl/certs).
+    let link = tsa.dir.path().join("ca-link.pem");
+    std::os::unix::fs::symlink(tsa.ca(), &link).unwrap();
+    let (out, _) = c.verify(&[&link]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 
     let stranger = TestTsa::start(kind, intermediate, Answer::Honest);
     let (out, report) = c.verify(&[&stranger.ca()]);

@@ -109,7 +109,7 @@ pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
         path: path.to_path_buf(),
         problem,
     };
-    let bytes = crate::fsutil::read_capped(path, ANCHOR_FILE_MAX)
+    let bytes = crate::fsutil::read_capped_following(path, ANCHOR_FILE_MAX)
         .map_err(|e| err(AnchorProblem::Read(e)))?;
     let certs = parse_anchors(&bytes).map_err(err)?;
     for der in &certs {

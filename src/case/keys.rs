@@ -144,14 +144,8 @@ fn read_private(path: &Path) -> Result<Vec<u8>, KeyError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_err)?;
+    let file = fsutil::open_regular(path).map_err(read_err)?;
     let md = file.metadata().map_err(read_err)?;
-    if !md.is_file() {
-        return Err(read_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        )));
-    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -45,7 +45,7 @@ struct Span {
 /// entry-count limits are refused before anything is written; while
 /// writing, no entry may expand beyond the size it declares.
 pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
-    let file = crate::fsutil::open_regular_nofollow(zip_path).map_err(ZipProblem::Io)?;
+    let file = crate::fsutil::open_regular(zip_path).map_err(ZipProblem::Io)?;
     let zip_len = file.metadata().map_err(ZipProblem::Io)?.len();
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| ZipProblem::NotAZip(format!("not a readable .zip archive ({e})")))?;
