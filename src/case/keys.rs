@@ -17,7 +17,7 @@ pub enum KeyError {
     #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key: {detail}")]
     Parse { path: PathBuf, detail: String },
     #[error(
-        "signing key {path} can be read by other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
+        "signing key {path} is open to other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
     )]
     TooOpen { path: PathBuf, mode: u32 },
     #[error("cannot create signing key {path}: {source}")]
