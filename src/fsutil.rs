@@ -202,11 +202,24 @@ impl DirLock {
 /// A link, FIFO, socket or device gives an `InvalidInput` error saying what
 /// it is.
 pub fn open_regular_nofollow(path: &Path) -> io::Result<File> {
+    open_regular_file(path, true)
+}
+
+/// Like [`open_regular_nofollow`] but following symbolic links: for files
+/// the user names (a key, a `--tsa-ca` file, a `.zip` to verify), which may
+/// well be links, but must still not be a FIFO or a device.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    open_regular_file(path, false)
+}
+
+fn open_regular_file(path: &Path, nofollow: bool) -> io::Result<File> {
     #[cfg(unix)]
     {
         use rustix::fs::{FileType, Mode, OFlags};
-        let flags =
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        if nofollow {
+            flags |= OFlags::NOFOLLOW;
+        }
         let fd = match rustix::fs::open(path, flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(rustix::io::Errno::LOOP) => return Err(not_regular("a symbolic link")),
@@ -227,7 +240,11 @@ pub fn open_regular_nofollow(path: &Path) -> io::Result<File> {
     }
     #[cfg(not(unix))]
     {
-        let md = fs::symlink_metadata(path)?;
+        let md = if nofollow {
+            fs::symlink_metadata(path)?
+        } else {
+            fs::metadata(path)?
+        };
         if !md.file_type().is_file() {
             return Err(not_regular("a link or special file"));
         }
@@ -246,8 +263,16 @@ fn not_regular(what: &str) -> io::Error {
 /// `max` bytes; a larger file gives an `InvalidData` error instead of being
 /// read into memory.
 pub fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    read_capped_from(open_regular_nofollow(path)?, max)
+}
+
+/// Like [`read_capped`] but following symbolic links (see [`open_regular`]).
+pub fn read_capped_following(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    read_capped_from(open_regular(path)?, max)
+}
+
+fn read_capped_from(file: File, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let file = open_regular_nofollow(path)?;
     let mut bytes = Vec::new();
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {

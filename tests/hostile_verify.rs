@@ -255,6 +255,15 @@ fn fifo_in_a_bundle_is_named_and_verify_ends_promptly() {
     let (out, report) = verify_limited(&[os(&case)], t.path());
     assert_problem(&out, &report, "data/capture.json", "not a regular file");
     assert_problem(&out, &report, "bag-info.txt", "not a regular file");
+    // No follow-on claims the data does not show: the tag manifests are not blamed for the
+    // unread bag-info.txt, nor capture.json for naming no officer.
+    for (p, m) in problems(&report) {
+        assert!(
+            !p.contains("tagmanifest-") && !m.contains("capture.json says"),
+            "{p}: {m}\n{}",
+            describe(&out)
+        );
+    }
 }
 
 /// A FIFO in place of the case's custody log and a link to /dev/zero in place of case.toml.
@@ -334,6 +343,11 @@ fn control_zip_of_the_case_verifies() {
         tmp_is_empty(&tmp),
         "verify left files in its temporary folder"
     );
+    // The archive the user names may be a link to it.
+    let link = t.path().join("link.zip");
+    std::os::unix::fs::symlink(&z, &link).unwrap();
+    let (out, _) = verify_limited(&[os(&link)], &tmp);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
 
 /// A zip of the case plus one 512 MiB entry of zeros (about 0.5 MB deflated, ratio ~1000): it

@@ -50,6 +50,12 @@ struct TestTsa {
 
 impl TestTsa {
     fn start(kind: KeyKind, intermediate: bool, answer: Answer) -> TestTsa {
+        Self::start_with(kind, intermediate, answer, false)
+    }
+
+    /// With `expired`, the TSA certificate was valid only in the year 2000 (openssl still signs
+    /// with it).
+    fn start_with(kind: KeyKind, intermediate: bool, answer: Answer, expired: bool) -> TestTsa {
         let dir = tmpdir();
         let d = dir.path().to_path_buf();
         // The token carries the certificates listed in `certs` (the chain above the TSA).
@@ -102,7 +108,43 @@ impl TestTsa {
             "ca"
         };
         req("tsa.key", "tsa.csr", "/CN=Test TSA", false);
-        sign("tsa.csr", issuer, "tsa.crt", "v3_tsa");
+        if expired {
+            // `openssl ca` is the one that takes explicit dates.
+            fs::write(
+                d.join("ca.cnf"),
+                "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n\
+                 serial = ca-db.srl\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n",
+            )
+            .unwrap();
+            fs::write(d.join("index.txt"), "").unwrap();
+            fs::write(d.join("ca-db.srl"), "1000\n").unwrap();
+            let (ca_crt, ca_key) = (format!("{issuer}.crt"), format!("{issuer}.key"));
+            sh(&[
+                "ca",
+                "-config",
+                "ca.cnf",
+                "-batch",
+                "-notext",
+                "-cert",
+                &ca_crt,
+                "-keyfile",
+                &ca_key,
+                "-in",
+                "tsa.csr",
+                "-out",
+                "tsa.crt",
+                "-startdate",
+                "20000101000000Z",
+                "-enddate",
+                "20010101000000Z",
+                "-extfile",
+                "tsa.cnf",
+                "-extensions",
+                "v3_tsa",
+            ]);
+        } else {
+            sign("tsa.csr", issuer, "tsa.crt", "v3_tsa");
+        }
         fs::write(d.join("tsaserial"), "01\n").unwrap();
         let lock = std::sync::Mutex::new(0usize);
         let tsa_dir = d.clone();
@@ -301,6 +343,11 @@ fn stamped_and_checked(kind: KeyKind, intermediate: bool) {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let verified = report["verified"].to_string();
     assert!(verified.contains("authority checked"), "{}", describe(&out));
+    // The --tsa-ca file may be a link (as in /etc/ssl/certs).
+    let link = tsa.dir.path().join("ca-link.pem");
+    std::os::unix::fs::symlink(tsa.ca(), &link).unwrap();
+    let (out, _) = c.verify(&[&link]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 
     let stranger = TestTsa::start(kind, intermediate, Answer::Honest);
     let (out, report) = c.verify(&[&stranger.ca()]);
@@ -342,4 +389,30 @@ fn intermediate_ca_alone_is_a_valid_anchor() {
     assert_eq!(c.out.status.code(), Some(0), "{}", describe(&c.out));
     let (out, _) = c.verify(&[&tsa.chain()]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
+/// A TSA certificate that expired long before the token's genTime: openssl signs with it, the
+/// token covers the manifest, but `verify --tsa-ca` refuses it.
+#[test]
+fn tsa_certificate_expired_before_the_token_time_is_refused() {
+    let tsa = TestTsa::start_with(KeyKind::EcP256, false, Answer::Honest, true);
+    let c = capture_with_tsa(&tsa.url());
+    assert_eq!(c.out.status.code(), Some(0), "{}", describe(&c.out));
+    assert!(c.bundle().join("timestamp.tsr").is_file());
+    // Without --tsa-ca only the digest is checked, and it holds.
+    let (out, _) = c.verify(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let (out, report) = c.verify(&[&tsa.ca()]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        report["problems"].as_array().unwrap().iter().any(|p| {
+            p["path"].as_str().unwrap_or("").ends_with("/timestamp.tsr")
+                && p["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("not valid at the token's time")
+        }),
+        "{}",
+        describe(&out)
+    );
 }

@@ -94,6 +94,10 @@ pub enum TrustError {
     #[error("the signing certificate ({0}) lacks the critical extendedKeyUsage timeStamping")]
     NotCritical(String),
     #[error(
+        "a certificate of the time-stamp authority's chain (from {subject}) was not valid at the token's time, {at}"
+    )]
+    NotValidAt { subject: String, at: String },
+    #[error(
         "the time-stamp authority's certificate ({subject}) does not chain to the given --tsa-ca for time-stamping at the token's time ({error:?})"
     )]
     Chain {
@@ -109,7 +113,7 @@ pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
         path: path.to_path_buf(),
         problem,
     };
-    let bytes = crate::fsutil::read_capped(path, ANCHOR_FILE_MAX)
+    let bytes = crate::fsutil::read_capped_following(path, ANCHOR_FILE_MAX)
         .map_err(|e| err(AnchorProblem::Read(e)))?;
     let certs = parse_anchors(&bytes).map_err(err)?;
     for der in &certs {
@@ -290,6 +294,14 @@ pub fn verify_token(token: &Token, anchors: &[u8]) -> Result<(), TrustError> {
         None,
         None,
     )
-    .map_err(|error| TrustError::Chain { subject, error })?;
+    .map_err(|error| match error {
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } => {
+            TrustError::NotValidAt {
+                subject,
+                at: token.info.gen_time.clone(),
+            }
+        }
+        error => TrustError::Chain { subject, error },
+    })?;
     Ok(())
 }

@@ -17,7 +17,7 @@ pub enum KeyError {
     #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key: {detail}")]
     Parse { path: PathBuf, detail: String },
     #[error(
-        "signing key {path} can be read by other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
+        "signing key {path} is open to other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
     )]
     TooOpen { path: PathBuf, mode: u32 },
     #[error("cannot create signing key {path}: {source}")]
@@ -144,14 +144,8 @@ fn read_private(path: &Path) -> Result<Vec<u8>, KeyError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_err)?;
+    let file = fsutil::open_regular(path).map_err(read_err)?;
     let md = file.metadata().map_err(read_err)?;
-    if !md.is_file() {
-        return Err(read_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        )));
-    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -45,7 +45,7 @@ struct Span {
 /// entry-count limits are refused before anything is written; while
 /// writing, no entry may expand beyond the size it declares.
 pub fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
-    let file = crate::fsutil::open_regular_nofollow(zip_path).map_err(ZipProblem::Io)?;
+    let file = crate::fsutil::open_regular(zip_path).map_err(ZipProblem::Io)?;
     let zip_len = file.metadata().map_err(ZipProblem::Io)?.len();
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| ZipProblem::NotAZip(format!("not a readable .zip archive ({e})")))?;
@@ -162,7 +162,7 @@ fn check_layout(
     zip_path: &Path,
 ) -> Result<(), ZipProblem> {
     use std::io::{Seek, SeekFrom};
-    let mut raw = std::fs::File::open(zip_path).map_err(ZipProblem::Io)?;
+    let mut raw = crate::fsutil::open_regular(zip_path).map_err(ZipProblem::Io)?;
     let mut at = |pos: u64, len: usize| -> std::io::Result<Vec<u8>> {
         raw.seek(SeekFrom::Start(pos))?;
         let mut buf = Vec::with_capacity(len);
@@ -266,7 +266,7 @@ pub fn outside(top: &Path, root: &Path) -> Vec<String> {
 /// record declares (zip64 aware), if the record can be found.
 fn declared_entries(path: &Path) -> std::io::Result<Option<u64>> {
     use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    let mut f = crate::fsutil::open_regular(path)?;
     let len = f.seek(SeekFrom::End(0))?;
     let tail_len = len.min(22 + 65535 + 20);
     f.seek(SeekFrom::Start(len - tail_len))?;
