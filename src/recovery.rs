@@ -25,9 +25,9 @@
 
 use crate::bundle::{self, PARTIAL_PREFIX};
 use crate::case::Case;
-use crate::case::keys::OfficerKey;
 use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::fsutil::{self, DirLock};
+use crate::keys::OfficerKey;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

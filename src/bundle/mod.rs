@@ -13,9 +13,9 @@ pub mod bagit;
 pub mod timestamp;
 pub mod tsa_trust;
 
-use crate::case::keys::{self, OfficerKey};
 use crate::fsutil;
 use crate::hash::{self, sha256_hex};
+use crate::keys::{self, OfficerKey};
 use std::path::{Path, PathBuf};
 
 pub const PARTIAL_PREFIX: &str = ".partial-";

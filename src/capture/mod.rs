@@ -21,9 +21,9 @@ pub mod tls;
 
 use crate::bundle::{self, BagInfo, Draft};
 use crate::case::Case;
-use crate::case::keys::OfficerKey;
 use crate::custody::{self, EventInput};
 use crate::fsutil::{self, DirLock};
+use crate::keys::OfficerKey;
 use fetch::FetchConfig;
 pub use input::{Target, UrlError, UrlFileError, parse_url, read_url_file};
 use serde::Serialize;

@@ -1,13 +1,11 @@
 //! The case folder: `case.toml` (identity and officers), `evidence/` and
 //! `custody.jsonl`.
 
-pub mod keys;
-
 use crate::custody::event::{CaseInitDetails, OfficerAddedDetails};
 use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::fsutil;
 use crate::hash::sha256_hex;
-use keys::OfficerKey;
+use crate::keys::{self, OfficerKey};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 

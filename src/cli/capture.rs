@@ -247,7 +247,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 /// kill, full disk), and says what was done, one line each.
 fn report_recovery(
     case: &warden::case::Case,
-    key: &warden::case::keys::OfficerKey,
+    key: &warden::keys::OfficerKey,
 ) -> anyhow::Result<()> {
     let officer = case.require_officer(key)?.name.clone();
     for r in warden::recovery::recover(case, key, &officer)? {

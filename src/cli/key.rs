@@ -21,7 +21,7 @@ pub fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     match cmd {
         KeyCommand::Show(a) => {
             let key = g.officer_key(true)?;
-            let pem = warden::case::keys::public_key_pem(&key.verifying());
+            let pem = warden::keys::public_key_pem(&key.verifying());
             if a.json {
                 let v = serde_json::json!({
                     "key_file": key.path,

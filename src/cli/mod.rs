@@ -77,15 +77,15 @@ impl Globals {
     /// Loads the signing key; with `create`, makes a new one if there is
     /// none (telling the officer). Only `case init` and `key show` create
     /// keys, so a mistyped --key path never silently becomes a new identity.
-    pub fn officer_key(&self, create: bool) -> anyhow::Result<warden::case::keys::OfficerKey> {
+    pub fn officer_key(&self, create: bool) -> anyhow::Result<warden::keys::OfficerKey> {
         let path = match &self.key {
             Some(p) => p.clone(),
-            None => warden::case::keys::default_key_path()?,
+            None => warden::keys::default_key_path()?,
         };
         let key = if create {
-            warden::case::keys::OfficerKey::load_or_create(&path)?
+            warden::keys::OfficerKey::load_or_create(&path)?
         } else {
-            warden::case::keys::OfficerKey::load(&path)?
+            warden::keys::OfficerKey::load(&path)?
         };
         if key.created {
             eprintln!(

@@ -3,8 +3,8 @@
 
 use super::GENESIS_PREV;
 use super::event::{Action, Event, OfficerAddedDetails};
-use crate::case::keys;
 use crate::hash::sha256_hex;
+use crate::keys;
 use base64::Engine;
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! One custody event: the typed line shared by the writer ([`super::append`])
 //! and the checker ([`super::check_log`]).
 
-use crate::case::keys::OfficerKey;
+use crate::keys::OfficerKey;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 

@@ -22,8 +22,8 @@ pub mod witness;
 pub use check::{CheckedEvent, LogCheck, LogProblem, check_log, fingerprint};
 pub use event::{Action, Event, EventBody, sign_line};
 
-use crate::case::keys::OfficerKey;
 use crate::hash::sha256_hex;
+use crate::keys::OfficerKey;
 use base64::Engine;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};

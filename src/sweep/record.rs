@@ -2,8 +2,8 @@
 
 use super::Summary;
 use crate::case::Case;
-use crate::case::keys::OfficerKey;
 use crate::custody::{self, Action, CustodyError, EventInput};
+use crate::keys::OfficerKey;
 use serde::Serialize;
 
 /// The result file a sweep wrote: its name as given (`-` for standard

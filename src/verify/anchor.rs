@@ -2,7 +2,7 @@
 //! verifier trusts, or nothing (the case declares its own keys).
 
 use super::{Problem, Report, VerifyError};
-use crate::case::keys;
+use crate::keys;
 use serde::Serialize;
 
 /// One key that signed something in a case.

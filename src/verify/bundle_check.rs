@@ -2,9 +2,9 @@
 
 use super::Sink;
 use crate::bundle::{self, bagit};
-use crate::case::keys;
 use crate::fsutil;
 use crate::hash::{self, FileDigests, sha256_hex};
+use crate::keys;
 use sha2::{Digest, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
