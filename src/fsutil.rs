@@ -24,13 +24,8 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// fsynced.
 pub fn sync_tree(dir: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let f = File::open(dir)?;
-        // SAFETY: `f` is an open file descriptor for the duration of the call.
-        if unsafe { libc::syncfs(f.as_raw_fd()) } == 0 {
-            return Ok(());
-        }
+    if rustix::fs::syncfs(File::open(dir)?).is_ok() {
+        return Ok(());
     }
     sync_tree_each(dir)
 }
@@ -91,28 +86,13 @@ pub fn restrict_to_owner(path: &Path) -> io::Result<()> {
 pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        use std::ffi::CString;
-        use std::os::unix::ffi::OsStrExt;
-        let a = CString::new(from.as_os_str().as_bytes())?;
-        let b = CString::new(to.as_os_str().as_bytes())?;
-        // SAFETY: both pointers are valid NUL-terminated strings for the
-        // duration of the call; AT_FDCWD makes them relative to the cwd.
-        let rc = unsafe {
-            libc::renameat2(
-                libc::AT_FDCWD,
-                a.as_ptr(),
-                libc::AT_FDCWD,
-                b.as_ptr(),
-                libc::RENAME_NOREPLACE,
-            )
-        };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        // Filesystems without RENAME_NOREPLACE support: fall back below.
-        if err.raw_os_error() != Some(libc::EINVAL) && err.raw_os_error() != Some(libc::ENOSYS) {
-            return Err(err);
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        use rustix::io::Errno;
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            // Filesystems without RENAME_NOREPLACE support: fall back below.
+            Err(Errno::INVAL | Errno::NOSYS) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     if to.exists() {
@@ -146,13 +126,8 @@ pub fn describe_io_error(e: &io::Error) -> String {
 /// then `parent`.
 pub fn sync_group(parent: &Path, dirs: &[&Path]) -> io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let f = File::open(parent)?;
-        // SAFETY: `f` is an open file descriptor for the duration of the call.
-        if unsafe { libc::syncfs(f.as_raw_fd()) } == 0 {
-            return Ok(());
-        }
+    if rustix::fs::syncfs(File::open(parent)?).is_ok() {
+        return Ok(());
     }
     for d in dirs {
         sync_tree_each(d)?;
@@ -290,19 +265,19 @@ mod tests {
 
     #[test]
     fn a_full_disk_is_named_as_such() {
-        let e = io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = io::Error::from(rustix::io::Errno::NOSPC);
         let msg = describe_io_error(&e);
         assert!(
             msg.starts_with("the disk holding the case is full"),
             "{msg}"
         );
         assert!(msg.contains("No space left on device"), "{msg}");
-        let quota = describe_io_error(&io::Error::from_raw_os_error(libc::EDQUOT));
+        let quota = describe_io_error(&io::Error::from(rustix::io::Errno::DQUOT));
         assert!(quota.contains("disk quota"), "{quota}");
-        let other = describe_io_error(&io::Error::from_raw_os_error(libc::EACCES));
+        let other = describe_io_error(&io::Error::from(rustix::io::Errno::ACCESS));
         assert_eq!(
             other,
-            io::Error::from_raw_os_error(libc::EACCES).to_string()
+            io::Error::from(rustix::io::Errno::ACCESS).to_string()
         );
     }
 
