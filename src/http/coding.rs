@@ -1,0 +1,303 @@
+//! Undoing `Content-Encoding`, as a browser does, streaming.
+//!
+//! - `gzip` / `x-gzip`: one or more gzip members; bytes after the last
+//!   member that do not start another member are ignored;
+//! - `deflate`: zlib-wrapped (RFC 1950) when the first two bytes are a valid
+//!   zlib header, raw deflate (RFC 1951) otherwise;
+//! - `br`: Brotli;
+//! - `identity` and empty items: nothing to undo;
+//! - a list (`gzip, br`) was applied left to right and is undone right to
+//!   left; at most [`MAX_CODINGS`] codings.
+//!
+//! A coding warden cannot undo leaves the body as received. Every decoder
+//! uses bounded memory; callers bound the output (`Read::take`), so a
+//! decompression bomb stops at the size limit.
+
+use flate2::bufread::{DeflateDecoder, GzDecoder, ZlibDecoder};
+use std::io::{self, BufRead, BufReader, Read};
+
+/// Most content codings undone for one body.
+pub const MAX_CODINGS: usize = 4;
+
+/// Why the body is stored as received.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodingError {
+    #[error("the Content-Encoding {0:?} is not supported")]
+    Unsupported(String),
+    #[error("more than {max} content codings are stacked", max = MAX_CODINGS)]
+    TooMany,
+}
+
+/// The content codings of a `Content-Encoding` value (all headers' values
+/// joined with ", "), in the order applied, `identity` dropped, lowercased.
+pub fn content_codings(content_encoding: Option<&str>) -> Vec<String> {
+    content_encoding
+        .unwrap_or("")
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect()
+}
+
+/// A reader of `body` with `codings` undone.
+pub fn decoder<'a>(
+    body: Box<dyn Read + 'a>,
+    codings: &[String],
+) -> Result<Box<dyn Read + 'a>, CodingError> {
+    if codings.len() > MAX_CODINGS {
+        return Err(CodingError::TooMany);
+    }
+    if let Some(c) = codings
+        .iter()
+        .find(|c| !matches!(c.as_str(), "gzip" | "x-gzip" | "deflate" | "br"))
+    {
+        return Err(CodingError::Unsupported(c.clone()));
+    }
+    let mut r = body;
+    for c in codings.iter().rev() {
+        let buffered = BufReader::with_capacity(64 * 1024, r);
+        r = match c.as_str() {
+            "gzip" | "x-gzip" => Box::new(GzipMembers::new(buffered)),
+            "deflate" => Box::new(Deflate::new(buffered)),
+            _ => Box::new(brotli_decompressor::Decompressor::new(buffered, 64 * 1024)),
+        };
+    }
+    Ok(r)
+}
+
+/// gzip members one after another; trailing bytes that do not start a
+/// member end the stream.
+struct GzipMembers<R: BufRead> {
+    state: Gz<R>,
+}
+
+enum Gz<R: BufRead> {
+    Member(Box<GzDecoder<Peeked<R>>>),
+    Between(Peeked<R>),
+    Done,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    fn new(r: R) -> Self {
+        GzipMembers {
+            state: Gz::Member(Box::new(GzDecoder::new(Peeked {
+                front: Vec::new(),
+                inner: r,
+            }))),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match std::mem::replace(&mut self.state, Gz::Done) {
+                Gz::Done => return Ok(0),
+                Gz::Member(mut d) => {
+                    let n = d.read(out)?;
+                    if n > 0 || out.is_empty() {
+                        self.state = Gz::Member(d);
+                        return Ok(n);
+                    }
+                    self.state = Gz::Between(d.into_inner());
+                }
+                Gz::Between(mut r) => {
+                    // Another member starts with the gzip magic 1f 8b.
+                    if r.peek2()? != Some([0x1f, 0x8b]) {
+                        return Ok(0);
+                    }
+                    self.state = Gz::Member(Box::new(GzDecoder::new(r)));
+                }
+            }
+        }
+    }
+}
+
+/// A buffered reader that can look two bytes ahead across buffer ends.
+struct Peeked<R> {
+    front: Vec<u8>,
+    inner: R,
+}
+
+impl<R: BufRead> Peeked<R> {
+    fn peek2(&mut self) -> io::Result<Option<[u8; 2]>> {
+        while self.front.len() < 2 {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            if self.front.is_empty() && buf.len() >= 2 {
+                return Ok(Some([buf[0], buf[1]]));
+            }
+            self.front.push(buf[0]);
+            self.inner.consume(1);
+        }
+        Ok(Some([self.front[0], self.front[1]]))
+    }
+}
+
+impl<R: BufRead> Read for Peeked<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Peeked<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.front.is_empty() {
+            self.inner.fill_buf()
+        } else {
+            Ok(&self.front)
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        if self.front.is_empty() {
+            self.inner.consume(n);
+        } else {
+            self.front.drain(..n.min(self.front.len()));
+        }
+    }
+}
+
+/// `deflate`: zlib-wrapped or raw, decided from the first two bytes.
+enum Deflate<R: BufRead> {
+    Start(Option<R>),
+    Zlib(ZlibDecoder<R>),
+    Raw(DeflateDecoder<R>),
+}
+
+impl<R: BufRead> Deflate<R> {
+    fn new(r: R) -> Self {
+        Deflate::Start(Some(r))
+    }
+}
+
+/// A valid zlib header: deflate method, window at most 32 KiB, check bits.
+fn is_zlib_header(b: &[u8]) -> bool {
+    match b {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
+    }
+}
+
+impl<R: BufRead> Read for Deflate<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self {
+                Deflate::Zlib(d) => return d.read(out),
+                Deflate::Raw(d) => return d.read(out),
+                Deflate::Start(r) => {
+                    let mut inner = r.take().expect("deflate input");
+                    let head = inner.fill_buf()?;
+                    if head.is_empty() {
+                        *self = Deflate::Raw(DeflateDecoder::new(inner));
+                        continue;
+                    }
+                    *self = if is_zlib_header(head) {
+                        Deflate::Zlib(ZlibDecoder::new(inner))
+                    } else {
+                        Deflate::Raw(DeflateDecoder::new(inner))
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use std::io::Write;
+
+    fn decode(body: &[u8], ce: &str) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        decoder(Box::new(body), &content_codings(Some(ce)))
+            .map_err(io::Error::other)?
+            .take(1 << 20)
+            .read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    fn gzip(b: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_members_and_trailing_bytes() {
+        let mut body = gzip(b"hello ");
+        body.extend(gzip(b"world"));
+        body.extend_from_slice(b"\0\0trailing junk");
+        assert_eq!(decode(&body, "gzip").unwrap(), b"hello world");
+        assert_eq!(decode(&body, "x-gzip, identity").unwrap(), b"hello world");
+    }
+
+    #[test]
+    fn deflate_zlib_and_raw() {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), Compression::default());
+        z.write_all(b"zlib page").unwrap();
+        assert_eq!(
+            decode(&z.finish().unwrap(), "deflate").unwrap(),
+            b"zlib page"
+        );
+        let mut d = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
+        d.write_all(b"raw page").unwrap();
+        assert_eq!(
+            decode(&d.finish().unwrap(), "deflate").unwrap(),
+            b"raw page"
+        );
+    }
+
+    #[test]
+    fn stacked_and_unsupported() {
+        let twice = gzip(&gzip(b"inner"));
+        assert_eq!(decode(&twice, "gzip, gzip").unwrap(), b"inner");
+        assert!(matches!(
+            decoder(Box::new(&b""[..]), &content_codings(Some("zstd"))),
+            Err(CodingError::Unsupported(c)) if c == "zstd"
+        ));
+        assert!(
+            decoder(
+                Box::new(&b""[..]),
+                &content_codings(Some("gzip,gzip,gzip,gzip,gzip"))
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bombs_stop_at_the_bound() {
+        let bomb = gzip(&vec![0u8; 50 << 20]);
+        assert!(bomb.len() < 100 << 10);
+        assert_eq!(decode(&bomb, "gzip").unwrap().len(), 1 << 20);
+    }
+
+    #[test]
+    fn brotli_alone_and_under_gzip() {
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 9, 22);
+            w.write_all(b"brotli page").unwrap();
+        }
+        assert_eq!(decode(&br, "br").unwrap(), b"brotli page");
+        // `gzip, br`: gzip applied first, then br.
+        let mut stacked = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut stacked, 4096, 9, 22);
+            w.write_all(&gzip(b"two codings")).unwrap();
+        }
+        assert_eq!(decode(&stacked, "gzip, br").unwrap(), b"two codings");
+    }
+}
