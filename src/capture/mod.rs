@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod fetch;
 pub mod metadata;
+pub mod response;
 pub mod tee;
 pub mod text;
 pub mod tls;

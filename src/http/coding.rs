@@ -14,7 +14,7 @@
 //! decompression bomb stops at the size limit.
 
 use flate2::bufread::{DeflateDecoder, GzDecoder, ZlibDecoder};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 
 /// Most content codings undone for one body.
 pub const MAX_CODINGS: usize = 4;
@@ -39,30 +39,140 @@ pub fn content_codings(content_encoding: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Whether warden can undo `codings`.
+pub fn check_codings(codings: &[String]) -> Result<(), CodingError> {
+    if codings.len() > MAX_CODINGS {
+        return Err(CodingError::TooMany);
+    }
+    match codings
+        .iter()
+        .find(|c| !matches!(c.as_str(), "gzip" | "x-gzip" | "deflate" | "br"))
+    {
+        Some(c) => Err(CodingError::Unsupported(c.clone())),
+        None => Ok(()),
+    }
+}
+
 /// A reader of `body` with `codings` undone.
 pub fn decoder<'a>(
     body: Box<dyn Read + 'a>,
     codings: &[String],
 ) -> Result<Box<dyn Read + 'a>, CodingError> {
-    if codings.len() > MAX_CODINGS {
-        return Err(CodingError::TooMany);
-    }
-    if let Some(c) = codings
-        .iter()
-        .find(|c| !matches!(c.as_str(), "gzip" | "x-gzip" | "deflate" | "br"))
-    {
-        return Err(CodingError::Unsupported(c.clone()));
-    }
+    check_codings(codings)?;
     let mut r = body;
     for c in codings.iter().rev() {
-        let buffered = BufReader::with_capacity(64 * 1024, r);
+        let buffered = FullBuf::new(r);
         r = match c.as_str() {
             "gzip" | "x-gzip" => Box::new(GzipMembers::new(buffered)),
             "deflate" => Box::new(Deflate::new(buffered)),
-            _ => Box::new(brotli_decompressor::Decompressor::new(buffered, 64 * 1024)),
+            _ => Box::new(brotli_decompressor::Decompressor::new(buffered, BUF)),
         };
     }
     Ok(r)
+}
+
+/// Size of every buffer between decoders and of the copy buffer.
+const BUF: usize = 64 * 1024;
+
+/// Copies what `r` yields into `sink`, at most `max` bytes, in pieces of a
+/// fixed size. A read error ends the copy (what came before is kept) and is
+/// returned in [`Copied::error`]: capture and verify, copying the same
+/// bytes this way, end at the same byte.
+pub fn copy_decoded(
+    r: &mut dyn Read,
+    max: u64,
+    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<Copied> {
+    let mut buf = vec![0u8; BUF];
+    let mut c = Copied::default();
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                c.error = Some(e.to_string());
+                break;
+            }
+        };
+        let take = (n as u64).min(max - c.size) as usize;
+        sink(&buf[..take])?;
+        c.size += take as u64;
+        if take < n {
+            c.truncated = true;
+            break;
+        }
+    }
+    Ok(c)
+}
+
+/// What [`copy_decoded`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Copied {
+    pub size: u64,
+    /// Stopped at the size bound.
+    pub truncated: bool,
+    /// Decoding failed part-way.
+    pub error: Option<String>,
+}
+
+/// A buffered reader whose buffer is always filled completely (unless the
+/// input ends), so what a decoder sees does not depend on how the bytes
+/// happened to arrive: the same bytes decode to the same output, up to the
+/// same point of any error, in capture and in verify.
+pub struct FullBuf<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+}
+
+impl<R: Read> FullBuf<R> {
+    pub fn new(inner: R) -> Self {
+        FullBuf {
+            inner,
+            buf: vec![0; BUF].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for FullBuf<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let b = self.fill_buf()?;
+            let n = b.len().min(out.len());
+            out[..n].copy_from_slice(&b[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for FullBuf<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.len {
+            self.pos = 0;
+            self.len = 0;
+            while self.len < self.buf.len() {
+                match self.inner.read(&mut self.buf[self.len..]) {
+                    Ok(0) => break,
+                    Ok(n) => self.len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if self.len == 0 => return Err(e),
+                    // Serve what came before the error; it recurs next time.
+                    Err(_) => break,
+                }
+            }
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.len);
+    }
 }
 
 /// gzip members one after another; trailing bytes that do not start a

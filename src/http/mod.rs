@@ -18,8 +18,11 @@
 pub mod coding;
 pub mod framing;
 pub mod head;
+pub mod stored;
 
-pub use coding::{CodingError, content_codings, decoder};
+pub use coding::{
+    CodingError, Copied, FullBuf, check_codings, content_codings, copy_decoded, decoder,
+};
 pub use framing::{BodyEnd, FrameError, Framing, UnframedReader, Unframer, framing_of};
 pub use head::{Head, HeadError, HeadParser, Heads};
 

@@ -43,6 +43,17 @@ impl<W: Write> WarcWriter<W> {
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in headers {
             debug_assert!(!value.contains(['\r', '\n']));
+            // Never write what the reader would refuse.
+            let line = name.len() + 2 + value.len() + 2;
+            if line > reader::MAX_HEADER_LINE {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the WARC header {name} would be {line} bytes long, more than the {} a WARC reader accepts",
+                        reader::MAX_HEADER_LINE
+                    ),
+                ));
+            }
             head.push_str(name);
             head.push_str(": ");
             // Header values come from parsed URLs and our own strings; still,
