@@ -496,3 +496,74 @@ fn an_endless_head_is_bounded_with_max_bytes() {
         c.line
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// a capture that fails part-way still verifies: the partial page is what the rules give
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn broken_chunk_framing_keeps_the_body_before_the_break_and_verifies() {
+    let mut body = chunked(PAGE.as_bytes(), 16);
+    let at = body.len() / 2;
+    body.truncate(at);
+    body.extend_from_slice(b"\r\nZZ-not-hex\r\nmore\r\n0\r\n\r\n");
+    let c = capture_raw(cat(&[
+        &head("HTTP/1.1 200 OK", &["Transfer-Encoding: chunked"]),
+        &body,
+    ]));
+    c.assert_status("failed");
+    assert!(
+        c.line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("chunked framing is broken")),
+        "{}",
+        c.line
+    );
+    let page = c.page();
+    assert!(
+        !page.is_empty() && PAGE.as_bytes().starts_with(&page),
+        "the page holds the body before the break: {:?}",
+        String::from_utf8_lossy(&page)
+    );
+    c.assert_verifies();
+    c.assert_warcio_accepts();
+}
+
+#[test]
+fn a_body_cut_short_of_its_content_length_verifies() {
+    let c = capture_raw(cat(&[
+        &head("HTTP/1.1 200 OK", &["Content-Length: 100000"]),
+        PAGE.as_bytes(),
+    ]));
+    c.assert_status("failed");
+    assert_eq!(c.page(), PAGE.as_bytes());
+    assert_eq!(c.cj["hops"][0]["truncated"], "disconnect");
+    c.assert_verifies();
+    c.assert_warcio_accepts();
+}
+
+#[test]
+fn damaged_gzip_deep_in_a_large_page_verifies_with_the_same_partial_page() {
+    let mut seed = 3;
+    let text = format!(
+        "<html><body>{}</body></html>",
+        noise_hex(3 << 20, &mut seed)
+    );
+    let mut gz = gzip(text.as_bytes());
+    let mid = gz.len() / 2;
+    gz[mid] ^= 0x55;
+    gz.truncate(gz.len() - 3);
+    let len = format!("Content-Length: {}", gz.len());
+    let c = capture_raw(cat(&[
+        &head("HTTP/1.1 200 OK", &["Content-Encoding: gzip", &len]),
+        &gz,
+    ]));
+    c.assert_status("failed");
+    let page = c.page();
+    assert!(
+        page.len() > 100_000 && text.as_bytes().starts_with(&page[..100_000]),
+        "the page keeps what decoded before the damage ({} bytes)",
+        page.len()
+    );
+    c.assert_verifies();
+}
