@@ -410,4 +410,67 @@ mod tests {
         }
         assert_eq!(decode(&stacked, "gzip, br").unwrap(), b"two codings");
     }
+
+    /// Yields its bytes in pieces of varying size.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        sizes: std::iter::Cycle<std::vec::IntoIter<usize>>,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self
+                .sizes
+                .next()
+                .unwrap()
+                .min(out.len())
+                .min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn damaged_data_decodes_to_the_same_prefix_however_it_arrives() {
+        // Words picked pseudo-randomly: compressed with back-references, so
+        // damage shows as a decoding error part-way, not only at the end.
+        let words = [
+            "ivory ",
+            "pangolin ",
+            "scales ",
+            "for ",
+            "sale ",
+            "rhino ",
+            "horn ",
+        ];
+        let mut x = 1u64;
+        let mut text = Vec::new();
+        while text.len() < 2_000_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            text.extend_from_slice(words[(x >> 60) as usize % words.len()].as_bytes());
+        }
+        let mut gz = gzip(&text);
+        let mid = gz.len() / 2;
+        gz[mid..mid + 64].fill(0xff);
+        let decode_in = |sizes: Vec<usize>| {
+            let src = Pieces {
+                data: &gz,
+                sizes: sizes.into_iter().cycle(),
+            };
+            let mut r = decoder(Box::new(src), &content_codings(Some("gzip"))).unwrap();
+            let mut out = Vec::new();
+            let c = copy_decoded(&mut r, u64::MAX, &mut |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+            assert!(c.error.is_some(), "the damage is detected");
+            out
+        };
+        let whole = decode_in(vec![1 << 20]);
+        assert!(whole.len() > 100_000);
+        assert_eq!(whole, decode_in(vec![1, 7, 4096, 13, 65_537]));
+        assert_eq!(whole, decode_in(vec![100_000, 3]));
+    }
 }
