@@ -580,3 +580,35 @@ fn damaged_gzip_deep_in_a_large_page_verifies_with_the_same_partial_page() {
     );
     c.assert_verifies();
 }
+
+#[test]
+fn a_trickled_informational_flood_is_ended_by_the_timeout_for_the_answer() {
+    // One small 1xx head every 300 ms: each read is quick, but the answer never comes.
+    let routes = Routes::new().route(
+        "/trickle",
+        handler(|_req, w| {
+            for _ in 0..400 {
+                w.write_all(b"HTTP/1.1 102 Processing\r\n\r\n")?;
+                w.flush()?;
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            Ok(())
+        }),
+    );
+    let started = std::time::Instant::now();
+    let c = capture_with(routes, "/trickle", &["--timeout", "3", "--max-time", "100"]);
+    let took = started.elapsed();
+    c.assert_status("failed");
+    assert!(
+        c.line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("to answer")),
+        "{}",
+        c.line
+    );
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "the whole answer must come within --timeout, the capture took {took:?}"
+    );
+    c.assert_verifies();
+}

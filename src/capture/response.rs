@@ -11,7 +11,7 @@
 //! (`WARC-Truncated: length`).
 
 use super::fetch::{FetchConfig, Hop, with_timeout};
-use crate::http::{BodyEnd, HeadError, HeadParser, MAX_HEAD_BYTES, Unframer, framing_of};
+use crate::http::{BodyEnd, HeadError, HeadParser, Heads, MAX_HEAD_BYTES, Unframer, framing_of};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -19,6 +19,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// How long to keep reading bytes a server sends after the end of the body
 /// (by its framing) before closing: they are kept in the WARC record.
 const DRAIN_IDLE: Duration = Duration::from_millis(500);
+
+/// Most bytes, and longest time, read after the end of the body.
+const DRAIN_MAX: u64 = 1 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 const READ_SIZE: usize = 64 * 1024;
 
@@ -63,6 +67,54 @@ async fn read_some<S: AsyncRead + Unpin>(io: &mut S, buf: &mut [u8]) -> io::Resu
     }
 }
 
+/// Reads the response heads into `buf` (no more than one byte past
+/// [`MAX_HEAD_BYTES`]). The error says whether a bound cut the response.
+async fn read_heads<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+    host: &str,
+) -> Result<Heads, (String, bool)> {
+    let mut parser = HeadParser::new();
+    loop {
+        let want = chunk.len().min(MAX_HEAD_BYTES + 1 - buf.len());
+        let n = read_some(io, &mut chunk[..want])
+            .await
+            .map_err(|e| (format!("the connection to {host} broke: {e}"), false))?;
+        if n == 0 {
+            let e = if buf.is_empty() {
+                format!("{host} closed the connection without answering")
+            } else {
+                format!(
+                    "{host} closed the connection before the end of the response head ({} bytes received)",
+                    buf.len()
+                )
+            };
+            return Err((e, false));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        match parser.parse(buf) {
+            Ok(Some(h)) => return Ok(h),
+            Ok(None) => {}
+            Err(e @ (HeadError::TooLarge | HeadError::TooManyInformational)) => {
+                return Err((
+                    format!(
+                        "{e}; the capture stopped there (the {} bytes received are kept in the WARC)",
+                        buf.len()
+                    ),
+                    true,
+                ));
+            }
+            Err(e) => {
+                return Err((
+                    format!("{host} did not send a valid HTTP response: {e}"),
+                    false,
+                ));
+            }
+        }
+    }
+}
+
 /// Sends `request` on `io` and reads the response into `hop`: its heads,
 /// and its body (transfer framing removed, content coding kept) into
 /// `hop.body_path`. `host` names the server in messages.
@@ -82,45 +134,22 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     .await?
     .map_err(|e| format!("sending the request to {host} failed: {e}"))?;
 
-    // The heads.
+    // The heads: all of them within one --timeout, as one answer.
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; READ_SIZE];
-    let mut parser = HeadParser::new();
-    let heads = loop {
-        // Never read more than one byte past the head bound.
-        let want = READ_SIZE.min(MAX_HEAD_BYTES + 1 - buf.len());
-        let n = with_timeout(
-            cfg.timeout,
-            deadline,
-            &format!("waiting for {host} to answer"),
-            read_some(io, &mut chunk[..want]),
-        )
-        .await?
-        .map_err(|e| format!("the connection to {host} broke: {e}"))?;
-        if n == 0 {
-            return Err(if buf.is_empty() {
-                format!("{host} closed the connection without answering")
-            } else {
-                format!(
-                    "{host} closed the connection before the end of the response head ({} bytes received)",
-                    buf.len()
-                )
-            });
+    let heads = with_timeout(
+        cfg.timeout,
+        deadline,
+        &format!("waiting for {host} to answer"),
+        read_heads(io, &mut buf, &mut chunk, host),
+    )
+    .await?
+    .map_err(|(e, cut)| {
+        if cut {
+            hop.truncated = Some("length");
         }
-        buf.extend_from_slice(&chunk[..n]);
-        match parser.parse(&buf) {
-            Ok(Some(h)) => break h,
-            Ok(None) => continue,
-            Err(e @ (HeadError::TooLarge | HeadError::TooManyInformational)) => {
-                hop.truncated = Some("length");
-                return Err(format!(
-                    "{e}; the capture stopped there (the {} bytes received are kept in the WARC)",
-                    buf.len()
-                ));
-            }
-            Err(e) => return Err(format!("{host} did not send a valid HTTP response: {e}")),
-        }
-    };
+        e
+    })?;
     let last = &heads.last;
     hop.status = Some(last.status);
     hop.headers = last.lossy_headers();
@@ -226,10 +255,11 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     if outcome.is_ok() && hop.truncated.is_none() && !eof {
         // Bytes after the body (by its framing) are not part of the page
         // but are evidence of what the server sent: keep them in the WARC.
-        let mut budget = wire_limit.saturating_sub(wire);
+        let mut budget = wire_limit.saturating_sub(wire).min(DRAIN_MAX);
+        let drain_end = deadline.min(Instant::now() + DRAIN_TIME);
         while budget > 0 {
             let want = (READ_SIZE as u64).min(budget) as usize;
-            let idle = DRAIN_IDLE.min(deadline.saturating_duration_since(Instant::now()));
+            let idle = DRAIN_IDLE.min(drain_end.saturating_duration_since(Instant::now()));
             match tokio::time::timeout(idle, read_some(io, &mut chunk[..want])).await {
                 Ok(Ok(n)) if n > 0 => {
                     hop.trailing_bytes += n as u64;
