@@ -13,6 +13,7 @@ pub mod case;
 pub mod custody;
 pub mod fsutil;
 pub mod hash;
+pub mod http;
 pub mod keys;
 pub mod matcher;
 pub mod recovery;

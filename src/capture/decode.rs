@@ -1,6 +1,6 @@
-//! Content-decoding of a response body (gzip, deflate), streaming and capped.
+//! Content-decoding of a response body into the page file, streaming and
+//! capped, with the shared rules of [`crate::http::coding`].
 
-use flate2::read::{MultiGzDecoder, ZlibDecoder};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
@@ -20,71 +20,38 @@ pub struct Decoded {
 }
 
 /// Decodes `src` (a body with the given `Content-Encoding`) into `dst`, a new
-/// file, writing at most `max` bytes.
+/// file, writing at most `max` bytes. The codings are undone by the rules of
+/// [`crate::http::coding`], the ones verify applies to the WARC record.
 pub fn decode_body(
     src: &Path,
     content_encoding: Option<&str>,
     dst: &Path,
     max: u64,
 ) -> io::Result<Decoded> {
-    let codings: Vec<String> = content_encoding
-        .unwrap_or("")
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty() && c != "identity")
-        .collect();
-    let mut unsupported = None;
-    let mut reader: Box<dyn Read> =
-        Box::new(BufReader::with_capacity(256 * 1024, File::open(src)?));
-    let mut undone = Vec::new();
-    // Codings are listed in the order applied; undo them in reverse.
-    for c in codings.iter().rev() {
-        match c.as_str() {
-            "gzip" | "x-gzip" => reader = Box::new(MultiGzDecoder::new(reader)),
-            "deflate" => reader = Box::new(ZlibDecoder::new(reader)),
-            other => {
-                unsupported = Some(other.to_string());
-                // Store the body as received: undoing the remaining codings
-                // would be guesswork.
-                reader = Box::new(BufReader::new(File::open(src)?));
-                undone.clear();
-                break;
-            }
+    let codings = crate::http::content_codings(content_encoding);
+    let body: Box<dyn Read> = Box::new(BufReader::with_capacity(256 * 1024, File::open(src)?));
+    let (mut reader, undone, unsupported) = match crate::http::decoder(body, &codings) {
+        Ok(r) => (r, codings, None),
+        // Store the body as received: undoing only some codings would be
+        // guesswork.
+        Err(e) => {
+            let raw: Box<dyn Read> = Box::new(BufReader::new(File::open(src)?));
+            let what = match e {
+                crate::http::CodingError::Unsupported(c) => c,
+                other => other.to_string(),
+            };
+            (raw, Vec::new(), Some(what))
         }
-        undone.push(c.clone());
-    }
+    };
     let mut out = crate::fsutil::create_new(dst)?;
-    let src_len = std::fs::metadata(src)?.len();
-    let mut buf = vec![0u8; src_len.clamp(4096, 256 * 1024) as usize];
-    let mut size = 0u64;
-    let mut truncated = false;
-    let mut error = None;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                error = Some(format!("decoding stopped: {e}"));
-                break;
-            }
-        };
-        let room = max.saturating_sub(size);
-        let take = (n as u64).min(room) as usize;
-        out.write_all(&buf[..take])?;
-        size += take as u64;
-        if take < n {
-            truncated = true;
-            break;
-        }
-    }
+    let copied = crate::http::copy_decoded(&mut reader, max, &mut |b| out.write_all(b))?;
     // Made durable with the rest of the bundle when it is sealed.
     out.flush()?;
     Ok(Decoded {
-        size,
+        size: copied.size,
         undone,
         unsupported,
-        truncated,
-        error,
+        truncated: copied.truncated,
+        error: copied.error.map(|e| format!("decoding stopped: {e}")),
     })
 }

@@ -1,15 +1,15 @@
-//! The evidentiary HTTP fetcher: one fresh connection per hop, HTTP/1.1 over
-//! hyper, TLS through rustls, every byte on the wire recorded by a [`Tee`],
-//! redirects followed by hand so each hop is its own WARC exchange.
+//! The evidentiary HTTP fetcher: one fresh connection per hop, HTTP/1.1 read
+//! with the shared rules of [`crate::http`] (see [`super::response`]), TLS
+//! through rustls, every byte on the wire recorded by a [`Tee`], redirects
+//! followed by hand so each hop is its own WARC exchange.
 
 use super::policy::{self, AddrClass, HopPolicy, Refusal};
 use super::tee::{SharedSink, Tee, TeeSink};
 use super::tls::{self, RecordingVerifier, TlsRecord};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -80,14 +80,18 @@ pub struct Hop {
     pub headers: Vec<(String, String)>,
     /// Status lines of informational (1xx) responses that came first.
     pub informational: Vec<String>,
-    /// Location header of the final head, as hyper parsed it.
+    /// First Location header of the final head.
     pub location: Option<String>,
-    /// Content-Type and Content-Encoding, as hyper parsed them.
+    /// First Content-Type header; every Content-Encoding value, joined
+    /// with ", " (see [`crate::http`]).
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     /// The body with transfer-encoding removed (content-encoding kept).
     pub body_path: PathBuf,
     pub body_len: u64,
+    /// Bytes received after the end of the body (by its framing): kept in
+    /// the WARC record, not part of the page.
+    pub trailing_bytes: u64,
     /// WARC-Truncated reason, if the response was not read to its end.
     pub truncated: Option<&'static str>,
     pub error: Option<String>,
@@ -260,6 +264,7 @@ async fn fetch_one(
         content_encoding: None,
         body_path: body_path.clone(),
         body_len: 0,
+        trailing_bytes: 0,
         truncated: None,
         error: None,
     };
@@ -296,11 +301,6 @@ async fn fetch_one(
             raw_path.display()
         ));
     }
-    if hop.raw_len > 0 {
-        let (info, headers) = parse_heads_from_file(&raw_path).unwrap_or_default();
-        hop.informational = info;
-        hop.headers = headers;
-    }
     hop
 }
 
@@ -311,7 +311,7 @@ fn tempfile_placeholder(raw_path: &Path) -> std::fs::File {
         .expect("a file handle to swap in")
 }
 
-async fn with_timeout<T>(
+pub(super) async fn with_timeout<T>(
     d: Duration,
     deadline: Instant,
     what: &str,
@@ -505,187 +505,14 @@ async fn exchange(
         Box::new(tcp)
     };
 
-    let io = TokioIo::new(Tee::new(stream, sink.clone()));
-    let (mut sender, conn) = with_timeout(
-        cfg.timeout,
-        deadline,
-        "HTTP handshake",
-        hyper::client::conn::http1::Builder::new()
-            .title_case_headers(true)
-            .max_buf_size(1 << 20)
-            .handshake::<_, Empty<Bytes>>(io),
-    )
-    .await?
-    .map_err(|e| format!("HTTP connection failed: {e}"))?;
-    let conn_task = tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let _abort = AbortOnDrop(conn_task);
-
     let target = if cfg.proxy.is_some() && !tunnel {
         absolute_form(url)
     } else {
         origin_form(url)
     };
-    let req = hyper::Request::builder()
-        .method("GET")
-        .uri(target)
-        .header("Host", host_header(url))
-        .header("User-Agent", cfg.user_agent.as_str())
-        .header(
-            "Accept",
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        )
-        .header("Accept-Language", "en;q=0.9,*;q=0.5")
-        .header("Accept-Encoding", "gzip, deflate")
-        .header("Connection", "close")
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| format!("cannot build the request for {url}: {e}"))?;
-    hop.started_at = Utc::now();
-    let resp = with_timeout(
-        cfg.timeout,
-        deadline,
-        &format!("waiting for {host} to answer"),
-        sender.send_request(req),
-    )
-    .await?
-    .map_err(|e| format!("{host} did not send a valid HTTP response: {e}"))?;
-    hop.status = Some(resp.status().as_u16());
-    let text_header = |name: hyper::header::HeaderName| {
-        resp.headers()
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
-    hop.location = text_header(hyper::header::LOCATION);
-    hop.content_type = text_header(hyper::header::CONTENT_TYPE);
-    hop.content_encoding = text_header(hyper::header::CONTENT_ENCODING);
-    let mut body = resp.into_body();
-    let mut out = std::io::BufWriter::with_capacity(
-        256 * 1024,
-        std::fs::File::create(&hop.body_path)
-            .map_err(|e| format!("cannot create {}: {e}", hop.body_path.display()))?,
-    );
-    let mut body_err = None;
-    let mut rate = RateWindow::new(cfg);
-    loop {
-        let wait = cfg.timeout.min(rate.time_left());
-        let frame = match with_timeout(wait, deadline, "reading the page", body.frame()).await {
-            Ok(f) => f,
-            Err(e) => {
-                if let Some(slow) = rate.check() {
-                    hop.truncated = Some("time");
-                    body_err = Some(slow);
-                    break;
-                }
-                if wait < cfg.timeout && Instant::now() < deadline {
-                    // Only the rate window ended, and the rate was met.
-                    continue;
-                }
-                hop.truncated = Some("time");
-                body_err = Some(e);
-                break;
-            }
-        };
-        let Some(frame) = frame else { break };
-        let frame = match frame {
-            Ok(f) => f,
-            Err(e) => {
-                hop.truncated = Some("disconnect");
-                body_err = Some(format!("the connection broke while reading the page: {e}"));
-                break;
-            }
-        };
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        rate.add(data.len() as u64);
-        if let Some(slow) = rate.check() {
-            // Keep what came; the page is not complete.
-            let room = cfg.max_bytes.saturating_sub(hop.body_len);
-            let take = (data.len() as u64).min(room) as usize;
-            out.write_all(&data[..take])
-                .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
-            hop.body_len += take as u64;
-            hop.truncated = Some("time");
-            body_err = Some(slow);
-            break;
-        }
-        let room = cfg.max_bytes.saturating_sub(hop.body_len);
-        let take = (data.len() as u64).min(room) as usize;
-        out.write_all(&data[..take])
-            .map_err(|e| format!("cannot write {}: {e}", hop.body_path.display()))?;
-        hop.body_len += take as u64;
-        if take < data.len() {
-            hop.truncated = Some("length");
-            break;
-        }
-    }
-    out.into_inner().map(drop).map_err(|e| {
-        format!(
-            "cannot write {}: {}",
-            hop.body_path.display(),
-            e.into_error()
-        )
-    })?;
-    drop(sink);
-    match body_err {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// The minimum-rate rule (like curl's `--speed-limit`/`--speed-time`): the
-/// body must bring at least `min_rate` bytes a second, averaged over each
-/// window of `min_rate_time`.
-struct RateWindow {
-    min_rate: u64,
-    window: Duration,
-    start: Instant,
-    bytes: u64,
-}
-
-impl RateWindow {
-    fn new(cfg: &FetchConfig) -> Self {
-        RateWindow {
-            min_rate: cfg.min_rate,
-            window: cfg.min_rate_time,
-            start: Instant::now(),
-            bytes: 0,
-        }
-    }
-
-    fn add(&mut self, n: u64) {
-        self.bytes += n;
-    }
-
-    /// Time until the current window ends (forever when the rule is off).
-    fn time_left(&self) -> Duration {
-        if self.min_rate == 0 {
-            return Duration::MAX;
-        }
-        self.window
-            .saturating_sub(self.start.elapsed())
-            .max(Duration::from_millis(1))
-    }
-
-    /// At a window's end: the error if the rate was too low, else a new
-    /// window starts.
-    fn check(&mut self) -> Option<String> {
-        if self.min_rate == 0 || self.start.elapsed() < self.window {
-            return None;
-        }
-        let secs = self.window.as_secs_f64();
-        let needed = (self.min_rate as f64 * secs).ceil() as u64;
-        if self.bytes < needed {
-            return Some(format!(
-                "ended by the minimum-rate rule: the server sent {} byte(s) of the page in the last {secs} s, less than --min-rate {} bytes/s over --min-rate-time {secs} s; the page is incomplete",
-                self.bytes, self.min_rate
-            ));
-        }
-        self.start = Instant::now();
-        self.bytes = 0;
-        None
-    }
+    let request = super::response::request_bytes(&target, &host_header(url), &cfg.user_agent)?;
+    let mut io = Tee::new(stream, sink);
+    super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -768,52 +595,6 @@ async fn connect_tunnel(
         return Err(format!("the proxy refused the tunnel: {status_line}"));
     }
     Ok(())
-}
-
-/// Reads the response heads exactly as received from a raw response file:
-/// the status lines of any informational (1xx) heads, and the header lines
-/// of the final head. Bare-LF line endings are accepted, as hyper accepts
-/// them.
-/// Header lines as (name, value) pairs.
-type HeaderList = Vec<(String, String)>;
-
-fn parse_heads_from_file(raw: &Path) -> std::io::Result<(Vec<String>, HeaderList)> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(raw)?
-        .take(4 << 20)
-        .read_to_end(&mut buf)?;
-    let mut info = Vec::new();
-    let mut at = 0;
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 256];
-        let mut resp = httparse::Response::new(&mut headers);
-        let Ok(httparse::Status::Complete(len)) = resp.parse(&buf[at..]) else {
-            return Ok((info, Vec::new()));
-        };
-        let code = resp.code.unwrap_or(0);
-        if (100..200).contains(&code) && code != 101 {
-            info.push(format!(
-                "HTTP/1.{} {} {}",
-                resp.version.unwrap_or(1),
-                code,
-                resp.reason.unwrap_or("")
-            ));
-            at += len;
-            continue;
-        }
-        let list = resp
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h.name.to_string(),
-                    String::from_utf8_lossy(h.value).into_owned(),
-                )
-            })
-            .collect();
-        return Ok((info, list));
-    }
 }
 
 /// POSTs an RFC 3161 request to a time-stamp authority; returns the DER

@@ -466,6 +466,13 @@ pub fn assemble(
                 i + 1
             ));
         }
+        if h.trailing_bytes > 0 {
+            transformations.push(format!(
+                "hop {}: the server sent {} bytes after the end of the response (by its framing; see docs/bundle-format.md); they are kept in the WARC response record but are not part of the page",
+                i + 1,
+                h.trailing_bytes
+            ));
+        }
     }
     for (i, h) in hops.iter().enumerate() {
         if let Some(r) = &h.refused {
@@ -705,17 +712,16 @@ fn read_prefix(path: &std::path::Path, n: usize) -> Vec<u8> {
     buf
 }
 
-/// For type sniffing only: the first decoded bytes of a possibly gzipped body.
+/// For type sniffing only: the first decoded bytes of a possibly encoded body.
 fn first_decoded_guess(first: &[u8], encoding: Option<&str>) -> Vec<u8> {
     use std::io::Read;
-    match encoding.map(|e| e.trim().to_ascii_lowercase()) {
-        Some(e) if e == "gzip" || e == "x-gzip" => {
-            let mut out = Vec::new();
-            let _ = flate2::read::GzDecoder::new(first)
-                .take(256)
-                .read_to_end(&mut out);
-            out
+    let codings = crate::http::content_codings(encoding);
+    let mut out = Vec::new();
+    match crate::http::decoder(Box::new(first), &codings) {
+        Ok(r) => {
+            let _ = r.take(256).read_to_end(&mut out);
         }
-        _ => first.to_vec(),
+        Err(_) => out = first.to_vec(),
     }
+    out
 }

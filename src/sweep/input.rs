@@ -345,70 +345,45 @@ fn read_bundle(dir: &Path, sink: &mut dyn Sink) {
 /// Most bytes of one WARC record read for a sweep.
 const MAX_RECORD: u64 = 64 << 20;
 
+/// Reads a WARC from anywhere, leniently ([`crate::warc::reader::Mode`]):
+/// the text of every HTML or text response record is swept.
 fn read_warc(r: &mut dyn Read, shown: &str, path: &Path, sink: &mut dyn Sink) {
+    use crate::warc::reader::{Mode, WarcReader};
     let gz = path.to_string_lossy().to_lowercase().ends_with(".gz");
-    let inner: Box<dyn Read + '_> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(r))
-    } else {
-        Box::new(r)
-    };
-    let mut reader = BufReader::new(inner);
-    let mut n = 0u64;
+    let mut reader = WarcReader::new(r, gz, Mode::Lenient);
+    let mut n = 0usize;
     loop {
-        let mut headers: Vec<(String, String)> = Vec::new();
-        let mut line = String::new();
-        // Skip to the next record.
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) => return,
-                Ok(_) if line.starts_with("WARC/") => break,
-                Ok(_) => continue,
-                Err(e) => {
-                    sink.skipped(Skipped {
-                        path: shown.into(),
-                        line: None,
-                        reason: format!("WARC cannot be read after record {n} ({e})"),
-                    });
-                    return;
-                }
-            }
-        }
-        n += 1;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let head = match reader.next_record() {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(e) => {
+                sink.skipped(Skipped {
+                    path: shown.into(),
+                    line: None,
+                    reason: format!("WARC cannot be read after record {n} ({e})"),
+                });
                 return;
             }
-            let t = line.trim_end();
-            if t.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = t.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let h = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let len: u64 = h("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let is_response = h("warc-type").as_deref() == Some("response");
-        let mut block = Vec::new();
-        let take = if is_response { len.min(MAX_RECORD) } else { 0 };
-        let _ = (&mut reader).take(take).read_to_end(&mut block);
-        let _ = std::io::copy(
-            &mut (&mut reader).take(len - take.min(len)),
-            &mut std::io::sink(),
-        );
-        if !is_response {
+        };
+        n = head.index;
+        if head.header("WARC-Type") != Some("response") {
             continue;
+        }
+        let mut block = Vec::new();
+        if let Err(e) = reader.block().take(MAX_RECORD).read_to_end(&mut block) {
+            sink.skipped(Skipped {
+                path: shown.into(),
+                line: None,
+                reason: format!("WARC cannot be read in record {n} ({e})"),
+            });
+            return;
         }
         if let Some(text) = crate::warc::http::html_text_of_response(&block) {
             sink.listing(Listing {
-                id: h("warc-record-id"),
-                url: h("warc-target-uri"),
+                id: head.header("WARC-Record-ID").map(str::to_string),
+                url: head.header("WARC-Target-URI").map(str::to_string),
                 path: shown.into(),
-                line: Some(n),
+                line: Some(n as u64),
                 text,
             });
         }

@@ -18,7 +18,10 @@ pub struct HttpDigester {
     payload: Sha256,
     payload_len: u64,
     state: State,
-    head: Vec<u8>,
+    /// Bytes of the head seen so far.
+    head_len: usize,
+    /// The current head line holds only whitespace so far.
+    line_blank: bool,
 }
 
 enum State {
@@ -26,7 +29,7 @@ enum State {
     Head,
     /// Everything after the head is payload.
     Body,
-    /// The head was larger than we are willing to buffer; payload unknown.
+    /// The head was larger than we are willing to look at; payload unknown.
     Overflow,
 }
 
@@ -46,38 +49,51 @@ impl HttpDigester {
             payload: Sha256::new(),
             payload_len: 0,
             state: State::Head,
-            head: Vec::new(),
+            head_len: 0,
+            line_blank: true,
         }
     }
 
     pub fn update(&mut self, data: &[u8]) {
         self.block.update(data);
         self.block_len += data.len() as u64;
-        match self.state {
+        let rest = match self.state {
             State::Head => {
-                // Find the end of the head ("\r\n\r\n"), tolerating a
-                // boundary that falls between two updates.
-                let before = self.head.len();
-                let take = data.len().min(MAX_HEAD + 4 - before.min(MAX_HEAD));
-                self.head.extend_from_slice(&data[..take]);
-                let search_from = before.saturating_sub(3);
-                if let Some(end) = head_end(&self.head[search_from..]) {
-                    let body_start = search_from + end;
-                    let consumed = body_start - before;
-                    self.head.truncate(body_start);
-                    self.state = State::Body;
-                    let rest = &data[consumed..];
-                    self.payload.update(rest);
-                    self.payload_len += rest.len() as u64;
-                } else if self.head.len() > MAX_HEAD {
-                    self.state = State::Overflow;
+                // The head ends after the first line that holds only
+                // whitespace, the status line included (warcio's rule: a
+                // block starting with an empty line has a one-line head).
+                let mut end = None;
+                for (i, &b) in data.iter().enumerate() {
+                    if b == b'\n' {
+                        if self.line_blank {
+                            end = Some(i + 1);
+                            break;
+                        }
+                        self.line_blank = true;
+                    } else if !matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c) {
+                        self.line_blank = false;
+                    }
+                }
+                match end {
+                    Some(e) => {
+                        self.state = State::Body;
+                        &data[e..]
+                    }
+                    None => {
+                        self.head_len += data.len();
+                        if self.head_len > MAX_HEAD {
+                            self.state = State::Overflow;
+                        }
+                        &[]
+                    }
                 }
             }
-            State::Body => {
-                self.payload.update(data);
-                self.payload_len += data.len() as u64;
-            }
-            State::Overflow => {}
+            State::Body => data,
+            State::Overflow => &[],
+        };
+        if !rest.is_empty() {
+            self.payload.update(rest);
+            self.payload_len += rest.len() as u64;
         }
     }
 
@@ -105,21 +121,6 @@ pub struct DigestResult {
 /// SHA-256 of a plain block (no HTTP inside).
 pub fn block_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Where the HTTP head ends (just after its empty line), accepting CRLF
-/// and bare-LF line endings as warcio and hyper do.
-fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.iter().enumerate().find_map(|(i, &b)| {
-        if b != b'\n' {
-            return None;
-        }
-        match buf.get(i + 1..) {
-            Some([b'\n', ..]) => Some(i + 2),
-            Some([b'\r', b'\n', ..]) => Some(i + 3),
-            _ => None,
-        }
-    })
 }
 
 #[cfg(test)]
@@ -166,6 +167,15 @@ mod tests {
         for piece in 1..msg.len() {
             let r = digest_in_pieces(msg, piece);
             assert_eq!(r.payload_sha256.unwrap(), block_sha256(b"hi"));
+        }
+    }
+
+    #[test]
+    fn a_leading_blank_line_is_the_whole_head_as_warcio_reads_it() {
+        let msg = b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        for piece in 1..msg.len() {
+            let r = digest_in_pieces(msg, piece);
+            assert_eq!(r.payload_sha256.unwrap(), block_sha256(&msg[2..]));
         }
     }
 

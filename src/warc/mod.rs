@@ -39,10 +39,20 @@ impl<W: Write> WarcWriter<W> {
         block: &mut dyn Read,
         len: u64,
     ) -> io::Result<()> {
-        let mut gz = GzEncoder::new(&mut self.out, Compression::new(6));
         let mut head = String::from("WARC/1.1\r\n");
         for (name, value) in headers {
             debug_assert!(!value.contains(['\r', '\n']));
+            // Never write what the reader would refuse.
+            let line = name.len() + 2 + value.len() + 2;
+            if line > reader::MAX_HEADER_LINE {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the WARC header {name} would be {line} bytes long, more than the {} a WARC reader accepts",
+                        reader::MAX_HEADER_LINE
+                    ),
+                ));
+            }
             head.push_str(name);
             head.push_str(": ");
             // Header values come from parsed URLs and our own strings; still,
@@ -50,6 +60,17 @@ impl<W: Write> WarcWriter<W> {
             head.push_str(&value.replace(['\r', '\n'], " "));
             head.push_str("\r\n");
         }
+        if head.len() + 64 > reader::MAX_RECORD_HEADER {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the WARC record headers would be {} bytes long, more than the {} a WARC reader accepts",
+                    head.len(),
+                    reader::MAX_RECORD_HEADER
+                ),
+            ));
+        }
+        let mut gz = GzEncoder::new(&mut self.out, Compression::new(6));
         head.push_str(&format!("Content-Length: {len}\r\n\r\n"));
         gz.write_all(head.as_bytes())?;
         let copied = io::copy(&mut block.take(len), &mut gz)?;

@@ -1,0 +1,348 @@
+//! One HTTP/1 exchange on an open connection, read with the shared rules of
+//! [`crate::http`]: the request is written, the response bytes are read
+//! through the recording tee (so they all reach the WARC record) and framed
+//! here, by the same code verify uses on the WARC record, so a capture that
+//! says ok verifies.
+//!
+//! Bounds: all response heads together at most [`MAX_HEAD_BYTES`], at most
+//! [`crate::http::MAX_INFORMATIONAL`] informational heads, the stored body
+//! at most `--max-bytes`, the body bytes on the wire at most
+//! [`body_wire_limit`]; past a bound the response is cut
+//! (`WARC-Truncated: length`).
+
+use super::fetch::{FetchConfig, Hop, with_timeout};
+use crate::http::{BodyEnd, HeadError, HeadParser, Heads, MAX_HEAD_BYTES, Unframer, framing_of};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// How long to keep reading bytes a server sends after the end of the body
+/// (by its framing) before closing: they are kept in the WARC record.
+const DRAIN_IDLE: Duration = Duration::from_millis(500);
+
+/// Most bytes, and longest time, read after the end of the body.
+const DRAIN_MAX: u64 = 1 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+const READ_SIZE: usize = 64 * 1024;
+
+/// Most body bytes read off the wire (chunk framing included) for a page
+/// stored up to `max_bytes`.
+pub fn body_wire_limit(max_bytes: u64) -> u64 {
+    max_bytes.saturating_mul(2).saturating_add(64 * 1024)
+}
+
+/// The request warden sends: a browser-like GET that asks the server to
+/// close the connection after the response.
+pub(super) fn request_bytes(target: &str, host: &str, user_agent: &str) -> Result<Vec<u8>, String> {
+    for (what, v) in [
+        ("request target", target),
+        ("Host header", host),
+        ("User-Agent", user_agent),
+    ] {
+        if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(format!(
+                "the {what} {v:?} contains a control character; the request was not sent"
+            ));
+        }
+    }
+    Ok(format!(
+        "GET {target} HTTP/1.1\r\n\
+         Host: {host}\r\n\
+         User-Agent: {user_agent}\r\n\
+         Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+         Accept-Language: en;q=0.9,*;q=0.5\r\n\
+         Accept-Encoding: gzip, deflate, br\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .into_bytes())
+}
+
+/// Reads into `buf`; a TLS connection closed without close_notify counts as
+/// the end of the stream (as browsers treat it).
+async fn read_some<S: AsyncRead + Unpin>(io: &mut S, buf: &mut [u8]) -> io::Result<usize> {
+    match io.read(buf).await {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+        r => r,
+    }
+}
+
+/// Reads the response heads into `buf` (no more than one byte past
+/// [`MAX_HEAD_BYTES`]). The error says whether a bound cut the response.
+async fn read_heads<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+    host: &str,
+) -> Result<Heads, (String, bool)> {
+    let mut parser = HeadParser::new();
+    loop {
+        let want = chunk.len().min(MAX_HEAD_BYTES + 1 - buf.len());
+        let n = read_some(io, &mut chunk[..want])
+            .await
+            .map_err(|e| (format!("the connection to {host} broke: {e}"), false))?;
+        if n == 0 {
+            let e = if buf.is_empty() {
+                format!("{host} closed the connection without answering")
+            } else {
+                format!(
+                    "{host} closed the connection before the end of the response head ({} bytes received)",
+                    buf.len()
+                )
+            };
+            return Err((e, false));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        match parser.parse(buf) {
+            Ok(Some(h)) => return Ok(h),
+            Ok(None) => {}
+            Err(e @ (HeadError::TooLarge | HeadError::TooManyInformational)) => {
+                return Err((
+                    format!(
+                        "{e}; the capture stopped there (the {} bytes received are kept in the WARC)",
+                        buf.len()
+                    ),
+                    true,
+                ));
+            }
+            Err(e) => {
+                return Err((
+                    format!("{host} did not send a valid HTTP response: {e}"),
+                    false,
+                ));
+            }
+        }
+    }
+}
+
+/// Sends `request` on `io` and reads the response into `hop`: its heads,
+/// and its body (transfer framing removed, content coding kept) into
+/// `hop.body_path`. `host` names the server in messages.
+pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    request: &[u8],
+    cfg: &FetchConfig,
+    hop: &mut Hop,
+    deadline: Instant,
+    host: &str,
+) -> Result<(), String> {
+    hop.started_at = chrono::Utc::now();
+    with_timeout(cfg.timeout, deadline, "sending the request", async {
+        io.write_all(request).await?;
+        io.flush().await
+    })
+    .await?
+    .map_err(|e| format!("sending the request to {host} failed: {e}"))?;
+
+    // The heads: all of them within one --timeout, as one answer.
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; READ_SIZE];
+    let heads = with_timeout(
+        cfg.timeout,
+        deadline,
+        &format!("waiting for {host} to answer"),
+        read_heads(io, &mut buf, &mut chunk, host),
+    )
+    .await?
+    .map_err(|(e, cut)| {
+        if cut {
+            hop.truncated = Some("length");
+        }
+        e
+    })?;
+    let last = &heads.last;
+    hop.status = Some(last.status);
+    hop.headers = last.lossy_headers();
+    hop.informational = heads
+        .informational
+        .iter()
+        .map(|h| h.status_line.clone())
+        .collect();
+    hop.location = last.text("location");
+    hop.content_type = last.text("content-type");
+    let encodings: Vec<String> = last
+        .values("content-encoding")
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    hop.content_encoding = (!encodings.is_empty()).then(|| encodings.join(", "));
+    let framing =
+        framing_of(last, "GET").map_err(|e| format!("{e}; a browser refuses such a response"))?;
+
+    // The body.
+    let body_file = std::fs::File::create(&hop.body_path)
+        .map_err(|e| format!("cannot create {}: {e}", hop.body_path.display()))?;
+    let mut out = io::BufWriter::with_capacity(256 * 1024, body_file);
+    let write_err = |e: io::Error| format!("cannot write {}: {e}", hop.body_path.display());
+    let mut unframer = Unframer::new(framing);
+    let wire_limit = body_wire_limit(cfg.max_bytes);
+    let mut pending = buf.split_off(heads.len);
+    drop(buf);
+    let mut wire = pending.len() as u64;
+    let mut body = Vec::new();
+    let mut body_len = 0u64;
+    let mut outcome: Result<(), String> = Ok(());
+    let mut eof = false;
+    let mut rate = RateWindow::new(cfg);
+    let mut too_slow = None;
+    loop {
+        body.clear();
+        // Body bytes before a framing error are part of the page (verify
+        // keeps them too).
+        let fed = unframer.feed(&pending, &mut body);
+        let room = cfg.max_bytes.saturating_sub(body_len);
+        let take = (body.len() as u64).min(room) as usize;
+        out.write_all(&body[..take]).map_err(write_err)?;
+        body_len += take as u64;
+        if take < body.len() {
+            hop.truncated = Some("length");
+            break;
+        }
+        match fed {
+            Ok(n) => hop.trailing_bytes += (pending.len() - n) as u64,
+            Err(e) => {
+                outcome = Err(format!(
+                    "{e}; the page holds the body up to that point, the bytes as received are in the WARC"
+                ));
+                break;
+            }
+        }
+        if let Some(slow) = too_slow.take() {
+            // Keep what came; the page is not complete.
+            hop.truncated = Some("time");
+            outcome = Err(slow);
+            break;
+        }
+        if unframer.is_done() || eof {
+            break;
+        }
+        if wire >= wire_limit {
+            hop.truncated = Some("length");
+            outcome = Err(format!(
+                "the response body took more than {wire_limit} bytes on the wire for at most --max-bytes ({}) bytes of page; the capture stopped there",
+                cfg.max_bytes
+            ));
+            break;
+        }
+        let want = (READ_SIZE as u64).min(wire_limit - wire) as usize;
+        let wait = cfg.timeout.min(rate.time_left());
+        let read = with_timeout(
+            wait,
+            deadline,
+            "reading the page",
+            read_some(io, &mut chunk[..want]),
+        )
+        .await;
+        let n = match read {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
+                hop.truncated = Some("disconnect");
+                outcome = Err(format!("the connection broke while reading the page: {e}"));
+                break;
+            }
+            Err(e) => {
+                if let Some(slow) = rate.check() {
+                    hop.truncated = Some("time");
+                    outcome = Err(slow);
+                    break;
+                }
+                if wait < cfg.timeout && Instant::now() < deadline {
+                    // Only the rate window ended, and the rate was met.
+                    pending.clear();
+                    continue;
+                }
+                hop.truncated = Some("time");
+                outcome = Err(e);
+                break;
+            }
+        };
+        rate.add(n as u64);
+        too_slow = rate.check();
+        wire += n as u64;
+        eof = n == 0;
+        pending.clear();
+        pending.extend_from_slice(&chunk[..n]);
+    }
+    hop.body_len = body_len;
+    out.into_inner()
+        .map_err(|e| write_err(e.into_error()))?
+        .flush()
+        .map_err(write_err)?;
+    if outcome.is_ok() && hop.truncated.is_none() && unframer.end() == BodyEnd::CutShort {
+        hop.truncated = Some("disconnect");
+        outcome = Err(format!(
+            "the connection closed before the end of the page ({body_len} bytes of body received); the page holds what was received"
+        ));
+    }
+    if outcome.is_ok() && hop.truncated.is_none() && !eof {
+        // Bytes after the body (by its framing) are not part of the page
+        // but are evidence of what the server sent: keep them in the WARC.
+        let mut budget = wire_limit.saturating_sub(wire).min(DRAIN_MAX);
+        let drain_end = deadline.min(Instant::now() + DRAIN_TIME);
+        while budget > 0 {
+            let want = (READ_SIZE as u64).min(budget) as usize;
+            let idle = DRAIN_IDLE.min(drain_end.saturating_duration_since(Instant::now()));
+            match tokio::time::timeout(idle, read_some(io, &mut chunk[..want])).await {
+                Ok(Ok(n)) if n > 0 => {
+                    hop.trailing_bytes += n as u64;
+                    budget -= n as u64;
+                }
+                _ => break,
+            }
+        }
+    }
+    outcome
+}
+
+/// The minimum-rate rule (like curl's `--speed-limit`/`--speed-time`): the
+/// body must bring at least `min_rate` bytes a second, averaged over each
+/// window of `min_rate_time`.
+pub(super) struct RateWindow {
+    min_rate: u64,
+    window: Duration,
+    start: Instant,
+    bytes: u64,
+}
+
+impl RateWindow {
+    pub(super) fn new(cfg: &FetchConfig) -> Self {
+        RateWindow {
+            min_rate: cfg.min_rate,
+            window: cfg.min_rate_time,
+            start: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    pub(super) fn add(&mut self, n: u64) {
+        self.bytes += n;
+    }
+
+    /// Time until the current window ends (forever when the rule is off).
+    pub(super) fn time_left(&self) -> Duration {
+        if self.min_rate == 0 {
+            return Duration::MAX;
+        }
+        self.window
+            .saturating_sub(self.start.elapsed())
+            .max(Duration::from_millis(1))
+    }
+
+    /// At a window's end: the error if the rate was too low, else a new
+    /// window starts.
+    pub(super) fn check(&mut self) -> Option<String> {
+        if self.min_rate == 0 || self.start.elapsed() < self.window {
+            return None;
+        }
+        let secs = self.window.as_secs_f64();
+        let needed = (self.min_rate as f64 * secs).ceil() as u64;
+        if self.bytes < needed {
+            return Some(format!(
+                "ended by the minimum-rate rule: the server sent {} byte(s) of the page in the last {secs} s, less than --min-rate {} bytes/s over --min-rate-time {secs} s; the page is incomplete",
+                self.bytes, self.min_rate
+            ));
+        }
+        self.start = Instant::now();
+        self.bytes = 0;
+        None
+    }
+}
