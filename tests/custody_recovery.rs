@@ -242,3 +242,118 @@ fn capture_refuses_a_custody_log_damaged_before_its_end_and_touches_nothing() {
         "nothing was fetched"
     );
 }
+
+#[test]
+fn a_whole_last_event_without_its_newline_is_kept_not_cut() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/item/1"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let log = case.join("custody.jsonl");
+    let mut bytes = read(&log);
+    assert_eq!(bytes.pop(), Some(b'\n'));
+    fs::write(&log, &bytes).unwrap();
+    let before = custody_lines(&case);
+    let out = capture(&env, &case, http.url("/item/2"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let after = custody_lines(&case);
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "the signed capture event is kept"
+    );
+    assert!(
+        after.iter().all(|l| !l.contains("log-repaired")),
+        "nothing was cut: {after:#?}"
+    );
+    verify_json(&env, [case.as_os_str()]).assert_ok("after the newline was restored");
+}
+
+#[test]
+fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    for i in 1..=2 {
+        let out = capture(&env, &case, http.url(&format!("/item/{i}")));
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    }
+    // The attacker removes the last bundle and cuts its event short by a few bytes, so that
+    // it looks like an interrupted write (on another computer: no witness to help).
+    let mut lines = custody_lines(&case);
+    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    let id = last["bundle"].as_str().unwrap().to_string();
+    fs::remove_dir_all(case.join("evidence").join(&id)).unwrap();
+    let cut = lines.pop().unwrap();
+    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
+    bytes.extend_from_slice(&cut.as_bytes()[..cut.len() - 10]);
+    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    let other = TestEnv::new();
+    let other_key = other.key.clone();
+    fs::copy(&env.key, &other_key).unwrap();
+    let out = capture(&other, &case, http.url("/item/3"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("incomplete line"),
+        "the repair is announced: {err}"
+    );
+    verify_json(&other, [case.as_os_str()]).assert_problem("cut capture event", |p, m| {
+        p.contains("custody.jsonl:") && m.contains(&id) && m.contains("may have been removed")
+    });
+}
+
+#[test]
+fn events_cut_from_the_end_block_the_next_capture_on_the_capturing_computer() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    for i in 1..=2 {
+        let out = capture(&env, &case, http.url(&format!("/item/{i}")));
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    }
+    let mut lines = custody_lines(&case);
+    let last: Value = serde_json::from_str(&lines.pop().unwrap()).unwrap();
+    fs::remove_dir_all(case.join("evidence").join(last["bundle"].as_str().unwrap())).unwrap();
+    write_custody(&case, &lines);
+    let before = tree_digest(&case);
+    let out = capture(&env, &case, http.url("/item/3"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no longer holds event 3"), "{err}");
+    assert_eq!(
+        tree_digest(&case),
+        before,
+        "nothing was recorded on top of the rollback"
+    );
+    verify_json(&env, [case.as_os_str()]).assert_problem("still reported", |p, m| {
+        p.ends_with("custody.jsonl") && m.contains("no longer holds it")
+    });
+}
+
+#[test]
+fn capture_refuses_to_chain_onto_a_forged_last_line() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/item/1"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // A well-formed line with a bad signature and a bad `prev`, appended by hand.
+    let mut lines = custody_lines(&case);
+    let mut forged: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    forged["seq"] = 3.into();
+    forged["prev"] = "00".repeat(32).into();
+    lines.push(serde_json::to_string(&forged).unwrap());
+    write_custody(&case, &lines);
+    let before = tree_digest(&case);
+    let out = capture(&env, &case, http.url("/item/2"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("damaged") && err.contains("line 3"), "{err}");
+    assert_eq!(
+        tree_digest(&case),
+        before,
+        "nothing chained onto the forged line"
+    );
+}

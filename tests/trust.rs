@@ -485,3 +485,78 @@ fn problems_are_listed_in_the_same_order_every_time() {
         );
     }
 }
+
+#[test]
+fn a_partial_copy_of_a_recorded_bundle_is_not_promised_as_evidence() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let id = capture_one(&env, &case, http.url("/plain"));
+    let partial = case.join("evidence").join(format!(".partial-{id}"));
+    copy_dir(&case.join("evidence").join(&id), &partial);
+    fs::write(partial.join("data/page.html"), "<p>doctored</p>").unwrap();
+    let v = verify_json(&env, [case.as_os_str()]);
+    v.assert_problem("doctored .partial copy", |p, m| {
+        p.ends_with(&format!(".partial-{id}"))
+            && m.contains("verify cannot tell")
+            && m.contains("already in evidence/")
+            && !m.contains("completes the move")
+    });
+    // Something in interrupted/ that no recovery event put there is named.
+    fs::create_dir_all(case.join("interrupted/planted")).unwrap();
+    fs::remove_dir_all(&partial).unwrap();
+    verify_json(&env, [case.as_os_str()]).assert_problem("planted in interrupted/", |p, m| {
+        p.ends_with("interrupted/planted") && m.contains("no capture-interrupted event")
+    });
+}
+
+#[test]
+fn zip_whose_local_headers_name_other_files_is_refused() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    capture_one(&env, &case, http.url("/item/1"));
+    capture_one(&env, &case, http.url("/item/2"));
+    let work = tmpdir();
+    let zip_path = work.path().join("case.zip");
+    // Stored (uncompressed), so names can be swapped in place.
+    {
+        let f = fs::File::create(&zip_path).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let mut files = list_files(&case);
+        files.sort();
+        for f in files {
+            z.start_file(f.clone(), opts).unwrap();
+            z.write_all(&read(&case.join(&f))).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    verify_json(&env, [zip_path.as_os_str()]).assert_ok("control: the untouched zip");
+    // Swap the local-header names of the two bundles' page.html (same length), leaving the
+    // central directory as it is.
+    let mut bytes = read(&zip_path);
+    let pages: Vec<String> = list_files(&case)
+        .into_iter()
+        .filter(|f| f.ends_with("data/page.html"))
+        .collect();
+    assert_eq!(pages.len(), 2);
+    let find_local = |b: &[u8], name: &str| {
+        b.windows(name.len())
+            .enumerate()
+            .find(|(i, w)| *w == name.as_bytes() && *i >= 30 && b[i - 30..i - 26] == *b"PK\x03\x04")
+            .map(|(i, _)| i)
+            .unwrap()
+    };
+    let a = find_local(&bytes, &pages[0]);
+    let b = find_local(&bytes, &pages[1]);
+    let (na, nb) = (pages[0].clone(), pages[1].clone());
+    bytes[a..a + na.len()].copy_from_slice(nb.as_bytes());
+    bytes[b..b + nb.len()].copy_from_slice(na.as_bytes());
+    let swapped = work.path().join("swapped.zip");
+    fs::write(&swapped, &bytes).unwrap();
+    verify_json(&env, [swapped.as_os_str()]).assert_problem("swapped local names", |_, m| {
+        m.contains("in its local header")
+    });
+}

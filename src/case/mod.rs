@@ -313,7 +313,8 @@ impl Case {
             return Err(CaseError::BadPublicKey(public_key.to_string()));
         }
         // Hold the custody lock while rewriting case.toml so two officers
-        // cannot lose each other's entry.
+        // cannot lose each other's entry (recover_locked again under it: it
+        // also checks case.toml is the file the log last recorded).
         let mut lock = custody::lock(&self.log())?;
         self.recover_locked(&mut lock)?;
         let path = self.root.join(CASE_FILE);
@@ -374,17 +375,33 @@ impl Case {
         Ok(())
     }
 
-    /// Finishes or drops a step that a stopped process left half done:
-    /// a `.case.toml.pending` whose SHA-256 the custody log recorded last
-    /// replaces `case.toml` (the `officer-added` event was written, the
-    /// rename was not); one the log never recorded is removed (the event was
-    /// never written, so nothing happened). Then checks that `case.toml` is
-    /// the one the log last recorded. Returns what it did, for the officer.
-    /// An incomplete last line of the custody log is repaired by the next
-    /// append itself.
-    pub fn recover(&mut self) -> Result<Vec<String>, CaseError> {
-        let mut lock = custody::lock(&self.log())?;
-        self.recover_locked(&mut lock)
+    /// Finishes or drops a step that a stopped process left half done, and
+    /// checks the case can take new events. Returns what it did, for the
+    /// officer:
+    /// - a `.case.toml.pending` whose SHA-256 the custody log recorded last
+    ///   replaces `case.toml` (the `officer-added` event was written, the
+    ///   rename was not); one the log never recorded is removed (the event
+    ///   was never written, so nothing happened);
+    /// - an incomplete last line of the custody log is cut off and its bytes
+    ///   recorded in a `log-repaired` event signed by `key`.
+    ///
+    /// Then the log must be sound and still hold the head this computer
+    /// recorded for the folder ([`custody::check_appendable`]), and
+    /// `case.toml` must be the one the log last recorded.
+    pub fn recover(&mut self, key: &OfficerKey) -> Result<Vec<String>, CaseError> {
+        let mut done = {
+            let mut lock = custody::lock(&self.log())?;
+            self.recover_locked(&mut lock)?
+        };
+        let officer = self.require_officer(key)?.name.clone();
+        if let Some(r) = custody::repair(&self.log(), key, &officer)? {
+            done.push(format!(
+                "the custody log ended in an incomplete line ({} bytes) left by an interrupted write; it was cut off and its bytes recorded in custody event {}",
+                r.torn_bytes, r.seq
+            ));
+        }
+        custody::check_appendable(&self.log())?;
+        Ok(done)
     }
 
     fn recover_locked(&mut self, lock: &mut custody::LogLock) -> Result<Vec<String>, CaseError> {
@@ -422,11 +439,12 @@ impl Case {
     }
 }
 
-/// The `case_toml_sha256` of the last event of `log` that records one.
+/// The `case_toml_sha256` of the last valid event of `log` that records
+/// one (lines that do not hold count for nothing).
 pub fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
-    log.split(|&b| b == b'\n').rev().find_map(|l| {
-        let ev: custody::Event = serde_json::from_slice(l).ok()?;
-        match ev.action {
+    custody::check_log(log)
+        .valid_events()
+        .filter_map(|ev| match ev.action {
             Action::CaseInit => ev
                 .details_as::<CaseInitDetails>()
                 .map(|d| d.case_toml_sha256),
@@ -434,8 +452,8 @@ pub fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
                 .details_as::<OfficerAddedDetails>()
                 .map(|d| d.case_toml_sha256),
             _ => None,
-        }
-    })
+        })
+        .last()
 }
 
 pub fn render_config(config: &CaseConfig) -> String {

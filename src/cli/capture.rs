@@ -165,8 +165,8 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         min_rate_time: seconds("--min-rate-time", a.min_rate_time)?,
         roots,
     };
-    let case = g.open_case_for_writing()?;
     let key = g.officer_key(false)?;
+    let case = g.open_case_for_writing(&key)?;
     report_recovery(&case, &key)?;
     let total = urls.len();
     let opts = CaptureOptions {

@@ -81,11 +81,8 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::AddOfficer(a) => {
-            let mut case = g.open_case()?;
             let key = g.officer_key(false)?;
-            for done in case.recover()? {
-                eprintln!("note: {done}");
-            }
+            let mut case = g.open_case_for_writing(&key)?;
             case.add_officer(&a.officer, a.public_key.trim(), &key)?;
             println!(
                 "registered officer {} (key {}) in case {}",

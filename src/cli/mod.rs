@@ -103,12 +103,16 @@ impl Globals {
         Ok(case)
     }
 
-    /// Opens the case for a command that records events in it: first
-    /// finishes or drops any step a stopped warden process left half done,
-    /// and tells the officer what it did.
-    pub fn open_case_for_writing(&self) -> anyhow::Result<warden::case::Case> {
+    /// Opens the case for a command that records events in it as the
+    /// officer holding `key`: first finishes or drops any step a stopped
+    /// warden process left half done, and tells the officer what it did;
+    /// then checks the log can take new events.
+    pub fn open_case_for_writing(
+        &self,
+        key: &warden::keys::OfficerKey,
+    ) -> anyhow::Result<warden::case::Case> {
         let mut case = self.open_case()?;
-        for done in case.recover()? {
+        for done in case.recover(key)? {
             eprintln!("note: {done}");
         }
         Ok(case)

@@ -48,8 +48,8 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     // With a case, check it and the officer's key before any work.
     let recording = match &g.case {
         Some(_) => {
-            let case = g.open_case_for_writing()?;
             let key = g.officer_key(false)?;
+            let case = g.open_case_for_writing(&key)?;
             let officer = case.require_officer(&key)?.name.clone();
             custody::check_appendable(&case.log())?;
             Some((case, key, officer))

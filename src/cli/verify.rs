@@ -134,7 +134,7 @@ fn print_text(report: &Report) {
             report.custody_events
         ),
         Verdict::Failed => eprintln!(
-            "verification FAILED: {} problem(s) in {} bundle(s) and {} custody event(s); the lines above name each file",
+            "verification FAILED: {} problem(s), checking {} bundle(s) and {} custody event(s); the lines above name each file",
             report.problems.len(),
             report.bundles,
             report.custody_events

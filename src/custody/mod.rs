@@ -47,9 +47,17 @@ pub enum CustodyError {
         source: std::io::Error,
     },
     #[error(
-        "custody log {path} is damaged at its last complete line ({detail}); nothing was captured or appended. Run `warden verify` on the case and report the damage; do not edit the log"
+        "custody log {path} is damaged ({detail}); nothing was captured or appended. Run `warden verify` on the case and report the damage; do not edit the log"
     )]
     Damaged { path: PathBuf, detail: String },
+    #[error(
+        "custody log {path} no longer holds event {seq}, which this computer recorded in it on {recorded_at}: events were removed from its end or the folder was rolled back to an older copy. Nothing was recorded; run `warden verify` on the case and report it (if you restored an older copy on purpose, keep it in another folder)"
+    )]
+    RolledBack {
+        path: PathBuf,
+        seq: u64,
+        recorded_at: String,
+    },
 }
 
 impl CustodyError {
@@ -151,7 +159,6 @@ pub fn append_batch(
 /// The end of the log: its length, the last complete line (if any) and the
 /// incomplete bytes after it (if any).
 struct Tail {
-    len: u64,
     complete_len: u64,
     last: Option<Vec<u8>>,
     torn: Vec<u8>,
@@ -180,7 +187,6 @@ fn read_tail(file: &mut File) -> std::io::Result<Tail> {
             let torn_from = last_nl.map_or(0, |e| e + 1);
             let torn = buf[torn_from..].to_vec();
             return Ok(Tail {
-                len,
                 complete_len: start + torn_from as u64,
                 last: last_nl.map(|_| buf[s..end].to_vec()),
                 torn,
@@ -198,7 +204,17 @@ fn append_batch_locked(
 ) -> Result<Vec<u64>, CustodyError> {
     let path = lock.log.path.clone();
     let err = |e| CustodyError::io(&path, e);
-    let tail = read_tail(&mut lock.file).map_err(err)?;
+    let mut tail = read_tail(&mut lock.file).map_err(err)?;
+    if !tail.torn.is_empty() && serde_json::from_slice::<Event>(&tail.torn).is_ok() {
+        // A whole event that lost only its final newline: finish its line
+        // (cutting it off would drop a signed event). check_log judges it
+        // like any other line.
+        lock.file
+            .write_all(b"\n")
+            .and_then(|()| lock.file.sync_data())
+            .map_err(err)?;
+        tail = read_tail(&mut lock.file).map_err(err)?;
+    }
     let (mut seq, mut prev) = match &tail.last {
         None => (1, GENESIS_PREV.to_string()),
         Some(line) => {
@@ -299,28 +315,81 @@ fn read_first_line(file: &mut File) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Checks, under the lock, that the log can take new events (its last
-/// complete line is an event; an incomplete line after it is repaired by the
-/// next append), so that a capture run does not fetch and seal pages it
-/// cannot record.
+/// Checks, under the lock, that the log can take new events, so that a
+/// command does not fetch, seal or record anything it cannot chain onto a
+/// sound log: every line holds (chain, signatures, signers; an incomplete
+/// last line is left to the next append, which repairs it), and the log
+/// still holds the head this computer's witness recorded for its folder (so
+/// events cut from its end cannot be covered up by appending new ones).
 pub fn check_appendable(log: &Log) -> Result<(), CustodyError> {
     let mut lock = lock(log)?;
-    let path = log.path.clone();
-    let tail = read_tail(&mut lock.file).map_err(|e| CustodyError::io(&path, e))?;
-    match tail.last {
-        None => Err(CustodyError::Damaged {
-            path,
-            detail: if tail.len == 0 {
-                "the log is empty".into()
-            } else {
-                "the log holds no complete line".into()
-            },
-        }),
-        Some(line) => serde_json::from_slice::<Event>(&line)
-            .map(|_| ())
-            .map_err(|e| CustodyError::Damaged {
-                path,
-                detail: e.to_string(),
-            }),
+    let bytes = lock.read_all()?;
+    let damaged = |detail: String| CustodyError::Damaged {
+        path: log.path.clone(),
+        detail,
+    };
+    if bytes.is_empty() {
+        return Err(damaged("the log is empty".into()));
     }
+    let check = check_log(&bytes);
+    if check.events.is_empty() {
+        return Err(damaged("the log holds no complete line".into()));
+    }
+    if let Some(p) = check.problems.iter().find(|p| p.line > 0) {
+        return Err(damaged(format!("line {}: {}", p.line, p.message)));
+    }
+    if let (Some(dir), Some(fp)) = (&log.witness_dir, &check.fingerprint) {
+        let folder = witness::folder_of(&log.path);
+        if let Some(w) = witness::read_for(dir, fp, &folder)
+            && !check
+                .events
+                .iter()
+                .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256)
+        {
+            return Err(CustodyError::RolledBack {
+                path: log.path.clone(),
+                seq: w.seq,
+                recorded_at: w.recorded_at,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What [`repair`] did.
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// The `log-repaired` event.
+    pub seq: u64,
+    /// How many bytes of an incomplete last line it cut off (and recorded).
+    pub torn_bytes: u64,
+}
+
+/// Cuts off an incomplete last line left by an interrupted append, recording
+/// its bytes in a signed `log-repaired` event (or finishes the line of a whole
+/// event that lost only its newline). `None` when there was nothing to do.
+pub fn repair(
+    log: &Log,
+    key: &OfficerKey,
+    officer: &str,
+) -> Result<Option<Repaired>, CustodyError> {
+    let mut lock = lock(log)?;
+    let tail = read_tail(&mut lock.file).map_err(|e| CustodyError::io(&log.path, e))?;
+    if tail.torn.is_empty() {
+        return Ok(None);
+    }
+    let whole = serde_json::from_slice::<Event>(&tail.torn).is_ok();
+    let torn_bytes = tail.torn.len() as u64;
+    let before = tail
+        .last
+        .as_deref()
+        .and_then(|l| serde_json::from_slice::<Event>(l).ok());
+    append_batch_locked(lock, key, officer, &[])?;
+    if whole {
+        return Ok(None);
+    }
+    Ok(Some(Repaired {
+        seq: before.map_or(1, |e| e.seq + 1),
+        torn_bytes,
+    }))
 }

@@ -84,6 +84,12 @@ fn read_file(path: &Path) -> Option<Head> {
     serde_json::from_slice(&buf).ok()
 }
 
+/// The head recorded in `dir` for the case `fingerprint` in `folder`.
+pub fn read_for(dir: &Path, fingerprint: &str, folder: &Path) -> Option<Head> {
+    read_file(&file_for(dir, fingerprint, folder))
+        .filter(|h| h.fingerprint == fingerprint && h.folder == folder)
+}
+
 /// Every head recorded in `dir` (optionally only those of one case), sorted
 /// by case, then folder.
 pub fn list(dir: &Path, fingerprint: Option<&str>) -> std::io::Result<Vec<Head>> {

@@ -72,6 +72,8 @@ pub(super) fn check_case(
         check_case_file(dir, config, &case_text, &check, &mut sink);
     }
     check_witness(dir, &check, ctx, &mut sink);
+    check_interrupted(dir, &check, &mut sink);
+    check_repairs(dir, &check, &mut sink);
     if check.problems.is_empty() {
         let head = check
             .head()
@@ -120,6 +122,9 @@ pub(super) fn check_case(
     report.custody_events += check.events.len();
 }
 
+/// Files file browsers leave in folders they show.
+const OS_METADATA: &[&str] = &[".DS_Store", "Thumbs.db", "desktop.ini", "._.DS_Store"];
+
 /// Only `case.toml`, `custody.jsonl` and `evidence/` belong at a case's
 /// root, each the real thing (not a link).
 fn check_root(dir: &Path, sink: &mut Sink<'_>) {
@@ -139,10 +144,12 @@ fn check_root(dir: &Path, sink: &mut Sink<'_>) {
             continue; // judged with case.toml
         }
         if !case::ROOT_ENTRIES.contains(&name.as_str()) {
-            sink.problem(
-                &name,
-                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/ and interrupted/, so this was added outside warden",
-            );
+            let what = if OS_METADATA.contains(&name.as_str()) {
+                "operating-system metadata (a file browser wrote it, not warden) at the case root; it is not part of the case: remove it, or work on a copy"
+            } else {
+                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/ and interrupted/, so this was added outside warden"
+            };
+            sink.problem(&name, what);
         }
     }
     for name in case::ROOT_ENTRIES {
@@ -262,7 +269,7 @@ fn check_witness(dir: &Path, check: &LogCheck, ctx: &Ctx<'_>, sink: &mut Sink<'_
             );
         } else {
             sink.report.notes.push(format!(
-                "{}: this computer recorded event {} of this case in another copy of it, {} (on {}); this copy does not hold that event (it is an older copy, or the copies went their own ways)",
+                "{}: this computer recorded event {} of this case in another copy of it, {} (on {}); this copy does not hold that event: it is an older copy, the copies went their own ways, or (if this folder was moved here from there) events were removed from its end",
                 sink.root,
                 w.seq,
                 w.folder.display(),
@@ -314,16 +321,7 @@ fn check_evidence(
         }
         if let Some(id) = name.strip_prefix(crate::bundle::PARTIAL_PREFIX) {
             seen.insert(id.to_string());
-            sink.problem(
-                &rel,
-                match check.capture_of(id) {
-                    Some(ev) => format!(
-                        "interrupted capture, not planted: sealed and recorded in custody event {}, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
-                        ev.seq
-                    ),
-                    None => "interrupted capture, not planted: an incomplete bundle no custody event records; it is not evidence. The next `warden capture` into this case moves it to interrupted/ and records that in the custody log".into(),
-                },
-            );
+            sink.problem(&rel, partial_message(&ev_dir, id, &entry.path(), check));
             continue;
         }
         if !md.is_ok_and(|m| m.is_dir()) {
@@ -371,6 +369,119 @@ fn check_evidence(
         );
     }
     bundles
+}
+
+/// What verify can say about an `evidence/.partial-<id>` entry. The folder
+/// alone cannot tell an interrupted capture from something placed there, so
+/// the message says only what the log and the content show.
+fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> String {
+    let head = "a .partial entry, left by an interrupted capture or placed here (verify cannot tell which from the folder alone); it is not evidence";
+    let Some(ev) = check.capture_of(id) else {
+        return format!(
+            "{head}. No custody event records a bundle {id:?}; the next `warden capture` into this case moves it to interrupted/ and records that in the custody log"
+        );
+    };
+    if std::fs::symlink_metadata(ev_dir.join(id)).is_ok() {
+        return format!(
+            "{head}. Custody event {} records bundle {id}, which is already in evidence/; this copy is not it, and the next `warden capture` moves it to interrupted/ and records that",
+            ev.seq
+        );
+    }
+    match crate::bundle::check_sealed(
+        path,
+        ev.manifest_sha256.as_deref().unwrap_or(""),
+        &ev.public_key,
+    ) {
+        Ok(()) => format!(
+            "{head}. Its content is the bundle sealed and recorded in custody event {}, which was not moved into place; the next `warden capture` into this case moves it to evidence/{id} and records that",
+            ev.seq
+        ),
+        Err(e) => format!(
+            "{head}. Custody event {} records bundle {id}, but this folder does not hold that sealed bundle ({e}); the next `warden capture` moves it to interrupted/ and records that",
+            ev.seq
+        ),
+    }
+}
+
+/// Every entry of `interrupted/` must have been put there by recovery: a
+/// valid `capture-interrupted` event names it. Each is mentioned in a note
+/// (it is not evidence, and verify does not check its content).
+fn check_interrupted(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
+    let idir = dir.join(case::INTERRUPTED_DIR);
+    let Ok(rd) = std::fs::read_dir(&idir) else {
+        return;
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let to = format!("{}/{name}", case::INTERRUPTED_DIR);
+        let event = check
+            .valid_events()
+            .filter(|e| e.action == Action::CaptureInterrupted)
+            .find(|e| {
+                e.details
+                    .as_ref()
+                    .and_then(|d| d.get("to"))
+                    .and_then(|v| v.as_str())
+                    == Some(to.as_str())
+            });
+        match event {
+            Some(e) => sink.report.notes.push(format!(
+                "{}/{to}: set aside by recovery in custody event {}; not evidence, and its content is not checked",
+                sink.root, e.seq
+            )),
+            None => sink.problem(
+                &to,
+                "no capture-interrupted event in custody.jsonl put this here: it was placed outside warden",
+            ),
+        }
+    }
+}
+
+/// Each `log-repaired` event is mentioned; one whose cut-off bytes name a
+/// bundle that is in neither `evidence/` nor `interrupted/` is a problem: a
+/// capture event may have been cut together with its bundle.
+fn check_repairs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
+    use base64::Engine;
+    for ce in check.events.iter().filter(|e| e.valid) {
+        let ev = &ce.event;
+        if ev.action != Action::LogRepaired {
+            continue;
+        }
+        let Some(d) = ev.details_as::<custody::event::LogRepairedDetails>() else {
+            continue;
+        };
+        sink.report.notes.push(format!(
+            "{}/{}:{}: custody event {} records that an incomplete last line of {} bytes (SHA-256 {}) was cut off the log after event {}",
+            sink.root, case::CUSTODY_FILE, ce.line, ev.seq, d.torn_bytes, d.torn_sha256, d.after_seq
+        ));
+        let torn = d
+            .torn_base64
+            .as_deref()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&torn);
+        let Some(rest) = text.split_once("\"bundle\":\"").map(|(_, r)| r) else {
+            continue;
+        };
+        let id: String = rest.chars().take_while(|c| *c != '"').collect();
+        let safe = !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..";
+        if safe
+            && !dir.join(case::EVIDENCE_DIR).join(&id).exists()
+            && !dir.join(case::INTERRUPTED_DIR).join(&id).exists()
+        {
+            sink.problem(
+                &format!("{}:{}", case::CUSTODY_FILE, ce.line),
+                format!(
+                    "custody event {} cut off an incomplete line that names bundle {id:?}, which is in neither evidence/ nor interrupted/: a capture event and its bundle may have been removed",
+                    ev.seq
+                ),
+            );
+        }
+    }
 }
 
 /// A bundle against the custody event that recorded it and the case.

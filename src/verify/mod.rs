@@ -279,6 +279,9 @@ fn verify_dir(dir: &Path, shown: &str, ctx: &mut Ctx<'_>, report: &mut Report) -
         .collect();
     let anchors = (!anchors.is_empty()).then_some(anchors.as_slice());
     bundle_check::check_bundle(dir, "", anchors, ctx.tsa_ca, &mut sink);
+    report.notes.push(format!(
+        "{shown}: checked as a lone bundle: its custody record (whether the case recorded it, or set it aside as not evidence) was not checked; verify the whole case for that"
+    ));
     report.bundles += 1;
     Ok(())
 }

@@ -175,7 +175,26 @@ fn check_layout(
         let entry = archive
             .by_index_raw(i)
             .map_err(|e| ZipProblem::Hostile(format!("entry {i} cannot be read ({e})")))?;
-        let flags = at(entry.header_start() + 6, 2).map_err(ZipProblem::Io)?;
+        // The local header must name the same file as the central
+        // directory: streaming tools read local headers, others the
+        // directory, and both must see the same archive.
+        let local = at(entry.header_start(), 30).map_err(ZipProblem::Io)?;
+        if local.len() < 30 || local[..4] != *b"PK\x03\x04" {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {:?} has no local header where the central directory says; refusing to extract",
+                entry.name()
+            )));
+        }
+        let name_len = u16::from_le_bytes([local[26], local[27]]) as usize;
+        let local_name = at(entry.header_start() + 30, name_len).map_err(ZipProblem::Io)?;
+        if local_name != entry.name_raw() {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {:?} is named {:?} in its local header: tools that read local headers (streaming unzip) would extract another file than tools that read the central directory; refusing to extract",
+                entry.name(),
+                String::from_utf8_lossy(&local_name)
+            )));
+        }
+        let flags = local[6..8].to_vec();
         spans.push(Span {
             name: entry.name().to_string(),
             start: entry.header_start(),
