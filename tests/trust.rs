@@ -498,7 +498,7 @@ fn a_partial_copy_of_a_recorded_bundle_is_not_promised_as_evidence() {
     let v = verify_json(&env, [case.as_os_str()]);
     v.assert_problem("doctored .partial copy", |p, m| {
         p.ends_with(&format!(".partial-{id}"))
-            && m.contains("verify cannot tell")
+            && m.contains("this copy is not it")
             && m.contains("already in evidence/")
             && !m.contains("completes the move")
     });

@@ -371,19 +371,17 @@ fn check_evidence(
     bundles
 }
 
-/// What verify can say about an `evidence/.partial-<id>` entry. The folder
-/// alone cannot tell an interrupted capture from something placed there, so
-/// the message says only what the log and the content show.
+/// What verify can say about an `evidence/.partial-<id>` entry, from what
+/// the custody log and the folder's content show.
 fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> String {
-    let head = "a .partial entry, left by an interrupted capture or placed here (verify cannot tell which from the folder alone); it is not evidence";
     let Some(ev) = check.capture_of(id) else {
         return format!(
-            "{head}. No custody event records a bundle {id:?}; the next `warden capture` into this case moves it to interrupted/ and records that in the custody log"
+            "interrupted capture, not planted: a .partial folder (never evidence) holding an incomplete bundle no custody event records, as a capture stopped before sealing leaves (the folder alone cannot show it was not placed here). The next `warden capture` into this case moves it to interrupted/ and records that in the custody log; no custody event records a bundle {id:?}"
         );
     };
     if std::fs::symlink_metadata(ev_dir.join(id)).is_ok() {
         return format!(
-            "{head}. Custody event {} records bundle {id}, which is already in evidence/; this copy is not it, and the next `warden capture` moves it to interrupted/ and records that",
+            "a .partial folder (never evidence) named after bundle {id}, which custody event {} records and which is already in evidence/: this copy is not it. The next `warden capture` moves it to interrupted/ and records that",
             ev.seq
         );
     }
@@ -393,11 +391,11 @@ fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> St
         &ev.public_key,
     ) {
         Ok(()) => format!(
-            "{head}. Its content is the bundle sealed and recorded in custody event {}, which was not moved into place; the next `warden capture` into this case moves it to evidence/{id} and records that",
+            "interrupted capture, not planted: sealed and recorded in custody event {}, and this .partial folder holds that sealed bundle, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
             ev.seq
         ),
         Err(e) => format!(
-            "{head}. Custody event {} records bundle {id}, but this folder does not hold that sealed bundle ({e}); the next `warden capture` moves it to interrupted/ and records that",
+            "a .partial folder (never evidence) that does not hold the bundle recorded in custody event {} ({e}); the next `warden capture` moves it to interrupted/ and records that",
             ev.seq
         ),
     }
