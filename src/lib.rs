@@ -1,11 +1,23 @@
 //! warden: evidence capture, species sweeps and chain-of-custody reports for
 //! officers who investigate wildlife cybercrime.
 //!
-//! Data flows one way: [`capture`] fetches a page, [`warc`] records the raw
-//! exchange, [`bundle`] seals it as a signed BagIt bag, [`custody`] appends the
-//! action to the case's hash-chained log, and [`verify`] re-checks all of it.
-//! The command-line front end lives in `src/cli/` and only ever hands plain
-//! option structs to this library.
+//! Data flows one way: [`capture`] fetches a page (reading it with [`http`]),
+//! [`warc`] records the raw exchange, [`bundle`] seals it as a signed BagIt
+//! bag, [`custody`] appends the action to the case's hash-chained log
+//! ([`case`] is the folder holding both), and [`verify`] re-checks all of it;
+//! [`recovery`] finishes or sets aside what an interrupted capture left.
+//! [`species`], [`matcher`] and [`sweep`] search listings with keyword lists.
+//! Leaf modules used by the others: [`keys`] (officer keys), [`text`]
+//! (charsets, visible text), [`hash`] and [`fsutil`] (durable, bounded file
+//! access).
+//!
+//! The library reads no environment variable, draws nothing on the
+//! terminal and never sees the command line: the front end in `src/cli/`
+//! parses flags into the plain option structs each module takes (for
+//! example [`verify::VerifyOptions`], [`capture::CaptureOptions`]), passes
+//! in what comes from the environment (the witness folder, the key file)
+//! and draws progress from the callbacks [`capture::run`] and
+//! [`verify::verify`] call.
 
 pub mod bundle;
 pub mod capture;
@@ -19,6 +31,7 @@ pub mod matcher;
 pub mod recovery;
 pub mod species;
 pub mod sweep;
+pub mod text;
 pub mod verify;
 pub mod warc;
 

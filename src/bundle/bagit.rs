@@ -53,7 +53,7 @@ pub fn render_bag_info(fields: &[(&str, String)]) -> String {
     for (label, value) in fields {
         out.push_str(label);
         out.push_str(": ");
-        out.push_str(&crate::case::one_line(value));
+        out.push_str(&crate::text::one_line(value));
         out.push('\n');
     }
     out

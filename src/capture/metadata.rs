@@ -4,9 +4,10 @@
 use super::fetch::Hop;
 use super::policy::{AddrClass, Refusal};
 use super::tls::{TlsRecord, TrustedRoot};
-use super::{CaptureOptions, CaptureStatus, decode, text};
+use super::{CaptureOptions, CaptureStatus, decode};
 use crate::bundle::Draft;
 use crate::case::Case;
+use crate::text;
 use crate::warc::{self, WarcWriter};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -581,9 +582,9 @@ pub fn assemble(
     let info_block = format!(
         "software: warden/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nhostname: {}\r\noperator: {}\r\nwarden-case: {}\r\nwarden-capture-id: {}\r\nrobots: ignore (evidence capture of a single page)\r\n",
         crate::VERSION,
-        crate::case::one_line(&ctx.env.hostname),
-        crate::case::one_line(ctx.officer),
-        crate::case::one_line(&ctx.case.config.case.id),
+        crate::text::one_line(&ctx.env.hostname),
+        crate::text::one_line(ctx.officer),
+        crate::text::one_line(&ctx.case.config.case.id),
         draft.id,
     );
     w.write_bytes(

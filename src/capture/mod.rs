@@ -17,7 +17,6 @@ pub mod metadata;
 pub mod policy;
 pub mod response;
 pub mod tee;
-pub mod text;
 pub mod tls;
 
 use crate::bundle::{self, BagInfo, Draft};

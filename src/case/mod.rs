@@ -6,6 +6,7 @@ use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::fsutil;
 use crate::hash::sha256_hex;
 use crate::keys::{self, OfficerKey};
+use crate::text::one_line;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -126,16 +127,6 @@ pub struct Case {
     pub config: CaseConfig,
     /// Where this computer keeps custody-log witness records.
     pub witness_dir: Option<PathBuf>,
-}
-
-/// Replaces line breaks and other control characters so a value cannot
-/// forge extra lines in `bag-info.txt` or similar line-based files.
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
 
 impl Case {

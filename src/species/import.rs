@@ -140,7 +140,7 @@ pub fn import_speciesplus(csv_path: &Path, out: &Path) -> Result<ImportSummary, 
         rows += 1;
         let line = rec.position().map_or(0, |p| p.line());
         let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
-        let name = crate::case::one_line(&get(c_name));
+        let name = crate::text::one_line(&get(c_name));
         if name.is_empty() {
             return Err(ImportError::Row {
                 path: csv_path.to_path_buf(),
@@ -164,7 +164,7 @@ pub fn import_speciesplus(csv_path: &Path, out: &Path) -> Result<ImportSummary, 
         let appendix = parts.join("/");
         let note = c_note
             .map(get)
-            .map(|n| crate::case::one_line(&n))
+            .map(|n| crate::text::one_line(&n))
             .filter(|n| !n.is_empty());
         let listing_note = if appendix.contains('/') {
             Some(note.unwrap_or_else(|| format!("Species+ listing: {listing}")))
@@ -193,7 +193,7 @@ pub fn import_speciesplus(csv_path: &Path, out: &Path) -> Result<ImportSummary, 
         for (lang, i) in &name_cols {
             let mut list: Vec<String> = Vec::new();
             for n in get(*i).split([',', ';']) {
-                let n = crate::case::one_line(n);
+                let n = crate::text::one_line(n);
                 if !n.is_empty()
                     && n.chars().count() <= 100
                     && !list.iter().any(|x| x.eq_ignore_ascii_case(&n))

@@ -139,14 +139,14 @@ pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Resu
             hasher
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("{shown}: {e}"))?;
-            let cs = crate::capture::text::detect(None, &bytes[..bytes.len().min(4096)], true);
+            let cs = crate::text::detect(None, &bytes[..bytes.len().min(4096)], true);
             let (text, _, _) = cs.encoding.decode(&bytes);
             sink.listing(Listing {
                 id: None,
                 url: None,
                 path: shown.clone(),
                 line: None,
-                text: crate::capture::text::visible_text(&text),
+                text: crate::text::visible_text(&text),
             });
         }
         Format::Warc => read_warc(&mut hasher, &shown, path, sink),

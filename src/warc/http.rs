@@ -24,10 +24,10 @@ pub fn html_text_of_response(block: &[u8]) -> Option<String> {
     if !(is_html || ctype.starts_with("text/")) {
         return None;
     }
-    let cs = crate::capture::text::detect(Some(&ctype), &body[..body.len().min(4096)], is_html);
+    let cs = crate::text::detect(Some(&ctype), &body[..body.len().min(4096)], is_html);
     let (text, _, _) = cs.encoding.decode(&body);
     Some(if is_html {
-        crate::capture::text::visible_text(&text)
+        crate::text::visible_text(&text)
     } else {
         text.into_owned()
     })

@@ -1,4 +1,6 @@
-//! Character-set detection and visible-text extraction, both streaming.
+//! Text as warden reads and writes it: character-set detection and
+//! visible-text extraction (both streaming), and one-line values for
+//! line-based files. A leaf module: capture, WARC reading and sweeps use it.
 //!
 //! The charset is chosen as browsers do (WHATWG order): byte-order mark, then
 //! the `charset` of the Content-Type header, then a `<meta>` declaration in
@@ -432,4 +434,14 @@ mod tests {
         let t = text_of(&bytes, Some("text/html; charset=Shift_JIS"));
         assert!(t.contains("象牙 販売"), "{t}");
     }
+}
+
+/// Replaces line breaks and other control characters so a value cannot
+/// forge extra lines in `bag-info.txt` or similar line-based files.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
