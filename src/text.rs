@@ -397,6 +397,16 @@ pub fn extract_text(
     })
 }
 
+/// Replaces line breaks and other control characters so a value cannot
+/// forge extra lines in `bag-info.txt` or similar line-based files.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,14 +444,4 @@ mod tests {
         let t = text_of(&bytes, Some("text/html; charset=Shift_JIS"));
         assert!(t.contains("象牙 販売"), "{t}");
     }
-}
-
-/// Replaces line breaks and other control characters so a value cannot
-/// forge extra lines in `bag-info.txt` or similar line-based files.
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
