@@ -2,15 +2,14 @@
 //! and `capture.json`.
 
 use super::fetch::Hop;
-use super::policy::{AddrClass, Refusal};
-use super::tls::{TlsRecord, TrustedRoot};
+use super::record::{self, CaptureRecord};
 use super::{CaptureOptions, CaptureStatus, decode};
 use crate::bundle::Draft;
 use crate::case::Case;
 use crate::text;
 use crate::warc::{self, WarcWriter};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::{BufWriter, Write};
 use url::Url;
 
@@ -20,10 +19,10 @@ use url::Url;
 pub const MAX_TEXT_INPUT: u64 = 64 << 20;
 
 /// warden itself, as recorded in every capture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolInfo {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
     pub executable: Option<String>,
     pub executable_sha256: Option<String>,
 }
@@ -36,8 +35,8 @@ impl ToolInfo {
             .and_then(|p| crate::hash::sha256_file(p).ok())
             .map(|(h, _)| h);
         ToolInfo {
-            name: "warden",
-            version: crate::VERSION,
+            name: "warden".into(),
+            version: crate::VERSION.into(),
             executable: exe.map(|p| p.display().to_string()),
             executable_sha256: sha,
         }
@@ -45,12 +44,12 @@ impl ToolInfo {
 }
 
 /// The capturing computer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     pub hostname: String,
     pub os: String,
     pub os_version: Option<String>,
-    pub arch: &'static str,
+    pub arch: String,
     pub timezone: Option<String>,
     pub utc_offset: String,
     pub user_agent: String,
@@ -70,7 +69,7 @@ impl Environment {
             hostname: gethostname::gethostname().to_string_lossy().into_owned(),
             os: std::env::consts::OS.to_string(),
             os_version,
-            arch: std::env::consts::ARCH,
+            arch: std::env::consts::ARCH.into(),
             timezone: iana_time_zone::get_timezone().ok(),
             utc_offset: chrono::Local::now().format("%:z").to_string(),
             user_agent: opts.fetch.user_agent.clone(),
@@ -109,116 +108,8 @@ pub struct Summary {
     pub error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Server {
-    ip: String,
-    port: u16,
-}
-
-#[derive(Serialize)]
-struct Redirect {
-    url: String,
-    status: u16,
-    location: Option<String>,
-}
-
-#[derive(Serialize)]
-struct HopJson<'a> {
-    url: &'a str,
-    started_at: String,
-    response_at: Option<String>,
-    ended_at: String,
-    http_status: Option<u16>,
-    informational_responses: &'a [String],
-    headers: Vec<[&'a str; 2]>,
-    resolved_addresses: Vec<String>,
-    server: Option<Server>,
-    address_class: Option<AddrClass>,
-    refused: Option<&'a Refusal>,
-    via_proxy: bool,
-    tls: Option<&'a TlsRecord>,
-    request_bytes: usize,
-    response_bytes: u64,
-    body_bytes: u64,
-    truncated: Option<&'static str>,
-    error: Option<&'a str>,
-    warc_request_record_id: Option<String>,
-    warc_response_record_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct PageJson {
-    file: String,
-    content_type: Option<String>,
-    content_encoding: Option<String>,
-    size: u64,
-    charset: Option<String>,
-    charset_source: Option<String>,
-}
-
-#[derive(Serialize)]
-struct TextJson {
-    file: &'static str,
-    size: u64,
-    invalid_byte_sequences_replaced: bool,
-}
-
-#[derive(Serialize)]
-struct FileJson {
-    path: String,
-    sha256: String,
-    size: u64,
-}
-
-#[derive(Serialize)]
-struct Settings<'a> {
-    timeout_secs: f64,
-    max_time_secs: f64,
-    max_bytes: u64,
-    accept_invalid_certs: bool,
-    tsa: Option<&'a str>,
-    max_redirects: usize,
-    allow_private: bool,
-    min_rate: u64,
-    min_rate_time_secs: f64,
-    per_host: usize,
-    extra_trust_roots: &'a [TrustedRoot],
-}
-
-#[derive(Serialize)]
-struct CaptureJson<'a> {
-    format: &'static str,
-    capture_id: &'a str,
-    case_id: &'a str,
-    case_title: &'a str,
-    agency: &'a str,
-    officer: &'a str,
-    officer_public_key: &'a str,
-    note: Option<&'a str>,
-    status: &'static str,
-    error: Option<&'a str>,
-    requested_url: &'a str,
-    final_url: &'a str,
-    http_status: Option<u16>,
-    redirects: Vec<Redirect>,
-    server: Option<Server>,
-    tls: Option<&'a TlsRecord>,
-    started_at: String,
-    ended_at: String,
-    hops: Vec<HopJson<'a>>,
-    environment: &'a Environment,
-    tool: &'a ToolInfo,
-    settings: Settings<'a>,
-    truncated: bool,
-    transformations: Vec<String>,
-    page: Option<PageJson>,
-    text: Option<TextJson>,
-    files: Vec<FileJson>,
-    files_note: &'static str,
-}
-
-fn server_of(hop: &Hop) -> Option<Server> {
-    hop.peer.map(|a| Server {
+fn server_of(hop: &Hop) -> Option<record::Server> {
+    hop.peer.map(|a| record::Server {
         ip: a.ip().to_string(),
         port: a.port(),
     })
@@ -426,8 +317,8 @@ pub fn assemble(
                     "data/text.txt: byte sequences invalid in that charset were replaced with U+FFFD".into(),
                 );
             }
-            text_json = Some(TextJson {
-                file: "data/text.txt",
+            text_json = Some(record::TextRecord {
+                file: "data/text.txt".into(),
                 size: t.bytes,
                 invalid_byte_sequences_replaced: t.malformed_sequences,
             });
@@ -436,7 +327,7 @@ pub fn assemble(
                 "no text.txt: data/{page_name} is not a text document"
             ));
         }
-        page = Some(PageJson {
+        page = Some(record::PageRecord {
             file: format!("data/{page_name}"),
             content_type,
             content_encoding,
@@ -493,84 +384,84 @@ pub fn assemble(
     let redirects = hops
         .iter()
         .filter(|h| h.redirect_target().is_some())
-        .map(|h| Redirect {
+        .map(|h| record::Redirect {
             url: h.url.to_string(),
             status: h.status.unwrap_or(0),
             location: h.location.clone(),
         })
         .collect();
-    let hop_json: Vec<HopJson<'_>> = hops
+    let hop_json: Vec<record::HopRecord> = hops
         .iter()
         .zip(&ids)
-        .map(|(h, (req_id, resp_id))| HopJson {
-            url: h.url.as_str(),
+        .map(|(h, (req_id, resp_id))| record::HopRecord {
+            url: h.url.to_string(),
             started_at: crate::format_time(h.started_at),
             response_at: h.response_at.map(crate::format_time),
             ended_at: crate::format_time(h.ended_at),
             http_status: h.status,
-            informational_responses: &h.informational,
+            informational_responses: h.informational.clone(),
             headers: h
                 .headers
                 .iter()
-                .map(|(n, v)| [n.as_str(), v.as_str()])
+                .map(|(n, v)| [n.clone(), v.clone()])
                 .collect(),
             resolved_addresses: h.resolved.iter().map(|a| a.to_string()).collect(),
             server: server_of(h),
             address_class: h.address_class,
-            refused: h.refused.as_ref(),
+            refused: h.refused.clone(),
             via_proxy: h.via_proxy,
-            tls: h.tls.as_ref(),
+            tls: h.tls.clone(),
             request_bytes: h.request.len(),
             response_bytes: h.raw_len,
             body_bytes: h.body_len,
-            truncated: h.truncated,
-            error: h.error.as_deref(),
+            truncated: h.truncated.map(str::to_string),
+            error: h.error.clone(),
             warc_request_record_id: req_id.clone(),
             warc_response_record_id: resp_id.clone(),
         })
         .collect();
     let final_url = last.url.to_string();
-    let mut doc = CaptureJson {
-        format: "warden-capture/1",
-        capture_id: &draft.id,
-        case_id: &ctx.case.config.case.id,
-        case_title: &ctx.case.config.case.title,
-        agency: &ctx.case.config.case.agency,
-        officer: ctx.officer,
-        officer_public_key: &ctx.officer_public_key,
-        note: ctx.note,
-        status: status.as_str(),
-        error: error.as_deref(),
-        requested_url: requested.as_str(),
-        final_url: &final_url,
+    let mut doc = CaptureRecord {
+        format: record::FORMAT.into(),
+        capture_id: draft.id.clone(),
+        case_id: ctx.case.config.case.id.clone(),
+        case_title: ctx.case.config.case.title.clone(),
+        agency: ctx.case.config.case.agency.clone(),
+        officer: ctx.officer.to_string(),
+        officer_public_key: ctx.officer_public_key.clone(),
+        note: ctx.note.map(str::to_string),
+        status: status.as_str().into(),
+        error: error.clone(),
+        requested_url: requested.to_string(),
+        final_url: final_url.clone(),
         http_status: last.status,
         redirects,
         server: server_of(last),
-        tls: last.tls.as_ref(),
+        tls: last.tls.clone(),
         started_at: crate::format_time(started),
         ended_at: crate::format_time(ended),
         hops: hop_json,
-        environment: ctx.env,
-        tool: ctx.tool,
-        settings: Settings {
+        environment: ctx.env.clone(),
+        tool: ctx.tool.clone(),
+        settings: record::Settings {
             timeout_secs: ctx.opts.fetch.timeout.as_secs_f64(),
             max_time_secs: ctx.opts.fetch.max_time.as_secs_f64(),
             max_bytes: ctx.opts.fetch.max_bytes,
             accept_invalid_certs: ctx.opts.fetch.accept_invalid_certs,
-            tsa: ctx.opts.tsa.as_ref().map(Url::as_str),
+            tsa: ctx.opts.tsa.as_ref().map(Url::to_string),
             max_redirects: ctx.opts.fetch.max_redirects,
             allow_private: ctx.opts.fetch.allow_private,
             min_rate: ctx.opts.fetch.min_rate,
             min_rate_time_secs: ctx.opts.fetch.min_rate_time.as_secs_f64(),
             per_host: ctx.opts.per_host,
-            extra_trust_roots: &ctx.opts.extra_roots,
+            extra_trust_roots: ctx.opts.extra_roots.clone(),
         },
         truncated: status == CaptureStatus::Truncated || page_truncated,
         transformations,
         page,
         text: text_json,
         files: Vec::new(),
-        files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt",
+        files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt".into(),
     };
 
     // The WARC: warcinfo, request/response for every hop, then metadata.
@@ -656,7 +547,7 @@ pub fn assemble(
                 .map_err(|e| io(warc_name, e))?;
         }
     }
-    let meta_block = serde_json::to_vec_pretty(&doc).expect("capture metadata serialises");
+    let meta_block = doc.to_json();
     let mut headers = vec![
         ("WARC-Type", "metadata".to_string()),
         ("WARC-Record-ID", warc::new_record_id()),
@@ -685,13 +576,13 @@ pub fn assemble(
     for name in crate::bundle::list_files(&data).map_err(|e| io("data", e))? {
         let (sha256, size) =
             crate::hash::sha256_file(&data.join(&name)).map_err(|e| io(&name, e))?;
-        doc.files.push(FileJson {
+        doc.files.push(record::FileRecord {
             path: format!("data/{name}"),
             sha256,
             size,
         });
     }
-    let json = serde_json::to_vec_pretty(&doc).expect("capture metadata serialises");
+    let json = doc.to_json();
     let p = data.join("capture.json");
     crate::fsutil::write_new(&p, &json).map_err(|e| io("capture.json", e))?;
 

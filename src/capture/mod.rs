@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod input;
 pub mod metadata;
 pub mod policy;
+pub mod record;
 pub mod response;
 pub mod tee;
 pub mod tls;

@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 /// How far inside a network an address is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AddrClass {
     /// The open internet (documentation ranges included).
@@ -174,7 +174,7 @@ impl HopPolicy {
 }
 
 /// A connection that the policy refused, as recorded in `capture.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Refusal {
     /// The address (or, through a proxy, the host) that was refused.
     pub address: String,

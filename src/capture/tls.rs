@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// One certificate as recorded in `capture.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CertRecord {
     pub pem: String,
     /// Lowercase hex SHA-256 of the DER certificate.
@@ -22,7 +22,7 @@ pub struct CertRecord {
 }
 
 /// What the TLS handshake established.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TlsRecord {
     pub version: String,
     pub cipher: String,
@@ -76,7 +76,7 @@ pub enum CaCertError {
 
 /// A certificate the officer added to the trusted roots, as recorded in
 /// `capture.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TrustedRoot {
     pub file: String,
     pub subject: String,

@@ -319,23 +319,19 @@ fn read_bundle(dir: &Path, sink: &mut dyn Sink) {
         Ok(b) => b,
         Err(_) => return, // a failed capture has no text
     };
-    let cj: serde_json::Value = std::fs::read(dir.join("data/capture.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let record = crate::fsutil::read_capped(
+        &dir.join("data/capture.json"),
+        crate::capture::record::MAX_RECORD_BYTES,
+    )
+    .ok()
+    .and_then(|b| crate::capture::record::CaptureRecord::from_json(&b).ok());
     sink.input(InputFile {
         path: shown.clone(),
         sha256: crate::hash::sha256_hex(&text),
     });
     sink.listing(Listing {
-        id: cj
-            .get("capture_id")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        url: cj
-            .get("final_url")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
+        id: record.as_ref().map(|r| r.capture_id.clone()),
+        url: record.map(|r| r.final_url),
         path: shown,
         line: None,
         text: String::from_utf8_lossy(&text).into_owned(),

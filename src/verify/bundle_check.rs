@@ -2,6 +2,7 @@
 
 use super::Sink;
 use crate::bundle::{self, bagit};
+use crate::capture::record::CaptureRecord;
 use crate::fsutil;
 use crate::hash::{self, FileDigests, sha256_hex};
 use crate::keys;
@@ -119,18 +120,21 @@ pub(crate) fn check_bundle(
         }
     }
     let read = |name: &str| small.get(name).cloned();
-    let capture_json: Option<serde_json::Value> =
-        read("data/capture.json").and_then(|b| serde_json::from_slice(&b).ok());
-    let cj = |key: &str| {
-        capture_json
-            .as_ref()
-            .and_then(|v| v.get(key))
-            .and_then(|x| x.as_str())
-            .map(str::to_string)
+    let capture_json: Option<CaptureRecord> = match read("data/capture.json") {
+        None => None,
+        Some(b) => match CaptureRecord::from_json(&b) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                sink.problem(
+                    &p("data/capture.json"),
+                    format!("is not a capture record in the form warden writes: {e}"),
+                );
+                None
+            }
+        },
     };
-
-    facts.case_id = cj("case_id");
-    facts.agency = cj("agency");
+    facts.case_id = capture_json.as_ref().map(|r| r.case_id.clone());
+    facts.agency = capture_json.as_ref().map(|r| r.agency.clone());
 
     // bagit.txt
     if let Some(b) = read(bundle::BAGIT_TXT)
@@ -256,27 +260,17 @@ pub(crate) fn check_bundle(
         }
         // Every value is derived from capture.json (which the signature
         // covers) and the payload, so the file must match exactly.
-        if let Some(v) = &capture_json {
+        if let Some(r) = &capture_json {
             let total: u64 = actual.values().map(|d| d.size).sum();
             let info = bundle::BagInfo {
-                source_organization: cj("agency").unwrap_or_default(),
-                contact_name: cj("officer").unwrap_or_default(),
-                external_identifier: cj("case_id").unwrap_or_default(),
-                external_description: format!(
-                    "Web capture of {}",
-                    cj("requested_url").unwrap_or_default()
-                ),
-                capture_id: cj("capture_id").unwrap_or_default(),
-                signer_public_key: cj("officer_public_key").unwrap_or_default(),
-                bagging_date: cj("ended_at")
-                    .map(|t| t.chars().take(10).collect())
-                    .unwrap_or_default(),
-                warden_version: v
-                    .get("tool")
-                    .and_then(|t| t.get("version"))
-                    .and_then(|x| x.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
+                source_organization: r.agency.clone(),
+                contact_name: r.officer.clone(),
+                external_identifier: r.case_id.clone(),
+                external_description: format!("Web capture of {}", r.requested_url),
+                capture_id: r.capture_id.clone(),
+                signer_public_key: r.officer_public_key.clone(),
+                bagging_date: r.ended_at.chars().take(10).collect(),
+                warden_version: r.tool.version.clone(),
             };
             let want = bundle::render_bag_info(&info, &format!("{total}.{}", actual.len()));
             if want.as_bytes() != b.as_slice() {
@@ -423,8 +417,11 @@ pub(crate) fn check_bundle(
                     );
                 }
                 let b64 = keys::public_key_b64(&pk);
-                let claimed_key = cj("officer_public_key");
-                let claimed_officer = cj("officer").unwrap_or_default();
+                let claimed_key = capture_json.as_ref().map(|r| r.officer_public_key.clone());
+                let claimed_officer = capture_json
+                    .as_ref()
+                    .map(|r| r.officer.clone())
+                    .unwrap_or_default();
                 // (Only when capture.json could be read: otherwise it says
                 // nothing, and its problem is already named.)
                 if capture_json.is_some() && claimed_key.as_deref() != Some(b64.as_str()) {
@@ -465,9 +462,7 @@ pub(crate) fn check_bundle(
     facts.timestamp_sha256 = tsr_bytes.as_deref().map(sha256_hex);
     let tsa_recorded = capture_json
         .as_ref()
-        .and_then(|v| v.get("settings"))
-        .and_then(|s| s.get("tsa"))
-        .is_some_and(|t| !t.is_null());
+        .is_some_and(|r| r.settings.tsa.is_some());
     if tsr_bytes.is_some() && capture_json.is_some() && !tsa_recorded {
         sink.problem(
             &p(bundle::TIMESTAMP),
@@ -547,35 +542,28 @@ pub(crate) fn check_bundle(
     }
 
     // capture.json agrees with the files.
-    if let Some(b) = read("data/capture.json") {
-        match serde_json::from_slice::<serde_json::Value>(&b) {
-            Err(e) => sink.problem(&p("data/capture.json"), format!("is not valid JSON: {e}")),
-            Ok(v) => {
-                if let Some(list) = v.get("files").and_then(|f| f.as_array()) {
-                    for item in list {
-                        let path = item.get("path").and_then(|x| x.as_str()).unwrap_or("");
-                        let sha = item.get("sha256").and_then(|x| x.as_str()).unwrap_or("");
-                        match actual.get(path) {
-                            Some(d) if d.sha256 == sha => {}
-                            _ => sink.problem(
-                                &p("data/capture.json"),
-                                format!("its SHA-256 for {path} does not match that file"),
-                            ),
-                        }
-                    }
-                }
-                let id = dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let cid = v.get("capture_id").and_then(|x| x.as_str()).unwrap_or("");
-                if !rel.is_empty() && cid != id {
-                    sink.problem(
-                        &p("data/capture.json"),
-                        format!("capture_id {cid:?} does not match the bundle folder name {id:?}"),
-                    );
-                }
+    if let Some(r) = &capture_json {
+        for f in &r.files {
+            match actual.get(&f.path) {
+                Some(d) if d.sha256 == f.sha256 => {}
+                _ => sink.problem(
+                    &p("data/capture.json"),
+                    format!("its SHA-256 for {} does not match that file", f.path),
+                ),
             }
+        }
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !rel.is_empty() && r.capture_id != id {
+            sink.problem(
+                &p("data/capture.json"),
+                format!(
+                    "capture_id {:?} does not match the bundle folder name {id:?}",
+                    r.capture_id
+                ),
+            );
         }
     }
 
@@ -588,10 +576,9 @@ pub(crate) fn check_bundle(
             Ok(Ok(())) => {}
             Ok(Err(why)) => {
                 let page = v
-                    .get("page")
-                    .and_then(|p| p.get("file"))
-                    .and_then(|f| f.as_str())
-                    .unwrap_or("data/capture.warc.gz");
+                    .page
+                    .as_ref()
+                    .map_or("data/capture.warc.gz", |pg| pg.file.as_str());
                 sink.problem(&p(page), why);
             }
             Err(e) => sink.problem(

@@ -1,6 +1,7 @@
 //! Checks that `data/page.<ext>` is what the final response in the WARC
 //! decodes to: the page file and the raw exchange must tell the same story.
 
+use crate::capture::record::CaptureRecord;
 use sha2::{Digest, Sha256};
 use std::io;
 use std::path::Path;
@@ -9,35 +10,31 @@ use std::path::Path;
 /// `Err` with an `io::Error` means the check could not be made.
 pub fn page_matches_warc(
     bundle: &Path,
-    capture: &serde_json::Value,
+    capture: &CaptureRecord,
 ) -> Result<Result<(), String>, io::Error> {
-    let Some(page_file) = capture
-        .get("page")
-        .and_then(|p| p.get("file"))
-        .and_then(|f| f.as_str())
-    else {
+    let Some(page) = &capture.page else {
         return Ok(Ok(())); // no page was received
     };
-    let Some(last_hop) = capture
-        .get("hops")
-        .and_then(|h| h.as_array())
-        .and_then(|h| h.last())
-    else {
+    let page_file = page.file.as_str();
+    // The page is `data/page.<ext>`, nothing else: capture.json must not be
+    // able to point the check at another file.
+    let plain = page_file
+        .strip_prefix("data/page.")
+        .is_some_and(|ext| !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !plain {
+        return Ok(Err(format!(
+            "capture.json names the page file {page_file:?}, which is not data/page.<ext>"
+        )));
+    }
+    let Some(last_hop) = capture.hops.last() else {
         return Ok(Err("capture.json lists no hops".into()));
     };
-    let Some(record_id) = last_hop
-        .get("warc_response_record_id")
-        .and_then(|v| v.as_str())
-    else {
+    let Some(record_id) = last_hop.warc_response_record_id.as_deref() else {
         return Ok(Err(
             "capture.json names no WARC response record for the page".into(),
         ));
     };
-    let max = capture
-        .get("settings")
-        .and_then(|s| s.get("max_bytes"))
-        .and_then(|v| v.as_u64())
-        .unwrap_or(u64::MAX);
+    let max = capture.settings.max_bytes;
 
     let warc = crate::fsutil::open_regular_nofollow(&bundle.join("data/capture.warc.gz"))?;
     let Some(block) = crate::warc::reader::open_block(warc, record_id)? else {
