@@ -18,11 +18,40 @@ const TAG_FILE_MAX: u64 = 16 << 20;
 /// Most bytes read from capture.json.
 const CAPTURE_JSON_MAX: u64 = 64 << 20;
 
+/// What the first look at a bundle found: its files (links and special
+/// files named, never opened), the small files read once with a size cap,
+/// and capture.json as a typed record. Every later step works from this.
+struct Bundle<'a> {
+    dir: &'a Path,
+    rel: &'a str,
+    files: Vec<String>,
+    file_set: BTreeSet<String>,
+    irregular: BTreeSet<String>,
+    small: BTreeMap<String, Vec<u8>>,
+    capture_json: Option<CaptureRecord>,
+}
+
+impl Bundle<'_> {
+    /// `name` under the bundle's display path.
+    fn p(&self, name: &str) -> String {
+        if self.rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.rel)
+        }
+    }
+
+    /// The bytes of a small file, if it was read.
+    fn read(&self, name: &str) -> Option<Vec<u8>> {
+        self.small.get(name).cloned()
+    }
+}
+
 /// Checks the bundle at `dir`; `rel` is its path under the display root.
 /// `anchors` lists the (base64 public key, officer) pairs allowed to sign
 /// (the case's officers, or keys the user vouched for with --trust-key; an
 /// empty officer name means "any name"); `None` when nothing anchors the
-/// key, which is itself a problem.
+/// key, which is itself a problem. Each step below is a function of its own.
 pub(crate) fn check_bundle(
     dir: &Path,
     rel: &str,
@@ -32,6 +61,47 @@ pub(crate) fn check_bundle(
 ) -> BundleFacts {
     let before = sink.report.problems.len();
     let mut facts = BundleFacts::default();
+    let Some(bag) = inventory(dir, rel, sink) else {
+        return facts;
+    };
+    facts.case_id = bag.capture_json.as_ref().map(|r| r.case_id.clone());
+    facts.agency = bag.capture_json.as_ref().map(|r| r.agency.clone());
+    check_bagit_txt(&bag, sink);
+    let actual = check_payload(&bag, sink);
+    check_bag_info(&bag, &actual, sink);
+    check_tag_manifests(&bag, sink);
+    check_signature(&bag, anchors, &mut facts, sink);
+    check_timestamp(&bag, tsa_ca, &mut facts, sink);
+    check_warc_digests(&bag, sink);
+    check_record(&bag, &actual, sink);
+    check_page(&bag, sink);
+    if sink.report.problems.len() == before {
+        let signer = facts
+            .signer
+            .as_ref()
+            .map(|(k, o)| format!("signed by {o} (key {k})"))
+            .unwrap_or_default();
+        let stamp = match (&facts.timestamp_time, facts.timestamp_authority_checked) {
+            (Some(t), true) => format!("; time-stamped {t}, authority checked"),
+            (Some(t), false) => format!(
+                "; time-stamp {t} covers the manifest (authority not checked: give --tsa-ca)"
+            ),
+            (None, _) => "; no time-stamp".to_string(),
+        };
+        sink.ok(
+            bag.rel,
+            format!(
+                "(bundle: {} payload files, manifests hold; {signer}{stamp})",
+                actual.len()
+            ),
+        );
+    }
+    facts
+}
+
+/// Lists the bundle: unexpected, missing and irregular files are named;
+/// the small files are read once.
+fn inventory<'a>(dir: &'a Path, rel: &'a str, sink: &mut Sink<'_>) -> Option<Bundle<'a>> {
     let p = |name: &str| {
         if rel.is_empty() {
             name.to_string()
@@ -43,7 +113,7 @@ pub(crate) fn check_bundle(
         Ok(f) => f,
         Err(e) => {
             sink.problem(rel, format!("cannot be read: {e}"));
-            return facts;
+            return None;
         }
     };
     for f in files.iter().filter(|f| f.ends_with('/')) {
@@ -53,7 +123,7 @@ pub(crate) fn check_bundle(
         );
     }
     let files: Vec<String> = files.into_iter().filter(|f| !f.ends_with('/')).collect();
-    let file_set: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let file_set: BTreeSet<String> = files.iter().cloned().collect();
 
     // Which files may exist, and which must.
     let tag_names: BTreeSet<&str> = bundle::TAG_FILES
@@ -92,7 +162,7 @@ pub(crate) fn check_bundle(
         if let Ok(md) = std::fs::symlink_metadata(dir.join(f))
             && !md.file_type().is_file()
         {
-            irregular.insert(f.as_str());
+            irregular.insert(f.clone());
             sink.problem(
                 &p(f),
                 "not a regular file (a link or special file); refusing to follow it",
@@ -102,7 +172,7 @@ pub(crate) fn check_bundle(
 
     // The small files, each read once with a size cap (every later check
     // uses these bytes).
-    let mut small: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut small: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for name in tag_names.iter().copied().chain([CAPTURE_JSON]) {
         if !file_set.contains(name) || irregular.contains(name) {
             continue;
@@ -114,15 +184,14 @@ pub(crate) fn check_bundle(
         };
         match fsutil::read_capped(&dir.join(name), cap) {
             Ok(b) => {
-                small.insert(name, b);
+                small.insert(name.to_string(), b);
             }
             Err(e) => sink.problem(&p(name), format!("cannot be read: {e}")),
         }
     }
-    let read = |name: &str| small.get(name).cloned();
-    let capture_json: Option<CaptureRecord> = match read("data/capture.json") {
+    let capture_json: Option<CaptureRecord> = match small.get(CAPTURE_JSON) {
         None => None,
-        Some(b) => match CaptureRecord::from_json(&b) {
+        Some(b) => match CaptureRecord::from_json(b) {
             Ok(r) => Some(r),
             Err(e) => {
                 sink.problem(
@@ -133,9 +202,21 @@ pub(crate) fn check_bundle(
             }
         },
     };
-    facts.case_id = capture_json.as_ref().map(|r| r.case_id.clone());
-    facts.agency = capture_json.as_ref().map(|r| r.agency.clone());
+    Some(Bundle {
+        dir,
+        rel,
+        files,
+        file_set,
+        irregular,
+        small,
+        capture_json,
+    })
+}
 
+/// `bagit.txt` is exactly the declaration warden writes.
+fn check_bagit_txt(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
     // bagit.txt
     if let Some(b) = read(bundle::BAGIT_TXT)
         && b != bagit::BAGIT_TXT.as_bytes()
@@ -145,7 +226,14 @@ pub(crate) fn check_bundle(
             "altered: not the BagIt 1.0 declaration warden writes",
         );
     }
+}
 
+/// Digests every payload file once and checks both payload manifests
+/// against them (and their exact form); returns the digests.
+fn check_payload(bag: &Bundle<'_>, sink: &mut Sink<'_>) -> BTreeMap<String, FileDigests> {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
+    let (dir, files, file_set, irregular) = (bag.dir, &bag.files, &bag.file_set, &bag.irregular);
     // Payload: digest every data file once.
     let mut actual: BTreeMap<String, FileDigests> = BTreeMap::new();
     for f in files
@@ -236,6 +324,14 @@ pub(crate) fn check_bundle(
         }
     }
 
+    actual
+}
+
+/// `bag-info.txt` is what capture.json and the payload say it must hold.
+fn check_bag_info(bag: &Bundle<'_>, actual: &BTreeMap<String, FileDigests>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
+    let capture_json = &bag.capture_json;
     // bag-info.txt
     if let Some(b) = read(bundle::BAG_INFO) {
         match std::str::from_utf8(&b).ok().map(bagit::parse_bag_info) {
@@ -281,7 +377,13 @@ pub(crate) fn check_bundle(
             }
         }
     }
+}
 
+/// Both tag manifests match the tag files, byte for byte.
+fn check_tag_manifests(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
+    let (file_set, small) = (&bag.file_set, &bag.small);
     // Tag manifests: both must match the tag files byte for byte.
     let t256 = read(bundle::TAGMANIFEST_256);
     let t512 = read(bundle::TAGMANIFEST_512);
@@ -303,11 +405,11 @@ pub(crate) fn check_bundle(
     }
     let mut blamed_tag = BTreeSet::new();
     for name in bundle::TAG_FILES {
-        let present = file_set.contains(name);
-        if present && !small.contains_key(name) {
+        let present = file_set.contains(*name);
+        if present && !small.contains_key(*name) {
             continue; // already reported: not a regular file, or unreadable
         }
-        let d = small.get(name).map(|b| FileDigests {
+        let d = small.get(*name).map(|b| FileDigests {
             sha256: sha256_hex(b),
             sha512: hex::encode(Sha512::digest(b)),
             size: b.len() as u64,
@@ -358,12 +460,12 @@ pub(crate) fn check_bundle(
     // rendered without it would differ for that reason alone.
     let unread_tag = bundle::TAG_FILES
         .iter()
-        .any(|n| file_set.contains(n) && !small.contains_key(n));
+        .any(|n| file_set.contains(*n) && !small.contains_key(*n));
     {
         // The tag manifests warden would write for these tag files.
         let listed: Vec<(&str, &Vec<u8>)> = bundle::TAG_FILES
             .iter()
-            .filter_map(|n| small.get(n).map(|b| (*n, b)))
+            .filter_map(|n| small.get(*n).map(|b| (*n, b)))
             .collect();
         let render = |f: &dyn Fn(&[u8]) -> String| {
             let entries: Vec<(String, String)> =
@@ -385,7 +487,20 @@ pub(crate) fn check_bundle(
             }
         }
     }
+}
 
+/// The signature over manifest-sha256.txt, the key that made it, and
+/// whether an anchor covers that key.
+fn check_signature(
+    bag: &Bundle<'_>,
+    anchors: Option<&[(String, String)]>,
+    facts: &mut BundleFacts,
+    sink: &mut Sink<'_>,
+) {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
+    let capture_json = &bag.capture_json;
+    let m256 = read(bundle::MANIFEST_256);
     // The signature over manifest-sha256.txt.
     facts.manifest_sha256 = m256.as_ref().map(|b| sha256_hex(b));
     let pem = read(bundle::SIGNATURE_PUB);
@@ -456,7 +571,20 @@ pub(crate) fn check_bundle(
             }
         }
     }
+}
 
+/// The time-stamp token, if any: recorded in capture.json, covering the
+/// manifest, and (with `--tsa-ca`) signed by a trusted authority.
+fn check_timestamp(
+    bag: &Bundle<'_>,
+    tsa_ca: Option<&[u8]>,
+    facts: &mut BundleFacts,
+    sink: &mut Sink<'_>,
+) {
+    let p = |name: &str| bag.p(name);
+    let read = |name: &str| bag.read(name);
+    let capture_json = &bag.capture_json;
+    let m256 = read(bundle::MANIFEST_256);
     // The time-stamp token, if any.
     let tsr_bytes = read(bundle::TIMESTAMP);
     facts.timestamp_sha256 = tsr_bytes.as_deref().map(sha256_hex);
@@ -494,7 +622,12 @@ pub(crate) fn check_bundle(
             }
         }
     }
+}
 
+/// Every WARC record's block and payload digests.
+fn check_warc_digests(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let (dir, file_set, irregular) = (bag.dir, &bag.file_set, &bag.irregular);
     // WARC record digests.
     if file_set.contains(WARC) && !irregular.contains(WARC) {
         let path = dir.join(WARC);
@@ -540,7 +673,12 @@ pub(crate) fn check_bundle(
             ),
         }
     }
+}
 
+/// capture.json agrees with the payload files and the folder name.
+fn check_record(bag: &Bundle<'_>, actual: &BTreeMap<String, FileDigests>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let (dir, rel, capture_json) = (bag.dir, bag.rel, &bag.capture_json);
     // capture.json agrees with the files.
     if let Some(r) = &capture_json {
         for f in &r.files {
@@ -566,7 +704,13 @@ pub(crate) fn check_bundle(
             );
         }
     }
+}
 
+/// The page file is what the final response in the WARC decodes to.
+fn check_page(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
+    let p = |name: &str| bag.p(name);
+    let (dir, file_set, irregular, capture_json) =
+        (bag.dir, &bag.file_set, &bag.irregular, &bag.capture_json);
     // The page file and the raw exchange must agree.
     if let Some(v) = &capture_json
         && file_set.contains(WARC)
@@ -587,29 +731,6 @@ pub(crate) fn check_bundle(
             ),
         }
     }
-
-    if sink.report.problems.len() == before {
-        let signer = facts
-            .signer
-            .as_ref()
-            .map(|(k, o)| format!("signed by {o} (key {k})"))
-            .unwrap_or_default();
-        let stamp = match (&facts.timestamp_time, facts.timestamp_authority_checked) {
-            (Some(t), true) => format!("; time-stamped {t}, authority checked"),
-            (Some(t), false) => format!(
-                "; time-stamp {t} covers the manifest (authority not checked: give --tsa-ca)"
-            ),
-            (None, _) => "; no time-stamp".to_string(),
-        };
-        sink.ok(
-            rel,
-            format!(
-                "(bundle: {} payload files, manifests hold; {signer}{stamp})",
-                actual.len()
-            ),
-        );
-    }
-    facts
 }
 
 /// What verify learned about a bundle, for cross-checks with the custody log.
