@@ -19,7 +19,7 @@ use serde_json::Value;
 /// Words verify uses for a bundle no capture recorded (planted or copied in).
 const PLANTED: &str = "placed or copied here";
 /// Words verify uses for a partial bundle left by an interrupted capture.
-const INTERRUPTED: &str = "interrupted capture, not planted";
+const INTERRUPTED: &str = "interrupted capture:";
 
 fn page_server() -> TestServer {
     TestServer::http(Routes::new().prefix(
@@ -299,8 +299,8 @@ fn recovery_completes_recorded_partials_and_sets_aside_unrecorded_ones() {
     for id in [foreign.as_str(), half] {
         let l = lines_naming(&text, &format!(".partial-{id}"));
         assert!(
-            l.iter()
-                .any(|l| l.contains(INTERRUPTED) && l.contains("no custody event records")),
+            l.iter().any(|l| l.contains(INTERRUPTED)
+                && l.contains("no custody event records, so it is not evidence")),
             "{id}: {l:?}\n{text}"
         );
     }

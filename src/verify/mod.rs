@@ -391,9 +391,9 @@ fn check_case(dir: &Path, shown: &str, only: Option<&str>, ctx: &Ctx<'_>, report
                     &rel,
                     match recorded.get(id) {
                         Some((seq, _)) => format!(
-                            "interrupted capture, not planted: sealed and recorded in custody event {seq}, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)"
+                            "interrupted capture: sealed and recorded in custody event {seq}, but the capture stopped before moving it into place; the next `warden capture` into this case checks it against that event and completes the move (and records that)"
                         ),
-                        None => "interrupted capture, not planted: an incomplete bundle no custody event records; it is not evidence. The next `warden capture` into this case moves it to interrupted/ and records that in the custody log".into(),
+                        None => "interrupted capture: a partial bundle that no custody event records, so it is not evidence; the next `warden capture` into this case moves it to interrupted/ and records that in the custody log".into(),
                     },
                 );
                 continue;
