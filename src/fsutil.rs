@@ -12,22 +12,10 @@ pub fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Creates `path` (which must not exist) and writes `bytes`, without fsync;
-/// the caller makes it durable (see [`sync_tree`]).
+/// the caller makes it durable (see [`sync_group`]).
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)
-}
-
-/// Makes every file and folder under `dir` durable. On Linux this is one
-/// `syncfs` of the filesystem holding `dir` (one journal commit for the
-/// whole bundle instead of one per file); elsewhere each file and folder is
-/// fsynced.
-pub fn sync_tree(dir: &Path) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if rustix::fs::syncfs(File::open(dir)?).is_ok() {
-        return Ok(());
-    }
-    sync_tree_each(dir)
 }
 
 fn sync_tree_each(dir: &Path) -> io::Result<()> {

@@ -19,7 +19,7 @@ use serde_json::Value;
 /// Words verify uses for a bundle no capture recorded (planted or copied in).
 const PLANTED: &str = "placed or copied here";
 /// Words verify uses for a partial bundle left by an interrupted capture.
-const INTERRUPTED: &str = "interrupted capture, not planted";
+const INTERRUPTED: &str = "interrupted capture:";
 
 fn page_server() -> TestServer {
     TestServer::http(Routes::new().prefix(
@@ -299,8 +299,8 @@ fn recovery_completes_recorded_partials_and_sets_aside_unrecorded_ones() {
     for id in [foreign.as_str(), half] {
         let l = lines_naming(&text, &format!(".partial-{id}"));
         assert!(
-            l.iter()
-                .any(|l| l.contains(INTERRUPTED) && l.contains("no custody event records")),
+            l.iter().any(|l| l.contains(INTERRUPTED)
+                && l.contains("no custody event records, so it is not evidence")),
             "{id}: {l:?}\n{text}"
         );
     }
@@ -605,4 +605,55 @@ fn nix_is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn recovery_interrupted_after_logging_its_event_finishes_the_move_without_a_second_event() {
+    let server = page_server();
+    let env = TestEnv::new();
+    let (case, ids) = case_with_bundles(&env, &server, "case");
+    let ev = case.join("evidence");
+    let recorded = &ids[0];
+    fs::rename(ev.join(recorded), ev.join(format!(".partial-{recorded}"))).unwrap();
+    let half = "019ad3c0-0000-7000-8000-000000000002";
+    fs::create_dir_all(ev.join(format!(".partial-{half}/data"))).unwrap();
+    let out = capture(&env, &case, &urls(&server, 10, 1));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let recovered = events_with_action(&case, "capture-recovered");
+    let aside = events_with_action(&case, "capture-interrupted");
+    assert_eq!((recovered.len(), aside.len()), (1, 1));
+
+    // As if the process died after appending those events but before moving anything.
+    fs::rename(ev.join(recorded), ev.join(format!(".partial-{recorded}"))).unwrap();
+    fs::rename(
+        case.join("interrupted").join(half),
+        ev.join(format!(".partial-{half}")),
+    )
+    .unwrap();
+    let n = custody_events(&case).len();
+    let out = capture(&env, &case, &urls(&server, 11, 1));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (id, seq) in [
+        (recorded.as_str(), &recovered[0]["seq"]),
+        (half, &aside[0]["seq"]),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(id)
+                && l.contains(&format!(
+                    "completing the move recorded in custody event {seq}"
+                ))),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        custody_events(&case).len(),
+        n + 1,
+        "only the new capture may be logged: the moves were already recorded"
+    );
+    assert!(ev.join(recorded).join("bagit.txt").is_file());
+    assert!(case.join("interrupted").join(half).is_dir());
+    assert!(partials(&case).is_empty());
+    let out = env.verify([&case]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }

@@ -454,7 +454,6 @@ async fn capture_one(
         Ok::<_, String>((summary, prepared))
     })
     .await;
-    drop(sealing);
     let left = "it stays in evidence/.partial-ID, which the next capture into this case moves to interrupted/ and records";
     let left = left.replace("ID", &id);
     let (summary, prepared) = match assembled {
@@ -474,9 +473,12 @@ async fn capture_one(
     outcome.http_status = summary.http_status;
     outcome.error = summary.error.clone();
 
-    // Time-stamp the manifest if asked.
+    // Time-stamp the manifest if asked (a network wait: the sealing slot is
+    // given back meanwhile).
     let mut tsr = None;
+    let mut sealing = Some(sealing);
     if let Some(tsa) = &ctx.opts.tsa {
+        sealing = None;
         match timestamp_manifest(tsa, &prepared.manifest256, &ctx.opts.fetch).await {
             Ok(bytes) => tsr = Some(bytes),
             Err(e) => {
@@ -501,12 +503,17 @@ async fn capture_one(
         timestamp_sha256: tsr.as_deref().map(crate::hash::sha256_hex),
     })
     .expect("details serialise");
-    let sealing = ctx
-        .sealing
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("semaphore open");
+    // One sealing slot from writing the payload to the signature, so that a
+    // page does not queue again behind every page still to be written.
+    let sealing = match sealing {
+        Some(permit) => permit,
+        None => ctx
+            .sealing
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open"),
+    };
     let sealed =
         tokio::task::spawn_blocking(move || prepared.seal_partial(&ctx3.key, tsr.as_deref())).await;
     drop(sealing);

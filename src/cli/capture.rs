@@ -245,7 +245,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 
 /// Completes or sets aside captures an earlier run left unfinished (crash,
 /// kill, full disk), and says what was done, one line each.
-fn report_recovery(
+pub(super) fn report_recovery(
     case: &warden::case::Case,
     key: &warden::keys::OfficerKey,
 ) -> anyhow::Result<()> {

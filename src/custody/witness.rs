@@ -73,7 +73,13 @@ pub fn record(
     };
     let mut text = serde_json::to_vec(&head).expect("head serialises");
     text.push(b'\n');
-    crate::fsutil::replace_atomically(&path, &text)
+    // Renamed into place but not fsynced: the witness is an extra check, not
+    // evidence, and two more fsyncs per group of captures would cost more
+    // than a record lost in a power cut (which reads as no record).
+    let tmp = path.with_extension(format!("head.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    crate::fsutil::write_new(&tmp, &text)?;
+    std::fs::rename(&tmp, &path)
 }
 
 fn read_file(path: &Path) -> Option<Head> {

@@ -376,7 +376,7 @@ fn check_evidence(
 fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> String {
     let Some(ev) = check.capture_of(id) else {
         return format!(
-            "interrupted capture, not planted: a .partial folder (never evidence) holding an incomplete bundle no custody event records, as a capture stopped before sealing leaves (the folder alone cannot show it was not placed here). The next `warden capture` into this case moves it to interrupted/ and records that in the custody log; no custody event records a bundle {id:?}"
+            "interrupted capture: a partial bundle {id:?} that no custody event records, so it is not evidence (a .partial folder, as a capture stopped before sealing leaves; the folder alone cannot show it was not placed here); the next `warden capture` into this case moves it to interrupted/ and records that in the custody log"
         );
     };
     if std::fs::symlink_metadata(ev_dir.join(id)).is_ok() {
@@ -391,7 +391,7 @@ fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> St
         &ev.public_key,
     ) {
         Ok(()) => format!(
-            "interrupted capture, not planted: sealed and recorded in custody event {}, and this .partial folder holds that sealed bundle, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
+            "interrupted capture: sealed and recorded in custody event {}, and this .partial folder holds that sealed bundle, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
             ev.seq
         ),
         Err(e) => format!(
