@@ -190,39 +190,23 @@ fn decide(hops: &[Hop], max_bytes: u64) -> (CaptureStatus, Option<String>) {
     }
 }
 
-/// Writes the payload files of a capture into `draft`'s `data/` folder.
-pub fn assemble(
+/// The page a capture ends with: the final body decoded into
+/// `data/page.<ext>` and, for text documents, its visible text in
+/// `data/text.txt`; each step noted in `transformations`, and the status
+/// lowered when the page was cut or damaged.
+fn write_page(
     ctx: &PayloadCtx<'_>,
-    draft: &Draft,
-    requested: &Url,
-    hops: &[Hop],
-    started: DateTime<Utc>,
-    ended: DateTime<Utc>,
-) -> Result<Summary, String> {
-    let data = draft.data_dir();
-    let io =
-        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
-    let last = hops.last().expect("at least one hop");
-    let (mut status, mut error) = decide(hops, ctx.opts.fetch.max_bytes);
-    let mut transformations = Vec::new();
-
-    // Record ids, decided up front so records can refer to each other.
-    let warcinfo_id = warc::new_record_id();
-    let ids: Vec<(Option<String>, Option<String>)> = hops
-        .iter()
-        .map(|h| {
-            (
-                (!h.request.is_empty()).then(warc::new_record_id),
-                (h.raw_len > 0).then(warc::new_record_id),
-            )
-        })
-        .collect();
-    let final_response_id = ids.last().and_then(|(_, r)| r.clone());
-
-    // The page: decode the final body, then extract its text.
+    data: &std::path::Path,
+    last: &Hop,
+    status: &mut CaptureStatus,
+    error: &mut Option<String>,
+    transformations: &mut Vec<String>,
+) -> Result<(Option<record::PageRecord>, Option<record::TextRecord>, bool), String> {
     let mut page = None;
     let mut text_json = None;
     let mut page_truncated = false;
+    let io =
+        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
     if last.status.is_some() && last.body_path.exists() {
         let content_type = last.content_type.clone();
         let content_encoding = last.content_encoding.clone();
@@ -261,8 +245,8 @@ pub fn assemble(
                 "data/{page_name} was cut at --max-bytes ({} bytes) after decoding",
                 ctx.opts.fetch.max_bytes
             ));
-            if status != CaptureStatus::Failed {
-                status = CaptureStatus::Truncated;
+            if *status != CaptureStatus::Failed {
+                *status = CaptureStatus::Truncated;
                 error.get_or_insert_with(|| {
                     format!(
                         "the decompressed page is larger than --max-bytes ({} bytes); only the start was stored in data/{page_name} (the compressed bytes as received are in the WARC)",
@@ -275,12 +259,12 @@ pub fn assemble(
             transformations.push(format!(
                 "data/{page_name}: {e}; the bytes decoded before the error are kept"
             ));
-            status = CaptureStatus::Failed;
+            *status = CaptureStatus::Failed;
             let msg = format!(
                 "the page's {} data is damaged or incomplete ({e}); data/{page_name} holds only what could be decoded, the bytes as received are in the WARC",
                 dec.undone.join("+")
             );
-            error = Some(match error.take() {
+            *error = Some(match error.take() {
                 Some(prev) => format!("{prev}; {msg}"),
                 None => msg,
             });
@@ -339,6 +323,13 @@ pub fn assemble(
         transformations
             .push("no page was received, so there is no page file and no text.txt".into());
     }
+    Ok((page, text_json, page_truncated))
+}
+
+/// What the record must say about each hop: informational answers, header
+/// values shown with U+FFFD, truncation, bytes after the end, refusals and
+/// the proxy.
+fn note_hops(hops: &[Hop], transformations: &mut Vec<String>) {
     for (i, h) in hops.iter().enumerate() {
         for line in &h.informational {
             transformations.push(format!(
@@ -380,7 +371,13 @@ pub fn assemble(
         transformations
             .push("fetched through a proxy: WARC-IP-Address is the proxy's address".into());
     }
+}
 
+/// The redirects and every hop as recorded in capture.json.
+fn hop_records(
+    hops: &[Hop],
+    ids: &[(Option<String>, Option<String>)],
+) -> (Vec<record::Redirect>, Vec<record::HopRecord>) {
     let redirects = hops
         .iter()
         .filter(|h| h.redirect_target().is_some())
@@ -392,7 +389,7 @@ pub fn assemble(
         .collect();
     let hop_json: Vec<record::HopRecord> = hops
         .iter()
-        .zip(&ids)
+        .zip(ids)
         .map(|(h, (req_id, resp_id))| record::HopRecord {
             url: h.url.to_string(),
             started_at: crate::format_time(h.started_at),
@@ -420,51 +417,24 @@ pub fn assemble(
             warc_response_record_id: resp_id.clone(),
         })
         .collect();
-    let final_url = last.url.to_string();
-    let mut doc = CaptureRecord {
-        format: record::FORMAT.into(),
-        capture_id: draft.id.clone(),
-        case_id: ctx.case.config.case.id.clone(),
-        case_title: ctx.case.config.case.title.clone(),
-        agency: ctx.case.config.case.agency.clone(),
-        officer: ctx.officer.to_string(),
-        officer_public_key: ctx.officer_public_key.clone(),
-        note: ctx.note.map(str::to_string),
-        status: status.as_str().into(),
-        error: error.clone(),
-        requested_url: requested.to_string(),
-        final_url: final_url.clone(),
-        http_status: last.status,
-        redirects,
-        server: server_of(last),
-        tls: last.tls.clone(),
-        started_at: crate::format_time(started),
-        ended_at: crate::format_time(ended),
-        hops: hop_json,
-        environment: ctx.env.clone(),
-        tool: ctx.tool.clone(),
-        settings: record::Settings {
-            timeout_secs: ctx.opts.fetch.timeout.as_secs_f64(),
-            max_time_secs: ctx.opts.fetch.max_time.as_secs_f64(),
-            max_bytes: ctx.opts.fetch.max_bytes,
-            accept_invalid_certs: ctx.opts.fetch.accept_invalid_certs,
-            tsa: ctx.opts.tsa.as_ref().map(Url::to_string),
-            max_redirects: ctx.opts.fetch.max_redirects,
-            allow_private: ctx.opts.fetch.allow_private,
-            min_rate: ctx.opts.fetch.min_rate,
-            min_rate_time_secs: ctx.opts.fetch.min_rate_time.as_secs_f64(),
-            per_host: ctx.opts.per_host,
-            extra_trust_roots: ctx.opts.extra_roots.clone(),
-        },
-        truncated: status == CaptureStatus::Truncated || page_truncated,
-        transformations,
-        page,
-        text: text_json,
-        files: Vec::new(),
-        files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt".into(),
-    };
+    (redirects, hop_json)
+}
 
-    // The WARC: warcinfo, request/response for every hop, then metadata.
+/// `data/capture.warc.gz`: warcinfo, the request and response of every hop
+/// (the bytes exactly as sent and received), then capture.json as metadata.
+fn write_warc(
+    ctx: &PayloadCtx<'_>,
+    data: &std::path::Path,
+    hops: &[Hop],
+    ids: &[(Option<String>, Option<String>)],
+    warcinfo_id: &str,
+    doc: &CaptureRecord,
+    ended: DateTime<Utc>,
+) -> Result<(), String> {
+    let io =
+        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
+    let warcinfo_id = warcinfo_id.to_string();
+    let final_response_id = ids.last().and_then(|(_, r)| r.clone());
     let warc_name = "capture.warc.gz";
     let warc_path = data.join(warc_name);
     let f = crate::fsutil::create_new(&warc_path).map_err(|e| io(warc_name, e))?;
@@ -476,7 +446,7 @@ pub fn assemble(
         crate::text::one_line(&ctx.env.hostname),
         crate::text::one_line(ctx.officer),
         crate::text::one_line(&ctx.case.config.case.id),
-        draft.id,
+        doc.capture_id,
     );
     w.write_bytes(
         &[
@@ -493,7 +463,7 @@ pub fn assemble(
         info_block.as_bytes(),
     )
     .map_err(|e| io(warc_name, e))?;
-    for (h, (req_id, resp_id)) in hops.iter().zip(&ids) {
+    for (h, (req_id, resp_id)) in hops.iter().zip(ids) {
         let ip = h.peer.map(|a| a.ip().to_string());
         if let Some(req_id) = req_id {
             let mut headers = vec![
@@ -552,7 +522,7 @@ pub fn assemble(
         ("WARC-Type", "metadata".to_string()),
         ("WARC-Record-ID", warc::new_record_id()),
         ("WARC-Date", crate::format_time(ended)),
-        ("WARC-Target-URI", final_url.clone()),
+        ("WARC-Target-URI", doc.final_url.clone()),
     ];
     if let Some(r) = &final_response_id {
         headers.push(("WARC-Concurrent-To", r.clone()));
@@ -571,6 +541,93 @@ pub fn assemble(
     inner
         .into_inner()
         .map_err(|e| io(warc_name, e.into_error()))?;
+
+    Ok(())
+}
+
+/// Writes the payload files of a capture into `draft`'s `data/` folder.
+pub fn assemble(
+    ctx: &PayloadCtx<'_>,
+    draft: &Draft,
+    requested: &Url,
+    hops: &[Hop],
+    started: DateTime<Utc>,
+    ended: DateTime<Utc>,
+) -> Result<Summary, String> {
+    let data = draft.data_dir();
+    let io =
+        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
+    let last = hops.last().expect("at least one hop");
+    let (mut status, mut error) = decide(hops, ctx.opts.fetch.max_bytes);
+    let mut transformations = Vec::new();
+
+    // Record ids, decided up front so records can refer to each other.
+    let warcinfo_id = warc::new_record_id();
+    let ids: Vec<(Option<String>, Option<String>)> = hops
+        .iter()
+        .map(|h| {
+            (
+                (!h.request.is_empty()).then(warc::new_record_id),
+                (h.raw_len > 0).then(warc::new_record_id),
+            )
+        })
+        .collect();
+
+    let (page, text_json, page_truncated) = write_page(
+        ctx,
+        &data,
+        last,
+        &mut status,
+        &mut error,
+        &mut transformations,
+    )?;
+    note_hops(hops, &mut transformations);
+    let (redirects, hop_json) = hop_records(hops, &ids);
+    let final_url = last.url.to_string();
+    let mut doc = CaptureRecord {
+        format: record::FORMAT.into(),
+        capture_id: draft.id.clone(),
+        case_id: ctx.case.config.case.id.clone(),
+        case_title: ctx.case.config.case.title.clone(),
+        agency: ctx.case.config.case.agency.clone(),
+        officer: ctx.officer.to_string(),
+        officer_public_key: ctx.officer_public_key.clone(),
+        note: ctx.note.map(str::to_string),
+        status: status.as_str().into(),
+        error: error.clone(),
+        requested_url: requested.to_string(),
+        final_url: final_url.clone(),
+        http_status: last.status,
+        redirects,
+        server: server_of(last),
+        tls: last.tls.clone(),
+        started_at: crate::format_time(started),
+        ended_at: crate::format_time(ended),
+        hops: hop_json,
+        environment: ctx.env.clone(),
+        tool: ctx.tool.clone(),
+        settings: record::Settings {
+            timeout_secs: ctx.opts.fetch.timeout.as_secs_f64(),
+            max_time_secs: ctx.opts.fetch.max_time.as_secs_f64(),
+            max_bytes: ctx.opts.fetch.max_bytes,
+            accept_invalid_certs: ctx.opts.fetch.accept_invalid_certs,
+            tsa: ctx.opts.tsa.as_ref().map(Url::to_string),
+            max_redirects: ctx.opts.fetch.max_redirects,
+            allow_private: ctx.opts.fetch.allow_private,
+            min_rate: ctx.opts.fetch.min_rate,
+            min_rate_time_secs: ctx.opts.fetch.min_rate_time.as_secs_f64(),
+            per_host: ctx.opts.per_host,
+            extra_trust_roots: ctx.opts.extra_roots.clone(),
+        },
+        truncated: status == CaptureStatus::Truncated || page_truncated,
+        transformations,
+        page,
+        text: text_json,
+        files: Vec::new(),
+        files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt".into(),
+    };
+
+    write_warc(ctx, &data, hops, &ids, &warcinfo_id, &doc, ended)?;
 
     // capture.json lists the other payload files with their SHA-256.
     for name in crate::bundle::list_files(&data).map_err(|e| io("data", e))? {
