@@ -300,8 +300,39 @@ fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture()
         "the repair is announced: {err}"
     );
     verify_json(&other, [case.as_os_str()]).assert_problem("cut capture event", |p, m| {
-        p.contains("custody.jsonl:") && m.contains(&id) && m.contains("may have been removed")
+        p.contains("custody.jsonl:")
+            && m.contains("verify cannot tell an interrupted write")
+            && m.contains("capture event cut together with its bundle")
     });
+}
+
+#[test]
+fn cutting_the_last_event_short_is_refused_by_the_next_capture_on_the_capturing_computer() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    for i in 1..=2 {
+        let out = capture(&env, &case, http.url(&format!("/item/{i}")));
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    }
+    // The last event cut to its first 30 bytes and its bundle removed: it looks like an
+    // interrupted write, but this computer's witness recorded that event.
+    let mut lines = custody_lines(&case);
+    let cut = lines.pop().unwrap();
+    let last: Value = serde_json::from_str(&cut).unwrap();
+    fs::remove_dir_all(case.join("evidence").join(last["bundle"].as_str().unwrap())).unwrap();
+    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
+    bytes.extend_from_slice(&cut.as_bytes()[..30]);
+    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    let before = tree_digest(&case);
+    let out = capture(&env, &case, http.url("/item/3"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no longer holds event 3"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(tree_digest(&case), before, "nothing was cut or recorded");
 }
 
 #[test]
@@ -355,5 +386,32 @@ fn capture_refuses_to_chain_onto_a_forged_last_line() {
         tree_digest(&case),
         before,
         "nothing chained onto the forged line"
+    );
+}
+
+#[test]
+fn no_repair_is_written_onto_a_log_damaged_before_its_torn_end() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = capture(&env, &case, http.url("/item/1"));
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // Line 2 edited (officer name) and an incomplete line after it.
+    let mut lines = custody_lines(&case);
+    lines[1] = lines[1].replacen(OFFICER, "Someone Else", 1);
+    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
+    bytes.extend_from_slice(br#"{"seq":3,"ti"#);
+    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    let out = capture(&env, &case, http.url("/item/2"));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        read(&case.join("custody.jsonl")),
+        bytes,
+        "nothing was cut or appended"
     );
 }

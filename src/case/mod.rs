@@ -386,10 +386,17 @@ impl Case {
         };
         let officer = self.require_officer(key)?.name.clone();
         if let Some(r) = custody::repair(&self.log(), key, &officer)? {
-            done.push(format!(
-                "the custody log ended in an incomplete line ({} bytes) left by an interrupted write; it was cut off and its bytes recorded in custody event {}",
-                r.torn_bytes, r.seq
-            ));
+            done.push(if r.witnessed {
+                format!(
+                    "the custody log ended in an incomplete line ({} bytes) after the last event this computer wrote to it, as an interrupted write leaves; it was cut off and its bytes recorded in custody event {}",
+                    r.torn_bytes, r.seq
+                )
+            } else {
+                format!(
+                    "the custody log ended in an incomplete line ({} bytes): an interrupted write, or the log was cut (this computer holds no record of this folder's log to tell which); it was cut off and its bytes recorded in custody event {}. Verify will report it: if no warden command was interrupted on this case, report it",
+                    r.torn_bytes, r.seq
+                )
+            });
         }
         custody::check_appendable(&self.log())?;
         Ok(done)

@@ -91,9 +91,15 @@ pub fn check_log(bytes: &[u8]) -> LogCheck {
         return out;
     }
     if bytes.last() != Some(&b'\n') {
+        let last = bytes.rsplit(|&b| b == b'\n').next().unwrap_or(bytes);
+        let message = if serde_json::from_slice::<Event>(last).is_ok() {
+            "the last event has no final newline: the log was cut by its last byte, or a write was interrupted just before it. The next warden command that records an event on this case adds the newline (the event is checked like any other)"
+        } else {
+            "the last line is incomplete (no final newline): an append was interrupted, or the log was cut or edited. The next warden command that records an event on this case cuts the incomplete line off and records its bytes in a log-repaired event"
+        };
         out.problems.push(LogProblem {
             line: 0,
-            message: "the last line is incomplete (no final newline): an append was interrupted, or the log was cut or edited. The next warden command that records an event on this case cuts the incomplete line off and records its bytes in a log-repaired event".into(),
+            message: message.into(),
         });
     }
     let mut prev_hash = GENESIS_PREV.to_string();

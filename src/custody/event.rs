@@ -129,6 +129,14 @@ pub struct LogRepairedDetails {
     pub torn_base64: Option<String>,
     /// Sequence number of the last complete event before the cut.
     pub after_seq: u64,
+    /// The head this computer's witness had recorded for the case folder
+    /// when the line was cut, if it had one: equal to `after_seq` when the
+    /// cut bytes followed the last event this computer wrote (so they were
+    /// never a whole event). Absent when no witness vouched for it.
+    #[serde(default)]
+    pub witnessed_seq: Option<u64>,
+    #[serde(default)]
+    pub witnessed_line_sha256: Option<String>,
 }
 
 /// Serialises and signs an event; returns the line including its newline.

@@ -35,6 +35,13 @@ pub const GENESIS_PREV: &str = "000000000000000000000000000000000000000000000000
 /// (larger ones are recorded by length and SHA-256 only).
 pub const MAX_KEPT_TORN_BYTES: u64 = 64 * 1024;
 
+/// Longest line a writer looks back over (an event is a few KiB; a sweep
+/// event with many inputs somewhat more).
+const MAX_LINE: u64 = 64 << 20;
+
+/// Largest log a writer reads whole (as verify does).
+const MAX_LOG: u64 = 4 << 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CustodyError {
     #[error(
@@ -62,6 +69,12 @@ pub enum CustodyError {
 
 impl CustodyError {
     fn io(path: &Path, source: std::io::Error) -> CustodyError {
+        if source.kind() == std::io::ErrorKind::InvalidData {
+            return CustodyError::Damaged {
+                path: path.to_path_buf(),
+                detail: source.to_string(),
+            };
+        }
         if source.kind() == std::io::ErrorKind::StorageFull {
             CustodyError::DiskFull {
                 path: path.to_path_buf(),
@@ -120,7 +133,16 @@ impl LogLock {
         let err = |e| CustodyError::io(&path, e);
         self.file.seek(SeekFrom::Start(0)).map_err(err)?;
         let mut buf = Vec::new();
-        self.file.read_to_end(&mut buf).map_err(err)?;
+        Read::by_ref(&mut self.file)
+            .take(MAX_LOG + 1)
+            .read_to_end(&mut buf)
+            .map_err(err)?;
+        if buf.len() as u64 > MAX_LOG {
+            return Err(CustodyError::Damaged {
+                path,
+                detail: format!("it is larger than {MAX_LOG} bytes, more than warden reads"),
+            });
+        }
         Ok(buf)
     }
 }
@@ -142,7 +164,7 @@ pub fn append_locked(
     officer: &str,
     input: &EventInput<'_>,
 ) -> Result<u64, CustodyError> {
-    append_batch_locked(lock, key, officer, std::slice::from_ref(input)).map(|seqs| seqs[0])
+    append_batch_locked(lock, key, officer, std::slice::from_ref(input), None).map(|seqs| seqs[0])
 }
 
 /// Appends several signed events, in order, with one write and one fsync
@@ -153,7 +175,7 @@ pub fn append_batch(
     officer: &str,
     inputs: &[EventInput<'_>],
 ) -> Result<Vec<u64>, CustodyError> {
-    append_batch_locked(lock(log)?, key, officer, inputs)
+    append_batch_locked(lock(log)?, key, officer, inputs, None)
 }
 
 /// The end of the log: its length, the last complete line (if any) and the
@@ -183,6 +205,14 @@ fn read_tail(file: &mut File) -> std::io::Result<Tail> {
                 .or((start == 0).then_some((0, end))),
             None => (start == 0).then_some((0, 0)),
         };
+        if found.is_none() && window >= MAX_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "its last line is longer than {MAX_LINE} bytes, more than any event warden writes"
+                ),
+            ));
+        }
         if let Some((s, end)) = found {
             let torn_from = last_nl.map_or(0, |e| e + 1);
             let torn = buf[torn_from..].to_vec();
@@ -201,6 +231,7 @@ fn append_batch_locked(
     key: &OfficerKey,
     officer: &str,
     inputs: &[EventInput<'_>],
+    witnessed: Option<&witness::Head>,
 ) -> Result<Vec<u64>, CustodyError> {
     let path = lock.log.path.clone();
     let err = |e| CustodyError::io(&path, e);
@@ -242,6 +273,8 @@ fn append_batch_locked(
             torn_base64: (torn.len() as u64 <= MAX_KEPT_TORN_BYTES)
                 .then(|| base64::engine::general_purpose::STANDARD.encode(torn)),
             after_seq: seq - 1,
+            witnessed_seq: witnessed.map(|w| w.seq),
+            witnessed_line_sha256: witnessed.map(|w| w.line_sha256.clone()),
         };
         repair = Some(EventInput {
             action: Action::LogRepaired,
@@ -324,36 +357,51 @@ fn read_first_line(file: &mut File) -> std::io::Result<Vec<u8>> {
 pub fn check_appendable(log: &Log) -> Result<(), CustodyError> {
     let mut lock = lock(log)?;
     let bytes = lock.read_all()?;
+    check_sound(log, &bytes).map(|_| ())
+}
+
+/// The checks of [`check_appendable`] over the complete lines of `bytes`
+/// (an incomplete last line is left out); returns the witnessed head this
+/// computer recorded for the folder, if any (it is among those lines).
+fn check_sound(log: &Log, bytes: &[u8]) -> Result<Option<witness::Head>, CustodyError> {
     let damaged = |detail: String| CustodyError::Damaged {
         path: log.path.clone(),
         detail,
     };
-    if bytes.is_empty() {
-        return Err(damaged("the log is empty".into()));
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &bytes[..0],
+    };
+    if complete.is_empty() {
+        return Err(damaged(if bytes.is_empty() {
+            "the log is empty".into()
+        } else {
+            "the log holds no complete line".into()
+        }));
     }
-    let check = check_log(&bytes);
-    if check.events.is_empty() {
-        return Err(damaged("the log holds no complete line".into()));
-    }
+    let check = check_log(complete);
     if let Some(p) = check.problems.iter().find(|p| p.line > 0) {
         return Err(damaged(format!("line {}: {}", p.line, p.message)));
     }
-    if let (Some(dir), Some(fp)) = (&log.witness_dir, &check.fingerprint) {
-        let folder = witness::folder_of(&log.path);
-        if let Some(w) = witness::read_for(dir, fp, &folder)
-            && !check
-                .events
-                .iter()
-                .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256)
-        {
-            return Err(CustodyError::RolledBack {
-                path: log.path.clone(),
-                seq: w.seq,
-                recorded_at: w.recorded_at,
-            });
-        }
+    let (Some(dir), Some(fp)) = (&log.witness_dir, &check.fingerprint) else {
+        return Ok(None);
+    };
+    let folder = witness::folder_of(&log.path);
+    let Some(w) = witness::read_for(dir, fp, &folder) else {
+        return Ok(None);
+    };
+    if !check
+        .events
+        .iter()
+        .any(|e| e.event.seq == w.seq && e.line_sha256 == w.line_sha256)
+    {
+        return Err(CustodyError::RolledBack {
+            path: log.path.clone(),
+            seq: w.seq,
+            recorded_at: w.recorded_at,
+        });
     }
-    Ok(())
+    Ok(Some(w))
 }
 
 /// What [`repair`] did.
@@ -363,6 +411,9 @@ pub struct Repaired {
     pub seq: u64,
     /// How many bytes of an incomplete last line it cut off (and recorded).
     pub torn_bytes: u64,
+    /// Whether this computer's witness vouched that the last complete line
+    /// was the last event written (so the cut bytes were never an event).
+    pub witnessed: bool,
 }
 
 /// Cuts off an incomplete last line left by an interrupted append, recording
@@ -378,18 +429,37 @@ pub fn repair(
     if tail.torn.is_empty() {
         return Ok(None);
     }
+    // Nothing is written onto a log whose complete lines do not hold, or
+    // that no longer holds the head this computer recorded.
+    let mut bytes = lock.read_all()?;
     let whole = serde_json::from_slice::<Event>(&tail.torn).is_ok();
+    if whole {
+        // Judge the whole event with the others, as if its newline were there.
+        bytes.push(b'\n');
+    }
+    let witnessed = check_sound(log, &bytes)?;
     let torn_bytes = tail.torn.len() as u64;
-    let before = tail
+    let last_seq = tail
         .last
         .as_deref()
-        .and_then(|l| serde_json::from_slice::<Event>(l).ok());
-    append_batch_locked(lock, key, officer, &[])?;
+        .and_then(|l| serde_json::from_slice::<Event>(l).ok())
+        .map_or(0, |e| e.seq);
+    if !whole && let Some(w) = witnessed.as_ref().filter(|w| w.seq != last_seq) {
+        // The witness recorded a later event than the last complete line:
+        // the cut bytes are not an interrupted write of this computer's.
+        return Err(CustodyError::RolledBack {
+            path: log.path.clone(),
+            seq: w.seq,
+            recorded_at: w.recorded_at.clone(),
+        });
+    }
+    append_batch_locked(lock, key, officer, &[], witnessed.as_ref())?;
     if whole {
         return Ok(None);
     }
     Ok(Some(Repaired {
-        seq: before.map_or(1, |e| e.seq + 1),
+        seq: last_seq + 1,
         torn_bytes,
+        witnessed: witnessed.is_some(),
     }))
 }

@@ -73,7 +73,7 @@ pub(super) fn check_case(
     }
     check_witness(dir, &check, ctx, &mut sink);
     check_interrupted(dir, &check, &mut sink);
-    check_repairs(dir, &check, &mut sink);
+    check_repairs(&check, &mut sink);
     if check.problems.is_empty() {
         let head = check
             .head()
@@ -439,11 +439,12 @@ fn check_interrupted(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
     }
 }
 
-/// Each `log-repaired` event is mentioned; one whose cut-off bytes name a
-/// bundle that is in neither `evidence/` nor `interrupted/` is a problem: a
-/// capture event may have been cut together with its bundle.
-fn check_repairs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
-    use base64::Engine;
+/// Each `log-repaired` event: when the witness of the computer that cut the
+/// line vouched that the line followed the last event it wrote, it is
+/// mentioned (an interrupted write); otherwise it is a problem, since the
+/// cut bytes may have been a recorded event (a capture event cut together
+/// with its bundle looks the same).
+fn check_repairs(check: &LogCheck, sink: &mut Sink<'_>) {
     for ce in check.events.iter().filter(|e| e.valid) {
         let ev = &ce.event;
         if ev.action != Action::LogRepaired {
@@ -452,30 +453,25 @@ fn check_repairs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
         let Some(d) = ev.details_as::<custody::event::LogRepairedDetails>() else {
             continue;
         };
-        sink.report.notes.push(format!(
-            "{}/{}:{}: custody event {} records that an incomplete last line of {} bytes (SHA-256 {}) was cut off the log after event {}",
-            sink.root, case::CUSTODY_FILE, ce.line, ev.seq, d.torn_bytes, d.torn_sha256, d.after_seq
-        ));
-        let torn = d
-            .torn_base64
-            .as_deref()
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-            .unwrap_or_default();
-        let text = String::from_utf8_lossy(&torn);
-        let Some(rest) = text.split_once("\"bundle\":\"").map(|(_, r)| r) else {
-            continue;
-        };
-        let id: String = rest.chars().take_while(|c| *c != '"').collect();
-        let safe = !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..";
-        if safe
-            && !dir.join(case::EVIDENCE_DIR).join(&id).exists()
-            && !dir.join(case::INTERRUPTED_DIR).join(&id).exists()
-        {
+        let vouched = d.witnessed_seq == Some(d.after_seq)
+            && check.events.iter().any(|e| {
+                e.event.seq == d.after_seq
+                    && Some(e.line_sha256.as_str()) == d.witnessed_line_sha256.as_deref()
+            });
+        let what = format!(
+            "custody event {} records that an incomplete last line of {} bytes (SHA-256 {}) was cut off the log after event {}",
+            ev.seq, d.torn_bytes, d.torn_sha256, d.after_seq
+        );
+        if vouched {
+            sink.report.notes.push(format!(
+                "{}/{}:{}: {what}; the witness of the computer that cut it had recorded event {} as the last one written, so the line was an interrupted write, not a recorded event",
+                sink.root, case::CUSTODY_FILE, ce.line, d.after_seq
+            ));
+        } else {
             sink.problem(
                 &format!("{}:{}", case::CUSTODY_FILE, ce.line),
                 format!(
-                    "custody event {} cut off an incomplete line that names bundle {id:?}, which is in neither evidence/ nor interrupted/: a capture event and its bundle may have been removed",
-                    ev.seq
+                    "{what}, and no witness vouched that it followed the last event written: verify cannot tell an interrupted write from a log cut after a recorded event (a capture event cut together with its bundle looks the same)"
                 ),
             );
         }
