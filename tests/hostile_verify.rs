@@ -18,8 +18,8 @@ use std::process::{Output, Stdio};
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use common::forge::retag;
 use serde_json::Value;
-use sha2::Digest as _;
 
 use common::*;
 
@@ -557,28 +557,6 @@ fn zip_symlink_entry_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // hole 10: signature.pub.pem re-spelled
 // ---------------------------------------------------------------------------------------------
-
-/// Re-computes both tag manifests over every top-level file of the bundle.
-fn retag(bundle: &Path) {
-    let mut names: Vec<String> = fs::read_dir(bundle)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("tagmanifest-"))
-        .collect();
-    names.sort();
-    for (alg, hash) in [
-        ("sha256", sha256_hex as fn(&[u8]) -> String),
-        ("sha512", |b: &[u8]| hex::encode(sha2::Sha512::digest(b))),
-    ] {
-        let mut text = String::new();
-        for n in &names {
-            text.push_str(&format!("{}  {n}\n", hash(&read(&bundle.join(n)))));
-        }
-        fs::write(bundle.join(format!("tagmanifest-{alg}.txt")), text).unwrap();
-    }
-}
 
 /// signature.pub.pem rewritten with CRLF line ends (another valid PEM of the same key) and the
 /// tag manifests recomputed: everything else still holds, so only the exact-bytes rule sees it.

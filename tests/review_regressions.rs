@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
-use sha2::Digest as _;
 
+use common::forge::{custody_lines, remanifest, retag, signed_line, signing_key, write_custody};
 use common::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -216,39 +216,6 @@ fn verify_fix(path: &Path) -> Verdict {
 // forging helpers
 // ---------------------------------------------------------------------------------------------
 
-fn sha512_hex(b: &[u8]) -> String {
-    hex::encode(sha2::Sha512::digest(b))
-}
-
-/// Re-computes both tag manifests over every top-level file of the bundle (as the
-/// reviewer's retag.py does).
-fn retag(bundle: &Path) {
-    let mut names: Vec<String> = fs::read_dir(bundle)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("tagmanifest-"))
-        .collect();
-    names.sort();
-    for (alg, digest) in [
-        ("sha256", sha256_hex as fn(&[u8]) -> String),
-        ("sha512", sha512_hex),
-    ] {
-        let mut text = String::new();
-        for n in &names {
-            text.push_str(&format!("{}  {n}\n", digest(&read(&bundle.join(n)))));
-        }
-        fs::write(bundle.join(format!("tagmanifest-{alg}.txt")), text).unwrap();
-    }
-}
-
-fn signing_key(pem: &Path) -> ed25519_dalek::SigningKey {
-    use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-    ed25519_dalek::SigningKey::from_pkcs8_pem(&read_string(pem))
-        .unwrap_or_else(|e| panic!("{}: {e}", pem.display()))
-}
-
 /// SubjectPublicKeyInfo PEM of an Ed25519 public key.
 fn public_key_pem(sk: &ed25519_dalek::SigningKey) -> String {
     let mut spki = hex::decode("302a300506032b6570032100").unwrap();
@@ -313,47 +280,6 @@ fn assert_token_valid_for(tsr: &Path, data: &Path) {
             .arg("-untrusted")
             .arg(f.tsa.tsa_crt()),
     );
-}
-
-/// The custody fields before `sig`, in contract order.
-const UNSIGNED_FIELDS: [&str; 9] = [
-    "seq",
-    "time",
-    "officer",
-    "public_key",
-    "action",
-    "bundle",
-    "manifest_sha256",
-    "details",
-    "prev",
-];
-
-/// Serialises `fields` (from a parsed custody line, any order) as a custody line signed by `sk`:
-/// the unsigned object in contract order, then `,"sig":"..."}`. No newline.
-fn signed_line(fields: &Value, sk: &ed25519_dalek::SigningKey) -> String {
-    use ed25519_dalek::Signer as _;
-    let parts: Vec<String> = UNSIGNED_FIELDS
-        .iter()
-        .map(|f| format!("\"{f}\":{}", serde_json::to_string(&fields[*f]).unwrap()))
-        .collect();
-    let body = format!("{{{}}}", parts.join(","));
-    let sig = b64().encode(sk.sign(body.as_bytes()).to_bytes());
-    format!("{},\"sig\":\"{sig}\"}}", &body[..body.len() - 1])
-}
-
-fn custody_lines(case: &Path) -> Vec<String> {
-    read_string(&case.join("custody.jsonl"))
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn write_custody(case: &Path, lines: &[String]) {
-    fs::write(
-        case.join("custody.jsonl"),
-        format!("{}\n", lines.join("\n")),
-    )
-    .unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,25 +1187,6 @@ fn empty_folder_in_a_bundle_data_is_detected() {
 // ---------------------------------------------------------------------------------------------
 // an insider who re-signs everything with their own, registered key
 // ---------------------------------------------------------------------------------------------
-
-/// Rewrites both payload manifests of `bundle` from the files under data/.
-fn remanifest(bundle: &Path) {
-    let mut files = list_files(&bundle.join("data"));
-    files.sort();
-    for (alg, digest) in [
-        ("sha256", sha256_hex as fn(&[u8]) -> String),
-        ("sha512", sha512_hex),
-    ] {
-        let mut text = String::new();
-        for f in &files {
-            text.push_str(&format!(
-                "{}  data/{f}\n",
-                digest(&read(&bundle.join("data").join(f)))
-            ));
-        }
-        fs::write(bundle.join(format!("manifest-{alg}.txt")), text).unwrap();
-    }
-}
 
 #[test]
 fn page_forged_by_the_capturing_officer_no_longer_matches_the_warc() {
