@@ -560,3 +560,37 @@ fn zip_whose_local_headers_name_other_files_is_refused() {
         m.contains("in its local header")
     });
 }
+
+#[test]
+fn a_finder_zip_with_macosx_folder_names_that_folder_instead_of_refusing_the_zip() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    capture_one(&env, &case, http.url("/plain"));
+    let work = tmpdir();
+    let zip_path = work.path().join("finder.zip");
+    {
+        let f = fs::File::create(&zip_path).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default();
+        let mut files = list_files(&case);
+        files.sort();
+        for f in files {
+            z.start_file(format!("case/{f}"), opts).unwrap();
+            z.write_all(&read(&case.join(&f))).unwrap();
+        }
+        z.start_file("__MACOSX/case/._case.toml", opts).unwrap();
+        z.write_all(b"\x00\x05\x16\x07").unwrap();
+        z.finish().unwrap();
+    }
+    let v = verify_json(&env, [zip_path.as_os_str()]);
+    v.assert_problem("__MACOSX beside the case", |p, m| {
+        p.ends_with("!/__MACOSX") && m.contains("outside the case or bundle")
+    });
+    assert_eq!(
+        v.report["bundles"],
+        1,
+        "the case itself was checked: {}",
+        v.describe()
+    );
+}

@@ -256,7 +256,12 @@ pub fn evidence_root(top: &Path) -> PathBuf {
     let entries: Vec<PathBuf> = std::fs::read_dir(top)
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
-    let dirs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir()).collect();
+    // macOS Finder adds `__MACOSX/` (resource forks) beside the folder it
+    // zips: it is not the evidence, and is reported as an extra entry.
+    let dirs: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|p| p.is_dir() && p.file_name().is_none_or(|n| n != "__MACOSX"))
+        .collect();
     if dirs.len() == 1 && is_evidence(dirs[0]) {
         return dirs[0].clone();
     }
