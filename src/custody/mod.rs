@@ -12,8 +12,11 @@
 //!
 //! An append either adds whole lines or nothing: if writing fails (a full
 //! disk) the file is cut back to its previous length. If the process dies in
-//! the middle of a write and leaves an incomplete last line, the next append
-//! cuts that line off and records its bytes in a `log-repaired` event first.
+//! the middle of a write and leaves an incomplete last line, [`repair`]
+//! (which commands run before they record anything) checks the rest of the
+//! log and this computer's witness, cuts the line off and records its bytes
+//! in a `log-repaired` event; an append that still meets such a line does
+//! the same, recording that no witness vouched for it.
 
 mod check;
 pub mod event;
