@@ -559,6 +559,16 @@ fn zip_whose_local_headers_name_other_files_is_refused() {
     verify_json(&env, [swapped.as_os_str()]).assert_problem("swapped local names", |_, m| {
         m.contains("in its local header")
     });
+    // The same page's local header claiming another CRC (the bytes a streaming tool would
+    // check) is refused too.
+    let mut bytes = read(&zip_path);
+    let a = find_local(&bytes, &pages[0]);
+    bytes[a - 30 + 14] ^= 0xff;
+    let crc = work.path().join("crc.zip");
+    fs::write(&crc, &bytes).unwrap();
+    verify_json(&env, [crc.as_os_str()]).assert_problem("local CRC differs", |_, m| {
+        m.contains("disagree on how it is stored")
+    });
 }
 
 #[test]

@@ -194,6 +194,21 @@ fn check_layout(
                 String::from_utf8_lossy(&local_name)
             )));
         }
+        // ... and agree with it on the compression method and, when the
+        // sizes are in the local header (no data descriptor, no zip64), on
+        // the CRC and the compressed size.
+        let central = at(entry.central_header_start(), 24).map_err(ZipProblem::Io)?;
+        let descriptor = local[6] & 0x08 != 0;
+        let zip64 = local[18..22] == [0xff; 4];
+        let disagrees = central.len() < 24
+            || local[8..10] != central[10..12]
+            || (!descriptor && !zip64 && local[14..22] != central[16..24]);
+        if disagrees {
+            return Err(ZipProblem::Hostile(format!(
+                "entry {:?}: its local header and the central directory disagree on how it is stored (method, CRC or size), so tools would extract different bytes; refusing to extract",
+                entry.name()
+            )));
+        }
         let flags = local[6..8].to_vec();
         spans.push(Span {
             name: entry.name().to_string(),
