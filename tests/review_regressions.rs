@@ -19,7 +19,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use common::forge::{custody_lines, remanifest, retag, signed_line, signing_key, write_custody};
+use common::forge::{
+    Verdict, custody_lines, remanifest, retag, signed_line, signing_key, verify_json, write_custody,
+};
 use common::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -106,97 +108,13 @@ fn bundle_in(case: &Path, id: &str) -> PathBuf {
 // verify, with its JSON report
 // ---------------------------------------------------------------------------------------------
 
-struct Verdict {
-    out: Output,
-    report: Value,
-}
-
-impl Verdict {
-    fn problems(&self) -> Vec<(String, String)> {
-        self.report["problems"]
-            .as_array()
-            .unwrap_or_else(|| panic!("verify --json has no problems array\n{}", self.describe()))
-            .iter()
-            .map(|p| {
-                (
-                    p["path"].as_str().unwrap_or("").to_string(),
-                    p["message"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn describe(&self) -> String {
-        describe(&self.out)
-    }
-
-    /// Exit 0 and no problem.
-    fn assert_ok(&self, what: &str) {
-        assert_eq!(
-            self.out.status.code(),
-            Some(0),
-            "{what}: verify must pass\n{}",
-            self.describe()
-        );
-        assert_eq!(self.report["ok"], true, "{what}\n{}", self.describe());
-    }
-
-    /// No problem in a case that holds no bundle yet: exit 1, verdict `nothing-to-verify`.
-    fn assert_sound_but_empty(&self, what: &str) {
-        assert_eq!(
-            self.out.status.code(),
-            Some(1),
-            "{what}\n{}",
-            self.describe()
-        );
-        assert_eq!(self.report["ok"], true, "{what}\n{}", self.describe());
-        assert_eq!(
-            self.report["verdict"],
-            "nothing-to-verify",
-            "{what}\n{}",
-            self.describe()
-        );
-    }
-
-    /// Exit 1 and a problem whose path (or message) matches `names`.
-    fn assert_problem(&self, what: &str, names: impl Fn(&str, &str) -> bool) {
-        assert_eq!(
-            self.out.status.code(),
-            Some(1),
-            "{what}: verify must exit 1\n{}",
-            self.describe()
-        );
-        assert_eq!(self.report["ok"], false, "{what}\n{}", self.describe());
-        assert!(
-            self.problems().iter().any(|(p, m)| names(p, m)),
-            "{what}: no problem names the expected file\n{}",
-            self.describe()
-        );
-    }
-
-    /// Exit 1 and a problem whose path ends with `/suffix`.
-    fn assert_names(&self, what: &str, suffix: &str) {
-        let tail = format!("/{suffix}");
-        self.assert_problem(what, |p, _| p.ends_with(&tail));
-    }
-}
-
 /// `warden verify --json ARGS...` in `env`.
 fn verify_in<I, S>(env: &TestEnv, args: I) -> Verdict
 where
     I: IntoIterator<Item = S>,
     S: Into<OsString>,
 {
-    let mut argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    argv.push("--json".into());
-    let out = env.verify(argv);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "verify --json did not print one JSON document ({e})\n{}",
-            describe(&out)
-        )
-    });
-    Verdict { out, report }
+    verify_json(env, args)
 }
 
 /// Verifies `path` in the fixture's env (same computer, so the same witness) with --tsa-ca.

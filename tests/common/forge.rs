@@ -46,6 +46,29 @@ impl Verdict {
         );
     }
 
+    /// No problem in a case that holds no bundle yet: exit 1, verdict `nothing-to-verify`.
+    pub fn assert_sound_but_empty(&self, what: &str) {
+        assert_eq!(
+            self.out.status.code(),
+            Some(1),
+            "{what}\n{}",
+            self.describe()
+        );
+        assert_eq!(self.report["ok"], true, "{what}\n{}", self.describe());
+        assert_eq!(
+            self.report["verdict"],
+            "nothing-to-verify",
+            "{what}\n{}",
+            self.describe()
+        );
+    }
+
+    /// Exit 1 and a problem whose path ends with `/suffix`.
+    pub fn assert_names(&self, what: &str, suffix: &str) {
+        let tail = format!("/{suffix}");
+        self.assert_problem(what, |p, _| p.ends_with(&tail));
+    }
+
     /// Exit 1 and a problem for which `names(path, message)` holds.
     pub fn assert_problem(&self, what: &str, names: impl Fn(&str, &str) -> bool) {
         assert_eq!(
