@@ -135,6 +135,21 @@ struct TextOut {
     written: u64,
 }
 
+impl TextOut {
+    /// A fresh output at the start of a line.
+    fn new(writer: Box<dyn Write>) -> TextOut {
+        TextOut {
+            writer,
+            hidden_depth: 0,
+            pending_space: false,
+            pending_newline: false,
+            at_line_start: true,
+            error: None,
+            written: 0,
+        }
+    }
+}
+
 const HIDDEN: &[&str] = &[
     "script",
     "style",
@@ -300,15 +315,7 @@ pub fn visible_text(html: &str) -> String {
     }
     let buf = std::rc::Rc::new(RefCell::new(Vec::new()));
     let sink = TextSink {
-        out: RefCell::new(TextOut {
-            writer: Box::new(Shared(buf.clone())),
-            hidden_depth: 0,
-            pending_space: false,
-            pending_newline: false,
-            at_line_start: true,
-            error: None,
-            written: 0,
-        }),
+        out: RefCell::new(TextOut::new(Box::new(Shared(buf.clone())))),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
@@ -345,15 +352,10 @@ pub fn extract_text(
     let mut malformed = false;
     let mut buf = vec![0u8; input_len.clamp(4096, 256 * 1024) as usize];
     let sink = TextSink {
-        out: RefCell::new(TextOut {
-            writer: Box::new(BufWriter::with_capacity(256 * 1024, out_file)),
-            hidden_depth: 0,
-            pending_space: false,
-            pending_newline: false,
-            at_line_start: true,
-            error: None,
-            written: 0,
-        }),
+        out: RefCell::new(TextOut::new(Box::new(BufWriter::with_capacity(
+            256 * 1024,
+            out_file,
+        )))),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
