@@ -11,8 +11,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 use std::io::Write;
 use std::time::Duration;
-use warden::warc::WarcWriter;
-use warden::warc::digest::HttpDigester;
+use warden::warc::{HttpDigester, WarcWriter};
 
 const MIB: usize = 1024 * 1024;
 /// Size of the pieces fed to the digester: a typical socket read.

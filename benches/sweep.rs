@@ -21,8 +21,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
-use warden::matcher::normalize::normalize;
-use warden::matcher::{Matcher, score};
+use warden::matcher::{Matcher, normalize, score};
 use warden::species::{self, KeywordList};
 
 const MIB: usize = 1024 * 1024;

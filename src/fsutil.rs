@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Creates `path` (which must not exist), writes `bytes`, and fsyncs it.
-pub fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
@@ -13,7 +13,7 @@ pub fn write_new_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates `path` (which must not exist) and writes `bytes`, without fsync;
 /// the caller makes it durable (see [`sync_group`]).
-pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)
 }
@@ -37,28 +37,12 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// Fsyncs a directory so that entries created or renamed in it are durable.
-pub fn sync_dir(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
 
-/// Replaces `path` atomically with `bytes`: writes `path.tmp-<pid>`, fsyncs,
-/// renames over `path` and fsyncs the parent directory. Used only for files
-/// that are meant to change (e.g. `case.toml`), never for evidence.
-pub fn replace_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    write_new_synced(&tmp, bytes)?;
-    fs::rename(&tmp, path)?;
-    sync_dir(parent)
-}
-
 /// Sets a file's mode to 0600 (owner read/write only) on Unix.
-pub fn restrict_to_owner(path: &Path) -> io::Result<()> {
+pub(crate) fn restrict_to_owner(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -95,7 +79,7 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
 /// Says what an I/O error means for the officer. A full disk or an exhausted
 /// quota is named as such (the OS wording alone, "No space left on device",
 /// does not say which disk or what to do); other errors keep the OS wording.
-pub fn describe_io_error(e: &io::Error) -> String {
+pub(crate) fn describe_io_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::StorageFull => format!(
             "the disk holding the case is full ({e}); free space on it, then run the command again"
@@ -112,7 +96,7 @@ pub fn describe_io_error(e: &io::Error) -> String {
 /// Linux one `syncfs` of the filesystem holding `parent` (one journal commit
 /// for a whole group of bundles); elsewhere each file and folder is fsynced,
 /// then `parent`.
-pub fn sync_group(parent: &Path, dirs: &[&Path]) -> io::Result<()> {
+pub(crate) fn sync_group(parent: &Path, dirs: &[&Path]) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     if rustix::fs::syncfs(File::open(parent)?).is_ok() {
         return Ok(());
@@ -128,32 +112,34 @@ pub fn sync_group(parent: &Path, dirs: &[&Path]) -> io::Result<()> {
 /// interrupted: a running capture holds a shared lock on `evidence/`, and
 /// recovery needs the exclusive one.
 #[derive(Debug)]
-pub struct DirLock {
-    file: File,
+pub(crate) struct DirLock {
+    /// Never read: the lock lasts as long as this file is open.
+    _file: File,
 }
 
 impl DirLock {
     /// Takes the exclusive lock if nobody holds any lock on `dir`; `Ok(None)`
     /// if another process holds one.
-    pub fn try_exclusive(dir: &Path) -> io::Result<Option<DirLock>> {
+    pub(crate) fn try_exclusive(dir: &Path) -> io::Result<Option<DirLock>> {
         let file = File::open(dir)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(DirLock { file })),
+            Ok(()) => Ok(Some(DirLock { _file: file })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
             Err(fs::TryLockError::Error(e)) => Err(e),
         }
     }
 
     /// Waits for a shared lock on `dir`.
-    pub fn shared(dir: &Path) -> io::Result<DirLock> {
+    pub(crate) fn shared(dir: &Path) -> io::Result<DirLock> {
         let file = File::open(dir)?;
         file.lock_shared()?;
-        Ok(DirLock { file })
+        Ok(DirLock { _file: file })
     }
 
     /// Turns an exclusive lock into a shared one.
-    pub fn downgrade(self) -> io::Result<DirLock> {
-        self.file.lock_shared()?;
+    #[cfg(test)]
+    pub(crate) fn downgrade(self) -> io::Result<DirLock> {
+        self._file.lock_shared()?;
         Ok(self)
     }
 }
@@ -164,14 +150,14 @@ impl DirLock {
 /// opened descriptor (so it cannot change between the check and the read).
 /// A link, FIFO, socket or device gives an `InvalidInput` error saying what
 /// it is.
-pub fn open_regular_nofollow(path: &Path) -> io::Result<File> {
+pub(crate) fn open_regular_nofollow(path: &Path) -> io::Result<File> {
     open_regular_file(path, true)
 }
 
 /// Like [`open_regular_nofollow`] but following symbolic links: for files
 /// the user names (a key, a `--tsa-ca` file, a `.zip` to verify), which may
 /// well be links, but must still not be a FIFO or a device.
-pub fn open_regular(path: &Path) -> io::Result<File> {
+pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     open_regular_file(path, false)
 }
 
@@ -225,12 +211,12 @@ fn not_regular(what: &str) -> io::Error {
 /// Reads a whole regular file (see [`open_regular_nofollow`]) of at most
 /// `max` bytes; a larger file gives an `InvalidData` error instead of being
 /// read into memory.
-pub fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     read_capped_from(open_regular_nofollow(path)?, max)
 }
 
 /// Like [`read_capped`] but following symbolic links (see [`open_regular`]).
-pub fn read_capped_following(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_capped_following(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     read_capped_from(open_regular(path)?, max)
 }
 

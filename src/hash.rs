@@ -13,14 +13,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// SHA-256 and SHA-512 (lowercase hex) and size of one file, read once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDigests {
-    pub sha256: String,
-    pub sha512: String,
+    pub(crate) sha256: String,
+    pub(crate) sha512: String,
     pub size: u64,
 }
 
 /// Hashes a regular file with SHA-256 and SHA-512 in one streaming pass (a
 /// link, FIFO or device is refused, see
-/// [`crate::fsutil::open_regular_nofollow`]; the file is never read whole
+/// `fsutil::open_regular_nofollow`; the file is never read whole
 /// into memory beyond 1 MiB).
 ///
 /// The two digests are computed on two threads over the same buffers, so the
@@ -89,7 +89,7 @@ pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
 
 /// SHA-256 (lowercase hex) and size of a regular file (streamed; links,
 /// FIFOs and devices are refused).
-pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
+pub(crate) fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     let mut file = open_regular_nofollow(path)?;
     let mut h = Sha256::new();
     // Small files are the common case: don't zero a large buffer for them.

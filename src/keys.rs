@@ -67,7 +67,7 @@ pub fn default_key_path() -> Result<PathBuf, KeyError> {
 /// An officer's signing key and where it came from.
 pub struct OfficerKey {
     pub path: PathBuf,
-    pub signing: SigningKey,
+    pub(crate) signing: SigningKey,
     /// True when this call created the key file.
     pub created: bool,
 }
@@ -149,7 +149,7 @@ impl OfficerKey {
         public_key_b64(&self.verifying())
     }
 
-    pub fn sign(&self, msg: &[u8]) -> Signature {
+    pub(crate) fn sign(&self, msg: &[u8]) -> Signature {
         self.signing.sign(msg)
     }
 }
@@ -208,12 +208,12 @@ fn parse_private_key_pem(bytes: &[u8]) -> Result<SigningKey, NotAKey> {
 }
 
 /// Standard base64 of the 32 raw public key bytes.
-pub fn public_key_b64(key: &VerifyingKey) -> String {
+pub(crate) fn public_key_b64(key: &VerifyingKey) -> String {
     base64::engine::general_purpose::STANDARD.encode(key.as_bytes())
 }
 
 /// Parses a base64 32-byte Ed25519 public key.
-pub fn parse_public_key_b64(s: &str) -> Option<VerifyingKey> {
+pub(crate) fn parse_public_key_b64(s: &str) -> Option<VerifyingKey> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
     let arr: [u8; 32] = bytes.try_into().ok()?;
     VerifyingKey::from_bytes(&arr).ok().filter(|k| !k.is_weak())
@@ -226,7 +226,7 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
 }
 
 /// Parses a SubjectPublicKeyInfo PEM Ed25519 public key.
-pub fn parse_public_key_pem(pem: &str) -> Option<VerifyingKey> {
+pub(crate) fn parse_public_key_pem(pem: &str) -> Option<VerifyingKey> {
     use ed25519_dalek::pkcs8::DecodePublicKey;
     VerifyingKey::from_public_key_pem(pem)
         .ok()
@@ -234,7 +234,7 @@ pub fn parse_public_key_pem(pem: &str) -> Option<VerifyingKey> {
 }
 
 /// Checks an Ed25519 signature.
-pub fn verify_signature(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
+pub(crate) fn verify_signature(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
     let Ok(arr) = <[u8; 64]>::try_from(sig) else {
         return false;
     };

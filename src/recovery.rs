@@ -32,9 +32,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Folder of the case (next to `evidence/`) that receives partial bundles
-/// no custody event vouches for.
-pub use crate::case::INTERRUPTED_DIR;
+use crate::case::INTERRUPTED_DIR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
@@ -339,7 +337,7 @@ fn rel_to(root: &Path, path: &Path) -> String {
 /// For `warden verify`: what the custody log says about a capture id that
 /// has a capture event but no bundle in `evidence/`, if recovery set it
 /// aside.
-pub fn set_aside_note(check: &custody::LogCheck, id: &str) -> Option<String> {
+pub(crate) fn set_aside_note(check: &custody::LogCheck, id: &str) -> Option<String> {
     check
         .valid_events()
         .filter(|e| e.action == Action::CaptureInterrupted && recovery_capture_id(e) == Some(id))

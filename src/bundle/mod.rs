@@ -9,9 +9,9 @@
 //! bundle left by an interrupted capture is dealt with by
 //! [`crate::recovery`].
 
-pub mod bagit;
-pub mod timestamp;
-pub mod tsa_trust;
+pub(crate) mod bagit;
+pub(crate) mod timestamp;
+pub(crate) mod tsa_trust;
 
 use crate::fsutil;
 use crate::hash::{self, sha256_hex};
@@ -143,20 +143,13 @@ impl Draft {
         let mut m256 = Vec::new();
         let mut m512 = Vec::new();
         let mut total = 0u64;
-        let mut payload = Vec::new();
         for rel in &files {
             let path = data.join(rel);
             let d = hash::digest_file(&path).map_err(io_err(&path))?;
             total += d.size;
             let bag_path = format!("data/{rel}");
-            m256.push((bag_path.clone(), d.sha256.clone()));
-            m512.push((bag_path.clone(), d.sha512.clone()));
-            payload.push(PayloadFile {
-                path: bag_path,
-                sha256: d.sha256,
-                sha512: d.sha512,
-                size: d.size,
-            });
+            m256.push((bag_path.clone(), d.sha256));
+            m512.push((bag_path, d.sha512));
         }
         let manifest256 = bagit::render_manifest(&m256);
         let manifest512 = bagit::render_manifest(&m512);
@@ -173,19 +166,9 @@ impl Draft {
         Ok(Prepared {
             manifest_sha256: sha256_hex(manifest256.as_bytes()),
             manifest256: manifest256.into_bytes(),
-            payload,
             draft: self,
         })
     }
-}
-
-/// One payload file and its digests.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PayloadFile {
-    pub path: String,
-    pub sha256: String,
-    pub sha512: String,
-    pub size: u64,
 }
 
 /// A bundle whose payload manifests are written; ready to sign and seal.
@@ -196,7 +179,6 @@ pub struct Prepared {
     pub manifest256: Vec<u8>,
     /// SHA-256 of `manifest-sha256.txt`, lowercase hex.
     pub manifest_sha256: String,
-    pub payload: Vec<PayloadFile>,
 }
 
 /// A bundle signed and complete in `evidence/.partial-<id>/`, not yet durable
@@ -216,7 +198,6 @@ pub struct SealedPartial {
 /// A finished bundle.
 #[derive(Debug, Clone)]
 pub struct Sealed {
-    pub id: String,
     pub path: PathBuf,
     pub manifest_sha256: String,
 }
@@ -253,16 +234,6 @@ impl Prepared {
             manifest_sha256: self.manifest_sha256.clone(),
         })
     }
-
-    /// Seals, makes durable and moves into place one bundle on its own (no
-    /// custody event: for callers that record nothing, such as tests and
-    /// benchmarks). Captures use [`Prepared::seal_partial`] instead.
-    pub fn seal(self, key: &OfficerKey, tsr: Option<&[u8]>) -> Result<Sealed, BundleError> {
-        let sealed = self.seal_partial(key, tsr)?;
-        let evidence = sealed.final_path.parent().unwrap_or(Path::new("."));
-        make_durable(evidence, &[&sealed.partial])?;
-        sealed.move_into_place()
-    }
 }
 
 /// Makes a group of sealed partial bundles in `evidence_dir` durable with
@@ -279,7 +250,6 @@ impl SealedPartial {
     pub fn move_into_place(&self) -> Result<Sealed, BundleError> {
         move_into_place(&self.id, &self.partial, &self.final_path)?;
         Ok(Sealed {
-            id: self.id.clone(),
             path: self.final_path.clone(),
             manifest_sha256: self.manifest_sha256.clone(),
         })

@@ -35,7 +35,7 @@ pub struct FetchConfig {
     pub accept_invalid_certs: bool,
     pub max_redirects: usize,
     /// Follow redirects into more private address classes (never into
-    /// link-local ones); see [`policy`].
+    /// link-local ones); see the `policy` module.
     pub allow_private: bool,
     /// Minimum body rate in bytes per second, averaged over each
     /// `min_rate_time` window; 0 turns the rule off.
@@ -54,7 +54,7 @@ impl FetchConfig {
 /// Why a hop ended without a complete response (recorded in `capture.json`
 /// as the hop's `error`).
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("cannot create {}: {source}", .path.display())]
     Scratch { path: PathBuf, source: io::Error },
     #[error("cannot write the response record {}: {source}", .path.display())]
@@ -113,7 +113,7 @@ pub enum FetchError {
 
 /// A wait that took too long.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum Timeout {
+pub(crate) enum Timeout {
     /// The time left for the whole page (`--max-time`) ran out first.
     #[error("{what}: gave up after the time limit for one request")]
     MaxTime { what: String },
@@ -124,7 +124,7 @@ pub enum Timeout {
 
 /// Why a CONNECT tunnel through the proxy could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum ProxyError {
+pub(crate) enum ProxyError {
     #[error("proxy: {0}")]
     Io(io::Error),
     #[error(transparent)]
@@ -142,7 +142,7 @@ pub enum ProxyError {
 
 /// Why no time-stamp token was received from the time-stamp authority.
 #[derive(Debug, thiserror::Error)]
-pub enum TsaError {
+pub(crate) enum TsaError {
     #[error("time-stamp authority URL {url} has no host")]
     NoHost { url: Url },
     #[error(transparent)]
@@ -185,62 +185,55 @@ pub enum TsaError {
 
 /// Everything recorded about one request/response exchange.
 #[derive(Debug)]
-pub struct Hop {
-    pub url: Url,
-    pub started_at: DateTime<Utc>,
-    pub response_at: Option<DateTime<Utc>>,
-    pub ended_at: DateTime<Utc>,
-    pub resolved: Vec<SocketAddr>,
-    pub peer: Option<SocketAddr>,
+pub(crate) struct Hop {
+    pub(crate) url: Url,
+    pub(crate) started_at: DateTime<Utc>,
+    pub(crate) response_at: Option<DateTime<Utc>>,
+    pub(crate) ended_at: DateTime<Utc>,
+    pub(crate) resolved: Vec<SocketAddr>,
+    pub(crate) peer: Option<SocketAddr>,
     /// The class of the address connected to (through a proxy: of the URL's
     /// host, see [`policy`]).
-    pub address_class: Option<AddrClass>,
+    pub(crate) address_class: Option<AddrClass>,
     /// Set when the network policy refused to connect for this hop.
-    pub refused: Option<Refusal>,
-    pub via_proxy: bool,
-    pub tls: Option<TlsRecord>,
+    pub(crate) refused: Option<Refusal>,
+    pub(crate) via_proxy: bool,
+    pub(crate) tls: Option<TlsRecord>,
     /// Raw request bytes as written to the connection.
-    pub request: Vec<u8>,
+    pub(crate) request: Vec<u8>,
     /// Raw response bytes as read from the connection (file), their count
     /// and WARC digests.
-    pub raw_path: PathBuf,
-    pub raw_len: u64,
-    pub block_sha256: String,
-    pub payload_sha256: Option<String>,
-    pub status: Option<u16>,
+    pub(crate) raw_path: PathBuf,
+    pub(crate) raw_len: u64,
+    pub(crate) block_sha256: String,
+    pub(crate) payload_sha256: Option<String>,
+    pub(crate) status: Option<u16>,
     /// Response header lines as received (name, value), in order, from the
     /// final (non-1xx) response head. Values are shown as UTF-8; bytes that
     /// are not UTF-8 appear as U+FFFD (the exact bytes are in the WARC).
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// Status lines of informational (1xx) responses that came first.
-    pub informational: Vec<String>,
+    pub(crate) informational: Vec<String>,
     /// First Location header of the final head.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// First Content-Type header; every Content-Encoding value, joined
     /// with ", " (see [`crate::http`]).
-    pub content_type: Option<String>,
-    pub content_encoding: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) content_encoding: Option<String>,
     /// The body with transfer-encoding removed (content-encoding kept).
-    pub body_path: PathBuf,
-    pub body_len: u64,
+    pub(crate) body_path: PathBuf,
+    pub(crate) body_len: u64,
     /// Bytes received after the end of the body (by its framing): kept in
     /// the WARC record, not part of the page.
-    pub trailing_bytes: u64,
+    pub(crate) trailing_bytes: u64,
     /// WARC-Truncated reason, if the response was not read to its end.
-    pub truncated: Option<&'static str>,
-    pub error: Option<FetchError>,
+    pub(crate) truncated: Option<&'static str>,
+    pub(crate) error: Option<FetchError>,
 }
 
 impl Hop {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The redirect target, if this hop is a redirect with a usable Location.
-    pub fn redirect_target(&self) -> Option<Result<Url, FetchError>> {
+    pub(crate) fn redirect_target(&self) -> Option<Result<Url, FetchError>> {
         let status = self.status?;
         if !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return None;
@@ -264,7 +257,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Follows the redirect chain from `url`; returns every hop, the last one
 /// being the final page (or the failure).
-pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> {
+pub(crate) async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> {
     let mut hops = Vec::new();
     let mut current = url.clone();
     // One deadline for the whole page, redirects included.
@@ -764,7 +757,7 @@ async fn connect_tunnel(
 
 /// POSTs an RFC 3161 request to a time-stamp authority; returns the DER
 /// response body.
-pub async fn post_timestamp_query(
+pub(crate) async fn post_timestamp_query(
     tsa: &Url,
     query: Vec<u8>,
     cfg: &FetchConfig,

@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 /// Longest URL accepted, in bytes (256 KiB).
-pub const MAX_URL_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_URL_BYTES: usize = 256 * 1024;
 
 /// Longest note accepted on a URL list line, in bytes (64 KiB).
-pub const MAX_LINE_NOTE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_LINE_NOTE_BYTES: usize = 64 * 1024;
 
 /// What replaces a password in a URL.
-pub const REDACTED: &str = "REDACTED";
+pub(crate) const REDACTED: &str = "REDACTED";
 
 /// One page to capture, with the note given for it on its list line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ fn control_name(c: char) -> &'static str {
 }
 
 /// Checks that `s` is an absolute http(s) URL with a host, within the
-/// limits above; a password in it is replaced by [`REDACTED`].
+/// limits above; a password in it is replaced by `REDACTED`.
 pub fn parse_url(s: &str) -> Result<Url, UrlError> {
     if s.len() > MAX_URL_BYTES {
         return Err(UrlError::TooLong { len: s.len() });
@@ -145,7 +145,7 @@ pub fn parse_url(s: &str) -> Result<Url, UrlError> {
 }
 
 /// A URL without its password (replaced by [`REDACTED`]).
-pub fn redact_password(mut url: Url) -> Url {
+pub(crate) fn redact_password(mut url: Url) -> Url {
     if url.password().is_some() {
         let _ = url.set_password(Some(REDACTED));
     }
@@ -185,7 +185,7 @@ pub fn read_url_file(path: &Path) -> Result<Vec<Target>, UrlFileError> {
 }
 
 /// [`read_url_file`] over any reader; `path` names it in errors.
-pub fn read_url_list(reader: impl Read, path: &Path) -> Result<Vec<Target>, UrlFileError> {
+pub(crate) fn read_url_list(reader: impl Read, path: &Path) -> Result<Vec<Target>, UrlFileError> {
     let line_err = |line: usize, reason: LineError| UrlFileError::Line {
         path: path.to_path_buf(),
         line,
@@ -260,7 +260,7 @@ fn parse_line(text: &str) -> Result<Option<Target>, LineError> {
 
 /// The note recorded for one capture: the run's `--note`, then the URL's
 /// own note from its list line, on a new line.
-pub fn combine_notes(run: Option<&str>, line: Option<&str>) -> Option<String> {
+pub(crate) fn combine_notes(run: Option<&str>, line: Option<&str>) -> Option<String> {
     match (run, line) {
         (Some(r), Some(l)) => Some(format!("{r}\n{l}")),
         (Some(r), None) => Some(r.to_string()),

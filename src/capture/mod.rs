@@ -1,36 +1,37 @@
 //! `warden capture`: fetch pages and freeze each one as an evidence bundle.
 //!
-//! For every URL: fetch the redirect chain ([`fetch`]), write the raw
+//! For every URL: fetch the redirect chain (the `fetch` module), write the raw
 //! exchange as WARC, the decoded page, its visible text and `capture.json`
 //! into a partial bundle, optionally time-stamp it, and seal it
-//! ([`crate::bundle`]) in `evidence/.partial-<id>/`. The run's single
+//! (the `bundle` module) in `evidence/.partial-<id>/`. The run's single
 //! custody-log writer then takes every bundle sealed meanwhile as a group:
 //! one durability barrier for the group, one append of their `capture`
 //! events (one fdatasync), then each bundle is renamed into place. A crash at
 //! any point leaves a state [`crate::recovery`] completes or sets aside. A
 //! failed capture still leaves a bundle that states the failure.
 
-pub mod decode;
-pub mod fetch;
-pub mod input;
-pub mod metadata;
-pub mod policy;
-pub mod record;
-pub mod response;
-pub mod tee;
-pub mod tls;
+pub(crate) mod decode;
+pub(crate) mod fetch;
+pub(crate) mod input;
+pub(crate) mod metadata;
+pub(crate) mod policy;
+pub(crate) mod record;
+pub(crate) mod response;
+pub(crate) mod tee;
+pub(crate) mod tls;
 
 use crate::bundle::{self, BagInfo, Draft};
 use crate::case::Case;
 use crate::custody::{self, EventInput};
 use crate::fsutil::{self, DirLock};
 use crate::keys::OfficerKey;
-use fetch::FetchConfig;
+pub use fetch::FetchConfig;
 pub use input::{LineError, Target, UrlError, UrlFileError, parse_url, read_url_file};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+pub use tls::{CaCertError, TrustedRoot, roots_with_ca_files};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -126,14 +127,14 @@ impl CaptureStatus {
 /// The result of one capture, as printed with `--json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaptureOutcome {
-    pub id: String,
+    pub(crate) id: String,
     pub url: String,
     pub status: CaptureStatus,
     pub http_status: Option<u16>,
     /// The sealed bundle, or the partial folder left behind by an error.
     pub bundle: Option<PathBuf>,
-    pub manifest_sha256: Option<String>,
-    pub timestamped: bool,
+    pub(crate) manifest_sha256: Option<String>,
+    pub(crate) timestamped: bool,
     /// Sequence number of this capture's event in the custody log.
     pub custody_seq: Option<u64>,
     pub error: Option<String>,

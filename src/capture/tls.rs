@@ -11,33 +11,33 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// One certificate as recorded in `capture.json`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct CertRecord {
-    pub pem: String,
+pub(crate) struct CertRecord {
+    pub(crate) pem: String,
     /// Lowercase hex SHA-256 of the DER certificate.
-    pub sha256: String,
-    pub subject: String,
-    pub issuer: String,
-    pub not_before: String,
-    pub not_after: String,
+    pub(crate) sha256: String,
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
 }
 
 /// What the TLS handshake established.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct TlsRecord {
-    pub version: String,
-    pub cipher: String,
-    pub alpn: Option<String>,
+pub(crate) struct TlsRecord {
+    pub(crate) version: String,
+    pub(crate) cipher: String,
+    pub(crate) alpn: Option<String>,
     /// Whether the chain verified against the trusted roots for this host.
-    pub verified: bool,
-    pub verification_error: Option<String>,
+    pub(crate) verified: bool,
+    pub(crate) verification_error: Option<String>,
     /// True when `--accept-invalid-certs` let an unverified chain through.
-    pub accepted_invalid: bool,
+    pub(crate) accepted_invalid: bool,
     /// The chain exactly as the server sent it, leaf first.
-    pub certificate_chain: Vec<CertRecord>,
+    pub(crate) certificate_chain: Vec<CertRecord>,
 }
 
 /// The trusted roots (the operating system's store), loaded once.
-pub fn system_roots() -> Arc<RootCertStore> {
+pub(crate) fn system_roots() -> Arc<RootCertStore> {
     static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
     ROOTS
         .get_or_init(|| {
@@ -78,10 +78,10 @@ pub enum CaCertError {
 /// `capture.json`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TrustedRoot {
-    pub file: String,
-    pub subject: String,
+    pub(crate) file: String,
+    pub(crate) subject: String,
     /// Lowercase hex SHA-256 of the DER certificate.
-    pub sha256: String,
+    pub(crate) sha256: String,
 }
 
 /// The operating system's roots plus every certificate in the PEM files
@@ -130,7 +130,7 @@ fn provider() -> Arc<CryptoProvider> {
 /// Why the server's certificate chain did not verify (recorded in
 /// `capture.json` as `verification_error`).
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum CertProblem {
+pub(crate) enum CertProblem {
     #[error("no trusted root certificates are installed on this computer")]
     NoRoots,
     #[error(transparent)]
@@ -140,7 +140,7 @@ pub enum CertProblem {
 /// Verifier that delegates to webpki, records the outcome, and (only when
 /// asked to) accepts chains that fail verification.
 #[derive(Debug)]
-pub struct RecordingVerifier {
+pub(crate) struct RecordingVerifier {
     inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
     accept_invalid: bool,
@@ -149,7 +149,7 @@ pub struct RecordingVerifier {
 }
 
 impl RecordingVerifier {
-    pub fn new(roots: Arc<RootCertStore>, accept_invalid: bool) -> Arc<Self> {
+    pub(crate) fn new(roots: Arc<RootCertStore>, accept_invalid: bool) -> Arc<Self> {
         let provider = provider();
         let inner = if roots.is_empty() {
             None
@@ -168,13 +168,13 @@ impl RecordingVerifier {
     }
 
     /// `None` if no certificate was seen; `Some(Ok)` if it verified.
-    pub fn outcome(&self) -> Option<Result<(), CertProblem>> {
+    pub(crate) fn outcome(&self) -> Option<Result<(), CertProblem>> {
         self.outcome.lock().expect("verifier lock").clone()
     }
 
     /// The chain the server presented (leaf first), even if the handshake
     /// then failed.
-    pub fn presented(&self) -> Vec<CertificateDer<'static>> {
+    pub(crate) fn presented(&self) -> Vec<CertificateDer<'static>> {
         self.presented.lock().expect("verifier lock").clone()
     }
 }
@@ -236,7 +236,7 @@ impl ServerCertVerifier for RecordingVerifier {
 
 /// A client configuration for one connection: HTTP/1.1 only, no session
 /// resumption (so every capture sees a full handshake and the whole chain).
-pub fn client_config(verifier: Arc<RecordingVerifier>) -> Arc<rustls::ClientConfig> {
+pub(crate) fn client_config(verifier: Arc<RecordingVerifier>) -> Arc<rustls::ClientConfig> {
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
@@ -249,7 +249,7 @@ pub fn client_config(verifier: Arc<RecordingVerifier>) -> Arc<rustls::ClientConf
 }
 
 /// Describes a certificate for `capture.json`.
-pub fn describe_cert(der: &[u8]) -> CertRecord {
+pub(crate) fn describe_cert(der: &[u8]) -> CertRecord {
     use base64::Engine;
     use der::Decode;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

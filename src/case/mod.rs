@@ -10,17 +10,17 @@ use crate::text::one_line;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-pub const CASE_FILE: &str = "case.toml";
-pub const EVIDENCE_DIR: &str = "evidence";
-pub const CUSTODY_FILE: &str = "custody.jsonl";
+pub(crate) const CASE_FILE: &str = "case.toml";
+pub(crate) const EVIDENCE_DIR: &str = "evidence";
+pub(crate) const CUSTODY_FILE: &str = "custody.jsonl";
 /// The new `case.toml` written by `case add-officer` before its custody
 /// event; renamed over `case.toml` once the event is recorded.
-pub const PENDING_CASE_FILE: &str = ".case.toml.pending";
+pub(crate) const PENDING_CASE_FILE: &str = ".case.toml.pending";
 /// Captures that were interrupted and set aside by recovery (see
 /// [`crate::recovery`]); not evidence.
-pub const INTERRUPTED_DIR: &str = "interrupted";
+pub(crate) const INTERRUPTED_DIR: &str = "interrupted";
 /// Everything a case folder may hold at its root.
-pub const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR, INTERRUPTED_DIR];
+pub(crate) const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR, INTERRUPTED_DIR];
 
 /// Errors about finding, reading or changing a case folder.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ pub struct CaseInfo {
     pub title: String,
     pub agency: String,
     pub created: String,
-    pub warden_version: String,
+    pub(crate) warden_version: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,7 +203,7 @@ impl Case {
     }
 
     /// Opens the case at `dir`.
-    pub fn open(dir: &Path) -> Result<Case, CaseError> {
+    pub(crate) fn open(dir: &Path) -> Result<Case, CaseError> {
         if !dir.exists() {
             return Err(CaseError::Missing(dir.to_path_buf()));
         }
@@ -252,7 +252,7 @@ impl Case {
         }
     }
 
-    /// The case fingerprint (see [`custody::fingerprint`]), if the log can
+    /// The case fingerprint (see `custody::fingerprint`), if the log can
     /// be read.
     pub fn fingerprint(&self) -> Option<String> {
         let path = self.custody_path();
@@ -267,7 +267,7 @@ impl Case {
     }
 
     /// The officer registered with this key, if any.
-    pub fn officer_for(&self, key: &OfficerKey) -> Option<&Officer> {
+    pub(crate) fn officer_for(&self, key: &OfficerKey) -> Option<&Officer> {
         let pk = key.public_b64();
         self.config.officers.iter().find(|o| o.public_key == pk)
     }
@@ -439,7 +439,7 @@ impl Case {
 
 /// The `case_toml_sha256` of the last valid event of `log` that records
 /// one (lines that do not hold count for nothing).
-pub fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
+pub(crate) fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
     custody::check_log(log)
         .valid_events()
         .filter_map(|ev| match ev.action {
@@ -454,14 +454,14 @@ pub fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
         .last()
 }
 
-pub fn render_config(config: &CaseConfig) -> String {
+pub(crate) fn render_config(config: &CaseConfig) -> String {
     let body = toml::to_string_pretty(config).expect("case config always serialises");
     format!(
         "# warden case file. Do not edit by hand: its SHA-256 is recorded in the custody log.\n{body}"
     )
 }
 
-pub fn parse_config(path: &Path, text: &str) -> Result<CaseConfig, CaseError> {
+pub(crate) fn parse_config(path: &Path, text: &str) -> Result<CaseConfig, CaseError> {
     toml::from_str::<CaseConfig>(text).map_err(|e| {
         let detail = match e.span() {
             Some(span) => {

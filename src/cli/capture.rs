@@ -7,9 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use warden::capture::{
-    self, CaptureOptions, CaptureOutcome, CaptureStatus, Progress, fetch::FetchConfig,
-};
+use warden::capture::{self, CaptureOptions, CaptureOutcome, CaptureStatus, FetchConfig, Progress};
 
 /// The user-agent sent unless --user-agent is given: an ordinary desktop
 /// browser, so the capture does not announce itself to the seller.
@@ -149,7 +147,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     let (roots, extra_roots) = if a.ca_cert.is_empty() {
         (None, Vec::new())
     } else {
-        let (store, added) = capture::tls::roots_with_ca_files(&a.ca_cert)?;
+        let (store, added) = capture::roots_with_ca_files(&a.ca_cert)?;
         (Some(std::sync::Arc::new(store)), added)
     };
     let fetch = FetchConfig {

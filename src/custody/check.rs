@@ -10,53 +10,53 @@ use std::collections::BTreeMap;
 
 /// A problem found in the custody log; `line` is 1-based, 0 for the file.
 #[derive(Debug, Clone)]
-pub struct LogProblem {
-    pub line: usize,
-    pub message: String,
+pub(crate) struct LogProblem {
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 /// A parsed event and whether it holds (chain, signature, authority).
 #[derive(Debug, Clone)]
-pub struct CheckedEvent {
-    pub line: usize,
-    pub event: Event,
+pub(crate) struct CheckedEvent {
+    pub(crate) line: usize,
+    pub(crate) event: Event,
     /// SHA-256 of the line's bytes.
-    pub line_sha256: String,
-    pub valid: bool,
+    pub(crate) line_sha256: String,
+    pub(crate) valid: bool,
 }
 
 /// What checking a custody log found.
 #[derive(Debug, Default)]
-pub struct LogCheck {
-    pub events: Vec<CheckedEvent>,
-    pub problems: Vec<LogProblem>,
+pub(crate) struct LogCheck {
+    pub(crate) events: Vec<CheckedEvent>,
+    pub(crate) problems: Vec<LogProblem>,
     /// The officers (base64 key, name) the log itself registers, in order:
     /// the signer of `case-init`, then each `officer-added` event's officer.
-    pub officers: Vec<(String, String)>,
+    pub(crate) officers: Vec<(String, String)>,
     /// The case fingerprint: SHA-256 of the first line (see [`fingerprint`]).
-    pub fingerprint: Option<String>,
+    pub(crate) fingerprint: Option<String>,
     /// For each bundle, the first valid `capture` event that names it.
-    pub captures: BTreeMap<String, usize>,
+    pub(crate) captures: BTreeMap<String, usize>,
     /// Every key that signed a line, with the name the line gave, in order
     /// of first appearance.
-    pub signers: Vec<(String, String)>,
+    pub(crate) signers: Vec<(String, String)>,
 }
 
 impl LogCheck {
     /// Events that hold.
-    pub fn valid_events(&self) -> impl Iterator<Item = &Event> {
+    pub(crate) fn valid_events(&self) -> impl Iterator<Item = &Event> {
         self.events.iter().filter(|e| e.valid).map(|e| &e.event)
     }
 
     /// (seq, SHA-256 of the last line), if any line was read.
-    pub fn head(&self) -> Option<(u64, &str)> {
+    pub(crate) fn head(&self) -> Option<(u64, &str)> {
         self.events
             .last()
             .map(|e| (e.event.seq, e.line_sha256.as_str()))
     }
 
     /// The valid `capture` event recording `bundle`, if any.
-    pub fn capture_of(&self, bundle: &str) -> Option<&Event> {
+    pub(crate) fn capture_of(&self, bundle: &str) -> Option<&Event> {
         self.captures.get(bundle).map(|&i| &self.events[i].event)
     }
 }
@@ -67,7 +67,7 @@ impl LogCheck {
 /// `case.toml` as created, so the fingerprint stands for the case's genesis:
 /// a case made again with the same id and officer name, or with another key,
 /// has another fingerprint.
-pub fn fingerprint(log: &[u8]) -> Option<String> {
+pub(crate) fn fingerprint(log: &[u8]) -> Option<String> {
     let first = log.split(|&b| b == b'\n').next()?;
     (!first.is_empty()).then(|| sha256_hex(first))
 }
@@ -78,7 +78,7 @@ pub fn fingerprint(log: &[u8]) -> Option<String> {
 /// is the first officer; later officers are registered only by an
 /// `officer-added` event signed by an officer already registered. A bundle
 /// is captured exactly once: a second `capture` event naming it is a problem.
-pub fn check_log(bytes: &[u8]) -> LogCheck {
+pub(crate) fn check_log(bytes: &[u8]) -> LogCheck {
     let mut out = LogCheck {
         fingerprint: fingerprint(bytes),
         ..LogCheck::default()

@@ -1,5 +1,5 @@
 //! The custody log: `custody.jsonl`, one signed, hash-chained JSON event a
-//! line ([`event`]), checked by [`check_log`].
+//! line (the `event` module), checked by `check_log`.
 //!
 //! Each line is a JSON object whose fields come in this order:
 //! `seq, time, officer, public_key, action, bundle, manifest_sha256, details,
@@ -12,18 +12,18 @@
 //!
 //! An append either adds whole lines or nothing: if writing fails (a full
 //! disk) the file is cut back to its previous length. If the process dies in
-//! the middle of a write and leaves an incomplete last line, [`repair`]
+//! the middle of a write and leaves an incomplete last line, `repair`
 //! (which commands run before they record anything) checks the rest of the
 //! log and this computer's witness, cuts the line off and records its bytes
 //! in a `log-repaired` event; an append that still meets such a line does
 //! the same, recording that no witness vouched for it.
 
 mod check;
-pub mod event;
+pub(crate) mod event;
 pub mod witness;
 
-pub use check::{CheckedEvent, LogCheck, LogProblem, check_log, fingerprint};
-pub use event::{Action, Event, EventBody, sign_line};
+pub(crate) use check::{LogCheck, check_log, fingerprint};
+pub(crate) use event::{Action, Event, EventBody, sign_line};
 
 use crate::hash::sha256_hex;
 use crate::keys::OfficerKey;
@@ -32,11 +32,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS_PREV: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Largest incomplete last line whose bytes a `log-repaired` event keeps
 /// (larger ones are recorded by length and SHA-256 only).
-pub const MAX_KEPT_TORN_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_KEPT_TORN_BYTES: u64 = 64 * 1024;
 
 /// Longest line a writer looks back over (an event is a few KiB; a sweep
 /// event with many inputs somewhat more).
@@ -94,28 +95,28 @@ impl CustodyError {
 /// A case's custody log and where this computer keeps its witness.
 #[derive(Debug, Clone)]
 pub struct Log {
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Folder for witness records ([`witness`]); `None` keeps none.
-    pub witness_dir: Option<PathBuf>,
+    pub(crate) witness_dir: Option<PathBuf>,
 }
 
 /// What a caller wants to record.
 #[derive(Debug, Clone)]
-pub struct EventInput<'a> {
-    pub action: Action,
-    pub bundle: Option<&'a str>,
-    pub manifest_sha256: Option<&'a str>,
-    pub details: Option<serde_json::Value>,
+pub(crate) struct EventInput<'a> {
+    pub(crate) action: Action,
+    pub(crate) bundle: Option<&'a str>,
+    pub(crate) manifest_sha256: Option<&'a str>,
+    pub(crate) details: Option<serde_json::Value>,
 }
 
 /// An exclusive lock on a custody log, held until dropped.
-pub struct LogLock {
+pub(crate) struct LogLock {
     file: File,
     log: Log,
 }
 
 /// Opens (creating if needed) and exclusively locks the custody log.
-pub fn lock(log: &Log) -> Result<LogLock, CustodyError> {
+pub(crate) fn lock(log: &Log) -> Result<LogLock, CustodyError> {
     let file = OpenOptions::new()
         .read(true)
         .append(true)
@@ -131,7 +132,7 @@ pub fn lock(log: &Log) -> Result<LogLock, CustodyError> {
 
 impl LogLock {
     /// The log's bytes (under the lock).
-    pub fn read_all(&mut self) -> Result<Vec<u8>, CustodyError> {
+    pub(crate) fn read_all(&mut self) -> Result<Vec<u8>, CustodyError> {
         let path = self.log.path.clone();
         let err = |e| CustodyError::io(&path, e);
         self.file.seek(SeekFrom::Start(0)).map_err(err)?;
@@ -151,7 +152,7 @@ impl LogLock {
 }
 
 /// Appends one signed event; returns its sequence number.
-pub fn append(
+pub(crate) fn append(
     log: &Log,
     key: &OfficerKey,
     officer: &str,
@@ -161,7 +162,7 @@ pub fn append(
 }
 
 /// Appends one signed event under a lock obtained with [`lock`].
-pub fn append_locked(
+pub(crate) fn append_locked(
     lock: LogLock,
     key: &OfficerKey,
     officer: &str,
@@ -172,7 +173,7 @@ pub fn append_locked(
 
 /// Appends several signed events, in order, with one write and one fsync
 /// (group commit); returns their sequence numbers.
-pub fn append_batch(
+pub(crate) fn append_batch(
     log: &Log,
     key: &OfficerKey,
     officer: &str,
@@ -409,20 +410,20 @@ fn check_sound(log: &Log, bytes: &[u8]) -> Result<Option<witness::Head>, Custody
 
 /// What [`repair`] did.
 #[derive(Debug, Clone)]
-pub struct Repaired {
+pub(crate) struct Repaired {
     /// The `log-repaired` event.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// How many bytes of an incomplete last line it cut off (and recorded).
-    pub torn_bytes: u64,
+    pub(crate) torn_bytes: u64,
     /// Whether this computer's witness vouched that the last complete line
     /// was the last event written (so the cut bytes were never an event).
-    pub witnessed: bool,
+    pub(crate) witnessed: bool,
 }
 
 /// Cuts off an incomplete last line left by an interrupted append, recording
 /// its bytes in a signed `log-repaired` event (or finishes the line of a whole
 /// event that lost only its newline). `None` when there was nothing to do.
-pub fn repair(
+pub(crate) fn repair(
     log: &Log,
     key: &OfficerKey,
     officer: &str,

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 /// What the witness recorded for one case folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
-    /// The case fingerprint (see [`super::fingerprint`]).
+    /// The case fingerprint (see [`crate::case::Case::fingerprint`]).
     pub fingerprint: String,
     /// The case folder (absolute) the log was in.
     pub folder: PathBuf,
@@ -39,7 +39,7 @@ fn file_for(dir: &Path, fingerprint: &str, folder: &Path) -> PathBuf {
 }
 
 /// The folder a log lives in, as recorded (absolute when it can be).
-pub fn folder_of(log_path: &Path) -> PathBuf {
+pub(crate) fn folder_of(log_path: &Path) -> PathBuf {
     let parent = log_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -50,7 +50,7 @@ pub fn folder_of(log_path: &Path) -> PathBuf {
 /// Records `seq`/`line_sha256` as the head of the case `fingerprint` in
 /// `folder`. Never fails the caller: the witness is an extra check, and a
 /// failure to write it is returned for the caller to mention.
-pub fn record(
+pub(crate) fn record(
     dir: &Path,
     fingerprint: &str,
     folder: &Path,
@@ -91,7 +91,7 @@ fn read_file(path: &Path) -> Option<Head> {
 }
 
 /// The head recorded in `dir` for the case `fingerprint` in `folder`.
-pub fn read_for(dir: &Path, fingerprint: &str, folder: &Path) -> Option<Head> {
+pub(crate) fn read_for(dir: &Path, fingerprint: &str, folder: &Path) -> Option<Head> {
     read_file(&file_for(dir, fingerprint, folder))
         .filter(|h| h.fingerprint == fingerprint && h.folder == folder)
 }

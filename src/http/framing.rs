@@ -258,11 +258,6 @@ impl<R: Read> UnframedReader<R> {
             eof: false,
         }
     }
-
-    /// How the body ended (meaningful once the stream is read to its end).
-    pub fn end(&self) -> BodyEnd {
-        self.unframer.end()
-    }
 }
 
 impl<R: Read> Read for UnframedReader<R> {

@@ -162,8 +162,9 @@ impl HeadParser {
     }
 }
 
-/// Parses all heads of a complete buffer (a stored response).
-pub fn parse_heads(buf: &[u8]) -> Result<Option<Heads>, HeadError> {
+/// Parses all heads of a complete buffer.
+#[cfg(test)]
+pub(crate) fn parse_heads(buf: &[u8]) -> Result<Option<Heads>, HeadError> {
     HeadParser::new().parse(buf)
 }
 

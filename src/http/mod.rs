@@ -15,15 +15,13 @@
 //! - [`coding`]: `Content-Encoding` undone (gzip, deflate with or without
 //!   zlib wrapper, br, stacked), streaming, the output bounded by the caller.
 
-pub mod coding;
-pub mod framing;
-pub mod head;
-pub mod stored;
+pub(crate) mod coding;
+pub(crate) mod framing;
+pub(crate) mod head;
+pub(crate) mod stored;
 
-pub use coding::{
-    CodingError, Copied, FullBuf, check_codings, content_codings, copy_decoded, decoder,
-};
-pub use framing::{BodyEnd, FrameError, Framing, UnframedReader, Unframer, framing_of};
+pub use coding::{CodingError, check_codings, content_codings, copy_decoded, decoder};
+pub use framing::{BodyEnd, FrameError, UnframedReader, Unframer, framing_of};
 pub use head::{Head, HeadError, HeadParser, Heads};
 
 /// Most bytes of response heads (informational heads included, and blank

@@ -6,8 +6,10 @@
 //! on word boundaries; CJK and Thai terms match anywhere. Each match maps
 //! back to the byte range the seller actually wrote.
 
-pub mod normalize;
+mod normalize;
 pub mod score;
+
+pub use normalize::{Normalized, normalize};
 
 use crate::species::{CueKind, KeywordList, TermKind};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -17,38 +19,38 @@ use std::collections::HashMap;
 /// What a pattern stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "type", content = "kind")]
-pub enum Category {
+pub(crate) enum Category {
     Species(TermKind),
     Cue(CueKind),
 }
 
 /// One term of one list.
 #[derive(Debug, Clone, Serialize)]
-pub struct TermRef {
+pub(crate) struct TermRef {
     /// Index of the list in the slice given to [`Matcher::new`].
-    pub list: usize,
+    pub(crate) list: usize,
     /// Index of the taxon (species terms) or cue group (cues).
-    pub entry: usize,
-    pub term: String,
-    pub lang: String,
-    pub category: Category,
+    pub(crate) entry: usize,
+    pub(crate) term: String,
+    pub(crate) lang: String,
+    pub(crate) category: Category,
 }
 
 /// A match in the original text.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     /// Byte range in the original text (on character boundaries).
-    pub start: usize,
-    pub end: usize,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
     /// Whether the match needed folding (diacritics, look-alikes,
     /// separators, repeated letters).
-    pub folded: bool,
+    pub(crate) folded: bool,
     /// Whether the seller used tricks only someone hiding from keyword
     /// filters would use (look-alike characters, separators between
     /// letters, invisible characters).
-    pub tricks: bool,
+    pub(crate) tricks: bool,
     /// Index into [`Matcher::terms_of`].
-    pub pattern: usize,
+    pub(crate) pattern: usize,
 }
 
 /// All terms of a set of lists, compiled.
@@ -141,7 +143,7 @@ impl Matcher {
     }
 
     /// The terms behind a pattern.
-    pub fn terms_of(&self, pattern: usize) -> &[TermRef] {
+    pub(crate) fn terms_of(&self, pattern: usize) -> &[TermRef] {
         &self.terms[pattern]
     }
 
@@ -196,7 +198,7 @@ fn canonical(s: &str) -> String {
 
 /// Up to `context` characters either side of `start..end`, on character
 /// boundaries of `text`.
-pub fn snippet(text: &str, start: usize, end: usize, context: usize) -> &str {
+pub(crate) fn snippet(text: &str, start: usize, end: usize, context: usize) -> &str {
     let s = text[..start]
         .char_indices()
         .rev()

@@ -37,7 +37,7 @@ use unicode_normalization::char::is_combining_mark;
 /// Normalised text with a map back to the original.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
-    pub text: String,
+    pub(crate) text: String,
     /// For each byte of `text`, the byte range of the original it came from.
     spans: Vec<(u32, u32)>,
     /// For each byte of `text`, whether producing it needed folding.
@@ -47,7 +47,7 @@ pub struct Normalized {
 impl Normalized {
     /// The original byte range behind normalised bytes `range` (which must
     /// lie on character boundaries of `text`).
-    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+    pub(crate) fn original_range(&self, range: Range<usize>) -> Range<usize> {
         if range.is_empty() || range.end > self.spans.len() {
             return 0..0;
         }
@@ -58,7 +58,8 @@ impl Normalized {
 
     /// Whether any byte in `range` needed folding (diacritics, look-alikes,
     /// separators, long repeats).
-    pub fn needed_folding(&self, range: Range<usize>) -> bool {
+    #[cfg(test)]
+    pub(crate) fn needed_folding(&self, range: Range<usize>) -> bool {
         self.folded
             .get(range)
             .is_some_and(|f| f.iter().any(|&x| x != 0))
@@ -67,7 +68,7 @@ impl Normalized {
     /// Whether `range` was written with a trick that only a seller hiding
     /// from keyword filters would use: look-alike characters, separators
     /// between letters, invisible characters, long letter runs.
-    pub fn used_tricks(&self, range: Range<usize>) -> bool {
+    pub(crate) fn used_tricks(&self, range: Range<usize>) -> bool {
         self.folded
             .get(range)
             .is_some_and(|f| f.iter().any(|&x| x & TRICK != 0))

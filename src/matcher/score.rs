@@ -11,31 +11,31 @@ pub const DEFAULT_MIN_SCORE: u32 = 45;
 
 /// One match as reported.
 #[derive(Debug, Clone, Serialize)]
-pub struct MatchOut {
-    pub term: String,
-    pub kind: String,
-    pub lang: String,
-    pub start: usize,
-    pub end: usize,
-    pub snippet: String,
+pub(crate) struct MatchOut {
+    pub(crate) term: String,
+    pub(crate) kind: String,
+    pub(crate) lang: String,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) snippet: String,
 }
 
 /// A taxon a listing mentions.
 #[derive(Debug, Clone, Serialize)]
-pub struct TaxonOut {
-    pub scientific_name: String,
-    pub appendix: String,
-    pub group: String,
+pub(crate) struct TaxonOut {
+    pub(crate) scientific_name: String,
+    pub(crate) appendix: String,
+    pub(crate) group: String,
 }
 
 /// The verdict on one listing.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scored {
-    pub score: u32,
-    pub flagged: bool,
-    pub taxa: Vec<TaxonOut>,
-    pub matches: Vec<MatchOut>,
-    pub reasons: Vec<String>,
+    pub(crate) score: u32,
+    pub(crate) flagged: bool,
+    pub(crate) taxa: Vec<TaxonOut>,
+    pub(crate) matches: Vec<MatchOut>,
+    pub(crate) reasons: Vec<String>,
 }
 
 fn kind_name(c: Category) -> &'static str {

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 /// One problem in a list file, with a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListProblem {
-    pub path: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
+    pub(crate) path: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for ListProblem {
@@ -73,21 +73,21 @@ pub struct Term {
     pub lang: String,
     /// For code words: the public source note.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// One taxon of a species list.
 #[derive(Debug, Clone, Serialize)]
 pub struct Taxon {
-    pub id: String,
+    pub(crate) id: String,
     pub scientific_name: String,
-    pub rank: String,
+    pub(crate) rank: String,
     pub appendix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub listing_note: Option<String>,
+    pub(crate) listing_note: Option<String>,
     pub group: String,
     pub terms: Vec<Term>,
-    pub live_search: Vec<String>,
+    pub(crate) live_search: Vec<String>,
 }
 
 /// The kind of a trade cue.
@@ -108,9 +108,9 @@ pub struct Cue {
     pub lang: String,
     pub terms: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub applies_to: Vec<String>,
+    pub(crate) applies_to: Vec<String>,
 }
 
 /// A loaded, validated list.
@@ -120,8 +120,8 @@ pub struct KeywordList {
     pub name: String,
     pub kind: ListKind,
     pub version: String,
-    pub description: Option<String>,
-    pub sources: Vec<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) sources: Vec<String>,
     /// SHA-256 of the file, recorded with sweep results.
     pub sha256: String,
     pub taxa: Vec<Taxon>,

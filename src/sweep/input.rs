@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 /// One listing to match.
 #[derive(Debug, Clone)]
-pub struct Listing {
-    pub id: Option<String>,
-    pub url: Option<String>,
-    pub path: String,
-    pub line: Option<u64>,
-    pub text: String,
+pub(crate) struct Listing {
+    pub(crate) id: Option<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) path: String,
+    pub(crate) line: Option<u64>,
+    pub(crate) text: String,
 }
 
 /// A row that could not be read.
@@ -26,9 +26,9 @@ pub struct Skipped {
 
 /// An input file and its SHA-256 (recorded in the custody log).
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct InputFile {
-    pub path: String,
-    pub sha256: String,
+pub(crate) struct InputFile {
+    pub(crate) path: String,
+    pub(crate) sha256: String,
 }
 
 /// Why an input cannot be swept at all (a bad row is only skipped).
@@ -51,7 +51,7 @@ pub enum InputError {
 }
 
 /// Where listings go as they are read.
-pub trait Sink {
+pub(crate) trait Sink {
     fn listing(&mut self, l: Listing);
     fn skipped(&mut self, s: Skipped);
     fn input(&mut self, f: InputFile);
@@ -81,7 +81,11 @@ fn format_of(p: &Path) -> Option<Format> {
 }
 
 /// Reads `path` (a file, folder, bundle, case, or `-`).
-pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Result<(), InputError> {
+pub(crate) fn read(
+    path: &Path,
+    fields: Option<&[String]>,
+    sink: &mut dyn Sink,
+) -> Result<(), InputError> {
     let read_err = |p: &Path| {
         let path = p.to_path_buf();
         move |source| InputError::Read { path, source }

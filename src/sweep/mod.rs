@@ -5,14 +5,15 @@
 //! on all cores, then written in input order, so memory stays flat whatever
 //! the input size.
 
-pub mod input;
+pub(crate) mod input;
 mod record;
 
+pub use input::{InputError, Skipped};
 pub use record::{OutputFile, record_in_case};
 
 use crate::matcher::{Matcher, score};
 use crate::species::{self, KeywordList, ListKind};
-use input::{InputFile, Listing, Sink, Skipped};
+use input::{InputFile, Listing, Sink};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -51,27 +52,27 @@ pub struct SweepOptions {
 
 /// One output record.
 #[derive(Debug, Clone, Serialize)]
-pub struct Record {
-    pub id: Option<String>,
-    pub url: Option<String>,
-    pub source: Source,
+pub(crate) struct Record {
+    pub(crate) id: Option<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) source: Source,
     #[serde(flatten)]
-    pub scored: score::Scored,
+    pub(crate) scored: score::Scored,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Source {
-    pub path: String,
-    pub line: Option<u64>,
+pub(crate) struct Source {
+    pub(crate) path: String,
+    pub(crate) line: Option<u64>,
 }
 
 /// A list used, for the record.
 #[derive(Debug, Clone, Serialize)]
-pub struct ListUsed {
-    pub path: String,
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
+pub(crate) struct ListUsed {
+    pub(crate) path: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) sha256: String,
 }
 
 /// What a sweep did.
@@ -83,8 +84,8 @@ pub struct Summary {
     pub skipped: u64,
     pub per_taxon: BTreeMap<String, u64>,
     pub skipped_rows: Vec<Skipped>,
-    pub inputs: Vec<InputFile>,
-    pub lists: Vec<ListUsed>,
+    pub(crate) inputs: Vec<InputFile>,
+    pub(crate) lists: Vec<ListUsed>,
     pub min_score: u32,
 }
 

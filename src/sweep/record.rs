@@ -16,15 +16,15 @@ pub struct OutputFile {
 
 /// `details` of a `sweep` custody event.
 #[derive(Debug, Clone, Serialize)]
-pub struct SweepDetails<'a> {
-    pub inputs: &'a [super::input::InputFile],
-    pub lists: &'a [super::ListUsed],
-    pub output: &'a OutputFile,
-    pub min_score: u32,
-    pub listings: u64,
-    pub matched: u64,
-    pub flagged: u64,
-    pub skipped: u64,
+pub(crate) struct SweepDetails<'a> {
+    pub(crate) inputs: &'a [super::input::InputFile],
+    pub(crate) lists: &'a [super::ListUsed],
+    pub(crate) output: &'a OutputFile,
+    pub(crate) min_score: u32,
+    pub(crate) listings: u64,
+    pub(crate) matched: u64,
+    pub(crate) flagged: u64,
+    pub(crate) skipped: u64,
 }
 
 /// Appends the `sweep` event (inputs, lists and output with their hashes,

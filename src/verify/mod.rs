@@ -17,6 +17,7 @@ use crate::case;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+pub use crate::bundle::tsa_trust::{AnchorProblem, TsaCaError};
 pub use anchor::{Anchoring, CaseSummary, Signer};
 
 /// Errors that prevent verification from starting at all.
@@ -109,8 +110,8 @@ pub struct Report {
 
 /// Collects problems with paths shown under a display root.
 pub(crate) struct Sink<'a> {
-    pub report: &'a mut Report,
-    pub root: String,
+    pub(crate) report: &'a mut Report,
+    pub(crate) root: String,
 }
 
 impl Sink<'_> {
@@ -122,7 +123,7 @@ impl Sink<'_> {
         }
     }
 
-    pub fn problem(&mut self, rel: &str, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, rel: &str, message: impl Into<String>) {
         let path = self.shown(rel);
         self.report.problems.push(Problem {
             path,
@@ -130,7 +131,7 @@ impl Sink<'_> {
         });
     }
 
-    pub fn ok(&mut self, rel: &str, what: String) {
+    pub(crate) fn ok(&mut self, rel: &str, what: String) {
         let path = self.shown(rel);
         self.report.verified.push(format!("{path} {what}"));
     }
@@ -138,11 +139,11 @@ impl Sink<'_> {
 
 /// What every check needs to know.
 pub(crate) struct Ctx<'a> {
-    pub tsa_ca: Option<&'a [u8]>,
-    pub trust: &'a [String],
-    pub fingerprints: &'a [String],
-    pub witness_dir: Option<&'a Path>,
-    pub progress: &'a mut dyn FnMut(Progress),
+    pub(crate) tsa_ca: Option<&'a [u8]>,
+    pub(crate) trust: &'a [String],
+    pub(crate) fingerprints: &'a [String],
+    pub(crate) witness_dir: Option<&'a Path>,
+    pub(crate) progress: &'a mut dyn FnMut(Progress),
 }
 
 /// Verifies every path in `opts`, calling `progress` as a case's bundles are

@@ -3,16 +3,18 @@
 //! Every record is its own gzip member, headers are written in a fixed order,
 //! and digests are `sha256:` followed by lowercase hex.
 
-pub mod digest;
-pub mod http;
-pub mod reader;
+pub(crate) mod digest;
+pub(crate) mod http;
+pub(crate) mod reader;
+
+pub use digest::{DigestResult, HttpDigester};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::{self, Read, Write};
 
 /// A new `<urn:uuid:…>` record id.
-pub fn new_record_id() -> String {
+pub(crate) fn new_record_id() -> String {
     format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
 }
 
@@ -33,7 +35,7 @@ impl<W: Write> WarcWriter<W> {
 
     /// Writes one record. `headers` must not include `Content-Length`, which
     /// is added from `len`; exactly `len` bytes are copied from `block`.
-    pub fn write_record(
+    pub(crate) fn write_record(
         &mut self,
         headers: &[(&str, String)],
         block: &mut dyn Read,
@@ -91,7 +93,7 @@ impl<W: Write> WarcWriter<W> {
         self.write_record(headers, &mut r, block.len() as u64)
     }
 
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }

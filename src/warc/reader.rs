@@ -37,8 +37,6 @@ pub struct RecordHead {
     /// 1-based position in the file.
     pub index: usize,
     pub headers: Vec<(String, String)>,
-    /// Bytes in the block.
-    pub length: u64,
 }
 
 impl RecordHead {
@@ -170,7 +168,6 @@ impl<'a> WarcReader<'a> {
         Ok(Some(RecordHead {
             index: record,
             headers,
-            length,
         }))
     }
 
