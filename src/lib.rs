@@ -44,6 +44,8 @@
 //! and draws progress from the callbacks [`capture::run`] and
 //! [`verify::verify`] call.
 
+#![warn(unreachable_pub)]
+
 pub(crate) mod bundle;
 pub mod capture;
 pub mod case;

@@ -20,13 +20,13 @@ use std::path::Path;
 
 /// The chosen encoding and the rule that chose it.
 #[derive(Debug, Clone, Copy)]
-pub struct Charset {
+pub(crate) struct Charset {
     pub encoding: &'static Encoding,
     pub source: &'static str,
 }
 
 /// The `charset` parameter of a Content-Type header value.
-pub fn header_charset(content_type: &str) -> Option<&str> {
+pub(crate) fn header_charset(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim()
@@ -36,7 +36,7 @@ pub fn header_charset(content_type: &str) -> Option<&str> {
 }
 
 /// Looks for `<meta charset=…>` or `<meta http-equiv content="…charset=…">`.
-pub fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
     let mut at = 0;
     while let Some(pos) = find(&lower[at..], b"<meta") {
@@ -79,7 +79,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Decides the charset of a document from its header and first bytes.
-pub fn detect(content_type: Option<&str>, first: &[u8], is_html: bool) -> Charset {
+pub(crate) fn detect(content_type: Option<&str>, first: &[u8], is_html: bool) -> Charset {
     if let Some((enc, _)) = Encoding::for_bom(first) {
         return Charset {
             encoding: enc,
@@ -302,7 +302,7 @@ impl TokenSink for TextSink {
 
 /// The visible text of an HTML document already in memory (used by sweeps
 /// over saved pages).
-pub fn visible_text(html: &str) -> String {
+pub(crate) fn visible_text(html: &str) -> String {
     struct Shared(std::rc::Rc<RefCell<Vec<u8>>>);
     impl Write for Shared {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
@@ -329,7 +329,7 @@ pub fn visible_text(html: &str) -> String {
 
 /// Result of text extraction.
 #[derive(Debug, Clone)]
-pub struct TextResult {
+pub(crate) struct TextResult {
     pub bytes: u64,
     pub malformed_sequences: bool,
     /// Only the first `max_input` bytes of the page were read.
@@ -338,7 +338,7 @@ pub struct TextResult {
 
 /// Decodes `src` with `charset` and writes its visible text (HTML) or its
 /// whole text (other text types) as UTF-8 to `dst`, streaming.
-pub fn extract_text(
+pub(crate) fn extract_text(
     src: &Path,
     charset: Charset,
     is_html: bool,
@@ -401,7 +401,7 @@ pub fn extract_text(
 
 /// Replaces line breaks and other control characters so a value cannot
 /// forge extra lines in `bag-info.txt` or similar line-based files.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()

@@ -2,11 +2,11 @@
 //! renderers, so verify can demand byte-exact files.
 
 /// Content of `bagit.txt`.
-pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+pub(crate) const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 
 /// Renders a manifest: one `<hex>  <path>` line per entry, sorted by path.
 /// Two spaces, as `sha256sum` writes, so `sha256sum -c` accepts the file.
-pub fn render_manifest(entries: &[(String, String)]) -> String {
+pub(crate) fn render_manifest(entries: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = entries.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::new();
@@ -20,7 +20,7 @@ pub fn render_manifest(entries: &[(String, String)]) -> String {
 }
 
 /// Percent-encodes CR, LF and `%` in a manifest path (RFC 8493 §2.1.3).
-pub fn encode_path(path: &str) -> String {
+pub(crate) fn encode_path(path: &str) -> String {
     path.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -28,7 +28,7 @@ pub fn encode_path(path: &str) -> String {
 
 /// Parses a manifest strictly; returns `(path, hex)` pairs or the 1-based
 /// number of the first malformed line.
-pub fn parse_manifest(text: &str, hex_len: usize) -> Result<Vec<(String, String)>, usize> {
+pub(crate) fn parse_manifest(text: &str, hex_len: usize) -> Result<Vec<(String, String)>, usize> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let Some((hex, path)) = line.split_once(char::is_whitespace) else {
@@ -48,7 +48,7 @@ pub fn parse_manifest(text: &str, hex_len: usize) -> Result<Vec<(String, String)
 }
 
 /// `bag-info.txt` labels and values, in order.
-pub fn render_bag_info(fields: &[(&str, String)]) -> String {
+pub(crate) fn render_bag_info(fields: &[(&str, String)]) -> String {
     let mut out = String::new();
     for (label, value) in fields {
         out.push_str(label);
@@ -60,7 +60,7 @@ pub fn render_bag_info(fields: &[(&str, String)]) -> String {
 }
 
 /// Parses `bag-info.txt` into label/value pairs (continuation lines joined).
-pub fn parse_bag_info(text: &str) -> Result<Vec<(String, String)>, usize> {
+pub(crate) fn parse_bag_info(text: &str) -> Result<Vec<(String, String)>, usize> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.starts_with([' ', '\t']) {

@@ -18,19 +18,19 @@ use crate::hash::{self, sha256_hex};
 use crate::keys::{self, OfficerKey};
 use std::path::{Path, PathBuf};
 
-pub const PARTIAL_PREFIX: &str = ".partial-";
-pub const MANIFEST_256: &str = "manifest-sha256.txt";
-pub const MANIFEST_512: &str = "manifest-sha512.txt";
-pub const TAGMANIFEST_256: &str = "tagmanifest-sha256.txt";
-pub const TAGMANIFEST_512: &str = "tagmanifest-sha512.txt";
-pub const SIGNATURE: &str = "signature.ed25519";
-pub const SIGNATURE_PUB: &str = "signature.pub.pem";
-pub const TIMESTAMP: &str = "timestamp.tsr";
-pub const BAGIT_TXT: &str = "bagit.txt";
-pub const BAG_INFO: &str = "bag-info.txt";
+pub(crate) const PARTIAL_PREFIX: &str = ".partial-";
+pub(crate) const MANIFEST_256: &str = "manifest-sha256.txt";
+pub(crate) const MANIFEST_512: &str = "manifest-sha512.txt";
+pub(crate) const TAGMANIFEST_256: &str = "tagmanifest-sha256.txt";
+pub(crate) const TAGMANIFEST_512: &str = "tagmanifest-sha512.txt";
+pub(crate) const SIGNATURE: &str = "signature.ed25519";
+pub(crate) const SIGNATURE_PUB: &str = "signature.pub.pem";
+pub(crate) const TIMESTAMP: &str = "timestamp.tsr";
+pub(crate) const BAGIT_TXT: &str = "bagit.txt";
+pub(crate) const BAG_INFO: &str = "bag-info.txt";
 
 /// Tag files covered by the tag manifests, in the order they are listed.
-pub const TAG_FILES: &[&str] = &[
+pub(crate) const TAG_FILES: &[&str] = &[
     BAGIT_TXT,
     BAG_INFO,
     MANIFEST_256,
@@ -41,7 +41,7 @@ pub const TAG_FILES: &[&str] = &[
 ];
 
 #[derive(Debug, thiserror::Error)]
-pub enum BundleError {
+pub(crate) enum BundleError {
     #[error("a bundle with id {0} already exists; evidence is never overwritten")]
     Exists(String),
     #[error("{}: {}", path.display(), fsutil::describe_io_error(source))]
@@ -60,7 +60,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
 
 /// `bag-info.txt` values.
 #[derive(Debug, Clone)]
-pub struct BagInfo {
+pub(crate) struct BagInfo {
     pub source_organization: String,
     pub contact_name: String,
     pub external_identifier: String,
@@ -75,7 +75,7 @@ pub struct BagInfo {
 /// Renders `bag-info.txt`. Every value comes from `capture.json` or the
 /// payload itself, so a verifier can re-render it and demand a byte-exact
 /// match (the signature covers capture.json through the manifest).
-pub fn render_bag_info(info: &BagInfo, payload_oxum: &str) -> String {
+pub(crate) fn render_bag_info(info: &BagInfo, payload_oxum: &str) -> String {
     bagit::render_bag_info(&[
         ("Source-Organization", info.source_organization.clone()),
         ("Contact-Name", info.contact_name.clone()),
@@ -95,7 +95,7 @@ pub fn render_bag_info(info: &BagInfo, payload_oxum: &str) -> String {
 
 /// A bundle being written.
 #[derive(Debug)]
-pub struct Draft {
+pub(crate) struct Draft {
     pub id: String,
     pub tmp: PathBuf,
     pub final_path: PathBuf,
@@ -104,7 +104,7 @@ pub struct Draft {
 impl Draft {
     /// Creates `evidence/.partial-<id>/data/`. Fails if `evidence/<id>`
     /// already exists.
-    pub fn create(evidence_dir: &Path, id: &str) -> Result<Draft, BundleError> {
+    pub(crate) fn create(evidence_dir: &Path, id: &str) -> Result<Draft, BundleError> {
         let final_path = evidence_dir.join(id);
         if final_path.exists() {
             return Err(BundleError::Exists(id.to_string()));
@@ -122,18 +122,18 @@ impl Draft {
         })
     }
 
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.tmp.join("data")
     }
 
     /// Scratch space inside the partial bundle (removed before sealing).
-    pub fn work_dir(&self) -> PathBuf {
+    pub(crate) fn work_dir(&self) -> PathBuf {
         self.tmp.join(".work")
     }
 
     /// Removes the scratch space, hashes the payload and writes `bagit.txt`,
     /// `bag-info.txt` and both payload manifests.
-    pub fn prepare(self, info: &BagInfo) -> Result<Prepared, BundleError> {
+    pub(crate) fn prepare(self, info: &BagInfo) -> Result<Prepared, BundleError> {
         let work = self.work_dir();
         if work.exists() {
             std::fs::remove_dir_all(&work).map_err(io_err(&work))?;
@@ -173,7 +173,7 @@ impl Draft {
 
 /// A bundle whose payload manifests are written; ready to sign and seal.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub draft: Draft,
     /// Bytes of `manifest-sha256.txt` (what is signed and time-stamped).
     pub manifest256: Vec<u8>,
@@ -186,7 +186,7 @@ pub struct Prepared {
 /// one barrier ([`make_durable`]), appends their custody events, then moves
 /// each into place ([`SealedPartial::move_into_place`]).
 #[derive(Debug, Clone)]
-pub struct SealedPartial {
+pub(crate) struct SealedPartial {
     pub id: String,
     /// `evidence/.partial-<id>`.
     pub partial: PathBuf,
@@ -197,7 +197,7 @@ pub struct SealedPartial {
 
 /// A finished bundle.
 #[derive(Debug, Clone)]
-pub struct Sealed {
+pub(crate) struct Sealed {
     pub path: PathBuf,
     pub manifest_sha256: String,
 }
@@ -206,7 +206,7 @@ impl Prepared {
     /// Signs `manifest-sha256.txt`, stores the time-stamp response if any and
     /// writes the tag manifests, all inside the partial folder. Nothing is
     /// fsynced here: see [`make_durable`].
-    pub fn seal_partial(
+    pub(crate) fn seal_partial(
         self,
         key: &OfficerKey,
         tsr: Option<&[u8]>,
@@ -239,7 +239,7 @@ impl Prepared {
 /// Makes a group of sealed partial bundles in `evidence_dir` durable with
 /// one barrier (see [`fsutil::sync_group`]). Each bundle is durable when
 /// this returns, before its custody event is written.
-pub fn make_durable(evidence_dir: &Path, partials: &[&Path]) -> Result<(), BundleError> {
+pub(crate) fn make_durable(evidence_dir: &Path, partials: &[&Path]) -> Result<(), BundleError> {
     fsutil::sync_group(evidence_dir, partials).map_err(io_err(evidence_dir))
 }
 
@@ -247,7 +247,7 @@ impl SealedPartial {
     /// Renames `.partial-<id>` to `<id>`, refusing to replace anything. The
     /// rename is not fsynced here: if it is lost in a crash, the custody
     /// event already names the bundle and [`crate::recovery`] completes it.
-    pub fn move_into_place(&self) -> Result<Sealed, BundleError> {
+    pub(crate) fn move_into_place(&self) -> Result<Sealed, BundleError> {
         move_into_place(&self.id, &self.partial, &self.final_path)?;
         Ok(Sealed {
             path: self.final_path.clone(),
@@ -272,7 +272,7 @@ pub(crate) fn move_into_place(id: &str, from: &Path, to: &Path) -> Result<(), Bu
 }
 
 /// Renders both tag manifests over the tag files present in `bag`.
-pub fn render_tag_manifests(bag: &Path) -> std::io::Result<(String, String)> {
+pub(crate) fn render_tag_manifests(bag: &Path) -> std::io::Result<(String, String)> {
     let mut t256 = Vec::new();
     let mut t512 = Vec::new();
     for name in TAG_FILES {
@@ -289,7 +289,7 @@ pub fn render_tag_manifests(bag: &Path) -> std::io::Result<(String, String)> {
 /// Every regular file under `dir`, as `/`-separated paths relative to it,
 /// sorted. Symlinks and other special files are reported as errors: a bag
 /// must hold plain files only.
-pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+pub(crate) fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut out = Vec::new();
     walk(dir, "", &mut out)?;
     out.sort();
@@ -325,7 +325,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> 
 
 /// Why a partial bundle cannot be completed from its custody event.
 #[derive(Debug, thiserror::Error)]
-pub enum SealCheckError {
+pub(crate) enum SealCheckError {
     #[error("it is not complete: {0} is missing or not a plain file")]
     Missing(String),
     #[error("it holds {0}, which a sealed bundle does not")]
@@ -351,7 +351,7 @@ const MAX_TAG_FILE: u64 = 16 << 20;
 /// `manifest-sha256.txt` has SHA-256 `manifest_sha256` and is signed by
 /// `public_key_b64`, and whose payload and tag files match its manifests.
 /// Nothing is followed: a symbolic link or special file fails the check.
-pub fn check_sealed(
+pub(crate) fn check_sealed(
     dir: &Path,
     manifest_sha256: &str,
     public_key_b64: &str,

@@ -10,16 +10,17 @@ use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo}
 
 mod spki_oid {
     use der::oid::ObjectIdentifier;
-    pub const SHA256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-    pub const ID_CT_TSTINFO: ObjectIdentifier =
+    pub(super) const SHA256_OID: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub(super) const ID_CT_TSTINFO: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-    pub const ID_SIGNED_DATA: ObjectIdentifier =
+    pub(super) const ID_SIGNED_DATA: ObjectIdentifier =
         ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 }
 
 /// Builds a DER `TimeStampReq` for a SHA-256 digest, asking for the TSA
 /// certificate to be included.
-pub fn build_request(sha256: &[u8; 32], nonce: u64) -> Vec<u8> {
+pub(crate) fn build_request(sha256: &[u8; 32], nonce: u64) -> Vec<u8> {
     let req = TimeStampReq {
         version: TspVersion::V1,
         message_imprint: MessageImprint {
@@ -54,7 +55,7 @@ fn int_from_u64(n: u64) -> Int {
 
 /// What a time-stamp token says.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct TokenInfo {
+pub(crate) struct TokenInfo {
     pub gen_time: String,
     pub policy: String,
     pub serial_hex: String,
@@ -68,7 +69,7 @@ pub struct TokenInfo {
 /// the parts [`super::tsa_trust`] checks the signature over. The one parser
 /// for tokens, used by capture and verify alike.
 #[derive(Debug, Clone)]
-pub struct Token {
+pub(crate) struct Token {
     pub info: TokenInfo,
     /// The token's CMS SignedData.
     pub(crate) signed_data: SignedData,
@@ -80,7 +81,7 @@ pub struct Token {
 
 /// Why a time-stamp response is not a usable token.
 #[derive(Debug, thiserror::Error)]
-pub enum TimestampError {
+pub(crate) enum TimestampError {
     #[error("not a DER RFC 3161 TimeStampResp ({0})")]
     NotDer(der::Error),
     #[error("the time-stamp authority refused: {0}")]
@@ -102,7 +103,7 @@ pub enum TimestampError {
 
 /// Parses a DER `TimeStampResp`, requires a granted status and returns the
 /// token.
-pub fn parse_response(der_bytes: &[u8]) -> Result<Token, TimestampError> {
+pub(crate) fn parse_response(der_bytes: &[u8]) -> Result<Token, TimestampError> {
     let resp = TimeStampResp::from_der(der_bytes).map_err(TimestampError::NotDer)?;
     use cmpv2::status::PkiStatus;
     match resp.status.status {
@@ -128,7 +129,7 @@ pub fn parse_response(der_bytes: &[u8]) -> Result<Token, TimestampError> {
 
 /// Parses a time-stamp token (a CMS ContentInfo holding SignedData over a
 /// TSTInfo).
-pub fn parse_token(token: &ContentInfo) -> Result<Token, TimestampError> {
+pub(crate) fn parse_token(token: &ContentInfo) -> Result<Token, TimestampError> {
     let malformed = |what| move |source| TimestampError::Malformed { what, source };
     if token.content_type != spki_oid::ID_SIGNED_DATA {
         return Err(TimestampError::NotSignedData);
@@ -180,7 +181,7 @@ pub fn parse_token(token: &ContentInfo) -> Result<Token, TimestampError> {
 }
 
 /// Hex of a nonce as it appears in a parsed token (minimal DER integer).
-pub fn nonce_hex(nonce: u64) -> String {
+pub(crate) fn nonce_hex(nonce: u64) -> String {
     hex::encode(int_from_u64(nonce).as_bytes())
 }
 

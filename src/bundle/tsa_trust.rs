@@ -66,7 +66,7 @@ pub enum AnchorProblem {
 
 /// Why a token does not verify against the anchors.
 #[derive(Debug, thiserror::Error)]
-pub enum TrustError {
+pub(crate) enum TrustError {
     #[error("{0}")]
     Anchors(AnchorProblem),
     #[error("the token has {0} signers; exactly one is expected")]
@@ -108,7 +108,7 @@ pub enum TrustError {
 
 /// Reads a `--tsa-ca` file and checks that it holds at least one usable
 /// certificate; returns its bytes.
-pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
+pub(crate) fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
     let err = |problem| TsaCaError {
         path: path.to_path_buf(),
         problem,
@@ -123,7 +123,7 @@ pub fn read_anchor_file(path: &Path) -> Result<Vec<u8>, TsaCaError> {
 }
 
 /// Every certificate in a PEM file (or one DER certificate).
-pub fn parse_anchors(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, AnchorProblem> {
+pub(crate) fn parse_anchors(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, AnchorProblem> {
     let is_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
     let certs: Vec<CertificateDer<'static>> = if is_pem {
         CertificateDer::pem_slice_iter(bytes)
@@ -181,7 +181,7 @@ fn has_critical_eku(cert: &Certificate) -> bool {
 }
 
 /// Checks `token` against the trust anchors in `anchors` (PEM or DER).
-pub fn verify_token(token: &Token, anchors: &[u8]) -> Result<(), TrustError> {
+pub(crate) fn verify_token(token: &Token, anchors: &[u8]) -> Result<(), TrustError> {
     let anchor_ders = parse_anchors(anchors).map_err(TrustError::Anchors)?;
     let anchors = anchor_ders
         .iter()

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// What decoding did.
 #[derive(Debug, Clone)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     pub size: u64,
     /// The content-codings that were undone, outermost first.
     pub undone: Vec<String>,
@@ -22,7 +22,7 @@ pub struct Decoded {
 /// Decodes `src` (a body with the given `Content-Encoding`) into `dst`, a new
 /// file, writing at most `max` bytes. The codings are undone by the rules of
 /// [`crate::http::coding`], the ones verify applies to the WARC record.
-pub fn decode_body(
+pub(crate) fn decode_body(
     src: &Path,
     content_encoding: Option<&str>,
     dst: &Path,

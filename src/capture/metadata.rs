@@ -16,12 +16,12 @@ use url::Url;
 /// Largest part of a page whose text is extracted into `text.txt`. Bounds
 /// the memory the HTML tokenizer can be made to use by a hostile page (one
 /// enormous tag, say) while covering any real listing many times over.
-pub const MAX_TEXT_INPUT: u64 = 64 << 20;
+pub(crate) const MAX_TEXT_INPUT: u64 = 64 << 20;
 
 /// A payload file that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {}", crate::fsutil::describe_io_error(.source))]
-pub struct PayloadError {
+pub(crate) struct PayloadError {
     /// The file, as named inside `data/`.
     file: String,
     source: std::io::Error,
@@ -29,7 +29,7 @@ pub struct PayloadError {
 
 /// warden itself, as recorded in every capture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolInfo {
+pub(crate) struct ToolInfo {
     pub name: String,
     pub version: String,
     pub executable: Option<String>,
@@ -37,7 +37,7 @@ pub struct ToolInfo {
 }
 
 impl ToolInfo {
-    pub fn current() -> Self {
+    pub(crate) fn current() -> Self {
         let exe = std::env::current_exe().ok();
         let sha = exe
             .as_deref()
@@ -54,7 +54,7 @@ impl ToolInfo {
 
 /// The capturing computer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Environment {
+pub(crate) struct Environment {
     pub hostname: String,
     pub os: String,
     pub os_version: Option<String>,
@@ -66,7 +66,7 @@ pub struct Environment {
 }
 
 impl Environment {
-    pub fn current(opts: &CaptureOptions) -> Self {
+    pub(crate) fn current(opts: &CaptureOptions) -> Self {
         let os_version = std::fs::read_to_string("/etc/os-release")
             .ok()
             .and_then(|t| {
@@ -97,7 +97,7 @@ fn redact_proxy(u: &Url) -> String {
 }
 
 /// What [`assemble`] needs from the capture run.
-pub struct PayloadCtx<'a> {
+pub(crate) struct PayloadCtx<'a> {
     pub case: &'a Case,
     pub officer: &'a str,
     pub officer_public_key: String,
@@ -109,7 +109,7 @@ pub struct PayloadCtx<'a> {
 
 /// The outcome of one capture as decided from its hops.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub id: String,
     pub status: CaptureStatus,
     pub http_status: Option<u16>,
@@ -559,7 +559,7 @@ fn write_warc(
 }
 
 /// Writes the payload files of a capture into `draft`'s `data/` folder.
-pub fn assemble(
+pub(crate) fn assemble(
     ctx: &PayloadCtx<'_>,
     draft: &Draft,
     requested: &Url,

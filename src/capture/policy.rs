@@ -28,7 +28,7 @@ use url::{Host, Url};
 /// How far inside a network an address is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum AddrClass {
+pub(crate) enum AddrClass {
     /// The open internet (documentation ranges included).
     Public,
     /// RFC 1918, CGNAT 100.64/10, ULA fc00::/7, other non-internet ranges.
@@ -40,7 +40,7 @@ pub enum AddrClass {
 }
 
 impl AddrClass {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AddrClass::Public => "public",
             AddrClass::Private => "private",
@@ -51,7 +51,7 @@ impl AddrClass {
 }
 
 /// The class of an IP address.
-pub fn classify_ip(ip: IpAddr) -> AddrClass {
+pub(crate) fn classify_ip(ip: IpAddr) -> AddrClass {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
         IpAddr::V6(v6) => classify_v6(v6),
@@ -117,7 +117,7 @@ const PRIVATE_SUFFIXES: &[&str] = &[
 
 /// The class of a URL's host from its text alone (used through a proxy,
 /// where warden does not resolve names).
-pub fn classify_host(url: &Url) -> AddrClass {
+pub(crate) fn classify_host(url: &Url) -> AddrClass {
     match url.host() {
         Some(Host::Ipv4(v4)) => classify_v4(v4),
         Some(Host::Ipv6(v6)) => classify_v6(v6),
@@ -137,7 +137,7 @@ pub fn classify_host(url: &Url) -> AddrClass {
 
 /// What a hop may connect to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HopPolicy {
+pub(crate) enum HopPolicy {
     /// The officer's own URL: anything.
     Officer,
     /// A redirect: never link-local; nothing more private than `limit`
@@ -150,7 +150,7 @@ pub enum HopPolicy {
 
 impl HopPolicy {
     /// Whether an address of class `class` may be used, and if not, why.
-    pub fn check(self, class: AddrClass) -> Result<(), PolicyRefusal> {
+    pub(crate) fn check(self, class: AddrClass) -> Result<(), PolicyRefusal> {
         match self {
             HopPolicy::Officer => Ok(()),
             HopPolicy::Redirect { .. } if class == AddrClass::LinkLocal => {
@@ -172,7 +172,7 @@ impl HopPolicy {
 
 /// Why the network policy refused a redirect target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyRefusal {
+pub(crate) enum PolicyRefusal {
     #[error(
         "link-local addresses (169.254.0.0/16, fe80::/10, where cloud metadata services live) are never followed as a redirect target"
     )]
@@ -186,7 +186,7 @@ pub enum PolicyRefusal {
 
 /// A connection that the policy refused, as recorded in `capture.json`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The address (or, through a proxy, the host) that was refused.
     pub address: String,
     pub class: AddrClass,

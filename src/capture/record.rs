@@ -10,21 +10,21 @@ use super::tls::{TlsRecord, TrustedRoot};
 use serde::{Deserialize, Serialize};
 
 /// The value of `format`.
-pub const FORMAT: &str = "warden-capture/1";
+pub(crate) const FORMAT: &str = "warden-capture/1";
 
 /// Largest `capture.json` a reader takes.
-pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_RECORD_BYTES: u64 = 64 << 20;
 
 /// The server a hop was answered by.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Server {
+pub(crate) struct Server {
     pub ip: String,
     pub port: u16,
 }
 
 /// One redirect of the chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Redirect {
+pub(crate) struct Redirect {
     pub url: String,
     pub status: u16,
     pub location: Option<String>,
@@ -32,7 +32,7 @@ pub struct Redirect {
 
 /// One request/response exchange.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HopRecord {
+pub(crate) struct HopRecord {
     pub url: String,
     pub started_at: String,
     pub response_at: Option<String>,
@@ -62,7 +62,7 @@ pub struct HopRecord {
 
 /// The page file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PageRecord {
+pub(crate) struct PageRecord {
     pub file: String,
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
@@ -73,7 +73,7 @@ pub struct PageRecord {
 
 /// The visible-text file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TextRecord {
+pub(crate) struct TextRecord {
     pub file: String,
     pub size: u64,
     pub invalid_byte_sequences_replaced: bool,
@@ -81,7 +81,7 @@ pub struct TextRecord {
 
 /// One payload file and its SHA-256.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FileRecord {
+pub(crate) struct FileRecord {
     pub path: String,
     pub sha256: String,
     pub size: u64,
@@ -89,7 +89,7 @@ pub struct FileRecord {
 
 /// The settings the capture ran with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub timeout_secs: f64,
     pub max_time_secs: f64,
     pub max_bytes: u64,
@@ -110,7 +110,7 @@ pub struct Settings {
 
 /// `data/capture.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CaptureRecord {
+pub(crate) struct CaptureRecord {
     pub format: String,
     pub capture_id: String,
     pub case_id: String,
@@ -143,12 +143,12 @@ pub struct CaptureRecord {
 
 impl CaptureRecord {
     /// Reads a record from the bytes of `capture.json`.
-    pub fn from_json(bytes: &[u8]) -> Result<CaptureRecord, serde_json::Error> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<CaptureRecord, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
 
     /// The record as written to `capture.json` (pretty JSON).
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("the capture record serialises")
     }
 }

@@ -31,7 +31,7 @@ const READ_SIZE: usize = 64 * 1024;
 
 /// Why an exchange ended without a complete response.
 #[derive(Debug, thiserror::Error)]
-pub enum ResponseError {
+pub(crate) enum ResponseError {
     #[error("the {what} {value:?} contains a control character; the request was not sent")]
     ControlCharacter { what: &'static str, value: String },
     #[error(transparent)]
@@ -80,7 +80,7 @@ pub enum ResponseError {
 #[error(
     "ended by the minimum-rate rule: the server sent {bytes} byte(s) of the page in the last {secs} s, less than --min-rate {min_rate} bytes/s over --min-rate-time {secs} s; the page is incomplete"
 )]
-pub struct TooSlow {
+pub(crate) struct TooSlow {
     bytes: u64,
     secs: f64,
     min_rate: u64,
@@ -88,7 +88,7 @@ pub struct TooSlow {
 
 /// Most body bytes read off the wire (chunk framing included) for a page
 /// stored up to `max_bytes`.
-pub fn body_wire_limit(max_bytes: u64) -> u64 {
+pub(crate) fn body_wire_limit(max_bytes: u64) -> u64 {
     max_bytes.saturating_mul(2).saturating_add(64 * 1024)
 }
 

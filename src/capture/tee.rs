@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 const MAX_REQUEST_RECORD: usize = 1 << 20;
 
 /// Where the recorded bytes go.
-pub struct TeeSink {
+pub(crate) struct TeeSink {
     pub request: Vec<u8>,
     pub raw: BufWriter<File>,
     pub raw_len: u64,
@@ -26,7 +26,7 @@ pub struct TeeSink {
 }
 
 impl TeeSink {
-    pub fn new(raw: File) -> Self {
+    pub(crate) fn new(raw: File) -> Self {
         TeeSink {
             request: Vec::new(),
             raw: BufWriter::with_capacity(256 * 1024, raw),
@@ -54,16 +54,16 @@ impl TeeSink {
     }
 }
 
-pub type SharedSink = Arc<Mutex<TeeSink>>;
+pub(crate) type SharedSink = Arc<Mutex<TeeSink>>;
 
 /// The recording stream.
-pub struct Tee<S> {
+pub(crate) struct Tee<S> {
     inner: S,
     sink: SharedSink,
 }
 
 impl<S> Tee<S> {
-    pub fn new(inner: S, sink: SharedSink) -> Self {
+    pub(crate) fn new(inner: S, sink: SharedSink) -> Self {
         Tee { inner, sink }
     }
 }

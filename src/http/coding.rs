@@ -17,11 +17,11 @@ use flate2::bufread::{DeflateDecoder, GzDecoder, ZlibDecoder};
 use std::io::{self, BufRead, Read};
 
 /// Most content codings undone for one body.
-pub const MAX_CODINGS: usize = 4;
+pub(crate) const MAX_CODINGS: usize = 4;
 
 /// Why the body is stored as received.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CodingError {
+pub(crate) enum CodingError {
     #[error("the Content-Encoding {0:?} is not supported")]
     Unsupported(String),
     #[error("more than {max} content codings are stacked", max = MAX_CODINGS)]
@@ -30,7 +30,7 @@ pub enum CodingError {
 
 /// The content codings of a `Content-Encoding` value (all headers' values
 /// joined with ", "), in the order applied, `identity` dropped, lowercased.
-pub fn content_codings(content_encoding: Option<&str>) -> Vec<String> {
+pub(crate) fn content_codings(content_encoding: Option<&str>) -> Vec<String> {
     content_encoding
         .unwrap_or("")
         .split(',')
@@ -40,7 +40,7 @@ pub fn content_codings(content_encoding: Option<&str>) -> Vec<String> {
 }
 
 /// Whether warden can undo `codings`.
-pub fn check_codings(codings: &[String]) -> Result<(), CodingError> {
+pub(crate) fn check_codings(codings: &[String]) -> Result<(), CodingError> {
     if codings.len() > MAX_CODINGS {
         return Err(CodingError::TooMany);
     }
@@ -54,7 +54,7 @@ pub fn check_codings(codings: &[String]) -> Result<(), CodingError> {
 }
 
 /// A reader of `body` with `codings` undone.
-pub fn decoder<'a>(
+pub(crate) fn decoder<'a>(
     body: Box<dyn Read + 'a>,
     codings: &[String],
 ) -> Result<Box<dyn Read + 'a>, CodingError> {
@@ -78,7 +78,7 @@ const BUF: usize = 64 * 1024;
 /// fixed size. A read error ends the copy (what came before is kept) and is
 /// returned in [`Copied::error`]: capture and verify, copying the same
 /// bytes this way, end at the same byte.
-pub fn copy_decoded(
+pub(crate) fn copy_decoded(
     r: &mut dyn Read,
     max: u64,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
@@ -108,7 +108,7 @@ pub fn copy_decoded(
 
 /// What [`copy_decoded`] did.
 #[derive(Debug, Clone, Default)]
-pub struct Copied {
+pub(crate) struct Copied {
     pub size: u64,
     /// Stopped at the size bound.
     pub truncated: bool,
@@ -120,7 +120,7 @@ pub struct Copied {
 /// input ends), so what a decoder sees does not depend on how the bytes
 /// happened to arrive: the same bytes decode to the same output, up to the
 /// same point of any error, in capture and in verify.
-pub struct FullBuf<R> {
+pub(crate) struct FullBuf<R> {
     inner: R,
     buf: Box<[u8]>,
     pos: usize,
@@ -128,7 +128,7 @@ pub struct FullBuf<R> {
 }
 
 impl<R: Read> FullBuf<R> {
-    pub fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         FullBuf {
             inner,
             buf: vec![0; BUF].into_boxed_slice(),

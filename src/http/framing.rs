@@ -21,7 +21,7 @@ use std::io::{self, Read};
 
 /// How the body of a response is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// No body.
     None,
     /// Exactly this many bytes.
@@ -33,7 +33,7 @@ pub enum Framing {
 
 /// The framing of the response with head `head`, to a request made with
 /// `method`.
-pub fn framing_of(head: &Head, method: &str) -> Result<Framing, FrameError> {
+pub(crate) fn framing_of(head: &Head, method: &str) -> Result<Framing, FrameError> {
     if method.eq_ignore_ascii_case("HEAD") || matches!(head.status, 101 | 204 | 304) {
         return Ok(Framing::None);
     }
@@ -63,7 +63,7 @@ pub fn framing_of(head: &Head, method: &str) -> Result<Framing, FrameError> {
 
 /// Why the body cannot be read further.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
+pub(crate) enum FrameError {
     #[error("the response has conflicting Content-Length values ({first} and {other})")]
     ConflictingLength { first: String, other: String },
     #[error("the chunked framing is broken {offset} bytes into the body: {what}")]
@@ -72,7 +72,7 @@ pub enum FrameError {
 
 /// How the body ended, when the bytes ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyEnd {
+pub(crate) enum BodyEnd {
     /// The framing says the body is complete.
     Complete,
     /// The bytes ended before the framing said the body ends.
@@ -98,7 +98,7 @@ enum State {
 
 /// Removes transfer framing from the bytes after a head, fed in pieces.
 #[derive(Debug, Clone)]
-pub struct Unframer {
+pub(crate) struct Unframer {
     state: State,
     line: Vec<u8>,
     /// Bytes fed and consumed so far.
@@ -106,7 +106,7 @@ pub struct Unframer {
 }
 
 impl Unframer {
-    pub fn new(framing: Framing) -> Self {
+    pub(crate) fn new(framing: Framing) -> Self {
         let state = match framing {
             Framing::None | Framing::Length(0) => State::Done,
             Framing::Length(n) => State::Length(n),
@@ -121,12 +121,12 @@ impl Unframer {
     }
 
     /// The framing says the body is complete; later bytes are not body.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.state == State::Done
     }
 
     /// How the body ended if no more bytes come.
-    pub fn end(&self) -> BodyEnd {
+    pub(crate) fn end(&self) -> BodyEnd {
         match self.state {
             State::Done | State::Close => BodyEnd::Complete,
             _ => BodyEnd::CutShort,
@@ -135,7 +135,7 @@ impl Unframer {
 
     /// Feeds `input`; appends body bytes to `out`. Returns how many input
     /// bytes belong to the message (fewer than given once the body ends).
-    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, FrameError> {
+    pub(crate) fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, FrameError> {
         let mut i = 0;
         while i < input.len() {
             let rest = &input[i..];
@@ -236,7 +236,7 @@ fn trim_ws(b: &[u8]) -> &[u8] {
 /// (`inner`) with their framing removed. A framing error ends the stream
 /// (the bytes before it are yielded, as capture stored them) and is kept in
 /// [`UnframedReader::error`].
-pub struct UnframedReader<R> {
+pub(crate) struct UnframedReader<R> {
     inner: R,
     unframer: Unframer,
     pending: Vec<u8>,
@@ -247,7 +247,7 @@ pub struct UnframedReader<R> {
 }
 
 impl<R: Read> UnframedReader<R> {
-    pub fn new(inner: R, framing: Framing) -> Self {
+    pub(crate) fn new(inner: R, framing: Framing) -> Self {
         UnframedReader {
             inner,
             unframer: Unframer::new(framing),

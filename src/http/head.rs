@@ -16,7 +16,7 @@ use super::{MAX_HEAD_BYTES, MAX_INFORMATIONAL};
 
 /// One response head.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
+pub(crate) struct Head {
     /// HTTP version (major, minor).
     pub version: (u8, u8),
     pub status: u16,
@@ -29,7 +29,7 @@ pub struct Head {
 
 impl Head {
     /// Values of every header called `name` (any case), in order.
-    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub(crate) fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -37,7 +37,7 @@ impl Head {
     }
 
     /// The first value of `name` as text (bytes that are not UTF-8 as U+FFFD).
-    pub fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.values(name)
             .next()
             .map(|v| String::from_utf8_lossy(v).into_owned())
@@ -45,7 +45,7 @@ impl Head {
 
     /// The comma-separated items of every `name` header, trimmed and
     /// lowercased, empty items dropped.
-    pub fn list(&self, name: &str) -> Vec<String> {
+    pub(crate) fn list(&self, name: &str) -> Vec<String> {
         self.values(name)
             .flat_map(|v| {
                 String::from_utf8_lossy(v)
@@ -58,7 +58,7 @@ impl Head {
     }
 
     /// Header lines as text, for display (non-UTF-8 bytes as U+FFFD).
-    pub fn lossy_headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn lossy_headers(&self) -> Vec<(String, String)> {
         self.headers
             .iter()
             .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
@@ -66,14 +66,14 @@ impl Head {
     }
 
     /// Informational: a 1xx head other than 101 (Switching Protocols).
-    pub fn is_informational(&self) -> bool {
+    pub(crate) fn is_informational(&self) -> bool {
         (100..200).contains(&self.status) && self.status != 101
     }
 }
 
 /// The heads of one response.
 #[derive(Debug, Clone)]
-pub struct Heads {
+pub(crate) struct Heads {
     /// Informational (1xx) heads before the final one, in order.
     pub informational: Vec<Head>,
     /// The final head.
@@ -84,7 +84,7 @@ pub struct Heads {
 
 /// Why a response head cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HeadError {
+pub(crate) enum HeadError {
     #[error("the response heads are larger than {limit} bytes", limit = MAX_HEAD_BYTES)]
     TooLarge,
     #[error(
@@ -101,7 +101,7 @@ pub enum HeadError {
 /// Parses response heads from a buffer that grows as bytes arrive; keeps
 /// its place so each byte is looked at a bounded number of times.
 #[derive(Debug, Default)]
-pub struct HeadParser {
+pub(crate) struct HeadParser {
     informational: Vec<Head>,
     /// Start of the head being read (after complete 1xx heads).
     start: usize,
@@ -110,13 +110,13 @@ pub struct HeadParser {
 }
 
 impl HeadParser {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Looks at `buf` (all bytes of the response received so far, the same
     /// prefix each time). `Ok(None)`: more bytes are needed.
-    pub fn parse(&mut self, buf: &[u8]) -> Result<Option<Heads>, HeadError> {
+    pub(crate) fn parse(&mut self, buf: &[u8]) -> Result<Option<Heads>, HeadError> {
         loop {
             // Blank lines before a status line.
             let mut s = self.start;

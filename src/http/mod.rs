@@ -20,13 +20,13 @@ pub(crate) mod framing;
 pub(crate) mod head;
 pub(crate) mod stored;
 
-pub use coding::{CodingError, check_codings, content_codings, copy_decoded, decoder};
-pub use framing::{BodyEnd, FrameError, UnframedReader, Unframer, framing_of};
-pub use head::{Head, HeadError, HeadParser, Heads};
+pub(crate) use coding::{CodingError, check_codings, content_codings, copy_decoded, decoder};
+pub(crate) use framing::{BodyEnd, FrameError, UnframedReader, Unframer, framing_of};
+pub(crate) use head::{Head, HeadError, HeadParser, Heads};
 
 /// Most bytes of response heads (informational heads included, and blank
 /// lines before them) read for one response.
-pub const MAX_HEAD_BYTES: usize = 1 << 20;
+pub(crate) const MAX_HEAD_BYTES: usize = 1 << 20;
 
 /// Most informational (1xx) heads accepted before the final response.
-pub const MAX_INFORMATIONAL: usize = 100;
+pub(crate) const MAX_INFORMATIONAL: usize = 100;

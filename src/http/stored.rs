@@ -8,7 +8,7 @@ use std::io::{self, Read};
 
 /// Why a stored WARC response record holds no readable HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NoResponse {
+pub(crate) enum NoResponse {
     #[error("the WARC response record has no complete HTTP head")]
     NoHead,
     #[error("the WARC response record cannot be read as an HTTP response: {0}")]
@@ -20,7 +20,7 @@ pub enum NoResponse {
 /// [`read_page`] with the reason as text: the form `verify::page_check`
 /// still takes (it records the reason as a problem). To be removed when
 /// that file takes [`NoResponse`].
-pub fn derive_page(
+pub(crate) fn derive_page(
     block: impl Read,
     max: u64,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
@@ -34,7 +34,7 @@ pub fn derive_page(
 /// warden cannot undo leaves the body as received), output cut at `max`.
 /// Returns the final head; `Ok(Err(why))`: the block holds no readable
 /// response.
-pub fn read_page(
+pub(crate) fn read_page(
     mut block: impl Read,
     max: u64,
     sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,

@@ -735,7 +735,7 @@ fn check_page(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
 
 /// What verify learned about a bundle, for cross-checks with the custody log.
 #[derive(Debug, Default)]
-pub struct BundleFacts {
+pub(super) struct BundleFacts {
     pub manifest_sha256: Option<String>,
     pub timestamp_sha256: Option<String>,
     pub timestamp_time: Option<String>,

@@ -19,28 +19,28 @@ use flate2::read::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// Longest WARC header line read (or written), line ending included.
-pub const MAX_HEADER_LINE: usize = 2 << 20;
+pub(crate) const MAX_HEADER_LINE: usize = 2 << 20;
 
 /// Most bytes of all header lines of one record.
-pub const MAX_RECORD_HEADER: usize = 8 << 20;
+pub(crate) const MAX_RECORD_HEADER: usize = 8 << 20;
 
 /// How forgiving the reader is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Strict,
     Lenient,
 }
 
 /// One record's headers.
 #[derive(Debug, Clone)]
-pub struct RecordHead {
+pub(crate) struct RecordHead {
     /// 1-based position in the file.
     pub index: usize,
     pub headers: Vec<(String, String)>,
 }
 
 impl RecordHead {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -49,7 +49,7 @@ impl RecordHead {
 }
 
 /// Reads records one after another.
-pub struct WarcReader<'a> {
+pub(crate) struct WarcReader<'a> {
     r: BufReader<Box<dyn Read + 'a>>,
     mode: Mode,
     index: usize,
@@ -60,7 +60,7 @@ pub struct WarcReader<'a> {
 
 impl<'a> WarcReader<'a> {
     /// A reader of a gzipped (`gzipped`) or plain WARC stream.
-    pub fn new(input: impl Read + 'a, gzipped: bool, mode: Mode) -> Self {
+    pub(crate) fn new(input: impl Read + 'a, gzipped: bool, mode: Mode) -> Self {
         let inner: Box<dyn Read + 'a> = if gzipped {
             Box::new(MultiGzDecoder::new(input))
         } else {
@@ -77,7 +77,7 @@ impl<'a> WarcReader<'a> {
 
     /// The next record's headers; `None` at the end of the file. The rest
     /// of the previous block, if unread, is skipped.
-    pub fn next_record(&mut self) -> io::Result<Option<RecordHead>> {
+    pub(crate) fn next_record(&mut self) -> io::Result<Option<RecordHead>> {
         if self.done {
             return Ok(None);
         }
@@ -172,12 +172,12 @@ impl<'a> WarcReader<'a> {
     }
 
     /// The current record's block (what is left of it).
-    pub fn block(&mut self) -> Block<'_, 'a> {
+    pub(crate) fn block(&mut self) -> Block<'_, 'a> {
         Block { reader: self }
     }
 
     /// The current record's block, owning the rest of the stream.
-    pub fn into_block(self) -> impl Read + 'a {
+    pub(crate) fn into_block(self) -> impl Read + 'a {
         self.r.take(self.left)
     }
 
@@ -216,7 +216,7 @@ impl<'a> WarcReader<'a> {
 }
 
 /// The unread part of the current record's block.
-pub struct Block<'r, 'a> {
+pub(crate) struct Block<'r, 'a> {
     reader: &'r mut WarcReader<'a>,
 }
 
@@ -249,7 +249,7 @@ fn bad(msg: String) -> io::Error {
 
 /// One record's headers and recomputed digests.
 #[derive(Debug, Clone)]
-pub struct CheckedRecord {
+pub(crate) struct CheckedRecord {
     pub index: usize,
     pub headers: Vec<(String, String)>,
     pub block_sha256: String,
@@ -257,7 +257,7 @@ pub struct CheckedRecord {
 }
 
 impl CheckedRecord {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -268,7 +268,7 @@ impl CheckedRecord {
 /// Reads every record of a (gzipped or plain) WARC stream strictly,
 /// computing the SHA-256 of each block and, for `application/http` blocks,
 /// of the payload.
-pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord>> {
+pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord>> {
     let mut reader = WarcReader::new(input, gzipped, Mode::Strict);
     let mut out = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -299,7 +299,7 @@ pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord
 /// Opens the block of the record whose `WARC-Record-ID` is `record_id` in a
 /// gzipped WARC, read strictly, as a stream (other records are skipped
 /// without being kept in memory). `None` if there is no such record.
-pub fn open_block(
+pub(crate) fn open_block(
     input: impl Read + 'static,
     record_id: &str,
 ) -> io::Result<Option<Box<dyn Read>>> {
