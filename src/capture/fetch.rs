@@ -4,6 +4,7 @@
 //! followed by hand so each hop is its own WARC exchange.
 
 use super::policy::{self, AddrClass, HopPolicy, Refusal};
+use super::spool::Spool;
 use super::tee::{SharedSink, Tee, TeeSink};
 use super::tls::{self, RecordingVerifier, TlsRecord};
 use bytes::Bytes;
@@ -67,9 +68,9 @@ pub struct Hop {
     pub tls: Option<TlsRecord>,
     /// Raw request bytes as written to the connection.
     pub request: Vec<u8>,
-    /// Raw response bytes as read from the connection (file), their count
-    /// and WARC digests.
-    pub raw_path: PathBuf,
+    /// Raw response bytes as read from the connection, their count and WARC
+    /// digests.
+    pub raw: Spool,
     pub raw_len: u64,
     pub block_sha256: String,
     pub payload_sha256: Option<String>,
@@ -87,7 +88,10 @@ pub struct Hop {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     /// The body with transfer-encoding removed (content-encoding kept).
-    pub body_path: PathBuf,
+    pub body: Spool,
+    /// Whether a response head was read whose body could be framed (only
+    /// then is there a page, possibly empty).
+    pub body_read: bool,
     pub body_len: u64,
     /// Bytes received after the end of the body (by its framing): kept in
     /// the WARC record, not part of the page.
@@ -238,8 +242,6 @@ async fn fetch_one(
     deadline: Instant,
     rule: HopPolicy,
 ) -> Hop {
-    let raw_path = work.join(format!("hop-{n}.response"));
-    let body_path = work.join(format!("hop-{n}.body"));
     let mut hop = Hop {
         url: url.clone(),
         started_at: Utc::now(),
@@ -252,7 +254,7 @@ async fn fetch_one(
         via_proxy: cfg.proxy.is_some(),
         tls: None,
         request: Vec::new(),
-        raw_path: raw_path.clone(),
+        raw: Spool::new(work.join(format!("hop-{n}.response"))),
         raw_len: 0,
         block_sha256: crate::hash::sha256_hex(b""),
         payload_sha256: None,
@@ -262,20 +264,15 @@ async fn fetch_one(
         location: None,
         content_type: None,
         content_encoding: None,
-        body_path: body_path.clone(),
+        body: Spool::new(work.join(format!("hop-{n}.body"))),
+        body_read: false,
         body_len: 0,
         trailing_bytes: 0,
         truncated: None,
         error: None,
     };
-    let raw_file = match std::fs::File::create(&raw_path) {
-        Ok(f) => f,
-        Err(e) => {
-            hop.error = Some(format!("cannot create {}: {e}", raw_path.display()));
-            return hop;
-        }
-    };
-    let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw_file)));
+    let raw = std::mem::replace(&mut hop.raw, Spool::new(PathBuf::new()));
+    let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw)));
     let result = exchange(url, cfg, &mut hop, sink.clone(), deadline, rule).await;
     if let Err(e) = result {
         hop.error = Some(e);
@@ -284,7 +281,7 @@ async fn fetch_one(
     // Collect what the tee recorded, whatever happened.
     let sink = {
         let mut guard = sink.lock().expect("tee lock");
-        std::mem::replace(&mut *guard, TeeSink::new(tempfile_placeholder(&raw_path)))
+        std::mem::replace(&mut *guard, TeeSink::new(Spool::new(PathBuf::new())))
     };
     hop.request = sink.request;
     hop.raw_len = sink.raw_len;
@@ -294,21 +291,15 @@ async fn fetch_one(
     hop.payload_sha256 = d.payload_sha256;
     // Scratch files: flushed, not fsynced (no blocking disk waits on the
     // network threads); what is kept is copied into fsynced payload files.
-    let flush = sink.raw.into_inner().map(drop).map_err(|e| e.into_error());
+    hop.raw = sink.raw;
+    let flush = hop.raw.finish();
     if let Err(e) = flush.and(sink.write_error.map_or(Ok(()), Err)) {
         hop.error = Some(format!(
             "cannot write the response record {}: {e}",
-            raw_path.display()
+            hop.raw.path().display()
         ));
     }
     hop
-}
-
-/// A throwaway file handle used only to move the real sink out of its mutex.
-fn tempfile_placeholder(raw_path: &Path) -> std::fs::File {
-    std::fs::File::open(raw_path)
-        .or_else(|_| std::fs::File::open("/dev/null"))
-        .expect("a file handle to swap in")
 }
 
 pub(super) async fn with_timeout<T>(

@@ -169,10 +169,10 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         framing_of(last, "GET").map_err(|e| format!("{e}; a browser refuses such a response"))?;
 
     // The body.
-    let body_file = std::fs::File::create(&hop.body_path)
-        .map_err(|e| format!("cannot create {}: {e}", hop.body_path.display()))?;
-    let mut out = io::BufWriter::with_capacity(256 * 1024, body_file);
-    let write_err = |e: io::Error| format!("cannot write {}: {e}", hop.body_path.display());
+    hop.body_read = true;
+    let body_path = hop.body.path().to_path_buf();
+    let out = &mut hop.body;
+    let write_err = |e: io::Error| format!("cannot write {}: {e}", body_path.display());
     let mut unframer = Unframer::new(framing);
     let wire_limit = body_wire_limit(cfg.max_bytes);
     let mut pending = buf.split_off(heads.len);
@@ -262,11 +262,8 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         pending.clear();
         pending.extend_from_slice(&chunk[..n]);
     }
+    out.finish().map_err(write_err)?;
     hop.body_len = body_len;
-    out.into_inner()
-        .map_err(|e| write_err(e.into_error()))?
-        .flush()
-        .map_err(write_err)?;
     if outcome.is_ok() && hop.truncated.is_none() && unframer.end() == BodyEnd::CutShort {
         hop.truncated = Some("disconnect");
         outcome = Err(format!(
