@@ -14,8 +14,8 @@ pub enum KeyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key: {detail}")]
-    Parse { path: PathBuf, detail: String },
+    #[error("signing key {path} is not a PKCS#8 PEM Ed25519 private key: {reason}")]
+    Parse { path: PathBuf, reason: NotAKey },
     #[error(
         "signing key {path} is open to other users of this computer (mode {mode:03o}); a signing key must be private: run `chmod 600 {path}`"
     )]
@@ -35,6 +35,26 @@ pub enum KeyError {
     NotFound(PathBuf),
     #[error("the operating system random generator failed: {0}")]
     Random(String),
+}
+
+/// The hint every [`NotAKey`] message ends with.
+const KEY_HINT: &str = "expected the `-----BEGIN PRIVATE KEY-----` file that `warden key show` creates or `openssl genpkey -algorithm ed25519` writes";
+
+/// What a key file holds instead of a PKCS#8 PEM Ed25519 private key.
+#[derive(Debug, thiserror::Error)]
+pub enum NotAKey {
+    #[error("the file is larger than {KEY_FILE_MAX} bytes")]
+    TooLarge,
+    #[error("the file is not text (not UTF-8); {KEY_HINT}")]
+    NotText,
+    #[error("the file holds no PEM block; {KEY_HINT}")]
+    NoPem,
+    #[error("the PEM block is malformed ({0}); {KEY_HINT}")]
+    MalformedPem(pem_rfc7468::Error),
+    #[error("the file holds a PEM {label:?}, not a \"PRIVATE KEY\"; {KEY_HINT}")]
+    OtherPem { label: String },
+    #[error("the private key is not an Ed25519 key ({0}); {KEY_HINT}")]
+    NotEd25519(ed25519_dalek::pkcs8::Error),
 }
 
 /// The default key location: `<config dir>/warden/officer-key.pem`.
@@ -67,9 +87,9 @@ impl OfficerKey {
     pub fn load_or_create(path: &Path) -> Result<OfficerKey, KeyError> {
         match read_private(path) {
             Ok(bytes) => {
-                let signing = parse_private_key_pem(&bytes).map_err(|detail| KeyError::Parse {
+                let signing = parse_private_key_pem(&bytes).map_err(|reason| KeyError::Parse {
                     path: path.to_path_buf(),
-                    detail,
+                    reason,
                 })?;
                 Ok(OfficerKey {
                     path: path.to_path_buf(),
@@ -164,7 +184,7 @@ fn read_private(path: &Path) -> Result<Vec<u8>, KeyError> {
     if bytes.len() as u64 > KEY_FILE_MAX {
         return Err(KeyError::Parse {
             path: path.to_path_buf(),
-            detail: format!("the file is larger than {KEY_FILE_MAX} bytes"),
+            reason: NotAKey::TooLarge,
         });
     }
     Ok(bytes)
@@ -172,22 +192,19 @@ fn read_private(path: &Path) -> Result<Vec<u8>, KeyError> {
 
 /// Parses a PKCS#8 PEM Ed25519 private key; the error says, in words, what
 /// the file holds instead.
-fn parse_private_key_pem(bytes: &[u8]) -> Result<SigningKey, String> {
-    const HINT: &str = "expected the `-----BEGIN PRIVATE KEY-----` file that `warden key show` creates or `openssl genpkey -algorithm ed25519` writes";
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| format!("the file is not text (not UTF-8); {HINT}"))?;
+fn parse_private_key_pem(bytes: &[u8]) -> Result<SigningKey, NotAKey> {
+    let text = std::str::from_utf8(bytes).map_err(|_| NotAKey::NotText)?;
     if !text.contains("-----BEGIN ") {
-        return Err(format!("the file holds no PEM block; {HINT}"));
+        return Err(NotAKey::NoPem);
     }
-    let (label, der) = pem_rfc7468::decode_vec(text.trim().as_bytes())
-        .map_err(|e| format!("the PEM block is malformed ({e}); {HINT}"))?;
+    let (label, der) =
+        pem_rfc7468::decode_vec(text.trim().as_bytes()).map_err(NotAKey::MalformedPem)?;
     if label != "PRIVATE KEY" {
-        return Err(format!(
-            "the file holds a PEM {label:?}, not a \"PRIVATE KEY\"; {HINT}"
-        ));
+        return Err(NotAKey::OtherPem {
+            label: label.to_string(),
+        });
     }
-    SigningKey::from_pkcs8_der(&der)
-        .map_err(|e| format!("the private key is not an Ed25519 key ({e}); {HINT}"))
+    SigningKey::from_pkcs8_der(&der).map_err(NotAKey::NotEd25519)
 }
 
 /// Standard base64 of the 32 raw public key bytes.

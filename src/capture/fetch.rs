@@ -3,14 +3,16 @@
 //! through rustls, every byte on the wire recorded by a [`Tee`], redirects
 //! followed by hand so each hop is its own WARC exchange.
 
-use super::policy::{self, AddrClass, HopPolicy, Refusal};
+use super::policy::{self, AddrClass, HopPolicy, PolicyRefusal, Refusal};
+use super::response::ResponseError;
 use super::spool::Spool;
 use super::tee::{SharedSink, Tee, TeeSink};
-use super::tls::{self, RecordingVerifier, TlsRecord};
+use super::tls::{self, CertProblem, RecordingVerifier, TlsRecord};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -48,6 +50,136 @@ impl FetchConfig {
     fn trusted_roots(&self) -> Arc<rustls::RootCertStore> {
         self.roots.clone().unwrap_or_else(tls::system_roots)
     }
+}
+
+/// Why a hop ended without a complete response (recorded in `capture.json`
+/// as the hop's `error`).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot write the response record {}: {source}", .path.display())]
+    Record { path: PathBuf, source: io::Error },
+    #[error("{url} has no host")]
+    NoHost { url: Url },
+    #[error("{url} has no port")]
+    NoPort { url: Url },
+    #[error("refused to follow the redirect to {url}: {address} is {}; {reason}", .class.as_str())]
+    Refused {
+        url: Url,
+        address: String,
+        class: AddrClass,
+        reason: PolicyRefusal,
+    },
+    #[error(transparent)]
+    Timeout(#[from] Timeout),
+    #[error("DNS lookup of {host} failed: {source}")]
+    Dns { host: String, source: io::Error },
+    #[error("DNS lookup of {host} returned no address")]
+    NoAddress { host: String },
+    #[error("connecting to {addr} failed: {source}")]
+    Connect { addr: SocketAddr, source: io::Error },
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    #[error("{host} is not a valid TLS server name: {source}")]
+    ServerName {
+        host: String,
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    #[error(
+        "TLS handshake with {host} failed: certificate not trusted ({problem}); to capture anyway, add --accept-invalid-certs (the failure is recorded in the bundle)"
+    )]
+    Untrusted { host: String, problem: CertProblem },
+    #[error("TLS handshake with {host} failed: {source}")]
+    Tls { host: String, source: io::Error },
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    #[error("the server answered HTTP {status} (a redirect) without a Location header")]
+    NoLocation { status: u16 },
+    #[error("redirect to an invalid location {location:?}: {source}")]
+    BadLocation {
+        location: String,
+        source: url::ParseError,
+    },
+    #[error("stopped after {max} redirects (the chain may loop)")]
+    TooManyRedirects { max: usize },
+    #[error(
+        "the redirect leads to a URL of {len} bytes, longer than the {} bytes (256 KiB) warden accepts; not followed",
+        super::input::MAX_URL_BYTES
+    )]
+    RedirectTooLong { len: usize },
+    #[error("redirect to unsupported scheme: {url}")]
+    RedirectScheme { url: Url },
+}
+
+/// A wait that took too long.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Timeout {
+    /// The time left for the whole page (`--max-time`) ran out first.
+    #[error("{what}: gave up after the time limit for one request")]
+    MaxTime { what: String },
+    /// No answer within `--timeout`.
+    #[error("{what}: no answer within {} s", .limit.as_secs_f64())]
+    NoAnswer { what: String, limit: Duration },
+}
+
+/// Why a CONNECT tunnel through the proxy could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("proxy: {0}")]
+    Io(io::Error),
+    #[error(transparent)]
+    Timeout(#[from] Timeout),
+    #[error("the proxy closed the connection during CONNECT")]
+    Closed,
+    #[error(
+        "the proxy's answer to CONNECT is longer than {} bytes; no tunnel was opened",
+        MAX_CONNECT_HEAD
+    )]
+    TooLarge,
+    #[error("the proxy refused the tunnel: {status_line}")]
+    Refused { status_line: String },
+}
+
+/// Why no time-stamp token was received from the time-stamp authority.
+#[derive(Debug, thiserror::Error)]
+pub enum TsaError {
+    #[error("time-stamp authority URL {url} has no host")]
+    NoHost { url: Url },
+    #[error(transparent)]
+    Timeout(#[from] Timeout),
+    #[error("time-stamp authority {host}: DNS lookup of {what}: {source}")]
+    Dns {
+        host: String,
+        what: &'static str,
+        source: io::Error,
+    },
+    #[error("time-stamp authority {host}: {what} has no address")]
+    NoAddress { host: String, what: &'static str },
+    #[error("time-stamp authority {host}: connecting to {what}: {source}")]
+    Connect {
+        host: String,
+        what: &'static str,
+        source: io::Error,
+    },
+    #[error("time-stamp authority {host}: {source}")]
+    Proxy { host: String, source: ProxyError },
+    #[error("time-stamp authority {host}: {source}")]
+    ServerName {
+        host: String,
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    #[error("time-stamp authority {host}: TLS failed: {source}")]
+    Tls { host: String, source: io::Error },
+    #[error("time-stamp authority {host}: {source}")]
+    Http { host: String, source: hyper::Error },
+    #[error("time-stamp request: {0}")]
+    Request(hyper::http::Error),
+    #[error("time-stamp authority {host} answered HTTP {status}")]
+    Status {
+        host: String,
+        status: hyper::StatusCode,
+    },
+    #[error("time-stamp authority {host} sent more than 1 MiB; refusing")]
+    TooLarge { host: String },
 }
 
 /// Everything recorded about one request/response exchange.
@@ -98,7 +230,7 @@ pub struct Hop {
     pub trailing_bytes: u64,
     /// WARC-Truncated reason, if the response was not read to its end.
     pub truncated: Option<&'static str>,
-    pub error: Option<String>,
+    pub error: Option<FetchError>,
 }
 
 impl Hop {
@@ -110,20 +242,21 @@ impl Hop {
     }
 
     /// The redirect target, if this hop is a redirect with a usable Location.
-    pub fn redirect_target(&self) -> Option<Result<Url, String>> {
+    pub fn redirect_target(&self) -> Option<Result<Url, FetchError>> {
         let status = self.status?;
         if !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
         let Some(loc) = self.location.as_deref() else {
-            return Some(Err(format!(
-                "the server answered HTTP {status} (a redirect) without a Location header"
-            )));
+            return Some(Err(FetchError::NoLocation { status }));
         };
         Some(
             self.url
                 .join(loc)
-                .map_err(|e| format!("redirect to an invalid location {loc:?}: {e}")),
+                .map_err(|source| FetchError::BadLocation {
+                    location: loc.to_string(),
+                    source,
+                }),
         )
     }
 }
@@ -155,24 +288,21 @@ pub async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Vec<Hop> 
             Some(Ok(next)) if !failed => {
                 if hops.len() > cfg.max_redirects {
                     let last = hops.last_mut().expect("one hop");
-                    last.error = Some(format!(
-                        "stopped after {} redirects (the chain may loop)",
-                        cfg.max_redirects
-                    ));
+                    last.error = Some(FetchError::TooManyRedirects {
+                        max: cfg.max_redirects,
+                    });
                     return hops;
                 }
                 if next.as_str().len() > super::input::MAX_URL_BYTES {
                     let last = hops.last_mut().expect("one hop");
-                    last.error = Some(format!(
-                        "the redirect leads to a URL of {} bytes, longer than the {} bytes (256 KiB) warden accepts; not followed",
-                        next.as_str().len(),
-                        super::input::MAX_URL_BYTES
-                    ));
+                    last.error = Some(FetchError::RedirectTooLong {
+                        len: next.as_str().len(),
+                    });
                     return hops;
                 }
                 if !matches!(next.scheme(), "http" | "https") {
                     let last = hops.last_mut().expect("one hop");
-                    last.error = Some(format!("redirect to unsupported scheme: {next}"));
+                    last.error = Some(FetchError::RedirectScheme { url: next });
                     return hops;
                 }
                 current = next;
@@ -211,18 +341,25 @@ fn absolute_form(url: &Url) -> String {
 }
 
 /// Records that the network policy refused this hop; returns its error.
-fn refuse(hop: &mut Hop, url: &Url, address: String, class: AddrClass, reason: String) -> String {
-    let msg = format!(
-        "refused to follow the redirect to {url}: {address} is {}; {reason}",
-        class.as_str()
-    );
+fn refuse(
+    hop: &mut Hop,
+    url: &Url,
+    address: String,
+    class: AddrClass,
+    reason: PolicyRefusal,
+) -> FetchError {
     hop.refused = Some(Refusal {
+        address: address.clone(),
+        class,
+        reason: reason.to_string(),
+    });
+    hop.address_class = Some(class);
+    FetchError::Refused {
+        url: url.clone(),
         address,
         class,
         reason,
-    });
-    hop.address_class = Some(class);
-    msg
+    }
 }
 
 /// `host[:port]` for the Host header (default ports omitted).
@@ -294,10 +431,10 @@ async fn fetch_one(
     hop.raw = sink.raw;
     let flush = hop.raw.finish();
     if let Err(e) = flush.and(sink.write_error.map_or(Ok(()), Err)) {
-        hop.error = Some(format!(
-            "cannot write the response record {}: {e}",
-            hop.raw.path().display()
-        ));
+        hop.error = Some(FetchError::Record {
+            path: hop.raw.path().to_path_buf(),
+            source: e,
+        });
     }
     hop
 }
@@ -307,14 +444,17 @@ pub(super) async fn with_timeout<T>(
     deadline: Instant,
     what: &str,
     fut: impl std::future::Future<Output = T>,
-) -> Result<T, String> {
+) -> Result<T, Timeout> {
     let left = deadline.saturating_duration_since(Instant::now());
     let limit = d.min(left);
     tokio::time::timeout(limit, fut).await.map_err(|_| {
         if limit < d {
-            format!("{what}: gave up after the time limit for one request")
+            Timeout::MaxTime { what: what.into() }
         } else {
-            format!("{what}: no answer within {} s", d.as_secs_f64())
+            Timeout::NoAnswer {
+                what: what.into(),
+                limit: d,
+            }
         }
     })
 }
@@ -326,15 +466,15 @@ async fn exchange(
     sink: SharedSink,
     deadline: Instant,
     rule: HopPolicy,
-) -> Result<(), String> {
+) -> Result<(), FetchError> {
     let https = url.scheme() == "https";
     let host = url
         .host_str()
-        .ok_or_else(|| format!("{url} has no host"))?
+        .ok_or_else(|| FetchError::NoHost { url: url.clone() })?
         .to_string();
     let port = url
         .port_or_known_default()
-        .ok_or_else(|| format!("{url} has no port"))?;
+        .ok_or_else(|| FetchError::NoPort { url: url.clone() })?;
     let (conn_host, conn_port) = match &cfg.proxy {
         Some(p) => {
             // The proxy resolves the name: classify the URL's host text.
@@ -361,11 +501,14 @@ async fn exchange(
         tokio::net::lookup_host((lookup_host.as_str(), conn_port)),
     )
     .await?
-    .map_err(|e| format!("DNS lookup of {lookup_host} failed: {e}"))?
+    .map_err(|source| FetchError::Dns {
+        host: lookup_host.clone(),
+        source,
+    })?
     .collect();
     hop.resolved = addrs.clone();
     if addrs.is_empty() {
-        return Err(format!("DNS lookup of {lookup_host} returned no address"));
+        return Err(FetchError::NoAddress { host: lookup_host });
     }
     // Checked here, on the addresses about to be connected to, not on the
     // URL text: a name may resolve anywhere, and differently each time.
@@ -388,7 +531,7 @@ async fn exchange(
         let (addr, class, reason) = first_refused.expect("a refused address");
         return Err(refuse(hop, url, addr.ip().to_string(), class, reason));
     }
-    let mut last_err = String::new();
+    let mut last_err = None;
     let mut tcp = None;
     for addr in &allowed {
         match with_timeout(
@@ -407,11 +550,18 @@ async fn exchange(
                 tcp = Some(s);
                 break;
             }
-            Ok(Err(e)) => last_err = format!("connecting to {addr} failed: {e}"),
-            Err(e) => last_err = e,
+            Ok(Err(source)) => {
+                last_err = Some(FetchError::Connect {
+                    addr: *addr,
+                    source,
+                })
+            }
+            Err(e) => last_err = Some(e.into()),
         }
     }
-    let mut tcp = tcp.ok_or(last_err)?;
+    let Some(mut tcp) = tcp else {
+        return Err(last_err.expect("at least one address was tried"));
+    };
     let _ = tcp.set_nodelay(true);
 
     // Tunnel through the proxy with CONNECT for https, and also for http when
@@ -426,8 +576,13 @@ async fn exchange(
         let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
         let config = tls::client_config(verifier.clone());
         let connector = tokio_rustls::TlsConnector::from(config);
-        let server_name = rustls::pki_types::ServerName::try_from(lookup_name(url))
-            .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))?;
+        let server_name =
+            rustls::pki_types::ServerName::try_from(lookup_name(url)).map_err(|source| {
+                FetchError::ServerName {
+                    host: host.clone(),
+                    source,
+                }
+            })?;
         let handshake = with_timeout(
             cfg.timeout,
             deadline,
@@ -446,7 +601,7 @@ async fn exchange(
                         alpn: None,
                         verified: false,
                         verification_error: match verifier.outcome() {
-                            Some(Err(v)) => Some(v),
+                            Some(Err(v)) => Some(v.to_string()),
                             _ => Some(e.to_string()),
                         },
                         accepted_invalid: false,
@@ -456,13 +611,10 @@ async fn exchange(
                             .collect(),
                     });
                 }
-                let detail = match verifier.outcome() {
-                    Some(Err(v)) => format!(
-                        "TLS handshake with {host} failed: certificate not trusted ({v}); to capture anyway, add --accept-invalid-certs (the failure is recorded in the bundle)"
-                    ),
-                    _ => format!("TLS handshake with {host} failed: {e}"),
-                };
-                return Err(detail);
+                return Err(match verifier.outcome() {
+                    Some(Err(problem)) => FetchError::Untrusted { host, problem },
+                    _ => FetchError::Tls { host, source: e },
+                });
             }
         };
         let (_, conn) = tls_stream.get_ref();
@@ -485,7 +637,7 @@ async fn exchange(
                 .map(|a| String::from_utf8_lossy(a).into_owned()),
             verified: matches!(outcome, Some(Ok(()))),
             verification_error: match &outcome {
-                Some(Err(e)) => Some(e.clone()),
+                Some(Err(e)) => Some(e.to_string()),
                 _ => None,
             },
             accepted_invalid: matches!(outcome, Some(Err(_))) && cfg.accept_invalid_certs,
@@ -503,7 +655,7 @@ async fn exchange(
     };
     let request = super::response::request_bytes(&target, &host_header(url), &cfg.user_agent)?;
     let mut io = Tee::new(stream, sink);
-    super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await
+    Ok(super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await?)
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -548,13 +700,16 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Most bytes of a proxy's answer to CONNECT.
+const MAX_CONNECT_HEAD: usize = 64 * 1024;
+
 /// Opens a CONNECT tunnel through an HTTP proxy.
 async fn connect_tunnel(
     tcp: &mut TcpStream,
     authority: &str,
     cfg: &FetchConfig,
     deadline: Instant,
-) -> Result<(), String> {
+) -> Result<(), ProxyError> {
     let auth = proxy_authorization(cfg)
         .map(|a| format!("Proxy-Authorization: {a}\r\n"))
         .unwrap_or_default();
@@ -564,15 +719,18 @@ async fn connect_tunnel(
     );
     tcp.write_all(req.as_bytes())
         .await
-        .map_err(|e| format!("proxy: {e}"))?;
+        .map_err(ProxyError::Io)?;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         let n = with_timeout(cfg.timeout, deadline, "proxy CONNECT", tcp.read(&mut byte))
             .await?
-            .map_err(|e| format!("proxy: {e}"))?;
-        if n == 0 || head.len() > 64 * 1024 {
-            return Err("the proxy closed the connection during CONNECT".into());
+            .map_err(ProxyError::Io)?;
+        if n == 0 {
+            return Err(ProxyError::Closed);
+        }
+        if head.len() > MAX_CONNECT_HEAD {
+            return Err(ProxyError::TooLarge);
         }
         head.push(byte[0]);
     }
@@ -583,7 +741,9 @@ async fn connect_tunnel(
         .nth(1)
         .is_some_and(|s| s.starts_with('2'));
     if !ok {
-        return Err(format!("the proxy refused the tunnel: {status_line}"));
+        return Err(ProxyError::Refused {
+            status_line: status_line.to_string(),
+        });
     }
     Ok(())
 }
@@ -594,11 +754,11 @@ pub async fn post_timestamp_query(
     tsa: &Url,
     query: Vec<u8>,
     cfg: &FetchConfig,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, TsaError> {
     let deadline = Instant::now() + cfg.max_time;
     let host = tsa
         .host_str()
-        .ok_or_else(|| format!("time-stamp authority URL {tsa} has no host"))?
+        .ok_or_else(|| TsaError::NoHost { url: tsa.clone() })?
         .to_string();
     let lookup = lookup_name(tsa);
     // Through --proxy like every other request: a CONNECT tunnel for https
@@ -623,9 +783,16 @@ pub async fn post_timestamp_query(
         tokio::net::lookup_host((conn_host.as_str(), conn_port)),
     )
     .await?
-    .map_err(|e| format!("time-stamp authority {host}: DNS lookup of {what}: {e}"))?
+    .map_err(|source| TsaError::Dns {
+        host: host.clone(),
+        what,
+        source,
+    })?
     .next()
-    .ok_or_else(|| format!("time-stamp authority {host}: {what} has no address"))?;
+    .ok_or_else(|| TsaError::NoAddress {
+        host: host.clone(),
+        what,
+    })?;
     let mut tcp = with_timeout(
         cfg.timeout,
         deadline,
@@ -633,12 +800,19 @@ pub async fn post_timestamp_query(
         TcpStream::connect(addr),
     )
     .await?
-    .map_err(|e| format!("time-stamp authority {host}: connecting to {what}: {e}"))?;
+    .map_err(|source| TsaError::Connect {
+        host: host.clone(),
+        what,
+        source,
+    })?;
     let tunnel = cfg.proxy.is_some() && (https || proxy_authorization(cfg).is_some());
     if tunnel {
         connect_tunnel(&mut tcp, &host_header_with_port(tsa), cfg, deadline)
             .await
-            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+            .map_err(|source| TsaError::Proxy {
+                host: host.clone(),
+                source,
+            })?;
     }
     let target = if cfg.proxy.is_some() && !tunnel {
         absolute_form(tsa)
@@ -648,8 +822,12 @@ pub async fn post_timestamp_query(
     let stream: Box<dyn Io> = if https {
         let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
         let connector = tokio_rustls::TlsConnector::from(tls::client_config(verifier));
-        let name = rustls::pki_types::ServerName::try_from(lookup.clone())
-            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+        let name = rustls::pki_types::ServerName::try_from(lookup.clone()).map_err(|source| {
+            TsaError::ServerName {
+                host: host.clone(),
+                source,
+            }
+        })?;
         Box::new(
             with_timeout(
                 cfg.timeout,
@@ -658,7 +836,10 @@ pub async fn post_timestamp_query(
                 connector.connect(name, tcp),
             )
             .await?
-            .map_err(|e| format!("time-stamp authority {host}: TLS failed: {e}"))?,
+            .map_err(|source| TsaError::Tls {
+                host: host.clone(),
+                source,
+            })?,
         )
     } else {
         Box::new(tcp)
@@ -666,7 +847,10 @@ pub async fn post_timestamp_query(
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
             .await
-            .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+            .map_err(|source| TsaError::Http {
+                host: host.clone(),
+                source,
+            })?;
     let _abort = AbortOnDrop(tokio::spawn(async move {
         let _ = conn.await;
     }));
@@ -679,7 +863,7 @@ pub async fn post_timestamp_query(
         .header("User-Agent", format!("warden/{}", crate::VERSION))
         .header("Connection", "close")
         .body(Full::new(Bytes::from(query)))
-        .map_err(|e| format!("time-stamp request: {e}"))?;
+        .map_err(TsaError::Request)?;
     let resp = with_timeout(
         cfg.timeout,
         deadline,
@@ -687,12 +871,15 @@ pub async fn post_timestamp_query(
         sender.send_request(req),
     )
     .await?
-    .map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+    .map_err(|source| TsaError::Http {
+        host: host.clone(),
+        source,
+    })?;
     if !resp.status().is_success() {
-        return Err(format!(
-            "time-stamp authority {host} answered HTTP {}",
-            resp.status()
-        ));
+        return Err(TsaError::Status {
+            host,
+            status: resp.status(),
+        });
     }
     let mut body = resp.into_body();
     let mut out = Vec::new();
@@ -704,13 +891,14 @@ pub async fn post_timestamp_query(
     )
     .await?
     {
-        let frame = frame.map_err(|e| format!("time-stamp authority {host}: {e}"))?;
+        let frame = frame.map_err(|source| TsaError::Http {
+            host: host.clone(),
+            source,
+        })?;
         if let Ok(d) = frame.into_data() {
             out.extend_from_slice(&d);
             if out.len() > 1 << 20 {
-                return Err(format!(
-                    "time-stamp authority {host} sent more than 1 MiB; refusing"
-                ));
+                return Err(TsaError::TooLarge { host });
             }
         }
     }

@@ -64,12 +64,31 @@ pub enum UrlFileError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {reason}")]
     Line {
         path: PathBuf,
         line: usize,
-        message: String,
+        reason: LineError,
     },
+}
+
+/// What is wrong with one line of a URL list.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LineError {
+    #[error(
+        "the line is longer than {limit} bytes; a URL may be at most {MAX_URL_BYTES} bytes (256 KiB) and its note {MAX_LINE_NOTE_BYTES} bytes"
+    )]
+    TooLong { limit: usize },
+    #[error("not valid UTF-8 text")]
+    NotUtf8,
+    #[error("a note without a URL before the tab")]
+    NoteWithoutUrl,
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("the note is {len} bytes long; the limit is {MAX_LINE_NOTE_BYTES} bytes")]
+    NoteTooLong { len: usize },
+    #[error("the note holds a control character (a second tab, a lone CR, ...)")]
+    NoteControlCharacter,
 }
 
 fn control_name(c: char) -> &'static str {
@@ -167,10 +186,10 @@ pub fn read_url_file(path: &Path) -> Result<Vec<Target>, UrlFileError> {
 
 /// [`read_url_file`] over any reader; `path` names it in errors.
 pub fn read_url_list(reader: impl Read, path: &Path) -> Result<Vec<Target>, UrlFileError> {
-    let line_err = |line: usize, message: String| UrlFileError::Line {
+    let line_err = |line: usize, reason: LineError| UrlFileError::Line {
         path: path.to_path_buf(),
         line,
-        message,
+        reason,
     };
     let limit = MAX_URL_BYTES + 1 + MAX_LINE_NOTE_BYTES;
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
@@ -195,19 +214,13 @@ pub fn read_url_list(reader: impl Read, path: &Path) -> Result<Vec<Target>, UrlF
             }
         }
         if buf.len() > limit {
-            return Err(line_err(
-                number,
-                format!(
-                    "the line is longer than {limit} bytes; a URL may be at most {MAX_URL_BYTES} bytes (256 KiB) and its note {MAX_LINE_NOTE_BYTES} bytes"
-                ),
-            ));
+            return Err(line_err(number, LineError::TooLong { limit }));
         }
         let mut bytes = &buf[..];
         if number == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| line_err(number, "not valid UTF-8 text".into()))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| line_err(number, LineError::NotUtf8))?;
         if let Some(t) = parse_line(text).map_err(|e| line_err(number, e))? {
             out.push(t);
         }
@@ -216,7 +229,7 @@ pub fn read_url_list(reader: impl Read, path: &Path) -> Result<Vec<Target>, UrlF
 }
 
 /// One list line: `None` for a blank or comment line.
-fn parse_line(text: &str) -> Result<Option<Target>, String> {
+fn parse_line(text: &str) -> Result<Option<Target>, LineError> {
     let (url_part, note) = match text.split_once('\t') {
         Some((u, n)) => (u, Some(n)),
         None => (text, None),
@@ -229,18 +242,15 @@ fn parse_line(text: &str) -> Result<Option<Target>, String> {
         return Ok(None);
     }
     if url_text.is_empty() {
-        return Err("a note without a URL before the tab".into());
+        return Err(LineError::NoteWithoutUrl);
     }
-    let url = parse_url(url_text).map_err(|e| e.to_string())?;
+    let url = parse_url(url_text)?;
     let note = match note.map(str::trim) {
         Some(n) if n.len() > MAX_LINE_NOTE_BYTES => {
-            return Err(format!(
-                "the note is {} bytes long; the limit is {MAX_LINE_NOTE_BYTES} bytes",
-                n.len()
-            ));
+            return Err(LineError::NoteTooLong { len: n.len() });
         }
         Some(n) if n.chars().any(|c| c.is_control()) => {
-            return Err("the note holds a control character (a second tab, a lone CR, ...)".into());
+            return Err(LineError::NoteControlCharacter);
         }
         Some("") | None => None,
         Some(n) => Some(n.to_string()),

@@ -18,6 +18,15 @@ use url::Url;
 /// enormous tag, say) while covering any real listing many times over.
 pub const MAX_TEXT_INPUT: u64 = 64 << 20;
 
+/// A payload file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {}", crate::fsutil::describe_io_error(.source))]
+pub struct PayloadError {
+    /// The file, as named inside `data/`.
+    file: String,
+    source: std::io::Error,
+}
+
 /// warden itself, as recorded in every capture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolInfo {
@@ -168,9 +177,9 @@ fn decide(hops: &[Hop], max_bytes: u64) -> (CaptureStatus, Option<String>) {
     let last = hops.last().expect("at least one hop");
     if let Some(e) = &last.error {
         if last.truncated == Some("length") {
-            return (CaptureStatus::Truncated, Some(e.clone()));
+            return (CaptureStatus::Truncated, Some(e.to_string()));
         }
-        return (CaptureStatus::Failed, Some(e.clone()));
+        return (CaptureStatus::Failed, Some(e.to_string()));
     }
     if last.truncated == Some("length") {
         return (
@@ -201,12 +210,14 @@ fn write_page(
     status: &mut CaptureStatus,
     error: &mut Option<String>,
     transformations: &mut Vec<String>,
-) -> Result<(Option<record::PageRecord>, Option<record::TextRecord>, bool), String> {
+) -> Result<(Option<record::PageRecord>, Option<record::TextRecord>, bool), PayloadError> {
     let mut page = None;
     let mut text_json = None;
     let mut page_truncated = false;
-    let io =
-        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
+    let io = |what: &str, source| PayloadError {
+        file: what.to_string(),
+        source,
+    };
     if last.status.is_some() && last.body_read {
         let content_type = last.content_type.clone();
         let content_encoding = last.content_encoding.clone();
@@ -412,7 +423,7 @@ fn hop_records(
             response_bytes: h.raw_len,
             body_bytes: h.body_len,
             truncated: h.truncated.map(str::to_string),
-            error: h.error.clone(),
+            error: h.error.as_ref().map(ToString::to_string),
             warc_request_record_id: req_id.clone(),
             warc_response_record_id: resp_id.clone(),
         })
@@ -430,9 +441,11 @@ fn write_warc(
     warcinfo_id: &str,
     doc: &CaptureRecord,
     ended: DateTime<Utc>,
-) -> Result<(), String> {
-    let io =
-        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
+) -> Result<(), PayloadError> {
+    let io = |what: &str, source| PayloadError {
+        file: what.to_string(),
+        source,
+    };
     let warcinfo_id = warcinfo_id.to_string();
     let final_response_id = ids.last().and_then(|(_, r)| r.clone());
     let warc_name = "capture.warc.gz";
@@ -553,10 +566,12 @@ pub fn assemble(
     hops: &[Hop],
     started: DateTime<Utc>,
     ended: DateTime<Utc>,
-) -> Result<Summary, String> {
+) -> Result<Summary, PayloadError> {
     let data = draft.data_dir();
-    let io =
-        |what: &str, e: std::io::Error| format!("{what}: {}", crate::fsutil::describe_io_error(&e));
+    let io = |what: &str, source| PayloadError {
+        file: what.to_string(),
+        source,
+    };
     let last = hops.last().expect("at least one hop");
     let (mut status, mut error) = decide(hops, ctx.opts.fetch.max_bytes);
     let mut transformations = Vec::new();

@@ -27,7 +27,7 @@ use crate::custody::{self, EventInput};
 use crate::fsutil::{self, DirLock};
 use crate::keys::OfficerKey;
 use fetch::FetchConfig;
-pub use input::{Target, UrlError, UrlFileError, parse_url, read_url_file};
+pub use input::{LineError, Target, UrlError, UrlFileError, parse_url, read_url_file};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -302,6 +302,30 @@ enum Unrecorded {
     WriterStopped,
 }
 
+/// Why a bundle's payload or manifests could not be written.
+#[derive(Debug, thiserror::Error)]
+enum Unwritten {
+    #[error(transparent)]
+    Payload(#[from] metadata::PayloadError),
+    #[error(transparent)]
+    Bundle(#[from] bundle::BundleError),
+}
+
+/// Why a capture got no time-stamp.
+#[derive(Debug, thiserror::Error)]
+enum Unstamped {
+    #[error("{0}")]
+    Random(getrandom::Error),
+    #[error(transparent)]
+    Tsa(#[from] fetch::TsaError),
+    #[error(transparent)]
+    Reply(#[from] bundle::timestamp::TimestampError),
+    #[error("the time-stamp authority's token covers a different digest")]
+    OtherDigest,
+    #[error("the time-stamp authority's token does not carry our nonce")]
+    OtherNonce,
+}
+
 /// The run's only custody-log writer. Takes every sealed bundle that is
 /// waiting (a group), makes the whole group durable with one barrier, appends
 /// their capture events in arrival order with one fdatasync (group commit),
@@ -448,19 +472,17 @@ async fn capture_one(
             started,
             ended,
         )?;
-        let prepared = draft
-            .prepare(&BagInfo {
-                source_organization: ctx2.case.config.case.agency.clone(),
-                contact_name: ctx2.officer.clone(),
-                external_identifier: ctx2.case.config.case.id.clone(),
-                external_description: format!("Web capture of {url2}"),
-                capture_id: summary.id.clone(),
-                signer_public_key: ctx2.key.public_b64(),
-                bagging_date: ended.format("%Y-%m-%d").to_string(),
-                warden_version: crate::VERSION.to_string(),
-            })
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((summary, prepared))
+        let prepared = draft.prepare(&BagInfo {
+            source_organization: ctx2.case.config.case.agency.clone(),
+            contact_name: ctx2.officer.clone(),
+            external_identifier: ctx2.case.config.case.id.clone(),
+            external_description: format!("Web capture of {url2}"),
+            capture_id: summary.id.clone(),
+            signer_public_key: ctx2.key.public_b64(),
+            bagging_date: ended.format("%Y-%m-%d").to_string(),
+            warden_version: crate::VERSION.to_string(),
+        })?;
+        Ok::<_, Unwritten>((summary, prepared))
     })
     .await;
     let left = "it stays in evidence/.partial-ID, which the next capture into this case moves to interrupted/ and records";
@@ -599,22 +621,20 @@ async fn timestamp_manifest(
     tsa: &Url,
     manifest: &[u8],
     cfg: &FetchConfig,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Unstamped> {
     use sha2::Digest;
     let digest: [u8; 32] = sha2::Sha256::digest(manifest).into();
     let mut nonce_bytes = [0u8; 8];
-    getrandom::getrandom(&mut nonce_bytes).map_err(|e| e.to_string())?;
+    getrandom::getrandom(&mut nonce_bytes).map_err(Unstamped::Random)?;
     let nonce = u64::from_be_bytes(nonce_bytes) >> 1;
     let query = bundle::timestamp::build_request(&digest, nonce);
     let reply = fetch::post_timestamp_query(tsa, query, cfg).await?;
-    let info = bundle::timestamp::parse_response(&reply)
-        .map_err(|e| e.to_string())?
-        .info;
+    let info = bundle::timestamp::parse_response(&reply)?.info;
     if info.message_imprint_hex != hex::encode(digest) {
-        return Err("the time-stamp authority's token covers a different digest".into());
+        return Err(Unstamped::OtherDigest);
     }
     if info.nonce_hex.as_deref() != Some(bundle::timestamp::nonce_hex(nonce).as_str()) {
-        return Err("the time-stamp authority's token does not carry our nonce".into());
+        return Err(Unstamped::OtherNonce);
     }
     Ok(reply)
 }

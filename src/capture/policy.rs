@@ -149,13 +149,13 @@ pub enum HopPolicy {
 }
 
 impl HopPolicy {
-    /// `Err(reason)` if an address of class `class` may not be used.
-    pub fn check(self, class: AddrClass) -> Result<(), String> {
+    /// Whether an address of class `class` may be used, and if not, why.
+    pub fn check(self, class: AddrClass) -> Result<(), PolicyRefusal> {
         match self {
             HopPolicy::Officer => Ok(()),
-            HopPolicy::Redirect { .. } if class == AddrClass::LinkLocal => Err(
-                "link-local addresses (169.254.0.0/16, fe80::/10, where cloud metadata services live) are never followed as a redirect target".into(),
-            ),
+            HopPolicy::Redirect { .. } if class == AddrClass::LinkLocal => {
+                Err(PolicyRefusal::LinkLocal)
+            }
             HopPolicy::Redirect {
                 limit,
                 allow_private,
@@ -163,14 +163,25 @@ impl HopPolicy {
                 if allow_private || class <= limit {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "the URL you gave is {}, and a redirect may not lead further into a private network (add --allow-private to follow it)",
-                        limit.as_str()
-                    ))
+                    Err(PolicyRefusal::MorePrivate { limit })
                 }
             }
         }
     }
+}
+
+/// Why the network policy refused a redirect target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRefusal {
+    #[error(
+        "link-local addresses (169.254.0.0/16, fe80::/10, where cloud metadata services live) are never followed as a redirect target"
+    )]
+    LinkLocal,
+    #[error(
+        "the URL you gave is {}, and a redirect may not lead further into a private network (add --allow-private to follow it)",
+        .limit.as_str()
+    )]
+    MorePrivate { limit: AddrClass },
 }
 
 /// A connection that the policy refused, as recorded in `capture.json`.

@@ -10,9 +10,12 @@
 //! [`body_wire_limit`]; past a bound the response is cut
 //! (`WARC-Truncated: length`).
 
-use super::fetch::{FetchConfig, Hop, with_timeout};
-use crate::http::{BodyEnd, HeadError, HeadParser, Heads, MAX_HEAD_BYTES, Unframer, framing_of};
+use super::fetch::{FetchConfig, Hop, Timeout, with_timeout};
+use crate::http::{
+    BodyEnd, FrameError, HeadError, HeadParser, Heads, MAX_HEAD_BYTES, Unframer, framing_of,
+};
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -26,6 +29,61 @@ const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 const READ_SIZE: usize = 64 * 1024;
 
+/// Why an exchange ended without a complete response.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseError {
+    #[error("the {what} {value:?} contains a control character; the request was not sent")]
+    ControlCharacter { what: &'static str, value: String },
+    #[error(transparent)]
+    Timeout(#[from] Timeout),
+    #[error("sending the request to {host} failed: {source}")]
+    Send { host: String, source: io::Error },
+    #[error("the connection to {host} broke: {source}")]
+    Broke { host: String, source: io::Error },
+    #[error("{host} closed the connection without answering")]
+    NoAnswer { host: String },
+    #[error(
+        "{host} closed the connection before the end of the response head ({received} bytes received)"
+    )]
+    HeadCutShort { host: String, received: usize },
+    /// A bound on response heads was passed (the response is cut there).
+    #[error(
+        "{source}; the capture stopped there (the {received} bytes received are kept in the WARC)"
+    )]
+    HeadBound { source: HeadError, received: usize },
+    #[error("{host} did not send a valid HTTP response: {source}")]
+    NotHttp { host: String, source: HeadError },
+    #[error("{0}; a browser refuses such a response")]
+    Framing(FrameError),
+    #[error("cannot write {}: {source}", .path.display())]
+    WriteBody { path: PathBuf, source: io::Error },
+    #[error("{0}; the page holds the body up to that point, the bytes as received are in the WARC")]
+    BadBody(FrameError),
+    #[error(
+        "the response body took more than {limit} bytes on the wire for at most --max-bytes ({max_bytes}) bytes of page; the capture stopped there"
+    )]
+    WireLimit { limit: u64, max_bytes: u64 },
+    #[error("the connection broke while reading the page: {0}")]
+    BrokeInBody(io::Error),
+    #[error(transparent)]
+    TooSlow(#[from] TooSlow),
+    #[error(
+        "the connection closed before the end of the page ({received} bytes of body received); the page holds what was received"
+    )]
+    BodyCutShort { received: u64 },
+}
+
+/// The body came slower than the minimum-rate rule allows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "ended by the minimum-rate rule: the server sent {bytes} byte(s) of the page in the last {secs} s, less than --min-rate {min_rate} bytes/s over --min-rate-time {secs} s; the page is incomplete"
+)]
+pub struct TooSlow {
+    bytes: u64,
+    secs: f64,
+    min_rate: u64,
+}
+
 /// Most body bytes read off the wire (chunk framing included) for a page
 /// stored up to `max_bytes`.
 pub fn body_wire_limit(max_bytes: u64) -> u64 {
@@ -34,16 +92,21 @@ pub fn body_wire_limit(max_bytes: u64) -> u64 {
 
 /// The request warden sends: a browser-like GET that asks the server to
 /// close the connection after the response.
-pub(super) fn request_bytes(target: &str, host: &str, user_agent: &str) -> Result<Vec<u8>, String> {
+pub(super) fn request_bytes(
+    target: &str,
+    host: &str,
+    user_agent: &str,
+) -> Result<Vec<u8>, ResponseError> {
     for (what, v) in [
         ("request target", target),
         ("Host header", host),
         ("User-Agent", user_agent),
     ] {
         if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            return Err(format!(
-                "the {what} {v:?} contains a control character; the request was not sent"
-            ));
+            return Err(ResponseError::ControlCharacter {
+                what,
+                value: v.to_string(),
+            });
         }
     }
     Ok(format!(
@@ -68,48 +131,50 @@ async fn read_some<S: AsyncRead + Unpin>(io: &mut S, buf: &mut [u8]) -> io::Resu
 }
 
 /// Reads the response heads into `buf` (no more than one byte past
-/// [`MAX_HEAD_BYTES`]). The error says whether a bound cut the response.
+/// [`MAX_HEAD_BYTES`]). [`ResponseError::HeadBound`]: a bound cut the
+/// response.
 async fn read_heads<S: AsyncRead + Unpin>(
     io: &mut S,
     buf: &mut Vec<u8>,
     chunk: &mut [u8],
     host: &str,
-) -> Result<Heads, (String, bool)> {
+) -> Result<Heads, ResponseError> {
     let mut parser = HeadParser::new();
     loop {
         let want = chunk.len().min(MAX_HEAD_BYTES + 1 - buf.len());
         let n = read_some(io, &mut chunk[..want])
             .await
-            .map_err(|e| (format!("the connection to {host} broke: {e}"), false))?;
+            .map_err(|source| ResponseError::Broke {
+                host: host.to_string(),
+                source,
+            })?;
         if n == 0 {
-            let e = if buf.is_empty() {
-                format!("{host} closed the connection without answering")
+            return Err(if buf.is_empty() {
+                ResponseError::NoAnswer {
+                    host: host.to_string(),
+                }
             } else {
-                format!(
-                    "{host} closed the connection before the end of the response head ({} bytes received)",
-                    buf.len()
-                )
-            };
-            return Err((e, false));
+                ResponseError::HeadCutShort {
+                    host: host.to_string(),
+                    received: buf.len(),
+                }
+            });
         }
         buf.extend_from_slice(&chunk[..n]);
         match parser.parse(buf) {
             Ok(Some(h)) => return Ok(h),
             Ok(None) => {}
-            Err(e @ (HeadError::TooLarge | HeadError::TooManyInformational)) => {
-                return Err((
-                    format!(
-                        "{e}; the capture stopped there (the {} bytes received are kept in the WARC)",
-                        buf.len()
-                    ),
-                    true,
-                ));
+            Err(source @ (HeadError::TooLarge | HeadError::TooManyInformational)) => {
+                return Err(ResponseError::HeadBound {
+                    source,
+                    received: buf.len(),
+                });
             }
-            Err(e) => {
-                return Err((
-                    format!("{host} did not send a valid HTTP response: {e}"),
-                    false,
-                ));
+            Err(source) => {
+                return Err(ResponseError::NotHttp {
+                    host: host.to_string(),
+                    source,
+                });
             }
         }
     }
@@ -125,14 +190,17 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     hop: &mut Hop,
     deadline: Instant,
     host: &str,
-) -> Result<(), String> {
+) -> Result<(), ResponseError> {
     hop.started_at = chrono::Utc::now();
     with_timeout(cfg.timeout, deadline, "sending the request", async {
         io.write_all(request).await?;
         io.flush().await
     })
     .await?
-    .map_err(|e| format!("sending the request to {host} failed: {e}"))?;
+    .map_err(|source| ResponseError::Send {
+        host: host.to_string(),
+        source,
+    })?;
 
     // The heads: all of them within one --timeout, as one answer.
     let mut buf = Vec::new();
@@ -144,11 +212,10 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         read_heads(io, &mut buf, &mut chunk, host),
     )
     .await?
-    .map_err(|(e, cut)| {
-        if cut {
+    .inspect_err(|e| {
+        if matches!(e, ResponseError::HeadBound { .. }) {
             hop.truncated = Some("length");
         }
-        e
     })?;
     let last = &heads.last;
     hop.status = Some(last.status);
@@ -165,14 +232,16 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .collect();
     hop.content_encoding = (!encodings.is_empty()).then(|| encodings.join(", "));
-    let framing =
-        framing_of(last, "GET").map_err(|e| format!("{e}; a browser refuses such a response"))?;
+    let framing = framing_of(last, "GET").map_err(ResponseError::Framing)?;
 
     // The body.
     hop.body_read = true;
     let body_path = hop.body.path().to_path_buf();
     let out = &mut hop.body;
-    let write_err = |e: io::Error| format!("cannot write {}: {e}", body_path.display());
+    let write_err = |source: io::Error| ResponseError::WriteBody {
+        path: body_path.clone(),
+        source,
+    };
     let mut unframer = Unframer::new(framing);
     let wire_limit = body_wire_limit(cfg.max_bytes);
     let mut pending = buf.split_off(heads.len);
@@ -180,10 +249,10 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     let mut wire = pending.len() as u64;
     let mut body = Vec::new();
     let mut body_len = 0u64;
-    let mut outcome: Result<(), String> = Ok(());
+    let mut outcome: Result<(), ResponseError> = Ok(());
     let mut eof = false;
     let mut rate = RateWindow::new(cfg);
-    let mut too_slow = None;
+    let mut too_slow: Option<TooSlow> = None;
     loop {
         body.clear();
         // Body bytes before a framing error are part of the page (verify
@@ -200,16 +269,14 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         match fed {
             Ok(n) => hop.trailing_bytes += (pending.len() - n) as u64,
             Err(e) => {
-                outcome = Err(format!(
-                    "{e}; the page holds the body up to that point, the bytes as received are in the WARC"
-                ));
+                outcome = Err(ResponseError::BadBody(e));
                 break;
             }
         }
         if let Some(slow) = too_slow.take() {
             // Keep what came; the page is not complete.
             hop.truncated = Some("time");
-            outcome = Err(slow);
+            outcome = Err(slow.into());
             break;
         }
         if unframer.is_done() || eof {
@@ -217,10 +284,10 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         }
         if wire >= wire_limit {
             hop.truncated = Some("length");
-            outcome = Err(format!(
-                "the response body took more than {wire_limit} bytes on the wire for at most --max-bytes ({}) bytes of page; the capture stopped there",
-                cfg.max_bytes
-            ));
+            outcome = Err(ResponseError::WireLimit {
+                limit: wire_limit,
+                max_bytes: cfg.max_bytes,
+            });
             break;
         }
         let want = (READ_SIZE as u64).min(wire_limit - wire) as usize;
@@ -236,13 +303,13 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {
                 hop.truncated = Some("disconnect");
-                outcome = Err(format!("the connection broke while reading the page: {e}"));
+                outcome = Err(ResponseError::BrokeInBody(e));
                 break;
             }
             Err(e) => {
                 if let Some(slow) = rate.check() {
                     hop.truncated = Some("time");
-                    outcome = Err(slow);
+                    outcome = Err(slow.into());
                     break;
                 }
                 if wait < cfg.timeout && Instant::now() < deadline {
@@ -251,7 +318,7 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                     continue;
                 }
                 hop.truncated = Some("time");
-                outcome = Err(e);
+                outcome = Err(e.into());
                 break;
             }
         };
@@ -266,9 +333,7 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     hop.body_len = body_len;
     if outcome.is_ok() && hop.truncated.is_none() && unframer.end() == BodyEnd::CutShort {
         hop.truncated = Some("disconnect");
-        outcome = Err(format!(
-            "the connection closed before the end of the page ({body_len} bytes of body received); the page holds what was received"
-        ));
+        outcome = Err(ResponseError::BodyCutShort { received: body_len });
     }
     if outcome.is_ok() && hop.truncated.is_none() && !eof {
         // Bytes after the body (by its framing) are not part of the page
@@ -326,17 +391,18 @@ impl RateWindow {
 
     /// At a window's end: the error if the rate was too low, else a new
     /// window starts.
-    pub(super) fn check(&mut self) -> Option<String> {
+    pub(super) fn check(&mut self) -> Option<TooSlow> {
         if self.min_rate == 0 || self.start.elapsed() < self.window {
             return None;
         }
         let secs = self.window.as_secs_f64();
         let needed = (self.min_rate as f64 * secs).ceil() as u64;
         if self.bytes < needed {
-            return Some(format!(
-                "ended by the minimum-rate rule: the server sent {} byte(s) of the page in the last {secs} s, less than --min-rate {} bytes/s over --min-rate-time {secs} s; the page is incomplete",
-                self.bytes, self.min_rate
-            ));
+            return Some(TooSlow {
+                bytes: self.bytes,
+                secs,
+                min_rate: self.min_rate,
+            });
         }
         self.start = Instant::now();
         self.bytes = 0;

@@ -127,6 +127,16 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Why the server's certificate chain did not verify (recorded in
+/// `capture.json` as `verification_error`).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CertProblem {
+    #[error("no trusted root certificates are installed on this computer")]
+    NoRoots,
+    #[error(transparent)]
+    Rejected(rustls::Error),
+}
+
 /// Verifier that delegates to webpki, records the outcome, and (only when
 /// asked to) accepts chains that fail verification.
 #[derive(Debug)]
@@ -134,7 +144,7 @@ pub struct RecordingVerifier {
     inner: Option<Arc<rustls::client::WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
     accept_invalid: bool,
-    outcome: Mutex<Option<Result<(), String>>>,
+    outcome: Mutex<Option<Result<(), CertProblem>>>,
     presented: Mutex<Vec<CertificateDer<'static>>>,
 }
 
@@ -158,7 +168,7 @@ impl RecordingVerifier {
     }
 
     /// `None` if no certificate was seen; `Some(Ok)` if it verified.
-    pub fn outcome(&self) -> Option<Result<(), String>> {
+    pub fn outcome(&self) -> Option<Result<(), CertProblem>> {
         self.outcome.lock().expect("verifier lock").clone()
     }
 
@@ -185,11 +195,11 @@ impl ServerCertVerifier for RecordingVerifier {
             chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         }
         let result = match &self.inner {
-            None => Err("no trusted root certificates are installed on this computer".to_string()),
+            None => Err(CertProblem::NoRoots),
             Some(v) => v
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(CertProblem::Rejected),
         };
         *self.outcome.lock().expect("verifier lock") = Some(result.clone());
         match result {

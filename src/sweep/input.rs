@@ -31,6 +31,25 @@ pub struct InputFile {
     pub sha256: String,
 }
 
+/// Why an input cannot be swept at all (a bad row is only skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{}: no such file or folder", .0.display())]
+    NotFound(PathBuf),
+    #[error("standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{}: unknown input type (use .csv, .jsonl, .html, .warc/.warc.gz, a bundle, a case, or a folder)",
+        .0.display()
+    )]
+    UnknownType(PathBuf),
+}
+
 /// Where listings go as they are read.
 pub trait Sink {
     fn listing(&mut self, l: Listing);
@@ -62,16 +81,17 @@ fn format_of(p: &Path) -> Option<Format> {
 }
 
 /// Reads `path` (a file, folder, bundle, case, or `-`).
-pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Result<(), String> {
+pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Result<(), InputError> {
+    let read_err = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| InputError::Read { path, source }
+    };
     if path.as_os_str() == "-" {
         let stdin = std::io::stdin();
         let mut lock = stdin.lock();
         let mut peek = Vec::new();
         // Sniff: JSON Lines start with '{'.
-        let first = lock
-            .fill_buf()
-            .map_err(|e| format!("standard input: {e}"))?
-            .to_vec();
+        let first = lock.fill_buf().map_err(InputError::Stdin)?.to_vec();
         peek.extend_from_slice(&first);
         let fmt = if peek.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
             Format::Jsonl
@@ -86,12 +106,12 @@ pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Resu
         });
         return Ok(());
     }
-    let md = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let md = std::fs::metadata(path).map_err(read_err(path))?;
     if md.is_dir() {
         if path.join("case.toml").exists() {
             let ev = path.join("evidence");
             let mut dirs: Vec<PathBuf> = std::fs::read_dir(&ev)
-                .map_err(|e| format!("{}: {e}", ev.display()))?
+                .map_err(read_err(&ev))?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| {
@@ -112,7 +132,7 @@ pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Resu
             return Ok(());
         }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map_err(read_err(path))?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .collect();
@@ -124,21 +144,14 @@ pub fn read(path: &Path, fields: Option<&[String]>, sink: &mut dyn Sink) -> Resu
         }
         return Ok(());
     }
-    let fmt = format_of(path).ok_or_else(|| {
-        format!(
-            "{}: unknown input type (use .csv, .jsonl, .html, .warc/.warc.gz, a bundle, a case, or a folder)",
-            path.display()
-        )
-    })?;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let fmt = format_of(path).ok_or_else(|| InputError::UnknownType(path.to_path_buf()))?;
+    let file = std::fs::File::open(path).map_err(read_err(path))?;
     let mut hasher = HashingReader::new(file);
     let shown = path.display().to_string();
     match fmt {
         Format::Html => {
             let mut bytes = Vec::new();
-            hasher
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("{shown}: {e}"))?;
+            hasher.read_to_end(&mut bytes).map_err(read_err(path))?;
             let cs = crate::text::detect(None, &bytes[..bytes.len().min(4096)], true);
             let (text, _, _) = cs.encoding.decode(&bytes);
             sink.listing(Listing {

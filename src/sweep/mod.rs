@@ -26,8 +26,8 @@ pub enum SweepError {
     NoSpeciesList,
     #[error(transparent)]
     Matcher(#[from] crate::matcher::MatcherError),
-    #[error("{0}")]
-    Input(String),
+    #[error(transparent)]
+    Input(#[from] input::InputError),
     #[error("cannot write the results: {0}")]
     Output(std::io::Error),
 }
@@ -245,10 +245,7 @@ pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepErr
     }
     for p in &opts.inputs {
         if p.as_os_str() != "-" && !p.exists() {
-            return Err(SweepError::Input(format!(
-                "{}: no such file or folder",
-                p.display()
-            )));
+            return Err(input::InputError::NotFound(p.clone()).into());
         }
     }
     let matcher = Matcher::new(&lists)?;
@@ -275,7 +272,7 @@ pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepErr
         header_written: false,
     };
     for p in &opts.inputs {
-        input::read(p, opts.fields.as_deref(), &mut runner).map_err(SweepError::Input)?;
+        input::read(p, opts.fields.as_deref(), &mut runner)?;
     }
     runner.flush();
     if let Some(e) = runner.error {

@@ -4,13 +4,13 @@
 const MAX_PAGE: u64 = 64 << 20;
 
 /// The visible text of an HTML (or plain text) response block, read by the
-/// rules capture and verify use ([`crate::http::stored::derive_page`]):
+/// rules capture and verify use ([`crate::http::stored::read_page`]):
 /// informational heads skipped, framing removed, content codings undone,
 /// the charset detected. `None` for other content types and for blocks
 /// that hold no readable response.
 pub fn html_text_of_response(block: &[u8]) -> Option<String> {
     let mut body = Vec::new();
-    let head = crate::http::stored::derive_page(block, MAX_PAGE, &mut |b| {
+    let head = crate::http::stored::read_page(block, MAX_PAGE, &mut |b| {
         body.extend_from_slice(b);
         Ok(())
     })
