@@ -103,7 +103,8 @@ pub(crate) struct Draft {
 
 impl Draft {
     /// Creates `evidence/.partial-<id>/data/`. Fails if `evidence/<id>`
-    /// already exists.
+    /// already exists. The scratch folder ([`Draft::work_dir`]) is created
+    /// only by whoever needs it.
     pub(crate) fn create(evidence_dir: &Path, id: &str) -> Result<Draft, BundleError> {
         let final_path = evidence_dir.join(id);
         if final_path.exists() {
@@ -113,8 +114,6 @@ impl Draft {
         std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
         let data = tmp.join("data");
         std::fs::create_dir(&data).map_err(io_err(&data))?;
-        let work = tmp.join(".work");
-        std::fs::create_dir(&work).map_err(io_err(&work))?;
         Ok(Draft {
             id: id.to_string(),
             tmp,
@@ -126,7 +125,8 @@ impl Draft {
         self.tmp.join("data")
     }
 
-    /// Scratch space inside the partial bundle (removed before sealing).
+    /// Scratch space inside the partial bundle (not created here; removed
+    /// before sealing).
     pub(crate) fn work_dir(&self) -> PathBuf {
         self.tmp.join(".work")
     }

@@ -1,8 +1,8 @@
 //! Content-decoding of a response body into the page file, streaming and
 //! capped, with the shared rules of [`crate::http::coding`].
 
-use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use super::spool::Spool;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// What decoding did.
@@ -23,19 +23,18 @@ pub(crate) struct Decoded {
 /// file, writing at most `max` bytes. The codings are undone by the rules of
 /// [`crate::http::coding`], the ones verify applies to the WARC record.
 pub(crate) fn decode_body(
-    src: &Path,
+    src: &Spool,
     content_encoding: Option<&str>,
     dst: &Path,
     max: u64,
 ) -> io::Result<Decoded> {
     let codings = crate::http::content_codings(content_encoding);
-    let body: Box<dyn Read> = Box::new(BufReader::with_capacity(256 * 1024, File::open(src)?));
-    let (mut reader, undone, unsupported) = match crate::http::decoder(body, &codings) {
+    let (mut reader, undone, unsupported) = match crate::http::decoder(src.reader()?, &codings) {
         Ok(r) => (r, codings, None),
         // Store the body as received: undoing only some codings would be
         // guesswork.
         Err(e) => {
-            let raw: Box<dyn Read> = Box::new(BufReader::new(File::open(src)?));
+            let raw = src.reader()?;
             let what = match e {
                 crate::http::CodingError::Unsupported(c) => c,
                 other => other.to_string(),

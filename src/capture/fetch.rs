@@ -5,6 +5,7 @@
 
 use super::policy::{self, AddrClass, HopPolicy, PolicyRefusal, Refusal};
 use super::response::ResponseError;
+use super::spool::Spool;
 use super::tee::{SharedSink, Tee, TeeSink};
 use super::tls::{self, CertProblem, RecordingVerifier, TlsRecord};
 use bytes::Bytes;
@@ -55,8 +56,6 @@ impl FetchConfig {
 /// as the hop's `error`).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    #[error("cannot create {}: {source}", .path.display())]
-    Scratch { path: PathBuf, source: io::Error },
     #[error("cannot write the response record {}: {source}", .path.display())]
     Record { path: PathBuf, source: io::Error },
     #[error("{url} has no host")]
@@ -201,9 +200,9 @@ pub(crate) struct Hop {
     pub(crate) tls: Option<TlsRecord>,
     /// Raw request bytes as written to the connection.
     pub(crate) request: Vec<u8>,
-    /// Raw response bytes as read from the connection (file), their count
-    /// and WARC digests.
-    pub(crate) raw_path: PathBuf,
+    /// Raw response bytes as read from the connection, their count and WARC
+    /// digests.
+    pub(crate) raw: Spool,
     pub(crate) raw_len: u64,
     pub(crate) block_sha256: String,
     pub(crate) payload_sha256: Option<String>,
@@ -221,7 +220,10 @@ pub(crate) struct Hop {
     pub(crate) content_type: Option<String>,
     pub(crate) content_encoding: Option<String>,
     /// The body with transfer-encoding removed (content-encoding kept).
-    pub(crate) body_path: PathBuf,
+    pub(crate) body: Spool,
+    /// Whether a response head was read whose body could be framed (only
+    /// then is there a page, possibly empty).
+    pub(crate) body_read: bool,
     pub(crate) body_len: u64,
     /// Bytes received after the end of the body (by its framing): kept in
     /// the WARC record, not part of the page.
@@ -370,8 +372,6 @@ async fn fetch_one(
     deadline: Instant,
     rule: HopPolicy,
 ) -> Hop {
-    let raw_path = work.join(format!("hop-{n}.response"));
-    let body_path = work.join(format!("hop-{n}.body"));
     let mut hop = Hop {
         url: url.clone(),
         started_at: Utc::now(),
@@ -384,7 +384,7 @@ async fn fetch_one(
         via_proxy: cfg.proxy.is_some(),
         tls: None,
         request: Vec::new(),
-        raw_path: raw_path.clone(),
+        raw: Spool::new(work.join(format!("hop-{n}.response"))),
         raw_len: 0,
         block_sha256: crate::hash::sha256_hex(b""),
         payload_sha256: None,
@@ -394,23 +394,15 @@ async fn fetch_one(
         location: None,
         content_type: None,
         content_encoding: None,
-        body_path: body_path.clone(),
+        body: Spool::new(work.join(format!("hop-{n}.body"))),
+        body_read: false,
         body_len: 0,
         trailing_bytes: 0,
         truncated: None,
         error: None,
     };
-    let raw_file = match std::fs::File::create(&raw_path) {
-        Ok(f) => f,
-        Err(e) => {
-            hop.error = Some(FetchError::Scratch {
-                path: raw_path,
-                source: e,
-            });
-            return hop;
-        }
-    };
-    let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw_file)));
+    let raw = std::mem::replace(&mut hop.raw, Spool::new(PathBuf::new()));
+    let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw)));
     let result = exchange(url, cfg, &mut hop, sink.clone(), deadline, rule).await;
     if let Err(e) = result {
         hop.error = Some(e);
@@ -419,7 +411,7 @@ async fn fetch_one(
     // Collect what the tee recorded, whatever happened.
     let sink = {
         let mut guard = sink.lock().expect("tee lock");
-        std::mem::replace(&mut *guard, TeeSink::new(tempfile_placeholder(&raw_path)))
+        std::mem::replace(&mut *guard, TeeSink::new(Spool::new(PathBuf::new())))
     };
     hop.request = sink.request;
     hop.raw_len = sink.raw_len;
@@ -429,21 +421,15 @@ async fn fetch_one(
     hop.payload_sha256 = d.payload_sha256;
     // Scratch files: flushed, not fsynced (no blocking disk waits on the
     // network threads); what is kept is copied into fsynced payload files.
-    let flush = sink.raw.into_inner().map(drop).map_err(|e| e.into_error());
+    hop.raw = sink.raw;
+    let flush = hop.raw.finish();
     if let Err(e) = flush.and(sink.write_error.map_or(Ok(()), Err)) {
         hop.error = Some(FetchError::Record {
-            path: raw_path,
+            path: hop.raw.path().to_path_buf(),
             source: e,
         });
     }
     hop
-}
-
-/// A throwaway file handle used only to move the real sink out of its mutex.
-fn tempfile_placeholder(raw_path: &Path) -> std::fs::File {
-    std::fs::File::open(raw_path)
-        .or_else(|_| std::fs::File::open("/dev/null"))
-        .expect("a file handle to swap in")
 }
 
 pub(super) async fn with_timeout<T>(

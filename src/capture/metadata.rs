@@ -218,10 +218,10 @@ fn write_page(
         file: what.to_string(),
         source,
     };
-    if last.status.is_some() && last.body_path.exists() {
+    if last.status.is_some() && last.body_read {
         let content_type = last.content_type.clone();
         let content_encoding = last.content_encoding.clone();
-        let first = read_prefix(&last.body_path, 4096);
+        let first = last.body.prefix(4096);
         let ext = extension_for(
             content_type.as_deref(),
             &first_decoded_guess(&first, content_encoding.as_deref()),
@@ -229,7 +229,7 @@ fn write_page(
         let page_name = format!("page.{ext}");
         let page_path = data.join(&page_name);
         let dec = decode::decode_body(
-            &last.body_path,
+            &last.body,
             content_encoding.as_deref(),
             &page_path,
             ctx.opts.fetch.max_bytes,
@@ -525,7 +525,7 @@ fn write_warc(
             if let Some(t) = h.truncated {
                 headers.push(("WARC-Truncated", t.to_string()));
             }
-            let mut f = std::fs::File::open(&h.raw_path).map_err(|e| io(warc_name, e))?;
+            let mut f = h.raw.reader().map_err(|e| io(warc_name, e))?;
             w.write_record(&headers, &mut f, h.raw_len)
                 .map_err(|e| io(warc_name, e))?;
         }

@@ -17,6 +17,7 @@ pub(crate) mod metadata;
 pub(crate) mod policy;
 pub(crate) mod record;
 pub(crate) mod response;
+mod spool;
 pub(crate) mod tee;
 pub(crate) mod tls;
 
@@ -152,7 +153,11 @@ struct Ctx {
     key: OfficerKey,
     officer: String,
     opts: CaptureOptions,
-    tool: metadata::ToolInfo,
+    /// Filled from `tool_job` when the first page is written.
+    tool: std::sync::OnceLock<metadata::ToolInfo>,
+    /// Hashing warden's own executable (tens of MiB) runs beside the first
+    /// fetches instead of before them.
+    tool_job: Mutex<Option<std::thread::JoinHandle<metadata::ToolInfo>>>,
     env: metadata::Environment,
     host_limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     global: Arc<Semaphore>,
@@ -191,12 +196,16 @@ pub fn run(
     let ctx = Arc::new(Ctx {
         case: case.clone(),
         officer,
-        tool: metadata::ToolInfo::current(),
+        tool: std::sync::OnceLock::new(),
+        tool_job: Mutex::new(Some(std::thread::spawn(metadata::ToolInfo::current))),
         env: metadata::Environment::current(&opts),
         host_limits: Mutex::new(HashMap::new()),
         global: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+        // Twice the cores: a sealing step often waits for the disk (its
+        // folder being written out by the previous group's barrier), and
+        // another can use the core meanwhile.
         sealing: Arc::new(Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
+            2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
         opts,
         key,
@@ -586,6 +595,14 @@ async fn capture_one(
 }
 
 impl Ctx {
+    fn tool(&self) -> &metadata::ToolInfo {
+        self.tool.get_or_init(|| {
+            let job = self.tool_job.lock().expect("tool job lock").take();
+            job.and_then(|j| j.join().ok())
+                .unwrap_or_else(metadata::ToolInfo::current)
+        })
+    }
+
     fn as_payload_ctx<'a>(&'a self, note: Option<&'a str>) -> metadata::PayloadCtx<'a> {
         metadata::PayloadCtx {
             case: &self.case,
@@ -593,7 +610,7 @@ impl Ctx {
             officer_public_key: self.key.public_b64(),
             note,
             opts: &self.opts,
-            tool: &self.tool,
+            tool: self.tool(),
             env: &self.env,
         }
     }

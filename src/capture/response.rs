@@ -55,8 +55,6 @@ pub(crate) enum ResponseError {
     NotHttp { host: String, source: HeadError },
     #[error("{0}; a browser refuses such a response")]
     Framing(FrameError),
-    #[error("cannot create {}: {source}", .path.display())]
-    CreateBody { path: PathBuf, source: io::Error },
     #[error("cannot write {}: {source}", .path.display())]
     WriteBody { path: PathBuf, source: io::Error },
     #[error("{0}; the page holds the body up to that point, the bytes as received are in the WARC")]
@@ -237,14 +235,11 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     let framing = framing_of(last, "GET").map_err(ResponseError::Framing)?;
 
     // The body.
-    let body_file =
-        std::fs::File::create(&hop.body_path).map_err(|source| ResponseError::CreateBody {
-            path: hop.body_path.clone(),
-            source,
-        })?;
-    let mut out = io::BufWriter::with_capacity(256 * 1024, body_file);
+    hop.body_read = true;
+    let body_path = hop.body.path().to_path_buf();
+    let out = &mut hop.body;
     let write_err = |source: io::Error| ResponseError::WriteBody {
-        path: hop.body_path.clone(),
+        path: body_path.clone(),
         source,
     };
     let mut unframer = Unframer::new(framing);
@@ -334,11 +329,8 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         pending.clear();
         pending.extend_from_slice(&chunk[..n]);
     }
+    out.finish().map_err(write_err)?;
     hop.body_len = body_len;
-    out.into_inner()
-        .map_err(|e| write_err(e.into_error()))?
-        .flush()
-        .map_err(write_err)?;
     if outcome.is_ok() && hop.truncated.is_none() && unframer.end() == BodyEnd::CutShort {
         hop.truncated = Some("disconnect");
         outcome = Err(ResponseError::BodyCutShort { received: body_len });

@@ -1,12 +1,13 @@
 //! A stream adapter that records every byte read from and written to a
 //! connection: the exact HTTP request and response for the WARC.
 //!
-//! Response bytes go straight to a file (through a buffer) and into the WARC
-//! digester as they arrive, so memory use does not grow with the page size.
+//! Response bytes go to a [`Spool`] (memory, then a file past its limit)
+//! and into the WARC digester as they arrive, so memory use does not grow
+//! with the page size.
 
+use super::spool::Spool;
 use crate::warc::digest::HttpDigester;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -17,7 +18,7 @@ const MAX_REQUEST_RECORD: usize = 1 << 20;
 /// Where the recorded bytes go.
 pub(crate) struct TeeSink {
     pub request: Vec<u8>,
-    pub raw: BufWriter<File>,
+    pub raw: Spool,
     pub raw_len: u64,
     pub digester: HttpDigester,
     pub first_byte_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -26,10 +27,10 @@ pub(crate) struct TeeSink {
 }
 
 impl TeeSink {
-    pub(crate) fn new(raw: File) -> Self {
+    pub(crate) fn new(raw: Spool) -> Self {
         TeeSink {
             request: Vec::new(),
-            raw: BufWriter::with_capacity(256 * 1024, raw),
+            raw,
             raw_len: 0,
             digester: HttpDigester::new(),
             first_byte_at: None,

@@ -9,8 +9,7 @@ pub(crate) mod reader;
 
 pub use digest::{DigestResult, HttpDigester};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use std::io::{self, Read, Write};
 
 /// A new `<urn:uuid:…>` record id.
@@ -24,13 +23,32 @@ pub fn sha256_label(hex: &str) -> String {
 }
 
 /// Writes records to an underlying writer, one gzip member each.
+///
+/// Deflate states are reused (reset between members, and given to a small
+/// pool by `into_inner` for the next writer): setting up a fresh one clears a few hundred KiB,
+/// which costs more than compressing a small page's records.
 pub struct WarcWriter<W: Write> {
     out: W,
+    deflate: Compress,
+    buf: Vec<u8>,
 }
+
+/// Idle deflate states, at most [`POOL_MAX`].
+static POOL: std::sync::Mutex<Vec<Compress>> = std::sync::Mutex::new(Vec::new());
+const POOL_MAX: usize = 16;
+
+/// The fixed gzip member header warden writes: no name, no time (0), no
+/// extra fields, operating system "unknown" (RFC 1952).
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
 impl<W: Write> WarcWriter<W> {
     pub fn new(out: W) -> Self {
-        WarcWriter { out }
+        let pooled = POOL.lock().ok().and_then(|mut p| p.pop());
+        WarcWriter {
+            out,
+            deflate: pooled.unwrap_or_else(|| Compress::new(Compression::new(6), false)),
+            buf: Vec::with_capacity(64 * 1024),
+        }
     }
 
     /// Writes one record. `headers` must not include `Content-Length`, which
@@ -72,18 +90,67 @@ impl<W: Write> WarcWriter<W> {
                 ),
             ));
         }
-        let mut gz = GzEncoder::new(&mut self.out, Compression::new(6));
         head.push_str(&format!("Content-Length: {len}\r\n\r\n"));
-        gz.write_all(head.as_bytes())?;
-        let copied = io::copy(&mut block.take(len), &mut gz)?;
+        self.deflate.reset();
+        let mut crc = Crc::new();
+        self.out.write_all(&GZIP_HEADER)?;
+        self.compress(&mut crc, head.as_bytes())?;
+        let mut chunk = vec![0u8; (len.min(64 * 1024) as usize).max(1)];
+        let mut copied = 0u64;
+        while copied < len {
+            let want = (len - copied).min(chunk.len() as u64) as usize;
+            let n = match block.read(&mut chunk[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.compress(&mut crc, &chunk[..n])?;
+            copied += n as u64;
+        }
         if copied != len {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("record block ended after {copied} of {len} bytes"),
             ));
         }
-        gz.write_all(b"\r\n\r\n")?;
-        gz.finish()?;
+        self.compress(&mut crc, b"\r\n\r\n")?;
+        self.finish_member(&crc)
+    }
+
+    /// Deflates `input` into the member being written.
+    fn compress(&mut self, crc: &mut Crc, mut input: &[u8]) -> io::Result<()> {
+        crc.update(input);
+        while !input.is_empty() {
+            self.buf.clear();
+            let deflate = &mut self.deflate;
+            let before = deflate.total_in();
+            deflate
+                .compress_vec(input, &mut self.buf, FlushCompress::None)
+                .map_err(io::Error::other)?;
+            let used = (deflate.total_in() - before) as usize;
+            input = &input[used..];
+            self.out.write_all(&self.buf)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the deflate stream and writes the gzip trailer (CRC-32 and size
+    /// modulo 2^32, little-endian).
+    fn finish_member(&mut self, crc: &Crc) -> io::Result<()> {
+        loop {
+            self.buf.clear();
+            let status = self
+                .deflate
+                .compress_vec(&[], &mut self.buf, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            self.out.write_all(&self.buf)?;
+            if status == Status::StreamEnd {
+                break;
+            }
+        }
+        self.out.write_all(&crc.sum().to_le_bytes())?;
+        self.out.write_all(&crc.amount().to_le_bytes())?;
         Ok(())
     }
 
@@ -93,7 +160,14 @@ impl<W: Write> WarcWriter<W> {
         self.write_record(headers, &mut r, block.len() as u64)
     }
 
+    /// The underlying writer; the deflate state goes back to the pool.
     pub(crate) fn into_inner(self) -> W {
-        self.out
+        let WarcWriter { out, deflate, .. } = self;
+        if let Ok(mut pool) = POOL.lock()
+            && pool.len() < POOL_MAX
+        {
+            pool.push(deflate);
+        }
+        out
     }
 }
