@@ -18,6 +18,15 @@ pub struct FileDigests {
     pub size: u64,
 }
 
+/// SHA-256 and SHA-512 of bytes in memory.
+pub(crate) fn digest_bytes(bytes: &[u8]) -> FileDigests {
+    FileDigests {
+        sha256: hex::encode(Sha256::digest(bytes)),
+        sha512: hex::encode(Sha512::digest(bytes)),
+        size: bytes.len() as u64,
+    }
+}
+
 /// Hashes a regular file with SHA-256 and SHA-512 in one streaming pass (a
 /// link, FIFO or device is refused, see
 /// `fsutil::open_regular_nofollow`; the file is never read whole
@@ -32,11 +41,7 @@ pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
         let mut bytes = Vec::new();
         (&mut file).take(1 << 20).read_to_end(&mut bytes)?;
         if bytes.len() < (1 << 20) {
-            return Ok(FileDigests {
-                sha256: hex::encode(Sha256::digest(&bytes)),
-                sha512: hex::encode(Sha512::digest(&bytes)),
-                size: bytes.len() as u64,
-            });
+            return Ok(digest_bytes(&bytes));
         }
         // The file grew while being read: hash it as a large file.
         file.seek(io::SeekFrom::Start(0))?;

@@ -14,9 +14,11 @@ pub(crate) mod timestamp;
 pub(crate) mod tsa_trust;
 
 use crate::fsutil;
-use crate::hash::{self, sha256_hex};
+use crate::hash::{self, FileDigests, sha256_hex};
 use crate::keys::{self, OfficerKey};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub(crate) const PARTIAL_PREFIX: &str = ".partial-";
 pub(crate) const MANIFEST_256: &str = "manifest-sha256.txt";
@@ -99,6 +101,10 @@ pub(crate) struct Draft {
     pub id: String,
     pub tmp: PathBuf,
     pub final_path: PathBuf,
+    /// Digests of files already hashed in this bundle, by path inside it
+    /// (`data/page.html`, `bagit.txt`): each file is hashed once, from what
+    /// was written or read back, not again for every list that names it.
+    digests: Mutex<HashMap<String, FileDigests>>,
 }
 
 impl Draft {
@@ -118,7 +124,44 @@ impl Draft {
             id: id.to_string(),
             tmp,
             final_path,
+            digests: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Creates the file `rel` (a `/`-separated path inside the bundle; it
+    /// must not exist) holding `bytes`, and remembers its digests.
+    pub(crate) fn write_file(&self, rel: &str, bytes: &[u8]) -> Result<(), BundleError> {
+        let p = self.tmp.join(rel);
+        fsutil::write_new(&p, bytes).map_err(io_err(&p))?;
+        self.remember(rel, hash::digest_bytes(bytes));
+        Ok(())
+    }
+
+    /// The digests of the file `rel` inside the bundle: the remembered ones
+    /// while the file still has the size they were taken at, otherwise
+    /// hashed from disk now (and remembered).
+    pub(crate) fn digest(&self, rel: &str) -> Result<FileDigests, BundleError> {
+        let p = self.tmp.join(rel);
+        let known = self.lock_digests().get(rel).cloned();
+        if let Some(d) = known {
+            let size = std::fs::symlink_metadata(&p).map_err(io_err(&p))?.len();
+            if size == d.size {
+                return Ok(d);
+            }
+        }
+        let d = hash::digest_file(&p).map_err(io_err(&p))?;
+        self.remember(rel, d.clone());
+        Ok(d)
+    }
+
+    fn remember(&self, rel: &str, d: FileDigests) {
+        self.lock_digests().insert(rel.to_string(), d);
+    }
+
+    fn lock_digests(&self) -> std::sync::MutexGuard<'_, HashMap<String, FileDigests>> {
+        // Only ever filled with complete entries: a panic elsewhere cannot
+        // leave the map half-written.
+        self.digests.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn data_dir(&self) -> PathBuf {
@@ -144,10 +187,9 @@ impl Draft {
         let mut m512 = Vec::new();
         let mut total = 0u64;
         for rel in &files {
-            let path = data.join(rel);
-            let d = hash::digest_file(&path).map_err(io_err(&path))?;
-            total += d.size;
             let bag_path = format!("data/{rel}");
+            let d = self.digest(&bag_path)?;
+            total += d.size;
             m256.push((bag_path.clone(), d.sha256));
             m512.push((bag_path, d.sha512));
         }
@@ -160,8 +202,7 @@ impl Draft {
             (MANIFEST_256, manifest256.as_str()),
             (MANIFEST_512, manifest512.as_str()),
         ] {
-            let p = self.tmp.join(name);
-            fsutil::write_new(&p, text.as_bytes()).map_err(io_err(&p))?;
+            self.write_file(name, text.as_bytes())?;
         }
         Ok(Prepared {
             manifest_sha256: sha256_hex(manifest256.as_bytes()),
@@ -211,21 +252,26 @@ impl Prepared {
         key: &OfficerKey,
         tsr: Option<&[u8]>,
     ) -> Result<SealedPartial, BundleError> {
-        let tmp = &self.draft.tmp;
+        let draft = &self.draft;
+        let tmp = &draft.tmp;
         let sig = key.sign(&self.manifest256);
-        let sig_path = tmp.join(SIGNATURE);
-        fsutil::write_new(&sig_path, &sig.to_bytes()).map_err(io_err(&sig_path))?;
-        let pub_path = tmp.join(SIGNATURE_PUB);
-        fsutil::write_new(&pub_path, keys::public_key_pem(&key.verifying()).as_bytes())
-            .map_err(io_err(&pub_path))?;
+        draft.write_file(SIGNATURE, &sig.to_bytes())?;
+        draft.write_file(
+            SIGNATURE_PUB,
+            keys::public_key_pem(&key.verifying()).as_bytes(),
+        )?;
         if let Some(tsr) = tsr {
-            let p = tmp.join(TIMESTAMP);
-            fsutil::write_new(&p, tsr).map_err(io_err(&p))?;
+            draft.write_file(TIMESTAMP, tsr)?;
         }
-        let (t256, t512) = render_tag_manifests(tmp).map_err(io_err(tmp))?;
+        let (t256, t512) = render_tag_manifests_with(tmp, |name| {
+            draft.digest(name).map_err(|e| match e {
+                BundleError::Io { source, .. } => source,
+                other => std::io::Error::other(other.to_string()),
+            })
+        })
+        .map_err(io_err(tmp))?;
         for (name, text) in [(TAGMANIFEST_256, t256), (TAGMANIFEST_512, t512)] {
-            let p = tmp.join(name);
-            fsutil::write_new(&p, text.as_bytes()).map_err(io_err(&p))?;
+            draft.write_file(name, text.as_bytes())?;
         }
         Ok(SealedPartial {
             id: self.draft.id.clone(),
@@ -273,12 +319,21 @@ pub(crate) fn move_into_place(id: &str, from: &Path, to: &Path) -> Result<(), Bu
 
 /// Renders both tag manifests over the tag files present in `bag`.
 pub(crate) fn render_tag_manifests(bag: &Path) -> std::io::Result<(String, String)> {
+    render_tag_manifests_with(bag, |name| hash::digest_file(&bag.join(name)))
+}
+
+/// [`render_tag_manifests`] with the digests of each present tag file
+/// taken from `digest` (given the file's name).
+fn render_tag_manifests_with(
+    bag: &Path,
+    digest: impl Fn(&str) -> std::io::Result<FileDigests>,
+) -> std::io::Result<(String, String)> {
     let mut t256 = Vec::new();
     let mut t512 = Vec::new();
     for name in TAG_FILES {
         let p = bag.join(name);
         if p.exists() {
-            let d = hash::digest_file(&p)?;
+            let d = digest(name)?;
             t256.push((name.to_string(), d.sha256));
             t512.push((name.to_string(), d.sha512));
         }

@@ -644,19 +644,25 @@ pub(crate) fn assemble(
 
     write_warc(ctx, &data, hops, &ids, &warcinfo_id, &doc, ended)?;
 
-    // capture.json lists the other payload files with their SHA-256.
+    // capture.json lists the other payload files with their SHA-256 (the
+    // draft keeps both digests, for the manifests).
+    let bundle_io = |name: &str, e: crate::bundle::BundleError| match e {
+        crate::bundle::BundleError::Io { source, .. } => io(name, source),
+        other => io(name, std::io::Error::other(other.to_string())),
+    };
     for name in crate::bundle::list_files(&data).map_err(|e| io("data", e))? {
-        let (sha256, size) =
-            crate::hash::sha256_file(&data.join(&name)).map_err(|e| io(&name, e))?;
+        let path = format!("data/{name}");
+        let d = draft.digest(&path).map_err(|e| bundle_io(&name, e))?;
         doc.files.push(record::FileRecord {
-            path: format!("data/{name}"),
-            sha256,
-            size,
+            path,
+            sha256: d.sha256,
+            size: d.size,
         });
     }
     let json = doc.to_json();
-    let p = data.join("capture.json");
-    crate::fsutil::write_new(&p, &json).map_err(|e| io("capture.json", e))?;
+    draft
+        .write_file("data/capture.json", &json)
+        .map_err(|e| bundle_io("capture.json", e))?;
 
     Ok(Summary {
         id: draft.id.clone(),

@@ -33,6 +33,12 @@ pub struct WarcWriter<W: Write> {
     buf: Vec<u8>,
 }
 
+/// The deflate level of every record: 1, the fastest. On small HTML pages
+/// the WARC comes out about a quarter larger than at zlib's default 6, and
+/// capturing costs about a fifth less CPU; the WARC is an evidence copy, and
+/// its size matters less than how fast a sweep's hits are sealed.
+const LEVEL: u32 = 1;
+
 /// Idle deflate states, at most [`POOL_MAX`].
 static POOL: std::sync::Mutex<Vec<Compress>> = std::sync::Mutex::new(Vec::new());
 const POOL_MAX: usize = 16;
@@ -46,7 +52,7 @@ impl<W: Write> WarcWriter<W> {
         let pooled = POOL.lock().ok().and_then(|mut p| p.pop());
         WarcWriter {
             out,
-            deflate: pooled.unwrap_or_else(|| Compress::new(Compression::new(6), false)),
+            deflate: pooled.unwrap_or_else(|| Compress::new(Compression::new(LEVEL), false)),
             buf: Vec::with_capacity(64 * 1024),
         }
     }
