@@ -179,11 +179,6 @@ impl<'a> WarcReader<'a> {
         Block { reader: self }
     }
 
-    /// The current record's block, owning the rest of the stream.
-    pub fn into_block(self) -> impl Read + 'a {
-        self.r.take(self.left)
-    }
-
     fn skip_block(&mut self) -> io::Result<()> {
         let want = self.left;
         let skipped = io::copy(&mut self.block(), &mut io::sink())?;
@@ -272,6 +267,25 @@ impl CheckedRecord {
 /// computing the SHA-256 of each block and, for `application/http` blocks,
 /// of the payload.
 pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord>> {
+    read_all_tee(input, gzipped, None)
+}
+
+/// A copy of one record's block taken while [`read_all_tee`] reads it.
+pub struct Tee<'a> {
+    /// The `WARC-Record-ID` of the record to copy (the first one with it).
+    pub record_id: &'a str,
+    /// Called with each piece of the block, then once with an empty slice
+    /// when the block has been read to its end.
+    pub sink: &'a mut dyn FnMut(&[u8]),
+}
+
+/// [`read_all`], also handing the block of one record to `tee` as it is
+/// read, so that a caller can check it without reading the WARC twice.
+pub fn read_all_tee(
+    input: impl Read,
+    gzipped: bool,
+    mut tee: Option<Tee<'_>>,
+) -> io::Result<Vec<CheckedRecord>> {
     let mut reader = WarcReader::new(input, gzipped, Mode::Strict);
     let mut out = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -279,6 +293,10 @@ pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord
         let is_http = head
             .header("Content-Type")
             .is_some_and(|v| v.starts_with("application/http"));
+        let copy = match &tee {
+            Some(t) => head.header("WARC-Record-ID") == Some(t.record_id),
+            None => false,
+        };
         let mut digester = HttpDigester::new();
         let mut block = reader.block();
         loop {
@@ -287,6 +305,12 @@ pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord
                 break;
             }
             digester.update(&buf[..n]);
+            if copy && let Some(t) = &mut tee {
+                (t.sink)(&buf[..n]);
+            }
+        }
+        if copy && let Some(t) = tee.take() {
+            (t.sink)(&[]);
         }
         let d = digester.finish();
         out.push(CheckedRecord {
@@ -297,22 +321,6 @@ pub fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord
         });
     }
     Ok(out)
-}
-
-/// Opens the block of the record whose `WARC-Record-ID` is `record_id` in a
-/// gzipped WARC, read strictly, as a stream (other records are skipped
-/// without being kept in memory). `None` if there is no such record.
-pub fn open_block(
-    input: impl Read + 'static,
-    record_id: &str,
-) -> io::Result<Option<Box<dyn Read>>> {
-    let mut reader = WarcReader::new(input, true, Mode::Strict);
-    while let Some(head) = reader.next_record()? {
-        if head.header("WARC-Record-ID") == Some(record_id) {
-            return Ok(Some(Box::new(reader.into_block())));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
