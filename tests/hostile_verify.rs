@@ -692,3 +692,50 @@ fn garbage_tsa_ca_is_refused_at_startup() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("verified"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// the page check, made while the WARC's digests are checked (one read, a second thread)
+// ---------------------------------------------------------------------------------------------
+
+/// capture.json names a response record the WARC does not hold: the page check says so and
+/// verify ends (the thread deriving the page is never fed and must not be waited for forever).
+#[test]
+fn page_check_names_a_response_record_missing_from_the_warc_and_ends() {
+    let (t, case, bundle) = copy_case();
+    let path = bundle.join("data/capture.json");
+    let mut doc = read_json(&path);
+    let missing = "<urn:uuid:00000000-0000-4000-8000-000000000000>";
+    let hops = doc["hops"].as_array_mut().expect("hops");
+    hops.last_mut().expect("a hop")["warc_response_record_id"] = missing.into();
+    fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (out, report) = verify_limited(&[os(&case)], t.path());
+    assert_problem(
+        &out,
+        &report,
+        "data/page.html",
+        &format!("the WARC has no record {missing}"),
+    );
+}
+
+/// A WARC cut short before its response record: the digest check and the page comparison both
+/// say they could not be made, and verify ends.
+#[test]
+fn warc_cut_before_the_response_record_stops_the_page_comparison() {
+    let (t, case, bundle) = copy_case();
+    let warc = bundle.join("data/capture.warc.gz");
+    let bytes = fs::read(&warc).unwrap();
+    fs::write(&warc, &bytes[..40]).unwrap();
+    let (out, report) = verify_limited(&[os(&case)], t.path());
+    assert_problem(
+        &out,
+        &report,
+        "data/capture.warc.gz",
+        "cannot be read as a gzipped WARC",
+    );
+    assert_problem(
+        &out,
+        &report,
+        "data/capture.warc.gz",
+        "cannot compare the page with the WARC",
+    );
+}

@@ -17,17 +17,6 @@ pub(crate) enum NoResponse {
     NoBody(FrameError),
 }
 
-/// [`read_page`] with the reason as text: the form `verify::page_check`
-/// still takes (it records the reason as a problem). To be removed when
-/// that file takes [`NoResponse`].
-pub(crate) fn derive_page(
-    block: impl Read,
-    max: u64,
-    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-) -> io::Result<Result<Head, String>> {
-    Ok(read_page(block, max, sink)?.map_err(|e| e.to_string()))
-}
-
 /// Re-derives the page from a stored response block exactly as capture
 /// derived it from the same bytes (the rules of [`crate::http`]): heads
 /// read, body unframed and cut at `max`, content codings undone (a coding

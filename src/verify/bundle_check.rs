@@ -1,6 +1,6 @@
 //! Checks one evidence bundle.
 
-use super::Sink;
+use super::{Sink, page_check};
 use crate::bundle::{self, bagit};
 use crate::capture::record::CaptureRecord;
 use crate::fsutil;
@@ -67,14 +67,26 @@ pub(crate) fn check_bundle(
     facts.case_id = bag.capture_json.as_ref().map(|r| r.case_id.clone());
     facts.agency = bag.capture_json.as_ref().map(|r| r.agency.clone());
     check_bagit_txt(&bag, sink);
-    let actual = check_payload(&bag, sink);
+    // The WARC is read beside the payload hashing (each keeps a core busy);
+    // what it found is reported in its usual place below.
+    let (actual, warc) = std::thread::scope(|scope| {
+        let warc = scope.spawn(|| warc_pass(&bag));
+        let actual = check_payload(&bag, sink);
+        (actual, warc.join())
+    });
     check_bag_info(&bag, &actual, sink);
     check_tag_manifests(&bag, sink);
     check_signature(&bag, anchors, &mut facts, sink);
     check_timestamp(&bag, tsa_ca, &mut facts, sink);
-    check_warc_digests(&bag, sink);
+    match warc {
+        Ok(Some(pass)) => report_warc(&bag, pass, &actual, sink),
+        Ok(None) => {}
+        Err(_) => sink.problem(
+            &bag.p(WARC),
+            "internal error: the WARC check stopped; the WARC was not checked",
+        ),
+    }
     check_record(&bag, &actual, sink);
-    check_page(&bag, sink);
     if sink.report.problems.len() == before {
         let signer = facts
             .signer
@@ -624,53 +636,146 @@ fn check_timestamp(
     }
 }
 
-/// Every WARC record's block and payload digests.
-fn check_warc_digests(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
+/// What reading the WARC found: its records' digests and the page
+/// re-derived from the final response (see [`warc_pass`]).
+struct WarcPass {
+    /// What capture.json says to compare, or why it cannot be.
+    target: Option<Result<page_check::Target, String>>,
+    read: std::io::Result<Vec<crate::warc::reader::CheckedRecord>>,
+    /// Whether the target's response block was read to its end.
+    complete: bool,
+    derived: Option<page_check::Derived>,
+}
+
+/// Reads the WARC once: every record's digests, and (on a second thread)
+/// the page re-derived from the final response. Touches no report, so that
+/// it can run beside the payload hashing; [`report_warc`] says what it
+/// found. `None` when the bundle has no readable WARC file to read.
+fn warc_pass(bag: &Bundle<'_>) -> Option<WarcPass> {
+    if !bag.file_set.contains(WARC) || bag.irregular.contains(WARC) {
+        return None;
+    }
+    let target = bag.capture_json.as_ref().map(page_check::target);
+    let page = match &target {
+        Some(Ok(Some(t))) => Some(t),
+        _ => None,
+    };
+    let (mut deriver, derivation) = page_check::deriver(page.map_or(0, |t| t.max));
+    let (read, complete, derived) = std::thread::scope(|scope| {
+        let job = page.map(|_| scope.spawn(|| derivation.run()));
+        let read = fsutil::open_regular_nofollow(&bag.dir.join(WARC)).and_then(|f| {
+            let mut feed = |piece: &[u8]| deriver.feed(piece);
+            let tee = page.map(|t| crate::warc::reader::Tee {
+                record_id: &t.record_id,
+                sink: &mut feed,
+            });
+            crate::warc::reader::read_all_tee(std::io::BufReader::new(f), true, tee)
+        });
+        let complete = deriver.complete;
+        // Ends the deriving thread's input, whatever was read.
+        drop(deriver);
+        let derived = job.map(|j| {
+            j.join().unwrap_or_else(|_| {
+                Err(std::io::Error::other(
+                    "internal error: the page check stopped",
+                ))
+            })
+        });
+        (read, complete, derived)
+    });
+    Some(WarcPass {
+        target: target.and_then(Result::transpose),
+        read,
+        complete,
+        derived,
+    })
+}
+
+/// Every WARC record's block and payload digests hold, and the page file is
+/// what the final response decodes to (as [`warc_pass`] found them).
+fn report_warc(
+    bag: &Bundle<'_>,
+    pass: WarcPass,
+    actual: &BTreeMap<String, FileDigests>,
+    sink: &mut Sink<'_>,
+) {
     let p = |name: &str| bag.p(name);
-    let (dir, file_set, irregular) = (bag.dir, &bag.file_set, &bag.irregular);
-    // WARC record digests.
-    if file_set.contains(WARC) && !irregular.contains(WARC) {
-        let path = dir.join(WARC);
-        match fsutil::open_regular_nofollow(&path)
-            .map(|f| crate::warc::reader::read_all(std::io::BufReader::new(f), true))
-        {
-            Ok(Ok(records)) => {
-                for r in &records {
-                    let what = format!(
-                        "record {} ({} {})",
-                        r.index,
-                        r.header("WARC-Type").unwrap_or("?"),
-                        r.header("WARC-Target-URI").unwrap_or("")
-                    );
-                    match r.header("WARC-Block-Digest") {
-                        Some(d) if *d == format!("sha256:{}", r.block_sha256) => {}
-                        Some(_) => sink.problem(
-                            &p("data/capture.warc.gz"),
-                            format!("{what}: WARC-Block-Digest does not match the block"),
-                        ),
-                        None => sink.problem(
-                            &p("data/capture.warc.gz"),
-                            format!("{what}: no WARC-Block-Digest"),
-                        ),
-                    }
-                    if let Some(d) = r.header("WARC-Payload-Digest") {
-                        let ok = r
-                            .payload_sha256
-                            .as_ref()
-                            .is_some_and(|h| d == format!("sha256:{h}"));
-                        if !ok {
-                            sink.problem(
-                                &p("data/capture.warc.gz"),
-                                format!("{what}: WARC-Payload-Digest does not match the payload"),
-                            );
-                        }
-                    }
-                }
-            }
-            Ok(Err(e)) | Err(e) => sink.problem(
-                &p("data/capture.warc.gz"),
-                format!("cannot be read as a gzipped WARC: {e}"),
+    let page_at = bag
+        .capture_json
+        .as_ref()
+        .and_then(|v| v.page.as_ref())
+        .map_or(WARC, |pg| pg.file.as_str());
+    match &pass.read {
+        Ok(records) => check_record_digests(records, &p(WARC), sink),
+        Err(e) => sink.problem(&p(WARC), format!("cannot be read as a gzipped WARC: {e}")),
+    }
+    let t = match pass.target {
+        Some(Ok(t)) => t,
+        Some(Err(why)) => return sink.problem(&p(page_at), why),
+        None => return,
+    };
+    let Some(derived) = pass.derived else {
+        return;
+    };
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot compare the page with the WARC: {e}");
+    if !pass.complete {
+        match &pass.read {
+            Ok(_) => sink.problem(
+                &p(page_at),
+                format!("the WARC has no record {}", t.record_id),
             ),
+            Err(e) => sink.problem(&p(WARC), cannot(e)),
+        }
+        return;
+    }
+    let derived = match derived {
+        Ok(d) => d,
+        Err(e) => return sink.problem(&p(WARC), cannot(&e)),
+    };
+    let on_disk = match actual.get(&t.page_file) {
+        Some(d) => d.sha256.clone(),
+        None => match hash::sha256_file(&bag.dir.join(&t.page_file)) {
+            Ok((h, _)) => h,
+            Err(e) => return sink.problem(&p(WARC), cannot(&e)),
+        },
+    };
+    if let Err(why) = page_check::compare(derived, &on_disk) {
+        sink.problem(&p(page_at), why);
+    }
+}
+
+/// Each record's WARC-Block-Digest and WARC-Payload-Digest hold.
+fn check_record_digests(
+    records: &[crate::warc::reader::CheckedRecord],
+    warc: &str,
+    sink: &mut Sink<'_>,
+) {
+    for r in records {
+        let what = format!(
+            "record {} ({} {})",
+            r.index,
+            r.header("WARC-Type").unwrap_or("?"),
+            r.header("WARC-Target-URI").unwrap_or("")
+        );
+        match r.header("WARC-Block-Digest") {
+            Some(d) if *d == format!("sha256:{}", r.block_sha256) => {}
+            Some(_) => sink.problem(
+                warc,
+                format!("{what}: WARC-Block-Digest does not match the block"),
+            ),
+            None => sink.problem(warc, format!("{what}: no WARC-Block-Digest")),
+        }
+        if let Some(d) = r.header("WARC-Payload-Digest") {
+            let ok = r
+                .payload_sha256
+                .as_ref()
+                .is_some_and(|h| d == format!("sha256:{h}"));
+            if !ok {
+                sink.problem(
+                    warc,
+                    format!("{what}: WARC-Payload-Digest does not match the payload"),
+                );
+            }
         }
     }
 }
@@ -702,33 +807,6 @@ fn check_record(bag: &Bundle<'_>, actual: &BTreeMap<String, FileDigests>, sink: 
                     r.capture_id
                 ),
             );
-        }
-    }
-}
-
-/// The page file is what the final response in the WARC decodes to.
-fn check_page(bag: &Bundle<'_>, sink: &mut Sink<'_>) {
-    let p = |name: &str| bag.p(name);
-    let (dir, file_set, irregular, capture_json) =
-        (bag.dir, &bag.file_set, &bag.irregular, &bag.capture_json);
-    // The page file and the raw exchange must agree.
-    if let Some(v) = &capture_json
-        && file_set.contains(WARC)
-        && !irregular.contains(WARC)
-    {
-        match super::page_check::page_matches_warc(dir, v) {
-            Ok(Ok(())) => {}
-            Ok(Err(why)) => {
-                let page = v
-                    .page
-                    .as_ref()
-                    .map_or("data/capture.warc.gz", |pg| pg.file.as_str());
-                sink.problem(&p(page), why);
-            }
-            Err(e) => sink.problem(
-                &p("data/capture.warc.gz"),
-                format!("cannot compare the page with the WARC: {e}"),
-            ),
         }
     }
 }

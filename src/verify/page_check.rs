@@ -1,19 +1,32 @@
 //! Checks that `data/page.<ext>` is what the final response in the WARC
 //! decodes to: the page file and the raw exchange must tell the same story.
+//!
+//! The response record is re-derived while the WARC's digests are checked
+//! (one read of the WARC): [`Deriver`] runs the page rules of
+//! [`crate::http::stored`] on a second thread over the block's pieces.
 
 use crate::capture::record::CaptureRecord;
+use crate::http::stored::NoResponse;
 use sha2::{Digest, Sha256};
-use std::io;
-use std::path::Path;
+use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Returns `Ok(())` when the page matches, or a description of why not.
-/// `Err` with an `io::Error` means the check could not be made.
-pub fn page_matches_warc(
-    bundle: &Path,
-    capture: &CaptureRecord,
-) -> Result<Result<(), String>, io::Error> {
+/// What capture.json says the page check must compare.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `data/page.<ext>`.
+    pub page_file: String,
+    /// The WARC response record of the final hop.
+    pub record_id: String,
+    /// `--max-bytes` of the capture.
+    pub max: u64,
+}
+
+/// The page to check, `Ok(None)` if no page was received, or why
+/// capture.json does not allow the check.
+pub fn target(capture: &CaptureRecord) -> Result<Option<Target>, String> {
     let Some(page) = &capture.page else {
-        return Ok(Ok(())); // no page was received
+        return Ok(None);
     };
     let page_file = page.file.as_str();
     // The page is `data/page.<ext>`, nothing else: capture.json must not be
@@ -22,38 +35,120 @@ pub fn page_matches_warc(
         .strip_prefix("data/page.")
         .is_some_and(|ext| !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !plain {
-        return Ok(Err(format!(
+        return Err(format!(
             "capture.json names the page file {page_file:?}, which is not data/page.<ext>"
-        )));
+        ));
     }
     let Some(last_hop) = capture.hops.last() else {
-        return Ok(Err("capture.json lists no hops".into()));
+        return Err("capture.json lists no hops".into());
     };
-    let Some(record_id) = last_hop.warc_response_record_id.as_deref() else {
-        return Ok(Err(
-            "capture.json names no WARC response record for the page".into(),
-        ));
+    let Some(record_id) = last_hop.warc_response_record_id.clone() else {
+        return Err("capture.json names no WARC response record for the page".into());
     };
-    let max = capture.settings.max_bytes;
+    Ok(Some(Target {
+        page_file: page_file.to_string(),
+        record_id,
+        max: capture.settings.max_bytes,
+    }))
+}
 
-    let warc = crate::fsutil::open_regular_nofollow(&bundle.join("data/capture.warc.gz"))?;
-    let Some(block) = crate::warc::reader::open_block(warc, record_id)? else {
-        return Ok(Err(format!("the WARC has no record {record_id}")));
-    };
-    let mut h = Sha256::new();
-    if let Err(why) = crate::http::stored::derive_page(block, max, &mut |b| {
-        h.update(b);
-        Ok(())
-    })? {
-        return Ok(Err(why));
+/// Pieces of a block in flight to the deriving thread (at most this many).
+const IN_FLIGHT: usize = 8;
+
+/// Re-derives the page from the pieces of a response block handed to
+/// [`Deriver::feed`] (an empty piece ends the block), on the thread that
+/// runs [`Deriver::run`].
+pub struct Deriver {
+    tx: Option<SyncSender<Vec<u8>>>,
+    /// Whether the whole block was handed over.
+    pub complete: bool,
+}
+
+/// The deriving side: call [`Derivation::run`] on another thread.
+pub struct Derivation {
+    rx: Receiver<Vec<u8>>,
+    max: u64,
+}
+
+/// The SHA-256 of the page re-derived from the WARC, or why the block holds
+/// no readable response.
+pub type Derived = io::Result<Result<String, NoResponse>>;
+
+pub fn deriver(max: u64) -> (Deriver, Derivation) {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    (
+        Deriver {
+            tx: Some(tx),
+            complete: false,
+        },
+        Derivation { rx, max },
+    )
+}
+
+impl Deriver {
+    pub fn feed(&mut self, piece: &[u8]) {
+        if piece.is_empty() {
+            self.complete = true;
+            self.tx = None;
+        } else if let Some(tx) = &self.tx
+            && tx.send(piece.to_vec()).is_err()
+        {
+            // The deriving side has stopped reading (its answer is ready).
+            self.tx = None;
+        }
     }
-    let from_warc = hex::encode(h.finalize());
-    let (on_disk, _) = crate::hash::sha256_file(&bundle.join(page_file))?;
+}
+
+impl Derivation {
+    pub fn run(self) -> Derived {
+        let mut h = Sha256::new();
+        let reader = Pieces {
+            rx: self.rx,
+            piece: Vec::new(),
+            at: 0,
+        };
+        let head = crate::http::stored::read_page(reader, self.max, &mut |b| {
+            h.update(b);
+            Ok(())
+        })?;
+        Ok(head.map(|_| hex::encode(h.finalize())))
+    }
+}
+
+/// The pieces as one stream; it ends when the sender is dropped.
+struct Pieces {
+    rx: Receiver<Vec<u8>>,
+    piece: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.piece.len() {
+            match self.rx.recv() {
+                Ok(p) => {
+                    self.piece = p;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// `Ok(())` when the page re-derived from the WARC (`derived`) has the
+/// SHA-256 of the page file on disk (`on_disk`), or why not.
+pub fn compare(derived: Result<String, NoResponse>, on_disk: &str) -> Result<(), String> {
+    let from_warc = derived.map_err(|e| e.to_string())?;
     if from_warc == on_disk {
-        Ok(Ok(()))
+        Ok(())
     } else {
-        Ok(Err(format!(
+        Err(format!(
             "does not match the final response recorded in data/capture.warc.gz (decoded SHA-256 {from_warc})"
-        )))
+        ))
     }
 }

@@ -176,11 +176,6 @@ impl<'a> WarcReader<'a> {
         Block { reader: self }
     }
 
-    /// The current record's block, owning the rest of the stream.
-    pub(crate) fn into_block(self) -> impl Read + 'a {
-        self.r.take(self.left)
-    }
-
     fn skip_block(&mut self) -> io::Result<()> {
         let want = self.left;
         let skipped = io::copy(&mut self.block(), &mut io::sink())?;
@@ -265,10 +260,30 @@ impl CheckedRecord {
     }
 }
 
+/// [`read_all_tee`] without a tee.
+#[cfg(test)]
+pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord>> {
+    read_all_tee(input, gzipped, None)
+}
+
+/// A copy of one record's block taken while [`read_all_tee`] reads it.
+pub(crate) struct Tee<'a> {
+    /// The `WARC-Record-ID` of the record to copy (the first one with it).
+    pub(crate) record_id: &'a str,
+    /// Called with each piece of the block, then once with an empty slice
+    /// when the block has been read to its end.
+    pub(crate) sink: &'a mut dyn FnMut(&[u8]),
+}
+
 /// Reads every record of a (gzipped or plain) WARC stream strictly,
 /// computing the SHA-256 of each block and, for `application/http` blocks,
-/// of the payload.
-pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<CheckedRecord>> {
+/// of the payload; also hands the block of one record to `tee` as it is
+/// read, so that a caller can check it without reading the WARC twice.
+pub(crate) fn read_all_tee(
+    input: impl Read,
+    gzipped: bool,
+    mut tee: Option<Tee<'_>>,
+) -> io::Result<Vec<CheckedRecord>> {
     let mut reader = WarcReader::new(input, gzipped, Mode::Strict);
     let mut out = Vec::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -276,6 +291,10 @@ pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<Checke
         let is_http = head
             .header("Content-Type")
             .is_some_and(|v| v.starts_with("application/http"));
+        let copy = match &tee {
+            Some(t) => head.header("WARC-Record-ID") == Some(t.record_id),
+            None => false,
+        };
         let mut digester = HttpDigester::new();
         let mut block = reader.block();
         loop {
@@ -284,6 +303,12 @@ pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<Checke
                 break;
             }
             digester.update(&buf[..n]);
+            if copy && let Some(t) = &mut tee {
+                (t.sink)(&buf[..n]);
+            }
+        }
+        if copy && let Some(t) = tee.take() {
+            (t.sink)(&[]);
         }
         let d = digester.finish();
         out.push(CheckedRecord {
@@ -294,22 +319,6 @@ pub(crate) fn read_all(input: impl Read, gzipped: bool) -> io::Result<Vec<Checke
         });
     }
     Ok(out)
-}
-
-/// Opens the block of the record whose `WARC-Record-ID` is `record_id` in a
-/// gzipped WARC, read strictly, as a stream (other records are skipped
-/// without being kept in memory). `None` if there is no such record.
-pub(crate) fn open_block(
-    input: impl Read + 'static,
-    record_id: &str,
-) -> io::Result<Option<Box<dyn Read>>> {
-    let mut reader = WarcReader::new(input, true, Mode::Strict);
-    while let Some(head) = reader.next_record()? {
-        if head.header("WARC-Record-ID") == Some(record_id) {
-            return Ok(Some(Box::new(reader.into_block())));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
