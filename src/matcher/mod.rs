@@ -1,6 +1,6 @@
 //! Matching species terms and trade cues in listing text.
 //!
-//! Every term of every loaded list is normalised ([`normalize`]) and put in
+//! Every term of every loaded list is normalised ([`normalize()`]) and put in
 //! one Aho-Corasick automaton, so one pass over the normalised text finds
 //! all of them. Terms that start or end with a Latin-script letter must sit
 //! on word boundaries; CJK and Thai terms match anywhere. Each match maps
