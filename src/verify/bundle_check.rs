@@ -640,7 +640,7 @@ fn check_timestamp(
 /// re-derived from the final response (see [`warc_pass`]).
 struct WarcPass {
     /// What capture.json says to compare, or why it cannot be.
-    target: Option<Result<page_check::Target, String>>,
+    target: Option<Result<page_check::Target, page_check::PageProblem>>,
     read: std::io::Result<Vec<crate::warc::reader::CheckedRecord>>,
     /// Whether the target's response block was read to its end.
     complete: bool,
@@ -711,7 +711,7 @@ fn report_warc(
     }
     let t = match pass.target {
         Some(Ok(t)) => t,
-        Some(Err(why)) => return sink.problem(&p(page_at), why),
+        Some(Err(why)) => return sink.problem(&p(page_at), why.to_string()),
         None => return,
     };
     let Some(derived) = pass.derived else {
@@ -740,7 +740,7 @@ fn report_warc(
         },
     };
     if let Err(why) = page_check::compare(derived, &on_disk) {
-        sink.problem(&p(page_at), why);
+        sink.problem(&p(page_at), why.to_string());
     }
 }
 

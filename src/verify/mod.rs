@@ -10,9 +10,6 @@
 mod anchor;
 mod bundle_check;
 mod case_check;
-// Being changed elsewhere; its `pub` items are crate-visible through this
-// private module.
-#[allow(unreachable_pub)]
 mod page_check;
 mod zipped;
 

@@ -2,8 +2,9 @@
 //! decodes to: the page file and the raw exchange must tell the same story.
 //!
 //! The response record is re-derived while the WARC's digests are checked
-//! (one read of the WARC): [`Deriver`] runs the page rules of
-//! [`crate::http::stored`] on a second thread over the block's pieces.
+//! (one read of the WARC): [`Derivation::run`] applies the page rules of
+//! [`crate::http::stored`] on a second thread to the pieces [`Deriver`]
+//! hands it.
 
 use crate::capture::record::CaptureRecord;
 use crate::http::stored::NoResponse;
@@ -13,18 +14,35 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// What capture.json says the page check must compare.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(super) struct Target {
     /// `data/page.<ext>`.
-    pub page_file: String,
+    pub(super) page_file: String,
     /// The WARC response record of the final hop.
-    pub record_id: String,
+    pub(super) record_id: String,
     /// `--max-bytes` of the capture.
-    pub max: u64,
+    pub(super) max: u64,
+}
+
+/// Why the page does not agree with the WARC, or cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PageProblem {
+    #[error("capture.json names the page file {0:?}, which is not data/page.<ext>")]
+    NotPagePath(String),
+    #[error("capture.json lists no hops")]
+    NoHops,
+    #[error("capture.json names no WARC response record for the page")]
+    NoRecordId,
+    #[error(transparent)]
+    NoResponse(#[from] NoResponse),
+    #[error(
+        "does not match the final response recorded in data/capture.warc.gz (decoded SHA-256 {from_warc})"
+    )]
+    Differs { from_warc: String },
 }
 
 /// The page to check, `Ok(None)` if no page was received, or why
 /// capture.json does not allow the check.
-pub fn target(capture: &CaptureRecord) -> Result<Option<Target>, String> {
+pub(super) fn target(capture: &CaptureRecord) -> Result<Option<Target>, PageProblem> {
     let Some(page) = &capture.page else {
         return Ok(None);
     };
@@ -35,15 +53,13 @@ pub fn target(capture: &CaptureRecord) -> Result<Option<Target>, String> {
         .strip_prefix("data/page.")
         .is_some_and(|ext| !ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !plain {
-        return Err(format!(
-            "capture.json names the page file {page_file:?}, which is not data/page.<ext>"
-        ));
+        return Err(PageProblem::NotPagePath(page_file.to_string()));
     }
     let Some(last_hop) = capture.hops.last() else {
-        return Err("capture.json lists no hops".into());
+        return Err(PageProblem::NoHops);
     };
     let Some(record_id) = last_hop.warc_response_record_id.clone() else {
-        return Err("capture.json names no WARC response record for the page".into());
+        return Err(PageProblem::NoRecordId);
     };
     Ok(Some(Target {
         page_file: page_file.to_string(),
@@ -55,26 +71,26 @@ pub fn target(capture: &CaptureRecord) -> Result<Option<Target>, String> {
 /// Pieces of a block in flight to the deriving thread (at most this many).
 const IN_FLIGHT: usize = 8;
 
-/// Re-derives the page from the pieces of a response block handed to
-/// [`Deriver::feed`] (an empty piece ends the block), on the thread that
-/// runs [`Deriver::run`].
-pub struct Deriver {
+/// Hands the pieces of a response block ([`Deriver::feed`]; an empty piece
+/// ends the block) to the thread that runs [`Derivation::run`], which
+/// re-derives the page from them.
+pub(super) struct Deriver {
     tx: Option<SyncSender<Vec<u8>>>,
     /// Whether the whole block was handed over.
-    pub complete: bool,
+    pub(super) complete: bool,
 }
 
 /// The deriving side: call [`Derivation::run`] on another thread.
-pub struct Derivation {
+pub(super) struct Derivation {
     rx: Receiver<Vec<u8>>,
     max: u64,
 }
 
 /// The SHA-256 of the page re-derived from the WARC, or why the block holds
 /// no readable response.
-pub type Derived = io::Result<Result<String, NoResponse>>;
+pub(super) type Derived = io::Result<Result<String, NoResponse>>;
 
-pub fn deriver(max: u64) -> (Deriver, Derivation) {
+pub(super) fn deriver(max: u64) -> (Deriver, Derivation) {
     let (tx, rx) = sync_channel(IN_FLIGHT);
     (
         Deriver {
@@ -86,7 +102,7 @@ pub fn deriver(max: u64) -> (Deriver, Derivation) {
 }
 
 impl Deriver {
-    pub fn feed(&mut self, piece: &[u8]) {
+    pub(super) fn feed(&mut self, piece: &[u8]) {
         if piece.is_empty() {
             self.complete = true;
             self.tx = None;
@@ -100,7 +116,7 @@ impl Deriver {
 }
 
 impl Derivation {
-    pub fn run(self) -> Derived {
+    pub(super) fn run(self) -> Derived {
         let mut h = Sha256::new();
         let reader = Pieces {
             rx: self.rx,
@@ -142,13 +158,14 @@ impl Read for Pieces {
 
 /// `Ok(())` when the page re-derived from the WARC (`derived`) has the
 /// SHA-256 of the page file on disk (`on_disk`), or why not.
-pub fn compare(derived: Result<String, NoResponse>, on_disk: &str) -> Result<(), String> {
-    let from_warc = derived.map_err(|e| e.to_string())?;
+pub(super) fn compare(
+    derived: Result<String, NoResponse>,
+    on_disk: &str,
+) -> Result<(), PageProblem> {
+    let from_warc = derived?;
     if from_warc == on_disk {
         Ok(())
     } else {
-        Err(format!(
-            "does not match the final response recorded in data/capture.warc.gz (decoded SHA-256 {from_warc})"
-        ))
+        Err(PageProblem::Differs { from_warc })
     }
 }
