@@ -468,12 +468,51 @@ async fn exchange(
     let port = url
         .port_or_known_default()
         .ok_or_else(|| FetchError::NoPort { url: url.clone() })?;
+    let mut tcp = connect(url, &host, port, cfg, hop, deadline, rule).await?;
+    let _ = tcp.set_nodelay(true);
+
+    // Tunnel through the proxy with CONNECT for https, and also for http when
+    // the proxy needs credentials: the credentials then stay in the CONNECT
+    // request and never enter the recorded (evidential) request.
+    let tunnel = cfg.proxy.is_some() && (https || proxy_authorization(cfg).is_some());
+    if tunnel {
+        connect_tunnel(&mut tcp, &host_header_with_port(url), cfg, deadline).await?;
+    }
+
+    let stream: Box<dyn Io> = if https {
+        Box::new(tls_handshake(tcp, url, &host, cfg, hop, deadline).await?)
+    } else {
+        Box::new(tcp)
+    };
+
+    let target = if cfg.proxy.is_some() && !tunnel {
+        absolute_form(url)
+    } else {
+        origin_form(url)
+    };
+    let request = super::response::request_bytes(&target, &host_header(url), &cfg.user_agent)?;
+    let mut io = Tee::new(stream, sink);
+    Ok(super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await?)
+}
+
+/// Resolves the host (or the proxy), keeps the addresses the network
+/// policy allows (recording a refusal in `hop`) and connects to the first
+/// that answers.
+async fn connect(
+    url: &Url,
+    host: &str,
+    port: u16,
+    cfg: &FetchConfig,
+    hop: &mut Hop,
+    deadline: Instant,
+    rule: HopPolicy,
+) -> Result<TcpStream, FetchError> {
     let (conn_host, conn_port) = match &cfg.proxy {
         Some(p) => {
             // The proxy resolves the name: classify the URL's host text.
             let class = policy::classify_host(url);
             if let Err(reason) = rule.check(class) {
-                return Err(refuse(hop, url, host.clone(), class, reason));
+                return Err(refuse(hop, url, host.to_string(), class, reason));
             }
             hop.address_class = Some(class);
             (
@@ -481,7 +520,7 @@ async fn exchange(
                 p.port_or_known_default().unwrap_or(8080),
             )
         }
-        None => (host.clone(), port),
+        None => (host.to_string(), port),
     };
     let lookup_host = conn_host
         .trim_start_matches('[')
@@ -495,7 +534,7 @@ async fn exchange(
     )
     .await?
     .map_err(|source| FetchError::Dns {
-        host: lookup_host.clone(),
+        host: lookup_host.to_string(),
         source,
     })?
     .collect();
@@ -552,103 +591,93 @@ async fn exchange(
             Err(e) => last_err = Some(e.into()),
         }
     }
-    let Some(mut tcp) = tcp else {
-        return Err(last_err.expect("at least one address was tried"));
-    };
-    let _ = tcp.set_nodelay(true);
+    tcp.ok_or_else(|| last_err.expect("at least one address was tried"))
+}
 
-    // Tunnel through the proxy with CONNECT for https, and also for http when
-    // the proxy needs credentials: the credentials then stay in the CONNECT
-    // request and never enter the recorded (evidential) request.
-    let tunnel = cfg.proxy.is_some() && (https || proxy_authorization(cfg).is_some());
-    if tunnel {
-        connect_tunnel(&mut tcp, &host_header_with_port(url), cfg, deadline).await?;
-    }
-
-    let stream: Box<dyn Io> = if https {
-        let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
-        let config = tls::client_config(verifier.clone());
-        let connector = tokio_rustls::TlsConnector::from(config);
-        let server_name =
-            rustls::pki_types::ServerName::try_from(lookup_name(url)).map_err(|source| {
-                FetchError::ServerName {
-                    host: host.clone(),
-                    source,
-                }
-            })?;
-        let handshake = with_timeout(
-            cfg.timeout,
-            deadline,
-            "TLS handshake",
-            connector.connect(server_name, tcp),
-        )
-        .await?;
-        let tls_stream = match handshake {
-            Ok(s) => s,
-            Err(e) => {
-                let presented = verifier.presented();
-                if !presented.is_empty() {
-                    hop.tls = Some(TlsRecord {
-                        version: String::new(),
-                        cipher: String::new(),
-                        alpn: None,
-                        verified: false,
-                        verification_error: match verifier.outcome() {
-                            Some(Err(v)) => Some(v.to_string()),
-                            _ => Some(e.to_string()),
-                        },
-                        accepted_invalid: false,
-                        certificate_chain: presented
-                            .iter()
-                            .map(|d| tls::describe_cert(d))
-                            .collect(),
-                    });
-                }
-                return Err(match verifier.outcome() {
-                    Some(Err(problem)) => FetchError::Untrusted { host, problem },
-                    _ => FetchError::Tls { host, source: e },
+/// The TLS handshake on `tcp`, recording the certificate chain presented
+/// and how it was judged in `hop`, even when the handshake fails.
+async fn tls_handshake(
+    tcp: TcpStream,
+    url: &Url,
+    host: &str,
+    cfg: &FetchConfig,
+    hop: &mut Hop,
+    deadline: Instant,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, FetchError> {
+    let verifier = RecordingVerifier::new(cfg.trusted_roots(), cfg.accept_invalid_certs);
+    let config = tls::client_config(verifier.clone());
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let server_name =
+        rustls::pki_types::ServerName::try_from(lookup_name(url)).map_err(|source| {
+            FetchError::ServerName {
+                host: host.to_string(),
+                source,
+            }
+        })?;
+    let handshake = with_timeout(
+        cfg.timeout,
+        deadline,
+        "TLS handshake",
+        connector.connect(server_name, tcp),
+    )
+    .await?;
+    let tls_stream = match handshake {
+        Ok(s) => s,
+        Err(e) => {
+            let presented = verifier.presented();
+            if !presented.is_empty() {
+                hop.tls = Some(TlsRecord {
+                    version: String::new(),
+                    cipher: String::new(),
+                    alpn: None,
+                    verified: false,
+                    verification_error: match verifier.outcome() {
+                        Some(Err(v)) => Some(v.to_string()),
+                        _ => Some(e.to_string()),
+                    },
+                    accepted_invalid: false,
+                    certificate_chain: presented.iter().map(|d| tls::describe_cert(d)).collect(),
                 });
             }
-        };
-        let (_, conn) = tls_stream.get_ref();
-        let chain = conn
-            .peer_certificates()
-            .map(|c| c.iter().map(|d| tls::describe_cert(d)).collect())
-            .unwrap_or_default();
-        let outcome = verifier.outcome();
-        hop.tls = Some(TlsRecord {
-            version: conn
-                .protocol_version()
-                .map(|v| format!("{v:?}"))
-                .unwrap_or_default(),
-            cipher: conn
-                .negotiated_cipher_suite()
-                .map(|c| format!("{:?}", c.suite()))
-                .unwrap_or_default(),
-            alpn: conn
-                .alpn_protocol()
-                .map(|a| String::from_utf8_lossy(a).into_owned()),
-            verified: matches!(outcome, Some(Ok(()))),
-            verification_error: match &outcome {
-                Some(Err(e)) => Some(e.to_string()),
-                _ => None,
-            },
-            accepted_invalid: matches!(outcome, Some(Err(_))) && cfg.accept_invalid_certs,
-            certificate_chain: chain,
-        });
-        Box::new(tls_stream)
-    } else {
-        Box::new(tcp)
+            return Err(match verifier.outcome() {
+                Some(Err(problem)) => FetchError::Untrusted {
+                    host: host.to_string(),
+                    problem,
+                },
+                _ => FetchError::Tls {
+                    host: host.to_string(),
+                    source: e,
+                },
+            });
+        }
     };
-
-    let target = if cfg.proxy.is_some() && !tunnel {
-        absolute_form(url)
-    } else {
-        origin_form(url)
-    };
-    let request = super::response::request_bytes(&target, &host_header(url), &cfg.user_agent)?;
-    let mut io = Tee::new(stream, sink);
-    Ok(super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await?)
+    let (_, conn) = tls_stream.get_ref();
+    let chain = conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|d| tls::describe_cert(d)).collect())
+        .unwrap_or_default();
+    let outcome = verifier.outcome();
+    hop.tls = Some(TlsRecord {
+        version: conn
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+        alpn: conn
+            .alpn_protocol()
+            .map(|a| String::from_utf8_lossy(a).into_owned()),
+        verified: matches!(outcome, Some(Ok(()))),
+        verification_error: match &outcome {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        },
+        accepted_invalid: matches!(outcome, Some(Err(_))) && cfg.accept_invalid_certs,
+        certificate_chain: chain,
+    });
+    Ok(tls_stream)
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -405,26 +405,9 @@ async fn capture_one(
     started_tx: tokio::sync::mpsc::UnboundedSender<Slot>,
 ) -> CaptureOutcome {
     let Target { url, note } = target;
-    // "Per host" means per host name or address, whatever the port: two
-    // servers on one machine are still one site to be polite to.
-    let host_key = url.host_str().unwrap_or("").to_ascii_lowercase();
-    let host_sem = {
-        let mut map = ctx.host_limits.lock().expect("host map lock");
-        map.entry(host_key)
-            .or_insert_with(|| Arc::new(Semaphore::new(ctx.opts.per_host.max(1))))
-            .clone()
-    };
-    let host_permit = host_sem.acquire_owned().await.expect("semaphore open");
-    let permit = ctx
-        .global
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("semaphore open");
-    let _ = started_tx.send(Slot::Taken(url.clone()));
-    // Declared after the permits, so dropped (and reported) before them.
-    let _slot = SlotGuard(started_tx);
-
+    // The guard reports the page as no longer in flight when it is
+    // dropped, at the end of this function (after the network slots).
+    let (network, _in_flight) = NetworkSlot::take(&ctx, &url, started_tx).await;
     let id = uuid::Uuid::now_v7().to_string();
     let mut outcome = CaptureOutcome {
         id: id.clone(),
@@ -451,8 +434,7 @@ async fn capture_one(
     // The limits on captures at once and per host are about the network:
     // writing and sealing have their own bound, and waiting for the group's
     // durability barrier holds no slot.
-    drop(permit);
-    drop(host_permit);
+    drop(network);
     let sealing = ctx
         .sealing
         .clone()
@@ -460,44 +442,14 @@ async fn capture_one(
         .await
         .expect("semaphore open");
 
-    // Write the payload and the manifests (blocking file work).
-    let ctx2 = ctx.clone();
-    let url2 = url.clone();
-    let assembled = tokio::task::spawn_blocking(move || {
-        let note = input::combine_notes(ctx2.opts.note.as_deref(), note.as_deref());
-        let summary = metadata::assemble(
-            &ctx2.as_payload_ctx(note.as_deref()),
-            &draft,
-            &url2,
-            &hops,
-            started,
-            ended,
-        )?;
-        let prepared = draft.prepare(&BagInfo {
-            source_organization: ctx2.case.config.case.agency.clone(),
-            contact_name: ctx2.officer.clone(),
-            external_identifier: ctx2.case.config.case.id.clone(),
-            external_description: format!("Web capture of {url2}"),
-            capture_id: summary.id.clone(),
-            signer_public_key: ctx2.key.public_b64(),
-            bagging_date: ended.format("%Y-%m-%d").to_string(),
-            warden_version: crate::VERSION.to_string(),
-        })?;
-        Ok::<_, Unwritten>((summary, prepared))
-    })
-    .await;
-    let left = "it stays in evidence/.partial-ID, which the next capture into this case moves to interrupted/ and records";
-    let left = left.replace("ID", &id);
-    let (summary, prepared) = match assembled {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            outcome.error = Some(format!("cannot write the bundle: {e}; {left}"));
-            return outcome;
-        }
+    let left = format!(
+        "it stays in evidence/.partial-{id}, which the next capture into this case moves to interrupted/ and records"
+    );
+    let written = write_payload(&ctx, draft, &url, note, hops, started, ended).await;
+    let (summary, prepared) = match written {
+        Ok(v) => v,
         Err(e) => {
-            outcome.error = Some(format!(
-                "internal error while writing the bundle: {e}; {left}"
-            ));
+            outcome.error = Some(format!("{e}; {left}"));
             return outcome;
         }
     };
@@ -506,25 +458,31 @@ async fn capture_one(
     outcome.error = summary.error.clone();
 
     // Time-stamp the manifest if asked (a network wait: the sealing slot is
-    // given back meanwhile).
-    let mut tsr = None;
-    let mut sealing = Some(sealing);
-    if let Some(tsa) = &ctx.opts.tsa {
-        sealing = None;
-        match timestamp_manifest(tsa, &prepared.manifest256, &ctx.opts.fetch).await {
-            Ok(bytes) => tsr = Some(bytes),
-            Err(e) => {
-                let msg = format!("sealed WITHOUT a time-stamp: {e}");
-                outcome.error = Some(match outcome.error.take() {
-                    Some(prev) => format!("{prev}; {msg}"),
-                    None => msg,
-                });
-            }
+    // given back meanwhile, and taken again to sign).
+    let (tsr, sealing) = match &ctx.opts.tsa {
+        None => (None, sealing),
+        Some(tsa) => {
+            drop(sealing);
+            let tsr = match timestamp_manifest(tsa, &prepared.manifest256, &ctx.opts.fetch).await {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    let msg = format!("sealed WITHOUT a time-stamp: {e}");
+                    outcome.error = Some(match outcome.error.take() {
+                        Some(prev) => format!("{prev}; {msg}"),
+                        None => msg,
+                    });
+                    None
+                }
+            };
+            let permit = ctx
+                .sealing
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            (tsr, permit)
         }
-    }
-
-    // Sign and write the tag files inside the partial folder.
-    let ctx3 = ctx.clone();
+    };
     let stamped = tsr.is_some();
     let details = serde_json::to_value(custody::event::CaptureDetails {
         url: url.to_string(),
@@ -535,36 +493,129 @@ async fn capture_one(
         timestamp_sha256: tsr.as_deref().map(crate::hash::sha256_hex),
     })
     .expect("details serialise");
-    // One sealing slot from writing the payload to the signature, so that a
-    // page does not queue again behind every page still to be written.
-    let sealing = match sealing {
-        Some(permit) => permit,
-        None => ctx
-            .sealing
+    let sealed = seal(&ctx, prepared, tsr).await;
+    drop(sealing);
+    let sealed = match sealed {
+        Ok(s) => s,
+        Err(e) => {
+            outcome.status = CaptureStatus::Failed;
+            outcome.error = Some(format!("{e}; {left}"));
+            return outcome;
+        }
+    };
+    record(&log_tx, sealed, details, stamped, &mut outcome).await;
+    outcome
+}
+
+/// A capture's hold on the network: one of the run's `--concurrency` slots
+/// and one of its host's `--per-host` slots.
+struct NetworkSlot {
+    _global: tokio::sync::OwnedSemaphorePermit,
+    _host: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl NetworkSlot {
+    /// Waits for both slots, then reports the page as started; the guard
+    /// returned reports it finished when dropped.
+    async fn take(
+        ctx: &Ctx,
+        url: &Url,
+        started_tx: tokio::sync::mpsc::UnboundedSender<Slot>,
+    ) -> (NetworkSlot, SlotGuard) {
+        // "Per host" means per host name or address, whatever the port: two
+        // servers on one machine are still one site to be polite to.
+        let host_key = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let host_sem = {
+            let mut map = ctx.host_limits.lock().expect("host map lock");
+            map.entry(host_key)
+                .or_insert_with(|| Arc::new(Semaphore::new(ctx.opts.per_host.max(1))))
+                .clone()
+        };
+        let host = host_sem.acquire_owned().await.expect("semaphore open");
+        let global = ctx
+            .global
             .clone()
             .acquire_owned()
             .await
-            .expect("semaphore open"),
-    };
-    let sealed =
-        tokio::task::spawn_blocking(move || prepared.seal_partial(&ctx3.key, tsr.as_deref())).await;
-    drop(sealing);
-    let sealed = match sealed {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            outcome.status = CaptureStatus::Failed;
-            outcome.error = Some(format!("cannot seal the bundle: {e}; {left}"));
-            return outcome;
-        }
-        Err(e) => {
-            outcome.status = CaptureStatus::Failed;
-            outcome.error = Some(format!("internal error while sealing: {e}; {left}"));
-            return outcome;
-        }
-    };
+            .expect("semaphore open");
+        let _ = started_tx.send(Slot::Taken(url.clone()));
+        let network = NetworkSlot {
+            _global: global,
+            _host: host,
+        };
+        (network, SlotGuard(started_tx))
+    }
+}
 
-    // Durable, recorded and moved into place by the run's single log writer,
-    // together with the other bundles sealed at about the same time.
+/// Writes the payload files and the payload manifests (blocking file work,
+/// off the network threads).
+async fn write_payload(
+    ctx: &Arc<Ctx>,
+    draft: Draft,
+    url: &Url,
+    note: Option<String>,
+    hops: Vec<fetch::Hop>,
+    started: chrono::DateTime<chrono::Utc>,
+    ended: chrono::DateTime<chrono::Utc>,
+) -> Result<(metadata::Summary, bundle::Prepared), String> {
+    let ctx = ctx.clone();
+    let url = url.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        let note = input::combine_notes(ctx.opts.note.as_deref(), note.as_deref());
+        let summary = metadata::assemble(
+            &ctx.as_payload_ctx(note.as_deref()),
+            &draft,
+            &url,
+            &hops,
+            started,
+            ended,
+        )?;
+        let prepared = draft.prepare(&BagInfo {
+            source_organization: ctx.case.config.case.agency.clone(),
+            contact_name: ctx.officer.clone(),
+            external_identifier: ctx.case.config.case.id.clone(),
+            external_description: format!("Web capture of {url}"),
+            capture_id: summary.id.clone(),
+            signer_public_key: ctx.key.public_b64(),
+            bagging_date: ended.format("%Y-%m-%d").to_string(),
+            warden_version: crate::VERSION.to_string(),
+        })?;
+        Ok::<_, Unwritten>((summary, prepared))
+    })
+    .await;
+    match written {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("cannot write the bundle: {e}")),
+        Err(e) => Err(format!("internal error while writing the bundle: {e}")),
+    }
+}
+
+/// Signs the manifest and writes the tag files inside the partial folder.
+async fn seal(
+    ctx: &Arc<Ctx>,
+    prepared: bundle::Prepared,
+    tsr: Option<Vec<u8>>,
+) -> Result<bundle::SealedPartial, String> {
+    let ctx = ctx.clone();
+    let sealed =
+        tokio::task::spawn_blocking(move || prepared.seal_partial(&ctx.key, tsr.as_deref())).await;
+    match sealed {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(format!("cannot seal the bundle: {e}")),
+        Err(e) => Err(format!("internal error while sealing: {e}")),
+    }
+}
+
+/// Hands the sealed bundle to the run's single log writer, which makes it
+/// durable, records it and moves it into place together with the other
+/// bundles sealed at about the same time; fills `outcome` from its answer.
+async fn record(
+    log_tx: &std::sync::mpsc::Sender<LogJob>,
+    sealed: bundle::SealedPartial,
+    details: serde_json::Value,
+    stamped: bool,
+    outcome: &mut CaptureOutcome,
+) {
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job = LogJob {
         sealed,
@@ -591,7 +642,6 @@ async fn capture_one(
             outcome.error = Some(e.to_string());
         }
     }
-    outcome
 }
 
 impl Ctx {
