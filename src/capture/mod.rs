@@ -327,6 +327,10 @@ enum Unstamped {
     OtherNonce,
 }
 
+/// How long the log writer waits for more sealed bundles before making a
+/// group durable.
+const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(4);
+
 /// The run's only custody-log writer. Takes every sealed bundle that is
 /// waiting (a group), makes the whole group durable with one barrier, appends
 /// their capture events in arrival order with one fdatasync (group commit),
@@ -337,9 +341,13 @@ enum Unstamped {
 fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
     let evidence = ctx.case.evidence_dir();
     while let Ok(first) = rx.recv() {
+        // Wait a little for more bundles: each group costs one barrier, and
+        // a few milliseconds per group is nothing against a page's capture.
+        let until = std::time::Instant::now() + GROUP_LINGER;
         let mut jobs = vec![first];
         while jobs.len() < 256 {
-            match rx.try_recv() {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
             }
@@ -445,32 +453,44 @@ async fn capture_one(
     let left = format!(
         "it stays in evidence/.partial-{id}, which the next capture into this case moves to interrupted/ and records"
     );
-    let written = write_payload(&ctx, draft, &url, note, hops, started, ended).await;
-    let (summary, prepared) = match written {
-        Ok(v) => v,
-        Err(e) => {
-            outcome.error = Some(format!("{e}; {left}"));
-            return outcome;
-        }
+    let page = Fetched {
+        url: url.clone(),
+        note,
+        hops,
+        started,
+        ended,
     };
-    outcome.status = summary.status;
-    outcome.http_status = summary.http_status;
-    outcome.error = summary.error.clone();
-
-    // Time-stamp the manifest if asked (a network wait: the sealing slot is
-    // given back meanwhile, and taken again to sign).
-    let (tsr, sealing) = match &ctx.opts.tsa {
-        None => (None, sealing),
-        Some(tsa) => {
+    // Without a time-stamp there is nothing to wait for between writing and
+    // sealing: one step on the blocking threads.
+    let mut stamp_error = None;
+    let (summary, sealed, tsr) = match &ctx.opts.tsa {
+        None => {
+            let done = write_and_seal(&ctx, draft, page).await;
             drop(sealing);
+            match done {
+                Ok((summary, sealed)) => (summary, sealed, None),
+                Err(e) => {
+                    outcome.error = Some(format!("{e}; {left}"));
+                    return outcome;
+                }
+            }
+        }
+        Some(tsa) => {
+            let written = write_payload(&ctx, draft, page).await;
+            // Time-stamping is a network wait: the sealing slot is given back
+            // meanwhile, and taken again to sign.
+            drop(sealing);
+            let (summary, prepared) = match written {
+                Ok(v) => v,
+                Err(e) => {
+                    outcome.error = Some(format!("{e}; {left}"));
+                    return outcome;
+                }
+            };
             let tsr = match timestamp_manifest(tsa, &prepared.manifest256, &ctx.opts.fetch).await {
                 Ok(bytes) => Some(bytes),
                 Err(e) => {
-                    let msg = format!("sealed WITHOUT a time-stamp: {e}");
-                    outcome.error = Some(match outcome.error.take() {
-                        Some(prev) => format!("{prev}; {msg}"),
-                        None => msg,
-                    });
+                    stamp_error = Some(format!("sealed WITHOUT a time-stamp: {e}"));
                     None
                 }
             };
@@ -480,8 +500,16 @@ async fn capture_one(
                 .acquire_owned()
                 .await
                 .expect("semaphore open");
-            (tsr, permit)
+            let sealed = seal(&ctx, prepared, tsr.clone()).await;
+            drop(permit);
+            (summary, sealed, tsr)
         }
+    };
+    outcome.status = summary.status;
+    outcome.http_status = summary.http_status;
+    outcome.error = match (summary.error.clone(), stamp_error) {
+        (Some(prev), Some(msg)) => Some(format!("{prev}; {msg}")),
+        (prev, msg) => prev.or(msg),
     };
     let stamped = tsr.is_some();
     let details = serde_json::to_value(custody::event::CaptureDetails {
@@ -493,8 +521,6 @@ async fn capture_one(
         timestamp_sha256: tsr.as_deref().map(crate::hash::sha256_hex),
     })
     .expect("details serialise");
-    let sealed = seal(&ctx, prepared, tsr).await;
-    drop(sealing);
     let sealed = match sealed {
         Ok(s) => s,
         Err(e) => {
@@ -552,38 +578,77 @@ impl NetworkSlot {
 async fn write_payload(
     ctx: &Arc<Ctx>,
     draft: Draft,
-    url: &Url,
+    page: Fetched,
+) -> Result<(metadata::Summary, bundle::Prepared), String> {
+    let ctx = ctx.clone();
+    let written = tokio::task::spawn_blocking(move || write_payload_now(&ctx, draft, page)).await;
+    match written {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("cannot write the bundle: {e}")),
+        Err(e) => Err(format!("internal error while writing the bundle: {e}")),
+    }
+}
+
+/// What was fetched for one page, for writing into its bundle.
+struct Fetched {
+    url: Url,
     note: Option<String>,
     hops: Vec<fetch::Hop>,
     started: chrono::DateTime<chrono::Utc>,
     ended: chrono::DateTime<chrono::Utc>,
-) -> Result<(metadata::Summary, bundle::Prepared), String> {
+}
+
+fn write_payload_now(
+    ctx: &Ctx,
+    draft: Draft,
+    page: Fetched,
+) -> Result<(metadata::Summary, bundle::Prepared), Unwritten> {
+    let Fetched {
+        url,
+        note,
+        hops,
+        started,
+        ended,
+    } = page;
+    let note = input::combine_notes(ctx.opts.note.as_deref(), note.as_deref());
+    let summary = metadata::assemble(
+        &ctx.as_payload_ctx(note.as_deref()),
+        &draft,
+        &url,
+        &hops,
+        started,
+        ended,
+    )?;
+    let prepared = draft.prepare(&BagInfo {
+        source_organization: ctx.case.config.case.agency.clone(),
+        contact_name: ctx.officer.clone(),
+        external_identifier: ctx.case.config.case.id.clone(),
+        external_description: format!("Web capture of {url}"),
+        capture_id: summary.id.clone(),
+        signer_public_key: ctx.key.public_b64(),
+        bagging_date: ended.format("%Y-%m-%d").to_string(),
+        warden_version: crate::VERSION.to_string(),
+    })?;
+    Ok((summary, prepared))
+}
+
+/// [`write_payload`] and [`seal`] in one step on the blocking threads, for
+/// a capture without a time-stamp (nothing to wait for in between).
+async fn write_and_seal(
+    ctx: &Arc<Ctx>,
+    draft: Draft,
+    page: Fetched,
+) -> Result<(metadata::Summary, Result<bundle::SealedPartial, String>), String> {
     let ctx = ctx.clone();
-    let url = url.clone();
-    let written = tokio::task::spawn_blocking(move || {
-        let note = input::combine_notes(ctx.opts.note.as_deref(), note.as_deref());
-        let summary = metadata::assemble(
-            &ctx.as_payload_ctx(note.as_deref()),
-            &draft,
-            &url,
-            &hops,
-            started,
-            ended,
-        )?;
-        let prepared = draft.prepare(&BagInfo {
-            source_organization: ctx.case.config.case.agency.clone(),
-            contact_name: ctx.officer.clone(),
-            external_identifier: ctx.case.config.case.id.clone(),
-            external_description: format!("Web capture of {url}"),
-            capture_id: summary.id.clone(),
-            signer_public_key: ctx.key.public_b64(),
-            bagging_date: ended.format("%Y-%m-%d").to_string(),
-            warden_version: crate::VERSION.to_string(),
-        })?;
-        Ok::<_, Unwritten>((summary, prepared))
+    let done = tokio::task::spawn_blocking(move || {
+        let (summary, prepared) = write_payload_now(&ctx, draft, page)?;
+        let sealed = prepared
+            .seal_partial(&ctx.key, None)
+            .map_err(|e| format!("cannot seal the bundle: {e}"));
+        Ok::<_, Unwritten>((summary, sealed))
     })
     .await;
-    match written {
+    match done {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!("cannot write the bundle: {e}")),
         Err(e) => Err(format!("internal error while writing the bundle: {e}")),
