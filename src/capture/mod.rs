@@ -312,6 +312,19 @@ enum Unwritten {
     Bundle(#[from] bundle::BundleError),
 }
 
+/// Why a fetched page did not become a sealed partial bundle.
+#[derive(Debug, thiserror::Error)]
+enum Unsealed {
+    #[error("cannot write the bundle: {0}")]
+    Write(Unwritten),
+    #[error("internal error while writing the bundle: {0}")]
+    WriteTask(tokio::task::JoinError),
+    #[error("cannot seal the bundle: {0}")]
+    Seal(bundle::BundleError),
+    #[error("internal error while sealing: {0}")]
+    SealTask(tokio::task::JoinError),
+}
+
 /// Why a capture got no time-stamp.
 #[derive(Debug, thiserror::Error)]
 enum Unstamped {
@@ -579,14 +592,12 @@ async fn write_payload(
     ctx: &Arc<Ctx>,
     draft: Draft,
     page: Fetched,
-) -> Result<(metadata::Summary, bundle::Prepared), String> {
+) -> Result<(metadata::Summary, bundle::Prepared), Unsealed> {
     let ctx = ctx.clone();
     let written = tokio::task::spawn_blocking(move || write_payload_now(&ctx, draft, page)).await;
-    match written {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("cannot write the bundle: {e}")),
-        Err(e) => Err(format!("internal error while writing the bundle: {e}")),
-    }
+    written
+        .map_err(Unsealed::WriteTask)?
+        .map_err(Unsealed::Write)
 }
 
 /// What was fetched for one page, for writing into its bundle.
@@ -638,21 +649,17 @@ async fn write_and_seal(
     ctx: &Arc<Ctx>,
     draft: Draft,
     page: Fetched,
-) -> Result<(metadata::Summary, Result<bundle::SealedPartial, String>), String> {
+) -> Result<(metadata::Summary, Result<bundle::SealedPartial, Unsealed>), Unsealed> {
     let ctx = ctx.clone();
     let done = tokio::task::spawn_blocking(move || {
         let (summary, prepared) = write_payload_now(&ctx, draft, page)?;
         let sealed = prepared
             .seal_partial(&ctx.key, None)
-            .map_err(|e| format!("cannot seal the bundle: {e}"));
+            .map_err(Unsealed::Seal);
         Ok::<_, Unwritten>((summary, sealed))
     })
     .await;
-    match done {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("cannot write the bundle: {e}")),
-        Err(e) => Err(format!("internal error while writing the bundle: {e}")),
-    }
+    done.map_err(Unsealed::WriteTask)?.map_err(Unsealed::Write)
 }
 
 /// Signs the manifest and writes the tag files inside the partial folder.
@@ -660,15 +667,11 @@ async fn seal(
     ctx: &Arc<Ctx>,
     prepared: bundle::Prepared,
     tsr: Option<Vec<u8>>,
-) -> Result<bundle::SealedPartial, String> {
+) -> Result<bundle::SealedPartial, Unsealed> {
     let ctx = ctx.clone();
     let sealed =
         tokio::task::spawn_blocking(move || prepared.seal_partial(&ctx.key, tsr.as_deref())).await;
-    match sealed {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(format!("cannot seal the bundle: {e}")),
-        Err(e) => Err(format!("internal error while sealing: {e}")),
-    }
+    sealed.map_err(Unsealed::SealTask)?.map_err(Unsealed::Seal)
 }
 
 /// Hands the sealed bundle to the run's single log writer, which makes it
