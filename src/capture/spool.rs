@@ -4,15 +4,52 @@
 //!
 //! Most pages are small; keeping them in memory spares creating, reading
 //! back and deleting two scratch files per hop. Large responses still go to
-//! disk, so memory stays bounded whatever the server sends: at most
-//! [`MEMORY_LIMIT`] per spool.
+//! disk, so memory stays bounded whatever the server sends and however many
+//! fetched pages wait to be written: at most [`MEMORY_LIMIT`] per spool and
+//! [`MEMORY_BUDGET`] for all spools of the process together.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bytes a spool keeps in memory before moving to its file.
 pub(super) const MEMORY_LIMIT: usize = 512 * 1024;
+
+/// Bytes all spools together keep in memory; past it, spools move to files.
+pub(super) const MEMORY_BUDGET: usize = 16 << 20;
+
+/// A limit on the bytes a set of spools keeps in memory together.
+#[derive(Debug)]
+struct Budget {
+    limit: usize,
+    held: AtomicUsize,
+}
+
+impl Budget {
+    const fn new(limit: usize) -> Budget {
+        Budget {
+            limit,
+            held: AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes `n` bytes if that many are left.
+    fn reserve(&self, n: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(n).filter(|&t| t <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, n: usize) {
+        self.held.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// The process's spools share this one.
+static SHARED: Budget = Budget::new(MEMORY_BUDGET);
 
 /// Bytes written so far, in memory or in a file.
 #[derive(Debug)]
@@ -20,16 +57,22 @@ pub(crate) struct Spool {
     path: PathBuf,
     mem: Vec<u8>,
     file: Option<BufWriter<File>>,
+    budget: &'static Budget,
 }
 
 impl Spool {
     /// An empty spool that moves to a new file at `path` (its folder is
     /// created then) once it holds more than [`MEMORY_LIMIT`] bytes.
     pub(crate) fn new(path: PathBuf) -> Spool {
+        Spool::with_budget(path, &SHARED)
+    }
+
+    fn with_budget(path: PathBuf, budget: &'static Budget) -> Spool {
         Spool {
             path,
             mem: Vec::new(),
             file: None,
+            budget,
         }
     }
 
@@ -73,8 +116,15 @@ impl Spool {
         let f = crate::fsutil::create_new(&self.path)?;
         let mut w = BufWriter::with_capacity(256 * 1024, f);
         w.write_all(&self.mem)?;
+        self.budget.release(self.mem.len());
         self.mem = Vec::new();
         Ok(self.file.insert(w))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        self.budget.release(self.mem.len());
     }
 }
 
@@ -82,7 +132,11 @@ impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.file {
             Some(f) => f.write_all(buf)?,
-            None if self.mem.len() + buf.len() <= MEMORY_LIMIT => self.mem.extend_from_slice(buf),
+            None if self.mem.len() + buf.len() <= MEMORY_LIMIT
+                && self.budget.reserve(buf.len()) =>
+            {
+                self.mem.extend_from_slice(buf)
+            }
             None => self.spill()?.write_all(buf)?,
         }
         Ok(buf.len())
@@ -119,5 +173,32 @@ mod tests {
             std::fs::metadata(&path).unwrap().len(),
             big.len() as u64 + 3
         );
+    }
+
+    #[test]
+    fn spools_past_the_shared_budget_move_to_files_and_dropping_gives_it_back() {
+        static BUDGET: Budget = Budget::new(2 * MEMORY_LIMIT);
+        let dir = tempfile::tempdir().unwrap();
+        let full = vec![7u8; MEMORY_LIMIT];
+        let mut spools: Vec<Spool> = (0..3)
+            .map(|i| Spool::with_budget(dir.path().join(format!("s{i}")), &BUDGET))
+            .collect();
+        for s in &mut spools {
+            s.write_all(&full).unwrap();
+            s.finish().unwrap();
+        }
+        let on_disk: Vec<bool> = (0..3)
+            .map(|i| dir.path().join(format!("s{i}")).exists())
+            .collect();
+        assert_eq!(on_disk, [false, false, true]);
+        let mut back = Vec::new();
+        spools[2].reader().unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, full);
+        drop(spools);
+        assert_eq!(BUDGET.held.load(Ordering::Acquire), 0);
+        let mut again = Spool::with_budget(dir.path().join("again"), &BUDGET);
+        again.write_all(&full).unwrap();
+        again.finish().unwrap();
+        assert!(!dir.path().join("again").exists());
     }
 }
