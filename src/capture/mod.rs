@@ -344,8 +344,9 @@ enum Unstamped {
 /// group durable.
 const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(4);
 
-/// The run's only custody-log writer. Takes every sealed bundle that is
-/// waiting (a group), makes the whole group durable with one barrier, appends
+/// The run's only custody-log writer. Takes the sealed bundles that arrive
+/// within [`GROUP_LINGER`] of the first (a group, at most 256), makes the
+/// whole group durable with one barrier, appends
 /// their capture events in arrival order with one fdatasync (group commit),
 /// then renames each into place and fsyncs `evidence/` once. Each bundle is
 /// durable before its event is written, and its event is written before it

@@ -25,8 +25,9 @@ pub fn sha256_label(hex: &str) -> String {
 /// Writes records to an underlying writer, one gzip member each.
 ///
 /// Deflate states are reused (reset between members, and given to a small
-/// pool by `into_inner` for the next writer): setting up a fresh one clears a few hundred KiB,
-/// which costs more than compressing a small page's records.
+/// pool by `into_inner` for the next writer): setting up a fresh one clears
+/// a few hundred KiB, which costs more than compressing a small page's
+/// records.
 pub struct WarcWriter<W: Write> {
     out: W,
     deflate: Compress,
