@@ -1387,16 +1387,7 @@ fn proxy_credentials_go_in_connect_and_never_into_the_evidence() {
     );
     // neither the password nor its base64 form is anywhere in the bundle
     for f in list_files(&bundle) {
-        let bytes = read(&bundle.join(&f));
-        let bytes = if f.ends_with(".gz") {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..])
-                .read_to_end(&mut out)
-                .unwrap();
-            out
-        } else {
-            bytes
-        };
+        let bytes = read_ungzipped(&bundle.join(&f));
         let text = String::from_utf8_lossy(&bytes);
         assert!(
             !text.contains("s3cret") && !text.contains("dXNlcjpzM2NyZXQ="),

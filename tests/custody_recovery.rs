@@ -270,8 +270,9 @@ fn a_whole_last_event_without_its_newline_is_kept_not_cut() {
     verify_json(&env, [case.as_os_str()]).assert_ok("after the newline was restored");
 }
 
-#[test]
-fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture() {
+/// A case with two captures, then its last bundle removed and its last custody line cut to
+/// `keep(line length)` bytes with no newline, as an interrupted write would leave it.
+fn two_captures_with_the_last_cut(keep: impl Fn(usize) -> usize) -> (TestServer, TestEnv, PathBuf) {
     let http = TestServer::http(standard_routes());
     let env = TestEnv::new();
     let case = env.new_case();
@@ -279,16 +280,21 @@ fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture()
         let out = capture(&env, &case, http.url(&format!("/item/{i}")));
         assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     }
+    let mut lines = custody_lines(&case);
+    let cut = lines.pop().unwrap();
+    let last: Value = serde_json::from_str(&cut).unwrap();
+    fs::remove_dir_all(case.join("evidence").join(last["bundle"].as_str().unwrap())).unwrap();
+    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
+    bytes.extend_from_slice(&cut.as_bytes()[..keep(cut.len())]);
+    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    (http, env, case)
+}
+
+#[test]
+fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture() {
     // The attacker removes the last bundle and cuts its event short by a few bytes, so that
     // it looks like an interrupted write (on another computer: no witness to help).
-    let mut lines = custody_lines(&case);
-    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
-    let id = last["bundle"].as_str().unwrap().to_string();
-    fs::remove_dir_all(case.join("evidence").join(&id)).unwrap();
-    let cut = lines.pop().unwrap();
-    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
-    bytes.extend_from_slice(&cut.as_bytes()[..cut.len() - 10]);
-    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    let (http, env, case) = two_captures_with_the_last_cut(|len| len - 10);
     let other = TestEnv::new();
     let other_key = other.key.clone();
     fs::copy(&env.key, &other_key).unwrap();
@@ -308,22 +314,9 @@ fn cutting_a_capture_event_and_its_bundle_is_not_laundered_by_the_next_capture()
 
 #[test]
 fn cutting_the_last_event_short_is_refused_by_the_next_capture_on_the_capturing_computer() {
-    let http = TestServer::http(standard_routes());
-    let env = TestEnv::new();
-    let case = env.new_case();
-    for i in 1..=2 {
-        let out = capture(&env, &case, http.url(&format!("/item/{i}")));
-        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    }
     // The last event cut to its first 30 bytes and its bundle removed: it looks like an
     // interrupted write, but this computer's witness recorded that event.
-    let mut lines = custody_lines(&case);
-    let cut = lines.pop().unwrap();
-    let last: Value = serde_json::from_str(&cut).unwrap();
-    fs::remove_dir_all(case.join("evidence").join(last["bundle"].as_str().unwrap())).unwrap();
-    let mut bytes = format!("{}\n", lines.join("\n")).into_bytes();
-    bytes.extend_from_slice(&cut.as_bytes()[..30]);
-    fs::write(case.join("custody.jsonl"), &bytes).unwrap();
+    let (http, env, case) = two_captures_with_the_last_cut(|_| 30);
     let before = tree_digest(&case);
     let out = capture(&env, &case, http.url("/item/3"));
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));

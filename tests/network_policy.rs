@@ -498,16 +498,7 @@ fn url_password_is_never_recorded_nor_sent() {
         );
         // every file of the case, WARC decompressed
         for f in list_files(&case) {
-            let bytes = read(&case.join(&f));
-            let bytes = if f.ends_with(".gz") {
-                let mut out = Vec::new();
-                flate2::read::MultiGzDecoder::new(&bytes[..])
-                    .read_to_end(&mut out)
-                    .unwrap();
-                out
-            } else {
-                bytes
-            };
+            let bytes = read_ungzipped(&case.join(&f));
             assert!(
                 !String::from_utf8_lossy(&bytes).contains(SECRET),
                 "URL password stored in clear in {f} (proxy: {via_proxy})"

@@ -172,28 +172,7 @@ impl TestTsa {
                     other
                 }
             };
-            let out = run(openssl()
-                .args([
-                    "ts",
-                    "-reply",
-                    "-config",
-                    "tsa.cnf",
-                    "-queryfile",
-                    &query,
-                    "-out",
-                    &r,
-                ])
-                .current_dir(&tsa_dir));
-            if !out.status.success() {
-                return write_response(w, 500, &[], output_text(&out).as_bytes());
-            }
-            let reply = fs::read(tsa_dir.join(&r))?;
-            write_response(
-                w,
-                200,
-                &[("Content-Type", "application/timestamp-reply")],
-                &reply,
-            )
+            answer_timestamp_query(&tsa_dir, &query, &r, w)
         });
         TestTsa {
             server: TestServer::http(Routes::new().route("/tsa", h)),

@@ -78,6 +78,20 @@ pub fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// The bytes of `path`, decompressed when its name ends in `.gz` (every
+/// member of a multi-member gzip file, as a WARC is written).
+pub fn read_ungzipped(path: &Path) -> Vec<u8> {
+    let bytes = read(path);
+    if !path.to_string_lossy().ends_with(".gz") {
+        return bytes;
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("{} is not valid gzip: {e}", path.display()));
+    out
+}
+
 pub fn read_string(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
@@ -399,10 +413,7 @@ pub fn set_mode(path: &Path, mode: u32) {
 
 /// base64 of the raw 32-byte Ed25519 public key of a PKCS#8 PEM private key file.
 pub fn public_key_b64(key_pem: &Path) -> String {
-    use ed25519_dalek::pkcs8::DecodePrivateKey;
-    let sk = ed25519_dalek::SigningKey::from_pkcs8_pem(&read_string(key_pem))
-        .unwrap_or_else(|e| panic!("{} is not a PKCS#8 Ed25519 key: {e}", key_pem.display()));
-    b64().encode(sk.verifying_key().as_bytes())
+    b64().encode(forge::signing_key(key_pem).verifying_key().as_bytes())
 }
 
 pub fn b64() -> base64::engine::GeneralPurpose {
@@ -496,6 +507,39 @@ pub fn write_response(
     w.write_all(head.as_bytes())?;
     w.write_all(body)?;
     w.flush()
+}
+
+/// Answers with `openssl ts -reply` (the kit's `tsa.cnf` in `tsa_dir`) to the
+/// query in `tsa_dir/query`, writing the token to `tsa_dir/reply` first; an
+/// openssl failure is a 500 carrying its output.
+pub fn answer_timestamp_query(
+    tsa_dir: &Path,
+    query: &str,
+    reply: &str,
+    w: &mut dyn Conn,
+) -> io::Result<()> {
+    let out = run(openssl()
+        .args([
+            "ts",
+            "-reply",
+            "-config",
+            "tsa.cnf",
+            "-queryfile",
+            query,
+            "-out",
+            reply,
+        ])
+        .current_dir(tsa_dir));
+    if !out.status.success() {
+        return write_response(w, 500, &[], output_text(&out).as_bytes());
+    }
+    let token = fs::read(tsa_dir.join(reply))?;
+    write_response(
+        w,
+        200,
+        &[("Content-Type", "application/timestamp-reply")],
+        &token,
+    )
 }
 
 /// A handler that always sends the same response.
@@ -1104,28 +1148,7 @@ impl Tsa {
             let q = format!("q-{n}.tsq");
             let r = format!("r-{n}.tsr");
             fs::write(tsa_dir.join(&q), &req.body)?;
-            let out = run(openssl()
-                .args([
-                    "ts",
-                    "-reply",
-                    "-config",
-                    "tsa.cnf",
-                    "-queryfile",
-                    &q,
-                    "-out",
-                    &r,
-                ])
-                .current_dir(&tsa_dir));
-            if !out.status.success() {
-                return write_response(w, 500, &[], output_text(&out).as_bytes());
-            }
-            let reply = fs::read(tsa_dir.join(&r))?;
-            write_response(
-                w,
-                200,
-                &[("Content-Type", "application/timestamp-reply")],
-                &reply,
-            )
+            answer_timestamp_query(&tsa_dir, &q, &r, w)
         });
         let server = TestServer::http(Routes::new().route("/tsa", h));
         Tsa {
