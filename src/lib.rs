@@ -20,8 +20,11 @@
 //!   [`capture::read_url_file`], [`capture::roots_with_ca_files`]);
 //! - verification: [`verify::verify`] with [`verify::VerifyOptions`],
 //!   giving a [`verify::Report`];
-//! - custody: [`recovery::recover`], [`custody::check_appendable`] and
-//!   [`custody::witness`] (the log heads this computer recorded);
+//! - custody: [`recovery::recover`], [`custody::check_appendable`],
+//!   [`custody::witness`] (the log heads this computer recorded), the
+//!   record-keeping events ([`case::Case::record`] with [`case::Act`],
+//!   [`case::Case::checkpoint`]) and the record as people read it
+//!   ([`case::Case::custody_record`], [`custody::timeline`]);
 //! - sweeps: [`species::load`], [`species::import_speciesplus`],
 //!   [`sweep::run`], [`sweep::record_in_case`], and for the benchmarks
 //!   [`matcher::Matcher`], [`matcher::normalize`], [`matcher::score`];

@@ -10,7 +10,7 @@ use common::*;
 use serde_json::Value;
 
 #[test]
-fn case_show_prints_identity_fingerprint_officers_and_bundles() {
+fn case_show_prints_identity_fingerprint_officers_and_exhibits() {
     let http = TestServer::http(standard_routes());
     let env = TestEnv::new();
     let case = env.new_case();
@@ -49,7 +49,13 @@ fn case_show_prints_identity_fingerprint_officers_and_bundles() {
     ] {
         assert!(text.contains(want), "case show lacks {want:?}:\n{text}");
     }
-    assert!(text.contains("bundles   1"), "{text}");
+    assert!(text.contains("exhibits  1 (0 withdrawn)"), "{text}");
+    let exhibit_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{CASE_ID}/0001")))
+        .unwrap_or_else(|| panic!("no line for exhibit {CASE_ID}/0001:\n{text}"));
+    assert!(exhibit_line.contains(&http.url("/plain")), "{exhibit_line}");
+    assert!(exhibit_line.contains("ok"), "{exhibit_line}");
 
     let out = env
         .warden()
@@ -65,6 +71,10 @@ fn case_show_prints_identity_fingerprint_officers_and_bundles() {
     assert_eq!(v["officers"][0]["name"], OFFICER);
     assert_eq!(v["officers"][0]["public_key"], key.as_str());
     assert_eq!(v["bundles"], serde_json::json!([id]));
+    assert_eq!(v["exhibits"][0]["number"], format!("{CASE_ID}/0001"));
+    assert_eq!(v["exhibits"][0]["bundle"], id.as_str());
+    assert_eq!(v["exhibits"][0]["url"], http.url("/plain"));
+    assert_eq!(v["unrecorded"], serde_json::json!([]));
 }
 
 #[test]

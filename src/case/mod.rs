@@ -10,6 +10,9 @@ use crate::text::one_line;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+mod acts;
+pub use acts::{Act, CheckpointWritten, Recorded};
+
 pub(crate) const CASE_FILE: &str = "case.toml";
 pub(crate) const EVIDENCE_DIR: &str = "evidence";
 pub(crate) const CUSTODY_FILE: &str = "custody.jsonl";
@@ -19,8 +22,16 @@ pub(crate) const PENDING_CASE_FILE: &str = ".case.toml.pending";
 /// Captures that were interrupted and set aside by recovery (see
 /// [`crate::recovery`]); not evidence.
 pub(crate) const INTERRUPTED_DIR: &str = "interrupted";
+/// Largest custody log read whole (as verify does).
+const MAX_LOG: u64 = 4 << 30;
 /// Everything a case folder may hold at its root.
-pub(crate) const ROOT_ENTRIES: &[&str] = &[CASE_FILE, CUSTODY_FILE, EVIDENCE_DIR, INTERRUPTED_DIR];
+pub(crate) const ROOT_ENTRIES: &[&str] = &[
+    CASE_FILE,
+    CUSTODY_FILE,
+    EVIDENCE_DIR,
+    INTERRUPTED_DIR,
+    crate::custody::checkpoint::CHECKPOINT_DIR,
+];
 
 /// Errors about finding, reading or changing a case folder.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +73,12 @@ pub enum CaseError {
         "{0:?} is not an Ed25519 public key (expected the base64 text that `warden key show` prints)"
     )]
     BadPublicKey(String),
+    #[error(
+        "there is no exhibit {wanted:?} in this case (it has {count}); give an exhibit number as `warden case show` lists it"
+    )]
+    NoSuchExhibit { wanted: String, count: usize },
+    #[error("{0}; nothing was recorded")]
+    Refused(String),
     #[error(transparent)]
     Custody(#[from] CustodyError),
 }
@@ -264,6 +281,14 @@ impl Case {
             .read_to_end(&mut buf)
             .ok()?;
         custody::fingerprint(&buf)
+    }
+
+    /// The custody record as people read it: the timeline of events and the
+    /// exhibits with their numbers (see [`custody::timeline`]).
+    pub fn custody_record(&self) -> Result<custody::timeline::Record, CaseError> {
+        let path = self.custody_path();
+        let log = fsutil::read_capped(&path, MAX_LOG).map_err(io_err(&path))?;
+        Ok(custody::timeline::record(&custody::check_log(&log)))
     }
 
     /// The officer registered with this key, if any.

@@ -1,6 +1,6 @@
 //! `warden case …`
 
-use super::Globals;
+use super::{Globals, printable};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ pub enum CaseCommand {
     Init(InitArgs),
     /// Register another officer's public key in the case (you must already be an officer)
     AddOfficer(AddOfficerArgs),
-    /// Show the case, its fingerprint, its officers and its bundles
+    /// Show the case, its fingerprint, its officers and its exhibits (number, captured at, status, URL, notes)
     Show(ShowArgs),
 }
 
@@ -92,56 +92,105 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        CaseCommand::Show(a) => {
-            let case = g.open_case()?;
-            let mut bundles: Vec<String> = std::fs::read_dir(case.evidence_dir())
-                .map(|rd| {
-                    rd.filter_map(Result::ok)
-                        .filter(|e| e.path().is_dir())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            bundles.sort();
-            let fingerprint = case.fingerprint();
-            if a.json {
-                let v = serde_json::json!({
-                    "root": case.root,
-                    "fingerprint": fingerprint,
-                    "case": case.config.case,
-                    "officers": case.config.officers,
-                    "bundles": bundles,
-                });
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
-                let c = &case.config.case;
-                println!(
-                    "case      {}\ntitle     {}\nagency    {}\ncreated   {}\nfingerprint {}",
-                    c.id,
-                    c.title,
-                    c.agency,
-                    c.created,
-                    fingerprint
-                        .as_deref()
-                        .unwrap_or("none (the custody log cannot be read)")
-                );
-                for o in &case.config.officers {
-                    println!(
-                        "officer   {} (key {}, added {})",
-                        o.name, o.public_key, o.added
-                    );
-                }
-                println!("bundles   {}", bundles.len());
-                if let Some(fp) = &fingerprint {
-                    eprintln!(
-                        "note: give the fingerprint to whoever checks this case: warden verify CASE --expect-fingerprint {fp}"
-                    );
-                }
-                for b in &bundles {
-                    println!("          {b}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+        CaseCommand::Show(a) => show(a, g),
+    }
+}
+
+fn show(a: ShowArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let case = g.open_case()?;
+    let record = case.custody_record()?;
+    let mut folders: Vec<String> = std::fs::read_dir(case.evidence_dir())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    folders.sort();
+    // Folders in evidence/ that no capture event records (verify says why).
+    let unrecorded: Vec<&String> = folders
+        .iter()
+        .filter(|f| !record.exhibits.iter().any(|x| x.bundle == **f))
+        .collect();
+    let fingerprint = case.fingerprint();
+    if a.json {
+        let v = serde_json::json!({
+            "root": case.root,
+            "fingerprint": fingerprint,
+            "case": case.config.case,
+            "officers": case.config.officers,
+            "custodian": record.custodian,
+            "exhibits": record.exhibits,
+            "bundles": folders,
+            "unrecorded": unrecorded,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let c = &case.config.case;
+    println!(
+        "case      {}\ntitle     {}\nagency    {}\ncreated   {}\nfingerprint {}",
+        printable(&c.id),
+        printable(&c.title),
+        printable(&c.agency),
+        printable(&c.created),
+        fingerprint
+            .as_deref()
+            .unwrap_or("none (the custody log cannot be read)")
+    );
+    for o in &case.config.officers {
+        println!(
+            "officer   {} (key {}, added {})",
+            printable(&o.name),
+            o.public_key,
+            printable(&o.added)
+        );
+    }
+    println!("held by   {}", printable(&record.custodian));
+    let withdrawn = record
+        .exhibits
+        .iter()
+        .filter(|x| x.withdrawn.is_some())
+        .count();
+    println!(
+        "exhibits  {} ({} withdrawn)",
+        record.exhibits.len(),
+        withdrawn
+    );
+    for x in &record.exhibits {
+        let status = match &x.withdrawn {
+            Some(w) => format!("WITHDRAWN (event {}: {})", w.seq, printable(&w.reason)),
+            None => match x.http_status {
+                Some(h) => format!("{} (HTTP {h})", printable(&x.status)),
+                None => printable(&x.status),
+            },
+        };
+        println!(
+            "  {}  {}  {}  {}",
+            printable(&x.number),
+            printable(&x.captured_at),
+            status,
+            printable(&x.url)
+        );
+        println!("      bundle {}", x.bundle);
+        for n in &x.notes {
+            println!("      note: {}", printable(n));
         }
     }
+    if !unrecorded.is_empty() {
+        println!(
+            "not exhibits: {} folder(s) in evidence/ that no capture event records (run `warden verify`)",
+            unrecorded.len()
+        );
+        for f in unrecorded {
+            println!("  {}", printable(f));
+        }
+    }
+    if let Some(fp) = &fingerprint {
+        eprintln!(
+            "note: give the fingerprint to whoever checks this case: warden verify CASE --expect-fingerprint {fp}"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

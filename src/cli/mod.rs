@@ -50,7 +50,7 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Re-check bundles, cases, or .zip files of either
     Verify(verify::VerifyArgs),
-    /// Inspect the custody record this computer keeps (the witness)
+    /// The custody record: timeline, notes, transfers, access, withdrawals, checkpoints
     #[command(subcommand)]
     Custody(custody::CustodyCommand),
     /// Show your signing key (creating it on first use)
@@ -174,6 +174,21 @@ fn describe(e: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// `s` safe to print on a terminal: control characters and the Unicode
+/// controls that reorder text are shown as escapes, so a captured title or
+/// URL cannot move the cursor, recolour the screen or disguise itself.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn one_line(s: &str) -> String {

@@ -23,6 +23,9 @@ pub struct VerifyArgs {
     /// Fingerprint of the case you were given (64 hex digits, as `warden case show` prints); every case checked must have one of these; repeatable
     #[arg(long, value_name = "HEX")]
     expect_fingerprint: Vec<String>,
+    /// A checkpoint of a case's custody log you were given (`warden custody checkpoint` writes them): the case's log must still begin with the events it covers; repeatable
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Vec<std::path::PathBuf>,
     /// Print one JSON report
     #[arg(long)]
     json: bool,
@@ -52,6 +55,7 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             trust_keys: a.trust_key,
             expect_fingerprints: a.expect_fingerprint,
             witness_dir: super::witness_dir(),
+            checkpoints: a.checkpoint,
         },
         &mut |p| {
             if let Some(bar) = &bar {

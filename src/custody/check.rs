@@ -2,11 +2,13 @@
 //! signatures, who may sign, and what each event may say.
 
 use super::GENESIS_PREV;
+use super::acts::{self, CaseState};
 use super::event::{Action, Event, OfficerAddedDetails};
 use crate::hash::sha256_hex;
 use crate::keys;
 use base64::Engine;
 use std::collections::BTreeMap;
+use tlog_tiles::tlog::record_hash;
 
 /// A problem found in the custody log; `line` is 1-based, 0 for the file.
 #[derive(Debug, Clone)]
@@ -40,6 +42,9 @@ pub(crate) struct LogCheck {
     /// Every key that signed a line, with the name the line gave, in order
     /// of first appearance.
     pub(crate) signers: Vec<(String, String)>,
+    /// Exhibit numbers, custodian, withdrawals and leaf hashes, as the
+    /// valid events leave them.
+    pub(crate) state: CaseState,
 }
 
 impl LogCheck {
@@ -119,6 +124,7 @@ pub(crate) fn check_log(bytes: &[u8]) -> LogCheck {
                     line: n,
                     message: format!("not a valid custody event ({e})"),
                 });
+                out.state.leaves.push(record_hash(line));
                 prev_hash = this_hash;
                 expected_seq += 1;
                 continue;
@@ -130,10 +136,21 @@ pub(crate) fn check_log(bytes: &[u8]) -> LogCheck {
                 .push((ev.public_key.clone(), ev.officer.clone()));
         }
         if problems.is_empty() {
+            problems.extend(
+                acts::problems(&ev, &out.state, &out.officers)
+                    .into_iter()
+                    .map(|message| LogProblem { line: n, message }),
+            );
+        }
+        if problems.is_empty() {
             problems.extend(register(&ev, n, &mut out));
         }
         let valid = problems.is_empty();
         out.problems.extend(problems);
+        if valid {
+            acts::apply(&ev, &mut out.state);
+        }
+        out.state.leaves.push(record_hash(line));
         prev_hash = this_hash.clone();
         expected_seq = ev.seq + 1;
         if valid

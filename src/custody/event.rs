@@ -27,6 +27,19 @@ pub(crate) enum Action {
     /// A partial bundle no capture event vouches for was moved out of
     /// `evidence/` to `interrupted/` (see [`crate::recovery`]).
     CaptureInterrupted,
+    /// An officer's note on the case or on one exhibit.
+    Note,
+    /// The custodian handed the case to another officer (who must accept).
+    Transfer,
+    /// The officer a transfer named acknowledged receiving the case.
+    Accept,
+    /// The case or an exhibit was viewed or examined.
+    Access,
+    /// A capture was marked withdrawn (a mistake); the bundle stays.
+    Withdraw,
+    /// A signed checkpoint of the log (its size and Merkle root) was
+    /// written to `checkpoints/` (see [`super::checkpoint`]).
+    Checkpoint,
 }
 
 impl Action {
@@ -39,6 +52,12 @@ impl Action {
             Action::LogRepaired => "log-repaired",
             Action::CaptureRecovered => "capture-recovered",
             Action::CaptureInterrupted => "capture-interrupted",
+            Action::Note => "note",
+            Action::Transfer => "transfer",
+            Action::Accept => "accept",
+            Action::Access => "access",
+            Action::Withdraw => "withdraw",
+            Action::Checkpoint => "checkpoint",
         }
     }
 }
@@ -114,6 +133,77 @@ pub(crate) struct CaptureDetails {
     pub(crate) http_status: Option<u16>,
     pub(crate) timestamped: bool,
     #[serde(default)]
+    pub(crate) timestamp_sha256: Option<String>,
+}
+
+/// An exhibit as an event names it: the bundle id, and the exhibit number
+/// it had when the event was written (`<case-id>/0001`), for the reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ExhibitRef {
+    pub(crate) bundle: String,
+    pub(crate) number: String,
+}
+
+/// `details` of a `note` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct NoteDetails {
+    pub(crate) text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) exhibit: Option<ExhibitRef>,
+}
+
+/// `details` of a `transfer` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TransferDetails {
+    /// The receiving officer, as registered in the case.
+    pub(crate) to: String,
+    pub(crate) reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) location: Option<String>,
+}
+
+/// `details` of an `accept` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AcceptDetails {
+    /// Sequence number of the `transfer` event accepted.
+    pub(crate) transfer_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) note: Option<String>,
+}
+
+/// `details` of an `access` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AccessDetails {
+    pub(crate) reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) exhibit: Option<ExhibitRef>,
+}
+
+/// `details` of a `withdraw` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WithdrawDetails {
+    pub(crate) exhibit: ExhibitRef,
+    pub(crate) reason: String,
+}
+
+/// `details` of a `checkpoint` event: the checkpoint of the first `size`
+/// lines, as written to `checkpoints/` (see [`super::checkpoint`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CheckpointDetails {
+    /// Number of log lines the checkpoint covers (the lines before this
+    /// event).
+    pub(crate) size: u64,
+    /// RFC 6962 Merkle tree hash of those lines, lowercase hex.
+    pub(crate) root_sha256: String,
+    /// The checkpoint file, relative to the case folder.
+    pub(crate) file: String,
+    /// SHA-256 of the checkpoint file's bytes.
+    pub(crate) file_sha256: String,
+    /// The RFC 3161 time-stamp token file over the checkpoint, if one was
+    /// asked for, and its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) timestamp_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) timestamp_sha256: Option<String>,
 }
 

@@ -18,8 +18,11 @@
 //! in a `log-repaired` event; an append that still meets such a line does
 //! the same, recording that no witness vouched for it.
 
+pub(crate) mod acts;
 mod check;
+pub(crate) mod checkpoint;
 pub(crate) mod event;
+pub mod timeline;
 pub mod witness;
 
 pub(crate) use check::{LogCheck, check_log, fingerprint};

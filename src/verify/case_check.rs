@@ -6,7 +6,8 @@ use super::anchor::{self, CaseSummary, Signer};
 use super::bundle_check::{BundleFacts, check_bundle};
 use super::{Ctx, Progress, Report, Sink};
 use crate::case::{self, CaseConfig};
-use crate::custody::event::{CaptureDetails, CaseInitDetails};
+use crate::custody::checkpoint::{self, CHECKPOINT_DIR};
+use crate::custody::event::{CaptureDetails, CaseInitDetails, CheckpointDetails};
 use crate::custody::{self, Action, Event, LogCheck, witness};
 use crate::hash::sha256_hex;
 use std::collections::BTreeSet;
@@ -73,6 +74,7 @@ pub(super) fn check_case(
     }
     check_witness(dir, &check, ctx, &mut sink);
     check_interrupted(dir, &check, &mut sink);
+    check_checkpoints(dir, &check, ctx, &mut sink);
     check_repairs(&check, &mut sink);
     if check.problems.is_empty() {
         let head = check
@@ -147,7 +149,7 @@ fn check_root(dir: &Path, sink: &mut Sink<'_>) {
             let what = if OS_METADATA.contains(&name.as_str()) {
                 "operating-system metadata (a file browser wrote it, not warden) at the case root; it is not part of the case: remove it, or work on a copy"
             } else {
-                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/ and interrupted/, so this was added outside warden"
+                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/, interrupted/ and checkpoints/, so this was added outside warden"
             };
             sink.problem(&name, what);
         }
@@ -435,6 +437,128 @@ fn check_interrupted(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
                 &to,
                 "no capture-interrupted event in custody.jsonl put this here: it was placed outside warden",
             ),
+        }
+    }
+}
+
+/// Every checkpoint in `checkpoints/` holds against the log (origin, an
+/// officer's signature, the Merkle tree hash of the lines it covers), and
+/// every `checkpoint` event's file is there, unchanged, signed by the
+/// officer who recorded it.
+fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
+    let cdir = dir.join(CHECKPOINT_DIR);
+    if std::fs::symlink_metadata(&cdir).is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink()) {
+        sink.problem(
+            CHECKPOINT_DIR,
+            "is not a folder: checkpoints/ holds the checkpoint files warden writes",
+        );
+    }
+    let recorded: Vec<(&Event, CheckpointDetails)> = check
+        .valid_events()
+        .filter(|e| e.action == Action::Checkpoint)
+        .filter_map(|e| Some((e, e.details_as::<CheckpointDetails>()?)))
+        .collect();
+    let mut names: Vec<String> = match std::fs::read_dir(&cdir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    for (ev, d) in &recorded {
+        let name = d
+            .file
+            .strip_prefix(&format!("{CHECKPOINT_DIR}/"))
+            .unwrap_or(&d.file);
+        if !names.iter().any(|n| n == name) {
+            sink.problem(
+                &d.file,
+                format!(
+                    "missing: custody event {} recorded this checkpoint, and it was removed",
+                    ev.seq
+                ),
+            );
+        }
+    }
+    let Some(fingerprint) = check.fingerprint.as_deref() else {
+        return;
+    };
+    let officers: Vec<String> = check.officers.iter().map(|(k, _)| k.clone()).collect();
+    for (path, bytes, matched) in &mut ctx.checkpoints {
+        if checkpoint::origin_of(bytes).as_deref() != Some(checkpoint::origin(fingerprint).as_str())
+        {
+            continue;
+        }
+        *matched = true;
+        match checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers) {
+            Ok(c) => sink.report.verified.push(format!(
+                "{path} (checkpoint given to verify: the custody log of {} still begins with the {} events it covers)",
+                sink.root, c.size
+            )),
+            Err(p) => sink.report.problems.push(super::Problem {
+                path: path.clone(),
+                message: format!("checkpoint given to verify, for case {}: {p}", sink.root),
+            }),
+        }
+    }
+    for name in names {
+        let rel = format!("{CHECKPOINT_DIR}/{name}");
+        let well_named = name
+            .strip_suffix(".checkpoint")
+            .is_some_and(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()));
+        if !well_named {
+            sink.problem(
+                &rel,
+                "unexpected entry: checkpoints/ holds only the checkpoint files warden writes (NNNNNNNN.checkpoint)",
+            );
+            continue;
+        }
+        let bytes =
+            match crate::fsutil::read_capped(&cdir.join(&name), checkpoint::MAX_CHECKPOINT_FILE) {
+                Ok(b) => b,
+                Err(e) => {
+                    sink.problem(&rel, format!("cannot be read as a regular file: {e}"));
+                    continue;
+                }
+            };
+        let made = match checkpoint::check(&bytes, fingerprint, &check.state.leaves, &officers) {
+            Ok(c) => c,
+            Err(p) => {
+                sink.problem(&rel, p.to_string());
+                continue;
+            }
+        };
+        if checkpoint::file_name(made.size) != name {
+            sink.problem(
+                &rel,
+                format!(
+                    "holds the checkpoint of {} lines, which is not the number its name gives",
+                    made.size
+                ),
+            );
+            continue;
+        }
+        match recorded.iter().find(|(_, d)| d.file == rel) {
+            Some((ev, d)) if d.file_sha256 != sha256_hex(&bytes) => sink.problem(
+                &rel,
+                format!("is not the file custody event {} recorded (its SHA-256 differs)", ev.seq),
+            ),
+            Some((ev, _)) if ev.public_key != made.signer => sink.problem(
+                &rel,
+                format!("is not signed by officer {:?}, who recorded it in custody event {}", ev.officer, ev.seq),
+            ),
+            Some((ev, _)) => sink.ok(
+                &rel,
+                format!(
+                    "(signed checkpoint of the first {} custody events, recorded in event {}; their Merkle tree hash holds)",
+                    made.size, ev.seq
+                ),
+            ),
+            None => sink.report.notes.push(format!(
+                "{}/{rel}: a valid checkpoint of the first {} custody events that no checkpoint event records (a `warden custody checkpoint` stopped before recording it)",
+                sink.root, made.size
+            )),
         }
     }
 }

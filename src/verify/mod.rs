@@ -63,6 +63,10 @@ pub struct VerifyOptions {
     /// This computer's custody-log witness folder (see
     /// [`crate::custody::witness`]); `None` skips that check.
     pub witness_dir: Option<PathBuf>,
+    /// Checkpoint files kept outside the case (`warden custody
+    /// checkpoint`): each must belong to a case verified, and that case's
+    /// log must still begin with the events it covers.
+    pub checkpoints: Vec<PathBuf>,
 }
 
 /// Progress while checking a case's bundles.
@@ -144,6 +148,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) fingerprints: &'a [String],
     pub(crate) witness_dir: Option<&'a Path>,
     pub(crate) progress: &'a mut dyn FnMut(Progress),
+    /// Checkpoints given with `--checkpoint`: path shown, bytes, and
+    /// whether a case they belong to was checked.
+    pub(crate) checkpoints: Vec<(String, Vec<u8>, bool)>,
 }
 
 /// Verifies every path in `opts`, calling `progress` as a case's bundles are
@@ -165,12 +172,25 @@ pub fn verify(
             return Err(VerifyError::NotFound(p.clone()));
         }
     }
+    let mut checkpoints = Vec::new();
+    for p in &opts.checkpoints {
+        let bytes = crate::fsutil::read_capped_following(
+            p,
+            crate::custody::checkpoint::MAX_CHECKPOINT_FILE,
+        )
+        .map_err(|source| VerifyError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        checkpoints.push((p.display().to_string(), bytes, false));
+    }
     let mut ctx = Ctx {
         tsa_ca: tsa_ca.as_deref(),
         trust: &trust,
         fingerprints: &fingerprints,
         witness_dir: opts.witness_dir.as_deref(),
         progress,
+        checkpoints,
     };
     for p in &opts.paths {
         if p.is_file() {
@@ -181,6 +201,14 @@ pub fn verify(
         }
     }
     anchor::check_expected_fingerprints(&fingerprints, &mut report);
+    for (path, _, matched) in &ctx.checkpoints {
+        if !*matched {
+            report.problems.push(Problem {
+                path: path.clone(),
+                message: "this checkpoint belongs to none of the cases verified here (its first line names another case fingerprint), or it is not a checkpoint".into(),
+            });
+        }
+    }
     report.ok = report.problems.is_empty();
     report.verdict = match (report.ok, report.bundles) {
         (false, _) => Verdict::Failed,
