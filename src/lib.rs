@@ -59,6 +59,7 @@ pub(crate) mod http;
 pub mod keys;
 pub mod matcher;
 pub mod recovery;
+pub mod report;
 pub mod species;
 pub mod sweep;
 pub(crate) mod text;

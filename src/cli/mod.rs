@@ -8,6 +8,7 @@ mod completions;
 mod custody;
 mod key;
 mod lists;
+mod report;
 mod sweep;
 mod verify;
 
@@ -61,6 +62,8 @@ enum Command {
     Lists(lists::ListsCommand),
     /// Search listings for CITES species with keyword lists, and score each hit
     Sweep(sweep::SweepArgs),
+    /// Write the chain-of-custody report (PDF, HTML and an exhibit list) for the case
+    Report(report::ReportArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -149,6 +152,7 @@ pub fn main() -> ExitCode {
         Command::Key(k) => key::run(k, &globals),
         Command::Lists(l) => lists::run(l),
         Command::Sweep(a) => sweep::run(a, &globals),
+        Command::Report(a) => report::run(a, &globals),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };

@@ -40,6 +40,8 @@ pub(crate) enum Action {
     /// A signed checkpoint of the log (its size and Merkle root) was
     /// written to `checkpoints/` (see [`super::checkpoint`]).
     Checkpoint,
+    /// A report (`warden report`) was written; its files' hashes.
+    Report,
 }
 
 impl Action {
@@ -58,6 +60,7 @@ impl Action {
             Action::Access => "access",
             Action::Withdraw => "withdraw",
             Action::Checkpoint => "checkpoint",
+            Action::Report => "report",
         }
     }
 }
@@ -205,6 +208,23 @@ pub(crate) struct CheckpointDetails {
     pub(crate) timestamp_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) timestamp_sha256: Option<String>,
+}
+
+/// `details` of a `report` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReportDetails {
+    /// The folder written to, as given.
+    pub(crate) folder: String,
+    pub(crate) files: Vec<crate::report::ReportFile>,
+    /// The exhibits reported on, when not all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) exhibits: Option<Vec<String>>,
+    /// The verification verdict the report states.
+    pub(crate) verification: String,
+    pub(crate) warden_version: String,
+    pub(crate) executable_sha256: Option<String>,
+    /// The command line as typed.
+    pub(crate) arguments: Vec<String>,
 }
 
 /// `details` of a `log-repaired` event.

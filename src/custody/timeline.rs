@@ -7,7 +7,8 @@ use super::acts::exhibit_label;
 use super::check::LogCheck;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaptureDetails, CaseInitDetails, CheckpointDetails,
-    Event, LogRepairedDetails, NoteDetails, OfficerAddedDetails, TransferDetails, WithdrawDetails,
+    Event, LogRepairedDetails, NoteDetails, OfficerAddedDetails, ReportDetails, TransferDetails,
+    WithdrawDetails,
 };
 use serde::Serialize;
 
@@ -265,6 +266,22 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
                     Some(n) => format!("accepted the transfer of event {}: {n}", d.transfer_seq),
                     None => format!("accepted the transfer of event {}", d.transfer_seq),
                 },
+            ),
+            None => (None, unreadable()),
+        },
+        Action::Report => match ev.details_as::<ReportDetails>() {
+            Some(d) => (
+                None,
+                format!(
+                    "wrote a report ({}; verification: {}) to {}",
+                    d.files
+                        .iter()
+                        .map(|f| format!("{} SHA-256 {}", f.name, f.sha256))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    d.verification,
+                    d.folder
+                ),
             ),
             None => (None, unreadable()),
         },

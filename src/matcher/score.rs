@@ -3,14 +3,14 @@
 
 use super::{Category, Hit, Matcher, snippet};
 use crate::species::{CueKind, KeywordList, TermKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Default `--min-score`.
 pub const DEFAULT_MIN_SCORE: u32 = 45;
 
 /// One match as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MatchOut {
     pub(crate) term: String,
     pub(crate) kind: String,
@@ -21,7 +21,7 @@ pub(crate) struct MatchOut {
 }
 
 /// A taxon a listing mentions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TaxonOut {
     pub(crate) scientific_name: String,
     pub(crate) appendix: String,
@@ -29,7 +29,7 @@ pub(crate) struct TaxonOut {
 }
 
 /// The verdict on one listing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scored {
     pub(crate) score: u32,
     pub(crate) flagged: bool,

@@ -25,7 +25,7 @@ pub struct Skipped {
 }
 
 /// An input file and its SHA-256 (recorded in the custody log).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct InputFile {
     pub(crate) path: String,
     pub(crate) sha256: String,

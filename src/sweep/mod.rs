@@ -6,7 +6,7 @@
 //! the input size.
 
 pub(crate) mod input;
-mod record;
+pub(crate) mod record;
 
 pub use input::{InputError, Skipped};
 pub use record::{OutputFile, record_in_case};
@@ -14,7 +14,7 @@ pub use record::{OutputFile, record_in_case};
 use crate::matcher::{Matcher, score};
 use crate::species::{self, KeywordList, ListKind};
 use input::{InputFile, Listing, Sink};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,8 +50,8 @@ pub struct SweepOptions {
     pub format: Format,
 }
 
-/// One output record.
-#[derive(Debug, Clone, Serialize)]
+/// One output record (a line of JSONL output, read back by `warden report`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Record {
     pub(crate) id: Option<String>,
     pub(crate) url: Option<String>,
@@ -60,14 +60,14 @@ pub(crate) struct Record {
     pub(crate) scored: score::Scored,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Source {
     pub(crate) path: String,
     pub(crate) line: Option<u64>,
 }
 
 /// A list used, for the record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ListUsed {
     pub(crate) path: String,
     pub(crate) name: String,

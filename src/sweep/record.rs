@@ -4,11 +4,11 @@ use super::Summary;
 use crate::case::Case;
 use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::keys::OfficerKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The result file a sweep wrote: its name as given (`-` for standard
 /// output) and the SHA-256 of the bytes written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputFile {
     pub path: String,
     pub sha256: String,
@@ -20,6 +20,20 @@ pub(crate) struct SweepDetails<'a> {
     pub(crate) inputs: &'a [super::input::InputFile],
     pub(crate) lists: &'a [super::ListUsed],
     pub(crate) output: &'a OutputFile,
+    pub(crate) min_score: u32,
+    pub(crate) listings: u64,
+    pub(crate) matched: u64,
+    pub(crate) flagged: u64,
+    pub(crate) skipped: u64,
+}
+
+/// `details` of a `sweep` event as read back (the fields of
+/// [`SweepDetails`], owned).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SweepRecorded {
+    pub(crate) inputs: Vec<super::input::InputFile>,
+    pub(crate) lists: Vec<super::ListUsed>,
+    pub(crate) output: OutputFile,
     pub(crate) min_score: u32,
     pub(crate) listings: u64,
     pub(crate) matched: u64,
