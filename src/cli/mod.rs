@@ -6,6 +6,7 @@ mod capture;
 mod case;
 mod completions;
 mod custody;
+mod export;
 mod key;
 mod lists;
 mod sweep;
@@ -61,6 +62,9 @@ enum Command {
     Lists(lists::ListsCommand),
     /// Search listings for CITES species with keyword lists, and score each hit
     Sweep(sweep::SweepArgs),
+    /// Write verified evidence in a format other tools replay (WACZ)
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -149,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Key(k) => key::run(k, &globals),
         Command::Lists(l) => lists::run(l),
         Command::Sweep(a) => sweep::run(a, &globals),
+        Command::Export(c) => export::run(c, &globals),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };
