@@ -108,11 +108,16 @@ pub fn write(opts: &WaczOptions) -> Result<WaczSummary, ExportError> {
         });
     }
 
-    // What each manifest is now; verification must see the same.
-    let before: Vec<Option<Vec<u8>>> = input
+    // What each manifest is now (its SHA-256); verification must see the
+    // same, and so must the export.
+    let before: Vec<Option<String>> = input
         .bundles
         .iter()
-        .map(|b| fsutil::read_capped(&b.join(MANIFEST), MAX_MANIFEST).ok())
+        .map(|b| {
+            fsutil::read_capped(&b.join(MANIFEST), MAX_MANIFEST)
+                .ok()
+                .map(|m| crate::hash::sha256_hex(&m))
+        })
         .collect();
     let report = crate::verify::verify(
         &VerifyOptions {
@@ -337,8 +342,8 @@ struct Bundle {
 }
 
 impl Bundle {
-    /// `before` is the manifest as it was before verification.
-    fn open(dir: &Path, before: Option<Vec<u8>>) -> Result<Bundle, ExportError> {
+    /// `before` is the SHA-256 of the manifest before verification.
+    fn open(dir: &Path, before: Option<String>) -> Result<Bundle, ExportError> {
         let manifest_path = dir.join(MANIFEST);
         let changed = |path: &Path, detail: &str| ExportError::Changed {
             path: path.to_path_buf(),
@@ -346,7 +351,7 @@ impl Bundle {
         };
         let manifest = fsutil::read_capped(&manifest_path, MAX_MANIFEST)
             .map_err(|e| changed(&manifest_path, &e.to_string()))?;
-        if before.as_deref() != Some(&manifest[..]) {
+        if before.as_deref() != Some(crate::hash::sha256_hex(&manifest).as_str()) {
             return Err(changed(
                 &manifest_path,
                 "it is not the manifest that was verified",
