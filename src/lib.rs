@@ -31,7 +31,9 @@
 //! - output files written durably ([`fsutil::create_new`],
 //!   [`fsutil::rename_noreplace`], [`hash::HashingWriter`]), and for the
 //!   benchmarks [`warc::WarcWriter`], [`warc::HttpDigester`] and
-//!   [`hash::digest_file`].
+//!   [`hash::digest_file`];
+//! - exports: [`export::wacz::write`] with [`export::wacz::WaczOptions`]
+//!   (a WACZ file of verified bundles, for ReplayWeb.page and pywb).
 //!
 //! Internal: `http` (the one HTTP/1 response reader capture, verify and
 //! sweep share), `bundle` (BagIt layout, signatures, RFC 3161 time-stamps
@@ -53,6 +55,7 @@ pub(crate) mod bundle;
 pub mod capture;
 pub mod case;
 pub mod custody;
+pub mod export;
 pub mod fsutil;
 pub mod hash;
 pub(crate) mod http;

@@ -6,6 +6,7 @@ mod capture;
 mod case;
 mod completions;
 mod custody;
+mod export;
 mod key;
 mod lists;
 mod report;
@@ -64,6 +65,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Write the chain-of-custody report (PDF, HTML and an exhibit list) for the case
     Report(report::ReportArgs),
+    /// Write verified evidence in a format other tools replay (WACZ)
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff)
@@ -153,6 +157,7 @@ pub fn main() -> ExitCode {
         Command::Lists(l) => lists::run(l),
         Command::Sweep(a) => sweep::run(a, &globals),
         Command::Report(a) => report::run(a, &globals),
+        Command::Export(c) => export::run(c, &globals),
         Command::Completions(a) => completions::run_completions(a),
         Command::Man => completions::run_man(),
     };

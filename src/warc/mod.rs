@@ -5,6 +5,7 @@
 
 pub(crate) mod digest;
 pub(crate) mod http;
+pub(crate) mod members;
 pub(crate) mod reader;
 
 pub use digest::{DigestResult, HttpDigester};

@@ -1,0 +1,70 @@
+//! `warden export …`
+
+use super::{EXIT_PROBLEMS, Globals};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use warden::export::wacz::{WaczOptions, write};
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Write a case's (or one bundle's) verified captures as a WACZ file that ReplayWeb.page and pywb replay
+    #[command(
+        long_about = "Verifies the case or bundle (as `warden verify` does) and, only if everything verifies, writes a WACZ 1.1.1 file: each bundle's WARC, byte for byte (archive/<capture-id>.warc.gz), an index of its responses, the list of captured pages and a datapackage.json with the SHA-256 of every file. Open it in ReplayWeb.page or pywb to browse the pages as captured. Evidence that does not verify is never exported. The format is described in docs/export.md.",
+        after_help = "Exit status: 0 written, 1 the evidence does not verify (nothing is written), 2 bad input."
+    )]
+    Wacz(WaczArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WaczArgs {
+    /// A case folder or one bundle folder (default: the case)
+    path: Option<PathBuf>,
+    /// The .wacz file to write (it must not exist)
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Public key (base64, as in case.toml) you vouch for, as for `warden verify`; a bundle outside its case needs one; repeatable
+    #[arg(long, value_name = "BASE64")]
+    trust_key: Vec<String>,
+    /// Fingerprint of the case you were given (64 hex digits), as for `warden verify`; repeatable
+    #[arg(long, value_name = "HEX")]
+    expect_fingerprint: Vec<String>,
+}
+
+pub fn run(cmd: ExportCommand, g: &Globals) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ExportCommand::Wacz(a) => wacz(a, g),
+    }
+}
+
+fn wacz(a: WaczArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let input = match a.path {
+        Some(p) => p,
+        None => g.open_case()?.root,
+    };
+    let opts = WaczOptions {
+        input,
+        out: a.out,
+        trust_keys: a.trust_key,
+        expect_fingerprints: a.expect_fingerprint,
+        witness_dir: super::witness_dir(),
+    };
+    match write(&opts) {
+        Ok(s) => {
+            println!(
+                "wrote {}: {} page(s) from {} bundle(s), {} bytes, SHA-256 {}",
+                s.path.display(),
+                s.pages,
+                s.bundles,
+                s.bytes,
+                s.sha256
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is_evidence_problem() => {
+            eprintln!("error: {}", super::one_line(&e.to_string()));
+            Ok(ExitCode::from(EXIT_PROBLEMS))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
