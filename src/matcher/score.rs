@@ -38,6 +38,25 @@ pub struct Scored {
     pub(crate) reasons: Vec<String>,
 }
 
+/// A listing's words in double quotes, as a reason quotes them: control
+/// characters and quotes escaped, everything else (accents, combining
+/// marks of Thai or Vietnamese, any script) kept as written. (Rust's `{:?}`
+/// would also escape combining marks, printing `\u{e49}` in a reason.)
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn kind_name(c: Category) -> &'static str {
     match c {
         Category::Species(TermKind::ScientificName) => "scientific-name",
@@ -283,8 +302,8 @@ fn species_part(
             s -= 5;
         }
         reasons.push(format!(
-            "{what} {:?} points to {} (CITES Appendix {}){}",
-            e.written,
+            "{what} {} points to {} (CITES Appendix {}){}",
+            quoted(&e.written),
             taxon.scientific_name,
             taxon.appendix,
             if e.folded {
@@ -331,17 +350,18 @@ fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<String>) -> i32 {
     ] {
         if let Some(w) = ev.cues.get(&kind) {
             score += pts;
-            reasons.push(format!("{label} {w:?}"));
+            reasons.push(format!("{label} {}", quoted(w)));
         }
     }
     if let Some(p) = price {
         score += 10;
-        reasons.push(format!("a price is given ({p:?})"));
+        reasons.push(format!("a price is given ({})", quoted(&p)));
     }
     if let Some(w) = ev.cues.get(&CueKind::Cover) {
         score += 5;
         reasons.push(format!(
-            "claims {w:?}: a legality claim often used as cover (not a proof either way)"
+            "claims {}: a legality claim often used as cover (not a proof either way)",
+            quoted(w)
         ));
     }
     score
@@ -368,8 +388,8 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<String>) -> i32
         if relevant {
             score -= 25;
             reasons.push(format!(
-                "decoy context {:?} usually means no wildlife",
-                d.written
+                "decoy context {} usually means no wildlife",
+                quoted(&d.written)
             ));
         }
     }
@@ -380,7 +400,8 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<String>) -> i32
 fn tricks_part(ev: &Evidence, reasons: &mut Vec<String>) -> i32 {
     if let Some(w) = &ev.tricks {
         reasons.push(format!(
-            "written as {w:?}: look-alike characters or separators meant to slip past keyword filters"
+            "written as {}: look-alike characters or separators meant to slip past keyword filters",
+            quoted(w)
         ));
         10
     } else {

@@ -180,6 +180,7 @@ pub(super) fn render(data: &ReportData, fonts: &FontSource) -> Result<Vec<u8>, s
     })?;
     let options = typst_pdf::PdfOptions {
         ident: typst::foundations::Smart::Custom(data.case.id.clone()),
+        tagged: false,
         ..Default::default()
     };
     typst_pdf::pdf(&doc, &options).map_err(|errs| {
