@@ -114,7 +114,8 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             path: out_name.clone(),
             sha256: out_sha.clone(),
         };
-        sweep::record_in_case(case, key, officer, &summary, &output)?;
+        let arguments: Vec<String> = std::env::args().collect();
+        sweep::record_in_case(case, key, officer, &summary, &output, &arguments)?;
     }
     if a.json {
         let mut v = serde_json::to_value(&summary)?;

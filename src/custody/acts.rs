@@ -9,7 +9,7 @@ use super::event::{
     AcceptDetails, AccessDetails, Action, CaseInitDetails, CheckpointDetails, Event, ExhibitRef,
     NoteDetails, TransferDetails, WithdrawDetails,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use tlog_tiles::tlog::Hash;
 
 /// Longest note, reason or location an event may hold, in bytes.
@@ -30,6 +30,8 @@ pub(crate) struct CaseState {
     pub(crate) case_id: String,
     /// Captured bundles in custody order: exhibit `i + 1` is `exhibits[i]`.
     pub(crate) exhibits: Vec<String>,
+    /// Index into `exhibits` by bundle id.
+    exhibit_index: HashMap<String, usize>,
     /// Withdrawn bundles, with the sequence number of the withdrawal.
     pub(crate) withdrawn: BTreeMap<String, u64>,
     /// The officer holding the case: its creator, then whoever accepted the
@@ -63,7 +65,7 @@ impl CaseState {
             .unwrap_or(wanted);
         let index = match number.parse::<usize>() {
             Ok(n) if n >= 1 && n <= self.exhibits.len() => Some(n - 1),
-            _ => self.exhibits.iter().position(|b| b == wanted),
+            _ => self.exhibit_index.get(wanted).copied(),
         }?;
         Some(ExhibitRef {
             bundle: self.exhibits[index].clone(),
@@ -241,6 +243,7 @@ pub(crate) fn apply(ev: &Event, state: &mut CaseState) {
             if let Some(b) = &ev.bundle
                 && state.number_of(b).is_none()
             {
+                state.exhibit_index.insert(b.clone(), state.exhibits.len());
                 state.exhibits.push(b.clone());
             }
         }

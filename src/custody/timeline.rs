@@ -99,15 +99,17 @@ pub(crate) fn record(check: &LogCheck) -> Record {
             })
         })
         .collect();
+    let by_number: std::collections::HashMap<String, usize> = exhibits
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.number.clone(), i))
+        .collect();
     let mut entries = Vec::with_capacity(check.events.len());
     for ce in &check.events {
         let ev = &ce.event;
         let (exhibit, summary) = describe(ev, check);
         if ce.valid {
-            let index = |n: &Option<String>| {
-                n.as_ref()
-                    .and_then(|n| exhibits.iter().position(|x| x.number == *n))
-            };
+            let index = |n: &Option<String>| n.as_ref().and_then(|n| by_number.get(n).copied());
             match ev.action {
                 Action::Note => {
                     if let (Some(i), Some(d)) = (index(&exhibit), ev.details_as::<NoteDetails>()) {

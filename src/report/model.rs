@@ -9,11 +9,11 @@ use crate::capture::record::{self as capture_record, CaptureRecord};
 use crate::case::Case;
 use crate::custody::LogCheck;
 use crate::custody::event::Action;
-use crate::custody::timeline::{Entry, Exhibit, Record};
+use crate::custody::timeline::{Entry, Exhibit};
 use crate::sweep::record::SweepRecorded;
 use crate::verify::{Report as Verified, Verdict};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Largest manifest read per bundle.
@@ -293,6 +293,11 @@ pub(crate) fn gather(
     let mut lists: BTreeMap<String, ListData> = BTreeMap::new();
     let mut matched: BTreeMap<String, Vec<MatchedData>> = BTreeMap::new();
     let mut per_taxon: BTreeMap<String, u64> = BTreeMap::new();
+    let numbers: HashMap<String, String> = record
+        .exhibits
+        .iter()
+        .map(|x| (x.bundle.clone(), x.number.clone()))
+        .collect();
     for e in record
         .entries
         .iter()
@@ -313,7 +318,7 @@ pub(crate) fn gather(
                 sha256: l.sha256.clone(),
             });
         }
-        sweeps.push(sweep_data(e, &d, &record, &mut matched, &mut per_taxon));
+        sweeps.push(sweep_data(e, &d, &numbers, &mut matched, &mut per_taxon));
     }
     let mut exhibits: Vec<ExhibitData> = record
         .exhibits
@@ -418,7 +423,7 @@ fn verification(v: &Verified) -> Verification {
 fn sweep_data(
     e: &Entry,
     d: &SweepRecorded,
-    record: &Record,
+    check_numbers: &HashMap<String, String>,
     matched: &mut BTreeMap<String, Vec<MatchedData>>,
     per_taxon: &mut BTreeMap<String, u64>,
 ) -> SweepData {
@@ -467,10 +472,7 @@ fn sweep_data(
             continue;
         };
         let bundle = bundle_of_source(&r.source.path);
-        let exhibit = bundle
-            .as_ref()
-            .and_then(|b| record.exhibits.iter().find(|x| x.bundle == *b))
-            .map(|x| x.number.clone());
+        let exhibit = bundle.as_ref().and_then(|b| check_numbers.get(b)).cloned();
         let taxa: Vec<String> = r
             .scored
             .taxa

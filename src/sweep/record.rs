@@ -25,6 +25,9 @@ pub(crate) struct SweepDetails<'a> {
     pub(crate) matched: u64,
     pub(crate) flagged: u64,
     pub(crate) skipped: u64,
+    /// The tool that ran the sweep, and the command line as typed.
+    pub(crate) warden_version: &'a str,
+    pub(crate) arguments: &'a [String],
 }
 
 /// `details` of a `sweep` event as read back (the fields of
@@ -42,7 +45,7 @@ pub(crate) struct SweepRecorded {
 }
 
 /// Appends the `sweep` event (inputs, lists and output with their hashes,
-/// and the counts) to the case's custody log, signed by `key` as `officer`.
+/// the counts, warden's version and the command line `arguments`) to the case's custody log, signed by `key` as `officer`.
 /// Returns the event's sequence number.
 pub fn record_in_case(
     case: &Case,
@@ -50,6 +53,7 @@ pub fn record_in_case(
     officer: &str,
     summary: &Summary,
     output: &OutputFile,
+    arguments: &[String],
 ) -> Result<u64, CustodyError> {
     let details = SweepDetails {
         inputs: &summary.inputs,
@@ -60,6 +64,8 @@ pub fn record_in_case(
         matched: summary.matched,
         flagged: summary.flagged,
         skipped: summary.skipped,
+        warden_version: crate::VERSION,
+        arguments,
     };
     custody::append(
         &case.log(),
