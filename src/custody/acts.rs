@@ -7,7 +7,7 @@
 use super::checkpoint;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaseInitDetails, CheckpointDetails, Event, ExhibitRef,
-    NoteDetails, TransferDetails, WithdrawDetails,
+    NoteDetails, ReportDetails, TransferDetails, WithdrawDetails,
 };
 use std::collections::{BTreeMap, HashMap};
 use tlog_tiles::tlog::Hash;
@@ -50,10 +50,7 @@ pub(crate) fn exhibit_label(case_id: &str, n: usize) -> String {
 impl CaseState {
     /// The exhibit number (1-based) of a captured bundle.
     pub(crate) fn number_of(&self, bundle: &str) -> Option<usize> {
-        self.exhibits
-            .iter()
-            .position(|b| b == bundle)
-            .map(|i| i + 1)
+        self.exhibit_index.get(bundle).map(|i| i + 1)
     }
 
     /// The reference to exhibit `wanted`: a number (`7`, `0007`), a label
@@ -225,6 +222,11 @@ pub(crate) fn problems(
                 }
             }
         },
+        Action::Report => {
+            if ev.details_as::<ReportDetails>().is_none() {
+                out.push(malformed("report"));
+            }
+        }
         _ => {}
     }
     out

@@ -28,7 +28,7 @@ pub(crate) struct CheckedEvent {
 }
 
 /// What checking a custody log found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct LogCheck {
     pub(crate) events: Vec<CheckedEvent>,
     pub(crate) problems: Vec<LogProblem>,
@@ -84,6 +84,26 @@ pub(crate) fn fingerprint(log: &[u8]) -> Option<String> {
 /// `officer-added` event signed by an officer already registered. A bundle
 /// is captured exactly once: a second `capture` event naming it is a problem.
 pub(crate) fn check_log(bytes: &[u8]) -> LogCheck {
+    // A command reads the same log several times (recovery, the append
+    // checks, the command itself, verify); checking every signature again
+    // each time is what costs on a large case. The result depends only on
+    // the bytes, so the last one is kept, keyed by their SHA-256.
+    static LAST: std::sync::Mutex<Option<([u8; 32], LogCheck)>> = std::sync::Mutex::new(None);
+    let key: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
+    if let Ok(last) = LAST.lock()
+        && let Some((k, check)) = last.as_ref()
+        && *k == key
+    {
+        return check.clone();
+    }
+    let check = check_log_uncached(bytes);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((key, check.clone()));
+    }
+    check
+}
+
+fn check_log_uncached(bytes: &[u8]) -> LogCheck {
     let mut out = LogCheck {
         fingerprint: fingerprint(bytes),
         ..LogCheck::default()
