@@ -3,6 +3,10 @@
 //! - [`wacz`]: a Web Archive Collection Zipped file (WACZ 1.1.1) that
 //!   ReplayWeb.page and pywb replay, holding the WARC files of a case's (or
 //!   one bundle's) sealed bundles unchanged.
+//! - [`case_uco`]: the case described in CASE/UCO JSON-LD (the officers,
+//!   the tool, an investigative action per custody event, the captured URLs,
+//!   every bundle file with its SHA-256 and a provenance record per
+//!   exhibit), for tools that read the CASE ontology.
 //! - [`bag`]: the whole case folder as one zip for hand-over, which
 //!   `warden verify FILE.zip` checks like the folder.
 //!
@@ -13,6 +17,7 @@
 //! never over an existing file.
 
 pub mod bag;
+pub mod case_uco;
 pub mod wacz;
 
 use crate::verify::{Verdict, VerifyOptions};
