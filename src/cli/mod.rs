@@ -65,7 +65,7 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Write the chain-of-custody report (PDF, HTML and an exhibit list) for the case
     Report(report::ReportArgs),
-    /// Write verified evidence in a format other tools replay (WACZ)
+    /// Write verified evidence for other tools or for hand-over (WACZ, CASE/UCO JSON-LD, one zip of the case)
     #[command(subcommand)]
     Export(export::ExportCommand),
     /// Print a shell completion script
