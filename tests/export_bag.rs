@@ -22,6 +22,10 @@ struct Fixture {
     bundles: Vec<PathBuf>,
     zip: PathBuf,
     out: Output,
+    /// custody.jsonl before the export (the export then recorded itself).
+    log_before: Vec<u8>,
+    /// A copy of the case as it was before the export.
+    pristine: PathBuf,
     _dir: tempfile::TempDir,
     _http: TestServer,
 }
@@ -63,15 +67,34 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         );
     }
     let dir = tmpdir();
+    let pristine = dir.path().join("pristine");
+    copy_dir(&case, &pristine);
+    let log_before = read(&case.join("custody.jsonl"));
     let zip = dir.path().join("handover.zip");
     let out = export(&env, &case, &zip);
     assert_eq!(out.status.code(), Some(0), "export\n{}", describe(&out));
+    // The export recorded itself: one more custody event, naming the zip and its SHA-256.
+    let log = read(&case.join("custody.jsonl"));
+    assert!(
+        log.starts_with(&log_before),
+        "the export changed earlier events"
+    );
+    let added: Vec<Value> = String::from_utf8_lossy(&log[log_before.len()..])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0]["action"], "export");
+    assert_eq!(added[0]["details"]["format"], "bag");
+    assert_eq!(added[0]["details"]["sha256"], sha256_file(&zip).as_str());
     Fixture {
         env,
         case,
         bundles,
         zip,
         out,
+        log_before,
+        pristine,
         _dir: dir,
         _http: http,
     }
@@ -182,10 +205,12 @@ fn the_zip_holds_every_file_of_the_case_byte_for_byte_under_one_top_folder() {
     );
     assert_eq!(files.keys().cloned().collect::<Vec<_>>(), want);
     for (rel, bytes) in &files {
-        assert!(
-            *bytes == read(&f.case.join(rel)),
-            "{rel} differs from the case"
-        );
+        let want = if rel == "custody.jsonl" {
+            f.log_before.clone()
+        } else {
+            read(&f.case.join(rel))
+        };
+        assert!(*bytes == want, "{rel} differs from the case");
     }
     for dir in ["evidence/", "checkpoints/"] {
         assert!(
@@ -202,9 +227,12 @@ fn the_sha256_is_printed_and_the_same_case_gives_the_same_zip() {
     let text = String::from_utf8_lossy(&f.out.stdout);
     assert!(text.contains(&sha), "the SHA-256 is printed:\n{text}");
     assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(text.contains("recorded in custody event"), "{text}");
+    // The case as it was before the first export (the export recorded itself in the case
+    // since), exported again: byte for byte the same zip.
     let dir = tmpdir();
     let again = dir.path().join("again.zip");
-    let out = export(&f.env, &f.case, &again);
+    let out = export(&f.env, &f.pristine, &again);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(sha256_file(&again), sha, "a second export differs");
 }

@@ -26,6 +26,10 @@ struct Fixture {
     captures: Vec<(String, String, PathBuf)>,
     /// The export of the whole case.
     export: PathBuf,
+    /// custody.jsonl before the export (the export then recorded itself).
+    log_before: Vec<u8>,
+    /// A copy of the case as it was before the export.
+    pristine: PathBuf,
     _dir: tempfile::TempDir,
     _http: TestServer,
 }
@@ -111,14 +115,29 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
     custody(&second, &["checkpoint"]);
 
     let dir = tmpdir();
+    let pristine = dir.path().join("pristine");
+    copy_dir(&case, &pristine);
+    let log_before = read(&case.join("custody.jsonl"));
     let export = dir.path().join("case.jsonld");
     let out = export_cmd(&env, &case, &export);
     assert_eq!(out.status.code(), Some(0), "export\n{}", describe(&out));
+    let log = read(&case.join("custody.jsonl"));
+    assert!(
+        log.starts_with(&log_before),
+        "the export changed earlier events"
+    );
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&log).lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "export");
+    assert_eq!(last["details"]["format"], "case-uco");
+    assert_eq!(last["details"]["sha256"], sha256_file(&export).as_str());
     Fixture {
         env,
         case,
         captures,
         export,
+        log_before,
+        pristine,
         _dir: dir,
         _http: http,
     }
@@ -244,7 +263,11 @@ fn every_node_has_a_unique_id_and_every_file_hash_and_exhibit_number_is_there() 
         let m = sha256_file(&bundle.join("manifest-sha256.txt"));
         assert!(hashes.contains(&m), "no hash value for the manifest");
     }
-    let mut case_files = vec!["case.toml".to_string(), "custody.jsonl".to_string()];
+    assert!(
+        hashes.contains(&sha256_hex(&f.log_before)),
+        "no hash value for custody.jsonl as exported"
+    );
+    let mut case_files = vec!["case.toml".to_string()];
     let checkpoints = list_files(&f.case.join("checkpoints"));
     assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
     case_files.push(format!("checkpoints/{}", checkpoints[0]));
@@ -306,7 +329,7 @@ fn capture_actions_name_the_captured_urls_the_officer_and_the_tool_as_recorded()
     ] {
         assert!(names.contains(want), "no {want} action: {names:?}");
     }
-    let log_lines = read_string(&f.case.join("custody.jsonl")).lines().count();
+    let log_lines = String::from_utf8_lossy(&f.log_before).lines().count();
     assert_eq!(actions.len(), log_lines, "one action per custody event");
 
     let captures: Vec<&&Value> = actions
@@ -390,7 +413,7 @@ fn identifiers_are_stable_across_exports() {
     let f = fix();
     let dir = tmpdir();
     let again = dir.path().join("again.jsonld");
-    let out = export_cmd(&f.env, &f.case, &again);
+    let out = export_cmd(&f.env, &f.pristine, &again);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let ids = |p: &Path| -> BTreeSet<String> { graph(&read_json(p)).into_keys().collect() };
     assert_eq!(ids(&f.export), ids(&again));

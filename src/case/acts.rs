@@ -7,8 +7,8 @@ use super::{Case, CaseError, io_err};
 use crate::custody::acts::{self, CaseState};
 use crate::custody::checkpoint::{self, CHECKPOINT_DIR};
 use crate::custody::event::{
-    AcceptDetails, AccessDetails, CheckpointDetails, EventBody, ExhibitRef, NoteDetails,
-    TransferDetails, WithdrawDetails,
+    AcceptDetails, AccessDetails, CheckpointDetails, EventBody, ExhibitRef, ExportDetails,
+    NoteDetails, TransferDetails, WithdrawDetails,
 };
 use crate::custody::{self, Action, Event, EventInput};
 use crate::fsutil;
@@ -53,6 +53,18 @@ pub struct Recorded {
     pub exhibit: Option<String>,
     /// For an accepted transfer, who handed the case over.
     pub from: Option<String>,
+}
+
+/// An export to record (`warden export`).
+#[derive(Debug, Clone)]
+pub struct ExportRecord {
+    /// `wacz`, `case-uco` or `bag`.
+    pub format: String,
+    pub file: std::path::PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    /// The command line as typed.
+    pub arguments: Vec<String>,
 }
 
 /// A checkpoint that was written and recorded.
@@ -198,6 +210,30 @@ impl Case {
             exhibit: named.map(|e| e.number),
             from,
         })
+    }
+
+    /// Records that the case was exported to a file, with its SHA-256.
+    pub fn record_export(&self, key: &OfficerKey, e: &ExportRecord) -> Result<u64, CaseError> {
+        let officer = self.require_officer(key)?.name.clone();
+        let details = ExportDetails {
+            format: e.format.clone(),
+            file: e.file.display().to_string(),
+            sha256: e.sha256.clone(),
+            bytes: e.bytes,
+            warden_version: crate::VERSION.to_string(),
+            arguments: e.arguments.clone(),
+        };
+        Ok(custody::append(
+            &self.log(),
+            key,
+            &officer,
+            &EventInput {
+                action: Action::Export,
+                bundle: None,
+                manifest_sha256: None,
+                details: Some(to_value(&details)),
+            },
+        )?)
     }
 
     /// Writes a signed checkpoint of the whole custody log to

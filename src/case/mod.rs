@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 mod acts;
-pub use acts::{Act, CheckpointWritten, Recorded};
+pub use acts::{Act, CheckpointWritten, ExportRecord, Recorded};
 
 pub(crate) const CASE_FILE: &str = "case.toml";
 pub(crate) const EVIDENCE_DIR: &str = "evidence";

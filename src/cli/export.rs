@@ -104,23 +104,93 @@ fn refused(e: warden::export::ExportError) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The case an export of `input` records itself in (opened for writing by
+/// the officer holding `key`), or `None` when `input` is not a case folder.
+fn recording_case(
+    g: &Globals,
+    input: &std::path::Path,
+) -> anyhow::Result<Option<(warden::case::Case, warden::keys::OfficerKey)>> {
+    if !input.join("case.toml").is_file() {
+        return Ok(None);
+    }
+    let key = g.officer_key(false)?;
+    let globals = Globals {
+        case: Some(input.to_path_buf()),
+        key: g.key.clone(),
+    };
+    let case = globals.open_case_for_writing(&key)?;
+    case.require_officer(&key)?;
+    Ok(Some((case, key)))
+}
+
+/// Records the export written to `file` in the case's custody log; if that
+/// fails the file is removed (an export nobody recorded is not handed over).
+fn record(
+    rec: Option<(warden::case::Case, warden::keys::OfficerKey)>,
+    format: &str,
+    file: &std::path::Path,
+    sha256: &str,
+    bytes: u64,
+) -> anyhow::Result<Option<u64>> {
+    let Some((case, key)) = rec else {
+        return Ok(None);
+    };
+    let done = case.record_export(
+        &key,
+        &warden::case::ExportRecord {
+            format: format.into(),
+            file: file.to_path_buf(),
+            sha256: sha256.into(),
+            bytes,
+            arguments: std::env::args().collect(),
+        },
+    );
+    match done {
+        Ok(seq) => Ok(Some(seq)),
+        Err(e) => {
+            let _ = std::fs::remove_file(file);
+            Err(anyhow::anyhow!(
+                "{e}; the export could not be recorded in the custody log, so {} was removed",
+                file.display()
+            ))
+        }
+    }
+}
+
+/// The end of the output line: the custody event that records the export.
+fn recorded(seq: Option<u64>) -> String {
+    match seq {
+        Some(seq) => format!("; recorded in custody event {seq}"),
+        None => {
+            eprintln!(
+                "note: the input is a bundle, not a case folder, so no custody log records this export"
+            );
+            String::new()
+        }
+    }
+}
+
 fn case_uco(a: CaseUcoArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let root = g.open_case()?.root;
+    let rec = recording_case(g, &root)?;
     let opts = CaseUcoOptions {
-        case: g.open_case()?.root,
+        case: root,
         out: a.out,
         anchors: a.anchors.into_anchors(),
     };
     match case_uco::write(&opts) {
         Ok(s) => {
+            let seq = record(rec, "case-uco", &s.path, &s.sha256, s.bytes)?;
             println!(
-                "wrote {}: {} action(s), {} exhibit(s), {} file(s) with SHA-256, {} node(s), {} bytes, SHA-256 {}",
+                "wrote {}: {} action(s), {} exhibit(s), {} file(s) with SHA-256, {} node(s), {} bytes, SHA-256 {}{}",
                 s.path.display(),
                 s.actions,
                 s.exhibits,
                 s.files,
                 s.nodes,
                 s.bytes,
-                s.sha256
+                s.sha256,
+                recorded(seq)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -129,21 +199,25 @@ fn case_uco(a: CaseUcoArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 }
 
 fn bag(a: BagArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let root = g.open_case()?.root;
+    let rec = recording_case(g, &root)?;
     let opts = BagOptions {
-        case: g.open_case()?.root,
+        case: root,
         out: a.out,
         anchors: a.anchors.into_anchors(),
     };
     match bag::write(&opts) {
         Ok(s) => {
+            let seq = record(rec, "bag", &s.path, &s.sha256, s.bytes)?;
             println!(
-                "wrote {}: case folder {}/ with {} bundle(s), {} file(s), {} bytes, SHA-256 {}",
+                "wrote {}: case folder {}/ with {} bundle(s), {} file(s), {} bytes, SHA-256 {}{}",
                 s.path.display(),
                 s.top,
                 s.bundles,
                 s.files,
                 s.bytes,
-                s.sha256
+                s.sha256,
+                recorded(seq)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -156,6 +230,7 @@ fn wacz(a: WaczArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         Some(p) => p,
         None => g.open_case()?.root,
     };
+    let rec = recording_case(g, &input)?;
     let opts = WaczOptions {
         input,
         out: a.out,
@@ -165,13 +240,15 @@ fn wacz(a: WaczArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     };
     match write(&opts) {
         Ok(s) => {
+            let seq = record(rec, "wacz", &s.path, &s.sha256, s.bytes)?;
             println!(
-                "wrote {}: {} page(s) from {} bundle(s), {} bytes, SHA-256 {}",
+                "wrote {}: {} page(s) from {} bundle(s), {} bytes, SHA-256 {}{}",
                 s.path.display(),
                 s.pages,
                 s.bundles,
                 s.bytes,
-                s.sha256
+                s.sha256,
+                recorded(seq)
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -7,7 +7,7 @@
 use super::checkpoint;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaseInitDetails, CheckpointDetails, Event, ExhibitRef,
-    NoteDetails, ReportDetails, TransferDetails, WithdrawDetails,
+    ExportDetails, NoteDetails, ReportDetails, TransferDetails, WithdrawDetails,
 };
 use std::collections::{BTreeMap, HashMap};
 use tlog_tiles::tlog::Hash;
@@ -222,10 +222,11 @@ pub(crate) fn problems(
                 }
             }
         },
-        Action::Report => {
-            if ev.details_as::<ReportDetails>().is_none() {
-                out.push(malformed("report"));
-            }
+        Action::Report if ev.details_as::<ReportDetails>().is_none() => {
+            out.push(malformed("report"))
+        }
+        Action::Export if ev.details_as::<ExportDetails>().is_none() => {
+            out.push(malformed("export"))
         }
         _ => {}
     }

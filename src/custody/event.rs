@@ -42,6 +42,8 @@ pub(crate) enum Action {
     Checkpoint,
     /// A report (`warden report`) was written; its files' hashes.
     Report,
+    /// The case was exported (`warden export`); the file's hash.
+    Export,
 }
 
 impl Action {
@@ -61,6 +63,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Checkpoint => "checkpoint",
             Action::Report => "report",
+            Action::Export => "export",
         }
     }
 }
@@ -223,6 +226,20 @@ pub(crate) struct ReportDetails {
     pub(crate) verification: String,
     pub(crate) warden_version: String,
     pub(crate) executable_sha256: Option<String>,
+    /// The command line as typed.
+    pub(crate) arguments: Vec<String>,
+}
+
+/// `details` of an `export` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ExportDetails {
+    /// `wacz`, `case-uco` or `bag`.
+    pub(crate) format: String,
+    /// The file written, as given.
+    pub(crate) file: String,
+    pub(crate) sha256: String,
+    pub(crate) bytes: u64,
+    pub(crate) warden_version: String,
     /// The command line as typed.
     pub(crate) arguments: Vec<String>,
 }

@@ -7,8 +7,8 @@ use super::acts::exhibit_label;
 use super::check::LogCheck;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaptureDetails, CaseInitDetails, CheckpointDetails,
-    Event, LogRepairedDetails, NoteDetails, OfficerAddedDetails, ReportDetails, TransferDetails,
-    WithdrawDetails,
+    Event, ExportDetails, LogRepairedDetails, NoteDetails, OfficerAddedDetails, ReportDetails,
+    TransferDetails, WithdrawDetails,
 };
 use serde::Serialize;
 
@@ -283,6 +283,16 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
                         .join(", "),
                     d.verification,
                     d.folder
+                ),
+            ),
+            None => (None, unreadable()),
+        },
+        Action::Export => match ev.details_as::<ExportDetails>() {
+            Some(d) => (
+                None,
+                format!(
+                    "exported the case as {} to {} (SHA-256 {}, {} bytes)",
+                    d.format, d.file, d.sha256, d.bytes
                 ),
             ),
             None => (None, unreadable()),

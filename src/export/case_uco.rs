@@ -25,8 +25,8 @@ use crate::capture::record::{CaptureRecord, MAX_RECORD_BYTES};
 use crate::case::Case;
 use crate::custody::Event;
 use crate::custody::event::{
-    AcceptDetails, AccessDetails, CheckpointDetails, NoteDetails, OfficerAddedDetails,
-    ReportDetails, TransferDetails, WithdrawDetails,
+    AcceptDetails, AccessDetails, CheckpointDetails, ExportDetails, NoteDetails,
+    OfficerAddedDetails, ReportDetails, TransferDetails, WithdrawDetails,
 };
 use crate::custody::timeline::{Entry, Exhibit};
 use crate::fsutil;
@@ -787,6 +787,20 @@ fn add_action(
                             Some(f.bytes),
                         ));
                     }
+                }
+            }
+        }
+        "export" => {
+            objects.push(investigation.to_string());
+            if let Some(d) = event.details_as::<ExportDetails>() {
+                instrument = g.tool(Some(&d.warden_version), None, None);
+                if is_sha256(&d.sha256) {
+                    results.push(g.file(
+                        &format!("export\n{}\n{}", entry.seq, d.file),
+                        &d.file,
+                        &d.sha256,
+                        Some(d.bytes),
+                    ));
                 }
             }
         }
