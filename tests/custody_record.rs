@@ -457,7 +457,7 @@ fn a_checkpoint_signed_by_a_key_outside_the_case_is_rejected() {
 }
 
 #[test]
-fn verify_names_a_removed_or_planted_checkpoint_file() {
+fn verify_names_a_removed_linked_or_planted_checkpoint_file() {
     let f = Fixture::new();
     f.ok(&f.env, &["checkpoint"]);
     let path = f.case.join("checkpoints/00000004.checkpoint");
@@ -467,6 +467,15 @@ fn verify_names_a_removed_or_planted_checkpoint_file() {
     v.assert_problem("a removed checkpoint", |p, msg| {
         p.ends_with("checkpoints/00000004.checkpoint") && msg.contains("missing")
     });
+    // A symbolic link in its place is not read through.
+    let elsewhere = f.env.path().join("elsewhere.checkpoint");
+    std::fs::write(&elsewhere, &saved).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    let v = verify_json(&f.env, [&f.case]);
+    v.assert_problem("a checkpoint that is a symbolic link", |p, msg| {
+        p.ends_with("checkpoints/00000004.checkpoint") && msg.contains("symbolic link")
+    });
+    std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, &saved).unwrap();
     std::fs::write(f.case.join("checkpoints/notes.txt"), "planted").unwrap();
     let v = verify_json(&f.env, [&f.case]);
