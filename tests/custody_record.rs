@@ -501,3 +501,85 @@ fn custody_show_escapes_control_characters_in_notes() {
         "{text}"
     );
 }
+
+#[test]
+fn a_time_stamped_checkpoint_verifies_against_its_authority_and_a_changed_token_is_caught() {
+    let f = Fixture::new();
+    let tsa = Tsa::start();
+    let out = f.ok(&f.env, &["checkpoint", "--tsa", &tsa.url()]);
+    assert!(out.contains("checkpoints/00000004.tsr"), "{out}");
+    let token = f.case.join("checkpoints/00000004.tsr");
+    // openssl, independently: the token covers the checkpoint file.
+    run_ok(
+        openssl()
+            .args(["ts", "-verify", "-data"])
+            .arg(f.case.join("checkpoints/00000004.checkpoint"))
+            .arg("-in")
+            .arg(&token)
+            .arg("-CAfile")
+            .arg(tsa.ca_crt())
+            .arg("-untrusted")
+            .arg(tsa.tsa_crt()),
+    );
+    let v = verify_json(
+        &f.env,
+        [
+            f.case.as_os_str(),
+            "--tsa-ca".as_ref(),
+            tsa.ca_crt().as_os_str(),
+        ],
+    );
+    v.assert_ok("a time-stamped checkpoint");
+    let verified = v.report["verified"].to_string();
+    assert!(
+        verified.contains("00000004.tsr") && verified.contains("under --tsa-ca"),
+        "{verified}"
+    );
+    // A token of another authority's PKI does not verify against this one's root.
+    let other = Tsa::start();
+    let v = verify_json(
+        &f.env,
+        [
+            f.case.as_os_str(),
+            "--tsa-ca".as_ref(),
+            other.ca_crt().as_os_str(),
+        ],
+    );
+    v.assert_problem("a token checked against another root", |p, msg| {
+        p.ends_with("checkpoints/00000004.tsr")
+            && msg.contains("does not verify against the given --tsa-ca")
+    });
+    // A changed token is not the one the event recorded.
+    flip_byte(&token);
+    let v = verify_json(&f.env, [&f.case]);
+    v.assert_problem("a changed token", |p, msg| {
+        p.ends_with("checkpoints/00000004.tsr") && msg.contains("is not the token custody event")
+    });
+}
+
+#[test]
+fn a_checkpoint_whose_authority_is_down_is_not_recorded() {
+    let f = Fixture::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/tsa",
+        closed.local_addr().unwrap().port()
+    );
+    drop(closed);
+    f.refused(
+        &f.env,
+        &["checkpoint", "--tsa", &url, "--timeout", "5"],
+        "time-stamp authority",
+    );
+    // The checkpoint file is there (a valid, unrecorded checkpoint), no token, and verify says so.
+    assert!(!f.case.join("checkpoints/00000004.tsr").exists());
+    let v = verify_json(&f.env, [&f.case]);
+    v.assert_ok("a case with an unrecorded checkpoint");
+    assert!(
+        v.report["notes"]
+            .to_string()
+            .contains("no checkpoint event records"),
+        "{}",
+        v.describe()
+    );
+}

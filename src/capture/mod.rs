@@ -330,6 +330,8 @@ enum Unsealed {
 enum Unstamped {
     #[error("{0}")]
     Random(getrandom::Error),
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
     #[error(transparent)]
     Tsa(#[from] fetch::TsaError),
     #[error(transparent)]
@@ -733,6 +735,25 @@ impl Ctx {
             env: &self.env,
         }
     }
+}
+
+/// Why a time-stamp could not be obtained (see [`stamp`]).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StampError(Unstamped);
+
+/// Obtains an RFC 3161 time-stamp token over SHA-256 of `data` from `tsa`
+/// outside a capture (a custody checkpoint), with the checks capture makes:
+/// the reply is granted and covers exactly that digest and a fresh nonce.
+/// `cfg` gives the proxy, the timeouts and the trusted roots; redirects are
+/// not followed. Returns the DER `TimeStampResp`.
+pub fn stamp(tsa: &Url, data: &[u8], cfg: &FetchConfig) -> Result<Vec<u8>, StampError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StampError(Unstamped::Runtime(e)))?;
+    rt.block_on(timestamp_manifest(tsa, data, cfg))
+        .map_err(StampError)
 }
 
 /// Requests an RFC 3161 token over SHA-256 of `manifest` and checks that the

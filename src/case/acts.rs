@@ -67,6 +67,10 @@ pub struct ExportRecord {
     pub arguments: Vec<String>,
 }
 
+/// Obtains a time-stamp token over some bytes (for a checkpoint).
+pub type Stamper<'a> =
+    dyn Fn(&[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> + 'a;
+
 /// A checkpoint that was written and recorded.
 #[derive(Debug, Clone)]
 pub struct CheckpointWritten {
@@ -78,6 +82,8 @@ pub struct CheckpointWritten {
     pub root_sha256: String,
     /// SHA-256 of the checkpoint file.
     pub file_sha256: String,
+    /// The time-stamp token file, when one was asked for.
+    pub timestamp: Option<std::path::PathBuf>,
     /// Sequence number of the `checkpoint` event recording it.
     pub seq: u64,
 }
@@ -244,7 +250,16 @@ impl Case {
     /// lines it covers), then the event is appended. If the process stops
     /// in between, the file stays: it is a valid checkpoint that verify
     /// checks and mentions as not recorded.
-    pub fn checkpoint(&self, key: &OfficerKey) -> Result<CheckpointWritten, CaseError> {
+    ///
+    /// With `stamp`, the checkpoint file's bytes are time-stamped (by an
+    /// RFC 3161 authority, see [`crate::capture::stamp`]) and the token is
+    /// written beside it as `NNNNNNNN.tsr`, before the event that records
+    /// both.
+    pub fn checkpoint(
+        &self,
+        key: &OfficerKey,
+        stamp: Option<&Stamper<'_>>,
+    ) -> Result<CheckpointWritten, CaseError> {
         let officer = self.require_officer(key)?.name.clone();
         let mut lock = custody::lock(&self.log())?;
         let log = lock.read_all()?;
@@ -277,13 +292,22 @@ impl Case {
             }
         }
         let file_sha256 = sha256_hex(&bytes);
+        let mut timestamp = None;
+        if let Some(stamp) = stamp {
+            let token = stamp(&bytes).map_err(CaseError::Timestamp)?;
+            let tsr_name = checkpoint::timestamp_file_name(made.size);
+            let tsr = dir.join(&tsr_name);
+            fsutil::write_new_synced(&tsr, &token).map_err(io_err(&tsr))?;
+            fsutil::sync_dir(&dir).map_err(io_err(&dir))?;
+            timestamp = Some((format!("{CHECKPOINT_DIR}/{tsr_name}"), sha256_hex(&token)));
+        }
         let details = CheckpointDetails {
             size: made.size,
             root_sha256: made.root_sha256.clone(),
             file: format!("{CHECKPOINT_DIR}/{name}"),
             file_sha256: file_sha256.clone(),
-            timestamp_file: None,
-            timestamp_sha256: None,
+            timestamp_file: timestamp.as_ref().map(|t| t.0.clone()),
+            timestamp_sha256: timestamp.as_ref().map(|t| t.1.clone()),
         };
         let seq = custody::append_locked(
             lock,
@@ -301,6 +325,7 @@ impl Case {
             size: made.size,
             root_sha256: made.root_sha256,
             file_sha256,
+            timestamp: timestamp.map(|t| self.root.join(t.0)),
             seq,
         })
     }

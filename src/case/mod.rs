@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 mod acts;
-pub use acts::{Act, CheckpointWritten, ExportRecord, Recorded};
+pub use acts::{Act, CheckpointWritten, ExportRecord, Recorded, Stamper};
 
 pub(crate) const CASE_FILE: &str = "case.toml";
 pub(crate) const EVIDENCE_DIR: &str = "evidence";
@@ -79,6 +79,10 @@ pub enum CaseError {
     NoSuchExhibit { wanted: String, count: usize },
     #[error("{0}; nothing was recorded")]
     Refused(String),
+    #[error(
+        "the time-stamp authority did not give a usable token ({0}); the checkpoint file was written but not recorded, and no token was saved. Check the --tsa address, or run the command again without --tsa"
+    )]
+    Timestamp(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Custody(#[from] CustodyError),
 }

@@ -86,7 +86,17 @@ pub struct AcceptArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct CheckpointArgs {}
+pub struct CheckpointArgs {
+    /// Also time-stamp the checkpoint with this RFC 3161 time-stamp authority (the token is saved beside it as NNNNNNNN.tsr)
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// Reach the time-stamp authority through this HTTP proxy
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Longest wait for the time-stamp authority, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+}
 
 #[derive(Subcommand, Debug)]
 pub enum WitnessCommand {
@@ -110,7 +120,7 @@ pub struct WitnessShowArgs {
 pub fn run(cmd: CustodyCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     let act = match cmd {
         CustodyCommand::Show(a) => return show(a, g),
-        CustodyCommand::Checkpoint(_) => return checkpoint(g),
+        CustodyCommand::Checkpoint(a) => return checkpoint(a, g),
         CustodyCommand::Note(a) => Act::Note {
             text: a.text,
             exhibit: a.exhibit,
@@ -157,10 +167,50 @@ pub fn run(cmd: CustodyCommand, g: &Globals) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn checkpoint(g: &Globals) -> anyhow::Result<ExitCode> {
+fn checkpoint(a: CheckpointArgs, g: &Globals) -> anyhow::Result<ExitCode> {
+    let parse = |flag: &str, s: &str| -> anyhow::Result<url::Url> {
+        let u = url::Url::parse(s.trim()).map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {s:?} is not a URL ({e}); give it as http://host/path or https://host/path"
+            )
+        })?;
+        if !matches!(u.scheme(), "http" | "https") {
+            anyhow::bail!("{flag} {s:?} must be an http:// or https:// URL");
+        }
+        Ok(u)
+    };
+    let tsa = a.tsa.as_deref().map(|s| parse("--tsa", s)).transpose()?;
+    let proxy = a
+        .proxy
+        .as_deref()
+        .map(|s| parse("--proxy", s))
+        .transpose()?;
+    let timeout = std::time::Duration::from_secs(a.timeout.max(1));
+    let cfg = warden::capture::FetchConfig {
+        user_agent: format!("warden/{}", env!("CARGO_PKG_VERSION")),
+        proxy,
+        timeout,
+        max_time: timeout,
+        max_bytes: 1 << 20,
+        accept_invalid_certs: false,
+        max_redirects: 0,
+        allow_private: true,
+        min_rate: 0,
+        min_rate_time: timeout,
+        roots: None,
+    };
+    let stamper = |bytes: &[u8]| -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+        let tsa = tsa.as_ref().expect("only called with --tsa");
+        warden::capture::stamp(tsa, bytes, &cfg).map_err(|e| e.into())
+    };
     let key = g.officer_key(false)?;
     let case = g.open_case_for_writing(&key)?;
-    let c = case.checkpoint(&key)?;
+    let stamp: Option<&warden::case::Stamper<'_>> =
+        if tsa.is_some() { Some(&stamper) } else { None };
+    let c = case.checkpoint(&key, stamp)?;
+    if let Some(t) = &c.timestamp {
+        println!("time-stamp token {}", t.display());
+    }
     println!(
         "wrote {} (the first {} custody events, Merkle tree hash {}; file SHA-256 {}), recorded in custody event {}",
         c.path.display(),

@@ -46,6 +46,12 @@ pub(crate) fn file_name(size: u64) -> String {
     format!("{size:08}.checkpoint")
 }
 
+/// The file name of the time-stamp token over the checkpoint of `size`
+/// lines.
+pub(crate) fn timestamp_file_name(size: u64) -> String {
+    format!("{size:08}.tsr")
+}
+
 /// The leaf hashes of a log's complete lines (an incomplete last line is
 /// not a leaf).
 pub(crate) fn leaf_hashes(log: &[u8]) -> Vec<Hash> {

@@ -502,7 +502,38 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
             }),
         }
     }
-    for name in names {
+    for name in names.iter().filter(|n| n.ends_with(".tsr")) {
+        let rel = format!("{CHECKPOINT_DIR}/{name}");
+        let well_named = name
+            .strip_suffix(".tsr")
+            .is_some_and(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()));
+        match recorded
+            .iter()
+            .find(|(_, d)| d.timestamp_file.as_deref() == Some(rel.as_str()))
+        {
+            Some((ev, d)) if well_named => {
+                check_checkpoint_token(&cdir, &rel, name, ev, d, ctx, sink)
+            }
+            _ => sink.problem(
+                &rel,
+                "no checkpoint event records this time-stamp token: it was added outside warden",
+            ),
+        }
+    }
+    for (ev, d) in &recorded {
+        if let Some(t) = &d.timestamp_file
+            && !names.iter().any(|n| format!("{CHECKPOINT_DIR}/{n}") == *t)
+        {
+            sink.problem(
+                t,
+                format!(
+                    "missing: custody event {} recorded this time-stamp token, and it was removed",
+                    ev.seq
+                ),
+            );
+        }
+    }
+    for name in names.iter().filter(|n| !n.ends_with(".tsr")) {
         let rel = format!("{CHECKPOINT_DIR}/{name}");
         let well_named = name
             .strip_suffix(".checkpoint")
@@ -515,7 +546,7 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
             continue;
         }
         let bytes =
-            match crate::fsutil::read_capped(&cdir.join(&name), checkpoint::MAX_CHECKPOINT_FILE) {
+            match crate::fsutil::read_capped(&cdir.join(name), checkpoint::MAX_CHECKPOINT_FILE) {
                 Ok(b) => b,
                 Err(e) => {
                     sink.problem(&rel, format!("cannot be read as a regular file: {e}"));
@@ -529,7 +560,7 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
                 continue;
             }
         };
-        if checkpoint::file_name(made.size) != name {
+        if checkpoint::file_name(made.size) != *name {
             sink.problem(
                 &rel,
                 format!(
@@ -560,6 +591,74 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
                 sink.root, made.size
             )),
         }
+    }
+}
+
+/// A checkpoint's time-stamp token: the file the event recorded, a granted
+/// RFC 3161 reply over SHA-256 of the checkpoint file, and, with
+/// `--tsa-ca`, signed by an authority chaining to it.
+fn check_checkpoint_token(
+    cdir: &Path,
+    rel: &str,
+    name: &str,
+    ev: &Event,
+    d: &CheckpointDetails,
+    ctx: &Ctx<'_>,
+    sink: &mut Sink<'_>,
+) {
+    let tsr = match crate::fsutil::read_capped(&cdir.join(name), 1 << 20) {
+        Ok(b) => b,
+        Err(e) => return sink.problem(rel, format!("cannot be read as a regular file: {e}")),
+    };
+    if d.timestamp_sha256.as_deref() != Some(sha256_hex(&tsr).as_str()) {
+        return sink.problem(
+            rel,
+            format!(
+                "is not the token custody event {} recorded (its SHA-256 differs)",
+                ev.seq
+            ),
+        );
+    }
+    let covered = d
+        .file
+        .strip_prefix(&format!("{CHECKPOINT_DIR}/"))
+        .and_then(|f| {
+            crate::fsutil::read_capped(&cdir.join(f), checkpoint::MAX_CHECKPOINT_FILE).ok()
+        });
+    let token = match crate::bundle::timestamp::parse_response(&tsr) {
+        Ok(t) => t,
+        Err(e) => return sink.problem(rel, e.to_string()),
+    };
+    let info = &token.info;
+    if info.hash_algorithm != "sha256"
+        || covered.as_deref().map(sha256_hex).as_deref() != Some(info.message_imprint_hex.as_str())
+    {
+        return sink.problem(
+            rel,
+            format!("the time-stamp token does not cover {}", d.file),
+        );
+    }
+    match ctx.tsa_ca {
+        Some(ca) => match crate::bundle::tsa_trust::verify_token(&token, ca) {
+            Ok(_) => sink.ok(
+                rel,
+                format!(
+                    "(time-stamp of {} at {}, signed by an authority under --tsa-ca)",
+                    d.file, info.gen_time
+                ),
+            ),
+            Err(e) => sink.problem(
+                rel,
+                format!("the time-stamp token does not verify against the given --tsa-ca: {e}"),
+            ),
+        },
+        None => sink.ok(
+            rel,
+            format!(
+                "(time-stamp of {} at {}; the authority's signature is checked only with --tsa-ca)",
+                d.file, info.gen_time
+            ),
+        ),
     }
 }
 
