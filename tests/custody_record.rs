@@ -583,3 +583,53 @@ fn a_checkpoint_whose_authority_is_down_is_not_recorded() {
         v.describe()
     );
 }
+
+#[test]
+fn verify_records_its_result_only_when_asked_and_never_into_a_damaged_log() {
+    let f = Fixture::new();
+    let log = f.case.join("custody.jsonl");
+    // Plain verify writes nothing.
+    let before = read(&log);
+    let out = f.env.verify([&f.case]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        read(&log),
+        before,
+        "verify without --record changed the log"
+    );
+    // --record: one verify event with the result, and the case still verifies.
+    let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let last: Value = serde_json::from_str(custody_lines(&f.case).last().unwrap()).unwrap();
+    assert_eq!(last["action"], "verify");
+    assert_eq!(last["details"]["verdict"], "verified");
+    assert_eq!(last["details"]["bundles"], 2);
+    assert_eq!(last["officer"], OFFICER);
+    verify_json(&f.env, [&f.case]).assert_ok("a case with a verify event");
+    // Someone who is not an officer of the case cannot record.
+    let stranger = TestEnv::new();
+    let before = read(&log);
+    let out = stranger.verify([f.case.as_os_str(), "--record".as_ref()]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert_eq!(read(&log), before);
+    // A failed verification is recorded as failed…
+    let bundle = f.case.join("evidence").join(&evidence_entries(&f.case)[0]);
+    flip_byte(&bundle.join("data/text.txt"));
+    let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let last: Value = serde_json::from_str(custody_lines(&f.case).last().unwrap()).unwrap();
+    assert_eq!(last["details"]["verdict"], "failed");
+    // …but nothing is written into a custody log that itself does not hold.
+    let mut lines = custody_lines(&f.case);
+    lines[1] = lines[1].replacen("\"capture\"", "\"capturE\"", 1);
+    write_custody(&f.case, &lines);
+    let before = read(&log);
+    let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be recorded"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(&log), before, "a damaged log was written to");
+}

@@ -8,7 +8,7 @@ use crate::custody::acts::{self, CaseState};
 use crate::custody::checkpoint::{self, CHECKPOINT_DIR};
 use crate::custody::event::{
     AcceptDetails, AccessDetails, CheckpointDetails, EventBody, ExhibitRef, ExportDetails,
-    NoteDetails, TransferDetails, WithdrawDetails,
+    NoteDetails, TransferDetails, VerifyDetails, WithdrawDetails,
 };
 use crate::custody::{self, Action, Event, EventInput};
 use crate::fsutil;
@@ -216,6 +216,52 @@ impl Case {
             exhibit: named.map(|e| e.number),
             from,
         })
+    }
+
+    /// Records what `warden verify` found on this case (run before this call,
+    /// on the case as it was): a `verify` event. Refused when the report
+    /// found a problem in the custody log itself, which must not be written
+    /// to before someone has looked at it.
+    pub fn record_verification(
+        &self,
+        key: &OfficerKey,
+        report: &crate::verify::Report,
+        arguments: &[String],
+    ) -> Result<u64, CaseError> {
+        let officer = self.require_officer(key)?.name.clone();
+        if report
+            .problems
+            .iter()
+            .any(|p| p.path.contains(crate::case::CUSTODY_FILE))
+        {
+            return Err(CaseError::Refused(
+                "the custody log itself has problems, so the verification cannot be recorded in it"
+                    .into(),
+            ));
+        }
+        let verdict = serde_json::to_value(report.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let details = VerifyDetails {
+            verdict,
+            bundles: report.bundles as u64,
+            custody_events: report.custody_events as u64,
+            problems: report.problems.len() as u64,
+            warden_version: crate::VERSION.to_string(),
+            arguments: arguments.to_vec(),
+        };
+        Ok(custody::append(
+            &self.log(),
+            key,
+            &officer,
+            &EventInput {
+                action: Action::Verify,
+                bundle: None,
+                manifest_sha256: None,
+                details: Some(to_value(&details)),
+            },
+        )?)
     }
 
     /// Records that the case was exported to a file, with its SHA-256.

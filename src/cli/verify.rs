@@ -26,6 +26,9 @@ pub struct VerifyArgs {
     /// A checkpoint of a case's custody log you were given (`warden custody checkpoint` writes them): the case's log must still begin with the events it covers; repeatable
     #[arg(long, value_name = "FILE")]
     checkpoint: Vec<std::path::PathBuf>,
+    /// Record the result in the case's custody log as a verify event signed by you (an officer of the case); one case folder only. Without it verify never writes anything
+    #[arg(long)]
+    record: bool,
     /// Print one JSON report
     #[arg(long)]
     json: bool,
@@ -36,6 +39,25 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         vec![g.open_case()?.root]
     } else {
         a.paths
+    };
+    // Checked before verifying, so a refusal costs nothing.
+    let recorder = if a.record {
+        let [dir] = paths.as_slice() else {
+            anyhow::bail!("--record records the result in one case: give one case folder");
+        };
+        if !dir.join("case.toml").is_file() {
+            anyhow::bail!(
+                "--record: {} is not a case folder (a bundle or a zip has no custody log to record in)",
+                dir.display()
+            );
+        }
+        let key = g.officer_key(false)?;
+        let mut case = warden::case::Case::locate(Some(dir))?;
+        case.witness_dir = super::witness_dir();
+        case.require_officer(&key)?;
+        Some((case, key))
+    } else {
+        None
     };
     let bar = (!a.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::hidden();
@@ -74,6 +96,10 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_text(&report);
+    }
+    if let Some((case, key)) = recorder {
+        let seq = case.record_verification(&key, &report, &std::env::args().collect::<Vec<_>>())?;
+        eprintln!("recorded this verification in custody event {seq}");
     }
     Ok(if report.verdict == Verdict::Verified {
         ExitCode::SUCCESS

@@ -7,7 +7,7 @@
 use super::checkpoint;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaseInitDetails, CheckpointDetails, Event, ExhibitRef,
-    ExportDetails, NoteDetails, ReportDetails, TransferDetails, WithdrawDetails,
+    ExportDetails, NoteDetails, ReportDetails, TransferDetails, VerifyDetails, WithdrawDetails,
 };
 use std::collections::{BTreeMap, HashMap};
 use tlog_tiles::tlog::Hash;
@@ -227,6 +227,9 @@ pub(crate) fn problems(
         }
         Action::Export if ev.details_as::<ExportDetails>().is_none() => {
             out.push(malformed("export"))
+        }
+        Action::Verify if ev.details_as::<VerifyDetails>().is_none() => {
+            out.push(malformed("verify"))
         }
         _ => {}
     }

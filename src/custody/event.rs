@@ -44,6 +44,9 @@ pub(crate) enum Action {
     Report,
     /// The case was exported (`warden export`); the file's hash.
     Export,
+    /// An officer verified the case and recorded the result
+    /// (`warden verify --record`).
+    Verify,
 }
 
 impl Action {
@@ -64,6 +67,7 @@ impl Action {
             Action::Checkpoint => "checkpoint",
             Action::Report => "report",
             Action::Export => "export",
+            Action::Verify => "verify",
         }
     }
 }
@@ -239,6 +243,20 @@ pub(crate) struct ExportDetails {
     pub(crate) file: String,
     pub(crate) sha256: String,
     pub(crate) bytes: u64,
+    pub(crate) warden_version: String,
+    /// The command line as typed.
+    pub(crate) arguments: Vec<String>,
+}
+
+/// `details` of a `verify` event: what `warden verify` found, on the log
+/// as it was before this event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct VerifyDetails {
+    /// `verified`, `failed` or `nothing-to-verify`.
+    pub(crate) verdict: String,
+    pub(crate) bundles: u64,
+    pub(crate) custody_events: u64,
+    pub(crate) problems: u64,
     pub(crate) warden_version: String,
     /// The command line as typed.
     pub(crate) arguments: Vec<String>,

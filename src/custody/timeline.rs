@@ -8,7 +8,7 @@ use super::check::LogCheck;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaptureDetails, CaseInitDetails, CheckpointDetails,
     Event, ExportDetails, LogRepairedDetails, NoteDetails, OfficerAddedDetails, ReportDetails,
-    TransferDetails, WithdrawDetails,
+    TransferDetails, VerifyDetails, WithdrawDetails,
 };
 use serde::Serialize;
 
@@ -283,6 +283,16 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
                         .join(", "),
                     d.verification,
                     d.folder
+                ),
+            ),
+            None => (None, unreadable()),
+        },
+        Action::Verify => match ev.details_as::<VerifyDetails>() {
+            Some(d) => (
+                None,
+                format!(
+                    "verified the case: {} ({} bundle(s), {} custody event(s), {} problem(s))",
+                    d.verdict, d.bundles, d.custody_events, d.problems
                 ),
             ),
             None => (None, unreadable()),
