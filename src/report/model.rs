@@ -59,7 +59,7 @@ pub(crate) struct CheckStep {
 /// every format.
 fn method() -> Vec<String> {
     [
-        "Each exhibit is a capture made by warden: it sent an HTTP request for the URL shown, from the computer described in the exhibit's capture.json, and recorded the raw request and response bytes exactly as exchanged (data/capture.warc.gz, a standard WARC file), the page as received (decoded only from its transfer and content encodings), the visible text extracted from it, and the capture's metadata: times in UTC, the server's IP address, redirects, the TLS certificate chain the server presented, the tool's version and the SHA-256 of its executable.",
+        "Each exhibit is a capture made by warden: it sent an HTTP request for the URL shown, from the computer described in the exhibit's capture.json, and recorded the raw request and response bytes exactly as exchanged over HTTP, after TLS decryption for https addresses (data/capture.warc.gz, a standard WARC file), the page as received (decoded only from its transfer and content encodings), the visible text extracted from it, and the capture's metadata: times in UTC, the server's IP address, redirects, the TLS certificate chain the server presented, the tool's version and the SHA-256 of its executable.",
         "Every file of an exhibit is listed with its SHA-256 and SHA-512 in the bundle's manifests; the SHA-256 manifest is signed with the capturing officer's Ed25519 key and, when requested, time-stamped by an RFC 3161 time-stamping authority. Every action on the case (capture, sweep, note, access, transfer, withdrawal, checkpoint, report) is a line of the custody log, signed by the officer who performed it and chained to the line before it by its SHA-256, so a removed, inserted, reordered or altered line is detected.",
         "Identical SHA-256 values show that a copy is bit-for-bit identical to the file that was hashed when the exhibit was sealed.",
         "What a capture shows: what the server at the recorded address sent to this computer, at the recorded time, in answer to the recorded request. What it does not show: who wrote or published the content, whether other visitors were shown the same content, or what happened on the server before or after the capture. Times come from the capturing computer's clock unless an RFC 3161 time-stamp is present.",
@@ -402,6 +402,19 @@ fn verification(v: &Verified) -> Verification {
                 v.problems.len()
             ),
         ),
+    };
+    // The report's own verification is given no anchor: say what that
+    // means rather than let "verified" stand for more than it shows.
+    let statement = if v
+        .cases
+        .iter()
+        .any(|c| c.anchoring == crate::verify::Anchoring::SelfDeclared)
+    {
+        format!(
+            "{statement} These signatures are by the keys the case itself declares (the officers listed above); nothing outside the case was given to warden to anchor them. Whoever relies on this report should check that the case fingerprint above is the one the case officer gave them, or verify with the officers' keys (section 8)."
+        )
+    } else {
+        statement
     };
     Verification {
         verdict: verdict.into(),
