@@ -132,6 +132,22 @@ fn pdf_shows_every_script_every_manifest_hash_and_renders_every_page() {
     }
     let paths: Vec<&str> = PAGES.iter().map(|(p, _)| *p).collect();
     let s = swept_case(routes, &paths);
+    // Listings and notes carry emoji; the PDF shows them too.
+    let out = s
+        .env
+        .warden()
+        .arg("--case")
+        .arg(&s.case)
+        .args([
+            "custody",
+            "note",
+            "--exhibit",
+            "1",
+            "seller sent photos 🐘🔥 by phone",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let out_dir = s.env.path().join("report");
     let out = report(&s.env, &s.case, &out_dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -154,7 +170,15 @@ fn pdf_shows_every_script_every_manifest_hash_and_renders_every_page() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(results.len(), PAGES.len(), "{results:#?}");
-    for term in ["ivory", "ngà voi", "象牙", "งาช้าง", "عاج"] {
+    for term in [
+        "ivory",
+        "ngà voi",
+        "象牙",
+        "งาช้าง",
+        "عاج",
+        "🐘🔥",
+        "seller sent photos",
+    ] {
         assert!(
             text.contains(&squeeze(term)),
             "pdftotext does not find {term:?}:\n{text}"

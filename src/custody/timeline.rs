@@ -208,8 +208,8 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
             ev.details_as::<LogRepairedDetails>()
                 .map(|d| {
                     format!(
-                        "cut off an incomplete last line of {} bytes (SHA-256 {}) after event {}",
-                        d.torn_bytes, d.torn_sha256, d.after_seq
+                        "cut off an incomplete last line of {} bytes after event {} (their SHA-256 is in the event)",
+                        d.torn_bytes, d.after_seq
                     )
                 })
                 .unwrap_or_else(unreadable),
@@ -274,11 +274,13 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
         Action::Report => match ev.details_as::<ReportDetails>() {
             Some(d) => (
                 None,
+                // The files' SHA-256 are in the event; a line of 64-digit
+                // hashes does not fit a timeline column.
                 format!(
                     "wrote a report ({}; verification: {}) to {}",
                     d.files
                         .iter()
-                        .map(|f| format!("{} SHA-256 {}", f.name, f.sha256))
+                        .map(|f| f.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", "),
                     d.verification,
@@ -301,8 +303,8 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
             Some(d) => (
                 None,
                 format!(
-                    "exported the case as {} to {} (SHA-256 {}, {} bytes)",
-                    d.format, d.file, d.sha256, d.bytes
+                    "exported the case as {} to {} ({} bytes; its SHA-256 is in the event)",
+                    d.format, d.file, d.bytes
                 ),
             ),
             None => (None, unreadable()),
@@ -311,8 +313,14 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
             Some(d) => (
                 None,
                 format!(
-                    "signed checkpoint of the first {} events (Merkle tree hash {}) in {}",
-                    d.size, d.root_sha256, d.file
+                    "signed checkpoint of the first {} events in {}{}",
+                    d.size,
+                    d.file,
+                    if d.timestamp_file.is_some() {
+                        ", time-stamped"
+                    } else {
+                        ""
+                    }
                 ),
             ),
             None => (None, unreadable()),

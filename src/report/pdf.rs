@@ -34,7 +34,7 @@ pub struct FontSource {
 /// Characters no available font can show.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
-    "no font on this computer can show the {scripts} text in this report (for example {examples}); the PDF would show empty boxes, so it was not made. Install fonts for it (on Debian or Ubuntu: apt-get install fonts-noto-core fonts-noto-cjk fonts-dejavu-core), or give a folder of fonts with --font-dir, or make only the HTML report with --format html"
+    "no font on this computer can show the {scripts} text in this report (for example {examples}); the PDF would show empty boxes, so it was not made. Install fonts for it (on Debian or Ubuntu: apt-get install fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core), or give a folder of fonts with --font-dir, or make only the HTML report with --format html"
 )]
 pub struct MissingScripts {
     pub scripts: String,
@@ -132,9 +132,11 @@ fn check_coverage(book: &FontBook, data: &serde_json::Value) -> Result<(), Missi
             continue;
         }
         if !infos.iter().any(|f| f.coverage.contains(c as u32)) {
-            let script = unicode_script::UnicodeScript::script(&c)
-                .full_name()
-                .to_string();
+            let script = match unicode_script::UnicodeScript::script(&c) {
+                unicode_script::Script::Common => "symbol or emoji".to_string(),
+                unicode_script::Script::Inherited => "combining mark".to_string(),
+                s => s.full_name().to_string(),
+            };
             missing.entry(script).or_default().push(c);
         }
     }
