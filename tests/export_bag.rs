@@ -240,55 +240,24 @@ fn the_sha256_is_printed_and_the_same_case_gives_the_same_zip() {
 #[test]
 fn a_tampered_case_is_refused_and_nothing_is_written() {
     let f = fix();
-    let dir = tmpdir();
-    let case = dir.path().join("copy");
-    copy_dir(&f.case, &case);
-    let id = f.bundles[1].file_name().unwrap().to_owned();
-    flip_byte(&case.join("evidence").join(&id).join("data/capture.warc.gz"));
-    let out_dir = dir.path().join("out");
-    fs::create_dir(&out_dir).unwrap();
-    let out = export(&f.env, &case, &out_dir.join("case.zip"));
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let text = output_text(&out);
-    assert!(
-        text.contains("refusing to export") && text.contains(&*id.to_string_lossy()),
-        "the refusal names the bundle:\n{text}"
-    );
-    assert_eq!(text.trim().lines().count(), 1, "one line:\n{text}");
-    assert!(
-        list_files(&out_dir).is_empty(),
-        "{:?}",
-        list_files(&out_dir)
+    let id = f.bundles[1]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    common::exports::assert_refuses_tampered_copy(
+        &f.env,
+        "bag",
+        &f.case,
+        &id,
+        "data/capture.warc.gz",
+        "zip",
     );
 }
 
 #[test]
 fn an_existing_out_file_an_out_file_inside_the_case_and_a_wrong_name_are_refused() {
-    let f = fix();
-    let dir = tmpdir();
-    let existing = dir.path().join("existing.zip");
-    fs::write(&existing, b"precious notes").unwrap();
-    let out = export(&f.env, &f.case, &existing);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        output_text(&out).contains("already exists"),
-        "{}",
-        describe(&out)
-    );
-    assert_eq!(read(&existing), b"precious notes");
-
-    let before = tree_digest(&f.case);
-    for inside in [f.case.join("case.zip"), f.case.join("evidence/case.zip")] {
-        let out = export(&f.env, &f.case, &inside);
-        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-        assert!(output_text(&out).contains("inside"), "{}", describe(&out));
-        assert_eq!(tree_digest(&f.case), before);
-    }
-
-    let out = export(&f.env, &f.case, &dir.path().join("case.tar"));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(output_text(&out).contains(".zip"), "{}", describe(&out));
-    assert_eq!(list_files(dir.path()), vec!["existing.zip".to_string()]);
+    common::exports::assert_refuses_bad_out(&fix().env, "bag", &fix().case, "zip", "case.tar");
 }
 
 #[test]

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 use std::sync::LazyLock;
@@ -427,51 +426,29 @@ fn identifiers_are_stable_across_exports() {
 #[test]
 fn a_tampered_case_is_refused_and_nothing_is_written() {
     let f = fix();
-    let dir = tmpdir();
-    let case = dir.path().join("copy");
-    copy_dir(&f.case, &case);
-    let id = f.captures[0].2.file_name().unwrap().to_owned();
-    flip_byte(&case.join("evidence").join(&id).join("data/page.html"));
-    let out_dir = dir.path().join("out");
-    fs::create_dir(&out_dir).unwrap();
-    let out = export_cmd(&f.env, &case, &out_dir.join("case.jsonld"));
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let text = output_text(&out);
-    assert!(
-        text.contains("refusing to export") && text.contains(&*id.to_string_lossy()),
-        "the refusal names the bundle:\n{text}"
-    );
-    assert_eq!(text.trim().lines().count(), 1, "one line:\n{text}");
-    assert!(
-        list_files(&out_dir).is_empty(),
-        "{:?}",
-        list_files(&out_dir)
+    let id = f.captures[0]
+        .2
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    common::exports::assert_refuses_tampered_copy(
+        &f.env,
+        "case-uco",
+        &f.case,
+        &id,
+        "data/page.html",
+        "jsonld",
     );
 }
 
 #[test]
 fn an_existing_out_file_an_out_file_inside_the_case_and_a_wrong_name_are_refused() {
-    let f = fix();
-    let dir = tmpdir();
-    let existing = dir.path().join("existing.jsonld");
-    fs::write(&existing, b"precious notes").unwrap();
-    let out = export_cmd(&f.env, &f.case, &existing);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        output_text(&out).contains("already exists"),
-        "{}",
-        describe(&out)
+    common::exports::assert_refuses_bad_out(
+        &fix().env,
+        "case-uco",
+        &fix().case,
+        "jsonld",
+        "case.json",
     );
-    assert_eq!(read(&existing), b"precious notes");
-
-    let before = tree_digest(&f.case);
-    let out = export_cmd(&f.env, &f.case, &f.case.join("evidence/case.jsonld"));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(output_text(&out).contains("inside"), "{}", describe(&out));
-    assert_eq!(tree_digest(&f.case), before);
-
-    let out = export_cmd(&f.env, &f.case, &dir.path().join("case.json"));
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(output_text(&out).contains(".jsonld"), "{}", describe(&out));
-    assert_eq!(list_files(dir.path()), vec!["existing.jsonld".to_string()]);
 }

@@ -385,71 +385,23 @@ fn one_bundle_exports_alone_and_outside_its_case_only_with_a_trusted_key() {
 #[test]
 fn a_case_with_a_tampered_bundle_is_refused_and_nothing_is_written() {
     let f = fix();
-    let dir = tmpdir();
-    let case = dir.path().join("copy");
-    copy_dir(&f.case, &case);
-    let id = f.captures[0].1.file_name().unwrap().to_owned();
-    flip_byte(&case.join("evidence").join(&id).join("data/page.html"));
-    let out_dir = dir.path().join("out");
-    fs::create_dir(&out_dir).unwrap();
-    let out_path = out_dir.join("case.wacz");
-    let out = export(
+    let id = f.captures[0]
+        .1
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    common::exports::assert_refuses_tampered_copy(
         &f.env,
-        &[case.as_os_str(), "--out".as_ref(), out_path.as_os_str()],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let text = output_text(&out);
-    assert!(
-        text.contains("refusing to export") && text.contains(&*id.to_string_lossy()),
-        "the refusal names the bundle:\n{text}"
-    );
-    assert_eq!(text.trim().lines().count(), 1, "one line:\n{text}");
-    assert!(
-        list_files(&out_dir).is_empty(),
-        "an export was left behind: {:?}",
-        list_files(&out_dir)
+        "wacz",
+        &f.case,
+        &id,
+        "data/page.html",
+        "wacz",
     );
 }
 
 #[test]
-fn an_existing_out_file_and_an_out_file_inside_the_case_are_refused_untouched() {
-    let f = fix();
-    let dir = tmpdir();
-    let out_path = dir.path().join("existing.wacz");
-    fs::write(&out_path, b"precious notes").unwrap();
-    let out = export(
-        &f.env,
-        &[f.case.as_os_str(), "--out".as_ref(), out_path.as_os_str()],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(
-        output_text(&out).contains("already exists"),
-        "{}",
-        describe(&out)
-    );
-    assert_eq!(read(&out_path), b"precious notes");
-    assert_eq!(list_files(dir.path()), vec!["existing.wacz".to_string()]);
-
-    // Written into the case, the export would make the case fail verification.
-    let before = tree_digest(&f.case);
-    let inside = f.case.join("case.wacz");
-    let out = export(
-        &f.env,
-        &[f.case.as_os_str(), "--out".as_ref(), inside.as_os_str()],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(output_text(&out).contains("inside"), "{}", describe(&out));
-    assert_eq!(tree_digest(&f.case), before);
-
-    // Not a .wacz name.
-    let out = export(
-        &f.env,
-        &[
-            f.case.as_os_str(),
-            "--out".as_ref(),
-            dir.path().join("x.zip").as_os_str(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(output_text(&out).contains(".wacz"), "{}", describe(&out));
+fn an_existing_out_file_an_out_file_inside_the_case_and_a_wrong_name_are_refused() {
+    common::exports::assert_refuses_bad_out(&fix().env, "wacz", &fix().case, "wacz", "x.zip");
 }

@@ -7,6 +7,7 @@
 //! (`scripts/test` creates it); a missing validator makes the test FAIL, never skip.
 #![allow(dead_code)]
 
+pub mod exports;
 pub mod forge;
 
 use std::collections::{BTreeMap, HashMap};
