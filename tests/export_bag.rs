@@ -105,13 +105,7 @@ fn fix() -> &'static Fixture {
 }
 
 fn export(env: &TestEnv, case: &Path, out: &Path) -> Output {
-    env.warden()
-        .arg("--case")
-        .arg(case)
-        .args(["export", "bag", "--out"])
-        .arg(out)
-        .output()
-        .unwrap()
+    common::exports::export_case(env, "bag", case, out)
 }
 
 struct ZipEntry {

@@ -147,13 +147,7 @@ fn fix() -> &'static Fixture {
 }
 
 fn export_cmd(env: &TestEnv, case: &Path, out: &Path) -> Output {
-    env.warden()
-        .arg("--case")
-        .arg(case)
-        .args(["export", "case-uco", "--out"])
-        .arg(out)
-        .output()
-        .unwrap()
+    common::exports::export_case(env, "case-uco", case, out)
 }
 
 /// Every JSON object that is a node (has `@type` and is not a typed literal), anywhere in
