@@ -35,15 +35,7 @@ impl Fixture {
             let (out, _) = env.capture_json(&case, [u]);
             assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
         }
-        let out = env
-            .warden()
-            .arg("--case")
-            .arg(&case)
-            .args(["case", "add-officer", "--officer", SECOND, "--public-key"])
-            .arg(public_key_b64(&second.key))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        env.add_officer(&case, SECOND, &second);
         Fixture {
             _http: http,
             env,
@@ -64,13 +56,7 @@ impl Fixture {
     }
 
     fn ok(&self, who: &TestEnv, args: &[&str]) -> String {
-        let out = self.custody(who, args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "custody {args:?}\n{}",
-            describe(&out)
-        );
+        let out = who.custody_ok(&self.case, args);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 

@@ -51,20 +51,7 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         &["withdraw", "2", "--reason", "captured the wrong listing"],
         &["checkpoint"],
     ] {
-        let out = env
-            .warden()
-            .arg("--case")
-            .arg(&case)
-            .arg("custody")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "custody {args:?}\n{}",
-            describe(&out)
-        );
+        env.custody_ok(&case, args);
     }
     let dir = tmpdir();
     let pristine = dir.path().join("pristine");

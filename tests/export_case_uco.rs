@@ -50,30 +50,9 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         captures.push((url, final_url, bundle));
     }
     assert_ne!(captures[1].0, captures[1].1, "the second capture redirects");
-    let out = env
-        .warden()
-        .arg("--case")
-        .arg(&case)
-        .args(["case", "add-officer", "--officer", SECOND, "--public-key"])
-        .arg(public_key_b64(&second.key))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    env.add_officer(&case, SECOND, &second);
     let custody = |who: &TestEnv, args: &[&str]| {
-        let out = who
-            .warden()
-            .arg("--case")
-            .arg(&case)
-            .arg("custody")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "custody {args:?}\n{}",
-            describe(&out)
-        );
+        who.custody_ok(&case, args);
     };
     custody(
         &env,

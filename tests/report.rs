@@ -133,21 +133,10 @@ fn pdf_shows_every_script_every_manifest_hash_and_renders_every_page() {
     let paths: Vec<&str> = PAGES.iter().map(|(p, _)| *p).collect();
     let s = swept_case(routes, &paths);
     // Listings and notes carry emoji; the PDF shows them too.
-    let out = s
-        .env
-        .warden()
-        .arg("--case")
-        .arg(&s.case)
-        .args([
-            "custody",
-            "note",
-            "--exhibit",
-            "1",
-            "seller sent photos 🐘🔥 by phone",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    s.env.custody_ok(
+        &s.case,
+        &["note", "--exhibit", "1", "seller sent photos 🐘🔥 by phone"],
+    );
     let out_dir = s.env.path().join("report");
     let out = report(&s.env, &s.case, &out_dir, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -327,21 +316,15 @@ fn html_report_keeps_hostile_page_content_inert() {
     );
     let s = swept_case(routes, &["/x"]);
     // Officer-typed text can be hostile too.
-    let out = s
-        .env
-        .warden()
-        .arg("--case")
-        .arg(&s.case)
-        .args([
-            "custody",
+    s.env.custody_ok(
+        &s.case,
+        &[
             "note",
             "--exhibit",
             "1",
             "<script>alert(5)</script><a href=\"javascript:alert(6)\">x</a>",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        ],
+    );
     let out_dir = s.env.path().join("report");
     let out = report(&s.env, &s.case, &out_dir, &["--format", "html"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -397,15 +380,8 @@ fn exhibits_csv_lists_every_exhibit_with_its_manifest_hash_and_withdrawals() {
             fixed(200, &[("Content-Type", "text/html")], page("ivory two")),
         );
     let s = swept_case(routes, &["/a", "/b"]);
-    let out = s
-        .env
-        .warden()
-        .arg("--case")
-        .arg(&s.case)
-        .args(["custody", "withdraw", "2", "--reason", "wrong page"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    s.env
+        .custody_ok(&s.case, &["withdraw", "2", "--reason", "wrong page"]);
     let out_dir = s.env.path().join("r");
     let out = report(&s.env, &s.case, &out_dir, &["--format", "html"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -428,15 +404,7 @@ fn exhibits_csv_lists_every_exhibit_with_its_manifest_hash_and_withdrawals() {
 }
 
 fn custody_record(s: &Swept) -> Value {
-    let out = s
-        .env
-        .warden()
-        .arg("--case")
-        .arg(&s.case)
-        .args(["custody", "show", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = s.env.custody_ok(&s.case, &["show", "--json"]);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

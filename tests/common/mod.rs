@@ -368,6 +368,43 @@ impl TestEnv {
         dir
     }
 
+    /// `warden --case CASE custody ARGS...`, which must succeed; returns its output.
+    pub fn custody_ok(&self, case: &Path, args: &[&str]) -> Output {
+        let out = self
+            .warden()
+            .arg("--case")
+            .arg(case)
+            .arg("custody")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "custody {args:?}\n{}",
+            describe(&out)
+        );
+        out
+    }
+
+    /// Registers `other`'s key in `case` as officer `name`, signed by this environment's key.
+    pub fn add_officer(&self, case: &Path, name: &str, other: &TestEnv) {
+        let out = self
+            .warden()
+            .arg("--case")
+            .arg(case)
+            .args(["case", "add-officer", "--officer", name, "--public-key"])
+            .arg(public_key_b64(&other.key))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "add-officer\n{}",
+            describe(&out)
+        );
+    }
+
     /// `warden --case CASE capture ARGS... --json`; returns the output and the parsed JSON lines.
     pub fn capture_json<I, S>(&self, case: &Path, args: I) -> (Output, Vec<Value>)
     where
