@@ -302,54 +302,72 @@ fn check_evidence(
     };
     entries.sort_by_key(|e| e.file_name());
     let total = entries.len();
+    // Sort every entry first (cheap), then check the bundles on several
+    // threads, then report everything in folder order, as one thread would.
+    let kinds: Vec<(String, Entry)> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if only.is_some_and(|o| o != name) {
+                return None;
+            }
+            let md = std::fs::symlink_metadata(entry.path());
+            let kind = if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+                Entry::Symlink
+            } else if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
+                Entry::Partial(entry.path())
+            } else if !md.is_ok_and(|m| m.is_dir()) {
+                Entry::NotAFolder
+            } else {
+                Entry::Bundle(entry.path())
+            };
+            Some((name, kind))
+        })
+        .collect();
+    let checked = check_bundles_in_parallel(&kinds, sink, check, ctx, only.is_none(), total);
     let mut bundles = 0;
     let mut seen = BTreeSet::new();
-    for (i, entry) in entries.into_iter().enumerate() {
-        if only.is_none() {
-            (ctx.progress)(Progress { done: i, total });
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if only.is_some_and(|o| o != name) {
-            continue;
-        }
+    for ((name, kind), result) in kinds.iter().zip(checked) {
         let rel = format!("{}/{name}", case::EVIDENCE_DIR);
-        let md = std::fs::symlink_metadata(entry.path());
-        if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
-            sink.problem(
+        match kind {
+            Entry::Symlink => sink.problem(
                 &rel,
                 "is a symbolic link; evidence/ must hold the bundles themselves",
-            );
-            continue;
-        }
-        if let Some(id) = name.strip_prefix(crate::bundle::PARTIAL_PREFIX) {
-            seen.insert(id.to_string());
-            sink.problem(&rel, partial_message(&ev_dir, id, &entry.path(), check));
-            continue;
-        }
-        if !md.is_ok_and(|m| m.is_dir()) {
-            sink.problem(
+            ),
+            Entry::Partial(path) => {
+                let id = &name[crate::bundle::PARTIAL_PREFIX.len()..];
+                seen.insert(id.to_string());
+                sink.problem(&rel, partial_message(&ev_dir, id, path, check));
+            }
+            Entry::NotAFolder => sink.problem(
                 &rel,
                 "unexpected file in evidence/ (only bundle folders belong here)",
-            );
-            continue;
-        }
-        bundles += 1;
-        seen.insert(name.clone());
-        let facts = check_bundle(&entry.path(), &rel, Some(&check.officers), ctx.tsa_ca, sink);
-        if let Some((key, officer)) = &facts.signer
-            && !signers.iter().any(|s| s.public_key == *key)
-        {
-            signers.push(Signer {
-                officer: officer.clone(),
-                public_key: key.clone(),
-            });
-        }
-        match check.capture_of(&name) {
-            None => sink.problem(
-                &rel,
-                "no valid capture event in custody.jsonl records this bundle: it was placed or copied here, not captured into this case (a capture records its event before the bundle appears in evidence/; only older warden versions, which did it the other way round, could leave this after a crash)",
             ),
-            Some(ev) => check_against_event(&rel, &facts, ev, config, sink),
+            Entry::Bundle(_) => {
+                let Some((facts, found)) = result else {
+                    continue;
+                };
+                bundles += 1;
+                seen.insert(name.clone());
+                sink.report.problems.extend(found.problems);
+                sink.report.verified.extend(found.verified);
+                sink.report.notes.extend(found.notes);
+                if let Some((key, officer)) = &facts.signer
+                    && !signers.iter().any(|s| s.public_key == *key)
+                {
+                    signers.push(Signer {
+                        officer: officer.clone(),
+                        public_key: key.clone(),
+                    });
+                }
+                match check.capture_of(name) {
+                    None => sink.problem(
+                        &rel,
+                        "no valid capture event in custody.jsonl records this bundle: it was placed or copied here, not captured into this case (a capture records its event before the bundle appears in evidence/; only older warden versions, which did it the other way round, could leave this after a crash)",
+                    ),
+                    Some(ev) => check_against_event(&rel, &facts, ev, config, sink),
+                }
+            }
         }
     }
     if only.is_none() {
@@ -371,6 +389,87 @@ fn check_evidence(
         );
     }
     bundles
+}
+
+/// What an entry of `evidence/` is, as far as can be told without reading it.
+enum Entry {
+    Symlink,
+    Partial(std::path::PathBuf),
+    NotAFolder,
+    Bundle(std::path::PathBuf),
+}
+
+/// Checks every bundle among `kinds` on up to four threads, each into a
+/// report of its own. Returns, in the order of `kinds`, the facts and the
+/// findings of each bundle (`None` for entries that are not bundles).
+/// Progress is reported from this thread as bundles finish.
+#[allow(clippy::type_complexity)]
+fn check_bundles_in_parallel(
+    kinds: &[(String, Entry)],
+    sink: &Sink<'_>,
+    check: &LogCheck,
+    ctx: &mut Ctx<'_>,
+    report_progress: bool,
+    total: usize,
+) -> Vec<Option<(BundleFacts, Report)>> {
+    let todo: Vec<(usize, &Path)> = kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, k))| match k {
+            Entry::Bundle(p) => Some((i, p.as_path())),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Option<(BundleFacts, Report)>> = kinds.iter().map(|_| None).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+        .min(todo.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let root = sink.root.clone();
+    let tsa_ca = ctx.tsa_ca;
+    let officers = &check.officers;
+    let skipped = kinds.len() - todo.len();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (todo, next, root) = (&todo, &next, &root);
+            scope.spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(i, path)) = todo.get(n) else {
+                        break;
+                    };
+                    let rel = format!("{}/{}", case::EVIDENCE_DIR, kinds[i].0);
+                    let mut found = Report::default();
+                    let mut local = Sink {
+                        report: &mut found,
+                        root: root.clone(),
+                    };
+                    let facts = check_bundle(path, &rel, Some(officers), tsa_ca, &mut local);
+                    if tx.send((i, facts, found)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        if report_progress {
+            (ctx.progress)(Progress {
+                done: skipped,
+                total,
+            });
+        }
+        for (done, (i, facts, found)) in (skipped + 1..).zip(rx) {
+            out[i] = Some((facts, found));
+            if report_progress {
+                (ctx.progress)(Progress { done, total });
+            }
+        }
+    });
+    out
 }
 
 /// What verify can say about an `evidence/.partial-<id>` entry, from what
