@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine as _;
+use common::exports::export_case;
 use common::forge::{custody_lines, signed_line, signing_key, verify_json, write_custody};
 use common::*;
 use serde_json::Value;
@@ -16,6 +17,26 @@ const SECOND: &str = "Officer Second Sipho";
 
 /// A case with two captured pages and a second officer (with their own environment: key and
 /// witness folder) registered in it.
+/// A one-taxon species list for the sweep.
+const LIST: &str = r#"[list]
+name = "custody-test"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "elephantidae"
+scientific_name = "Elephantidae"
+rank = "family"
+appendix = "I/II"
+listing_note = "split listing (test)"
+group = "elephants"
+[taxon.names]
+en = ["elephant"]
+[taxon.products]
+en = ["ivory"]
+"#;
+
 struct Fixture {
     _http: TestServer,
     env: TestEnv,
@@ -571,45 +592,77 @@ fn a_checkpoint_whose_authority_is_down_is_not_recorded() {
 }
 
 #[test]
-fn verify_records_its_result_only_when_asked_and_never_into_a_damaged_log() {
+fn verify_by_an_officer_records_its_result_but_never_into_a_damaged_log() {
     let f = Fixture::new();
     let log = f.case.join("custody.jsonl");
-    // Plain verify writes nothing.
-    let before = read(&log);
+    // An officer's verify of the case folder records one verify event with
+    // the result, and the case still verifies.
     let out = f.env.verify([&f.case]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    assert_eq!(
-        read(&log),
-        before,
-        "verify without --record changed the log"
+    assert!(
+        output_text(&out).contains("recorded this verification in custody event"),
+        "{}",
+        describe(&out)
     );
-    // --record: one verify event with the result, and the case still verifies.
-    let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let last: Value = serde_json::from_str(custody_lines(&f.case).last().unwrap()).unwrap();
     assert_eq!(last["action"], "verify");
     assert_eq!(last["details"]["verdict"], "verified");
     assert_eq!(last["details"]["bundles"], 2);
     assert_eq!(last["officer"], OFFICER);
+    let args = last["details"]["arguments"].as_array().unwrap();
+    assert_eq!(args[1], "verify", "{last}");
+    assert_eq!(args[2].as_str().unwrap(), f.case.to_str().unwrap());
     verify_json(&f.env, [&f.case]).assert_ok("a case with a verify event");
-    // Someone who is not an officer of the case cannot record.
-    let stranger = TestEnv::new();
+    // --no-record writes nothing.
     let before = read(&log);
+    let out = f.env.verify([f.case.as_os_str(), "--no-record".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(read(&log), before, "verify --no-record changed the log");
+    // Someone who is not an officer of the case: verify works and writes
+    // nothing, says so; --record is refused before anything is checked.
+    let stranger = TestEnv::new();
+    let out = stranger.verify([&f.case]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("will not be recorded"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(&log), before);
     let out = stranger.verify([f.case.as_os_str(), "--record".as_ref()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert_eq!(read(&log), before);
+    // A zip of the case has no log to record in: nothing written anywhere.
+    let zip = f.env.path().join("case.zip");
+    let out = export_case(&f.env, "bag", &f.case, &zip);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let zipped = read(&zip);
+    let before = read(&log);
+    let out = f.env.verify([&zip]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!((read(&zip), read(&log)), (zipped, before));
     // A failed verification is recorded as failed…
     let bundle = f.case.join("evidence").join(&evidence_entries(&f.case)[0]);
     flip_byte(&bundle.join("data/text.txt"));
-    let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
+    let out = f.env.verify([&f.case]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let last: Value = serde_json::from_str(custody_lines(&f.case).last().unwrap()).unwrap();
+    assert_eq!(last["action"], "verify");
     assert_eq!(last["details"]["verdict"], "failed");
-    // …but nothing is written into a custody log that itself does not hold.
+    // …but nothing is written into a custody log that itself does not hold:
+    // a plain verify says so and reports the failure; --record fails.
     let mut lines = custody_lines(&f.case);
     lines[1] = lines[1].replacen("\"capture\"", "\"capturE\"", 1);
     write_custody(&f.case, &lines);
     let before = read(&log);
+    let out = f.env.verify([&f.case]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("was not recorded"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(&log), before, "a damaged log was written to");
     let out = f.env.verify([f.case.as_os_str(), "--record".as_ref()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
@@ -618,4 +671,87 @@ fn verify_records_its_result_only_when_asked_and_never_into_a_damaged_log() {
         describe(&out)
     );
     assert_eq!(read(&log), before, "a damaged log was written to");
+}
+
+/// Every command that reads or changes a case records itself (warden's
+/// version and its command line) in the custody log, run from inside the
+/// case folder without --case as well as with --case from elsewhere.
+#[test]
+fn capture_sweep_report_export_and_verify_record_their_command_line() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let list = env.path().join("list.toml");
+    std::fs::write(&list, LIST).unwrap();
+    let proxy_like = "http://officer:hunter2@127.0.0.1:9/";
+    for inside in [true, false] {
+        let tag = if inside { "inside" } else { "with-case" };
+        let run = |args: Vec<std::ffi::OsString>| -> Output {
+            let mut cmd = env.warden();
+            if inside {
+                cmd.current_dir(&case);
+            } else {
+                cmd.arg("--case").arg(&case);
+            }
+            let out = cmd.args(&args).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{args:?}\n{}", describe(&out));
+            out
+        };
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let mut steps: Vec<(&str, Vec<std::ffi::OsString>)> = Vec::new();
+        let url = http.url("/plain");
+        steps.push(("capture", os(&["capture", &url, "--note", proxy_like])));
+        let sweep_out = env.path().join(format!("sweep-{tag}.jsonl"));
+        let mut sweep = os(&["sweep", "--list"]);
+        sweep.push(list.clone().into());
+        sweep.push("--input".into());
+        sweep.push(case.clone().into());
+        sweep.push("--out".into());
+        sweep.push(sweep_out.into());
+        steps.push(("sweep", sweep));
+        let mut report = os(&["report", "--format", "html", "--out"]);
+        report.push(env.path().join(format!("report-{tag}")).into());
+        steps.push(("report", report));
+        let mut export = os(&["export", "bag", "--out"]);
+        export.push(env.path().join(format!("bag-{tag}.zip")).into());
+        steps.push(("export", export));
+        steps.push(("verify", os(&["verify"])));
+        for (action, args) in steps {
+            let before = custody_lines(&case).len();
+            run(args.clone());
+            let lines = custody_lines(&case);
+            let ev: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+            assert!(lines.len() > before, "{action} ({tag}) recorded nothing");
+            assert_eq!(ev["action"], action, "{tag}: {ev}");
+            let d = &ev["details"];
+            assert_eq!(
+                d["warden_version"],
+                env!("CARGO_PKG_VERSION"),
+                "{action} ({tag}): {ev}"
+            );
+            let recorded: Vec<&str> = d["arguments"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{action} ({tag}) has no arguments: {ev}"))
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let mut expected: Vec<String> = Vec::new();
+            if !inside {
+                expected.push("--case".into());
+                expected.push(case.to_string_lossy().into_owned());
+            }
+            expected.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
+            let expected: Vec<String> = expected
+                .into_iter()
+                .map(|a| a.replace("hunter2", "***"))
+                .collect();
+            assert_eq!(recorded[1..], expected[..], "{action} ({tag})");
+            assert!(
+                !lines.last().unwrap().contains("hunter2"),
+                "a password reached the log"
+            );
+        }
+    }
+    // And the case, with all these events, verifies.
+    verify_json(&env, [&case]).assert_ok("a case whose commands recorded themselves");
 }

@@ -262,9 +262,13 @@ impl Captured {
         let (out, report) = self.verify(&[]);
         assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
         assert_eq!(report["ok"], true);
-        let last = read_string(&self.case.join("custody.jsonl"));
-        let last: Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
-        assert_eq!(last["details"]["timestamped"], false, "{last}");
+        let log = read_string(&self.case.join("custody.jsonl"));
+        let capture: Value = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .rfind(|e| e["action"] == "capture")
+            .expect("a capture event");
+        assert_eq!(capture["details"]["timestamped"], false, "{capture}");
     }
 }
 

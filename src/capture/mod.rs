@@ -70,6 +70,8 @@ pub struct CaptureOptions {
     pub fetch: FetchConfig,
     /// Certificates added to the trusted roots with `--ca-cert`.
     pub extra_roots: Vec<tls::TrustedRoot>,
+    /// The command line, recorded in every capture event.
+    pub arguments: Vec<String>,
 }
 
 /// What [`run`] reports as it goes; `in_flight` is how many captures hold
@@ -535,6 +537,8 @@ async fn capture_one(
         http_status: summary.http_status,
         timestamped: stamped,
         timestamp_sha256: tsr.as_deref().map(crate::hash::sha256_hex),
+        warden_version: Some(crate::VERSION.to_string()),
+        arguments: Some(ctx.opts.arguments.clone()),
     })
     .expect("details serialise");
     let sealed = match sealed {

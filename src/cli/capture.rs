@@ -175,6 +175,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         per_host: a.per_host,
         fetch,
         extra_roots,
+        arguments: super::command_line(),
     };
     let json = a.json;
     let bar = (!json && std::io::stderr().is_terminal()).then(|| {

@@ -142,7 +142,7 @@ fn record(
             file: file.to_path_buf(),
             sha256: sha256.into(),
             bytes,
-            arguments: std::env::args().collect(),
+            arguments: super::command_line(),
         },
     );
     match done {

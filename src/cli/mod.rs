@@ -4,6 +4,7 @@
 
 mod capture;
 mod case;
+mod command_line;
 mod completions;
 mod custody;
 mod export;
@@ -14,6 +15,7 @@ mod sweep;
 mod verify;
 
 use clap::{Parser, Subcommand};
+pub use command_line::command_line;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -69,7 +69,7 @@ pub fn run(a: ReportArgs, g: &Globals) -> anyhow::Result<ExitCode> {
                 system: !a.no_system_fonts,
             },
             witness_dir: super::witness_dir(),
-            arguments: std::env::args().collect(),
+            arguments: super::command_line(),
         },
     )?;
     for f in &done.files {

@@ -45,16 +45,17 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if a.min_score > 100 {
         anyhow::bail!("--min-score must be between 0 and 100");
     }
-    // With a case, check it and the officer's key before any work.
-    let recording = match &g.case {
-        Some(_) => {
-            let key = g.officer_key(false)?;
-            let case = g.open_case_for_writing(&key)?;
-            let officer = case.require_officer(&key)?.name.clone();
-            custody::check_appendable(&case.log())?;
-            Some((case, key, officer))
-        }
-        None => None,
+    // With a case (--case, or run inside a case folder), check it and the
+    // officer's key before any work: the sweep is recorded in its log.
+    let in_case = g.case.is_some() || std::path::Path::new("case.toml").is_file();
+    let recording = if in_case {
+        let key = g.officer_key(false)?;
+        let case = g.open_case_for_writing(&key)?;
+        let officer = case.require_officer(&key)?.name.clone();
+        custody::check_appendable(&case.log())?;
+        Some((case, key, officer))
+    } else {
+        None
     };
     let opts = SweepOptions {
         lists: a.lists.clone(),
@@ -114,7 +115,7 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             path: out_name.clone(),
             sha256: out_sha.clone(),
         };
-        let arguments: Vec<String> = std::env::args().collect();
+        let arguments = super::command_line();
         sweep::record_in_case(case, key, officer, &summary, &output, &arguments)?;
     }
     if a.json {

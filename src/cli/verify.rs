@@ -9,7 +9,7 @@ use warden::verify::{Anchoring, Report, Verdict, VerifyOptions, verify};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "A case or zip declares its own officers' keys. To check it is the case you were given, pass the fingerprint the case officer gave you (`warden case show` prints it) with --expect-fingerprint, or the officers' keys with --trust-key. Exit status: 0 all evidence verified, 1 a problem was found or there was nothing to verify, 2 bad input."
+    after_help = "A case or zip declares its own officers' keys. To check it is the case you were given, pass the fingerprint the case officer gave you (`warden case show` prints it) with --expect-fingerprint, or the officers' keys with --trust-key. When verify checks one case folder and your key is one of its officers', it records the result in the case's custody log as a verify event (after checking, so the check is of the case as it was); --no-record prevents that. Exit status: 0 all evidence verified, 1 a problem was found or there was nothing to verify, 2 bad input."
 )]
 pub struct VerifyArgs {
     /// Bundles, case folders, or .zip files of either (default: the case)
@@ -26,9 +26,12 @@ pub struct VerifyArgs {
     /// A checkpoint of a case's custody log you were given (`warden custody checkpoint` writes them): the case's log must still begin with the events it covers; repeatable
     #[arg(long, value_name = "FILE")]
     checkpoint: Vec<std::path::PathBuf>,
-    /// Record the result in the case's custody log as a verify event signed by you (an officer of the case); one case folder only. Without it verify never writes anything
-    #[arg(long)]
+    /// Fail unless the result can be recorded in the case's custody log (one case folder, checked by one of its officers)
+    #[arg(long, conflicts_with = "no_record")]
     record: bool,
+    /// Never write anything, not even the verify event in the custody log (for a copy you must not change)
+    #[arg(long)]
+    no_record: bool,
     /// Print one JSON report
     #[arg(long)]
     json: bool,
@@ -40,24 +43,23 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         a.paths
     };
-    // Checked before verifying, so a refusal costs nothing.
-    let recorder = if a.record {
-        let [dir] = paths.as_slice() else {
-            anyhow::bail!("--record records the result in one case: give one case folder");
-        };
-        if !dir.join("case.toml").is_file() {
-            anyhow::bail!(
-                "--record: {} is not a case folder (a bundle or a zip has no custody log to record in)",
-                dir.display()
-            );
-        }
-        let key = g.officer_key(false)?;
-        let mut case = warden::case::Case::locate(Some(dir))?;
-        case.witness_dir = super::witness_dir();
-        case.require_officer(&key)?;
-        Some((case, key))
-    } else {
+    // Who records the result, decided before verifying, so that a refused
+    // --record costs nothing.
+    let recorder = if a.no_record {
         None
+    } else {
+        match recorder(&paths, g) {
+            Ok(r) => Some(r),
+            Err(why) if a.record => anyhow::bail!("--record: {why}"),
+            Err(why) => {
+                if let Some(why) = why.shown() {
+                    eprintln!(
+                        "note: this verification will not be recorded in the custody log: {why}"
+                    );
+                }
+                None
+            }
+        }
     };
     let bar = (!a.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::hidden();
@@ -98,14 +100,72 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         print_text(&report);
     }
     if let Some((case, key)) = recorder {
-        let seq = case.record_verification(&key, &report, &std::env::args().collect::<Vec<_>>())?;
-        eprintln!("recorded this verification in custody event {seq}");
+        match case.record_verification(&key, &report, &super::command_line()) {
+            Ok(seq) => eprintln!("recorded this verification in custody event {seq}"),
+            Err(e) if a.record => return Err(e.into()),
+            Err(e) => {
+                eprintln!("warning: this verification was not recorded in the custody log: {e}")
+            }
+        }
     }
     Ok(if report.verdict == Verdict::Verified {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PROBLEMS)
     })
+}
+
+/// Why a verification is not recorded.
+enum NotRecorded {
+    /// Not one case folder: a bundle, a zip or several paths have no (one)
+    /// custody log to record in; nothing to say unless --record asked.
+    NotOneCase(String),
+    /// A case folder, but it cannot be recorded in by this user.
+    Cannot(String),
+}
+
+impl NotRecorded {
+    fn shown(&self) -> Option<&str> {
+        match self {
+            NotRecorded::NotOneCase(_) => None,
+            NotRecorded::Cannot(why) => Some(why),
+        }
+    }
+}
+
+impl std::fmt::Display for NotRecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotRecorded::NotOneCase(why) | NotRecorded::Cannot(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The case and key to record the verification of `paths` with.
+fn recorder(
+    paths: &[PathBuf],
+    g: &Globals,
+) -> Result<(warden::case::Case, warden::keys::OfficerKey), NotRecorded> {
+    let [dir] = paths else {
+        return Err(NotRecorded::NotOneCase(
+            "several paths were given; give one case folder".into(),
+        ));
+    };
+    if !dir.join("case.toml").is_file() {
+        return Err(NotRecorded::NotOneCase(format!(
+            "{} is not a case folder (a bundle or a zip has no custody log to record in)",
+            dir.display()
+        )));
+    }
+    let key = g
+        .officer_key(false)
+        .map_err(|e| NotRecorded::Cannot(format!("{e:#}")))?;
+    let mut case =
+        warden::case::Case::locate(Some(dir)).map_err(|e| NotRecorded::Cannot(e.to_string()))?;
+    case.witness_dir = super::witness_dir();
+    case.require_officer(&key)
+        .map_err(|e| NotRecorded::Cannot(e.to_string()))?;
+    Ok((case, key))
 }
 
 fn clean(s: &str) -> String {

@@ -144,6 +144,12 @@ pub(crate) struct CaptureDetails {
     pub(crate) timestamped: bool,
     #[serde(default)]
     pub(crate) timestamp_sha256: Option<String>,
+    /// warden's version, and the command line of the run that made the
+    /// capture (absent in events written before warden recorded them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) warden_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) arguments: Option<Vec<String>>,
 }
 
 /// An exhibit as an event names it: the bundle id, and the exhibit number

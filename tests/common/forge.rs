@@ -86,7 +86,9 @@ impl Verdict {
     }
 }
 
-/// `warden verify --json ARGS...` in `env`.
+/// `warden verify --json --no-record ARGS...` in `env`: a check that leaves the case as
+/// it is, so tests can look at the case before and after (a verify by an officer that records
+/// itself is tested in tests/custody_record.rs).
 pub fn verify_json<I, S>(env: &TestEnv, args: I) -> Verdict
 where
     I: IntoIterator<Item = S>,
@@ -94,6 +96,7 @@ where
 {
     let mut argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
     argv.push("--json".into());
+    argv.push("--no-record".into());
     let out = env.verify(argv);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
