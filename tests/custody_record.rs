@@ -15,8 +15,6 @@ use serde_json::Value;
 
 const SECOND: &str = "Officer Second Sipho";
 
-/// A case with two captured pages and a second officer (with their own environment: key and
-/// witness folder) registered in it.
 /// A one-taxon species list for the sweep.
 const LIST: &str = r#"[list]
 name = "custody-test"
@@ -37,6 +35,8 @@ en = ["elephant"]
 en = ["ivory"]
 "#;
 
+/// A case with two captured pages and a second officer (with their own environment: key and
+/// witness folder) registered in it.
 struct Fixture {
     _http: TestServer,
     env: TestEnv,
@@ -619,7 +619,7 @@ fn verify_by_an_officer_records_its_result_but_never_into_a_damaged_log() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(read(&log), before, "verify --no-record changed the log");
     // Someone who is not an officer of the case: verify works and writes
-    // nothing, says so; --record is refused before anything is checked.
+    // nothing, and says so; with --record it fails, writing nothing.
     let stranger = TestEnv::new();
     let out = stranger.verify([&f.case]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -632,7 +632,7 @@ fn verify_by_an_officer_records_its_result_but_never_into_a_damaged_log() {
     let out = stranger.verify([f.case.as_os_str(), "--record".as_ref()]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert_eq!(read(&log), before);
-    // A zip of the case has no log to record in: nothing written anywhere.
+    // A zip of the case has no log to record in: neither the zip nor the case changes.
     let zip = f.env.path().join("case.zip");
     let out = export_case(&f.env, "bag", &f.case, &zip);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -641,6 +641,32 @@ fn verify_by_an_officer_records_its_result_but_never_into_a_damaged_log() {
     let out = f.env.verify([&zip]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!((read(&zip), read(&log)), (zipped, before));
+    // A failure that may come from what was typed (a wrong fingerprint) is
+    // not recorded.
+    let wrong = "0".repeat(64);
+    let before = read(&log);
+    let out = f.env.verify([
+        f.case.as_os_str(),
+        "--expect-fingerprint".as_ref(),
+        wrong.as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("was not recorded"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(&log), before);
+    // With --record it is refused: a fingerprint that does not match is a
+    // problem of the custody log, and nothing is written into a log with problems.
+    let out = f.env.verify([
+        f.case.as_os_str(),
+        "--expect-fingerprint".as_ref(),
+        wrong.as_ref(),
+        "--record".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert_eq!(read(&log), before);
     // A failed verification is recorded as failed…
     let bundle = f.case.join("evidence").join(&evidence_entries(&f.case)[0]);
     flip_byte(&bundle.join("data/text.txt"));
@@ -743,7 +769,7 @@ fn capture_sweep_report_export_and_verify_record_their_command_line() {
             expected.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
             let expected: Vec<String> = expected
                 .into_iter()
-                .map(|a| a.replace("hunter2", "***"))
+                .map(|a| a.replace("hunter2", "REDACTED"))
                 .collect();
             assert_eq!(recorded[1..], expected[..], "{action} ({tag})");
             assert!(
@@ -754,4 +780,28 @@ fn capture_sweep_report_export_and_verify_record_their_command_line() {
     }
     // And the case, with all these events, verifies.
     verify_json(&env, [&case]).assert_ok("a case whose commands recorded themselves");
+    // Someone who is not an officer of the case can still sweep inside its
+    // folder: nothing is recorded, and warden says so.
+    let stranger = TestEnv::new();
+    let log = case.join("custody.jsonl");
+    let before = read(&log);
+    let out = stranger
+        .warden()
+        .current_dir(&case)
+        .arg("sweep")
+        .arg("--list")
+        .arg(&list)
+        .arg("--input")
+        .arg(&case)
+        .arg("--out")
+        .arg(stranger.path().join("sweep.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("will not be recorded"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(read(&log), before, "a non-officer's sweep wrote to the log");
 }

@@ -251,8 +251,22 @@ impl Case {
             warden_version: crate::VERSION.to_string(),
             arguments: arguments.to_vec(),
         };
-        Ok(custody::append(
-            &self.log(),
+        // Only if the log is still the one verified: "checked the case as it
+        // was before this event" must be true.
+        let mut lock = custody::lock(&self.log())?;
+        let now = lock
+            .read_all()?
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+        if now != report.custody_events {
+            return Err(CaseError::Refused(format!(
+                "the custody log changed while the case was being verified ({} events when checked, {now} now); verify again to record a result",
+                report.custody_events
+            )));
+        }
+        Ok(custody::append_locked(
+            lock,
             key,
             &officer,
             &EventInput {

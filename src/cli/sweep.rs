@@ -45,15 +45,26 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if a.min_score > 100 {
         anyhow::bail!("--min-score must be between 0 and 100");
     }
-    // With a case (--case, or run inside a case folder), check it and the
-    // officer's key before any work: the sweep is recorded in its log.
-    let in_case = g.case.is_some() || std::path::Path::new("case.toml").is_file();
-    let recording = if in_case {
-        let key = g.officer_key(false)?;
-        let case = g.open_case_for_writing(&key)?;
-        let officer = case.require_officer(&key)?.name.clone();
-        custody::check_appendable(&case.log())?;
-        Some((case, key, officer))
+    // With --case, the sweep is recorded in the case's custody log: the case
+    // and the officer's key are checked before any work. Run inside a case
+    // folder, it is recorded there when the key is one of its officers';
+    // otherwise (someone examining a copy, say) it says so and runs.
+    let recording = if g.case.is_some() {
+        Some(open_for_recording(g)?)
+    } else if std::path::Path::new("case.toml").is_file() {
+        let officer = g.officer_key(false).and_then(|key| {
+            g.open_case()?.require_officer(&key)?;
+            Ok(())
+        });
+        match officer {
+            Ok(()) => Some(open_for_recording(g)?),
+            Err(e) => {
+                eprintln!(
+                    "note: this sweep will not be recorded in the custody log of the case in this folder: {e:#}"
+                );
+                None
+            }
+        }
     } else {
         None
     };
@@ -150,4 +161,16 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The case, the officer's key and name, for recording the sweep; finishes
+/// any step a stopped warden left half done first.
+fn open_for_recording(
+    g: &Globals,
+) -> anyhow::Result<(warden::case::Case, warden::keys::OfficerKey, String)> {
+    let key = g.officer_key(false)?;
+    let case = g.open_case_for_writing(&key)?;
+    let officer = case.require_officer(&key)?.name.clone();
+    custody::check_appendable(&case.log())?;
+    Ok((case, key, officer))
 }

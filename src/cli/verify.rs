@@ -9,7 +9,7 @@ use warden::verify::{Anchoring, Report, Verdict, VerifyOptions, verify};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "A case or zip declares its own officers' keys. To check it is the case you were given, pass the fingerprint the case officer gave you (`warden case show` prints it) with --expect-fingerprint, or the officers' keys with --trust-key. When verify checks one case folder and your key is one of its officers', it records the result in the case's custody log as a verify event (after checking, so the check is of the case as it was); --no-record prevents that. Exit status: 0 all evidence verified, 1 a problem was found or there was nothing to verify, 2 bad input."
+    after_help = "A case or zip declares its own officers' keys. To check it is the case you were given, pass the fingerprint the case officer gave you (`warden case show` prints it) with --expect-fingerprint, or the officers' keys with --trust-key. When verify checks one case folder and your key is one of its officers', it records the result in the case's custody log as a verify event (after checking, and only if the log did not change meanwhile); --no-record prevents that. A failure with --expect-fingerprint, --trust-key or --checkpoint is recorded only with --record, since it may come from what you typed. Exit status: 0 all evidence verified, 1 a problem was found or there was nothing to verify, 2 bad input."
 )]
 pub struct VerifyArgs {
     /// Bundles, case folders, or .zip files of either (default: the case)
@@ -72,6 +72,8 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         bar
     });
+    let anchors_given =
+        !(a.trust_key.is_empty() && a.expect_fingerprint.is_empty() && a.checkpoint.is_empty());
     let report = verify(
         &VerifyOptions {
             paths,
@@ -99,6 +101,18 @@ pub fn run(a: VerifyArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         print_text(&report);
     }
+    // A failure may come from what was typed (a mistyped fingerprint or key,
+    // a checkpoint of another case): that is not recorded as the case's
+    // result unless --record asks for it.
+    let recorder = match recorder {
+        Some(_) if !a.record && report.verdict == Verdict::Failed && anchors_given => {
+            eprintln!(
+                "note: this failed verification was not recorded in the custody log: the failure may come from the fingerprint, keys or checkpoints you gave; check them, or add --record to record the result"
+            );
+            None
+        }
+        r => r,
+    };
     if let Some((case, key)) = recorder {
         match case.record_verification(&key, &report, &super::command_line()) {
             Ok(seq) => eprintln!("recorded this verification in custody event {seq}"),

@@ -345,6 +345,8 @@ fn check_evidence(
             ),
             Entry::Bundle(_) => {
                 let Some((facts, found)) = result else {
+                    // Every bundle is checked above; never skip one silently.
+                    sink.problem(&rel, "this bundle could not be checked");
                     continue;
                 };
                 bundles += 1;
