@@ -640,3 +640,46 @@ fn tampered_custody_in_zip_fails() {
         describe(&out)
     );
 }
+
+// ---- several damaged bundles ----------------------------------------------------------------
+
+/// Bundles are checked on several threads; the findings must still come out once each, in
+/// folder order, naming exactly the damaged bundles, whatever order the threads finish in.
+#[test]
+fn problems_in_several_bundles_are_each_reported_once_in_folder_order() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let urls: Vec<String> = (1..=7).map(|i| http.url(&format!("/item/{i}"))).collect();
+    let (out, _) = env.capture_json(&case, &urls);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let ids = evidence_entries(&case);
+    assert_eq!(ids.len(), 7);
+    let damaged: Vec<&String> = ids.iter().step_by(2).collect(); // 1st, 3rd, 5th, 7th
+    for id in &damaged {
+        flip_byte(&case.join("evidence").join(id).join("data/text.txt"));
+    }
+    for _ in 0..3 {
+        let v = common::forge::verify_json(&env, [&case]);
+        assert_eq!(v.report["bundles"], 7, "{}", v.describe());
+        let named: Vec<String> = v
+            .problems()
+            .iter()
+            .filter_map(|(p, _)| ids.iter().find(|id| p.contains(id.as_str())).cloned())
+            .collect();
+        let mut firsts = named.clone();
+        firsts.dedup();
+        assert_eq!(
+            firsts,
+            damaged.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "problems not once per damaged bundle in folder order\n{}",
+            v.describe()
+        );
+        let text_problems = v
+            .problems()
+            .iter()
+            .filter(|(p, _)| p.ends_with("data/text.txt"))
+            .count();
+        assert_eq!(text_problems, damaged.len(), "{}", v.describe());
+    }
+}
