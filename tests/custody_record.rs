@@ -15,26 +15,6 @@ use serde_json::Value;
 
 const SECOND: &str = "Officer Second Sipho";
 
-/// A one-taxon species list for the sweep.
-const LIST: &str = r#"[list]
-name = "custody-test"
-kind = "species"
-version = "1"
-sources = ["test"]
-
-[[taxon]]
-id = "elephantidae"
-scientific_name = "Elephantidae"
-rank = "family"
-appendix = "I/II"
-listing_note = "split listing (test)"
-group = "elephants"
-[taxon.names]
-en = ["elephant"]
-[taxon.products]
-en = ["ivory"]
-"#;
-
 /// A case with two captured pages and a second officer (with their own environment: key and
 /// witness folder) registered in it.
 struct Fixture {
@@ -708,7 +688,7 @@ fn capture_sweep_report_export_and_verify_record_their_command_line() {
     let env = TestEnv::new();
     let case = env.new_case();
     let list = env.path().join("list.toml");
-    std::fs::write(&list, LIST).unwrap();
+    std::fs::write(&list, IVORY_LIST).unwrap();
     let proxy_like = "http://officer:hunter2@127.0.0.1:9/";
     for inside in [true, false] {
         let tag = if inside { "inside" } else { "with-case" };

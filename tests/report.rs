@@ -10,30 +10,6 @@ use std::process::{Command as StdCommand, Output};
 use common::*;
 use serde_json::Value;
 
-/// A species list whose ivory words cover the five scripts the report must print.
-const LIST: &str = r#"[list]
-name = "report-test"
-kind = "species"
-version = "1"
-sources = ["test"]
-
-[[taxon]]
-id = "elephantidae"
-scientific_name = "Elephantidae"
-rank = "family"
-appendix = "I/II"
-listing_note = "split listing (test)"
-group = "elephants"
-[taxon.names]
-en = ["elephant"]
-[taxon.products]
-en = ["ivory"]
-vi = ["ngà voi"]
-zh-Hans = ["象牙"]
-th = ["งาช้าง"]
-ar = ["عاج"]
-"#;
-
 /// (path, page text): one listing per script.
 const PAGES: &[(&str, &str)] = &[
     ("/en", "Genuine ivory bangle, carved by hand"),
@@ -71,7 +47,7 @@ struct Swept {
     sweep_out: PathBuf,
 }
 
-/// A case holding one capture per script, swept with [`LIST`].
+/// A case holding one capture per script, swept with [`IVORY_LIST`].
 fn swept_case(routes: Routes, paths: &[&str]) -> Swept {
     let http = TestServer::http(routes);
     let env = TestEnv::new();
@@ -81,7 +57,7 @@ fn swept_case(routes: Routes, paths: &[&str]) -> Swept {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(lines.len(), urls.len());
     let list = env.path().join("list.toml");
-    std::fs::write(&list, LIST).unwrap();
+    std::fs::write(&list, IVORY_LIST).unwrap();
     let sweep_out = env.path().join("sweep.jsonl");
     let out = env
         .warden()

@@ -1393,3 +1393,28 @@ pub fn wait_with_deadline(mut child: std::process::Child, limit: Duration) -> Ou
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A one-taxon species list (elephants) whose ivory words cover five scripts: Latin,
+/// Vietnamese, Chinese, Thai and Arabic (the report must print all of them).
+pub const IVORY_LIST: &str = r#"[list]
+name = "report-test"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "elephantidae"
+scientific_name = "Elephantidae"
+rank = "family"
+appendix = "I/II"
+listing_note = "split listing (test)"
+group = "elephants"
+[taxon.names]
+en = ["elephant"]
+[taxon.products]
+en = ["ivory"]
+vi = ["ngà voi"]
+zh-Hans = ["象牙"]
+th = ["งาช้าง"]
+ar = ["عاج"]
+"#;
