@@ -14,7 +14,9 @@
 //! - no event records it (or its content does not match the event): the
 //!   capture stopped before its bundle was sealed and recorded. Recovery
 //!   logs a `capture-interrupted` event and moves it to the case's
-//!   `interrupted/` folder. Nothing is ever deleted.
+//!   `interrupted/` folder. Nothing is ever deleted, except the scratch
+//!   profile of the browser a `--browser` capture ran (not evidence, and it
+//!   may hold a session's cookie values).
 //!
 //! The event is appended before the move, and an event that is already in
 //! the log is not appended again, so recovery interrupted in turn is simply
@@ -171,6 +173,10 @@ pub fn recover(
     let mut out = Vec::new();
     for s in &steps {
         if s.disposition == Disposition::SetAside {
+            // The one thing removed: the scratch profile of a browser the
+            // capture ran (`--browser`), which is not evidence and may hold
+            // the cookie values of the officer's session.
+            let _ = std::fs::remove_dir_all(s.from.join(".work").join("browser-profile"));
             match std::fs::create_dir(&interrupted) {
                 Ok(()) => fsutil::sync_dir(&case.root).map_err(io_err(&case.root))?,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}

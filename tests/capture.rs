@@ -1123,7 +1123,7 @@ fn summary_line_on_stderr_without_json() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "captured 2 URL(s): 1 ok, 1 HTTP error, 0 truncated, 0 failed; 1 need attention"
+            "captured 2 URL(s): 1 ok, 1 HTTP error, 0 truncated, 0 partial, 0 failed; 1 need attention"
         ),
         "the summary must count each status\n{}",
         describe(&out)

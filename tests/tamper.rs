@@ -12,7 +12,9 @@ use std::sync::LazyLock;
 
 use common::*;
 
-/// A pristine case: case-init + 2 captures (custody has 3 lines), both with a time-stamp.
+/// A pristine case: case-init + 3 captures (custody has 4 lines), all with a time-stamp; the
+/// third made with `--browser` (screenshot, DOM, MHTML, network log, the browser's resources in
+/// the WARC).
 struct Fixture {
     env: TestEnv,
     case: PathBuf,
@@ -22,10 +24,12 @@ struct Fixture {
     /// a valid bundle of another case (same officer)
     foreign_bundle: PathBuf,
     _http: TestServer,
+    _browser: TestServer,
 }
 
 static FIX: LazyLock<Fixture> = LazyLock::new(|| {
     let http = TestServer::http(standard_routes());
+    let browser = TestServer::http(browser_routes());
     let tsa = Tsa::start();
     let env = TestEnv::new();
     let case = env.new_case();
@@ -45,17 +49,39 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         describe(&out)
     );
     assert_eq!(lines.len(), 2);
-    let bundles = lines
+    let mut bundles: Vec<String> = lines
         .iter()
         .map(|l| {
             let b = bundle_of(l);
             format!("evidence/{}", b.file_name().unwrap().to_string_lossy())
         })
         .collect();
+    let (out, lines) = env.capture_json(
+        &case,
+        [
+            browser.url("/js-listing"),
+            "--browser".into(),
+            "--chrome".into(),
+            chrome().display().to_string(),
+            "--tsa".into(),
+            tsa.url(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "fixture browser capture failed\n{}",
+        describe(&out)
+    );
+    let b = bundle_of(&lines[0]);
+    bundles.push(format!(
+        "evidence/{}",
+        b.file_name().unwrap().to_string_lossy()
+    ));
     let custody = read_string(&case.join("custody.jsonl"));
     assert_eq!(
         custody.lines().count(),
-        3,
+        4,
         "fixture custody log:\n{custody}"
     );
     let other = env.case_path("other-case");
@@ -75,6 +101,7 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         bundles,
         foreign_bundle,
         _http: http,
+        _browser: browser,
     }
 });
 
@@ -174,8 +201,8 @@ fn flipping_one_byte_of_any_bundle_file_is_detected_and_named() {
         }
     }
     assert!(
-        checked >= 2 * 13,
-        "expected at least 13 files per bundle, checked {checked}"
+        checked >= 2 * 13 + 18,
+        "expected at least 13 files per bundle and 18 in the browser one, checked {checked}"
     );
     assert!(
         failures.is_empty(),
@@ -295,13 +322,12 @@ fn truncated_custody_log_is_detected() {
     let mut lines = custody_lines(&case);
     lines.pop();
     write_custody(&case, &lines);
-    let last_id = fix().bundles[1].trim_start_matches("evidence/");
-    let first_id = fix().bundles[0].trim_start_matches("evidence/");
-    // the dropped line belongs to one of the two bundles (captures may finish in any order)
+    // the dropped line is the browser capture's, made last
+    let last_id = fix().bundles[2].trim_start_matches("evidence/");
     expect_detected(
         &case,
         "last custody line removed",
-        &["custody.jsonl", last_id, first_id],
+        &["custody.jsonl", last_id],
     )
     .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -23,12 +23,14 @@ struct Fixture {
     bundles: Vec<(&'static str, String, PathBuf, Value)>,
     _http: TestServer,
     _https: TestServer,
+    _browser: TestServer,
     _silent: SilentServer,
 }
 
 static FIX: LazyLock<Fixture> = LazyLock::new(|| {
     let http = TestServer::http(standard_routes());
     let https = TestServer::https(standard_routes());
+    let browser = TestServer::http(browser_routes());
     let silent = SilentServer::start();
     let tsa = Tsa::start();
     let env = TestEnv::new();
@@ -72,6 +74,41 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         assert_eq!(line["status"], status, "{label}: {line}");
         bundles.push((label, url, bundle_of(&line), line));
     }
+    // A browser capture: screenshot, DOM, MHTML, network.json and the browser's resources in
+    // the WARC, under every check below too.
+    let url = browser.url("/js-listing");
+    let (out, lines) = env.capture_json(
+        &case,
+        [
+            url.as_str(),
+            "--browser",
+            "--chrome",
+            &chrome().display().to_string(),
+            "--tsa",
+            &tsa.url(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "browser capture\n{}",
+        describe(&out)
+    );
+    let line = lines[0].clone();
+    let b = bundle_of(&line);
+    for f in [
+        "screenshot.png",
+        "screenshot-stamped.png",
+        "dom.html",
+        "page.mhtml",
+        "network.json",
+    ] {
+        assert!(
+            b.join("data").join(f).is_file(),
+            "browser bundle without data/{f}"
+        );
+    }
+    bundles.push(("browser", url, b, line));
     Fixture {
         env,
         case,
@@ -79,6 +116,7 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         bundles,
         _http: http,
         _https: https,
+        _browser: browser,
         _silent: silent,
     }
 });
@@ -531,4 +569,46 @@ fn warden_verify_rejects_timestamps_from_an_untrusted_tsa() {
         "verify output must name timestamp.tsr\n{}",
         describe(&out)
     );
+}
+
+#[test]
+fn warcio_indexes_the_resources_the_browser_loaded() {
+    let f = fix();
+    let (_, url, b, _) = f.bundles.iter().find(|x| x.0 == "browser").unwrap();
+    let base = url.trim_end_matches("/js-listing");
+    let idx = warcio_index(b).unwrap_or_else(|e| panic!("{e}"));
+    for path in ["/js-listing", "/app.js", "/api/item.json", "/img/photo.png"] {
+        let u = format!("{base}{path}");
+        let found = idx.iter().any(|r| {
+            r["warc-type"] == "response"
+                && r["warc-target-uri"] == u.as_str()
+                && r["http:status"] == "200"
+        });
+        assert!(
+            found,
+            "no 200 response record for {u} in warcio index: {idx:#?}"
+        );
+    }
+}
+
+#[test]
+fn outside_validators_reject_a_changed_screenshot() {
+    let src = bundle("browser");
+    let scratch = tmpdir();
+    for file in ["data/screenshot.png", "data/network.json", "data/dom.html"] {
+        let b = scratch.path().join(file.replace('/', "-"));
+        copy_dir(src, &b);
+        flip_byte(&b.join(file));
+        let out = run(StdCommand::new("sha256sum")
+            .args(["-c", "manifest-sha256.txt"])
+            .current_dir(&b));
+        assert!(
+            !out.status.success(),
+            "sha256sum -c missed a flipped {file}"
+        );
+        let out = run(StdCommand::new(venv_tool("bagit.py"))
+            .arg("--validate")
+            .arg(&b));
+        assert!(!out.status.success(), "bagit.py missed a flipped {file}");
+    }
 }

@@ -44,6 +44,9 @@ pub struct FetchConfig {
     pub min_rate_time: Duration,
     /// Trusted roots for https (`None`: the operating system's store).
     pub roots: Option<Arc<rustls::RootCertStore>>,
+    /// A logged-in session's cookies (`--cookies`), sent where a browser
+    /// would send them; every Cookie header is redacted in the record.
+    pub cookies: Option<Arc<super::cookies::CookieFile>>,
 }
 
 impl FetchConfig {
@@ -254,6 +257,34 @@ impl Hop {
     }
 }
 
+/// A request a browser asked for, which warden sends on its behalf (see
+/// [`fetch_resource`]).
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSpec {
+    pub(crate) method: String,
+    /// The browser's header lines; warden sets Host, Connection,
+    /// Content-Length and Accept-Encoding itself (see
+    /// [`super::response::request_bytes_for`]).
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Fetches one resource a browser asked for: one exchange, no redirect
+/// followed (the browser follows them, each as a new request), under the
+/// network policy `rule`. The scratch files are `<name>.response` and
+/// `<name>.body` in `work`.
+pub(crate) async fn fetch_resource(
+    url: &Url,
+    spec: &RequestSpec,
+    cfg: &FetchConfig,
+    work: &Path,
+    name: &str,
+    rule: HopPolicy,
+) -> Hop {
+    let deadline = Instant::now() + cfg.max_time;
+    fetch_one_with(url, Some(spec), cfg, work, name, deadline, rule).await
+}
+
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
@@ -273,7 +304,16 @@ pub(crate) async fn fetch_chain(url: &Url, cfg: &FetchConfig, work: &Path) -> Ve
                 allow_private: cfg.allow_private,
             },
         };
-        let hop = fetch_one(&current, cfg, work, n, deadline, rule).await;
+        let hop = fetch_one_with(
+            &current,
+            None,
+            cfg,
+            work,
+            &format!("hop-{n}"),
+            deadline,
+            rule,
+        )
+        .await;
         let next = hop.redirect_target();
         let failed = hop.error.is_some();
         hops.push(hop);
@@ -364,11 +404,12 @@ fn host_header(url: &Url) -> String {
     }
 }
 
-async fn fetch_one(
+async fn fetch_one_with(
     url: &Url,
+    spec: Option<&RequestSpec>,
     cfg: &FetchConfig,
     work: &Path,
-    n: usize,
+    name: &str,
     deadline: Instant,
     rule: HopPolicy,
 ) -> Hop {
@@ -384,7 +425,7 @@ async fn fetch_one(
         via_proxy: cfg.proxy.is_some(),
         tls: None,
         request: Vec::new(),
-        raw: Spool::new(work.join(format!("hop-{n}.response"))),
+        raw: Spool::new(work.join(format!("{name}.response"))),
         raw_len: 0,
         block_sha256: crate::hash::sha256_hex(b""),
         payload_sha256: None,
@@ -394,7 +435,7 @@ async fn fetch_one(
         location: None,
         content_type: None,
         content_encoding: None,
-        body: Spool::new(work.join(format!("hop-{n}.body"))),
+        body: Spool::new(work.join(format!("{name}.body"))),
         body_read: false,
         body_len: 0,
         trailing_bytes: 0,
@@ -403,7 +444,7 @@ async fn fetch_one(
     };
     let raw = std::mem::replace(&mut hop.raw, Spool::new(PathBuf::new()));
     let sink: SharedSink = Arc::new(Mutex::new(TeeSink::new(raw)));
-    let result = exchange(url, cfg, &mut hop, sink.clone(), deadline, rule).await;
+    let result = exchange(url, spec, cfg, &mut hop, sink.clone(), deadline, rule).await;
     if let Err(e) = result {
         hop.error = Some(e);
     }
@@ -414,6 +455,10 @@ async fn fetch_one(
         std::mem::replace(&mut *guard, TeeSink::new(Spool::new(PathBuf::new())))
     };
     hop.request = sink.request;
+    if cfg.cookies.is_some() {
+        // The session's cookie values never enter the evidence.
+        hop.request = super::cookies::redact_cookies(&hop.request);
+    }
     hop.raw_len = sink.raw_len;
     hop.response_at = sink.first_byte_at;
     let d = sink.digester.finish();
@@ -454,6 +499,7 @@ pub(super) async fn with_timeout<T>(
 
 async fn exchange(
     url: &Url,
+    spec: Option<&RequestSpec>,
     cfg: &FetchConfig,
     hop: &mut Hop,
     sink: SharedSink,
@@ -490,9 +536,29 @@ async fn exchange(
     } else {
         origin_form(url)
     };
-    let request = super::response::request_bytes(&target, &host_header(url), &cfg.user_agent)?;
+    let (request, method) = match spec {
+        None => {
+            let cookie = cfg
+                .cookies
+                .as_ref()
+                .and_then(|c| c.header_for(url, Utc::now().timestamp()));
+            (
+                super::response::request_bytes(
+                    &target,
+                    &host_header(url),
+                    &cfg.user_agent,
+                    cookie.as_deref(),
+                )?,
+                "GET",
+            )
+        }
+        Some(s) => (
+            super::response::request_bytes_for(&target, &host_header(url), s)?,
+            s.method.as_str(),
+        ),
+    };
     let mut io = Tee::new(stream, sink);
-    Ok(super::response::exchange(&mut io, &request, cfg, hop, deadline, &host).await?)
+    Ok(super::response::exchange(&mut io, &request, cfg, hop, deadline, &host, method).await?)
 }
 
 /// Resolves the host (or the proxy), keeps the addresses the network

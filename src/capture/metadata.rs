@@ -115,6 +115,7 @@ pub(crate) struct Summary {
     pub http_status: Option<u16>,
     pub final_url: String,
     pub error: Option<String>,
+    pub warnings: Vec<String>,
 }
 
 fn server_of(hop: &Hop) -> Option<record::Server> {
@@ -210,6 +211,7 @@ fn write_page(
     status: &mut CaptureStatus,
     error: &mut Option<String>,
     transformations: &mut Vec<String>,
+    text_from_page: bool,
 ) -> Result<(Option<record::PageRecord>, Option<record::TextRecord>, bool), PayloadError> {
     let mut page = None;
     let mut text_json = None;
@@ -288,6 +290,12 @@ fn write_page(
                 Some(cs.encoding.name().to_string()),
                 Some(cs.source.to_string()),
             );
+        }
+        if !text_from_page {
+            // text.txt comes from the browser's rendered DOM instead.
+        } else if is_text_ext(ext) && dec.unsupported.is_none() {
+            let head = read_prefix(&page_path, 4096);
+            let cs = text::detect(content_type.as_deref(), &head, ext == "html");
             let text_path = data.join("text.txt");
             let t = text::extract_text(&page_path, cs, ext == "html", &text_path, MAX_TEXT_INPUT)
                 .map_err(|e| io("text.txt", e))?;
@@ -433,11 +441,13 @@ fn hop_records(
 
 /// `data/capture.warc.gz`: warcinfo, the request and response of every hop
 /// (the bytes exactly as sent and received), then capture.json as metadata.
+#[allow(clippy::too_many_arguments)]
 fn write_warc(
     ctx: &PayloadCtx<'_>,
     data: &std::path::Path,
     hops: &[Hop],
     ids: &[(Option<String>, Option<String>)],
+    resources: &[(&Hop, Option<String>, Option<String>)],
     warcinfo_id: &str,
     doc: &CaptureRecord,
     ended: DateTime<Utc>,
@@ -476,7 +486,12 @@ fn write_warc(
         info_block.as_bytes(),
     )
     .map_err(|e| io(warc_name, e))?;
-    for (h, (req_id, resp_id)) in hops.iter().zip(ids) {
+    let all = hops
+        .iter()
+        .zip(ids)
+        .map(|(h, (q, r))| (h, q, r))
+        .chain(resources.iter().map(|(h, q, r)| (*h, q, r)));
+    for (h, req_id, resp_id) in all {
         let ip = h.peer.map(|a| a.ip().to_string());
         if let Some(req_id) = req_id {
             let mut headers = vec![
@@ -564,6 +579,7 @@ pub(crate) fn assemble(
     draft: &Draft,
     requested: &Url,
     hops: &[Hop],
+    rendered: Option<&super::browser::BrowserCapture>,
     started: DateTime<Utc>,
     ended: DateTime<Utc>,
 ) -> Result<Summary, PayloadError> {
@@ -595,8 +611,35 @@ pub(crate) fn assemble(
         &mut status,
         &mut error,
         &mut transformations,
+        rendered.and_then(|r| r.dom.as_ref()).is_none(),
     )?;
+    let mut text_json = text_json;
+    let warnings = match rendered {
+        Some(r) => write_rendered(
+            ctx,
+            draft,
+            r,
+            &mut status,
+            &mut error,
+            &mut text_json,
+            &mut transformations,
+        )?,
+        // A page that is not a 2xx answer already needs looking at.
+        None if status == CaptureStatus::Ok => http_warnings(&data, page.as_ref()),
+        None => Vec::new(),
+    };
     note_hops(hops, &mut transformations);
+    let session = ctx.opts.fetch.cookies.as_ref().map(|c| record::SessionRecord {
+        cookie_file: c.path.display().to_string(),
+        cookie_names: c.names(),
+        note: "a logged-in session was used: these cookies were sent where a browser would send them (and loaded into the browser with --browser); their values are not recorded".into(),
+    });
+    if session.is_some() {
+        transformations.push(
+            "a logged-in session was used (--cookies): in every WARC request record the Cookie header shows the cookie names, the values replaced by REDACTED; the records' digests are over those redacted bytes, so a request record is not byte for byte what was sent"
+                .into(),
+        );
+    }
     let (redirects, hop_json) = hop_records(hops, &ids);
     let final_url = last.url.to_string();
     let mut doc = CaptureRecord {
@@ -610,6 +653,7 @@ pub(crate) fn assemble(
         note: ctx.note.map(str::to_string),
         status: status.as_str().into(),
         error: error.clone(),
+        warnings: warnings.clone(),
         requested_url: requested.to_string(),
         final_url: final_url.clone(),
         http_status: last.status,
@@ -638,11 +682,36 @@ pub(crate) fn assemble(
         transformations,
         page,
         text: text_json,
+        session,
+        browser: rendered.map(|r| r.record.clone()),
         files: Vec::new(),
         files_note: "SHA-256 of every other payload file; capture.json itself is covered by manifest-sha256.txt".into(),
     };
 
-    write_warc(ctx, &data, hops, &ids, &warcinfo_id, &doc, ended)?;
+    let resources: Vec<(&Hop, Option<String>, Option<String>)> = rendered
+        .map(|r| {
+            r.resources
+                .iter()
+                .map(|x| {
+                    (
+                        &x.hop,
+                        (!x.hop.request.is_empty()).then(|| x.request_id.clone()),
+                        x.response_id.clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    write_warc(
+        ctx,
+        &data,
+        hops,
+        &ids,
+        &resources,
+        &warcinfo_id,
+        &doc,
+        ended,
+    )?;
 
     // capture.json lists the other payload files with their SHA-256 (the
     // draft keeps both digests, for the manifests).
@@ -670,7 +739,149 @@ pub(crate) fn assemble(
         http_status: last.status,
         final_url,
         error,
+        warnings,
     })
+}
+
+/// Largest part of a page or its text read for the warnings.
+const WARNING_INPUT: u64 = 4 << 20;
+
+/// The warnings for an HTTP capture (see [`super::warnings`]): only for
+/// an HTML page, from its text and markup.
+fn http_warnings(data: &std::path::Path, page: Option<&record::PageRecord>) -> Vec<String> {
+    let Some(page) = page else {
+        return Vec::new();
+    };
+    if page.file != "data/page.html" {
+        return Vec::new();
+    }
+    let read = |name: &str| {
+        let bytes = read_prefix(&data.join(name), WARNING_INPUT as usize);
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    super::warnings::page_warnings(&read("text.txt"), &read("page.html"), false)
+}
+
+/// Writes what the browser rendered: the screenshots, `dom.html` (and
+/// `text.txt` from it), `page.mhtml` and `network.json`; lowers the status
+/// to `partial` when the browser could not finish. Returns the warnings.
+fn write_rendered(
+    ctx: &PayloadCtx<'_>,
+    draft: &Draft,
+    r: &super::browser::BrowserCapture,
+    status: &mut CaptureStatus,
+    error: &mut Option<String>,
+    text_json: &mut Option<record::TextRecord>,
+    transformations: &mut Vec<String>,
+) -> Result<Vec<String>, PayloadError> {
+    let data = draft.data_dir();
+    let io = |what: &str, source| PayloadError {
+        file: what.to_string(),
+        source,
+    };
+    let put = |name: &str, bytes: &[u8]| -> Result<(), PayloadError> {
+        let f = crate::fsutil::create_new(&data.join(name)).map_err(|e| io(name, e));
+        let mut f = f?;
+        f.write_all(bytes).map_err(|e| io(name, e))?;
+        f.flush().map_err(|e| io(name, e))
+    };
+    let product = r.record.product.as_deref().unwrap_or("the browser");
+    if let Some(png) = &r.screenshot {
+        put("screenshot.png", png)?;
+        transformations.push(format!(
+            "data/screenshot.png is the whole page as {product} rendered it ({}), unchanged",
+            r.record
+                .screenshot
+                .as_ref()
+                .map(|s| format!("{} x {} px", s.width, s.height))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(png) = &r.stamped {
+        put("screenshot-stamped.png", png)?;
+        transformations.push(
+            "data/screenshot-stamped.png is a derivative made by warden: data/screenshot.png with a band added above it stating the capture id, the UTC time it was made and the URL; the screenshot itself is unchanged below the band"
+                .into(),
+        );
+    }
+    let mut warnings = Vec::new();
+    if let Some(dom) = &r.dom {
+        put("dom.html", dom.as_bytes())?;
+        transformations.push(format!(
+            "data/dom.html is the page's DOM as {product} held it after the page settled and was scrolled (serialised by the browser, UTF-8); it is not the HTML the server sent (that is data/page.*)"
+        ));
+        let cs = text::detect(Some("text/html; charset=utf-8"), b"", true);
+        let t = text::extract_text(
+            &data.join("dom.html"),
+            cs,
+            true,
+            &data.join("text.txt"),
+            MAX_TEXT_INPUT,
+        )
+        .map_err(|e| io("text.txt", e))?;
+        transformations.push(
+            "data/text.txt is the visible text of data/dom.html (the rendered page: text that scripts added is included; scripts, styles and markup removed)"
+                .into(),
+        );
+        if t.input_truncated {
+            transformations.push(format!(
+                "data/text.txt holds the text of the first {} MiB of data/dom.html only",
+                MAX_TEXT_INPUT >> 20
+            ));
+        }
+        *text_json = Some(record::TextRecord {
+            file: "data/text.txt".into(),
+            size: t.bytes,
+            invalid_byte_sequences_replaced: t.malformed_sequences,
+        });
+        let text = read_prefix(&data.join("text.txt"), WARNING_INPUT as usize);
+        let cut = dom.len().min(WARNING_INPUT as usize);
+        let mut end = cut;
+        while !dom.is_char_boundary(end) {
+            end -= 1;
+        }
+        if *status == CaptureStatus::Ok {
+            warnings =
+                super::warnings::page_warnings(&String::from_utf8_lossy(&text), &dom[..end], true);
+        }
+    } else {
+        transformations.push(
+            "no rendered DOM was obtained, so data/text.txt (if any) is the text of the page the server sent"
+                .into(),
+        );
+    }
+    if let Some(m) = &r.mhtml {
+        put("page.mhtml", m.as_bytes())?;
+        transformations.push(format!(
+            "data/page.mhtml is {product}'s MHTML snapshot of the rendered page; open it only in a browser that is offline"
+        ));
+    }
+    let network = serde_json::to_vec_pretty(&r.network).expect("network entries serialise");
+    put("network.json", &network)?;
+    transformations.push(format!(
+        "data/network.json lists every request the browser made ({}): the page's own were answered from this capture's hops, the others were fetched by warden for the browser and are in the WARC; requests warden did not fetch are listed with the reason",
+        r.network.len()
+    ));
+    for d in &r.record.dialogs {
+        warnings.push(format!(
+            "the page opened a JavaScript {} dialog ({:?}), which warden {}",
+            d.kind,
+            crate::text::one_line(&d.message),
+            d.answer
+        ));
+    }
+    if !r.record.problems.is_empty() {
+        let msg = format!("browser: {}", r.record.problems.join("; "));
+        if *status == CaptureStatus::Ok {
+            *status = CaptureStatus::Partial;
+        }
+        *error = Some(match error.take() {
+            Some(prev) => format!("{prev}; {msg}"),
+            None => msg,
+        });
+    }
+    let _ = ctx;
+    Ok(warnings)
 }
 
 fn read_prefix(path: &std::path::Path, n: usize) -> Vec<u8> {

@@ -10,6 +10,8 @@
 //! any point leaves a state [`crate::recovery`] completes or sets aside. A
 //! failed capture still leaves a bundle that states the failure.
 
+pub mod browser;
+pub mod cookies;
 pub(crate) mod decode;
 pub(crate) mod fetch;
 pub(crate) mod input;
@@ -20,6 +22,7 @@ pub(crate) mod response;
 mod spool;
 pub(crate) mod tee;
 pub(crate) mod tls;
+pub(crate) mod warnings;
 
 use crate::bundle::{self, BagInfo, Draft};
 use crate::case::Case;
@@ -72,6 +75,8 @@ pub struct CaptureOptions {
     pub extra_roots: Vec<tls::TrustedRoot>,
     /// The command line, recorded in every capture event.
     pub arguments: Vec<String>,
+    /// Render each page in a browser too (`--browser`).
+    pub browser: Option<browser::BrowserOptions>,
 }
 
 /// What [`run`] reports as it goes; `in_flight` is how many captures hold
@@ -112,6 +117,9 @@ pub enum CaptureStatus {
     HttpError,
     /// The body was larger than `--max-bytes` and was cut there.
     Truncated,
+    /// The page was fetched, but the browser could not finish rendering
+    /// it (`--browser`); what it rendered is kept, the reason recorded.
+    Partial,
     /// No complete response (DNS, connection, TLS, timeout, broken transfer).
     Failed,
 }
@@ -122,6 +130,7 @@ impl CaptureStatus {
             CaptureStatus::Ok => "ok",
             CaptureStatus::HttpError => "http-error",
             CaptureStatus::Truncated => "truncated",
+            CaptureStatus::Partial => "partial",
             CaptureStatus::Failed => "failed",
         }
     }
@@ -141,6 +150,8 @@ pub struct CaptureOutcome {
     /// Sequence number of this capture's event in the custody log.
     pub custody_seq: Option<u64>,
     pub error: Option<String>,
+    /// What the officer must look at although the capture worked.
+    pub warnings: Vec<String>,
 }
 
 impl CaptureOutcome {
@@ -260,6 +271,7 @@ pub fn run(
                     timestamped: false,
                     custody_seq: None,
                     error: Some(format!("internal error: capture task failed: {e}")),
+                    warnings: Vec::new(),
                 },
             };
             report(Progress::Finished {
@@ -445,6 +457,7 @@ async fn capture_one(
         timestamped: false,
         custody_seq: None,
         error: None,
+        warnings: Vec::new(),
     };
     let draft = match Draft::create(&ctx.case.evidence_dir(), &id) {
         Ok(d) => d,
@@ -456,6 +469,16 @@ async fn capture_one(
     outcome.bundle = Some(draft.tmp.clone());
     let started = chrono::Utc::now();
     let hops = fetch::fetch_chain(&url, &ctx.opts.fetch, &draft.work_dir()).await;
+    let rendered = match &ctx.opts.browser {
+        Some(b)
+            if hops
+                .last()
+                .is_some_and(|h| h.status.is_some() && h.body_read) =>
+        {
+            Some(browser::capture(&url, &hops, b, &ctx.opts.fetch, &draft.work_dir(), &id).await)
+        }
+        _ => None,
+    };
     let ended = chrono::Utc::now();
     // The limits on captures at once and per host are about the network:
     // writing and sealing have their own bound, and waiting for the group's
@@ -475,6 +498,7 @@ async fn capture_one(
         url: url.clone(),
         note,
         hops,
+        rendered,
         started,
         ended,
     };
@@ -525,6 +549,7 @@ async fn capture_one(
     };
     outcome.status = summary.status;
     outcome.http_status = summary.http_status;
+    outcome.warnings = summary.warnings.clone();
     outcome.error = match (summary.error.clone(), stamp_error) {
         (Some(prev), Some(msg)) => Some(format!("{prev}; {msg}")),
         (prev, msg) => prev.or(msg),
@@ -612,6 +637,7 @@ struct Fetched {
     url: Url,
     note: Option<String>,
     hops: Vec<fetch::Hop>,
+    rendered: Option<browser::BrowserCapture>,
     started: chrono::DateTime<chrono::Utc>,
     ended: chrono::DateTime<chrono::Utc>,
 }
@@ -625,6 +651,7 @@ fn write_payload_now(
         url,
         note,
         hops,
+        rendered,
         started,
         ended,
     } = page;
@@ -634,6 +661,7 @@ fn write_payload_now(
         &draft,
         &url,
         &hops,
+        rendered.as_ref(),
         started,
         ended,
     )?;

@@ -108,6 +108,14 @@ pub(crate) struct Settings {
     pub extra_trust_roots: Vec<TrustedRoot>,
 }
 
+/// A `--cookies` session, without a single value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    pub cookie_file: String,
+    pub cookie_names: Vec<String>,
+    pub note: String,
+}
+
 /// `data/capture.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CaptureRecord {
@@ -121,6 +129,9 @@ pub(crate) struct CaptureRecord {
     pub note: Option<String>,
     pub status: String,
     pub error: Option<String>,
+    /// What the officer must look at (a nearly empty page, a login page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub requested_url: String,
     pub final_url: String,
     pub http_status: Option<u16>,
@@ -137,6 +148,12 @@ pub(crate) struct CaptureRecord {
     pub transformations: Vec<String>,
     pub page: Option<PageRecord>,
     pub text: Option<TextRecord>,
+    /// The logged-in session used (`--cookies`), without cookie values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionRecord>,
+    /// The browser part of a `--browser` capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<super::browser::BrowserRecord>,
     pub files: Vec<FileRecord>,
     pub files_note: String,
 }

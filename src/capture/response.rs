@@ -96,11 +96,13 @@ pub(super) fn request_bytes(
     target: &str,
     host: &str,
     user_agent: &str,
+    cookie: Option<&str>,
 ) -> Result<Vec<u8>, ResponseError> {
     for (what, v) in [
         ("request target", target),
         ("Host header", host),
         ("User-Agent", user_agent),
+        ("Cookie header", cookie.unwrap_or("")),
     ] {
         if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(ResponseError::ControlCharacter {
@@ -109,6 +111,9 @@ pub(super) fn request_bytes(
             });
         }
     }
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
     Ok(format!(
         "GET {target} HTTP/1.1\r\n\
          Host: {host}\r\n\
@@ -116,9 +121,87 @@ pub(super) fn request_bytes(
          Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
          Accept-Language: en;q=0.9,*;q=0.5\r\n\
          Accept-Encoding: gzip, deflate, br\r\n\
+         {cookie}\
          Connection: close\r\n\r\n"
     )
     .into_bytes())
+}
+
+/// Request headers warden sets itself on a browser's request (or that only
+/// concern one connection); the browser's own values are dropped.
+const OWN_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "accept-encoding",
+];
+
+/// The request warden sends for a browser's request `spec`: its method,
+/// headers and body, with Host, Content-Length, `Accept-Encoding` (codings
+/// warden can undo) and `Connection: close` set by warden.
+pub(super) fn request_bytes_for(
+    target: &str,
+    host: &str,
+    spec: &super::fetch::RequestSpec,
+) -> Result<Vec<u8>, ResponseError> {
+    let bad = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7f;
+    let check = |what: &'static str, v: &str| {
+        if v.bytes().any(bad) {
+            Err(ResponseError::ControlCharacter {
+                what,
+                value: v.to_string(),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    check("request target", target)?;
+    check("Host header", host)?;
+    let method_ok = !spec.method.is_empty()
+        && spec
+            .method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !method_ok {
+        return Err(ResponseError::ControlCharacter {
+            what: "request method",
+            value: spec.method.clone(),
+        });
+    }
+    let mut out = format!("{} {target} HTTP/1.1\r\nHost: {host}\r\n", spec.method);
+    for (name, value) in &spec.headers {
+        let lower = name.to_ascii_lowercase();
+        if OWN_HEADERS.contains(&lower.as_str()) || name.starts_with(':') {
+            continue;
+        }
+        let name_ok = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !name_ok {
+            return Err(ResponseError::ControlCharacter {
+                what: "request header name",
+                value: name.clone(),
+            });
+        }
+        check("request header", value)?;
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("Accept-Encoding: gzip, deflate, br\r\n");
+    if !spec.body.is_empty() || !matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        out.push_str(&format!("Content-Length: {}\r\n", spec.body.len()));
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&spec.body);
+    Ok(bytes)
 }
 
 /// Reads into `buf`; a TLS connection closed without close_notify counts as
@@ -190,6 +273,7 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     hop: &mut Hop,
     deadline: Instant,
     host: &str,
+    method: &str,
 ) -> Result<(), ResponseError> {
     hop.started_at = chrono::Utc::now();
     with_timeout(cfg.timeout, deadline, "sending the request", async {
@@ -232,7 +316,7 @@ pub(super) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|v| String::from_utf8_lossy(v).into_owned())
         .collect();
     hop.content_encoding = (!encodings.is_empty()).then(|| encodings.join(", "));
-    let framing = framing_of(last, "GET").map_err(ResponseError::Framing)?;
+    let framing = framing_of(last, method).map_err(ResponseError::Framing)?;
 
     // The body.
     hop.body_read = true;

@@ -67,9 +67,78 @@ pub struct CaptureArgs {
     /// than the URL given; link-local addresses are never followed
     #[arg(long)]
     allow_private: bool,
+    /// Also render each page in a real Chromium or Chrome (headless, fresh empty profile) and
+    /// keep its full-page screenshot, rendered DOM, MHTML snapshot and every request it made
+    #[arg(long)]
+    browser: bool,
+    /// The browser to run with --browser [default: $WARDEN_CHROME, else chromium, chromium-browser,
+    /// google-chrome or google-chrome-stable found on PATH]
+    #[arg(long, value_name = "PATH")]
+    chrome: Option<PathBuf>,
+    /// Browser window size in CSS pixels, as WIDTHxHEIGHT (with --browser)
+    #[arg(long, default_value = "1366x900", value_name = "WxH", value_parser = parse_viewport)]
+    viewport: (u32, u32),
+    /// A Netscape cookies.txt file for pages that need a logged-in session; the cookies are sent
+    /// where a browser would send them, and the bundle records their names, never their values
+    #[arg(long, value_name = "FILE")]
+    cookies: Option<PathBuf>,
+    /// Most steps the browser scrolls down to load more of the page (with --browser)
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    max_scrolls: u32,
+    /// Tallest page the screenshot covers, in pixels; a taller page is cut there and the capture
+    /// is recorded as partial (with --browser)
+    #[arg(long, default_value_t = 40_000, value_name = "PX")]
+    max_height: u32,
     /// Print one JSON object per capture
     #[arg(long)]
     json: bool,
+}
+
+fn parse_viewport(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{s:?} is not WIDTHxHEIGHT in pixels (e.g. 1366x900; each 200 to 8000)");
+    let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(200..=8000).contains(&w) || !(200..=8000).contains(&h) {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// The browser for --browser: --chrome, else $WARDEN_CHROME, else the usual
+/// names on PATH.
+fn find_chrome(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = given {
+        if !p.is_file() {
+            anyhow::bail!("--chrome {}: no such file", p.display());
+        }
+        return Ok(p.clone());
+    }
+    if let Some(p) = std::env::var_os("WARDEN_CHROME").filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        if !p.is_file() {
+            anyhow::bail!("WARDEN_CHROME={}: no such file", p.display());
+        }
+        return Ok(p);
+    }
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+    }
+    anyhow::bail!(
+        "--browser needs Chromium or Google Chrome, and none was found (looked for {} on PATH); install it (Debian/Ubuntu: sudo apt-get install chromium) or name it with --chrome PATH or WARDEN_CHROME",
+        names.join(", ")
+    )
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -162,9 +231,27 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         min_rate: a.min_rate,
         min_rate_time: seconds("--min-rate-time", a.min_rate_time)?,
         roots,
+        cookies: match &a.cookies {
+            Some(f) => Some(std::sync::Arc::new(capture::cookies::read_cookie_file(f)?)),
+            None => None,
+        },
+    };
+    let browser = if a.browser {
+        Some(capture::browser::BrowserOptions {
+            chrome: find_chrome(a.chrome.as_ref())?,
+            viewport: a.viewport,
+            max_scrolls: a.max_scrolls,
+            max_height: a.max_height.max(100),
+            no_sandbox: rustix::process::geteuid().is_root(),
+        })
+    } else {
+        None
     };
     let key = g.officer_key(false)?;
     let case = g.open_case_for_writing(&key)?;
+    if browser.is_some() {
+        stop_browsers_on_signal();
+    }
     report_recovery(&case, &key)?;
     let total = urls.len();
     let opts = CaptureOptions {
@@ -176,6 +263,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         fetch,
         extra_roots,
         arguments: super::command_line(),
+        browser,
     };
     let json = a.json;
     let bar = (!json && std::io::stderr().is_terminal()).then(|| {
@@ -222,10 +310,11 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             );
         }
         eprintln!(
-            "captured {total} URL(s): {} ok, {} HTTP error, {} truncated, {} failed{}; bundles are in {}",
+            "captured {total} URL(s): {} ok, {} HTTP error, {} truncated, {} partial, {} failed{}; bundles are in {}",
             count(CaptureStatus::Ok),
             count(CaptureStatus::HttpError),
             count(CaptureStatus::Truncated),
+            count(CaptureStatus::Partial),
             count(CaptureStatus::Failed),
             if clean < total {
                 format!("; {} need attention (see the lines above)", total - clean)
@@ -240,6 +329,44 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_PROBLEMS)
     })
+}
+
+/// On Ctrl-C or a termination signal: kill the browsers `--browser` is
+/// running (they would outlive warden), say what becomes of the unfinished
+/// captures, and exit 130 (143 for SIGTERM).
+fn stop_browsers_on_signal() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            let code = tokio::select! {
+                _ = int.recv() => 130,
+                _ = term.recv() => 143,
+                _ = hup.recv() => 129,
+            };
+            for pid in capture::browser::running_browsers() {
+                if let Some(p) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                }
+            }
+            eprintln!(
+                "interrupted: the browsers were stopped; captures not finished are set aside (moved to interrupted/ and recorded) by the next capture into this case"
+            );
+            std::process::exit(code);
+        });
+    });
 }
 
 /// Completes or sets aside captures an earlier run left unfinished (crash,
@@ -288,4 +415,12 @@ fn print_outcome(o: &CaptureOutcome, json: bool) {
         line.push_str(&format!("  [{}]", e.replace(['\r', '\n'], " ")));
     }
     println!("{line}");
+    // On stderr, so that stdout keeps one line per capture.
+    for w in &o.warnings {
+        eprintln!(
+            "warning: {}: {}",
+            o.url.escape_debug(),
+            w.replace(['\r', '\n'], " ")
+        );
+    }
 }

@@ -1418,3 +1418,92 @@ zh-Hans = ["象牙"]
 th = ["งาช้าง"]
 ar = ["عاج"]
 "#;
+
+// ---------------------------------------------------------------------------------------------
+// the browser (--browser)
+// ---------------------------------------------------------------------------------------------
+
+/// The Chromium the browser tests run (`scripts/test` installs Debian's `chromium`). Panics,
+/// never skips, when there is none.
+pub fn chrome() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "no Chromium on PATH: the browser tests need it (scripts/test installs Debian's chromium)"
+    );
+}
+
+/// A PNG of `w` x `h` pixels, all of one RGB colour.
+pub fn solid_png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut wr = enc.write_header().unwrap();
+    wr.write_image_data(&rgb.repeat((w * h) as usize)).unwrap();
+    drop(wr);
+    out
+}
+
+/// Width, height and RGBA pixels of a PNG.
+pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let (w, h) = (info.width, info.height);
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buf[..info.buffer_size()].to_vec(),
+        png::ColorType::Rgb => buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    (w, h, rgba)
+}
+
+/// The pages of the browser tests: `/js-listing` draws its listing with JavaScript (the HTML
+/// the server sends only says "Loading…"), from `/app.js` and `/api/item.json`, with the photo
+/// `/img/photo.png` (red).
+pub fn browser_routes() -> Routes {
+    let html = [("Content-Type", "text/html; charset=utf-8")];
+    Routes::new()
+        .route(
+            "/js-listing",
+            fixed(
+                200,
+                &html,
+                "<!DOCTYPE html><html><head><title>Listing 88</title></head><body><div id=\"app\">Loading…</div><script src=\"/app.js\"></script></body></html>",
+            ),
+        )
+        .route(
+            "/app.js",
+            fixed(
+                200,
+                &[("Content-Type", "text/javascript")],
+                "fetch('/api/item.json').then(r => r.json()).then(d => { document.getElementById('app').innerHTML = '<h1>' + d.title + '</h1><p>' + d.text + '</p><img id=\"photo\" src=\"/img/photo.png\" width=\"120\" height=\"90\">'; });",
+            ),
+        )
+        .route(
+            "/api/item.json",
+            fixed(
+                200,
+                &[("Content-Type", "application/json")],
+                r#"{"title":"Antique bangle, hand carved","text":"Real elephant ivory, 120 g, ships worldwide. Message me for the price."}"#,
+            ),
+        )
+        .route(
+            "/img/photo.png",
+            fixed(200, &[("Content-Type", "image/png")], solid_png(120, 90, [255, 0, 0])),
+        )
+        .route("/favicon.ico", fixed(404, &[("Content-Type", "text/plain")], "no"))
+}

@@ -1,0 +1,945 @@
+//! `warden capture --browser`: the page as a real Chromium renders it, kept
+//! beside the bytes the server sent. One fresh browser with an empty
+//! profile per capture; every request it makes is sent by warden and
+//! recorded (see [`intercept`]); then the page is left to settle, scrolled
+//! to the bottom in steps (lazy loading), and its screenshot, rendered DOM
+//! and MHTML snapshot are taken. Every wait is bounded; a page that does
+//! not settle, a dialog, a crash or a dying browser is recorded, never a
+//! hang, and the browser process is killed when the capture ends.
+
+pub(crate) mod image;
+pub(crate) mod intercept;
+
+use super::fetch::{FetchConfig, Hop};
+use super::policy::HopPolicy;
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    EnableParams as FetchEnable, EventRequestPaused, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::inspector::{
+    EnableParams as InspectorEnable, EventTargetCrashed,
+};
+use chromiumoxide::cdp::browser_protocol::network::{
+    CookieParam, SetCookiesParams, TimeSinceEpoch,
+};
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams, CaptureSnapshotFormat, CaptureSnapshotParams,
+    DialogType, EventJavascriptDialogOpening, HandleJavaScriptDialogParams, NavigateParams,
+    Viewport as Clip,
+};
+use chromiumoxide::handler::viewport::Viewport;
+use futures::StreamExt;
+use intercept::{Interceptor, MainHop, NetworkEntry, Resource};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Quiet time (no request open or answered) after which a page counts as
+/// settled.
+const QUIET: Duration = Duration::from_millis(500);
+/// Quiet time after one scroll step.
+const SCROLL_QUIET: Duration = Duration::from_millis(300);
+/// Longest wait for one scroll step to settle.
+const SCROLL_WAIT: Duration = Duration::from_secs(5);
+/// Extra time to collect what was rendered once the page's time is up.
+const COLLECT_GRACE: Duration = Duration::from_secs(30);
+/// Height of the band on the stamped screenshot, in pixels.
+const BAND_HEIGHT: u32 = 84;
+/// Longest dialog message or DOM kept.
+const MAX_DIALOG_MESSAGE: usize = 2048;
+const MAX_DOM_BYTES: usize = 64 << 20;
+/// Most dialogs answered and recorded.
+const MAX_DIALOGS: usize = 100;
+
+/// Process ids of the browsers running now.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The process ids of the browsers this program is running now, so that a
+/// program interrupted by a signal can stop them before it exits (a
+/// browser is otherwise killed when its capture ends).
+pub fn running_browsers() -> Vec<u32> {
+    RUNNING.lock().map(|r| r.clone()).unwrap_or_default()
+}
+
+/// Keeps a browser's process id in [`RUNNING`] while it lives.
+struct Registered(Option<u32>);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let (Some(pid), Ok(mut r)) = (self.0, RUNNING.lock()) {
+            r.retain(|p| *p != pid);
+        }
+    }
+}
+
+/// How to run the browser (from `warden capture --browser`).
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    /// The Chromium or Chrome executable.
+    pub chrome: PathBuf,
+    /// Window and viewport, in CSS pixels.
+    pub viewport: (u32, u32),
+    /// Most scroll steps to the bottom of the page.
+    pub max_scrolls: u32,
+    /// Tallest page captured, in pixels; a taller page is cut there.
+    pub max_height: u32,
+    /// Whether the browser may not use its sandbox (only as root).
+    pub no_sandbox: bool,
+}
+
+/// What capture.json says about the browser part (`browser`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct BrowserRecord {
+    pub product: Option<String>,
+    pub protocol_version: Option<String>,
+    pub user_agent: Option<String>,
+    pub executable: String,
+    pub launch_flags: Vec<String>,
+    pub profile: String,
+    pub viewport: [u32; 2],
+    pub navigation_error: Option<String>,
+    pub settled: bool,
+    pub scrolls: u32,
+    pub max_scrolls: u32,
+    pub document_width: Option<u32>,
+    pub document_height: Option<u32>,
+    pub max_height: u32,
+    pub height_cut: bool,
+    pub screenshot: Option<ImageRecord>,
+    pub stamped_screenshot: Option<ImageRecord>,
+    pub dom: Option<String>,
+    pub mhtml: Option<String>,
+    pub network: Option<String>,
+    pub requests: usize,
+    pub requests_fetched: usize,
+    pub requests_not_fetched: usize,
+    pub dialogs: Vec<DialogRecord>,
+    /// Why the browser part is incomplete (the capture is then `partial`).
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ImageRecord {
+    pub file: String,
+    pub width: u32,
+    pub height: u32,
+    /// When the browser made the screenshot (UTC).
+    pub taken_at: String,
+}
+
+/// A JavaScript dialog the page opened, and how warden answered it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DialogRecord {
+    pub kind: String,
+    pub message: String,
+    pub url: String,
+    pub answer: String,
+}
+
+/// Everything the browser part produced, for the bundle.
+pub(crate) struct BrowserCapture {
+    pub record: BrowserRecord,
+    pub screenshot: Option<Vec<u8>>,
+    pub stamped: Option<Vec<u8>>,
+    pub dom: Option<String>,
+    pub mhtml: Option<String>,
+    pub network: Vec<NetworkEntry>,
+    pub resources: Vec<Resource>,
+}
+
+/// The launch flags: a locked-down headless browser that talks to no one
+/// but warden (every request it makes is answered by warden; anything it
+/// would send past warden goes to a closed local port and fails).
+fn launch_flags(opts: &BrowserOptions, user_agent: &str) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--disable-breakpad",
+        "--disable-client-side-phishing-detection",
+        "--disable-domain-reliability",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        "--disable-popup-blocking",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-quic",
+        "--metrics-recording-only",
+        "--password-store=basic",
+        "--use-mock-keychain",
+        "--mute-audio",
+        "--hide-scrollbars",
+        "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,HttpsUpgrades,IsolateOrigins,site-per-process,InterestFeedContentSuggestions",
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f.push(format!("--user-agent={user_agent}"));
+    if opts.no_sandbox {
+        f.push("--no-sandbox".into());
+    }
+    f
+}
+
+/// Shared state of the tasks watching the page.
+#[derive(Default)]
+struct Watch {
+    dialogs: Vec<DialogRecord>,
+    /// The tab crashed.
+    crashed: bool,
+    /// The connection to the browser ended (its process died).
+    gone: bool,
+}
+
+impl Watch {
+    fn stopped(&self) -> bool {
+        self.crashed || self.gone
+    }
+}
+
+/// Why a step of the browser part did not complete.
+type Step<T> = Result<T, String>;
+
+async fn step<T, E: std::fmt::Display>(
+    what: &str,
+    limit: Duration,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Step<T> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!(
+            "{what}: no answer from the browser within {} s",
+            limit.as_secs_f64()
+        )),
+    }
+}
+
+/// Renders `url` (whose redirect chain warden fetched as `hops`) in a
+/// fresh browser. `work` is a scratch folder (the profile goes there);
+/// `id` and the capture time go on the stamped screenshot.
+pub(crate) async fn capture(
+    url: &Url,
+    hops: &[Hop],
+    opts: &BrowserOptions,
+    cfg: &FetchConfig,
+    work: &Path,
+    id: &str,
+) -> BrowserCapture {
+    let started = Instant::now();
+    let deadline = started + cfg.max_time;
+    let flags = launch_flags(opts, &cfg.user_agent);
+    let record = BrowserRecord {
+        product: None,
+        protocol_version: None,
+        user_agent: Some(cfg.user_agent.clone()),
+        executable: opts.chrome.display().to_string(),
+        launch_flags: flags.clone(),
+        profile: "a new, empty profile made for this capture and deleted after it".into(),
+        viewport: [opts.viewport.0, opts.viewport.1],
+        navigation_error: None,
+        settled: false,
+        scrolls: 0,
+        max_scrolls: opts.max_scrolls,
+        document_width: None,
+        document_height: None,
+        max_height: opts.max_height,
+        height_cut: false,
+        screenshot: None,
+        stamped_screenshot: None,
+        dom: None,
+        mhtml: None,
+        network: None,
+        requests: 0,
+        requests_fetched: 0,
+        requests_not_fetched: 0,
+        dialogs: Vec::new(),
+        problems: Vec::new(),
+    };
+    let mut out = BrowserCapture {
+        record,
+        screenshot: None,
+        stamped: None,
+        dom: None,
+        mhtml: None,
+        network: Vec::new(),
+        resources: Vec::new(),
+    };
+    let profile = work.join("browser-profile");
+    if let Err(e) = std::fs::create_dir_all(work).and_then(|()| std::fs::create_dir(&profile)) {
+        out.record
+            .problems
+            .push(format!("cannot make the browser's profile folder: {e}"));
+        return out;
+    }
+    let mut builder = BrowserConfig::builder()
+        .chrome_executable(&opts.chrome)
+        .user_data_dir(&profile)
+        .disable_default_args()
+        .args(flags)
+        .new_headless_mode()
+        .window_size(opts.viewport.0, opts.viewport.1)
+        .viewport(Viewport {
+            width: opts.viewport.0,
+            height: opts.viewport.1,
+            device_scale_factor: Some(1.0),
+            emulating_mobile: false,
+            is_landscape: false,
+            has_touch: false,
+        })
+        .launch_timeout(cfg.timeout)
+        .request_timeout(cfg.timeout);
+    if opts.no_sandbox {
+        builder = builder.no_sandbox();
+    }
+    let config = match builder.build() {
+        Ok(c) => c,
+        Err(e) => {
+            out.record
+                .problems
+                .push(format!("cannot start the browser: {e}"));
+            return out;
+        }
+    };
+    let (mut browser, mut handler) = match Browser::launch(config).await {
+        Ok(b) => b,
+        Err(e) => {
+            out.record.problems.push(format!(
+                "cannot start the browser {}: {e}",
+                opts.chrome.display()
+            ));
+            return out;
+        }
+    };
+    let pid = browser.get_mut_child().and_then(|c| c.inner.id());
+    if let (Some(pid), Ok(mut r)) = (pid, RUNNING.lock()) {
+        r.push(pid);
+    }
+    let _registered = Registered(pid);
+    let watch = Arc::new(Mutex::new(Watch::default()));
+    let pump = {
+        let watch = watch.clone();
+        tokio::spawn(async move {
+            // The handler reports a broken connection as an error (again and
+            // again), not as the end of the stream.
+            while let Some(r) = handler.next().await {
+                if matches!(
+                    r,
+                    Err(chromiumoxide::error::CdpError::Ws(_)
+                        | chromiumoxide::error::CdpError::Io(_))
+                ) {
+                    break;
+                }
+            }
+            watch.lock().expect("watch lock").gone = true;
+        })
+    };
+    let result = drive(
+        &browser, url, hops, opts, cfg, work, id, deadline, &watch, &mut out,
+    )
+    .await;
+    if watch.lock().expect("watch lock").gone {
+        out.record.problems.push(
+            "the browser stopped while showing the page (its process ended or its connection closed)"
+                .into(),
+        );
+    }
+    if let Err(e) = result {
+        out.record.problems.push(e);
+    }
+    // The browser goes, whatever happened: asked politely, then killed.
+    if tokio::time::timeout(Duration::from_secs(5), browser.close())
+        .await
+        .is_err()
+    {
+        out.record
+            .problems
+            .push("the browser did not close when asked; it was killed".into());
+    }
+    let _ = browser.kill().await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), browser.wait()).await;
+    pump.abort();
+    let _ = std::fs::remove_dir_all(&profile);
+    out
+}
+
+/// The whole browser session after launch; `Err` for a problem that ended
+/// it early (what was collected before is kept in `out`).
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    browser: &Browser,
+    url: &Url,
+    hops: &[Hop],
+    opts: &BrowserOptions,
+    cfg: &FetchConfig,
+    work: &Path,
+    id: &str,
+    deadline: Instant,
+    watch: &Arc<Mutex<Watch>>,
+    out: &mut BrowserCapture,
+) -> Step<()> {
+    let wait = cfg.timeout;
+    if let Ok(v) = step("asking the browser its version", wait, browser.version()).await {
+        out.record.product = Some(v.product);
+        out.record.protocol_version = Some(v.protocol_version);
+    }
+    let page = step("opening a tab", wait, browser.new_page("about:blank")).await?;
+    // Dialogs are answered at once (they would stop the page) and recorded.
+    let mut dialogs = step(
+        "watching for dialogs",
+        wait,
+        page.event_listener::<EventJavascriptDialogOpening>(),
+    )
+    .await?;
+    {
+        let page = page.clone();
+        let watch = watch.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = dialogs.next().await {
+                let accept = matches!(ev.r#type, DialogType::Alert | DialogType::Beforeunload);
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    page.execute(HandleJavaScriptDialogParams::new(accept)),
+                )
+                .await;
+                let mut w = watch.lock().expect("watch lock");
+                if w.dialogs.len() < MAX_DIALOGS {
+                    let mut message: String = ev.message.clone();
+                    if message.len() > MAX_DIALOG_MESSAGE {
+                        let mut cut = MAX_DIALOG_MESSAGE;
+                        while !message.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        message.truncate(cut);
+                        message.push_str(" [cut]");
+                    }
+                    w.dialogs.push(DialogRecord {
+                        kind: format!("{:?}", ev.r#type).to_ascii_lowercase(),
+                        message,
+                        url: ev.url.clone(),
+                        answer: if accept {
+                            "accepted (OK)"
+                        } else {
+                            "dismissed (Cancel)"
+                        }
+                        .into(),
+                    });
+                }
+            }
+        });
+    }
+    let _ = step(
+        "watching for crashes",
+        wait,
+        page.execute(InspectorEnable::default()),
+    )
+    .await;
+    if let Ok(mut crashes) = page.event_listener::<EventTargetCrashed>().await {
+        let watch = watch.clone();
+        tokio::spawn(async move {
+            if crashes.next().await.is_some() {
+                watch.lock().expect("watch lock").crashed = true;
+            }
+        });
+    }
+    // Every request of the tab is answered by warden.
+    let main = main_hops(hops, work);
+    let rule = match hops.first().and_then(|h| h.address_class) {
+        Some(limit) => HopPolicy::Redirect {
+            limit,
+            allow_private: cfg.allow_private,
+        },
+        None => HopPolicy::Officer,
+    };
+    let interceptor = Arc::new(Interceptor::new(
+        page.clone(),
+        cfg.clone(),
+        work.to_path_buf(),
+        rule,
+        main,
+    ));
+    let mut paused = step(
+        "watching the tab's requests",
+        wait,
+        page.event_listener::<EventRequestPaused>(),
+    )
+    .await?;
+    {
+        let interceptor = interceptor.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = paused.next().await {
+                tokio::spawn(interceptor.clone().handle(ev));
+            }
+        });
+    }
+    let enable = FetchEnable::builder()
+        .pattern(
+            RequestPattern::builder()
+                .url_pattern("*")
+                .request_stage(RequestStage::Request)
+                .build(),
+        )
+        .build();
+    step("taking over the tab's requests", wait, page.execute(enable)).await?;
+    if let Some(c) = &cfg.cookies {
+        let params: Vec<CookieParam> = c
+            .cookies
+            .iter()
+            .map(|k| {
+                let mut p = CookieParam::new(k.name.clone(), k.value.clone());
+                p.domain = Some(k.domain.clone());
+                p.path = Some(k.path.clone());
+                p.secure = Some(k.secure);
+                p.http_only = Some(k.http_only);
+                if k.expires > 0 {
+                    p.expires = Some(TimeSinceEpoch::new(k.expires as f64));
+                }
+                p
+            })
+            .collect();
+        step(
+            "loading the session cookies",
+            wait,
+            page.execute(SetCookiesParams::new(params)),
+        )
+        .await?;
+    }
+
+    let left = |d: Instant| d.saturating_duration_since(Instant::now());
+    // The navigation's answer can wait for the whole page to load, so it
+    // runs beside the wait for the page to settle, which bounds both.
+    let nav = {
+        let page = page.clone();
+        let target = url.to_string();
+        tokio::spawn(async move { page.execute(NavigateParams::new(target)).await })
+    };
+    // Settle: no request open and none answered for a moment, and the
+    // document complete; at most --timeout.
+    let settle_until = (Instant::now() + wait).min(deadline);
+    out.record.settled = settle(&page, &interceptor, watch, QUIET, settle_until, true).await;
+    if nav.is_finished() {
+        if let Ok(Ok(r)) = nav.await
+            && let Some(e) = &r.result.error_text
+        {
+            out.record.navigation_error = Some(e.clone());
+            out.record
+                .problems
+                .push(format!("the browser could not load the page: {e}"));
+        }
+    } else {
+        nav.abort();
+    }
+    if !out.record.settled && !watch.lock().expect("watch lock").stopped() {
+        let open = interceptor.seen.lock().expect("seen lock").open;
+        out.record.problems.push(format!(
+            "the page had not settled after {} s (requests still open: {open}); what it showed then was captured",
+            wait.as_secs_f64().min(cfg.max_time.as_secs_f64())
+        ));
+    }
+    // Scroll to the bottom in steps, for lazy loading and infinite scroll.
+    let mut last_height = 0u32;
+    while out.record.scrolls < opts.max_scrolls && Instant::now() < deadline {
+        if watch.lock().expect("watch lock").stopped() {
+            break;
+        }
+        let Ok(m) = measure(&page, wait.min(left(deadline))).await else {
+            break;
+        };
+        if m.height > opts.max_height {
+            out.record.height_cut = true;
+            break;
+        }
+        if m.y + m.inner >= m.height && m.height == last_height {
+            break;
+        }
+        last_height = m.height;
+        if step(
+            "scrolling",
+            wait.min(left(deadline)),
+            page.evaluate("window.scrollBy(0, window.innerHeight); true"),
+        )
+        .await
+        .is_err()
+        {
+            break;
+        }
+        out.record.scrolls += 1;
+        let until = (Instant::now() + SCROLL_WAIT).min(deadline);
+        settle(&page, &interceptor, watch, SCROLL_QUIET, until, false).await;
+    }
+    if out.record.scrolls >= opts.max_scrolls
+        && opts.max_scrolls > 0
+        && let Ok(m) = measure(&page, wait).await
+        && m.y + m.inner < m.height
+    {
+        out.record.problems.push(format!(
+            "stopped scrolling after --max-scrolls ({}) steps before the bottom of the page; more may load further down",
+            opts.max_scrolls
+        ));
+    }
+    let collect = (Instant::now() + COLLECT_GRACE).max(deadline);
+    let _ = step(
+        "scrolling back to the top",
+        wait.min(left(collect)),
+        page.evaluate("window.scrollTo(0, 0); true"),
+    )
+    .await;
+    let until = (Instant::now() + SCROLL_WAIT).min(collect);
+    settle(&page, &interceptor, watch, SCROLL_QUIET, until, false).await;
+    if watch.lock().expect("watch lock").crashed {
+        out.record
+            .problems
+            .push("the browser tab crashed while showing the page".into());
+    }
+
+    // What was rendered.
+    let m = measure(&page, wait.min(left(collect))).await;
+    match m {
+        Ok(m) => {
+            out.record.document_width = Some(m.width);
+            out.record.document_height = Some(m.height);
+            let height = if m.height > opts.max_height {
+                out.record.height_cut = true;
+                opts.max_height
+            } else {
+                m.height.max(1)
+            };
+            if out.record.height_cut {
+                out.record.problems.push(format!(
+                    "the page is {} px tall, more than the {} px limit; the screenshot shows its top {} px",
+                    m.height, opts.max_height, opts.max_height
+                ));
+            }
+            let shot = screenshot(
+                &page,
+                m.width.max(1),
+                height,
+                wait.min(left(collect)).max(Duration::from_secs(5)),
+            )
+            .await;
+            let taken_at = chrono::Utc::now();
+            match shot {
+                Ok(png) => {
+                    match image::size(&png) {
+                        Ok((w, h)) => {
+                            out.record.screenshot = Some(ImageRecord {
+                                file: "data/screenshot.png".into(),
+                                width: w,
+                                height: h,
+                                taken_at: crate::format_time(taken_at),
+                            })
+                        }
+                        Err(e) => out.record.problems.push(e.to_string()),
+                    }
+                    out.screenshot = Some(png);
+                }
+                Err(e) => out.record.problems.push(e),
+            }
+        }
+        Err(e) => out.record.problems.push(e),
+    }
+    let dom_js = "(() => { const d = document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : ''; return d + document.documentElement.outerHTML; })()";
+    match step(
+        "reading the rendered DOM",
+        wait.min(left(collect)).max(Duration::from_secs(5)),
+        page.evaluate(dom_js),
+    )
+    .await
+    {
+        Ok(v) => match v.into_value::<String>() {
+            Ok(mut dom) => {
+                if dom.len() > MAX_DOM_BYTES {
+                    let mut cut = MAX_DOM_BYTES;
+                    while !dom.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    dom.truncate(cut);
+                    out.record.problems.push(format!(
+                        "the rendered DOM is larger than {} MiB; data/dom.html holds its start",
+                        MAX_DOM_BYTES >> 20
+                    ));
+                }
+                out.record.dom = Some("data/dom.html".into());
+                out.dom = Some(dom);
+            }
+            Err(e) => out
+                .record
+                .problems
+                .push(format!("reading the rendered DOM: {e}")),
+        },
+        Err(e) => out.record.problems.push(e),
+    }
+    let snap = CaptureSnapshotParams::builder()
+        .format(CaptureSnapshotFormat::Mhtml)
+        .build();
+    match step(
+        "taking the MHTML snapshot",
+        wait.min(left(collect)).max(Duration::from_secs(5)),
+        page.execute(snap),
+    )
+    .await
+    {
+        Ok(r) => {
+            out.record.mhtml = Some("data/page.mhtml".into());
+            out.mhtml = Some(r.result.data);
+        }
+        Err(e) => out.record.problems.push(e),
+    }
+    if let Some(shot) = &out.screenshot
+        && let Some(rec) = &out.record.screenshot
+    {
+        match stamp(
+            browser,
+            shot,
+            rec.width,
+            url,
+            id,
+            &rec.taken_at,
+            wait.min(left(collect)).max(Duration::from_secs(5)),
+        )
+        .await
+        {
+            Ok(png) => {
+                if let Ok((w, h)) = image::size(&png) {
+                    out.record.stamped_screenshot = Some(ImageRecord {
+                        file: "data/screenshot-stamped.png".into(),
+                        width: w,
+                        height: h,
+                        taken_at: crate::format_time(chrono::Utc::now()),
+                    });
+                    out.stamped = Some(png);
+                }
+            }
+            Err(e) => out.record.problems.push(e),
+        }
+    }
+    // Requests still being answered get a moment to finish, then the
+    // record is taken as it stands.
+    let until = Instant::now() + Duration::from_secs(2);
+    while interceptor.seen.lock().expect("seen lock").open > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut seen = std::mem::take(&mut *interceptor.seen.lock().expect("seen lock"));
+    let unfinished = std::mem::take(&mut seen.pending);
+    if !unfinished.is_empty() {
+        out.record.problems.push(format!(
+            "{} request(s) of the page were still being fetched when the capture ended (listed in data/network.json)",
+            unfinished.len()
+        ));
+    }
+    seen.entries.extend(unfinished.into_values());
+    out.record.requests = seen.entries.len();
+    out.record.requests_fetched = seen
+        .entries
+        .iter()
+        .filter(|e| e.source == "fetched")
+        .count();
+    out.record.requests_not_fetched = seen
+        .entries
+        .iter()
+        .filter(|e| e.source == "not-fetched")
+        .count();
+    if seen.refused_for_limits > 0 {
+        out.record.problems.push(format!(
+            "{} request(s) of the page were not fetched: the capture already held {} resources or {} MiB of them",
+            seen.refused_for_limits,
+            intercept::MAX_RESOURCES,
+            intercept::MAX_RESOURCE_BYTES >> 20
+        ));
+    }
+    out.network = seen.entries;
+    out.network.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    out.resources = seen.resources;
+    out.record.network = Some("data/network.json".into());
+    out.record.dialogs = std::mem::take(&mut watch.lock().expect("watch lock").dialogs);
+    Ok(())
+}
+
+/// The page's scroll position and size, in CSS pixels.
+struct Metrics {
+    y: u32,
+    inner: u32,
+    width: u32,
+    height: u32,
+}
+
+async fn measure(page: &chromiumoxide::Page, limit: Duration) -> Step<Metrics> {
+    let js = "(() => { const e = document.documentElement, b = document.body; return [Math.round(window.scrollY), window.innerHeight, Math.max(e.scrollWidth, b ? b.scrollWidth : 0, window.innerWidth), Math.max(e.scrollHeight, b ? b.scrollHeight : 0)]; })()";
+    let v = step(
+        "measuring the page",
+        limit.max(Duration::from_secs(1)),
+        page.evaluate(js),
+    )
+    .await?;
+    let v: Vec<f64> = v
+        .into_value()
+        .map_err(|e| format!("measuring the page: {e}"))?;
+    let g = |i: usize| v.get(i).copied().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
+    Ok(Metrics {
+        y: g(0),
+        inner: g(1),
+        width: g(2),
+        height: g(3),
+    })
+}
+
+/// Waits until no request has been open or answered for `quiet` (and,
+/// with `complete`, the document has finished loading), or until `until`.
+/// True when the page settled.
+async fn settle(
+    page: &chromiumoxide::Page,
+    interceptor: &Interceptor,
+    watch: &Mutex<Watch>,
+    quiet: Duration,
+    until: Instant,
+    complete: bool,
+) -> bool {
+    let mut since = Instant::now();
+    loop {
+        if watch.lock().expect("watch lock").stopped() {
+            return false;
+        }
+        let now = Instant::now();
+        let (open, last) = {
+            let s = interceptor.seen.lock().expect("seen lock");
+            (s.open, s.last_change)
+        };
+        if let Some(l) = last
+            && l > since
+        {
+            since = l;
+        }
+        if open == 0 && now.duration_since(since) >= quiet {
+            if !complete {
+                return true;
+            }
+            let left = until
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(200));
+            let state = step(
+                "reading the page state",
+                left,
+                page.evaluate("[document.readyState, location.href]"),
+            )
+            .await;
+            // about:blank is "complete" before the page has even started.
+            if let Ok(v) = state
+                && let Ok([ready, href]) = v.into_value::<[String; 2]>()
+                && ready == "complete"
+                && href != "about:blank"
+            {
+                return true;
+            }
+        }
+        if now >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A full-page screenshot, `width` × `height` CSS pixels from the top.
+async fn screenshot(
+    page: &chromiumoxide::Page,
+    width: u32,
+    height: u32,
+    limit: Duration,
+) -> Step<Vec<u8>> {
+    let params = CaptureScreenshotParams::builder()
+        .format(CaptureScreenshotFormat::Png)
+        .capture_beyond_viewport(true)
+        .from_surface(true)
+        .clip(Clip {
+            x: 0.0,
+            y: 0.0,
+            width: width as f64,
+            height: height as f64,
+            scale: 1.0,
+        })
+        .build();
+    let r = step("taking the screenshot", limit, page.execute(params)).await?;
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(AsRef::<str>::as_ref(&r.result.data))
+        .map_err(|e| format!("the browser's screenshot is not base64: {e}"))
+}
+
+/// The screenshot with a band above it stating the URL, the capture id and
+/// the UTC time: the band is drawn by the browser in a blank tab (warden's
+/// own HTML, the URL escaped), then stacked over the untouched screenshot.
+async fn stamp(
+    browser: &Browser,
+    shot: &[u8],
+    width: u32,
+    url: &Url,
+    id: &str,
+    taken_at: &str,
+    wait: Duration,
+) -> Step<Vec<u8>> {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>html,body{{margin:0;background:#fff}}div{{box-sizing:border-box;width:{width}px;height:{BAND_HEIGHT}px;padding:6px 10px;background:#fff8d6;border-bottom:3px solid #222;font:14px/1.35 'DejaVu Sans Mono',monospace;color:#000;overflow:hidden;word-break:break-all}}</style></head><body><div>warden capture {} &#183; screenshot made {} (UTC)<br>URL: {}</div></body></html>",
+        esc(id),
+        esc(taken_at),
+        esc(url.as_str()),
+    );
+    let tab = step(
+        "opening a tab for the stamp",
+        wait,
+        browser.new_page("about:blank"),
+    )
+    .await?;
+    step("drawing the stamp", wait, tab.set_content(html)).await?;
+    let band = screenshot(&tab, width, BAND_HEIGHT, wait).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), tab.close()).await;
+    let band = band?;
+    let mut out = Vec::new();
+    image::stack(&[&band, shot], &mut out).map_err(|e| format!("stamping the screenshot: {e}"))?;
+    Ok(out)
+}
+
+/// The page's own redirect chain, decoded into scratch files, for
+/// answering the browser's first requests with exactly what was captured.
+fn main_hops(hops: &[Hop], work: &Path) -> Vec<MainHop> {
+    let mut out = Vec::new();
+    for (i, h) in hops.iter().enumerate() {
+        let (Some(status), true) = (h.status, h.body_read) else {
+            break;
+        };
+        let body = work.join(format!("browser-main-{}.decoded", i + 1));
+        let ok = super::decode::decode_body(
+            &h.body,
+            h.content_encoding.as_deref(),
+            &body,
+            intercept::MAX_ONE_RESOURCE.max(h.body_len),
+        )
+        .is_ok();
+        if !ok {
+            break;
+        }
+        out.push(MainHop {
+            url: h.url.clone(),
+            status,
+            headers: h.headers.clone(),
+            body,
+            hop: i + 1,
+            peer: h.peer.map(|a| a.ip().to_string()),
+            content_type: h.content_type.clone(),
+        });
+    }
+    out
+}

@@ -1,0 +1,133 @@
+//! What an officer must look at before relying on a capture: a page whose
+//! text is (nearly) empty or only says it is loading, a page made only of
+//! scripts, a page that shows a password field. Each warning says what
+//! the data shows and what to do; none claims more.
+
+/// Fewer visible characters than this make a page "nearly empty".
+const NEARLY_EMPTY: usize = 40;
+/// A page with less text than this that says it is loading is only that.
+const SHORT_TEXT: usize = 300;
+
+const LOADING_WORDS: &[&str] = &[
+    "loading",
+    "please wait",
+    "enable javascript",
+    "javascript is required",
+    "javascript is disabled",
+    "requires javascript",
+    "turn on javascript",
+];
+
+/// The warnings for a page with visible text `text` and markup `html`
+/// (`rendered`: both come from the browser's rendered DOM).
+pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let visible: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let count = visible.chars().count();
+    let lower = visible.to_lowercase();
+    let loading = count < SHORT_TEXT && LOADING_WORDS.iter().any(|w| lower.contains(w));
+    let html_lower = html.to_ascii_lowercase();
+    if count < NEARLY_EMPTY || loading {
+        let what = if count < NEARLY_EMPTY {
+            format!("the page's visible text is nearly empty ({count} characters)")
+        } else {
+            format!(
+                "the page's visible text ({count} characters) only says it is loading or needs JavaScript"
+            )
+        };
+        if rendered {
+            out.push(format!(
+                "{what} even as rendered by the browser: look at data/screenshot.png before relying on this capture"
+            ));
+        } else if html_lower.contains("<script") {
+            out.push(format!(
+                "{what} and the page is mostly scripts: its content is probably drawn by JavaScript, which an HTTP capture does not run; capture it again with --browser to record what a browser shows"
+            ));
+        } else {
+            out.push(format!(
+                "{what}: look at data/page.* before relying on this capture"
+            ));
+        }
+    }
+    if has_password_field(&html_lower) {
+        out.push(
+            "the page shows a password field: it may be a login page or login wall rather than the listing; look at the capture before relying on it (--cookies FILE captures with a logged-in session)"
+                .into(),
+        );
+    }
+    out
+}
+
+/// Whether lower-cased markup holds an `<input type=password>`.
+fn has_password_field(html_lower: &str) -> bool {
+    let mut rest = html_lower;
+    while let Some(at) = rest.find("<input") {
+        let tag = &rest[at..];
+        let end = tag.find('>').unwrap_or(tag.len());
+        let t: String = tag[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        if t.contains("type=\"password\"")
+            || t.contains("type='password'")
+            || t.contains("type=password")
+        {
+            return true;
+        }
+        rest = &tag[end.min(tag.len())..];
+        if end == 0 {
+            rest = &tag[1..];
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_shell_gets_the_browser_hint() {
+        let w = page_warnings(
+            "Loading…",
+            "<html><body><div id=app>Loading…</div><script src=app.js></script></body></html>",
+            false,
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("nearly empty (8 characters)") && w[0].contains("--browser"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn a_listing_with_text_gets_no_warning() {
+        let text = "Carved ivory bangle, antique, 120 g. Shipping worldwide. Contact the seller for the price.";
+        assert!(page_warnings(text, "<p>x</p><script></script>", false).is_empty());
+    }
+
+    #[test]
+    fn a_password_field_is_flagged_in_any_spelling() {
+        for html in [
+            "<form><input name=u><input type=\"password\" name=p></form>",
+            "<INPUT TYPE=PASSWORD>",
+            "<input\n  type = 'password'>",
+        ] {
+            let text = "Please log in to see this listing. Members only. Forgot your password? Register now for free access to every listing.";
+            let w = page_warnings(text, html, true);
+            assert!(
+                w.iter().any(|x| x.contains("password field")),
+                "{html}: {w:?}"
+            );
+        }
+        let w = page_warnings(
+            "a long enough text about a pangolin scale listing here",
+            "<input type=text>",
+            true,
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_rendered_empty_page_points_at_the_screenshot() {
+        let w = page_warnings("", "<html><body></body></html>", true);
+        assert!(w[0].contains("screenshot.png"), "{w:?}");
+    }
+}
