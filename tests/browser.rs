@@ -16,8 +16,7 @@ fn capture_browser(
     case: &Path,
     args: &[String],
 ) -> (std::process::Output, Vec<Value>) {
-    let mut all = vec!["--browser".to_string(), "--chrome".into()];
-    all.push(chrome().display().to_string());
+    let mut all = browser_args();
     all.extend(args.iter().cloned());
     env.capture_json(case, all)
 }
@@ -451,8 +450,8 @@ fn a_login_page_is_captured_with_a_warning() {
         .warden()
         .arg("--case")
         .arg(&case)
-        .args(["capture", "--browser", "--chrome"])
-        .arg(chrome())
+        .arg("capture")
+        .args(browser_args())
         .arg(server.url("/login"))
         .output()
         .unwrap();
@@ -576,7 +575,7 @@ fn no_browser_found_is_a_clear_error_and_nothing_is_captured() {
         .env_remove("WARDEN_CHROME")
         .arg("--case")
         .arg(&case)
-        .args(["capture", "--browser"])
+        .args(["capture", "--no-sandbox", "--browser"])
         .arg(server.url("/js-listing"))
         .output()
         .unwrap();
@@ -591,14 +590,76 @@ fn no_browser_found_is_a_clear_error_and_nothing_is_captured() {
         .warden()
         .arg("--case")
         .arg(&case)
-        .args(["capture", "--browser", "--chrome", "/nonexistent/chromium"])
+        .args([
+            "capture",
+            "--no-sandbox",
+            "--browser",
+            "--chrome",
+            "/nonexistent/chromium",
+        ])
         .arg(server.url("/js-listing"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/chromium"));
+    if unsafe { libc::geteuid() } == 0 {
+        // As root, the browser's sandbox does not work: warden refuses unless told.
+        let out = env
+            .warden()
+            .arg("--case")
+            .arg(&case)
+            .args(["capture", "--browser", "--chrome"])
+            .arg(chrome())
+            .arg(server.url("/js-listing"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("add --no-sandbox"), "{err}");
+    }
     assert_eq!(tree_digest(&case), before, "the case changed");
     assert!(server.requests().is_empty(), "something was fetched");
+}
+
+/// The processes descending from `root` (children, grandchildren…), from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+            && let Some(rest) = stat.rsplit(')').next()
+            && let Some(ppid) = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok())
+        {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether a process is alive (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next().map(str::to_string))
+        })
+        .is_some_and(|state| state != "Z" && state != "X")
 }
 
 /// Processes whose command line names `needle` (the browsers of one case: their profile lives
@@ -636,8 +697,8 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
             .warden_std()
             .arg("--case")
             .arg(&case)
-            .args(["capture", "--browser", "--timeout", "60", "--chrome"])
-            .arg(chrome())
+            .args(["capture", "--timeout", "60"])
+            .args(browser_args())
             .arg(server.url("/busy"))
             .process_group(0)
             .stdout(std::process::Stdio::null())
@@ -650,19 +711,27 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
             std::thread::sleep(Duration::from_millis(100));
         }
         std::thread::sleep(Duration::from_millis(1500));
+        // Every process warden started (the browser and its renderers, GPU and zygote
+        // processes), whatever their command line.
+        let family = descendants(child.id());
+        assert!(family.len() >= 3, "the browser's processes: {family:?}");
         // Only warden gets the signal (not its process group, as a terminal's Ctrl-C would).
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(code));
         let until = Instant::now() + Duration::from_secs(10);
-        while !processes_naming(&case).is_empty() {
+        loop {
+            let left: Vec<u32> = family.iter().copied().filter(|p| alive(*p)).collect();
+            if left.is_empty() {
+                break;
+            }
             assert!(
                 Instant::now() < until,
-                "browser processes outlived warden: {:?}",
-                processes_naming(&case)
+                "processes outlived warden: {left:?}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        assert!(processes_naming(&case).is_empty());
     }
     // The next capture sets both unfinished captures aside, without their browser profiles.
     let (out, _) = env.capture_json(&case, [server.url("/favicon.ico")]);
@@ -698,15 +767,8 @@ fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
         .warden_std()
         .arg("--case")
         .arg(&case)
-        .args([
-            "capture",
-            "--json",
-            "--browser",
-            "--timeout",
-            "60",
-            "--chrome",
-        ])
-        .arg(chrome())
+        .args(["capture", "--json", "--timeout", "60"])
+        .args(browser_args())
         .arg(server.url("/busy"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -751,4 +813,85 @@ fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
     assert!(read_string(&b.join("data/page.html")).contains("Rhino horn cups"));
     let verify = env.verify(["--no-record".as_ref(), case.as_os_str()]);
     assert_eq!(verify.status.code(), Some(0), "{}", describe(&verify));
+}
+
+#[test]
+fn a_page_wider_than_the_limit_is_cut_and_recorded_as_partial() {
+    let page = r#"<!DOCTYPE html><html><body style="margin:0"><div style="width:30000px;height:300px;background:#0a0">Wide banner of ivory carvings</div></body></html>"#;
+    let server = TestServer::http(
+        Routes::new()
+            .route("/wide", fixed(200, &[("Content-Type", "text/html")], page))
+            .route("/favicon.ico", fixed(404, &[], "")),
+    );
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (out, lines) = capture_browser(&env, &case, &[server.url("/wide")]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(lines[0]["status"], "partial");
+    let err = lines[0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("30000 px wide, more than the 8192 px limit"),
+        "{err}"
+    );
+    let (w, _, _) = decode_png(&read(&bundle_of(&lines[0]).join("data/screenshot.png")));
+    assert_eq!(w, 8192);
+}
+
+#[test]
+fn requests_that_warden_does_not_answer_reach_no_one_and_link_local_is_refused() {
+    // A worker's fetch and a popup are not the tab's own requests: warden does not answer
+    // them, and they must not reach the site directly either. An image on a link-local
+    // address (where cloud metadata services live) is refused by the network policy.
+    let page = r#"<!DOCTYPE html><html><body><p>Live pangolins, two adults.</p>
+<img src="http://169.254.169.254/latest/meta-data/">
+<script>
+const w = new Worker(URL.createObjectURL(new Blob(["fetch('/from-worker').catch(() => 0)"], {type: 'text/javascript'})));
+window.open('/popup');
+</script></body></html>"#;
+    let server = TestServer::http(
+        Routes::new()
+            .route("/leaky", fixed(200, &[("Content-Type", "text/html")], page))
+            .route("/from-worker", fixed(200, &[], "worker"))
+            .route(
+                "/popup",
+                fixed(200, &[("Content-Type", "text/html")], "popup"),
+            )
+            .route("/favicon.ico", fixed(404, &[], "")),
+    );
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (out, lines) = capture_browser(&env, &case, &[server.url("/leaky")]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let seen: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert!(
+        !seen.iter().any(|p| p == "/from-worker" || p == "/popup"),
+        "the site was reached past warden: {seen:?}"
+    );
+    let b = bundle_of(&lines[0]);
+    let net = network_of(&b);
+    let e = net
+        .iter()
+        .find(|e| {
+            e["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("http://169.254.169.254/"))
+        })
+        .unwrap_or_else(|| panic!("the link-local image is not listed: {net:?}"));
+    assert_eq!(e["source"], "refused", "{e}");
+    assert!(e["warc_request_record_id"].is_null(), "{e}");
+    let flags = capture_json_of(&b)["browser"]["launch_flags"].clone();
+    for f in [
+        "--proxy-server=http://127.0.0.1:9",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--no-first-run",
+    ] {
+        assert!(
+            flags.as_array().unwrap().iter().any(|x| x == f),
+            "{f} not in {flags}"
+        );
+    }
 }

@@ -58,14 +58,9 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
         .collect();
     let (out, lines) = env.capture_json(
         &case,
-        [
-            browser.url("/js-listing"),
-            "--browser".into(),
-            "--chrome".into(),
-            chrome().display().to_string(),
-            "--tsa".into(),
-            tsa.url(),
-        ],
+        browser_args()
+            .into_iter()
+            .chain([browser.url("/js-listing"), "--tsa".into(), tsa.url()]),
     );
     assert_eq!(
         out.status.code(),
@@ -492,8 +487,8 @@ fn verify_json_reports_the_problem_path() {
             && p["message"].as_str().is_some_and(|m| !m.is_empty())),
         "no problem names {target}: {v:#}"
     );
-    assert_eq!(v["bundles"], 2, "{v}");
-    assert_eq!(v["custody_events"], 3, "{v}");
+    assert_eq!(v["bundles"], 3, "{v}");
+    assert_eq!(v["custody_events"], 4, "{v}");
 }
 
 // ---- zip archives -----------------------------------------------------------------------------

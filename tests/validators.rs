@@ -77,17 +77,9 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
     // A browser capture: screenshot, DOM, MHTML, network.json and the browser's resources in
     // the WARC, under every check below too.
     let url = browser.url("/js-listing");
-    let (out, lines) = env.capture_json(
-        &case,
-        [
-            url.as_str(),
-            "--browser",
-            "--chrome",
-            &chrome().display().to_string(),
-            "--tsa",
-            &tsa.url(),
-        ],
-    );
+    let mut args = browser_args();
+    args.extend([url.clone(), "--tsa".into(), tsa.url()]);
+    let (out, lines) = env.capture_json(&case, args);
     assert_eq!(
         out.status.code(),
         Some(0),

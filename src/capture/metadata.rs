@@ -616,7 +616,6 @@ pub(crate) fn assemble(
     let mut text_json = text_json;
     let warnings = match rendered {
         Some(r) => write_rendered(
-            ctx,
             draft,
             r,
             &mut status,
@@ -630,9 +629,13 @@ pub(crate) fn assemble(
     };
     note_hops(hops, &mut transformations);
     let session = ctx.opts.fetch.cookies.as_ref().map(|c| record::SessionRecord {
-        cookie_file: c.path.display().to_string(),
+        cookie_file: c
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         cookie_names: c.names(),
-        note: "a logged-in session was used: these cookies were sent where a browser would send them (and loaded into the browser with --browser); their values are not recorded".into(),
+        note: "a logged-in session was used: warden sent these cookies with each request whose address they match, as a browser would (and loaded them into the browser with --browser); their values are not recorded. Cookies the site set during the capture (Set-Cookie response headers) are kept as the site sent them".into(),
     });
     if session.is_some() {
         transformations.push(
@@ -766,7 +769,6 @@ fn http_warnings(data: &std::path::Path, page: Option<&record::PageRecord>) -> V
 /// `text.txt` from it), `page.mhtml` and `network.json`; lowers the status
 /// to `partial` when the browser could not finish. Returns the warnings.
 fn write_rendered(
-    ctx: &PayloadCtx<'_>,
     draft: &Draft,
     r: &super::browser::BrowserCapture,
     status: &mut CaptureStatus,
@@ -788,14 +790,24 @@ fn write_rendered(
     let product = r.record.product.as_deref().unwrap_or("the browser");
     if let Some(png) = &r.screenshot {
         put("screenshot.png", png)?;
-        transformations.push(format!(
-            "data/screenshot.png is the whole page as {product} rendered it ({}), unchanged",
-            r.record
-                .screenshot
-                .as_ref()
-                .map(|s| format!("{} x {} px", s.width, s.height))
-                .unwrap_or_default()
-        ));
+        let size = r
+            .record
+            .screenshot
+            .as_ref()
+            .map(|s| format!("{} x {} px", s.width, s.height))
+            .unwrap_or_default();
+        let cut = r.record.height_cut
+            || r.record.document_width.unwrap_or(0)
+                > r.record.screenshot.as_ref().map_or(0, |s| s.width);
+        transformations.push(if cut {
+            format!(
+                "data/screenshot.png is the part of the page (from its top left) that fits the size limits, as {product} rendered it ({size}), unchanged; capture.json browser.problems says where it was cut"
+            )
+        } else {
+            format!(
+                "data/screenshot.png is the whole page as {product} rendered it ({size}), unchanged"
+            )
+        });
     }
     if let Some(png) = &r.stamped {
         put("screenshot-stamped.png", png)?;
@@ -808,7 +820,7 @@ fn write_rendered(
     if let Some(dom) = &r.dom {
         put("dom.html", dom.as_bytes())?;
         transformations.push(format!(
-            "data/dom.html is the page's DOM as {product} held it after the page settled and was scrolled (serialised by the browser, UTF-8); it is not the HTML the server sent (that is data/page.*)"
+            "data/dom.html is the page's DOM as {product} held it just after the screenshot was made (the page's scripts keep running in between), serialised by the browser in UTF-8; it is not the HTML the server sent (that is data/page.*)"
         ));
         let cs = text::detect(Some("text/html; charset=utf-8"), b"", true);
         let t = text::extract_text(
@@ -862,6 +874,7 @@ fn write_rendered(
         "data/network.json lists every request the browser made ({}): the page's own were answered from this capture's hops, the others were fetched by warden for the browser and are in the WARC; requests warden did not fetch are listed with the reason",
         r.network.len()
     ));
+    warnings.extend(r.notices.iter().cloned());
     for d in &r.record.dialogs {
         warnings.push(format!(
             "the page opened a JavaScript {} dialog ({:?}), which warden {}",
@@ -880,7 +893,6 @@ fn write_rendered(
             None => msg,
         });
     }
-    let _ = ctx;
     Ok(warnings)
 }
 

@@ -89,6 +89,11 @@ pub struct CaptureArgs {
     /// is recorded as partial (with --browser)
     #[arg(long, default_value_t = 40_000, value_name = "PX")]
     max_height: u32,
+    /// Run the browser without its sandbox: needed when warden runs as root (the sandbox does
+    /// not work there), and then the page's scripts run with fewer barriers; prefer running
+    /// warden as an ordinary user (with --browser)
+    #[arg(long)]
+    no_sandbox: bool,
     /// Print one JSON object per capture
     #[arg(long)]
     json: bool,
@@ -237,12 +242,17 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         },
     };
     let browser = if a.browser {
+        if rustix::process::geteuid().is_root() && !a.no_sandbox {
+            anyhow::bail!(
+                "--browser as root: Chromium's sandbox, which keeps a hostile page away from this computer, does not work for root; run warden as an ordinary user, or add --no-sandbox to go without it"
+            );
+        }
         Some(capture::browser::BrowserOptions {
             chrome: find_chrome(a.chrome.as_ref())?,
             viewport: a.viewport,
             max_scrolls: a.max_scrolls,
             max_height: a.max_height.max(100),
-            no_sandbox: rustix::process::geteuid().is_root(),
+            no_sandbox: a.no_sandbox,
         })
     } else {
         None
@@ -356,11 +366,7 @@ fn stop_browsers_on_signal() {
                 _ = term.recv() => 143,
                 _ = hup.recv() => 129,
             };
-            for pid in capture::browser::running_browsers() {
-                if let Some(p) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
-                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-                }
-            }
+            capture::browser::stop_running_browsers();
             eprintln!(
                 "interrupted: the browsers were stopped; captures not finished are set aside (moved to interrupted/ and recorded) by the next capture into this case"
             );

@@ -1440,6 +1440,21 @@ pub fn chrome() -> PathBuf {
     );
 }
 
+/// The arguments for a browser capture with the test Chromium: `--browser --chrome PATH`, and
+/// `--no-sandbox` when the tests run as root (Chromium's sandbox does not work there, and warden
+/// refuses to go without it unless told).
+pub fn browser_args() -> Vec<String> {
+    let mut args = vec![
+        "--browser".to_string(),
+        "--chrome".to_string(),
+        chrome().display().to_string(),
+    ];
+    if unsafe { libc::geteuid() } == 0 {
+        args.push("--no-sandbox".into());
+    }
+    args
+}
+
 /// A PNG of `w` x `h` pixels, all of one RGB colour.
 pub fn solid_png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     let mut out = Vec::new();

@@ -1,7 +1,6 @@
 //! PNG work on the browser's screenshots: their size, and one image made
-//! of several stacked (tiles of a tall page, or the stamped band over the
-//! raw screenshot), written as it is read so a tall page never sits in
-//! memory whole.
+//! of several stacked (the stamped band over the raw screenshot), written
+//! row by row as it is read, so a tall page never sits in memory decoded.
 
 use std::io::{self, Cursor, Write};
 
@@ -85,7 +84,7 @@ fn to_rgba(row: &[u8], color: png::ColorType, out: &mut Vec<u8>) {
             }
         }
         // EXPAND turns indexed images into RGB(A) before they get here.
-        png::ColorType::Indexed => out.extend(row.iter().flat_map(|&g| [g, g, g, 255])),
+        png::ColorType::Indexed => unreachable!("indexed PNG rows are expanded by the decoder"),
     }
 }
 

@@ -26,6 +26,8 @@ pub(super) const MAX_RESOURCES: usize = 2000;
 pub(super) const MAX_RESOURCE_BYTES: u64 = 1 << 30;
 /// Largest resource body handed to the browser (and stored).
 pub(super) const MAX_ONE_RESOURCE: u64 = 64 << 20;
+/// Most requests listed in `network.json` (the rest are counted).
+pub(super) const MAX_ENTRIES: usize = 10_000;
 /// Requests warden sends at once for one browser capture.
 const AT_ONCE: usize = 6;
 /// Longest wait for the browser to take an answer.
@@ -39,7 +41,9 @@ pub(crate) struct NetworkEntry {
     /// As the browser named it: Document, Image, Script, XHR, ...
     pub resource_type: String,
     /// `capture` (the page itself, answered from the HTTP capture),
-    /// `fetched` (sent by warden for the browser) or `not-fetched`.
+    /// `fetched` (sent by warden for the browser), `refused` (the network
+    /// policy refused the address; nothing was sent), `not-fetched` or
+    /// `unfinished`.
     pub source: &'static str,
     pub http_status: Option<u16>,
     pub content_type: Option<String>,
@@ -73,11 +77,11 @@ pub(super) struct Seen {
     pub bytes: u64,
     pub fetched: usize,
     pub refused_for_limits: usize,
+    /// Requests past [`MAX_ENTRIES`], answered but not listed.
+    pub entries_dropped: usize,
     /// Requests being answered now.
     pub open: usize,
     pub last_change: Option<Instant>,
-    /// Whether any request carried cookies of the session.
-    pub cookies_sent: bool,
     /// Requests not answered yet, by the browser's request id.
     pub pending: std::collections::BTreeMap<String, NetworkEntry>,
 }
@@ -141,7 +145,11 @@ impl Interceptor {
         let entry = self.answer(&ev).await;
         let mut s = self.seen.lock().expect("seen lock");
         s.pending.remove(&key);
-        s.entries.push(entry);
+        if s.entries.len() < MAX_ENTRIES {
+            s.entries.push(entry);
+        } else {
+            s.entries_dropped += 1;
+        }
         s.open = s.open.saturating_sub(1);
         s.last_change = Some(Instant::now());
     }
@@ -227,11 +235,14 @@ impl Interceptor {
             spec.headers
                 .retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
             spec.headers.push(("Cookie".into(), c));
-            self.seen.lock().expect("seen lock").cookies_sent = true;
         }
         entry.source = "fetched";
         let name = format!("res-{n}");
         let hop = fetch::fetch_resource(&url, &spec, &self.cfg, &self.work, &name, self.rule).await;
+        if hop.refused.is_some() {
+            // Nothing was sent: the network policy refused the address.
+            entry.source = "refused";
+        }
         entry.http_status = hop.status;
         entry.content_type = hop.content_type.clone();
         entry.remote_ip = hop.peer.map(|a| a.ip().to_string());

@@ -50,26 +50,56 @@ const BAND_HEIGHT: u32 = 84;
 /// Longest dialog message or DOM kept.
 const MAX_DIALOG_MESSAGE: usize = 2048;
 const MAX_DOM_BYTES: usize = 64 << 20;
+/// Most resource bytes of a page whose MHTML snapshot is taken.
+const MAX_MHTML_RESOURCES: u64 = 256 << 20;
+/// Widest screenshot, in pixels, and most pixels in one screenshot.
+const MAX_WIDTH: u32 = 8192;
+const MAX_PIXELS: u64 = 120_000_000;
 /// Most dialogs answered and recorded.
 const MAX_DIALOGS: usize = 100;
 
-/// Process ids of the browsers running now.
-static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The browsers running now: process id and profile folder.
+static RUNNING: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
 
-/// The process ids of the browsers this program is running now, so that a
-/// program interrupted by a signal can stop them before it exits (a
-/// browser is otherwise killed when its capture ends).
-pub fn running_browsers() -> Vec<u32> {
-    RUNNING.lock().map(|r| r.clone()).unwrap_or_default()
+/// Kills the browsers this program is running now and deletes their
+/// profiles (which may hold a session's cookies), for a program stopped by
+/// a signal; a browser is otherwise killed, and its profile deleted, when
+/// its capture ends.
+pub fn stop_running_browsers() {
+    let running = match RUNNING.lock() {
+        Ok(r) => r.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for (pid, _) in &running {
+        if let Some(p) = i32::try_from(*pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+        }
+    }
+    for (_, profile) in &running {
+        // The browser's children may still be writing for a moment.
+        for _ in 0..20 {
+            if std::fs::remove_dir_all(profile).is_ok() || !profile.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
-/// Keeps a browser's process id in [`RUNNING`] while it lives.
+/// Keeps a browser in [`RUNNING`] while it lives.
 struct Registered(Option<u32>);
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        if let (Some(pid), Ok(mut r)) = (self.0, RUNNING.lock()) {
-            r.retain(|p| *p != pid);
+        if let Some(pid) = self.0 {
+            let mut r = match RUNNING.lock() {
+                Ok(r) => r,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            r.retain(|(p, _)| *p != pid);
         }
     }
 }
@@ -100,6 +130,8 @@ pub(crate) struct BrowserRecord {
     pub profile: String,
     pub viewport: [u32; 2],
     pub navigation_error: Option<String>,
+    /// The tab's address when the screenshot was made.
+    pub shown_url: Option<String>,
     pub settled: bool,
     pub scrolls: u32,
     pub max_scrolls: u32,
@@ -141,6 +173,9 @@ pub(crate) struct DialogRecord {
 /// Everything the browser part produced, for the bundle.
 pub(crate) struct BrowserCapture {
     pub record: BrowserRecord,
+    /// What the officer must know about how the render relates to the
+    /// capture (recorded as warnings).
+    pub notices: Vec<String>,
     pub screenshot: Option<Vec<u8>>,
     pub stamped: Option<Vec<u8>>,
     pub dom: Option<String>,
@@ -167,10 +202,11 @@ fn launch_flags(opts: &BrowserOptions, user_agent: &str) -> Vec<String> {
         "--disable-background-timer-throttling",
         "--disable-renderer-backgrounding",
         "--disable-backgrounding-occluded-windows",
-        "--disable-popup-blocking",
         "--disable-dev-shm-usage",
         "--disable-gpu",
         "--disable-quic",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--webrtc-ip-handling-policy=disable_non_proxied_udp",
         "--metrics-recording-only",
         "--password-store=basic",
         "--use-mock-keychain",
@@ -198,6 +234,8 @@ struct Watch {
     crashed: bool,
     /// The connection to the browser ended (its process died).
     gone: bool,
+    /// Dialogs answered, recorded or not.
+    dialogs_seen: usize,
 }
 
 impl Watch {
@@ -247,6 +285,7 @@ pub(crate) async fn capture(
         profile: "a new, empty profile made for this capture and deleted after it".into(),
         viewport: [opts.viewport.0, opts.viewport.1],
         navigation_error: None,
+        shown_url: None,
         settled: false,
         scrolls: 0,
         max_scrolls: opts.max_scrolls,
@@ -267,6 +306,7 @@ pub(crate) async fn capture(
     };
     let mut out = BrowserCapture {
         record,
+        notices: Vec::new(),
         screenshot: None,
         stamped: None,
         dom: None,
@@ -285,7 +325,13 @@ pub(crate) async fn capture(
         .chrome_executable(&opts.chrome)
         .user_data_dir(&profile)
         .disable_default_args()
-        .args(flags)
+        // The DevTools library writes the leading "--" itself.
+        .args(
+            flags
+                .iter()
+                .map(|f| f.trim_start_matches("--").to_string())
+                .collect::<Vec<_>>(),
+        )
         .new_headless_mode()
         .window_size(opts.viewport.0, opts.viewport.1)
         .viewport(Viewport {
@@ -322,9 +368,21 @@ pub(crate) async fn capture(
     };
     let pid = browser.get_mut_child().and_then(|c| c.inner.id());
     if let (Some(pid), Ok(mut r)) = (pid, RUNNING.lock()) {
-        r.push(pid);
+        r.push((pid, profile.clone()));
     }
     let _registered = Registered(pid);
+    // The flags as the browser got them (warden's, and those the DevTools
+    // library adds: headless, debugging port, profile, window size).
+    if let Some(pid) = pid
+        && let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline"))
+    {
+        out.record.launch_flags = cmdline
+            .split(|b| *b == 0)
+            .skip(1)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+    }
     let watch = Arc::new(Mutex::new(Watch::default()));
     let pump = {
         let watch = watch.clone();
@@ -412,6 +470,7 @@ async fn drive(
                 )
                 .await;
                 let mut w = watch.lock().expect("watch lock");
+                w.dialogs_seen += 1;
                 if w.dialogs.len() < MAX_DIALOGS {
                     let mut message: String = ev.message.clone();
                     if message.len() > MAX_DIALOG_MESSAGE {
@@ -452,13 +511,17 @@ async fn drive(
         });
     }
     // Every request of the tab is answered by warden.
-    let main = main_hops(hops, work);
+    let main = main_hops(hops, work, &mut out.record.problems);
     let rule = match hops.first().and_then(|h| h.address_class) {
         Some(limit) => HopPolicy::Redirect {
             limit,
             allow_private: cfg.allow_private,
         },
-        None => HopPolicy::Officer,
+        // Not known: the strictest rule.
+        None => HopPolicy::Redirect {
+            limit: super::policy::AddrClass::Public,
+            allow_private: cfg.allow_private,
+        },
     };
     let interceptor = Arc::new(Interceptor::new(
         page.clone(),
@@ -473,14 +536,28 @@ async fn drive(
         page.event_listener::<EventRequestPaused>(),
     )
     .await?;
-    {
+    // The answering tasks live in this task's set: when the capture has
+    // taken its record, aborting it stops every request still in flight, so
+    // nothing is sent to the site after the capture ends.
+    let answering = {
         let interceptor = interceptor.clone();
         tokio::spawn(async move {
-            while let Some(ev) = paused.next().await {
-                tokio::spawn(interceptor.clone().handle(ev));
+            let mut tasks = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    ev = paused.next() => match ev {
+                        Some(ev) => {
+                            tasks.spawn(interceptor.clone().handle(ev));
+                        }
+                        None => break,
+                    },
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                }
             }
-        });
-    }
+            while tasks.join_next().await.is_some() {}
+        })
+    };
+    let answering = AbortOnDrop(answering);
     let enable = FetchEnable::builder()
         .pattern(
             RequestPattern::builder()
@@ -496,7 +573,14 @@ async fn drive(
             .iter()
             .map(|k| {
                 let mut p = CookieParam::new(k.name.clone(), k.value.clone());
-                p.domain = Some(k.domain.clone());
+                if k.include_subdomains || k.domain.starts_with('.') {
+                    p.domain = Some(k.domain.clone());
+                } else {
+                    // A host-only cookie: set by URL, so that it is not
+                    // sent to subdomains.
+                    let scheme = if k.secure { "https" } else { "http" };
+                    p.url = Some(format!("{scheme}://{}{}", k.domain, k.path));
+                }
                 p.path = Some(k.path.clone());
                 p.secure = Some(k.secure);
                 p.http_only = Some(k.http_only);
@@ -555,17 +639,18 @@ async fn drive(
             break;
         };
         if m.height > opts.max_height {
-            out.record.height_cut = true;
+            // Decided (and recorded) when the screenshot is taken.
             break;
         }
         if m.y + m.inner >= m.height && m.height == last_height {
             break;
         }
         last_height = m.height;
-        if step(
+        if own_eval(
+            &page,
             "scrolling",
+            "window.scrollBy(0, window.innerHeight); true",
             wait.min(left(deadline)),
-            page.evaluate("window.scrollBy(0, window.innerHeight); true"),
         )
         .await
         .is_err()
@@ -587,10 +672,11 @@ async fn drive(
         ));
     }
     let collect = (Instant::now() + COLLECT_GRACE).max(deadline);
-    let _ = step(
+    let _ = own_eval(
+        &page,
         "scrolling back to the top",
+        "window.scrollTo(0, 0); true",
         wait.min(left(collect)),
-        page.evaluate("window.scrollTo(0, 0); true"),
     )
     .await;
     let until = (Instant::now() + SCROLL_WAIT).min(collect);
@@ -607,26 +693,48 @@ async fn drive(
         Ok(m) => {
             out.record.document_width = Some(m.width);
             out.record.document_height = Some(m.height);
-            let height = if m.height > opts.max_height {
+            let width = m.width.clamp(1, MAX_WIDTH);
+            if m.width > MAX_WIDTH {
+                out.record.problems.push(format!(
+                    "the page is {} px wide, more than the {MAX_WIDTH} px limit; the screenshot shows its left {MAX_WIDTH} px",
+                    m.width
+                ));
+            }
+            let limit = opts
+                .max_height
+                .min(u32::try_from(MAX_PIXELS / u64::from(width)).unwrap_or(u32::MAX));
+            let height = if m.height > limit {
                 out.record.height_cut = true;
-                opts.max_height
+                limit
             } else {
                 m.height.max(1)
             };
             if out.record.height_cut {
                 out.record.problems.push(format!(
-                    "the page is {} px tall, more than the {} px limit; the screenshot shows its top {} px",
-                    m.height, opts.max_height, opts.max_height
+                    "the page is {} px tall, more than the {limit} px limit; the screenshot shows its top {limit} px",
+                    m.height
                 ));
             }
             let shot = screenshot(
                 &page,
-                m.width.max(1),
+                width,
                 height,
                 wait.min(left(collect)).max(Duration::from_secs(5)),
             )
             .await;
             let taken_at = chrono::Utc::now();
+            // Where the tab was when the screenshot was made (a page can
+            // move itself away from the captured address).
+            if let Ok(serde_json::Value::String(href)) = own_eval(
+                &page,
+                "reading the page's address",
+                "location.href",
+                wait.min(left(collect)).max(Duration::from_secs(5)),
+            )
+            .await
+            {
+                out.record.shown_url = Some(href);
+            }
             match shot {
                 Ok(png) => {
                     match image::size(&png) {
@@ -647,25 +755,28 @@ async fn drive(
         }
         Err(e) => out.record.problems.push(e),
     }
-    let dom_js = "(() => { const d = document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : ''; return d + document.documentElement.outerHTML; })()";
-    match step(
+    // Cut in the page, so a huge DOM never crosses into warden whole (the
+    // cut is in UTF-16 units, below MAX_DOM_BYTES of UTF-8 for any text).
+    let dom_js = format!(
+        "(() => {{ const d = document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : ''; const s = d + document.documentElement.outerHTML; return s.length > {n} ? [true, s.slice(0, {n})] : [false, s]; }})()",
+        n = MAX_DOM_BYTES / 3
+    );
+    let mut dom_cut = false;
+    match own_eval(
+        &page,
         "reading the rendered DOM",
+        &dom_js,
         wait.min(left(collect)).max(Duration::from_secs(5)),
-        page.evaluate(dom_js),
     )
     .await
     {
-        Ok(v) => match v.into_value::<String>() {
-            Ok(mut dom) => {
-                if dom.len() > MAX_DOM_BYTES {
-                    let mut cut = MAX_DOM_BYTES;
-                    while !dom.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    dom.truncate(cut);
+        Ok(v) => match serde_json::from_value::<(bool, String)>(v) {
+            Ok((cut, dom)) => {
+                if cut {
+                    dom_cut = true;
                     out.record.problems.push(format!(
-                        "the rendered DOM is larger than {} MiB; data/dom.html holds its start",
-                        MAX_DOM_BYTES >> 20
+                        "the rendered DOM is longer than {} characters; data/dom.html holds its start and no MHTML snapshot was taken",
+                        MAX_DOM_BYTES / 3
                     ));
                 }
                 out.record.dom = Some("data/dom.html".into());
@@ -678,32 +789,49 @@ async fn drive(
         },
         Err(e) => out.record.problems.push(e),
     }
-    let snap = CaptureSnapshotParams::builder()
-        .format(CaptureSnapshotFormat::Mhtml)
-        .build();
-    match step(
-        "taking the MHTML snapshot",
-        wait.min(left(collect)).max(Duration::from_secs(5)),
-        page.execute(snap),
-    )
-    .await
-    {
-        Ok(r) => {
-            out.record.mhtml = Some("data/page.mhtml".into());
-            out.mhtml = Some(r.result.data);
+    // The snapshot holds every resource of the page (base64): taken only
+    // when the page is of a size that fits in memory several times over.
+    let loaded = interceptor.seen.lock().expect("seen lock").bytes;
+    if dom_cut {
+    } else if loaded > MAX_MHTML_RESOURCES {
+        out.record.problems.push(format!(
+            "no MHTML snapshot: the page's resources came to {} MiB, more than {} MiB",
+            loaded >> 20,
+            MAX_MHTML_RESOURCES >> 20
+        ));
+    } else {
+        let snap = CaptureSnapshotParams::builder()
+            .format(CaptureSnapshotFormat::Mhtml)
+            .build();
+        match step(
+            "taking the MHTML snapshot",
+            wait.min(left(collect)).max(Duration::from_secs(5)),
+            page.execute(snap),
+        )
+        .await
+        {
+            Ok(r) => {
+                out.record.mhtml = Some("data/page.mhtml".into());
+                out.mhtml = Some(r.result.data);
+            }
+            Err(e) => out.record.problems.push(e),
         }
-        Err(e) => out.record.problems.push(e),
     }
     if let Some(shot) = &out.screenshot
         && let Some(rec) = &out.record.screenshot
     {
+        let shown = out.record.shown_url.clone();
+        let band = Band {
+            id,
+            taken_at: &rec.taken_at,
+            requested: url,
+            shown: shown.as_deref(),
+        };
         match stamp(
             browser,
             shot,
             rec.width,
-            url,
-            id,
-            &rec.taken_at,
+            &band,
             wait.min(left(collect)).max(Duration::from_secs(5)),
         )
         .await
@@ -729,6 +857,7 @@ async fn drive(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut seen = std::mem::take(&mut *interceptor.seen.lock().expect("seen lock"));
+    drop(answering);
     let unfinished = std::mem::take(&mut seen.pending);
     if !unfinished.is_empty() {
         out.record.problems.push(format!(
@@ -748,6 +877,14 @@ async fn drive(
         .iter()
         .filter(|e| e.source == "not-fetched")
         .count();
+    if seen.entries_dropped > 0 {
+        out.record.problems.push(format!(
+            "the page made more than {} requests; data/network.json lists the first {} ({} more were answered or refused but not listed)",
+            intercept::MAX_ENTRIES,
+            intercept::MAX_ENTRIES,
+            seen.entries_dropped
+        ));
+    }
     if seen.refused_for_limits > 0 {
         out.record.problems.push(format!(
             "{} request(s) of the page were not fetched: the capture already held {} resources or {} MiB of them",
@@ -760,8 +897,98 @@ async fn drive(
     out.network.sort_by(|a, b| a.started_at.cmp(&b.started_at));
     out.resources = seen.resources;
     out.record.network = Some("data/network.json".into());
-    out.record.dialogs = std::mem::take(&mut watch.lock().expect("watch lock").dialogs);
+    {
+        let mut w = watch.lock().expect("watch lock");
+        if w.dialogs_seen > w.dialogs.len() {
+            out.notices.push(format!(
+                "the page opened {} JavaScript dialogs; warden answered each, and records the first {MAX_DIALOGS}",
+                w.dialogs_seen
+            ));
+        }
+        out.record.dialogs = std::mem::take(&mut w.dialogs);
+    }
+    // Did the browser show the response on file?
+    let unserved = interceptor.main.lock().expect("main lock").len();
+    let served = out.network.iter().any(|e| e.source == "capture");
+    if !served {
+        out.notices.push(
+            "the browser never asked for the captured page itself, so what it showed was not drawn from the response on file".into(),
+        );
+    } else if unserved > 0 {
+        out.notices.push(format!(
+            "the browser did not follow the captured redirect chain to its end ({unserved} hop(s) not asked for)"
+        ));
+    }
+    let fresh_documents = out
+        .network
+        .iter()
+        .filter(|e| e.resource_type == "Document" && e.source == "fetched")
+        .count();
+    if fresh_documents > 0 {
+        out.notices.push(format!(
+            "the page loaded {fresh_documents} other document(s) (frames, or a new page it moved to) that warden fetched for it; they are in data/network.json and the WARC, not in data/page.*"
+        ));
+    }
+    if let Some(shown) = &out.record.shown_url
+        && let Some(last) = hops.last()
+        && shown.split('#').next() != Some(last.url.as_str().split('#').next().unwrap_or(""))
+    {
+        out.notices.push(format!(
+            "when the screenshot was made the tab showed {}, not the captured address {}",
+            crate::text::one_line(shown),
+            last.url
+        ));
+    }
     Ok(())
+}
+
+/// Aborts a task when dropped (on every way out of [`drive`]).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs `expr` in a script world of warden's own (an isolated world of the
+/// page's main frame): the page's scripts cannot redefine what it calls
+/// (`outerHTML`, `scrollBy`, `Math.max`…), so they cannot make warden
+/// record another DOM or size than the browser holds. Returns the value.
+async fn own_eval(
+    page: &chromiumoxide::Page,
+    what: &str,
+    expr: &str,
+    limit: Duration,
+) -> Step<serde_json::Value> {
+    use chromiumoxide::cdp::browser_protocol::page::CreateIsolatedWorldParams;
+    use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+    let frame = step(what, limit, page.mainframe())
+        .await?
+        .ok_or_else(|| format!("{what}: the page has no main frame"))?;
+    let world = CreateIsolatedWorldParams::builder()
+        .frame_id(frame)
+        .world_name("warden")
+        .build()
+        .map_err(|e| format!("{what}: internal error: {e}"))?;
+    let ctx = step(what, limit, page.execute(world))
+        .await?
+        .result
+        .execution_context_id;
+    let eval = EvaluateParams::builder()
+        .expression(expr)
+        .context_id(ctx)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| format!("{what}: internal error: {e}"))?;
+    let r = step(what, limit, page.execute(eval)).await?.result;
+    if let Some(ex) = r.exception_details {
+        return Err(format!(
+            "{what}: the script failed: {}",
+            crate::text::one_line(&ex.text)
+        ));
+    }
+    Ok(r.result.value.unwrap_or(serde_json::Value::Null))
 }
 
 /// The page's scroll position and size, in CSS pixels.
@@ -774,15 +1001,14 @@ struct Metrics {
 
 async fn measure(page: &chromiumoxide::Page, limit: Duration) -> Step<Metrics> {
     let js = "(() => { const e = document.documentElement, b = document.body; return [Math.round(window.scrollY), window.innerHeight, Math.max(e.scrollWidth, b ? b.scrollWidth : 0, window.innerWidth), Math.max(e.scrollHeight, b ? b.scrollHeight : 0)]; })()";
-    let v = step(
+    let v = own_eval(
+        page,
         "measuring the page",
+        js,
         limit.max(Duration::from_secs(1)),
-        page.evaluate(js),
     )
     .await?;
-    let v: Vec<f64> = v
-        .into_value()
-        .map_err(|e| format!("measuring the page: {e}"))?;
+    let v: Vec<f64> = serde_json::from_value(v).map_err(|e| format!("measuring the page: {e}"))?;
     let g = |i: usize| v.get(i).copied().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
     Ok(Metrics {
         y: g(0),
@@ -876,15 +1102,28 @@ async fn screenshot(
 /// The screenshot with a band above it stating the URL, the capture id and
 /// the UTC time: the band is drawn by the browser in a blank tab (warden's
 /// own HTML, the URL escaped), then stacked over the untouched screenshot.
+/// What the band of the stamped screenshot states.
+struct Band<'a> {
+    id: &'a str,
+    taken_at: &'a str,
+    requested: &'a Url,
+    /// The tab's address when the screenshot was made, if known.
+    shown: Option<&'a str>,
+}
+
 async fn stamp(
     browser: &Browser,
     shot: &[u8],
     width: u32,
-    url: &Url,
-    id: &str,
-    taken_at: &str,
+    band: &Band<'_>,
     wait: Duration,
 ) -> Step<Vec<u8>> {
+    let Band {
+        id,
+        taken_at,
+        requested: url,
+        shown,
+    } = *band;
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -892,10 +1131,14 @@ async fn stamp(
             .replace('"', "&quot;")
     };
     let html = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>html,body{{margin:0;background:#fff}}div{{box-sizing:border-box;width:{width}px;height:{BAND_HEIGHT}px;padding:6px 10px;background:#fff8d6;border-bottom:3px solid #222;font:14px/1.35 'DejaVu Sans Mono',monospace;color:#000;overflow:hidden;word-break:break-all}}</style></head><body><div>warden capture {} &#183; screenshot made {} (UTC)<br>URL: {}</div></body></html>",
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>html,body{{margin:0;background:#fff}}div{{box-sizing:border-box;width:{width}px;height:{BAND_HEIGHT}px;padding:6px 10px;background:#fff8d6;border-bottom:3px solid #222;font:14px/1.35 'DejaVu Sans Mono',monospace;color:#000;overflow:hidden;word-break:break-all}}</style></head><body><div>warden capture {} &#183; screenshot made {} (UTC)<br>URL: {}{}</div></body></html>",
         esc(id),
         esc(taken_at),
         esc(url.as_str()),
+        match shown {
+            Some(s) if s != url.as_str() => format!("<br>shown at: {}", esc(s)),
+            _ => String::new(),
+        },
     );
     let tab = step(
         "opening a tab for the stamp",
@@ -904,9 +1147,9 @@ async fn stamp(
     )
     .await?;
     step("drawing the stamp", wait, tab.set_content(html)).await?;
-    let band = screenshot(&tab, width, BAND_HEIGHT, wait).await;
+    let drawn = screenshot(&tab, width, BAND_HEIGHT, wait).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), tab.close()).await;
-    let band = band?;
+    let band = drawn?;
     let mut out = Vec::new();
     image::stack(&[&band, shot], &mut out).map_err(|e| format!("stamping the screenshot: {e}"))?;
     Ok(out)
@@ -914,22 +1157,28 @@ async fn stamp(
 
 /// The page's own redirect chain, decoded into scratch files, for
 /// answering the browser's first requests with exactly what was captured.
-fn main_hops(hops: &[Hop], work: &Path) -> Vec<MainHop> {
+/// A hop whose body was longer than the browser is given is noted in
+/// `problems`.
+fn main_hops(hops: &[Hop], work: &Path, problems: &mut Vec<String>) -> Vec<MainHop> {
     let mut out = Vec::new();
     for (i, h) in hops.iter().enumerate() {
         let (Some(status), true) = (h.status, h.body_read) else {
             break;
         };
         let body = work.join(format!("browser-main-{}.decoded", i + 1));
-        let ok = super::decode::decode_body(
+        match super::decode::decode_body(
             &h.body,
             h.content_encoding.as_deref(),
             &body,
-            intercept::MAX_ONE_RESOURCE.max(h.body_len),
-        )
-        .is_ok();
-        if !ok {
-            break;
+            intercept::MAX_ONE_RESOURCE,
+        ) {
+            Ok(d) if d.truncated => problems.push(format!(
+                "the browser was given the first {} MiB of the page only (hop {})",
+                intercept::MAX_ONE_RESOURCE >> 20,
+                i + 1
+            )),
+            Ok(_) => {}
+            Err(_) => break,
         }
         out.push(MainHop {
             url: h.url.clone(),
