@@ -143,7 +143,7 @@ fn a_listing_drawn_by_javascript_is_found_by_sweep_with_browser_and_not_without(
     assert_eq!(of("/js-listing")["capture_hop"], 1);
     for (path, kind) in [
         ("/app.js", "Script"),
-        ("/api/item.json", "Xhr"),
+        ("/api/item.json", "XHR"),
         ("/img/photo.png", "Image"),
     ] {
         let e = of(path);

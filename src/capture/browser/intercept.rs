@@ -182,9 +182,19 @@ impl Interceptor {
             entry.content_type = m.content_type.clone();
             entry.remote_ip = m.peer.clone();
             entry.capture_hop = Some(m.hop);
-            let body = std::fs::read(&m.body).unwrap_or_default();
-            if let Err(e) = self.fulfil(id, m.status, &m.headers, &body).await {
-                entry.error = Some(e);
+            // File work off the async threads' hands (the runtime has others).
+            match tokio::task::block_in_place(|| std::fs::read(&m.body)) {
+                Ok(body) => {
+                    if let Err(e) = self.fulfil(id, m.status, &m.headers, &body).await {
+                        entry.error = Some(e);
+                    }
+                }
+                Err(e) => {
+                    entry.error = Some(format!(
+                        "cannot read the captured page back to hand it to the browser: {e}"
+                    ));
+                    self.fail(id, ErrorReason::Failed).await;
+                }
             }
             finish(&mut entry, started);
             return entry;
@@ -256,26 +266,34 @@ impl Interceptor {
         match (hop.status, hop.body_read) {
             (Some(status), true) => {
                 let decoded = self.work.join(format!("{name}.decoded"));
-                let body = match super::super::decode::decode_body(
-                    &hop.body,
-                    hop.content_encoding.as_deref(),
-                    &decoded,
-                    self.cfg.max_bytes,
-                ) {
-                    Ok(d) => {
+                let body = tokio::task::block_in_place(|| {
+                    let d = super::super::decode::decode_body(
+                        &hop.body,
+                        hop.content_encoding.as_deref(),
+                        &decoded,
+                        self.cfg.max_bytes,
+                    )?;
+                    let body = std::fs::read(&decoded);
+                    let _ = std::fs::remove_file(&decoded);
+                    body.map(|b| (d, b))
+                });
+                let body = match body {
+                    Ok((d, body)) => {
                         if d.truncated {
                             entry.truncated.get_or_insert_with(|| "length".into());
                         }
-                        std::fs::read(&decoded).unwrap_or_default()
+                        if let Some(e) = d.error {
+                            entry.error.get_or_insert(e);
+                        }
+                        body
                     }
                     Err(e) => {
-                        entry
-                            .error
-                            .get_or_insert_with(|| format!("cannot decode: {e}"));
+                        entry.error.get_or_insert_with(|| {
+                            format!("cannot decode the body for the browser: {e}")
+                        });
                         Vec::new()
                     }
                 };
-                let _ = std::fs::remove_file(&decoded);
                 if let Err(e) = self.fulfil(id, status, &hop.headers, &body).await {
                     entry.error.get_or_insert(e);
                 }
@@ -367,7 +385,7 @@ fn new_entry(ev: &EventRequestPaused, started: chrono::DateTime<chrono::Utc>) ->
     NetworkEntry {
         url: ev.request.url.clone(),
         method: ev.request.method.clone(),
-        resource_type: format!("{:?}", ev.resource_type),
+        resource_type: AsRef::<str>::as_ref(&ev.resource_type).to_string(),
         source: "not-fetched",
         http_status: None,
         content_type: None,

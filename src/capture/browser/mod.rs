@@ -482,7 +482,7 @@ async fn drive(
                         message.push_str(" [cut]");
                     }
                     w.dialogs.push(DialogRecord {
-                        kind: format!("{:?}", ev.r#type).to_ascii_lowercase(),
+                        kind: AsRef::<str>::as_ref(&ev.r#type).to_string(),
                         message,
                         url: ev.url.clone(),
                         answer: if accept {
