@@ -21,6 +21,29 @@ fn capture_browser(
     env.capture_json(case, all)
 }
 
+/// A server of one HTML page at `path` (and a 404 favicon).
+fn page_server(path: &str, html: &str) -> TestServer {
+    TestServer::http(
+        Routes::new()
+            .route(path, fixed(200, &[("Content-Type", "text/html")], html))
+            .route("/favicon.ico", fixed(404, &[], "")),
+    )
+}
+
+/// A server whose page `/busy` shows `text` and never stops asking for more (a request every
+/// 100 ms), so it never settles.
+fn busy_server(text: &str) -> TestServer {
+    let page = format!(
+        "<!DOCTYPE html><html><body><p>{text}</p><script>setInterval(() => fetch('/poll?' + Math.random()), 100)</script></body></html>"
+    );
+    TestServer::http(
+        Routes::new()
+            .route("/busy", fixed(200, &[("Content-Type", "text/html")], page))
+            .prefix("/poll", fixed(200, &[("Content-Type", "text/plain")], "x"))
+            .route("/favicon.ico", fixed(404, &[], "")),
+    )
+}
+
 fn capture_json_of(bundle: &Path) -> Value {
     read_json(&bundle.join("data/capture.json"))
 }
@@ -268,11 +291,7 @@ document.querySelectorAll('img.lazy').forEach(i => io.observe(i));
 #[test]
 fn a_20000_px_page_is_captured_to_its_full_height() {
     let page = r#"<!DOCTYPE html><html><body style="margin:0"><div style="height:20000px;background:linear-gradient(#f00,#00f)">Ivory carvings, many pieces, scroll down</div></body></html>"#;
-    let server = TestServer::http(
-        Routes::new()
-            .route("/tall", fixed(200, &[("Content-Type", "text/html")], page))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/tall", page);
     let env = TestEnv::new();
     let case = env.new_case();
     let (out, lines) = capture_browser(&env, &case, &[server.url("/tall")]);
@@ -296,14 +315,7 @@ fn a_20000_px_page_is_captured_to_its_full_height() {
 #[test]
 fn a_page_taller_than_the_limit_is_cut_and_recorded_as_partial() {
     let page = r#"<!DOCTYPE html><html><body style="margin:0"><div style="height:100000px">Endless feed of reptile listings</div></body></html>"#;
-    let server = TestServer::http(
-        Routes::new()
-            .route(
-                "/endless",
-                fixed(200, &[("Content-Type", "text/html")], page),
-            )
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/endless", page);
     let env = TestEnv::new();
     let case = env.new_case();
     let (out, lines) = capture_browser(
@@ -342,11 +354,7 @@ fn a_page_that_never_finishes_loading_is_bounded_and_recorded() {
         "<!DOCTYPE html><html><body><p>Live African grey parrots, hand reared, ready now.</p><img src=\"{}\"></body></html>",
         silent.url("/never.png")
     );
-    let server = TestServer::http(
-        Routes::new()
-            .route("/hangs", fixed(200, &[("Content-Type", "text/html")], page))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/hangs", &page);
     let env = TestEnv::new();
     let case = env.new_case();
     let started = Instant::now();
@@ -383,14 +391,7 @@ fn a_page_that_never_finishes_loading_is_bounded_and_recorded() {
 #[test]
 fn an_alert_dialog_is_answered_and_recorded() {
     let page = r#"<!DOCTYPE html><html><body><script>alert("Welcome to the reptile shop"); if (confirm("Are you 18?")) { document.write("<p>adult</p>"); }</script><p>Radiated tortoise hatchlings, 12 available, shipping by courier.</p></body></html>"#;
-    let server = TestServer::http(
-        Routes::new()
-            .route(
-                "/dialog",
-                fixed(200, &[("Content-Type", "text/html")], page),
-            )
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/dialog", page);
     let env = TestEnv::new();
     let case = env.new_case();
     let (out, lines) = capture_browser(&env, &case, &[server.url("/dialog")]);
@@ -427,11 +428,7 @@ fn an_alert_dialog_is_answered_and_recorded() {
 #[test]
 fn a_login_page_is_captured_with_a_warning() {
     let page = r#"<!DOCTYPE html><html><body><h1>Members area</h1><p>Log in to see this listing and the seller's contact details.</p><form><input name="user"><input type="password" name="pw"><button>Log in</button></form></body></html>"#;
-    let server = TestServer::http(
-        Routes::new()
-            .route("/login", fixed(200, &[("Content-Type", "text/html")], page))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/login", page);
     let env = TestEnv::new();
     let case = env.new_case();
     let (out, lines) = capture_browser(&env, &case, &[server.url("/login")]);
@@ -683,13 +680,7 @@ fn processes_naming(needle: &Path) -> Vec<u32> {
 #[test]
 fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside() {
     use std::os::unix::process::CommandExt as _;
-    let page = "<!DOCTYPE html><html><body><p>Parrots, hand reared.</p><script>setInterval(() => fetch('/poll?' + Math.random()), 100)</script></body></html>";
-    let server = TestServer::http(
-        Routes::new()
-            .route("/busy", fixed(200, &[("Content-Type", "text/html")], page))
-            .prefix("/poll", fixed(200, &[("Content-Type", "text/plain")], "x"))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = busy_server("Parrots, hand reared.");
     let env = TestEnv::new();
     let case = env.new_case();
     for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
@@ -754,13 +745,7 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
 
 #[test]
 fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
-    let page = "<!DOCTYPE html><html><body><p>Rhino horn cups, carved, two available.</p><script>setInterval(() => fetch('/poll?' + Math.random()), 100)</script></body></html>";
-    let server = TestServer::http(
-        Routes::new()
-            .route("/busy", fixed(200, &[("Content-Type", "text/html")], page))
-            .prefix("/poll", fixed(200, &[("Content-Type", "text/plain")], "x"))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = busy_server("Rhino horn cups, carved, two available.");
     let env = TestEnv::new();
     let case = env.new_case();
     let child = env
@@ -818,11 +803,7 @@ fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
 #[test]
 fn a_page_wider_than_the_limit_is_cut_and_recorded_as_partial() {
     let page = r#"<!DOCTYPE html><html><body style="margin:0"><div style="width:30000px;height:300px;background:#0a0">Wide banner of ivory carvings</div></body></html>"#;
-    let server = TestServer::http(
-        Routes::new()
-            .route("/wide", fixed(200, &[("Content-Type", "text/html")], page))
-            .route("/favicon.ico", fixed(404, &[], "")),
-    );
+    let server = page_server("/wide", page);
     let env = TestEnv::new();
     let case = env.new_case();
     let (out, lines) = capture_browser(&env, &case, &[server.url("/wide")]);

@@ -627,6 +627,12 @@ pub(crate) fn assemble(
         None if status == CaptureStatus::Ok => http_warnings(&data, page.as_ref()),
         None => Vec::new(),
     };
+    if rendered.is_none() && ctx.opts.browser.is_some() {
+        transformations.push(
+            "the browser was not started (--browser): no response to the page itself was received"
+                .into(),
+        );
+    }
     note_hops(hops, &mut transformations);
     let session = ctx.opts.fetch.cookies.as_ref().map(|c| record::SessionRecord {
         cookie_file: c
