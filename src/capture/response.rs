@@ -34,6 +34,8 @@ const READ_SIZE: usize = 64 * 1024;
 pub(crate) enum ResponseError {
     #[error("the {what} {value:?} contains a control character; the request was not sent")]
     ControlCharacter { what: &'static str, value: String },
+    #[error("the {what} {value:?} is not an HTTP token; the request was not sent")]
+    NotToken { what: &'static str, value: String },
     #[error(transparent)]
     Timeout(#[from] Timeout),
     #[error("sending the request to {host} failed: {source}")]
@@ -170,7 +172,7 @@ pub(super) fn request_bytes_for(
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !method_ok {
-        return Err(ResponseError::ControlCharacter {
+        return Err(ResponseError::NotToken {
             what: "request method",
             value: spec.method.clone(),
         });
@@ -186,7 +188,7 @@ pub(super) fn request_bytes_for(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !name_ok {
-            return Err(ResponseError::ControlCharacter {
+            return Err(ResponseError::NotToken {
                 what: "request header name",
                 value: name.clone(),
             });
@@ -491,5 +493,57 @@ impl RateWindow {
         self.start = Instant::now();
         self.bytes = 0;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_bytes_for;
+    use crate::capture::fetch::RequestSpec;
+
+    fn spec(method: &str, headers: &[(&str, &str)], body: &[u8]) -> RequestSpec {
+        RequestSpec {
+            method: method.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_browser_request_keeps_its_headers_and_body_but_warden_sets_the_framing() {
+        let s = spec(
+            "POST",
+            &[
+                ("Accept", "*/*"),
+                ("Host", "evil.example"),
+                ("Content-Length", "999"),
+                ("Accept-Encoding", "zstd"),
+                ("Connection", "keep-alive"),
+            ],
+            b"q=ivory",
+        );
+        let out =
+            String::from_utf8(request_bytes_for("/api", "shop.example", &s).unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "POST /api HTTP/1.1\r\nHost: shop.example\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate, br\r\nContent-Length: 7\r\nConnection: close\r\n\r\nq=ivory"
+        );
+    }
+
+    #[test]
+    fn header_injection_and_bad_tokens_are_refused() {
+        for s in [
+            spec("GET", &[("X-A", "1\r\nX-Injected: 2")], b""),
+            spec("GET", &[("X A", "1")], b""),
+            spec("GET", &[("X-A:", "1")], b""),
+            spec("GE T", &[], b""),
+            spec("", &[], b""),
+        ] {
+            let e = request_bytes_for("/", "h", &s).unwrap_err().to_string();
+            assert!(e.ends_with("the request was not sent"), "{e}");
+        }
     }
 }
