@@ -21,6 +21,15 @@ fn capture_browser(
     env.capture_json(case, all)
 }
 
+/// `--no-sandbox` when the tests run as root (warden requires it there and refuses it otherwise).
+fn sandbox_arg() -> Vec<&'static str> {
+    if unsafe { libc::geteuid() } == 0 {
+        vec!["--no-sandbox"]
+    } else {
+        Vec::new()
+    }
+}
+
 /// A server of one HTML page at `path` (and a 404 favicon).
 fn page_server(path: &str, html: &str) -> TestServer {
     TestServer::http(
@@ -572,7 +581,9 @@ fn no_browser_found_is_a_clear_error_and_nothing_is_captured() {
         .env_remove("WARDEN_CHROME")
         .arg("--case")
         .arg(&case)
-        .args(["capture", "--no-sandbox", "--browser"])
+        .arg("capture")
+        .args(sandbox_arg())
+        .arg("--browser")
         .arg(server.url("/js-listing"))
         .output()
         .unwrap();
@@ -587,13 +598,9 @@ fn no_browser_found_is_a_clear_error_and_nothing_is_captured() {
         .warden()
         .arg("--case")
         .arg(&case)
-        .args([
-            "capture",
-            "--no-sandbox",
-            "--browser",
-            "--chrome",
-            "/nonexistent/chromium",
-        ])
+        .arg("capture")
+        .args(sandbox_arg())
+        .args(["--browser", "--chrome", "/nonexistent/chromium"])
         .arg(server.url("/js-listing"))
         .output()
         .unwrap();

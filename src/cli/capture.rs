@@ -89,8 +89,8 @@ pub struct CaptureArgs {
     /// is recorded as partial (with --browser)
     #[arg(long, default_value_t = 40_000, value_name = "PX")]
     max_height: u32,
-    /// Run the browser without its sandbox: needed when warden runs as root (the sandbox does
-    /// not work there), and then the page's scripts run with fewer barriers; prefer running
+    /// Run the browser without its sandbox, which warden allows only as root (the sandbox does
+    /// not work there, and the page's scripts then run with fewer barriers); prefer running
     /// warden as an ordinary user (with --browser)
     #[arg(long)]
     no_sandbox: bool,
@@ -242,7 +242,13 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         },
     };
     let browser = if a.browser {
-        if rustix::process::geteuid().is_root() && !a.no_sandbox {
+        let root = rustix::process::geteuid().is_root();
+        if a.no_sandbox && !root {
+            anyhow::bail!(
+                "--no-sandbox is only for running warden as root; as an ordinary user the browser keeps its sandbox: leave --no-sandbox out"
+            );
+        }
+        if root && !a.no_sandbox {
             anyhow::bail!(
                 "--browser as root: Chromium's sandbox, which keeps a hostile page away from this computer, does not work for root; run warden as an ordinary user, or add --no-sandbox to go without it"
             );
