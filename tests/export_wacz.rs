@@ -405,3 +405,46 @@ fn a_case_with_a_tampered_bundle_is_refused_and_nothing_is_written() {
 fn an_existing_out_file_an_out_file_inside_the_case_and_a_wrong_name_are_refused() {
     common::exports::assert_refuses_bad_out(&fix().env, "wacz", &fix().case, "wacz", "x.zip");
 }
+
+#[test]
+fn a_browser_capture_exports_with_every_resource_the_page_needs_to_replay() {
+    let http = TestServer::http(browser_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let url = http.url("/js-listing");
+    let mut args = browser_args();
+    args.push(url.clone());
+    let (out, lines) = env.capture_json(&case, args);
+    assert_eq!(out.status.code(), Some(0), "capture\n{}", describe(&out));
+    let bundle = bundle_of(&lines[0]);
+    let dir = tmpdir();
+    let out_path = dir.path().join("browser.wacz");
+    let out = export(
+        &env,
+        &[case.as_os_str(), "--out".as_ref(), out_path.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    wacz_validate(&out_path);
+    let files = unzip(&out_path);
+    let id = bundle.file_name().unwrap().to_string_lossy();
+    assert_eq!(
+        entry(&files, &format!("archive/{id}.warc.gz")),
+        read(&bundle.join("data/capture.warc.gz"))
+    );
+    // The index points a replay tool at the page and at each resource its script loads.
+    let cdxj = String::from_utf8(entry(&files, "indexes/index.cdxj").to_vec()).unwrap();
+    let indexed = index_entries(&cdxj, true);
+    for path in ["/js-listing", "/app.js", "/api/item.json", "/img/photo.png"] {
+        let u = http.url(path);
+        assert!(
+            indexed.iter().any(|e| e[2] == u && e[4] == "200"),
+            "{u} (200) not in the WACZ index:\n{cdxj}"
+        );
+    }
+    let pages = String::from_utf8(entry(&files, "pages/pages.jsonl").to_vec()).unwrap();
+    assert_eq!(
+        pages.lines().count(),
+        2,
+        "one page, not one per resource:\n{pages}"
+    );
+}
