@@ -883,3 +883,43 @@ window.open('/popup');
         );
     }
 }
+
+#[test]
+fn a_redirect_chain_is_answered_to_the_browser_from_the_capture_hop_by_hop() {
+    let routes = browser_routes()
+        .route("/old/88", redirect(301, "/moved/88"))
+        .route("/moved/88", redirect(302, "/js-listing"));
+    let server = TestServer::http(routes);
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let (out, lines) = capture_browser(&env, &case, &[server.url("/old/88")]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        lines[0]["warnings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        lines[0]
+    );
+    // Each hop went over the wire once: the browser was answered from the capture.
+    for path in ["/old/88", "/moved/88", "/js-listing"] {
+        let n = server
+            .requests()
+            .iter()
+            .filter(|r| r.path() == path)
+            .count();
+        assert_eq!(n, 1, "{path} fetched {n} times");
+    }
+    let b = bundle_of(&lines[0]);
+    let net = network_of(&b);
+    for (i, path) in ["/old/88", "/moved/88", "/js-listing"].iter().enumerate() {
+        let e = net
+            .iter()
+            .find(|e| e["url"] == server.url(path))
+            .unwrap_or_else(|| panic!("{path} not in network.json: {net:?}"));
+        assert_eq!(e["source"], "capture", "{e}");
+        assert_eq!(e["capture_hop"], i + 1, "{e}");
+    }
+    let rec = capture_json_of(&b);
+    assert_eq!(rec["browser"]["shown_url"], server.url("/js-listing"));
+    assert!(read_string(&b.join("data/text.txt")).contains("Real elephant ivory"));
+}
