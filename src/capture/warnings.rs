@@ -71,10 +71,7 @@ fn has_password_field(html_lower: &str) -> bool {
         {
             return true;
         }
-        rest = &tag[end.min(tag.len())..];
-        if end == 0 {
-            rest = &tag[1..];
-        }
+        rest = &tag[end..];
     }
     false
 }
