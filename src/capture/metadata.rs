@@ -282,20 +282,20 @@ fn write_page(
                 None => msg,
             });
         }
-        let mut charset_json = (None, None);
-        if is_text_ext(ext) && dec.unsupported.is_none() {
+        let charset = (is_text_ext(ext) && dec.unsupported.is_none()).then(|| {
             let head = read_prefix(&page_path, 4096);
-            let cs = text::detect(content_type.as_deref(), &head, ext == "html");
-            charset_json = (
+            text::detect(content_type.as_deref(), &head, ext == "html")
+        });
+        let charset_json = match &charset {
+            Some(cs) => (
                 Some(cs.encoding.name().to_string()),
                 Some(cs.source.to_string()),
-            );
-        }
+            ),
+            None => (None, None),
+        };
         if !text_from_page {
             // text.txt comes from the browser's rendered DOM instead.
-        } else if is_text_ext(ext) && dec.unsupported.is_none() {
-            let head = read_prefix(&page_path, 4096);
-            let cs = text::detect(content_type.as_deref(), &head, ext == "html");
+        } else if let Some(cs) = charset {
             let text_path = data.join("text.txt");
             let t = text::extract_text(&page_path, cs, ext == "html", &text_path, MAX_TEXT_INPUT)
                 .map_err(|e| io("text.txt", e))?;
