@@ -480,7 +480,7 @@ fn a_session_cookie_reaches_the_site_but_its_value_never_the_bundle() {
     let listing = handler(move |req, w| {
         let cookie = req.header("cookie").unwrap_or("");
         let body = if cookie.contains(&format!("sid={secret}")) {
-            "<!DOCTYPE html><html><body><p>Members only: rhino horn powder, 50 g.</p><img src=\"/members/photo.png\"></body></html>"
+            "<!DOCTYPE html><html><body><p>Members only: rhino horn powder, 50 g.</p><img src=\"/members/photo.png\"><script>fetch('/members/count', {credentials: 'omit'})</script></body></html>"
         } else {
             "<!DOCTYPE html><html><body><p>Please log in.</p><input type=password></body></html>"
         };
@@ -496,6 +496,10 @@ fn a_session_cookie_reaches_the_site_but_its_value_never_the_bundle() {
                     &[("Content-Type", "image/png")],
                     solid_png(10, 10, [9, 9, 9]),
                 ),
+            )
+            .route(
+                "/members/count",
+                fixed(200, &[("Content-Type", "text/plain")], "7"),
             )
             .route("/favicon.ico", fixed(404, &html, "")),
     );
@@ -533,6 +537,17 @@ fn a_session_cookie_reaches_the_site_but_its_value_never_the_bundle() {
     assert_eq!(
         photo.header("cookie"),
         Some(format!("sid={secret}").as_str())
+    );
+    // The browser's own cookie rules hold: a request made without credentials carries none.
+    let count = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == "/members/count")
+        .expect("the page's uncredentialed fetch was sent");
+    assert_eq!(
+        count.header("cookie"),
+        None,
+        "cookies sent with credentials: 'omit'"
     );
     let b = bundle_of(&lines[0]);
     let rec = capture_json_of(&b);

@@ -12,7 +12,7 @@ use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry,
 };
-use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, GetCookiesParams};
+use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -219,7 +219,7 @@ impl Interceptor {
             finish(&mut entry, started);
             return entry;
         };
-        let mut spec = RequestSpec {
+        let spec = RequestSpec {
             method: ev.request.method.clone(),
             headers: headers_of(&ev.request.headers),
             body: post_body(&ev.request),
@@ -240,12 +240,9 @@ impl Interceptor {
             finish(&mut entry, started);
             return entry;
         }
-        let cookie = self.cookie_header(&url).await;
-        if let Some(c) = cookie {
-            spec.headers
-                .retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
-            spec.headers.push(("Cookie".into(), c));
-        }
+        // The Cookie header is the one the browser attached itself, by its
+        // own rules (domain, path, SameSite, the request's credentials mode):
+        // warden adds none.
         entry.source = "fetched";
         let name = format!("res-{n}");
         let hop = fetch::fetch_resource(&url, &spec, &self.cfg, &self.work, &name, self.rule).await;
@@ -313,24 +310,6 @@ impl Interceptor {
         }
         finish(&mut entry, started);
         entry
-    }
-
-    /// The Cookie header the browser would send to `url` (its own cookie
-    /// store: the `--cookies` file and whatever the pages set).
-    async fn cookie_header(&self, url: &Url) -> Option<String> {
-        let cmd = GetCookiesParams::builder().url(url.to_string()).build();
-        let got = tokio::time::timeout(CDP_WAIT, self.page.execute(cmd)).await;
-        let cookies = got.ok()?.ok()?.result.cookies;
-        if cookies.is_empty() {
-            return None;
-        }
-        Some(
-            cookies
-                .iter()
-                .map(|c| format!("{}={}", c.name, c.value))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
     }
 
     async fn fulfil(
