@@ -853,11 +853,7 @@ fn write_rendered(
             invalid_byte_sequences_replaced: t.malformed_sequences,
         });
         let text = read_prefix(&data.join("text.txt"), WARNING_INPUT as usize);
-        let cut = dom.len().min(WARNING_INPUT as usize);
-        let mut end = cut;
-        while !dom.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = dom.floor_char_boundary(WARNING_INPUT as usize);
         if *status == CaptureStatus::Ok {
             warnings =
                 super::warnings::page_warnings(&String::from_utf8_lossy(&text), &dom[..end], true);

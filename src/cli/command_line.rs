@@ -50,10 +50,7 @@ fn cut(arg: String) -> String {
     if arg.len() <= MAX_ARG_BYTES {
         return arg;
     }
-    let mut end = MAX_ARG_BYTES;
-    while !arg.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = arg.floor_char_boundary(MAX_ARG_BYTES);
     format!(
         "{}[... {} more bytes of this argument not recorded]",
         &arg[..end],

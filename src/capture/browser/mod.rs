@@ -184,17 +184,19 @@ pub(crate) struct BrowserCapture {
     pub resources: Vec<Resource>,
 }
 
-/// The launch flags: a locked-down headless browser that talks to no one
-/// but warden (every request it makes is answered by warden; anything it
-/// would send past warden goes to a closed local port and fails).
-fn launch_flags(opts: &BrowserOptions, user_agent: &str) -> Vec<String> {
+/// warden's launch flags: a locked-down headless browser that talks to no
+/// one but warden (every request it makes is answered by warden; anything
+/// it would send past warden goes to a closed local port and fails). The
+/// DevTools library adds the rest: headless, `--hide-scrollbars`,
+/// `--mute-audio`, `--disable-extensions`, the profile, the window size and,
+/// with `no_sandbox`, `--no-sandbox`.
+fn launch_flags(user_agent: &str) -> Vec<String> {
     let mut f: Vec<String> = [
         "--no-first-run",
         "--no-default-browser-check",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--disable-extensions",
         "--disable-default-apps",
         "--disable-breakpad",
         "--disable-client-side-phishing-detection",
@@ -210,8 +212,6 @@ fn launch_flags(opts: &BrowserOptions, user_agent: &str) -> Vec<String> {
         "--metrics-recording-only",
         "--password-store=basic",
         "--use-mock-keychain",
-        "--mute-audio",
-        "--hide-scrollbars",
         "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,HttpsUpgrades,IsolateOrigins,site-per-process,InterestFeedContentSuggestions",
         "--proxy-server=http://127.0.0.1:9",
         "--proxy-bypass-list=<-loopback>",
@@ -220,9 +220,6 @@ fn launch_flags(opts: &BrowserOptions, user_agent: &str) -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     f.push(format!("--user-agent={user_agent}"));
-    if opts.no_sandbox {
-        f.push("--no-sandbox".into());
-    }
     f
 }
 
@@ -275,7 +272,7 @@ pub(crate) async fn capture(
 ) -> BrowserCapture {
     let started = Instant::now();
     let deadline = started + cfg.max_time;
-    let flags = launch_flags(opts, &cfg.user_agent);
+    let flags = launch_flags(&cfg.user_agent);
     let record = BrowserRecord {
         product: None,
         protocol_version: None,
@@ -474,11 +471,7 @@ async fn drive(
                 if w.dialogs.len() < MAX_DIALOGS {
                     let mut message: String = ev.message.clone();
                     if message.len() > MAX_DIALOG_MESSAGE {
-                        let mut cut = MAX_DIALOG_MESSAGE;
-                        while !message.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        message.truncate(cut);
+                        message.truncate(message.floor_char_boundary(MAX_DIALOG_MESSAGE));
                         message.push_str(" [cut]");
                     }
                     w.dialogs.push(DialogRecord {
