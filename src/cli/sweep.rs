@@ -18,8 +18,8 @@ enum OutFormat {
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Species and cue lists (TOML); repeat for several
-    #[arg(long = "list", value_name = "FILE", required = true, num_args = 1..)]
+    /// Species and cue lists (TOML), several allowed; `<built-in>/NAME.toml` names a built-in list. Default: the built-in lists (`warden lists path`)
+    #[arg(long = "list", value_name = "FILE", num_args = 1..)]
     lists: Vec<PathBuf>,
     /// Listings: CSV, JSON Lines, HTML, WARC, bundles, cases, folders, or - for standard input
     #[arg(long = "input", value_name = "PATH", required = true, num_args = 1..)]

@@ -165,6 +165,83 @@ pub fn parse_str(path: &Path, text: &str) -> Result<KeywordList, ListError> {
     raw::parse(path, text)
 }
 
+/// The folder name under which the built-in lists are shown:
+/// `<built-in>/cites-online-trade.toml`. No file is read from there.
+pub const BUILTIN_DIR: &str = "<built-in>";
+
+/// A list built into the executable: the exact bytes of the file shipped in
+/// `species-lists/` when warden was built.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinList {
+    /// File name, as in `species-lists/`.
+    pub file: &'static str,
+    /// The file's text, byte for byte.
+    pub text: &'static str,
+}
+
+impl BuiltinList {
+    /// The path shown for this list in output and custody records.
+    pub fn path(&self) -> PathBuf {
+        Path::new(BUILTIN_DIR).join(self.file)
+    }
+
+    /// The list's name without `.toml`.
+    pub fn stem(&self) -> &'static str {
+        self.file.strip_suffix(".toml").unwrap_or(self.file)
+    }
+
+    /// Parses the embedded text (its SHA-256 is that of these bytes).
+    pub fn load(&self) -> Result<KeywordList, ListError> {
+        parse_str(&self.path(), self.text)
+    }
+}
+
+/// The lists used when none is named: the shipped CITES species list and
+/// trade cues, as they were when this executable was built.
+pub const BUILTIN: &[BuiltinList] = &[
+    BuiltinList {
+        file: "cites-online-trade.toml",
+        text: include_str!("../../species-lists/cites-online-trade.toml"),
+    },
+    BuiltinList {
+        file: "trade-cues.toml",
+        text: include_str!("../../species-lists/trade-cues.toml"),
+    },
+];
+
+/// The built-in list that `name` designates: `<built-in>/FILE`, `FILE` or
+/// its stem (`cites-online-trade`). Callers decide whether an existing file
+/// of that name comes first (a bare name) or not (`<built-in>/…`).
+pub fn builtin(name: &str) -> Option<&'static BuiltinList> {
+    let bare = name
+        .strip_prefix(BUILTIN_DIR)
+        .map(|r| r.trim_start_matches(['/', '\\']))
+        .unwrap_or(name);
+    BUILTIN.iter().find(|b| b.file == bare || b.stem() == bare)
+}
+
+/// Whether `path` names a built-in list explicitly (`<built-in>/…`).
+pub fn is_builtin_path(path: &Path) -> bool {
+    path.to_str()
+        .is_some_and(|s| s.starts_with(BUILTIN_DIR) && builtin(s).is_some())
+}
+
+/// Loads the lists a sweep uses: the built-in lists when `paths` is empty;
+/// otherwise each path, where `<built-in>/NAME.toml` stands for that
+/// built-in list and anything else is a file. Every list is validated.
+pub fn load_lists(paths: &[PathBuf]) -> Result<Vec<KeywordList>, ListError> {
+    if paths.is_empty() {
+        return BUILTIN.iter().map(BuiltinList::load).collect();
+    }
+    paths
+        .iter()
+        .map(|p| match p.to_str().filter(|_| is_builtin_path(p)) {
+            Some(s) => builtin(s).expect("checked above").load(),
+            None => load(p),
+        })
+        .collect()
+}
+
 /// 1-based line and column (in characters) of byte offset `at` in `text`.
 pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let mut at = at.min(text.len());
@@ -179,4 +256,39 @@ pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
         .map(|l| l.chars().count() + 1)
         .unwrap_or(1);
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_lists_load_with_the_hash_of_their_embedded_bytes() {
+        let lists = load_lists(&[]).unwrap();
+        assert_eq!(lists.len(), BUILTIN.len());
+        for (l, b) in lists.iter().zip(BUILTIN) {
+            assert_eq!(l.path, Path::new("<built-in>").join(b.file));
+            assert_eq!(l.sha256, crate::hash::sha256_hex(b.text.as_bytes()));
+        }
+        assert_eq!(lists[0].kind, ListKind::Species);
+        assert_eq!(lists[1].kind, ListKind::Cues);
+    }
+
+    #[test]
+    fn built_in_names_resolve() {
+        for n in [
+            "<built-in>/trade-cues.toml",
+            "trade-cues.toml",
+            "trade-cues",
+        ] {
+            assert_eq!(builtin(n).map(|b| b.file), Some("trade-cues.toml"), "{n}");
+        }
+        assert!(builtin("other.toml").is_none());
+        assert!(is_builtin_path(Path::new(
+            "<built-in>/cites-online-trade.toml"
+        )));
+        assert!(!is_builtin_path(Path::new("cites-online-trade.toml")));
+        let l = load_lists(&[PathBuf::from("<built-in>/trade-cues.toml")]).unwrap();
+        assert_eq!(l[0].name, "trade-cues");
+    }
 }

@@ -23,14 +23,16 @@ use std::path::PathBuf;
 pub enum SweepError {
     #[error(transparent)]
     List(#[from] species::ListError),
-    #[error("no species list given: pass at least one --list with kind = \"species\"")]
+    #[error(
+        "no species list given: pass at least one --list with kind = \"species\" (or no --list at all, for the built-in lists)"
+    )]
     NoSpeciesList,
     #[error(transparent)]
     Matcher(#[from] crate::matcher::MatcherError),
     #[error(transparent)]
     Input(#[from] input::InputError),
     #[error("cannot write the results: {0}")]
-    Output(std::io::Error),
+    Output(#[source] std::io::Error),
 }
 
 /// Output format.
@@ -44,6 +46,7 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
     pub lists: Vec<PathBuf>,
+    /// List files; empty: the built-in lists ([`species::load_lists`]).
     pub inputs: Vec<PathBuf>,
     pub fields: Option<Vec<String>>,
     pub min_score: u32,
@@ -237,10 +240,7 @@ fn write_record(
 /// Loads the lists, then sweeps every input, writing records to `out`.
 /// Lists are checked before any input is read.
 pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepError> {
-    let mut lists = Vec::new();
-    for p in &opts.lists {
-        lists.push(species::load(p)?);
-    }
+    let lists = species::load_lists(&opts.lists)?;
     if !lists.iter().any(|l| l.kind == ListKind::Species) {
         return Err(SweepError::NoSpeciesList);
     }
