@@ -1,6 +1,7 @@
 //! Command-line front end: clap arguments become plain option structs that
 //! are handed to the library. Exit codes: 0 success, 1 a capture failed or
-//! verification found problems, 2 bad input or usage.
+//! verification found problems, 2 bad input or usage, 141 standard output
+//! was closed by its reader (a pipe into `head`).
 
 mod capture;
 mod case;
@@ -141,7 +142,49 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+/// Exit status when standard output or error was closed by the reader (a
+/// pipe into `head`, say): 128 + SIGPIPE, what a shell shows for programs
+/// that the signal ended, such as `cat`.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Whether `e` or one of its causes is a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(BrokenPipe))
+            || c.downcast_ref::<csv::Error>()
+                .is_some_and(|c| match c.kind() {
+                    csv::ErrorKind::Io(io) => io.kind() == BrokenPipe,
+                    _ => false,
+                })
+    })
+}
+
+/// `println!` and `eprintln!` panic when their stream's reader is gone. The
+/// reader left on purpose (`warden lists show | head`), so that ends warden
+/// quietly with [`EXIT_BROKEN_PIPE`] instead of printing a panic; every other
+/// panic is reported as before.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(EXIT_BROKEN_PIPE.into());
+        }
+        default(info);
+    }));
+}
+
             let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+    quiet_on_broken_pipe();
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -170,6 +213,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_BROKEN_PIPE),
 }
 
 /// The error and its causes, skipping causes its message already includes.
