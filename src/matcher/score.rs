@@ -28,6 +28,56 @@ pub(crate) struct TaxonOut {
     pub(crate) group: String,
 }
 
+/// One reason behind a score: the points it added (negative: took away)
+/// and a sentence saying what in the listing earned them. The points of a
+/// listing's reasons add up to its score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReasonRepr")]
+pub struct Reason {
+    /// `None` only for results written before reasons carried points.
+    pub points: Option<i32>,
+    pub text: String,
+}
+
+impl Reason {
+    fn new(points: i32, text: impl Into<String>) -> Reason {
+        Reason {
+            points: Some(points),
+            text: text.into(),
+        }
+    }
+}
+
+/// Reasons as stored: `{"points": 20, "text": "…"}`, or a plain sentence
+/// in results written by earlier versions.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReasonRepr {
+    Points { points: Option<i32>, text: String },
+    Text(String),
+}
+
+impl From<ReasonRepr> for Reason {
+    fn from(r: ReasonRepr) -> Reason {
+        match r {
+            ReasonRepr::Points { points, text } => Reason { points, text },
+            ReasonRepr::Text(text) => Reason { points: None, text },
+        }
+    }
+}
+
+/// `(+20) sale wording "for sale"`; without points, the sentence alone.
+/// The sign is in brackets so that a spreadsheet never reads the cell as a
+/// formula.
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.points {
+            Some(p) => write!(f, "({p:+}) {}", self.text),
+            None => f.write_str(&self.text),
+        }
+    }
+}
+
 /// The verdict on one listing.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scored {
@@ -35,7 +85,7 @@ pub struct Scored {
     pub(crate) flagged: bool,
     pub(crate) taxa: Vec<TaxonOut>,
     pub(crate) matches: Vec<MatchOut>,
-    pub(crate) reasons: Vec<String>,
+    pub(crate) reasons: Vec<Reason>,
 }
 
 /// A listing's words in double quotes, as a reason quotes them: control
@@ -269,16 +319,37 @@ fn gather(text: &str, hits: &[Hit], matcher: &Matcher, decoys: &[Decoy]) -> Evid
     ev
 }
 
-/// The taxa, a reason for each, and the best single species score.
+/// The taxa, a reason for each, and the best single species score. Only
+/// the strongest taxon's evidence counts; the others' reasons say so and
+/// carry no points.
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Reason>,
 ) -> (Vec<TaxonOut>, i32) {
     let mut taxa = Vec::new();
-    let mut best = 0;
+    let mut scored = Vec::new();
     for (&(li, ti), e) in &ev.per_taxon {
         let taxon = &lists[li].taxa[ti];
+        let appendix = taxon.appendix.split('/').next().unwrap_or("");
+        let mut parts = vec![(e.weight, "")];
+        parts.push(match appendix {
+            "I" => (10, "Appendix I"),
+            "II" => (5, "Appendix II"),
+            _ => (2, "Appendix III"),
+        });
+        if e.folded && ev.tricks.is_none() {
+            parts.push((-5, "a match that needed folding"));
+        }
+        scored.push((taxon, e, parts));
+    }
+    let best = scored
+        .iter()
+        .map(|(_, _, p)| p.iter().map(|x| x.0).sum::<i32>())
+        .max()
+        .unwrap_or(0);
+    let mut counted = false;
+    for (taxon, e, parts) in scored {
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
             appendix: taxon.appendix.clone(),
@@ -292,25 +363,36 @@ fn species_part(
             }
             TermKind::CommonName => "common name",
         };
-        let mut s = e.weight;
-        s += match taxon.appendix.split('/').next().unwrap_or("") {
-            "I" => 10,
-            "II" => 5,
-            _ => 2,
-        };
-        if e.folded && ev.tricks.is_none() {
-            s -= 5;
-        }
-        reasons.push(format!(
-            "{what} {} points to {} (CITES Appendix {}){}",
-            quoted(&e.written),
-            taxon.scientific_name,
-            taxon.appendix,
-            if e.folded {
-                "; matched only after undoing spelling tricks or accents"
-            } else {
-                ""
-            }
+        let total: i32 = parts.iter().map(|x| x.0).sum();
+        let counts = !counted && total == best;
+        counted |= counts;
+        let breakdown = parts
+            .iter()
+            .enumerate()
+            .map(|(i, (p, label))| match i {
+                0 => format!("{p} for a {what}"),
+                _ => format!("{p:+} for {label}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        reasons.push(Reason::new(
+            if counts { total } else { 0 },
+            format!(
+                "{what} {} points to {} (CITES Appendix {}){}; {}",
+                quoted(&e.written),
+                taxon.scientific_name,
+                taxon.appendix,
+                if e.folded {
+                    "; matched only after undoing spelling tricks or accents"
+                } else {
+                    ""
+                },
+                if counts {
+                    breakdown
+                } else {
+                    format!("{breakdown}, not counted: only the strongest taxon's evidence scores")
+                }
+            ),
         ));
         if e.kind == TermKind::CodeWord
             && let Some(note) = taxon
@@ -319,25 +401,31 @@ fn species_part(
                 .find(|t| t.kind == TermKind::CodeWord && t.note.is_some())
                 .and_then(|t| t.note.clone())
         {
-            reasons.push(format!("code word source: {note}"));
+            reasons.push(Reason::new(0, format!("code word source: {note}")));
         }
-        best = best.max(s);
     }
     (taxa, best)
 }
 
 /// Points for the context: product words with names, sale, contact, price
 /// and cover cues.
-fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<String>) -> i32 {
+fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<Reason>) -> i32 {
     let mut score = 0;
     let has_product = ev.per_taxon.values().any(|e| e.kind == TermKind::Product);
     let has_name = ev.per_taxon.values().any(|e| e.kind != TermKind::Product);
     if has_name && has_product {
         score += 15;
-        reasons.push("a species name appears together with a product word".into());
+        reasons.push(Reason::new(
+            15,
+            "a species name appears together with a product word",
+        ));
     }
     if ev.per_taxon.len() > 1 && !has_name {
         score += 5;
+        reasons.push(Reason::new(
+            5,
+            format!("product words of {} taxa", ev.per_taxon.len()),
+        ));
     }
     let price = ev
         .cues
@@ -350,33 +438,49 @@ fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<String>) -> i32 {
     ] {
         if let Some(w) = ev.cues.get(&kind) {
             score += pts;
-            reasons.push(format!("{label} {}", quoted(w)));
+            reasons.push(Reason::new(pts, format!("{label} {}", quoted(w))));
         }
     }
     if let Some(p) = price {
         score += 10;
-        reasons.push(format!("a price is given ({})", quoted(&p)));
+        reasons.push(Reason::new(
+            10,
+            format!("a price is given ({})", quoted(&p)),
+        ));
     }
     if let Some(w) = ev.cues.get(&CueKind::Cover) {
         score += 5;
-        reasons.push(format!(
-            "claims {}: a legality claim often used as cover (not a proof either way)",
-            quoted(w)
+        reasons.push(Reason::new(
+            5,
+            format!(
+                "claims {}: a legality claim often used as cover (not a proof either way)",
+                quoted(w)
+            ),
         ));
     }
     score
 }
 
+/// Most decoy reasons written for one listing; further decoys are summed
+/// in one last reason.
+const MAX_DECOY_REASONS: usize = 20;
+
 /// A decoy counts against the listing when it names no particular word
 /// (a toy, a print) or when the listing's species matches include a word
-/// it applies to (the colour "ivory white" next to another "ivory").
-fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<String>) -> i32 {
-    let species_terms: Vec<String> = ev
+/// it applies to (the colour "ivory white" next to another "ivory"). Each
+/// counts −25; the same wording found several times gets one reason.
+fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32 {
+    let mut species_terms: Vec<String> = ev
         .matches
         .iter()
         .filter(|m| !matches!(m.kind.as_str(), "sale" | "contact" | "price" | "cover"))
         .map(|m| m.term.to_lowercase())
         .collect();
+    species_terms.sort();
+    species_terms.dedup();
+    // Written form -> times found, in order of first appearance.
+    let mut found: Vec<(&str, i32)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = Default::default();
     let mut score = 0;
     for d in decoys {
         let relevant = d.applies_to.is_empty()
@@ -387,29 +491,61 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<String>) -> i32
             });
         if relevant {
             score -= 25;
-            reasons.push(format!(
-                "decoy context {} usually means no wildlife",
-                quoted(&d.written)
-            ));
+            let i = *index.entry(d.written.as_str()).or_insert_with(|| {
+                found.push((d.written.as_str(), 0));
+                found.len() - 1
+            });
+            found[i].1 += 1;
         }
+    }
+    let mut rest = (0, 0);
+    for (i, (written, n)) in found.iter().enumerate() {
+        if i >= MAX_DECOY_REASONS {
+            rest = (rest.0 + n, rest.1 + 1);
+            continue;
+        }
+        reasons.push(Reason::new(
+            -25 * n,
+            format!(
+                "decoy context {}{} usually means no wildlife",
+                quoted(written),
+                if *n > 1 {
+                    format!(" (found {n} times)")
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
+    if rest.0 > 0 {
+        reasons.push(Reason::new(
+            -25 * rest.0,
+            format!(
+                "{} more decoy contexts, in {} other wordings",
+                rest.0, rest.1
+            ),
+        ));
     }
     score
 }
 
 /// Points for spelling tricks meant to slip past keyword filters.
-fn tricks_part(ev: &Evidence, reasons: &mut Vec<String>) -> i32 {
+fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> i32 {
     if let Some(w) = &ev.tricks {
-        reasons.push(format!(
-            "written as {}: look-alike characters or separators meant to slip past keyword filters",
-            quoted(w)
+        reasons.push(Reason::new(
+            10,
+            format!(
+                "written as {}: look-alike characters or separators meant to slip past keyword filters",
+                quoted(w)
+            ),
         ));
         10
     } else {
         if ev.all_folded {
-            reasons.push(
-                "every species match needed folding (accents, look-alike characters or separators)"
-                    .into(),
-            );
+            reasons.push(Reason::new(
+                0,
+                "every species match needed folding (accents, look-alike characters or separators)",
+            ));
         }
         0
     }
@@ -441,12 +577,56 @@ pub fn score(
         + context_part(&ev, text, &mut reasons)
         + decoy_part(&ev, &decoys, &mut reasons)
         + tricks_part(&ev, &mut reasons);
-    let score = total.clamp(0, 100) as u32;
+    let score = total.clamp(0, 100);
+    if score != total {
+        reasons.push(Reason::new(
+            score - total,
+            format!("the points add up to {total}; a score is kept between 0 and 100"),
+        ));
+    }
+    let score = score as u32;
     Scored {
         score,
         flagged: score >= min_score,
         taxa,
         matches: ev.matches,
         reasons,
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+
+    /// The points of the reasons add up to the score, whatever the listing.
+    #[test]
+    fn reason_points_add_up_to_the_score() {
+        let lists = crate::species::load_lists(&[]).unwrap();
+        let m = Matcher::new(&lists).unwrap();
+        for text in [
+            "Carved bovine bone bangle for sale, $250, WhatsApp me",
+            "Ivory white wedding dress, ivory white, ivory white shoes, ivory",
+            "pangolin scales and elephant ivory tusk, rhino horn, antique, pre-ban, 出售 象牙",
+            "ban nga voi",
+            "p@ngolin sc4les",
+            "Tiger Balm",
+        ] {
+            let hits = m.find(text);
+            let s = score(text, &hits, &m, &lists, DEFAULT_MIN_SCORE);
+            let sum: i32 = s.reasons.iter().map(|r| r.points.unwrap()).sum();
+            if !s.taxa.is_empty() {
+                assert_eq!(sum, s.score as i32, "{text}: {:#?}", s.reasons);
+            }
+        }
+    }
+
+    #[test]
+    fn reasons_read_back_with_or_without_points() {
+        let new: Reason = serde_json::from_str(r#"{"points":-25,"text":"decoy"}"#).unwrap();
+        assert_eq!(new.to_string(), "(-25) decoy");
+        assert_eq!(Reason::new(20, "sale").to_string(), "(+20) sale");
+        let old: Reason = serde_json::from_str(r#""sale wording""#).unwrap();
+        assert_eq!(old.points, None);
+        assert_eq!(old.to_string(), "sale wording");
     }
 }

@@ -504,7 +504,7 @@ fn sweep_data(
                     .iter()
                     .map(|m| (m.term.clone(), m.kind.clone(), m.snippet.clone()))
                     .collect(),
-                reasons: r.scored.reasons.clone(),
+                reasons: r.scored.reasons.iter().map(ToString::to_string).collect(),
             });
         }
         if !r.scored.flagged {
@@ -527,7 +527,7 @@ fn sweep_data(
             exhibit,
             score: r.scored.score,
             taxa,
-            reasons: r.scored.reasons.clone(),
+            reasons: r.scored.reasons.iter().map(ToString::to_string).collect(),
         });
     }
     if !read_all {

@@ -45,9 +45,9 @@ pub enum Format {
 /// What to sweep.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
-    pub lists: Vec<PathBuf>,
     /// List files; empty: the built-in lists ([`species::load_lists`]).
     pub inputs: Vec<PathBuf>,
+    pub lists: Vec<PathBuf>,
     pub fields: Option<Vec<String>>,
     pub min_score: u32,
     pub format: Format,
@@ -230,7 +230,12 @@ fn write_record(
                 taxa.join("; "),
                 apps.join("; "),
                 matches.join("; "),
-                r.scored.reasons.join(" | "),
+                r.scored
+                    .reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" | "),
             ])?;
             w.flush()
         }
