@@ -202,7 +202,10 @@ struct Decoy {
 impl Decoy {
     /// Whether this decoy covers hit `h` of species term `term`.
     fn neutralises(&self, h: &Hit, term: &str) -> bool {
-        let term = term.to_lowercase();
+        // Compared as the matcher sees words (case, accents and look-alikes
+        // folded), so a decoy covers every spelling of its word: "leopard
+        // print" neutralises the French "léopard" too.
+        let term = fold(term);
         self.start <= h.start
             && h.end <= self.end
             && (self.applies_to.is_empty()
@@ -246,6 +249,12 @@ fn match_out(text: &str, h: &Hit, term: &str, category: Category, lang: &str) ->
     }
 }
 
+/// A word as the matcher compares it: normalised (case, accents and
+/// look-alike letters folded).
+fn fold(s: &str) -> String {
+    super::normalize::normalize(s).text
+}
+
 fn find_decoys(text: &str, hits: &[Hit], matcher: &Matcher, lists: &[KeywordList]) -> Vec<Decoy> {
     let mut decoys = Vec::new();
     for h in hits {
@@ -255,7 +264,7 @@ fn find_decoys(text: &str, hits: &[Hit], matcher: &Matcher, lists: &[KeywordList
                 decoys.push(Decoy {
                     start: h.start,
                     end: h.end,
-                    applies_to: cue.applies_to.iter().map(|a| a.to_lowercase()).collect(),
+                    applies_to: cue.applies_to.iter().map(|a| fold(a)).collect(),
                     written: text[h.start..h.end].to_string(),
                 });
             }
@@ -474,7 +483,7 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32
         .matches
         .iter()
         .filter(|m| !matches!(m.kind.as_str(), "sale" | "contact" | "price" | "cover"))
-        .map(|m| m.term.to_lowercase())
+        .map(|m| fold(&m.term))
         .collect();
     species_terms.sort();
     species_terms.dedup();
