@@ -73,6 +73,17 @@ pub struct OfficerKey {
 }
 
 impl OfficerKey {
+    /// A second handle on the same key, for a task that takes one by value
+    /// (each capture run of a live sweep). Not `Clone`, so copies of the
+    /// secret are never made by accident.
+    pub(crate) fn duplicate(&self) -> OfficerKey {
+        OfficerKey {
+            path: self.path.clone(),
+            signing: self.signing.clone(),
+            created: false,
+        }
+    }
+
     /// Loads the key at `path`; never creates one (a mistyped path must not
     /// silently produce a new identity).
     pub fn load(path: &Path) -> Result<OfficerKey, KeyError> {

@@ -65,6 +65,7 @@ pub mod recovery;
 pub mod report;
 pub mod species;
 pub mod sweep;
+pub mod targets;
 pub(crate) mod text;
 pub mod verify;
 pub mod warc;

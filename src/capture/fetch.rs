@@ -47,6 +47,10 @@ pub struct FetchConfig {
     /// A logged-in session's cookies (`--cookies`), sent where a browser
     /// would send them; every Cookie header is redacted in the record.
     pub cookies: Option<Arc<super::cookies::CookieFile>>,
+    /// Request headers a marketplace profile adds (`[target.headers]`,
+    /// checked there); one named like a default (Accept, Accept-Language)
+    /// replaces it.
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl FetchConfig {
@@ -548,6 +552,7 @@ async fn exchange(
                     &host_header(url),
                     &cfg.user_agent,
                     cookie.as_deref(),
+                    &cfg.extra_headers,
                 )?,
                 "GET",
             )

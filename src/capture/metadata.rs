@@ -37,7 +37,14 @@ pub(crate) struct ToolInfo {
 }
 
 impl ToolInfo {
+    /// The running executable, hashed once per process (a live sweep runs
+    /// many captures; the file is tens of MiB).
     pub(crate) fn current() -> Self {
+        static ONCE: std::sync::OnceLock<ToolInfo> = std::sync::OnceLock::new();
+        ONCE.get_or_init(Self::hash_current).clone()
+    }
+
+    fn hash_current() -> Self {
         let exe = std::env::current_exe().ok();
         let sha = exe
             .as_deref()

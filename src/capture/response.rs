@@ -99,13 +99,21 @@ pub(super) fn request_bytes(
     host: &str,
     user_agent: &str,
     cookie: Option<&str>,
+    extra: &[(String, String)],
 ) -> Result<Vec<u8>, ResponseError> {
     for (what, v) in [
         ("request target", target),
         ("Host header", host),
         ("User-Agent", user_agent),
         ("Cookie header", cookie.unwrap_or("")),
-    ] {
+    ]
+    .into_iter()
+    .chain(extra.iter().flat_map(|(k, v)| {
+        [
+            ("extra header name", k.as_str()),
+            ("extra header value", v.as_str()),
+        ]
+    })) {
         if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(ResponseError::ControlCharacter {
                 what,
@@ -116,17 +124,23 @@ pub(super) fn request_bytes(
     let cookie = cookie
         .map(|c| format!("Cookie: {c}\r\n"))
         .unwrap_or_default();
-    Ok(format!(
-        "GET {target} HTTP/1.1\r\n\
-         Host: {host}\r\n\
-         User-Agent: {user_agent}\r\n\
-         Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
-         Accept-Language: en;q=0.9,*;q=0.5\r\n\
-         Accept-Encoding: gzip, deflate, br\r\n\
-         {cookie}\
-         Connection: close\r\n\r\n"
-    )
-    .into_bytes())
+    let given = |name: &str| extra.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let mut head = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n");
+    if !given("accept") {
+        head.push_str(
+            "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n",
+        );
+    }
+    if !given("accept-language") {
+        head.push_str("Accept-Language: en;q=0.9,*;q=0.5\r\n");
+    }
+    head.push_str("Accept-Encoding: gzip, deflate, br\r\n");
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&cookie);
+    head.push_str("Connection: close\r\n\r\n");
+    Ok(head.into_bytes())
 }
 
 /// Request headers warden sets itself on a browser's request (or that only

@@ -31,7 +31,12 @@ pub(crate) const ROOT_ENTRIES: &[&str] = &[
     EVIDENCE_DIR,
     INTERRUPTED_DIR,
     crate::custody::checkpoint::CHECKPOINT_DIR,
+    SWEEPS_DIR,
 ];
+
+/// Live sweeps' parameters, journals and results (`sweeps/<id>/`, see
+/// `docs/targets.md`); their hashes are in the `sweep` custody events.
+pub(crate) const SWEEPS_DIR: &str = "sweeps";
 
 /// Errors about finding, reading or changing a case folder.
 #[derive(Debug, thiserror::Error)]

@@ -110,6 +110,32 @@ fn parse_viewport(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+/// Browser options with the default window and bounds, after checking the
+/// sandbox rule (no sandbox only as root, and required there).
+pub(super) fn browser_options(
+    chrome: Option<&PathBuf>,
+    no_sandbox: bool,
+) -> anyhow::Result<capture::browser::BrowserOptions> {
+    let root = rustix::process::geteuid().is_root();
+    if no_sandbox && !root {
+        anyhow::bail!(
+            "--no-sandbox is only for running warden as root; as an ordinary user the browser keeps its sandbox: leave --no-sandbox out"
+        );
+    }
+    if root && !no_sandbox {
+        anyhow::bail!(
+            "--browser as root: Chromium's sandbox, which keeps a hostile page away from this computer, does not work for root; run warden as an ordinary user, or add --no-sandbox to go without it"
+        );
+    }
+    Ok(capture::browser::BrowserOptions {
+        chrome: find_chrome(chrome)?,
+        viewport: (1366, 900),
+        max_scrolls: 40,
+        max_height: 40_000,
+        no_sandbox,
+    })
+}
+
 /// The browser for --browser: --chrome, else $WARDEN_CHROME, else the usual
 /// names on PATH.
 fn find_chrome(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
@@ -240,26 +266,14 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             Some(f) => Some(std::sync::Arc::new(capture::cookies::read_cookie_file(f)?)),
             None => None,
         },
+        extra_headers: Vec::new(),
     };
     let browser = if a.browser {
-        let root = rustix::process::geteuid().is_root();
-        if a.no_sandbox && !root {
-            anyhow::bail!(
-                "--no-sandbox is only for running warden as root; as an ordinary user the browser keeps its sandbox: leave --no-sandbox out"
-            );
-        }
-        if root && !a.no_sandbox {
-            anyhow::bail!(
-                "--browser as root: Chromium's sandbox, which keeps a hostile page away from this computer, does not work for root; run warden as an ordinary user, or add --no-sandbox to go without it"
-            );
-        }
-        Some(capture::browser::BrowserOptions {
-            chrome: find_chrome(a.chrome.as_ref())?,
-            viewport: a.viewport,
-            max_scrolls: a.max_scrolls,
-            max_height: a.max_height.max(100),
-            no_sandbox: a.no_sandbox,
-        })
+        let mut b = browser_options(a.chrome.as_ref(), a.no_sandbox)?;
+        b.viewport = a.viewport;
+        b.max_scrolls = a.max_scrolls;
+        b.max_height = a.max_height.max(100);
+        Some(b)
     } else {
         None
     };

@@ -199,6 +199,7 @@ fn checkpoint(a: CheckpointArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         min_rate_time: timeout,
         roots: None,
         cookies: None,
+        extra_headers: Vec::new(),
     };
     let stamper = |bytes: &[u8]| -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
         let tsa = tsa.as_ref().expect("only called with --tsa");

@@ -13,6 +13,7 @@ mod key;
 mod lists;
 mod report;
 mod sweep;
+mod targets;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +67,9 @@ enum Command {
     Lists(lists::ListsCommand),
     /// Search listings for CITES species with keyword lists, and score each hit
     Sweep(sweep::SweepArgs),
+    /// Check marketplace profiles for live sweeps, or try one on its site
+    #[command(subcommand)]
+    Targets(targets::TargetsCommand),
     /// Write the chain-of-custody report (PDF, HTML and an exhibit list) for the case
     Report(report::ReportArgs),
     /// Write verified evidence for other tools or for hand-over (WACZ, CASE/UCO JSON-LD, one zip of the case)
@@ -138,10 +142,6 @@ pub fn witness_dir() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("warden").join("witness"))
 }
 
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
 /// Exit status when standard output or error was closed by the reader (a
 /// pipe into `head`, say): 128 + SIGPIPE, what a shell shows for programs
 /// that the signal ended, such as `cat`.
@@ -183,8 +183,12 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
-            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+pub fn main() -> ExitCode {
     quiet_on_broken_pipe();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -200,6 +204,7 @@ fn quiet_on_broken_pipe() {
         Command::Custody(c) => custody::run(c, &globals),
         Command::Key(k) => key::run(k, &globals),
         Command::Lists(l) => lists::run(l),
+        Command::Targets(t) => targets::run(t),
         Command::Sweep(a) => sweep::run(a, &globals),
         Command::Report(a) => report::run(a, &globals),
         Command::Export(c) => export::run(c, &globals),
@@ -208,12 +213,12 @@ fn quiet_on_broken_pipe() {
     };
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_BROKEN_PIPE),
         Err(e) => {
             eprintln!("error: {}", one_line(&describe(&e)));
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
-        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_BROKEN_PIPE),
 }
 
 /// The error and its causes, skipping causes its message already includes.

@@ -10,6 +10,7 @@ use crate::case::Case;
 use crate::custody::LogCheck;
 use crate::custody::event::Action;
 use crate::custody::timeline::{Entry, Exhibit};
+use crate::sweep::live::LiveRecorded;
 use crate::sweep::record::SweepRecorded;
 use crate::verify::{Report as Verified, Verdict};
 use serde::Serialize;
@@ -303,11 +304,29 @@ pub(crate) fn gather(
         .iter()
         .filter(|e| e.valid && e.action == Action::Sweep.as_str())
     {
-        let Some(d) = check
-            .valid_events()
-            .find(|ev| ev.seq == e.seq)
-            .and_then(|ev| ev.details_as::<SweepRecorded>())
-        else {
+        let event = check.valid_events().find(|ev| ev.seq == e.seq);
+        let Some(d) = event.and_then(|ev| ev.details_as::<SweepRecorded>()) else {
+            // A live sweep (`sweep --target`): its results are in the case.
+            if let Some(live) = event.and_then(|ev| ev.details_as::<LiveRecorded>())
+                && live.kind == "live"
+            {
+                for l in &live.lists {
+                    lists.entry(l.sha256.clone()).or_insert_with(|| ListData {
+                        name: l.name.clone(),
+                        version: l.version.clone(),
+                        path: l.path.clone(),
+                        sha256: l.sha256.clone(),
+                    });
+                }
+                sweeps.push(live_sweep_data(
+                    case,
+                    e,
+                    &live,
+                    &numbers,
+                    &mut matched,
+                    &mut per_taxon,
+                ));
+            }
             continue;
         };
         for l in &d.lists {
@@ -534,6 +553,100 @@ fn sweep_data(
         out.output_status = Some(
             "the result file is not JSON lines (a CSV sweep, or lines this version cannot read): only its recorded counts are shown".into(),
         );
+    }
+    out
+}
+
+/// A live sweep's event and results (`sweeps/<id>/hits.jsonl`): each
+/// flagged listing is shown with the exhibit of its own page when it was
+/// captured, else of the results page it was found on.
+fn live_sweep_data(
+    case: &Case,
+    e: &Entry,
+    d: &LiveRecorded,
+    numbers: &HashMap<String, String>,
+    matched: &mut BTreeMap<String, Vec<MatchedData>>,
+    per_taxon: &mut BTreeMap<String, u64>,
+) -> SweepData {
+    let hits_file = d.outputs.iter().find(|o| o.path.ends_with("hits.jsonl"));
+    let mut out = SweepData {
+        seq: e.seq,
+        time: e.time.clone(),
+        officer: e.officer.clone(),
+        listings: d.listings,
+        matched: d.matched,
+        flagged: d.flagged,
+        min_score: d.min_score,
+        skipped: 0,
+        inputs: d
+            .targets
+            .iter()
+            .map(|t| (format!("marketplace profile {}", t.path), t.sha256.clone()))
+            .collect(),
+        output: hits_file.map(|o| o.path.clone()).unwrap_or_default(),
+        output_sha256: hits_file.map(|o| o.sha256.clone()).unwrap_or_default(),
+        output_status: None,
+        results: Vec::new(),
+        not_shown: 0,
+    };
+    let Some(file) = hits_file else {
+        out.output_status = Some("the sweep event names no hits.jsonl".into());
+        return out;
+    };
+    let hits = match crate::sweep::live::read_hits_file(&case.root, &file.path, &file.sha256) {
+        Ok(h) => h,
+        Err(why) => {
+            out.output_status = Some(why);
+            return out;
+        }
+    };
+    for h in hits {
+        let own = h.capture.as_ref().and_then(|c| c.bundle.clone());
+        let bundle = own.or_else(|| h.sightings.first().map(|s| s.bundle.clone()));
+        let taxa: Vec<String> = h
+            .scored
+            .taxa
+            .iter()
+            .map(|t| t.scientific_name.clone())
+            .collect();
+        let reasons: Vec<String> = h.scored.reasons.iter().map(ToString::to_string).collect();
+        if let Some(b) = &bundle {
+            matched.entry(b.clone()).or_default().push(MatchedData {
+                sweep_seq: e.seq,
+                score: h.scored.score,
+                flagged: h.scored.flagged,
+                taxa: taxa.clone(),
+                terms: h
+                    .scored
+                    .matches
+                    .iter()
+                    .map(|m| (m.term.clone(), m.kind.clone(), m.snippet.clone()))
+                    .collect(),
+                reasons: reasons.clone(),
+            });
+        }
+        if !h.scored.flagged {
+            continue;
+        }
+        for t in &taxa {
+            *per_taxon.entry(t.clone()).or_default() += 1;
+        }
+        if out.results.len() >= MAX_FLAGGED_SHOWN {
+            out.not_shown += 1;
+            continue;
+        }
+        out.results.push(ResultData {
+            listing: h
+                .listing
+                .title
+                .clone()
+                .unwrap_or_else(|| h.listing.url.clone()),
+            url: Some(h.listing.url.clone()),
+            exhibit: bundle.as_ref().and_then(|b| numbers.get(b)).cloned(),
+            score: h.scored.score,
+            taxa,
+            reasons,
+        });
     }
     out
 }

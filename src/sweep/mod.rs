@@ -6,6 +6,7 @@
 //! the input size.
 
 pub(crate) mod input;
+pub mod live;
 pub(crate) mod record;
 
 pub use input::{InputError, Skipped};
@@ -46,8 +47,8 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
     /// List files; empty: the built-in lists ([`species::load_lists`]).
-    pub inputs: Vec<PathBuf>,
     pub lists: Vec<PathBuf>,
+    pub inputs: Vec<PathBuf>,
     pub fields: Option<Vec<String>>,
     pub min_score: u32,
     pub format: Format,

@@ -76,6 +76,7 @@ pub(super) fn check_case(
     check_interrupted(dir, &check, &mut sink);
     check_checkpoints(dir, &check, ctx, &mut sink);
     check_repairs(&check, &mut sink);
+    check_sweep_outputs(dir, &check, &mut sink);
     if check.problems.is_empty() {
         let head = check
             .head()
@@ -149,7 +150,7 @@ fn check_root(dir: &Path, sink: &mut Sink<'_>) {
             let what = if OS_METADATA.contains(&name.as_str()) {
                 "operating-system metadata (a file browser wrote it, not warden) at the case root; it is not part of the case: remove it, or work on a copy"
             } else {
-                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/, interrupted/ and checkpoints/, so this was added outside warden"
+                "unexpected entry at the case root: a case holds only case.toml, custody.jsonl, evidence/, interrupted/, checkpoints/ and sweeps/, so this was added outside warden"
             };
             sink.problem(&name, what);
         }
@@ -768,6 +769,65 @@ fn check_checkpoint_token(
 /// mentioned (an interrupted write); otherwise it is a problem, since the
 /// cut bytes may have been a recorded event (a capture event cut together
 /// with its bundle looks the same).
+/// The result files of live sweeps (`sweeps/<id>/…`): each one a `sweep`
+/// event names must be there with the SHA-256 the event recorded.
+fn check_sweep_outputs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
+    #[derive(serde::Deserialize)]
+    struct Output {
+        path: String,
+        sha256: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Live {
+        kind: String,
+        outputs: Vec<Output>,
+    }
+    for ce in check.events.iter().filter(|e| e.valid) {
+        let ev = &ce.event;
+        if ev.action != Action::Sweep {
+            continue;
+        }
+        let Some(d) = ev.details_as::<Live>().filter(|d| d.kind == "live") else {
+            continue;
+        };
+        for o in &d.outputs {
+            let rel = Path::new(&o.path);
+            let inside = rel.components().next()
+                == Some(std::path::Component::Normal(case::SWEEPS_DIR.as_ref()))
+                && rel
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                sink.problem(
+                    &format!("{}:{}", case::CUSTODY_FILE, ce.line),
+                    format!(
+                        "sweep event {} names a result file outside sweeps/: {:?}",
+                        ev.seq, o.path
+                    ),
+                );
+                continue;
+            }
+            match crate::hash::sha256_file(&dir.join(rel)) {
+                Ok((h, _)) if h == o.sha256 => {}
+                Ok((h, _)) => sink.problem(
+                    &o.path,
+                    format!(
+                        "changed since sweep event {} recorded it: SHA-256 is {h}, the event says {}",
+                        ev.seq, o.sha256
+                    ),
+                ),
+                Err(e) => sink.problem(
+                    &o.path,
+                    format!(
+                        "recorded by sweep event {} but cannot be read: {e}",
+                        ev.seq
+                    ),
+                ),
+            }
+        }
+    }
+}
+
 fn check_repairs(check: &LogCheck, sink: &mut Sink<'_>) {
     for ce in check.events.iter().filter(|e| e.valid) {
         let ev = &ce.event;
