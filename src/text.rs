@@ -300,13 +300,22 @@ impl TokenSink for TextSink {
     }
 }
 
-/// The visible text of an HTML document already in memory (used by sweeps
-/// over saved pages).
-pub(crate) fn visible_text(html: &str) -> String {
-    struct Shared(std::rc::Rc<RefCell<Vec<u8>>>);
-    impl Write for Shared {
+/// The visible text (HTML) or the whole text (other text) of `input`,
+/// decoded from `encoding`, keeping at most `max` bytes of it: the text, the
+/// bytes it has in all, and whether malformed sequences were replaced.
+/// Memory stays within `max` plus a buffer, whatever the input's size.
+pub(crate) fn text_capped(
+    input: &mut dyn Read,
+    encoding: &'static Encoding,
+    is_html: bool,
+    max: usize,
+) -> io::Result<(String, u64, bool)> {
+    struct Capped(std::rc::Rc<RefCell<Vec<u8>>>, usize);
+    impl Write for Capped {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
+            let mut v = self.0.borrow_mut();
+            let room = self.1.saturating_sub(v.len());
+            v.extend_from_slice(&b[..b.len().min(room)]);
             Ok(b.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -315,16 +324,50 @@ pub(crate) fn visible_text(html: &str) -> String {
     }
     let buf = std::rc::Rc::new(RefCell::new(Vec::new()));
     let sink = TextSink {
-        out: RefCell::new(TextOut::new(Box::new(Shared(buf.clone())))),
+        out: RefCell::new(TextOut::new(Box::new(Capped(buf.clone(), max)))),
     };
     let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&queue);
-    tokenizer.end();
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut malformed = false;
+    let mut raw = vec![0u8; 64 * 1024];
+    let mut decoded = String::with_capacity(raw.len() * 2);
+    loop {
+        let n = input.read(&mut raw)?;
+        let last = n == 0;
+        decoded.clear();
+        decoded.reserve(decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16));
+        let (_, _, had_errors) = decoder.decode_to_string(&raw[..n], &mut decoded, last);
+        malformed |= had_errors;
+        if !decoded.is_empty() {
+            if is_html {
+                queue.push_back(StrTendril::from_slice(&decoded));
+                let _ = tokenizer.feed(&queue);
+            } else {
+                tokenizer.sink.out.borrow_mut().put(&decoded);
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    if is_html {
+        tokenizer.end();
+    }
+    let written = tokenizer.sink.out.borrow().written;
     drop(tokenizer);
-    let bytes = buf.borrow().clone();
-    String::from_utf8(bytes).unwrap_or_default()
+    let bytes = std::mem::take(&mut *buf.borrow_mut());
+    // A character cut at the end is dropped.
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(good);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    };
+    Ok((text, written, malformed))
 }
 
 /// Result of text extraction.

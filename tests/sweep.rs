@@ -89,9 +89,15 @@ fn sweeps_jsonl_csv_html_and_stdin_and_reports_bad_rows() {
          {\"id\":\"a3\",\"title\":\"p@ngolin sc4les, b\u{e1}n\"}\n"
             .as_bytes(),
     );
+    // A UTF-8 file (its third row Vietnamese) with one damaged row: the
+    // damaged row is reported with its line, the others are read as UTF-8.
     let mut csv =
         b"id,url,title,price\nc1,https://shop.example/c1,\"i.v.o.r.y tusk\",100\n".to_vec();
     csv.extend_from_slice(b"c2,https://shop.example/c2,\xff\xfe broken,1\n");
+    csv.extend_from_slice(
+        "c3,https://shop.example/c3,\"Bán vảy tê tê, giá tốt, liên hệ Zalo, hàng thật\",9\n"
+            .as_bytes(),
+    );
     let csv = write(d, "ads.csv", &csv);
     let (gbk, _, _) = encoding_rs::GBK
         .encode("<html><head><meta charset=\"gbk\"></head><body><p>出售穿山甲片</p></body></html>");
@@ -107,6 +113,7 @@ fn sweeps_jsonl_csv_html_and_stdin_and_reports_bad_rows() {
         .arg(&csv)
         .arg(&html)
         .arg("-")
+        .arg("--allow-skipped")
         .write_stdin("{\"id\":\"s1\",\"text\":\"象牙手镯 出售\"}\n")
         .output()
         .unwrap();
@@ -135,6 +142,7 @@ fn sweeps_jsonl_csv_html_and_stdin_and_reports_bad_rows() {
     // dotted ivory in CSV; the broken row is skipped with its line
     assert!(by_id("c1").is_some(), "{recs:?}");
     assert!(by_id("c2").is_none());
+    assert!(by_id("c3").is_some(), "{recs:?}");
     // GBK page and standard input
     assert!(
         recs.iter().any(
@@ -148,6 +156,21 @@ fn sweeps_jsonl_csv_html_and_stdin_and_reports_bad_rows() {
     assert!(err.contains("ads.jsonl:3"), "{err}");
     assert!(err.contains("ads.csv:3"), "{err}");
     assert!(err.contains("2 skipped"), "{err}");
+    // Without --allow-skipped, rows that could not be read fail the sweep.
+    let strict = env
+        .warden()
+        .args(["sweep", "--list"])
+        .arg(&species)
+        .arg("--input")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2), "{}", describe(&strict));
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        err.contains("ads.csv:3") && err.contains("--allow-skipped"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -209,7 +232,7 @@ fn a_sweep_with_a_case_is_recorded_in_the_custody_log_and_csv_output_works() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let text = read_string(&out_file);
     assert!(
-        text.starts_with("id,url,path,line,score,flagged,taxa"),
+        text.starts_with("\u{feff}id,url,score,flagged,taxa,appendix,reasons,title,"),
         "{text}"
     );
     assert!(text.contains("Loxodonta africana"), "{text}");

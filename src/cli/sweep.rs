@@ -14,6 +14,15 @@ use warden::sweep::{self, Format, SweepOptions};
 enum OutFormat {
     Jsonl,
     Csv,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SortBy {
+    /// Highest score first (equal scores in input order)
+    Score,
+    /// As the listings were read
+    Input,
 }
 
 #[derive(Args, Debug)]
@@ -72,15 +81,36 @@ pub struct SweepArgs {
     #[command(subcommand)]
     command: Option<SweepCommand>,
     // --- end of live sweep arguments ---
-    /// Text fields to search in CSV/JSON Lines (default: every text field)
+    /// Columns (or JSON keys) whose text is searched [default: every text field but the id and URL]
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     fields: Option<Vec<String>>,
+    /// The column (or JSON key) holding each listing's id [default: id, listing_id, item_id…]
+    #[arg(long, value_name = "NAME")]
+    id_field: Option<String>,
+    /// The column (or JSON key) holding each listing's URL [default: url, link, listing_url, href]
+    #[arg(long, value_name = "NAME")]
+    url_field: Option<String>,
+    /// Encoding of CSV and JSON inputs (windows-1252, gbk, shift_jis, utf-16le…) instead of detecting it
+    #[arg(long, value_name = "NAME")]
+    encoding: Option<String>,
+    /// Delimiter of CSV inputs (',' ';' tab '|' or another character) instead of sniffing it
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<String>,
+    /// Exit with status 0 even when rows could not be read (they are still listed and counted)
+    #[arg(long)]
+    allow_skipped: bool,
     /// Score from which a listing is flagged (0-100)
     #[arg(long, default_value_t = warden::matcher::score::DEFAULT_MIN_SCORE, value_name = "N")]
     min_score: u32,
-    /// Output format
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: OutFormat,
+    /// Output format [default: from the --out file's extension (.csv, .xlsx), else jsonl]
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+    /// Order of the results
+    #[arg(long, value_enum, default_value = "score")]
+    sort: SortBy,
+    /// Write CSV without the UTF-8 byte order mark that tells Excel the text is UTF-8
+    #[arg(long)]
+    no_bom: bool,
     /// Write results to FILE (must not exist) instead of standard output
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -99,6 +129,7 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     if !a.targets.is_empty() || a.resume.is_some() {
         return run_live(a, g);
     }
+    let opts = offline_options(&a)?;
     // With --case, the sweep is recorded in the case's custody log: the case
     // and the officer's key are checked before any work. Run inside a case
     // folder, it is recorded there when the key is one of its officers';
@@ -121,16 +152,6 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     } else {
         None
-    };
-    let opts = SweepOptions {
-        lists: a.lists.clone(),
-        inputs: a.inputs.clone(),
-        fields: a.fields.clone(),
-        min_score: a.min_score,
-        format: match a.format {
-            OutFormat::Jsonl => Format::Jsonl,
-            OutFormat::Csv => Format::Csv,
-        },
     };
     let (summary, out_sha, out_name) = match &a.out {
         Some(path) => {
@@ -167,13 +188,26 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             (summary, sha, "-".to_string())
         }
     };
+    for line in summary.input_lines() {
+        eprintln!("input {}", super::printable(&line));
+    }
     for s in &summary.skipped_rows {
         eprintln!(
             "warning: {}{}: {} (skipped)",
-            s.path,
+            super::printable(&s.path),
             s.line.map(|l| format!(":{l}")).unwrap_or_default(),
-            s.reason
+            super::printable(&s.reason)
         );
+    }
+    if summary.skipped > summary.skipped_rows.len() as u64 {
+        eprintln!(
+            "warning: {} more rows could not be read (only the first {} are listed)",
+            summary.skipped - summary.skipped_rows.len() as u64,
+            summary.skipped_rows.len()
+        );
+    }
+    for note in &summary.output_notes {
+        eprintln!("note: {note}");
     }
     if let Some((case, key, officer)) = &recording {
         let output = sweep::OutputFile {
@@ -214,7 +248,88 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
             }
         );
     }
+    if summary.skipped > 0 && !a.allow_skipped {
+        eprintln!(
+            "error: {} row(s) of the inputs could not be read (each is listed above with its file and line), so the results cover only the rows that were read; correct those rows (or name the encoding or delimiter with --encoding or --delimiter), or pass --allow-skipped to accept the results as they are",
+            summary.skipped
+        );
+        return Ok(ExitCode::from(super::EXIT_BAD_INPUT));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The options of a sweep of files, from the command line.
+fn offline_options(a: &SweepArgs) -> anyhow::Result<SweepOptions> {
+    let format = match a.format {
+        Some(OutFormat::Jsonl) => Format::Jsonl,
+        Some(OutFormat::Csv) => Format::Csv,
+        Some(OutFormat::Xlsx) => Format::Xlsx,
+        None => {
+            let ext = a
+                .out
+                .as_ref()
+                .and_then(|p| p.extension())
+                .map(|e| e.to_string_lossy().to_lowercase());
+            match ext.as_deref() {
+                Some("csv") => Format::Csv,
+                Some("xlsx") => Format::Xlsx,
+                _ => Format::Jsonl,
+            }
+        }
+    };
+    if format == Format::Xlsx && a.out.is_none() {
+        anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx");
+    }
+    let encoding = match &a.encoding {
+        Some(name) => Some(
+            encoding_rs::Encoding::for_label(name.trim().as_bytes()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--encoding {name:?} is not an encoding warden knows (try utf-8, windows-1252, iso-8859-2, gbk, big5, shift_jis, euc-kr, windows-1258, utf-16le)"
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let delimiter = match a.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "TAB" | "\\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() && !matches!(d, "\"" | "\n" | "\r") => {
+            Some(d.as_bytes()[0])
+        }
+        Some(d) => anyhow::bail!(
+            "--delimiter {d:?}: give one ASCII character other than a quote or line break (or tab)"
+        ),
+    };
+    let spill_dir = match &a.out {
+        Some(p) => match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        None => std::env::temp_dir(),
+    };
+    Ok(SweepOptions {
+        lists: a.lists.clone(),
+        inputs: a.inputs.clone(),
+        read: sweep::ReadOptions {
+            columns: sweep::Columns {
+                fields: a.fields.clone(),
+                id_field: a.id_field.clone(),
+                url_field: a.url_field.clone(),
+            },
+            encoding,
+            delimiter,
+        },
+        min_score: a.min_score,
+        output: sweep::OutputOptions {
+            format,
+            sort: match a.sort {
+                SortBy::Score => sweep::Sort::Score,
+                SortBy::Input => sweep::Sort::Input,
+            },
+            bom: !a.no_bom,
+            spill_dir: Some(spill_dir),
+        },
+    })
 }
 
 /// The case, the officer's key and name, for recording the sweep; finishes

@@ -53,6 +53,12 @@ pub struct Hit {
     pub(crate) pattern: usize,
 }
 
+/// Bytes of text normalised and matched at once (see [`Matcher::find_capped`]).
+pub const WINDOW: usize = 256 << 10;
+/// Bytes of context on either side of a window: more than the longest term
+/// (100 characters) can span when written with separators between letters.
+pub const OVERLAP: usize = 8 << 10;
+
 /// All terms of a set of lists, compiled.
 pub struct Matcher {
     ac: AhoCorasick,
@@ -151,6 +157,50 @@ impl Matcher {
     /// reported, so a decoy such as "ivory white" and the product "ivory"
     /// are both seen), in order of position.
     pub fn find(&self, text: &str) -> Vec<Hit> {
+        self.find_capped(text, usize::MAX).0
+    }
+
+    /// The first `max` occurrences found by [`Matcher::find`], and how many
+    /// there are in all. A text longer than [`WINDOW`] is matched window by
+    /// window, each seeing [`OVERLAP`] bytes of the text on either side, so
+    /// the memory the normaliser needs stays bounded whatever the text's
+    /// length; an occurrence belongs to the window it starts in.
+    pub fn find_capped(&self, text: &str, max: usize) -> (Vec<Hit>, u64) {
+        if text.len() <= WINDOW {
+            let mut hits = self.find_in(text);
+            let total = hits.len() as u64;
+            hits.truncate(max);
+            return (hits, total);
+        }
+        let mut hits = Vec::new();
+        let mut total = 0u64;
+        let mut own_start = 0;
+        while own_start < text.len() {
+            let own_end = text.floor_char_boundary(own_start + WINDOW);
+            let own_end = if own_end <= own_start {
+                text.ceil_char_boundary(own_start + 1)
+            } else {
+                own_end
+            };
+            let win_start = text.floor_char_boundary(own_start.saturating_sub(OVERLAP));
+            let win_end = text.ceil_char_boundary((own_end + OVERLAP).min(text.len()));
+            for mut h in self.find_in(&text[win_start..win_end]) {
+                h.start += win_start;
+                h.end += win_start;
+                if h.start < own_start || h.start >= own_end {
+                    continue;
+                }
+                total += 1;
+                if hits.len() < max {
+                    hits.push(h);
+                }
+            }
+            own_start = own_end;
+        }
+        (hits, total)
+    }
+
+    fn find_in(&self, text: &str) -> Vec<Hit> {
         let n = normalize::normalize(text);
         let t = n.text.as_str();
         let mut hits = Vec::new();
@@ -340,6 +390,26 @@ terms = ["for sale", "出售", "bán"]
                 proptest::prop_assert!(text.contains(s) && s.contains(&text[h.start..h.end]));
             }
         }
+    }
+
+    #[test]
+    fn long_texts_are_matched_in_windows_with_the_same_hits() {
+        let m = matcher();
+        let unit = "filler text, i.v.o.r.y for sale, 象牙 and bovine bone; ";
+        let text = unit.repeat(3 * WINDOW / unit.len() + 7);
+        let (hits, total) = m.find_capped(&text, usize::MAX);
+        let per_unit = m.find_in(unit).len();
+        let units = text.len() / unit.len();
+        assert_eq!(total as usize, per_unit * units);
+        assert_eq!(hits.len() as u64, total);
+        for w in hits.windows(2) {
+            assert!(w[0].start <= w[1].start);
+        }
+        for h in &hits {
+            assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+        }
+        let (few, total2) = m.find_capped(&text, 10);
+        assert_eq!((few.len(), total2), (10, total));
     }
 
     #[test]

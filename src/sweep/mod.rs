@@ -1,16 +1,29 @@
 //! `warden sweep`: run species keyword lists over listings and report each
-//! listing that mentions a listed taxon, with a score and reasons.
+//! listing that mentions a listed taxon, with a score, the reasons behind
+//! it, and the listing's own fields.
 //!
-//! Listings are read as a stream in batches; each batch is matched and scored
-//! on all cores, then written in input order, so memory stays flat whatever
-//! the input size.
+//! Listings are read as a stream in batches (at most [`BATCH`] listings or
+//! [`BATCH_BYTES`] of text); each batch is matched and scored on all cores.
+//! Every listing is bounded (its text at [`row::MAX_LISTING_TEXT`] bytes,
+//! the term occurrences weighed at [`MAX_HITS`], the matches listed at
+//! [`MAX_MATCHES_LISTED`]), and each cut is stated in its record, so memory
+//! stays flat whatever the input. Results are sorted by score or kept in
+//! input order ([`output`]).
 
+mod csv_read;
+mod decode;
 pub(crate) mod input;
+mod json_read;
 pub mod live;
+pub mod output;
 pub(crate) mod record;
+pub mod row;
+mod xlsx_read;
 
-pub use input::{InputError, Skipped};
+pub use input::{InputError, ReadOptions, Skipped};
+pub use output::{Format, OutputOptions, Sort};
 pub use record::{OutputFile, record_in_case};
+pub use row::Columns;
 
 use crate::matcher::{Matcher, score};
 use crate::species::{self, KeywordList, ListKind};
@@ -36,23 +49,23 @@ pub enum SweepError {
     Output(#[source] std::io::Error),
 }
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Jsonl,
-    Csv,
-}
-
 /// What to sweep.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
     /// List files; empty: the built-in lists ([`species::load_lists`]).
     pub lists: Vec<PathBuf>,
     pub inputs: Vec<PathBuf>,
-    pub fields: Option<Vec<String>>,
+    /// Columns, encoding and delimiter of the inputs.
+    pub read: ReadOptions,
     pub min_score: u32,
-    pub format: Format,
+    pub output: OutputOptions,
 }
+
+/// Most term occurrences of one listing weighed for its score; further
+/// ones are counted and said to be not weighed.
+pub const MAX_HITS: usize = 10_000;
+/// Most matches of one listing written in its record.
+pub const MAX_MATCHES_LISTED: usize = 100;
 
 /// One output record (a line of JSONL output, read back by `warden report`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,14 +73,75 @@ pub(crate) struct Record {
     pub(crate) id: Option<String>,
     pub(crate) url: Option<String>,
     pub(crate) source: Source,
+    /// The listing's own fields (title, price, seller…), as read.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub(crate) fields: serde_json::Map<String, serde_json::Value>,
     #[serde(flatten)]
     pub(crate) scored: score::Scored,
+    #[serde(flatten)]
+    pub(crate) limits: Limits,
+}
+
+/// What was left out of a record to keep it bounded.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Limits {
+    /// Only the first this many bytes of the listing's text were swept…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) text_cut_at: Option<u64>,
+    /// …of this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) text_bytes: Option<u64>,
+    /// Matches found and weighed but not written in `matches`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) matches_not_listed: Option<u64>,
+    /// Term occurrences past [`MAX_HITS`]: counted, neither weighed nor listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) hits_not_weighed: Option<u64>,
+    /// Fields of the listing not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fields_not_listed: Option<u64>,
+    /// Fields whose shown value was cut at `fields_cut_at` bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) fields_cut: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fields_cut_at: Option<u64>,
+}
+
+impl Record {
+    /// The limits in words, for a spreadsheet cell ("" when nothing was cut).
+    pub(crate) fn limits_text(&self) -> String {
+        let l = &self.limits;
+        let mut parts = Vec::new();
+        if let (Some(at), Some(of)) = (l.text_cut_at, l.text_bytes) {
+            parts.push(format!("text cut at {at} of {of} bytes"));
+        }
+        if let Some(n) = l.hits_not_weighed {
+            parts.push(format!("{n} further term occurrences not weighed"));
+        }
+        if let Some(n) = l.matches_not_listed {
+            parts.push(format!("{n} matches not listed"));
+        }
+        if let Some(n) = l.fields_not_listed {
+            parts.push(format!("{n} fields not listed"));
+        }
+        if !l.fields_cut.is_empty() {
+            parts.push(format!(
+                "shown cut at {} bytes: {}",
+                l.fields_cut_at.unwrap_or_default(),
+                l.fields_cut.join(", ")
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Source {
     pub(crate) path: String,
     pub(crate) line: Option<u64>,
+    /// The sheet of a workbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sheet: Option<String>,
 }
 
 /// A list used, for the record.
@@ -91,19 +165,115 @@ pub struct Summary {
     pub(crate) inputs: Vec<InputFile>,
     pub(crate) lists: Vec<ListUsed>,
     pub min_score: u32,
+    /// Things to know about the output (fields without a CSV column…).
+    pub output_notes: Vec<String>,
 }
 
-const BATCH: usize = 2048;
+impl Summary {
+    /// One line per tabular input saying how it was read: its format,
+    /// encoding and why, delimiter and why, rows read and skipped.
+    pub fn input_lines(&self) -> Vec<String> {
+        self.inputs
+            .iter()
+            .filter(|f| f.encoding.is_some() || f.format.as_deref() == Some("xlsx"))
+            .map(|f| {
+                let mut parts = vec![format!(
+                    "{}: {} rows read",
+                    f.path,
+                    f.rows.unwrap_or_default()
+                )];
+                if let Some(n) = f.skipped.filter(|n| *n > 0) {
+                    parts.push(format!("{n} could not be read"));
+                }
+                if let Some(fmt) = &f.format {
+                    parts.push(fmt.clone());
+                }
+                if let (Some(d), Some(why)) = (&f.delimiter, &f.delimiter_why) {
+                    parts.push(format!("{d} between fields ({why})"));
+                }
+                if let (Some(e), Some(why)) = (&f.encoding, &f.encoding_why) {
+                    parts.push(format!("{e} ({why})"));
+                }
+                parts.extend(f.notes.iter().cloned());
+                parts.join("; ")
+            })
+            .collect()
+    }
+}
+
+/// Most listings matched in one batch.
+pub const BATCH: usize = 2048;
+/// Most bytes of listing text in one batch (a batch of one larger listing
+/// is allowed).
+pub const BATCH_BYTES: usize = 16 << 20;
 
 struct Runner<'a> {
     matcher: &'a Matcher,
     lists: &'a [KeywordList],
-    opts: &'a SweepOptions,
-    out: &'a mut dyn Write,
+    min_score: u32,
+    out: output::Writer<'a>,
     batch: Vec<Listing>,
+    batch_bytes: usize,
     summary: Summary,
     error: Option<std::io::Error>,
-    header_written: bool,
+}
+
+/// The record of a listing that mentions a listed taxon.
+fn record_of(l: &Listing, matcher: &Matcher, lists: &[KeywordList], min: u32) -> Option<Record> {
+    let (hits, total) = matcher.find_capped(&l.text, MAX_HITS);
+    let mut scored = score::score(&l.text, &hits, matcher, lists, min);
+    if scored.taxa.is_empty() {
+        return None;
+    }
+    let mut limits = Limits::default();
+    if total > hits.len() as u64 {
+        let n = total - hits.len() as u64;
+        limits.hits_not_weighed = Some(n);
+        scored.reasons.push(score::Reason {
+            points: Some(0),
+            text: format!(
+                "only the first {} of the {total} occurrences of listed terms in this listing were weighed",
+                hits.len()
+            ),
+        });
+    }
+    if scored.matches.len() > MAX_MATCHES_LISTED {
+        limits.matches_not_listed = Some((scored.matches.len() - MAX_MATCHES_LISTED) as u64);
+        scored.matches.truncate(MAX_MATCHES_LISTED);
+    }
+    if let Some(of) = l.cut.text_bytes {
+        limits.text_cut_at = Some(l.text.len() as u64);
+        limits.text_bytes = Some(of);
+    }
+    if l.cut.fields_not_listed > 0 {
+        limits.fields_not_listed = Some(l.cut.fields_not_listed);
+    }
+    if !l.cut.fields_cut.is_empty() {
+        limits.fields_cut = l.cut.fields_cut.clone();
+        limits.fields_cut_at = Some(row::MAX_FIELD_SHOWN as u64);
+    }
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &l.fields {
+        let mut name = k.clone();
+        let mut n = 1;
+        while fields.contains_key(&name) {
+            n += 1;
+            name = format!("{k} ({n})");
+        }
+        fields.insert(name, serde_json::Value::String(v.clone()));
+    }
+    Some(Record {
+        id: l.id.clone(),
+        url: l.url.clone(),
+        source: Source {
+            path: l.path.clone(),
+            line: l.line,
+            sheet: l.sheet.clone(),
+        },
+        fields,
+        scored,
+        limits,
+    })
 }
 
 impl Runner<'_> {
@@ -112,30 +282,19 @@ impl Runner<'_> {
             return;
         }
         let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         let chunk = batch.len().div_ceil(threads).max(1);
-        let (matcher, lists, min) = (self.matcher, self.lists, self.opts.min_score);
+        let (matcher, lists, min) = (self.matcher, self.lists, self.min_score);
         let results: Vec<Option<Record>> = std::thread::scope(|s| {
             let handles: Vec<_> = batch
                 .chunks(chunk)
                 .map(|part| {
                     s.spawn(move || {
                         part.iter()
-                            .map(|l| {
-                                let hits = matcher.find(&l.text);
-                                let scored = score::score(&l.text, &hits, matcher, lists, min);
-                                (!scored.taxa.is_empty()).then(|| Record {
-                                    id: l.id.clone(),
-                                    url: l.url.clone(),
-                                    source: Source {
-                                        path: l.path.clone(),
-                                        line: l.line,
-                                    },
-                                    scored,
-                                })
-                            })
+                            .map(|l| record_of(l, matcher, lists, min))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -145,6 +304,7 @@ impl Runner<'_> {
                 .flat_map(|h| h.join().expect("sweep worker panicked"))
                 .collect()
         });
+        drop(batch);
         for r in results.into_iter().flatten() {
             self.summary.matched += 1;
             if r.scored.flagged {
@@ -158,8 +318,7 @@ impl Runner<'_> {
                     .or_default() += 1;
             }
             if self.error.is_none()
-                && let Err(e) =
-                    write_record(self.out, &r, self.opts.format, &mut self.header_written)
+                && let Err(e) = self.out.add(&r)
             {
                 self.error = Some(e);
             }
@@ -170,8 +329,9 @@ impl Runner<'_> {
 impl Sink for Runner<'_> {
     fn listing(&mut self, l: Listing) {
         self.summary.listings += 1;
+        self.batch_bytes += l.text.len();
         self.batch.push(l);
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= BATCH || self.batch_bytes >= BATCH_BYTES {
             self.flush();
         }
     }
@@ -183,63 +343,6 @@ impl Sink for Runner<'_> {
     }
     fn input(&mut self, f: InputFile) {
         self.summary.inputs.push(f);
-    }
-}
-
-fn write_record(
-    out: &mut dyn Write,
-    r: &Record,
-    format: Format,
-    header: &mut bool,
-) -> std::io::Result<()> {
-    match format {
-        Format::Jsonl => {
-            serde_json::to_writer(&mut *out, r)?;
-            out.write_all(b"\n")
-        }
-        Format::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut *out);
-            if !*header {
-                w.write_record([
-                    "id", "url", "path", "line", "score", "flagged", "taxa", "appendix", "matches",
-                    "reasons",
-                ])?;
-                *header = true;
-            }
-            let taxa: Vec<String> = r
-                .scored
-                .taxa
-                .iter()
-                .map(|t| t.scientific_name.clone())
-                .collect();
-            let apps: Vec<String> = r.scored.taxa.iter().map(|t| t.appendix.clone()).collect();
-            let matches: Vec<String> = r
-                .scored
-                .matches
-                .iter()
-                .map(|m| format!("{} [{}] @{}-{}", m.term, m.kind, m.start, m.end))
-                .collect();
-            w.write_record([
-                r.id.clone().unwrap_or_default(),
-                r.url.clone().unwrap_or_default(),
-                r.source.path.clone(),
-                r.source.line.map(|l| l.to_string()).unwrap_or_default(),
-                r.scored.score.to_string(),
-                r.scored.flagged.to_string(),
-                taxa.join("; "),
-                apps.join("; "),
-                matches.join("; "),
-                r.scored
-                    .reasons
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-            ])?;
-            w.flush()
-        }
     }
 }
 
@@ -259,9 +362,10 @@ pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepErr
     let mut runner = Runner {
         matcher: &matcher,
         lists: &lists,
-        opts,
-        out,
+        min_score: opts.min_score,
+        out: output::Writer::new(out, opts.output.clone()),
         batch: Vec::new(),
+        batch_bytes: 0,
         summary: Summary {
             min_score: opts.min_score,
             lists: lists
@@ -276,15 +380,15 @@ pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepErr
             ..Summary::default()
         },
         error: None,
-        header_written: false,
     };
     for p in &opts.inputs {
-        input::read(p, opts.fields.as_deref(), &mut runner)?;
+        input::read(p, &opts.read, &mut runner)?;
     }
     runner.flush();
     if let Some(e) = runner.error {
         return Err(SweepError::Output(e));
     }
-    runner.out.flush().map_err(SweepError::Output)?;
-    Ok(runner.summary)
+    let mut summary = runner.summary;
+    summary.output_notes = runner.out.finish().map_err(SweepError::Output)?;
+    Ok(summary)
 }
