@@ -228,9 +228,15 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, sink: &mut dyn Sink) -> Resu
     };
     if fmt == Format::Xlsx {
         let stats = super::xlsx_read::read(path, &shown, &opts.columns, sink)?;
-        if let Some(m) = stats.missing {
-            return Err(InputError::MissingColumn(m));
+        // A column named on the command line must be in some sheet; sheets
+        // without it are named.
+        if stats.with_header > 0 && stats.lacking.len() == stats.with_header {
+            return Err(InputError::MissingColumn(format!(
+                "{shown}: {}",
+                stats.lacking.join("; ")
+            )));
         }
+        info.notes.extend(stats.lacking);
         info.format = Some("xlsx".into());
         info.rows = Some(stats.rows);
         info.skipped = Some(0);

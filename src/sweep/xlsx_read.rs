@@ -17,7 +17,10 @@ pub(crate) const MAX_XLSX_XML: u64 = 64 << 20;
 pub(crate) struct XlsxStats {
     pub(crate) rows: u64,
     pub(crate) sheets: Vec<String>,
-    pub(crate) missing: Option<String>,
+    /// Sheets that lack a column the officer named, in words.
+    pub(crate) lacking: Vec<String>,
+    /// Sheets with a header row.
+    pub(crate) with_header: usize,
 }
 
 fn bad(path: &Path, why: String) -> InputError {
@@ -168,10 +171,9 @@ fn read_sheet<RS: Read + Seek>(
                      row: &mut Vec<(u32, String, bool)>,
                      header: &mut Option<Vec<(u32, String)>>,
                      roles: &mut Vec<super::row::Role>,
-                     stats: &mut XlsxStats|
-     -> bool {
+                     stats: &mut XlsxStats| {
         if row.is_empty() {
-            return true;
+            return;
         }
         let Some(h) = header.as_ref() else {
             let names: Vec<(u32, String)> = row
@@ -183,15 +185,15 @@ fn read_sheet<RS: Read + Seek>(
                 .collect();
             let plain: Vec<String> = names.iter().map(|(_, n)| n.clone()).collect();
             if let Some(m) = cols.missing(&plain) {
-                stats.missing = Some(format!(
-                    "{shown}, sheet {sheet:?}: no column for {m} (its columns: {})",
+                stats.lacking.push(format!(
+                    "sheet {sheet:?} has no column for {m} (its columns: {})",
                     plain.join(", ")
                 ));
-                return false;
             }
+            stats.with_header += 1;
             *roles = cols.roles(&plain);
             *header = Some(names);
-            return true;
+            return;
         };
         let mut b = RowBuilder::new(cols);
         for (c, value, textual) in row.drain(..) {
@@ -206,7 +208,6 @@ fn read_sheet<RS: Read + Seek>(
             stats.rows += 1;
             sink.listing(b.finish(shown, Some(u64::from(row_no) + 1), Some(sheet)));
         }
-        true
     };
     loop {
         let cell = cells
@@ -215,10 +216,8 @@ fn read_sheet<RS: Read + Seek>(
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
         if row_no != Some(r) {
-            if let Some(prev) = row_no
-                && !flush(prev, &mut row, &mut header, &mut roles, stats)
-            {
-                return Ok(());
+            if let Some(prev) = row_no {
+                flush(prev, &mut row, &mut header, &mut roles, stats);
             }
             row_no = Some(r);
         }
