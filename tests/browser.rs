@@ -938,3 +938,90 @@ fn a_redirect_chain_is_answered_to_the_browser_from_the_capture_hop_by_hop() {
     assert_eq!(rec["browser"]["shown_url"], server.url("/js-listing"));
     assert!(read_string(&b.join("data/text.txt")).contains("Real elephant ivory"));
 }
+
+/// A marketplace whose results page draws its listings with JavaScript: a live sweep with a
+/// `javascript = true` profile captures the results page with the browser and reads the listing
+/// off the rendered DOM; with `javascript = false` the same page has no listing.
+#[test]
+fn a_live_sweep_of_a_javascript_marketplace_reads_listings_from_the_rendered_page() {
+    let results = r#"<!DOCTYPE html><html><head><title>Search</title></head><body><p id=s>Loading…</p>
+<ul id=r></ul>
+<script>
+document.getElementById('s').textContent = '1 result';
+var li = document.createElement('li'); li.className = 'l';
+li.innerHTML = '<a class="t" href="/item/1">Real elephant ivory bangle, 120 g, for sale, WhatsApp me, $300</a>';
+document.getElementById('r').appendChild(li);
+</script></body></html>"#;
+    let server = TestServer::http(
+        Routes::new()
+            .prefix(
+                "/search",
+                fixed(200, &[("Content-Type", "text/html")], results),
+            )
+            .route(
+                "/item/1",
+                fixed(200, &[("Content-Type", "text/html")], "<p>bangle</p>"),
+            )
+            .route("/favicon.ico", fixed(404, &[], "")),
+    );
+    let t = tmpdir();
+    let terms = t.path().join("terms.txt");
+    std::fs::write(&terms, "ivory\n").unwrap();
+    let profile = |js: bool| {
+        let p = t.path().join(format!("js-{js}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "[target]\nname = \"js-market\"\nbase_url = \"{}\"\nsearch_url = \"search?q={{query}}\"\nmax_pages = 1\ndelay_ms = 0\njavascript = {js}\n\n[selectors]\nlisting = \"li.l\"\nlink = \"a.t\"\ntitle = \"a.t\"\n",
+                server.url("/")
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let env = TestEnv::new();
+    let sweep = |js: bool| {
+        let case = env.case_path(&format!("case-{js}"));
+        env.init_case(&case);
+        let out = env
+            .warden()
+            .arg("--case")
+            .arg(&case)
+            .args(["sweep", "--target"])
+            .arg(profile(js))
+            .arg("--terms")
+            .arg(&terms)
+            .args(["--capture-hits", "--json", "--chrome"])
+            .arg(chrome())
+            .args(sandbox_arg())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (case, summary)
+    };
+
+    let (case, s) = sweep(true);
+    assert_eq!(s["totals"]["listings"], 1, "{s}");
+    assert_eq!(s["totals"]["flagged"], 1, "{s}");
+    assert_eq!(s["totals"]["hit_captures"], 1, "{s}");
+    let hits = read_string(&Path::new(s["outputs"].as_str().unwrap()).join("hits.jsonl"));
+    let hit: Value = serde_json::from_str(hits.lines().next().unwrap()).unwrap();
+    assert_eq!(hit["url"], server.url("/item/1"));
+    let results_bundle = case
+        .join("evidence")
+        .join(hit["sightings"][0]["bundle"].as_str().unwrap());
+    assert!(
+        read_string(&results_bundle.join("data/dom.html")).contains("Real elephant ivory bangle"),
+        "the listing was read from the rendered DOM the bundle keeps"
+    );
+    assert!(results_bundle.join("data/screenshot.png").is_file());
+    let out = env.warden().arg("verify").arg(&case).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    let (_, s) = sweep(false);
+    assert_eq!(
+        s["totals"]["listings"], 0,
+        "the HTML the server sent has no listing: {s}"
+    );
+}
