@@ -132,59 +132,68 @@ fn term_weight(k: TermKind) -> i32 {
 }
 
 /// Finds a price: a number next to a currency symbol or word
-/// ("$250", "250 USD", "1.200.000đ", "¥800", "RM 300").
+/// ("$250", "250 USD", "1.200.000đ", "¥800", "RM 300"). One pass over the
+/// text, looking only at the few characters around each number, so a long
+/// listing costs no more memory than a short one.
 fn has_price(text: &str) -> Option<String> {
     const SYMBOLS: &[&str] = &[
         "$", "€", "£", "¥", "₫", "฿", "₱", "usd", "eur", "gbp", "rmb", "cny", "vnd", "idr", "myr",
         "thb", "php", "jpy", "rp", "rm", "元", "円", "đ", "k",
     ];
-    let lower = text.to_lowercase();
-    let chars: Vec<(usize, char)> = lower.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].1.is_ascii_digit() {
-            let start = chars[i].0;
-            let mut j = i;
-            while j < chars.len()
-                && (chars[j].1.is_ascii_digit() || matches!(chars[j].1, '.' | ','))
-            {
-                j += 1;
-            }
-            let end = chars.get(j).map_or(lower.len(), |c| c.0);
-            let before = lower[..start].trim_end();
-            let after = lower[end..].trim_start();
-            let near = |s: &str, at_end: bool| {
-                SYMBOLS.iter().any(|sym| {
-                    if at_end {
-                        s.ends_with(sym)
-                            && s[..s.len() - sym.len()]
-                                .chars()
-                                .last()
-                                .is_none_or(|c| !c.is_alphabetic())
-                    } else {
-                        s.starts_with(sym)
-                            && s[sym.len()..]
-                                .chars()
-                                .next()
-                                .is_none_or(|c| !c.is_alphabetic())
-                    }
-                })
-            };
-            if j - i >= 2 && (near(before, true) || near(after, false)) {
-                let s = before.len().saturating_sub(4);
-                let s = (0..=s)
-                    .rev()
-                    .find(|&k| text.is_char_boundary(k))
-                    .unwrap_or(0);
-                let e = (end + 6).min(text.len());
-                let e = (e..=text.len())
-                    .find(|&k| text.is_char_boundary(k))
-                    .unwrap_or(text.len());
-                return Some(text[s..e].trim().to_string());
-            }
-            i = j;
+    /// Lower-cased last (or first) few characters of `s`.
+    fn edge(s: &str, at_end: bool) -> String {
+        const N: usize = 8;
+        let part = if at_end {
+            let from = s.char_indices().rev().nth(N - 1).map_or(0, |(i, _)| i);
+            &s[from..]
         } else {
-            i += 1;
+            let to = s.char_indices().nth(N).map_or(s.len(), |(i, _)| i);
+            &s[..to]
+        };
+        part.to_lowercase()
+    }
+    let near = |s: &str, at_end: bool| {
+        SYMBOLS.iter().any(|sym| {
+            if at_end {
+                s.ends_with(sym)
+                    && s[..s.len() - sym.len()]
+                        .chars()
+                        .last()
+                        .is_none_or(|c| !c.is_alphabetic())
+            } else {
+                s.starts_with(sym)
+                    && s[sym.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !c.is_alphabetic())
+            }
+        })
+    };
+    let mut it = text.char_indices().peekable();
+    while let Some((start, c)) = it.next() {
+        if !c.is_ascii_digit() {
+            continue;
+        }
+        let mut run = 1;
+        let mut end = start + 1;
+        while let Some(&(i, c)) = it.peek() {
+            if c.is_ascii_digit() || matches!(c, '.' | ',') {
+                run += 1;
+                end = i + c.len_utf8();
+                it.next();
+            } else {
+                break;
+            }
+        }
+        if run < 2 {
+            continue;
+        }
+        let before = text[..start].trim_end();
+        let after = text[end..].trim_start();
+        if near(&edge(before, true), true) || near(&edge(after, false), false) {
+            let s = text.floor_char_boundary(before.len().saturating_sub(4));
+            let e = text.ceil_char_boundary((end + 6).min(text.len()));
+            return Some(text[s..e].trim().to_string());
         }
     }
     None
@@ -626,6 +635,20 @@ mod reason_tests {
             if !s.taxa.is_empty() {
                 assert_eq!(sum, s.score as i32, "{text}: {:#?}", s.reasons);
             }
+        }
+    }
+
+    #[test]
+    fn prices_are_found_next_to_currency_words_and_symbols() {
+        for (text, want) in [
+            ("Ivory bangle $250 ono", Some("le $250 ono")),
+            ("giá 1.200.000đ liên hệ", Some("giá 1.200.000đ liê")),
+            ("only 300 USD each", Some("only 300 USD e")),
+            ("RM 300", Some("RM 300")),
+            ("size 42, 3 pieces", None),
+            ("model X300 usda", None),
+        ] {
+            assert_eq!(has_price(text).as_deref(), want, "{text}");
         }
     }
 
