@@ -31,7 +31,7 @@ pub struct SweepArgs {
     /// Species and cue lists (TOML), several allowed; `<built-in>/NAME.toml` names a built-in list. Default: the built-in lists (`warden lists path`)
     #[arg(long = "list", value_name = "FILE", num_args = 1..)]
     lists: Vec<PathBuf>,
-    /// Listings: CSV, JSON Lines, HTML, WARC, bundles, cases, folders, or - for standard input
+    /// Listings: CSV/TSV, JSON Lines or arrays, Excel .xlsx, HTML, WARC, bundles, cases, folders, or - for standard input
     #[arg(long = "input", value_name = "PATH", required_unless_present_any = ["targets", "resume"], conflicts_with_all = ["targets", "resume"], num_args = 1..)]
     inputs: Vec<PathBuf>,
     // --- live sweeps (docs/targets.md): run_live below ---

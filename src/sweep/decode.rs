@@ -50,10 +50,10 @@ pub(crate) fn choose(sample: &[u8], eof: bool, forced: Option<&'static Encoding>
             why: "the file starts with its byte order mark".into(),
         };
     }
-    let looked = if eof {
-        "the whole file".to_string()
+    let (looked, is) = if eof {
+        ("the whole file".to_string(), "is")
     } else {
-        format!("the first {} bytes", sample.len())
+        (format!("the first {} bytes", sample.len()), "are")
     };
     // UTF-16 without a byte order mark: text of mostly ASCII characters
     // has a zero byte in every other place.
@@ -83,9 +83,9 @@ pub(crate) fn choose(sample: &[u8], eof: bool, forced: Option<&'static Encoding>
             encoding: UTF_8,
             bom: 0,
             why: if valid_multi == 0 {
-                format!("{looked} is plain ASCII, read as UTF-8")
+                format!("{looked} {is} plain ASCII, read as UTF-8")
             } else {
-                format!("{looked} is valid UTF-8")
+                format!("{looked} {is} valid UTF-8")
             },
         };
     }
@@ -97,7 +97,7 @@ pub(crate) fn choose(sample: &[u8], eof: bool, forced: Option<&'static Encoding>
             encoding: UTF_8,
             bom: 0,
             why: format!(
-                "{looked} is UTF-8 ({valid_multi} non-ASCII characters) except for {invalid} invalid byte sequence(s), the first on line {}",
+                "{looked} {is} UTF-8 ({valid_multi} non-ASCII characters) except for {invalid} invalid byte sequence(s), the first on line {}",
                 line_of(sample, first_bad)
             ),
         };
