@@ -77,6 +77,11 @@ pub struct CaptureOptions {
     pub arguments: Vec<String>,
     /// Render each page in a browser too (`--browser`).
     pub browser: Option<browser::BrowserOptions>,
+    /// The caller has already checked, in this process, that the custody
+    /// log can take new events ([`custody::check_appendable`], which reads
+    /// and checks the whole log): a live sweep checks once, not once per
+    /// page. Each append still checks the log's last line.
+    pub log_checked: bool,
 }
 
 /// What [`run`] reports as it goes; `in_flight` is how many captures hold
@@ -196,7 +201,9 @@ pub fn run(
     }
     let officer = case.require_officer(&key)?.name.clone();
     // Refuse to fetch anything if the custody log cannot take new events.
-    custody::check_appendable(&case.log())?;
+    if !opts.log_checked {
+        custody::check_appendable(&case.log())?;
+    }
     let evidence = case.evidence_dir();
     let _evidence_lock = DirLock::shared(&evidence).map_err(|source| CaptureError::Evidence {
         path: evidence.clone(),

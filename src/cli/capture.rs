@@ -294,6 +294,7 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         extra_roots,
         arguments: super::command_line(),
         browser,
+        log_checked: false,
     };
     let json = a.json;
     let bar = (!json && std::io::stderr().is_terminal()).then(|| {

@@ -47,8 +47,9 @@ pub struct SweepArgs {
     /// Capture each flagged listing's own page as an exhibit
     #[arg(long, help_heading = "Live sweeps")]
     capture_hits: bool,
-    /// Continue the stopped sweep CASE/sweeps/ID
-    #[arg(long, value_name = "ID", help_heading = "Live sweeps")]
+    /// Continue the stopped sweep CASE/sweeps/ID, with the targets, lists, terms and settings it
+    /// started with
+    #[arg(long, value_name = "ID", help_heading = "Live sweeps", conflicts_with_all = ["targets", "lists", "terms", "pages", "capture_hits", "min_score"])]
     resume: Option<String>,
     /// Targets swept at once (one request at a time per host)
     #[arg(
@@ -448,8 +449,12 @@ fn run_live(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     let timeout = std::time::Duration::from_secs_f64(a.timeout);
     // Profiles are checked before the case is touched.
+    let profiles = match &a.resume {
+        Some(id) => live::targets_of(&g.open_case()?, id)?,
+        None => a.targets.clone(),
+    };
     let mut javascript = false;
-    for t in &a.targets {
+    for t in &profiles {
         javascript |= warden::targets::load(t)?.javascript;
     }
     let browser = if javascript || a.chrome.is_some() {

@@ -123,7 +123,7 @@ pub fn run(cmd: TargetsCommand) -> anyhow::Result<ExitCode> {
                     println!("landed on: {}", show(p.final_url.as_str()));
                 }
                 println!(
-                    "answer:    HTTP {} , {} bytes, read as {}",
+                    "answer:    HTTP {}, {} bytes, read as {}",
                     p.http_status.map(|s| s.to_string()).unwrap_or("---".into()),
                     p.bytes,
                     p.charset

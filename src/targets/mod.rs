@@ -96,14 +96,12 @@ pub struct Sel {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProfile {
     target: Spanned<RawTarget>,
     selectors: Spanned<RawSelectors>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawTarget {
     name: Spanned<String>,
     base_url: Spanned<String>,
@@ -127,7 +125,6 @@ struct RawTarget {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSelectors {
     listing: Spanned<String>,
     link: Spanned<String>,
@@ -213,9 +210,14 @@ fn parse(path: &Path, text: &str, sha256: String) -> Result<Target, TargetError>
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             p.at(span, e.message().to_string());
+            p.list.extend(unknown_keys(path, text));
+            p.list.sort_by_key(|x| (x.line, x.column));
             return Err(TargetError::Invalid(p.list));
         }
     };
+    // A misspelt key must never silently do nothing; each is reported, and
+    // the rest of the profile is still checked.
+    p.list.extend(unknown_keys(path, text));
     let t = raw.target.into_inner();
     let name = t.name.get_ref().trim().to_string();
     if name.is_empty()
@@ -327,9 +329,12 @@ fn parse(path: &Path, text: &str, sha256: String) -> Result<Target, TargetError>
         match scraper::Selector::parse(&source) {
             Ok(compiled) => Some(Sel { source, compiled }),
             Err(e) => {
+                let _ = e;
                 p.at(
                     v.span(),
-                    format!("selector {what} is not valid CSS: {}", one_line_error(&e)),
+                    format!(
+                        "selector {what} ({source:?}) is not a valid CSS selector: check its brackets, quotes and names (for example li.listing, a[href], div > span.price)"
+                    ),
                 );
                 None
             }
@@ -356,6 +361,7 @@ fn parse(path: &Path, text: &str, sha256: String) -> Result<Target, TargetError>
         );
     }
     if !p.list.is_empty() {
+        p.list.sort_by_key(|x| (x.line, x.column));
         return Err(TargetError::Invalid(p.list));
     }
     // Every value is present when no problem was found.
@@ -384,9 +390,116 @@ fn parse(path: &Path, text: &str, sha256: String) -> Result<Target, TargetError>
     })
 }
 
-/// A selector parse error on one line.
-fn one_line_error(e: &impl std::fmt::Display) -> String {
-    crate::text::one_line(&e.to_string())
+/// The keys a profile may have, per table (`None`: any key).
+fn known_keys(table: &str) -> Option<&'static [&'static str]> {
+    match table {
+        "" => Some(&["target", "selectors"]),
+        "target" => Some(&[
+            "name",
+            "base_url",
+            "search_url",
+            "charset",
+            "first_page",
+            "page_step",
+            "max_pages",
+            "delay_ms",
+            "javascript",
+            "description",
+            "headers",
+        ]),
+        "selectors" => Some(&[
+            "listing",
+            "link",
+            "title",
+            "price",
+            "seller",
+            "date",
+            "snippet",
+            "next_page",
+        ]),
+        "target.headers" => None,
+        _ => Some(&[]),
+    }
+}
+
+/// Every key the profile format does not have, at its line and column. The
+/// text is read line by line (tables and `key =` lines), as profiles are
+/// written; a key this cannot place is reported at line 1.
+fn unknown_keys(path: &Path, text: &str) -> Vec<TargetProblem> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut unknown: Vec<(String, String)> = Vec::new();
+    let mut walk = |prefix: &str, t: &toml::Table| {
+        if let Some(known) = known_keys(prefix) {
+            for k in t.keys() {
+                if !known.contains(&k.as_str()) {
+                    unknown.push((prefix.to_string(), k.clone()));
+                }
+            }
+        }
+    };
+    walk("", &table);
+    for name in ["target", "selectors"] {
+        if let Some(toml::Value::Table(t)) = table.get(name) {
+            walk(name, t);
+        }
+    }
+    unknown
+        .into_iter()
+        .map(|(table_name, key)| {
+            let (line, column) = locate_key(text, &table_name, &key).unwrap_or((1, 1));
+            let message = if table_name.is_empty() {
+                format!("unknown table or key `{key}` (a profile has [target] and [selectors])")
+            } else {
+                let known = known_keys(&table_name).unwrap_or(&[]).join(", ");
+                format!("unknown key `{key}` in [{table_name}] (known keys: {known})")
+            };
+            TargetProblem {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        })
+        .collect()
+}
+
+/// Line and column of `key` in table `table` (`""`: the top level, where
+/// an unknown key may also be a table header).
+fn locate_key(text: &str, table: &str, key: &str) -> Option<(usize, usize)> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(rest) = trimmed.strip_prefix('[') {
+            let name = rest
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if table.is_empty() && (name == key || name.starts_with(&format!("{key}."))) {
+                return Some((i + 1, indent + 1));
+            }
+            current = name;
+            continue;
+        }
+        if current != table {
+            continue;
+        }
+        let k = trimmed
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if trimmed.contains('=') && k == key {
+            return Some((i + 1, line[..indent].chars().count() + 1));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -440,7 +553,9 @@ link = "a"
         let Err(TargetError::Invalid(p)) = parse_text(&t) else {
             panic!("accepted")
         };
-        assert!(p[0].message.contains("unknown field `delay`"), "{p:?}");
+        assert!(p[0].message.contains("unknown key `delay`"), "{p:?}");
+        assert_eq!(p[0].line, 7, "{p:?}");
+        assert!(p[1].message.contains("set by warden"), "{p:?}");
         let t = GOOD.replace(
             "[selectors]",
             "[target.headers]\nCookie = \"x\"\n[selectors]",

@@ -764,11 +764,6 @@ fn check_checkpoint_token(
     }
 }
 
-/// Each `log-repaired` event: when the witness of the computer that cut the
-/// line vouched that the line followed the last event it wrote, it is
-/// mentioned (an interrupted write); otherwise it is a problem, since the
-/// cut bytes may have been a recorded event (a capture event cut together
-/// with its bundle looks the same).
 /// The result files of live sweeps (`sweeps/<id>/…`): each one a `sweep`
 /// event names must be there with the SHA-256 the event recorded.
 fn check_sweep_outputs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
@@ -828,6 +823,11 @@ fn check_sweep_outputs(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
     }
 }
 
+/// Each `log-repaired` event: when the witness of the computer that cut the
+/// line vouched that the line followed the last event it wrote, it is
+/// mentioned (an interrupted write); otherwise it is a problem, since the
+/// cut bytes may have been a recorded event (a capture event cut together
+/// with its bundle looks the same).
 fn check_repairs(check: &LogCheck, sink: &mut Sink<'_>) {
     for ce in check.events.iter().filter(|e| e.valid) {
         let ev = &ce.event;

@@ -9,6 +9,7 @@
 
 pub mod exports;
 pub mod forge;
+pub mod market;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

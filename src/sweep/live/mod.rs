@@ -374,7 +374,17 @@ pub fn run(
         return Err(LiveError::NoBrowser(t.name.clone()));
     }
     let matcher = Matcher::new(&lists)?;
+    // The whole log is checked once here; each page's capture then only
+    // checks its last line as it appends.
+    crate::custody::check_appendable(&case.log())?;
     let journal = Journal::open(&dir.join("pages.jsonl")).map_err(io_err(&dir))?;
+    // A resumed sweep keeps the parameters it started with.
+    let opts = &LiveOptions {
+        pages: params.pages,
+        capture_hits: params.capture_hits,
+        min_score: params.min_score,
+        ..opts.clone()
+    };
     let ctx = Ctx {
         case,
         key,
@@ -521,6 +531,25 @@ pub fn run(
         failed: state.failed,
         arguments: &opts.arguments,
     })
+}
+
+/// The profile files a sweep of `case` started with (for `--resume`).
+pub fn targets_of(case: &Case, id: &str) -> Result<Vec<PathBuf>, LiveError> {
+    let dir = case
+        .root
+        .join("sweeps")
+        .join(safe_id(id).ok_or_else(|| LiveError::NoSuchSweep(id.to_string()))?);
+    let bytes = crate::fsutil::read_capped(&dir.join("params.json"), 64 << 20)
+        .map_err(|_| LiveError::NoSuchSweep(id.to_string()))?;
+    let params: Params = serde_json::from_slice(&bytes).map_err(|e| LiveError::Io {
+        path: dir.join("params.json"),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    Ok(params
+        .targets
+        .iter()
+        .map(|t| PathBuf::from(&t.path))
+        .collect())
 }
 
 /// The sweep id as a folder name, if it is one warden makes.
@@ -1034,6 +1063,8 @@ fn capture_with_retries(
             } else {
                 None
             },
+            // Checked once when the sweep started (below, in `run`).
+            log_checked: true,
         };
         let at = crate::now_rfc3339();
         let result = capture::run(ctx.case, ctx.key.duplicate(), opts, |_| {});
