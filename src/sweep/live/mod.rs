@@ -316,9 +316,11 @@ pub fn run(
                 path: params_path.clone(),
                 source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
             })?;
-            if dir.join("sweep.json").exists() {
+            if output::finished_and_recorded(case, &dir).map_err(io_err(&dir))? {
                 return Err(LiveError::AlreadyFinished(id.clone()));
             }
+            // Results a killed run wrote but never recorded are set aside.
+            output::set_aside_unrecorded(&dir).map_err(io_err(&dir))?;
             let entries = journal::read(&dir.join("pages.jsonl")).map_err(io_err(&dir))?;
             let runs = output::stopped_runs(&dir);
             (params, dir, entries, runs)

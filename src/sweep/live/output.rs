@@ -172,9 +172,9 @@ pub(super) fn finish(f: Finish<'_>) -> Result<LiveSummary, LiveError> {
     let sweep_json = serde_json::to_vec_pretty(&json).expect("sweep.json serialises");
     // sweep.json last: its presence marks a finished sweep.
     let files: [(&str, &[u8]); 3] = [
-        ("hits.jsonl", &hits_jsonl),
-        ("hits.csv", &hits_csv),
-        ("sweep.json", &sweep_json),
+        (RESULT_FILES[0], &hits_jsonl),
+        (RESULT_FILES[1], &hits_csv),
+        (RESULT_FILES[2], &sweep_json),
     ];
     let mut outputs = Vec::new();
     for (name, bytes) in files {
@@ -230,6 +230,47 @@ pub(super) fn finish(f: Finish<'_>) -> Result<LiveSummary, LiveError> {
         custody_seq: seq,
         failed_pages: f.failed.iter().map(|p| p.url.clone()).collect(),
     })
+}
+
+/// The result files of a finished sweep, `sweep.json` last.
+const RESULT_FILES: [&str; 3] = ["hits.jsonl", "hits.csv", "sweep.json"];
+
+/// Whether the sweep in `dir` finished and its `sweep` event was recorded
+/// (the custody log holds the SHA-256 of its `sweep.json`).
+pub(super) fn finished_and_recorded(case: &Case, dir: &Path) -> std::io::Result<bool> {
+    let sweep_json = dir.join("sweep.json");
+    if !sweep_json.exists() {
+        return Ok(false);
+    }
+    let (sha, _) = crate::hash::sha256_file(&sweep_json)?;
+    let log = crate::fsutil::read_capped(&case.log().path, 1 << 32)?;
+    Ok(log.windows(sha.len()).any(|w| w == sha.as_bytes()))
+}
+
+/// Result files a run wrote in `dir` but never recorded (it was killed
+/// between writing them and recording the `sweep` event), and temporary
+/// files of an interrupted write: renamed `NAME.unrecorded-N`, never
+/// deleted, so the next run can write its own.
+pub(super) fn set_aside_unrecorded(dir: &Path) -> std::io::Result<()> {
+    let mut names: Vec<String> = RESULT_FILES.iter().map(|s| s.to_string()).collect();
+    for e in std::fs::read_dir(dir)? {
+        let name = e?.file_name().to_string_lossy().into_owned();
+        if name.contains(".partial-") {
+            names.push(name);
+        }
+    }
+    for name in names {
+        let from = dir.join(&name);
+        if !from.exists() {
+            continue;
+        }
+        let to = (1..)
+            .map(|n| dir.join(format!("{name}.unrecorded-{n}")))
+            .find(|p| !p.exists())
+            .expect("a free name");
+        crate::fsutil::rename_noreplace(&from, &to)?;
+    }
+    crate::fsutil::sync_dir(dir)
 }
 
 /// Temporary name, synced, renamed without replacing anything.
