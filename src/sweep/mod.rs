@@ -175,7 +175,12 @@ impl Summary {
     pub fn input_lines(&self) -> Vec<String> {
         self.inputs
             .iter()
-            .filter(|f| f.encoding.is_some() || f.format.as_deref() == Some("xlsx"))
+            .filter(|f| {
+                matches!(
+                    f.format.as_deref(),
+                    Some("csv" | "json-lines" | "json-array" | "xlsx")
+                )
+            })
             .map(|f| {
                 let mut parts = vec![format!(
                     "{}: {} rows read",
