@@ -366,33 +366,12 @@ pub fn run(a: CaptureArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 /// running (they would outlive warden), say what becomes of the unfinished
 /// captures, and exit 130 (143 for SIGTERM).
 fn stop_browsers_on_signal() {
-    std::thread::spawn(|| {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-            ) else {
-                return;
-            };
-            let code = tokio::select! {
-                _ = int.recv() => 130,
-                _ = term.recv() => 143,
-                _ = hup.recv() => 129,
-            };
-            capture::browser::stop_running_browsers();
-            eprintln!(
-                "interrupted: the browsers were stopped; captures not finished are set aside (moved to interrupted/ and recorded) by the next capture into this case"
-            );
-            std::process::exit(code);
-        });
+    super::signals::on_signals(|code, _| {
+        capture::browser::stop_running_browsers();
+        eprintln!(
+            "interrupted: the browsers were stopped; captures not finished are set aside (moved to interrupted/ and recorded) by the next capture into this case"
+        );
+        std::process::exit(code.into());
     });
 }
 

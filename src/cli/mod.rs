@@ -12,6 +12,7 @@ mod export;
 mod key;
 mod lists;
 mod report;
+mod signals;
 mod sweep;
 mod targets;
 mod verify;

@@ -650,38 +650,15 @@ fn run_live(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
 /// First Ctrl-C (or SIGTERM, SIGHUP): finish the pages in progress, write
 /// the results and stop. A second one exits at once.
 fn stop_on_signal(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-            ) else {
-                return;
-            };
-            for n in 0.. {
-                let code = tokio::select! {
-                    _ = int.recv() => 130,
-                    _ = term.recv() => 143,
-                    _ = hup.recv() => 129,
-                };
-                if n == 0 {
-                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                    eprintln!(
-                        "stopping: the pages in progress finish, then the results so far are written (continue later with --resume; press Ctrl-C again to quit at once)"
-                    );
-                } else {
-                    warden::capture::browser::stop_running_browsers();
-                    std::process::exit(code);
-                }
-            }
-        });
+    super::signals::on_signals(move |code, before| {
+        if before == 0 {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!(
+                "stopping: the pages in progress finish, then the results so far are written (continue later with --resume; press Ctrl-C again to quit at once)"
+            );
+        } else {
+            warden::capture::browser::stop_running_browsers();
+            std::process::exit(code.into());
+        }
     });
 }

@@ -504,50 +504,25 @@ fn sweep_data(
             continue;
         };
         let bundle = bundle_of_source(&r.source.path);
-        let exhibit = bundle.as_ref().and_then(|b| check_numbers.get(b)).cloned();
-        let taxa: Vec<String> = r
-            .scored
-            .taxa
-            .iter()
-            .map(|t| t.scientific_name.clone())
-            .collect();
-        if let Some(b) = &bundle {
-            matched.entry(b.clone()).or_default().push(MatchedData {
-                sweep_seq: e.seq,
-                score: r.scored.score,
-                flagged: r.scored.flagged,
-                taxa: taxa.clone(),
-                terms: r
-                    .scored
-                    .matches
-                    .iter()
-                    .map(|m| (m.term.clone(), m.kind.clone(), m.snippet.clone()))
-                    .collect(),
-                reasons: r.scored.reasons.iter().map(ToString::to_string).collect(),
-            });
-        }
-        if !r.scored.flagged {
-            continue;
-        }
-        for t in &taxa {
-            *per_taxon.entry(t.clone()).or_default() += 1;
-        }
-        if out.results.len() >= MAX_FLAGGED_SHOWN {
-            out.not_shown += 1;
-            continue;
-        }
-        out.results.push(ResultData {
-            listing: match (r.id.as_deref(), r.source.line) {
-                (Some(id), _) => id.to_string(),
-                (None, Some(l)) => format!("{}:{l}", r.source.path),
-                (None, None) => r.source.path.clone(),
-            },
+        let listing = match (r.id.as_deref(), r.source.line) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(l)) => format!("{}:{l}", r.source.path),
+            (None, None) => r.source.path.clone(),
+        };
+        let shown = Shown {
+            seq: e.seq,
+            bundle,
+            listing,
             url: r.url.clone(),
-            exhibit,
-            score: r.scored.score,
-            taxa,
-            reasons: r.scored.reasons.iter().map(ToString::to_string).collect(),
-        });
+        };
+        add_result(
+            &mut out,
+            shown,
+            &r.scored,
+            check_numbers,
+            matched,
+            per_taxon,
+        );
     }
     if !read_all {
         out.output_status = Some(
@@ -555,6 +530,66 @@ fn sweep_data(
         );
     }
     out
+}
+
+/// A listing of a sweep's results as the report names it.
+struct Shown {
+    seq: u64,
+    /// The bundle it was read from (or, for a live sweep, its own page's).
+    bundle: Option<String>,
+    listing: String,
+    url: Option<String>,
+}
+
+/// Adds one result of a sweep: to its bundle's matches, and when flagged
+/// to the sweep's listed results (at most [`MAX_FLAGGED_SHOWN`]) and the
+/// per-taxon counts.
+fn add_result(
+    out: &mut SweepData,
+    shown: Shown,
+    scored: &crate::matcher::score::Scored,
+    numbers: &HashMap<String, String>,
+    matched: &mut BTreeMap<String, Vec<MatchedData>>,
+    per_taxon: &mut BTreeMap<String, u64>,
+) {
+    let taxa: Vec<String> = scored
+        .taxa
+        .iter()
+        .map(|t| t.scientific_name.clone())
+        .collect();
+    let reasons: Vec<String> = scored.reasons.iter().map(ToString::to_string).collect();
+    if let Some(b) = &shown.bundle {
+        matched.entry(b.clone()).or_default().push(MatchedData {
+            sweep_seq: shown.seq,
+            score: scored.score,
+            flagged: scored.flagged,
+            taxa: taxa.clone(),
+            terms: scored
+                .matches
+                .iter()
+                .map(|m| (m.term.clone(), m.kind.clone(), m.snippet.clone()))
+                .collect(),
+            reasons: reasons.clone(),
+        });
+    }
+    if !scored.flagged {
+        return;
+    }
+    for t in &taxa {
+        *per_taxon.entry(t.clone()).or_default() += 1;
+    }
+    if out.results.len() >= MAX_FLAGGED_SHOWN {
+        out.not_shown += 1;
+        return;
+    }
+    out.results.push(ResultData {
+        listing: shown.listing,
+        url: shown.url,
+        exhibit: shown.bundle.as_ref().and_then(|b| numbers.get(b)).cloned(),
+        score: scored.score,
+        taxa,
+        reasons,
+    });
 }
 
 /// A live sweep's event and results (`sweeps/<id>/hits.jsonl`): each
@@ -602,51 +637,17 @@ fn live_sweep_data(
     };
     for h in hits {
         let own = h.capture.as_ref().and_then(|c| c.bundle.clone());
-        let bundle = own.or_else(|| h.sightings.first().map(|s| s.bundle.clone()));
-        let taxa: Vec<String> = h
-            .scored
-            .taxa
-            .iter()
-            .map(|t| t.scientific_name.clone())
-            .collect();
-        let reasons: Vec<String> = h.scored.reasons.iter().map(ToString::to_string).collect();
-        if let Some(b) = &bundle {
-            matched.entry(b.clone()).or_default().push(MatchedData {
-                sweep_seq: e.seq,
-                score: h.scored.score,
-                flagged: h.scored.flagged,
-                taxa: taxa.clone(),
-                terms: h
-                    .scored
-                    .matches
-                    .iter()
-                    .map(|m| (m.term.clone(), m.kind.clone(), m.snippet.clone()))
-                    .collect(),
-                reasons: reasons.clone(),
-            });
-        }
-        if !h.scored.flagged {
-            continue;
-        }
-        for t in &taxa {
-            *per_taxon.entry(t.clone()).or_default() += 1;
-        }
-        if out.results.len() >= MAX_FLAGGED_SHOWN {
-            out.not_shown += 1;
-            continue;
-        }
-        out.results.push(ResultData {
+        let shown = Shown {
+            seq: e.seq,
+            bundle: own.or_else(|| h.sightings.first().map(|s| s.bundle.clone())),
             listing: h
                 .listing
                 .title
                 .clone()
                 .unwrap_or_else(|| h.listing.url.clone()),
             url: Some(h.listing.url.clone()),
-            exhibit: bundle.as_ref().and_then(|b| numbers.get(b)).cloned(),
-            score: h.scored.score,
-            taxa,
-            reasons,
-        });
+        };
+        add_result(&mut out, shown, &h.scored, numbers, matched, per_taxon);
     }
     out
 }
