@@ -167,6 +167,55 @@ fn semicolon_tab_windows_1252_and_gbk_exports_are_read_whole() {
 }
 
 #[test]
+fn utf8_and_utf16_exports_with_a_byte_order_mark_and_standard_input() {
+    let t = tmpdir();
+    let env = TestEnv::new();
+    let text =
+        "id,title\r\n1,Bán vòng ngà voi thật\r\n2,ขายกำไลงาช้างแท้\r\n3,出售象牙手镯\r\n4,Sofa\r\n";
+    let mut utf8 = b"\xEF\xBB\xBF".to_vec();
+    utf8.extend_from_slice(text.as_bytes());
+    let mut utf16 = b"\xFF\xFE".to_vec();
+    utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    for (name, bytes, enc) in [
+        ("bom8.csv", utf8, "UTF-8"),
+        ("bom16.csv", utf16, "UTF-16LE"),
+    ] {
+        let f = write(t.path(), name, &bytes);
+        let (code, recs, summary, err) = sweep(&env, &[os("--input"), f.as_os_str()]);
+        assert_all_read(code, &recs, &summary, &err, 4, 3);
+        assert_eq!(summary["inputs"][0]["encoding"], enc, "{err}");
+        assert!(
+            summary["inputs"][0]["encoding_why"]
+                .as_str()
+                .unwrap()
+                .contains("byte order mark"),
+            "{err}"
+        );
+        // the BOM is not taken into the first column's name
+        assert_eq!(
+            recs.iter().filter(|r| r["id"].is_string()).count(),
+            3,
+            "{recs:?}"
+        );
+        let vi = recs.iter().find(|r| r["id"] == "1").expect("row 1");
+        assert_eq!(vi["fields"]["title"], "Bán vòng ngà voi thật");
+        assert_eq!(vi["source"]["line"], 2);
+    }
+    // A semicolon export on standard input.
+    let out = env
+        .warden()
+        .args(["sweep", "--input", "-"])
+        .write_stdin("id;title\n1;ivory bangle for sale\n2;sofa\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let v: Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", describe(&out)));
+    assert_eq!(v["id"], "1");
+    assert_eq!(v["source"]["path"], "-");
+}
+
+#[test]
 fn json_arrays_and_xlsx_workbooks_are_read_whole() {
     let t = tmpdir();
     let d = t.path();
