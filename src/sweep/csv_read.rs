@@ -354,6 +354,8 @@ pub(crate) struct CsvStats {
     pub(crate) skipped: u64,
     /// Names of the columns that the officer named and the file lacks.
     pub(crate) missing: Option<String>,
+    /// Things to say about how the file was read.
+    pub(crate) notes: Vec<String>,
 }
 
 /// Reads rows from `first` (the input as UTF-8); `reopen` gives the same
@@ -411,6 +413,13 @@ pub(crate) fn read(
             names.join(", ")
         ));
         return Ok(stats);
+    }
+    let absent = cfg.cols.absent_fields(&names);
+    if !absent.is_empty() {
+        stats.notes.push(format!(
+            "no column for --fields {} (searched: the others named)",
+            absent.join(",")
+        ));
     }
     let roles = cfg.cols.roles(&names);
     let searched: Vec<bool> = names.iter().map(|n| cfg.cols.searched(n)).collect();

@@ -398,6 +398,7 @@ fn read_tabular(
             }
             info.rows = Some(stats.rows);
             info.skipped = Some(stats.skipped);
+            info.notes.extend(stats.notes);
         }
     }
     if stream.1.get() {

@@ -86,6 +86,21 @@ impl Columns {
             .collect()
     }
 
+    /// The `--fields` named that are not among `names` (when some are).
+    pub(crate) fn absent_fields(&self, names: &[String]) -> Vec<String> {
+        let has = |f: &str| {
+            names
+                .iter()
+                .any(|n| n.trim().eq_ignore_ascii_case(f.trim()))
+        };
+        self.fields
+            .iter()
+            .flatten()
+            .filter(|f| !has(f))
+            .cloned()
+            .collect()
+    }
+
     /// What is missing from `names` that the officer named: the `--id-field`,
     /// the `--url-field`, or every one of the `--fields`.
     pub(crate) fn missing(&self, names: &[String]) -> Option<String> {
@@ -286,6 +301,12 @@ mod tests {
         };
         assert!(cols.missing(&["id".into()]).is_some());
         assert!(cols.missing(&["artikelnummer".into()]).is_none());
+        let cols = Columns {
+            fields: Some(vec!["title".into(), "desc".into()]),
+            ..Columns::default()
+        };
+        assert!(cols.missing(&["Title".into()]).is_none());
+        assert_eq!(cols.absent_fields(&["Title".into()]), ["desc"]);
     }
 
     #[test]
