@@ -380,7 +380,14 @@ fn log_writer(ctx: &Ctx, rx: std::sync::mpsc::Receiver<LogJob>) {
     while let Ok(first) = rx.recv() {
         // Wait a little for more bundles: each group costs one barrier, and
         // a few milliseconds per group is nothing against a page's capture.
-        let until = std::time::Instant::now() + GROUP_LINGER;
+        // With one page to capture (each page of a live sweep) there is
+        // nothing to wait for.
+        let linger = if ctx.opts.urls.len() > 1 {
+            GROUP_LINGER
+        } else {
+            std::time::Duration::ZERO
+        };
+        let until = std::time::Instant::now() + linger;
         let mut jobs = vec![first];
         while jobs.len() < 256 {
             let left = until.saturating_duration_since(std::time::Instant::now());
