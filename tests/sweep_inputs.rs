@@ -343,6 +343,40 @@ fn a_broken_row_is_named_and_fails_the_sweep_unless_allowed() {
 }
 
 #[test]
+fn every_row_after_several_broken_quotes_is_read_in_utf8_and_windows_1252() {
+    let t = tmpdir();
+    let env = TestEnv::new();
+    let mut text = String::from("id;titre\r\n");
+    for i in 1..=40 {
+        if i % 10 == 3 {
+            text.push_str(&format!("{i};\"ivoire à vendre, guillemet ouvert\r\n"));
+        } else {
+            text.push_str(&format!("{i};ivoire ancien à vendre\r\n"));
+        }
+    }
+    let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    for (name, bytes, enc) in [
+        ("quotes-utf8.csv", text.as_bytes().to_vec(), "UTF-8"),
+        ("quotes-1252.csv", latin.into_owned(), "windows-1252"),
+    ] {
+        let f = write(t.path(), name, &bytes);
+        let (code, recs, summary, err) =
+            sweep(&env, &[os("--input"), f.as_os_str(), os("--allow-skipped")]);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(summary["inputs"][0]["encoding"], enc, "{err}");
+        assert_eq!(summary["skipped"], 4, "{err}");
+        assert_eq!(summary["listings"], 36, "{err}");
+        assert_eq!(recs.len(), 36, "{err}");
+        for line in [4, 14, 24, 34] {
+            assert!(err.contains(&format!("{name}:{line}:")), "{line}: {err}");
+        }
+        let last = recs.iter().find(|r| r["id"] == "40").expect("row 40");
+        assert_eq!(last["source"]["line"], 41);
+        assert_eq!(last["fields"]["titre"], "ivoire ancien à vendre");
+    }
+}
+
+#[test]
 fn a_named_column_the_file_lacks_stops_the_sweep() {
     let t = tmpdir();
     let env = TestEnv::new();

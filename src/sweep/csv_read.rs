@@ -13,7 +13,7 @@ use std::io::{self, BufRead};
 
 /// Most fields of one row.
 pub(crate) const MAX_COLUMNS: usize = 1000;
-/// Most times one file is read again to resume after a broken quote.
+/// Most times one file is opened again to resume after a broken row.
 const MAX_RESTARTS: u32 = 100;
 
 /// The delimiter chosen and why.
@@ -134,6 +134,8 @@ enum Parsed {
         /// Fields past [`MAX_COLUMNS`], not kept.
         extra: u64,
         start: u64,
+        /// Offset of the row's first byte in the (decoded) input.
+        start_pos: u64,
         end: u64,
         /// Characters after a closing quote (`"abc"def`).
         junk: bool,
@@ -141,6 +143,7 @@ enum Parsed {
     /// End of input inside a quoted field opened on line `start`.
     Unterminated {
         start: u64,
+        start_pos: u64,
     },
     Eof,
 }
@@ -152,6 +155,8 @@ struct Parser<'r> {
     /// Current physical line (1-based).
     line: u64,
     prev_cr: bool,
+    /// Bytes consumed.
+    pos: u64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -179,7 +184,11 @@ impl Parser<'_> {
     fn skip_lines(&mut self, n: u64) -> io::Result<()> {
         let target = self.line + n;
         let Parser {
-            r, line, prev_cr, ..
+            r,
+            line,
+            prev_cr,
+            pos,
+            ..
         } = self;
         while *line < target {
             let buf = r.fill_buf()?;
@@ -195,6 +204,7 @@ impl Parser<'_> {
                 }
             }
             r.consume(used);
+            *pos += used as u64;
         }
         Ok(())
     }
@@ -208,18 +218,20 @@ impl Parser<'_> {
         let mut start = self.line;
         let mut in_row = false;
         let mut junk = false;
+        let mut start_pos = self.pos;
         let Parser {
             r,
             d,
             line: cur_line,
             prev_cr,
+            pos,
         } = self;
         let d = *d;
         loop {
             let buf = r.fill_buf()?;
             if buf.is_empty() {
                 return Ok(match state {
-                    State::Quoted => Parsed::Unterminated { start },
+                    State::Quoted => Parsed::Unterminated { start, start_pos },
                     _ if !in_row => Parsed::Eof,
                     _ => {
                         push_field(&mut fields, cur, &mut extra);
@@ -227,6 +239,7 @@ impl Parser<'_> {
                             fields,
                             extra,
                             start,
+                            start_pos,
                             end: *cur_line,
                             junk,
                         }
@@ -247,6 +260,7 @@ impl Parser<'_> {
                     }
                     in_row = true;
                     start = line;
+                    start_pos = *pos + used as u64 - 1;
                 }
                 match state {
                     State::Quoted => {
@@ -286,12 +300,14 @@ impl Parser<'_> {
                 }
             }
             r.consume(used);
+            *pos += used as u64;
             if let Some(end) = end {
                 push_field(&mut fields, cur, &mut extra);
                 return Ok(Parsed::Row {
                     fields,
                     extra,
                     start,
+                    start_pos,
                     end,
                     junk,
                 });
@@ -358,12 +374,13 @@ pub(crate) struct CsvStats {
     pub(crate) notes: Vec<String>,
 }
 
-/// Reads rows from `first` (the input as UTF-8); `reopen` gives the same
-/// input again from its start, to resume after a broken quote (none for
-/// standard input: the lines the broken row spans are then reported).
+/// Reads rows from `first` (the input as UTF-8); `reopen(offset)` gives the
+/// same input again from that offset, to resume on the line after a broken
+/// row (none for standard input: the lines the broken row took are then
+/// reported).
 pub(crate) fn read(
     first: &mut dyn BufRead,
-    reopen: Option<&dyn Fn() -> io::Result<Box<dyn BufRead>>>,
+    reopen: Option<&dyn Fn(u64) -> io::Result<Box<dyn BufRead>>>,
     cfg: &CsvConfig<'_>,
     sink: &mut dyn Sink,
 ) -> io::Result<CsvStats> {
@@ -382,11 +399,12 @@ pub(crate) fn read(
         d: cfg.delimiter.byte,
         line: 1,
         prev_cr: false,
+        pos: 0,
     };
     p.skip_lines(cfg.delimiter.skip_lines)?;
     let header = match p.next()? {
         Parsed::Eof => return Ok(stats),
-        Parsed::Unterminated { start } => {
+        Parsed::Unterminated { start, .. } => {
             skip(
                 sink,
                 &mut stats,
@@ -435,30 +453,34 @@ pub(crate) fn read(
                     d: p.d,
                     line: p.line,
                     prev_cr: p.prev_cr,
+                    pos: p.pos,
                 };
                 let res = q.next()?;
                 p.line = q.line;
                 p.prev_cr = q.prev_cr;
+                p.pos = q.pos;
                 res
             }
             None => p.next()?,
         };
-        // Where a broken row began, to read again from the next line.
-        let resume_after = match parsed {
+        // Where a broken row began (line, offset), to read again from the
+        // next line.
+        let (resume_after, resume_pos) = match parsed {
             Parsed::Eof => break,
-            Parsed::Unterminated { start } => {
+            Parsed::Unterminated { start, start_pos } => {
                 skip(
                     sink,
                     &mut stats,
                     start,
                     "a quoted field opens on this line and is never closed (a missing or extra \" ); the row is not read".into(),
                 );
-                start
+                (start, start_pos)
             }
             Parsed::Row {
                 fields,
                 extra,
                 start,
+                start_pos,
                 end,
                 junk,
             } => {
@@ -472,7 +494,7 @@ pub(crate) fn read(
                             "a quoted field opens on this line and closes only on line {end}, in the middle of a value: a quote is probably missing or extra; the row is not read"
                         ),
                     );
-                    start
+                    (start, start_pos)
                 } else if n != width as u64 {
                     if fields.len() == 1 && fields[0].bytes.iter().all(u8::is_ascii_whitespace) {
                         continue; // a line of spaces
@@ -489,7 +511,7 @@ pub(crate) fn read(
                     };
                     skip(sink, &mut stats, start, reason);
                     if end > start {
-                        start
+                        (start, start_pos)
                     } else {
                         continue;
                     }
@@ -554,16 +576,18 @@ pub(crate) fn read(
             );
             break;
         }
-        let mut r = reopen()?;
+        let mut r = reopen(resume_pos)?;
         let mut q = Parser {
             r: r.as_mut(),
             d: cfg.delimiter.byte,
-            line: 1,
+            line: resume_after,
             prev_cr: false,
+            pos: resume_pos,
         };
-        q.skip_lines(resume_after)?;
+        q.skip_lines(1)?;
         p.line = q.line;
         p.prev_cr = q.prev_cr;
+        p.pos = q.pos;
         reopened = Some(r);
     }
     Ok(stats)
@@ -599,8 +623,10 @@ mod tests {
             check_utf8: true,
         };
         let owned = text.to_string();
-        let again = move || -> io::Result<Box<dyn BufRead>> {
-            Ok(Box::new(io::Cursor::new(owned.clone().into_bytes())))
+        let again = move |at: u64| -> io::Result<Box<dyn BufRead>> {
+            Ok(Box::new(io::Cursor::new(
+                owned.as_bytes()[at as usize..].to_vec(),
+            )))
         };
         let mut c = Collect::default();
         let mut r = io::Cursor::new(text.as_bytes());

@@ -283,7 +283,7 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, sink: &mut dyn Sink) -> Resu
         Format::Csv { .. } | Format::Json => {
             let reopen = {
                 let path = path.to_path_buf();
-                move || -> io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(&path)?)) }
+                move || std::fs::File::open(&path)
             };
             read_tabular(
                 &mut hasher,
@@ -310,7 +310,7 @@ pub(crate) fn read(path: &Path, opts: &ReadOptions, sink: &mut dyn Sink) -> Resu
 /// again (files only).
 fn read_tabular(
     r: &mut dyn Read,
-    reopen: Option<&dyn Fn() -> io::Result<Box<dyn Read>>>,
+    reopen: Option<&dyn Fn() -> io::Result<std::fs::File>>,
     shown: &str,
     fmt: Option<Format>,
     opts: &ReadOptions,
@@ -341,11 +341,20 @@ fn read_tabular(
             },
         );
     let mut stream = open_decoded(Box::new(io::Cursor::new(sample).chain(r)), &chosen);
+    // The input again from an offset of its decoded text: a seek in UTF-8,
+    // decoding again from the start in other encodings.
     let reopen_decoded = reopen.map(|f| {
         let chosen = chosen.clone();
-        move || -> io::Result<Box<dyn BufRead>> {
-            let raw = f()?;
-            Ok(open_decoded(raw, &chosen).0)
+        move |offset: u64| -> io::Result<Box<dyn BufRead>> {
+            let mut file = f()?;
+            if chosen.is_utf8() {
+                use std::io::{Seek, SeekFrom};
+                file.seek(SeekFrom::Start(chosen.bom as u64 + offset))?;
+                return Ok(Box::new(BufReader::with_capacity(64 << 10, file)));
+            }
+            let mut text = open_decoded(Box::new(file), &chosen).0;
+            io::copy(&mut (&mut text).take(offset), &mut io::sink())?;
+            Ok(text)
         }
     });
     match fmt {
@@ -388,7 +397,7 @@ fn read_tabular(
                 stream.0.as_mut(),
                 reopen_decoded
                     .as_ref()
-                    .map(|f| f as &dyn Fn() -> io::Result<Box<dyn BufRead>>),
+                    .map(|f| f as &dyn Fn(u64) -> io::Result<Box<dyn BufRead>>),
                 &cfg,
                 sink,
             )?;
