@@ -35,7 +35,11 @@ pub struct ExtractedListing {
     pub date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub snippet: Option<String>,
-    /// What the species lists are matched against.
+    /// What the species lists are matched against: the fields above
+    /// joined, or the listing's visible text when no field selector
+    /// matched (a live sweep's results keep it, cut at
+    /// [`MAX_FIELD_CHARS`], only in that case).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
 }
 

@@ -34,8 +34,12 @@ pub const MAX_ATTEMPTS: u32 = 4;
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
 /// Most search terms in one sweep.
 const MAX_TERMS: usize = 10_000;
-/// Most distinct listings kept in one sweep's results.
-const MAX_LISTINGS: usize = 1_000_000;
+/// Most distinct listings one sweep keeps (each listing that names a taxon
+/// is held in memory until the results are written: about 5-15 KiB).
+/// Listings past it are counted (`listings_not_kept`), not scored.
+const MAX_LISTINGS: usize = 200_000;
+/// Most sightings kept per listing; more are counted.
+const MAX_SIGHTINGS: usize = 1000;
 
 /// Why a live sweep could not run (or stopped early).
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +175,9 @@ pub struct Totals {
     pub matched: u64,
     pub flagged: u64,
     pub hit_captures: u64,
+    /// New listings seen after [`MAX_LISTINGS`] were kept: neither scored
+    /// nor in the results.
+    pub listings_not_kept: u64,
 }
 
 /// How a sweep run ended.
@@ -224,6 +231,9 @@ pub(crate) struct Hit {
     #[serde(flatten)]
     pub(crate) scored: score::Scored,
     pub(crate) sightings: Vec<Sighting>,
+    /// Sightings past the first 1,000, counted only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) sightings_not_listed: u64,
     /// Its own page's bundle (`--capture-hits`).
     #[serde(default)]
     pub(crate) capture: Option<HitCapture>,
@@ -233,6 +243,10 @@ pub(crate) struct Hit {
 pub(crate) struct HitCapture {
     pub(crate) bundle: Option<String>,
     pub(crate) status: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// State shared by the workers.
@@ -903,10 +917,18 @@ fn absorb(
             bundle: bundle.to_string(),
         };
         match st.seen.get(&l.url).copied() {
-            Some(Some(i)) => st.hits[i].sightings.push(sighting),
+            Some(Some(i)) => {
+                let h = &mut st.hits[i];
+                if h.sightings.len() < MAX_SIGHTINGS {
+                    h.sightings.push(sighting);
+                } else {
+                    h.sightings_not_listed += 1;
+                }
+            }
             Some(None) => {}
             None => {
                 if st.seen.len() >= MAX_LISTINGS {
+                    st.totals.listings_not_kept += 1;
                     continue;
                 }
                 st.totals.listings += 1;
@@ -933,10 +955,28 @@ fn absorb(
                     }
                 }
                 st.seen.insert(l.url.clone(), Some(st.hits.len()));
+                // The matched text is the fields joined; they are kept, the
+                // joined copy is not. A listing without fields keeps the
+                // start of its text.
+                let no_fields = [&l.title, &l.price, &l.seller, &l.date, &l.snippet]
+                    .iter()
+                    .all(|f| f.is_none());
+                let listing = ExtractedListing {
+                    text: if no_fields {
+                        l.text
+                            .chars()
+                            .take(targets::extract::MAX_FIELD_CHARS)
+                            .collect()
+                    } else {
+                        String::new()
+                    },
+                    ..l.clone()
+                };
                 st.hits.push(Hit {
-                    listing: l.clone(),
+                    listing,
                     scored,
                     sightings: vec![sighting],
+                    sightings_not_listed: 0,
                     capture: None,
                 });
             }
