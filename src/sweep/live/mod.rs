@@ -737,7 +737,7 @@ fn sweep_target(ctx: &Ctx<'_>, t: &Target, chains: &HashMap<(String, String), Ch
                 return;
             };
             let usable = outcome.as_ref().filter(|o| usable(o));
-            let (entry, page_urls, last) = match usable.and_then(|o| o.bundle.as_ref()) {
+            let (entry, last) = match usable.and_then(|o| o.bundle.as_ref()) {
                 Some(bundle) => {
                     let id = bundle_id(bundle);
                     match absorb(ctx, t, term, page, &id) {
@@ -789,8 +789,8 @@ fn sweep_target(ctx: &Ctx<'_>, t: &Target, chains: &HashMap<(String, String), Ch
                                 }
                             }
                             next_url = next;
-                            previous = urls.clone();
-                            (None, urls, last)
+                            previous = urls;
+                            (None, last)
                         }
                         Err(e) => {
                             ctx.fail(e);
@@ -828,7 +828,7 @@ fn sweep_target(ctx: &Ctx<'_>, t: &Target, chains: &HashMap<(String, String), Ch
                         });
                     }
                     ctx.report_page_done(t, term, page, false, 0);
-                    (Some(entry), Vec::new(), true)
+                    (Some(entry), true)
                 }
             };
             if let Some(entry) = entry
@@ -837,7 +837,6 @@ fn sweep_target(ctx: &Ctx<'_>, t: &Target, chains: &HashMap<(String, String), Ch
                 ctx.fail(e);
                 return;
             }
-            let _ = page_urls;
             if last {
                 break;
             }
@@ -940,7 +939,7 @@ fn absorb(
                     &found,
                     &ctx.matcher,
                     &ctx.lists,
-                    ctx.opts_min_score(),
+                    ctx.opts.min_score,
                 );
                 if scored.taxa.is_empty() {
                     st.seen.insert(l.url.clone(), None);
@@ -983,12 +982,6 @@ fn absorb(
         }
     }
     Ok((x, newly_flagged))
-}
-
-impl Ctx<'_> {
-    fn opts_min_score(&self) -> u32 {
-        self.opts.min_score
-    }
 }
 
 /// The page of a bundle as text (decoded with the charset its capture
