@@ -627,3 +627,22 @@ impl<R: Read> Read for HashingReader<R> {
         Ok(n)
     }
 }
+
+/// A [`Sink`] that keeps everything, for the readers' unit tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct Collect {
+    pub(crate) rows: Vec<Listing>,
+    pub(crate) skipped: Vec<Skipped>,
+}
+
+#[cfg(test)]
+impl Sink for Collect {
+    fn listing(&mut self, l: Listing) {
+        self.rows.push(l);
+    }
+    fn skipped(&mut self, s: Skipped) {
+        self.skipped.push(s);
+    }
+    fn input(&mut self, _: InputFile) {}
+}

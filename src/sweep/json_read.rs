@@ -485,22 +485,7 @@ fn sink_skipped(sink: &mut dyn Sink, shown: &str, line: u64, reason: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::input::{InputFile, Listing};
-
-    #[derive(Default)]
-    struct Collect {
-        rows: Vec<Listing>,
-        skipped: Vec<Skipped>,
-    }
-    impl Sink for Collect {
-        fn listing(&mut self, l: Listing) {
-            self.rows.push(l);
-        }
-        fn skipped(&mut self, s: Skipped) {
-            self.skipped.push(s);
-        }
-        fn input(&mut self, _: InputFile) {}
-    }
+    use crate::sweep::input::Collect;
 
     fn run(text: &str) -> (Collect, JsonStats) {
         let mut c = Collect::default();
