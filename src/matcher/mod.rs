@@ -6,6 +6,7 @@
 //! on word boundaries; CJK and Thai terms match anywhere. Each match maps
 //! back to the byte range the seller actually wrote.
 
+mod lang;
 mod normalize;
 pub mod score;
 
@@ -77,14 +78,34 @@ pub enum MatcherError {
 }
 
 /// Whether `c` is a character of a script that separates words with spaces
-/// (Latin, Greek, Cyrillic) or a digit: terms starting or ending with one
-/// need a word boundary there. Thai, CJK and kana do not.
-fn latin_edge(c: Option<char>) -> bool {
+/// (Latin, Greek, Cyrillic, Devanagari, Hangul, Arabic) or a digit: a term
+/// must not start or end next to one. Thai, CJK and kana do not separate
+/// words, so their terms match anywhere.
+pub(crate) fn latin_edge(c: Option<char>) -> bool {
     c.is_some_and(|c| {
         c.is_ascii_alphanumeric()
-            || (c.is_alphabetic()
-                && matches!(c as u32, 0xC0..=0x24F | 0x370..=0x52F | 0x1E00..=0x1FFF))
+            || ((c.is_alphabetic() || is_mark(c))
+                && matches!(c as u32, 0xC0..=0x24F | 0x370..=0x52F | 0x1E00..=0x1FFF | 0x900..=0x97F | 0x600..=0x6FF | 0x750..=0x77F | 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F))
     })
+}
+
+/// Devanagari vowel signs and Arabic vowel marks belong to their word.
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x900..=0x903 | 0x93A..=0x94F | 0x955..=0x957 | 0x962..=0x963 | 0x64B..=0x65F | 0x670)
+}
+
+/// Which edges of a term need a word boundary: both for Latin, Greek,
+/// Cyrillic and Devanagari; Korean attaches particles after a noun (상아를),
+/// so only its start; Arabic attaches prefixes (للبيع, والعاج), so only its
+/// end.
+fn bounded_edges(p: &str) -> (bool, bool) {
+    let hangul = |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F));
+    let arabic = |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F));
+    let (first, last) = (p.chars().next(), p.chars().last());
+    (
+        latin_edge(first) && !arabic(first),
+        latin_edge(last) && !hangul(last),
+    )
 }
 
 impl Matcher {
@@ -139,7 +160,7 @@ impl Matcher {
         }
         let bounded = patterns
             .iter()
-            .map(|p| (latin_edge(p.chars().next()), latin_edge(p.chars().last())))
+            .map(|p| bounded_edges(p.as_str()))
             .collect();
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
@@ -225,7 +246,10 @@ impl Matcher {
                 start: r.start,
                 end: r.end,
                 folded: !exact,
-                tricks: n.used_tricks(m.start()..m.end()),
+                // A trick is claimed only where the text differs from every
+                // spelling of the term: "gorilla" written as listed is
+                // plain, although its "ll" is folded like a letter run.
+                tricks: !exact && n.used_tricks(m.start()..m.end()),
                 pattern: pid,
             });
         }

@@ -1,7 +1,8 @@
 //! Scoring a listing from its matches (0–100), with reasons an officer can
 //! read. The model is documented in `docs/matching.md`.
 
-use super::{Category, Hit, Matcher, snippet};
+use super::lang::Languages;
+use super::{Category, Hit, Matcher, TermRef, snippet};
 use crate::species::{CueKind, KeywordList, TermKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -86,6 +87,17 @@ pub struct Scored {
     pub(crate) taxa: Vec<TaxonOut>,
     pub(crate) matches: Vec<MatchOut>,
     pub(crate) reasons: Vec<Reason>,
+    /// How many times each feature counted (for fitting the weights; not
+    /// written out).
+    #[serde(skip)]
+    pub features: BTreeMap<Feature, i32>,
+}
+
+impl Scored {
+    /// The score, 0–100.
+    pub fn score(&self) -> u32 {
+        self.score
+    }
 }
 
 /// A listing's words in double quotes, as a reason quotes them: control
@@ -120,14 +132,8 @@ fn kind_name(c: Category) -> &'static str {
         Category::Cue(CueKind::Price) => "price",
         Category::Cue(CueKind::Cover) => "cover",
         Category::Cue(CueKind::Decoy) => "decoy",
-    }
-}
-
-fn term_weight(k: TermKind) -> i32 {
-    match k {
-        TermKind::ScientificName | TermKind::Synonym | TermKind::CodeWord => 35,
-        TermKind::CommonName | TermKind::Abbreviation => 30,
-        TermKind::Product => 20,
+        Category::Cue(CueKind::Form) => "form",
+        Category::Cue(CueKind::News) => "news",
     }
 }
 
@@ -135,7 +141,7 @@ fn term_weight(k: TermKind) -> i32 {
 /// ("$250", "250 USD", "1.200.000đ", "¥800", "RM 300"). One pass over the
 /// text, looking only at the few characters around each number, so a long
 /// listing costs no more memory than a short one.
-fn has_price(text: &str) -> Option<String> {
+fn has_price(text: &str, langs: &Languages) -> Option<String> {
     const SYMBOLS: &[&str] = &[
         "$", "€", "£", "¥", "₫", "฿", "₱", "usd", "eur", "gbp", "rmb", "cny", "vnd", "idr", "myr",
         "thb", "php", "jpy", "rp", "rm", "元", "円", "đ", "k",
@@ -152,8 +158,14 @@ fn has_price(text: &str) -> Option<String> {
         };
         part.to_lowercase()
     }
-    let near = |s: &str, at_end: bool| {
+    // "k" (thousand) and "đ" follow Vietnamese and Indonesian prices ("500k",
+    // "1.200.000đ"); elsewhere "24k" is gold.
+    let vietnamese = langs.fits("vi") || langs.fits("id");
+    let near = |s: &str, at_end: bool, digits: usize| {
         SYMBOLS.iter().any(|sym| {
+            if matches!(*sym, "k" | "đ") && (!vietnamese || at_end || digits < 3) {
+                return false;
+            }
             if at_end {
                 s.ends_with(sym)
                     && s[..s.len() - sym.len()]
@@ -190,7 +202,7 @@ fn has_price(text: &str) -> Option<String> {
         }
         let before = text[..start].trim_end();
         let after = text[end..].trim_start();
-        if near(&edge(before, true), true) || near(&edge(after, false), false) {
+        if near(&edge(before, true), true, run) || near(&edge(after, false), false, run) {
             let s = text.floor_char_boundary(before.len().saturating_sub(4));
             let e = text.ceil_char_boundary((end + 6).min(text.len()));
             return Some(text[s..e].trim().to_string());
@@ -199,8 +211,96 @@ fn has_price(text: &str) -> Option<String> {
     None
 }
 
+/// What earned (or cost) a listing points: one weight each, so that the
+/// weights can be fitted to labelled listings (`examples/fit_weights.rs`)
+/// and every point stays tied to a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feature {
+    /// The strongest taxon is named by its scientific name or a synonym.
+    ScientificName,
+    /// … by a documented trade code word.
+    CodeWord,
+    /// … by a common name or abbreviation.
+    CommonName,
+    /// … by a product word only (ivory, horn, 象牙).
+    ProductWord,
+    /// Appendix of the strongest taxon (the least protected part of a split
+    /// listing, as the text does not show which part is traded).
+    AppendixI,
+    AppendixII,
+    AppendixIII,
+    /// The species match needed accents folding ("ban" for "bán").
+    AccentFolded,
+    /// A species match written with look-alike characters or separators.
+    Tricks,
+    /// A species name together with a product word.
+    NameAndProduct,
+    /// Product words of several taxa and no name.
+    SeveralTaxa,
+    Sale,
+    Contact,
+    Price,
+    Cover,
+    /// A product-form, part or live-animal word.
+    Form,
+    /// News, advocacy or enforcement wording (counted per distinct wording,
+    /// at most 2).
+    News,
+    /// A decoy context (counted per occurrence).
+    Decoy,
+}
+
+/// Points per feature. Fitted on the dev part of the outside labelled set
+/// by `examples/fit_weights.rs` (logistic regression, scaled so that the
+/// default threshold is 45) and rounded; `docs/matching.md` gives the fit.
+pub const fn weight(f: Feature) -> i32 {
+    match f {
+        Feature::ScientificName => 35,
+        Feature::CodeWord => 35,
+        Feature::CommonName => 30,
+        Feature::ProductWord => 20,
+        Feature::AppendixI => 10,
+        Feature::AppendixII => 5,
+        Feature::AppendixIII => 2,
+        Feature::AccentFolded => -5,
+        Feature::Tricks => 10,
+        Feature::NameAndProduct => 15,
+        Feature::SeveralTaxa => 5,
+        Feature::Sale => 20,
+        Feature::Contact => 10,
+        Feature::Price => 10,
+        Feature::Cover => 5,
+        Feature::Form => 5,
+        Feature::News => -20,
+        Feature::Decoy => -25,
+    }
+}
+
+/// Every feature, in a fixed order (for fitting).
+pub const FEATURES: &[Feature] = &[
+    Feature::ScientificName,
+    Feature::CodeWord,
+    Feature::CommonName,
+    Feature::ProductWord,
+    Feature::AppendixI,
+    Feature::AppendixII,
+    Feature::AppendixIII,
+    Feature::AccentFolded,
+    Feature::Tricks,
+    Feature::NameAndProduct,
+    Feature::SeveralTaxa,
+    Feature::Sale,
+    Feature::Contact,
+    Feature::Price,
+    Feature::Cover,
+    Feature::Form,
+    Feature::News,
+    Feature::Decoy,
+];
+
 /// A decoy cue found in the text: its span, the words it neutralises
-/// (lowercase; empty for "any"), and how it was written.
+/// (normalised; empty for "any"), and how it was written.
 struct Decoy {
     start: usize,
     end: usize,
@@ -209,28 +309,62 @@ struct Decoy {
 }
 
 impl Decoy {
-    /// Whether this decoy covers hit `h` of species term `term`.
-    fn neutralises(&self, h: &Hit, term: &str) -> bool {
-        // Compared as the matcher sees words (case, accents and look-alikes
-        // folded), so a decoy covers every spelling of its word: "leopard
-        // print" neutralises the French "léopard" too.
-        let term = fold(term);
-        self.start <= h.start
-            && h.end <= self.end
-            && (self.applies_to.is_empty()
-                || self
-                    .applies_to
+    /// Whether this decoy covers hit `h` of a term of `taxon`: the hit lies
+    /// inside the decoy and the decoy applies to any spelling, in any
+    /// script, of a term of that taxon ("leopard print" covers "léopard",
+    /// as the taxon also has "leopard").
+    fn neutralises(&self, h: &Hit, taxon_terms: &[String]) -> bool {
+        self.start <= h.start && h.end <= self.end && self.applies_to_taxon(taxon_terms)
+    }
+
+    fn applies_to_taxon(&self, taxon_terms: &[String]) -> bool {
+        self.applies_to.is_empty()
+            || self.applies_to.iter().any(|a| {
+                taxon_terms
                     .iter()
-                    .any(|a| term.contains(a.as_str()) || a.contains(&term)))
+                    .any(|t| t == a || contains_word(a, t) || contains_word(t, a))
+            })
     }
 }
 
+/// Whether normalised `hay` contains normalised `needle` as whole words.
+fn contains_word(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    hay.match_indices(needle).any(|(i, _)| {
+        let before = hay[..i].chars().next_back();
+        let after = hay[i + needle.len()..].chars().next();
+        !super::latin_edge(before) && !super::latin_edge(after)
+    })
+}
+
 /// The strongest species evidence for one taxon.
+#[derive(Clone)]
 struct TaxonEvidence {
-    weight: i32,
+    feature: Feature,
     folded: bool,
     written: String,
     kind: TermKind,
+    needs_context: bool,
+}
+
+fn term_feature(k: TermKind) -> Feature {
+    match k {
+        TermKind::ScientificName | TermKind::Synonym => Feature::ScientificName,
+        TermKind::CodeWord => Feature::CodeWord,
+        TermKind::CommonName | TermKind::Abbreviation => Feature::CommonName,
+        TermKind::Product => Feature::ProductWord,
+    }
+}
+
+impl TaxonEvidence {
+    /// Better evidence: more points, then a term needing no context, then
+    /// a match needing no folding.
+    fn better_than(&self, other: &TaxonEvidence) -> bool {
+        let key = |e: &TaxonEvidence| (weight(e.feature), !e.needs_context, !e.folded);
+        key(self) > key(other)
+    }
 }
 
 /// What the hits say, before scoring.
@@ -239,8 +373,12 @@ struct Evidence {
     matches: Vec<MatchOut>,
     /// Keyed by (list, taxon) index.
     per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
+    /// Everyday words found with no context: (taxon, written).
+    without_context: Vec<((usize, usize), String)>,
     /// The first way each cue kind was written.
     cues: BTreeMap<CueKind, String>,
+    /// Distinct news wordings, in order.
+    news: Vec<String>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// The first species hit written with tricks (look-alikes, separators).
@@ -264,11 +402,22 @@ fn fold(s: &str) -> String {
     super::normalize::normalize(s).text
 }
 
-fn find_decoys(text: &str, hits: &[Hit], matcher: &Matcher, lists: &[KeywordList]) -> Vec<Decoy> {
+/// Normalised terms of a taxon, for comparing with decoys.
+fn taxon_terms(lists: &[KeywordList], (li, ti): (usize, usize)) -> Vec<String> {
+    lists[li].taxa[ti].terms.iter().map(|t| fold(&t.text)).collect()
+}
+
+fn find_decoys(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    lists: &[KeywordList],
+    langs: &Languages,
+) -> Vec<Decoy> {
     let mut decoys = Vec::new();
     for h in hits {
         for t in matcher.terms_of(h.pattern) {
-            if t.category == Category::Cue(CueKind::Decoy) {
+            if t.category == Category::Cue(CueKind::Decoy) && langs.fits(&t.lang) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
@@ -282,40 +431,105 @@ fn find_decoys(text: &str, hits: &[Hit], matcher: &Matcher, lists: &[KeywordList
     decoys
 }
 
+/// Normalised length, in characters, of a term.
+fn term_chars(term: &str) -> usize {
+    fold(term).chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Whether a species term `t` found as hit `h` counts in a listing in
+/// `langs`: a match that needed accents folded only where the term's
+/// language fits ("ban" is "bán" only in Vietnamese), and a match found only
+/// by undoing look-alikes only for terms of five letters or more (random
+/// bytes fold onto short terms).
+fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages) -> bool {
+    if h.tricks {
+        return term_chars(&t.term) >= 5;
+    }
+    !h.folded || langs.fits(&t.lang)
+}
+
+/// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
+/// of another taxon: the longest, most specific name wins ("tiger shark"
+/// over "tiger", 黑猩猩 over 猩猩).
+fn covered_by_longer(h: &Hit, taxon: (usize, usize), species: &[(&Hit, Vec<(usize, usize)>)]) -> bool {
+    species.iter().any(|(g, taxa)| {
+        g.start <= h.start
+            && h.end <= g.end
+            && (g.end - g.start) > (h.end - h.start)
+            && !taxa.contains(&taxon)
+    })
+}
+
 /// Gathers the matches, the best species evidence per taxon and the cues,
-/// leaving out species hits a decoy neutralises.
-fn gather(text: &str, hits: &[Hit], matcher: &Matcher, decoys: &[Decoy]) -> Evidence {
+/// leaving out species hits a decoy neutralises, hits covered by a longer
+/// name of another taxon, and matches whose language does not fit.
+fn gather(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    lists: &[KeywordList],
+    decoys: &[Decoy],
+    langs: &Languages,
+) -> Evidence {
     let mut ev = Evidence {
         all_folded: true,
         ..Evidence::default()
     };
+    let species: Vec<(&Hit, Vec<(usize, usize)>)> = hits
+        .iter()
+        .filter_map(|h| {
+            let taxa: Vec<_> = matcher
+                .terms_of(h.pattern)
+                .iter()
+                .filter(|t| {
+                    matches!(t.category, Category::Species(_)) && species_hit_counts(h, t, langs)
+                })
+                .map(|t| (t.list, t.entry))
+                .collect();
+            (!taxa.is_empty()).then_some((h, taxa))
+        })
+        .collect();
+    let mut context_taxa: BTreeMap<(usize, usize), TaxonEvidence> = BTreeMap::new();
     for h in hits {
         let written = &text[h.start..h.end];
         for t in matcher.terms_of(h.pattern) {
             match t.category {
                 Category::Species(kind) => {
-                    if decoys.iter().any(|d| d.neutralises(h, &t.term)) {
+                    let key = (t.list, t.entry);
+                    if !species_hit_counts(h, t, langs) || covered_by_longer(h, key, &species) {
                         continue;
                     }
+                    if decoys.iter().any(|d| {
+                        d.start <= h.start
+                            && h.end <= d.end
+                            && d.neutralises(h, &taxon_terms(lists, key))
+                    }) {
+                        continue;
+                    }
+                    let term = &lists[t.list].taxa[t.entry]
+                        .terms
+                        .iter()
+                        .find(|x| x.text == t.term && x.kind == kind);
+                    let needs_context = term.is_some_and(|x| x.needs_context);
+                    let e = TaxonEvidence {
+                        feature: term_feature(kind),
+                        folded: h.folded,
+                        written: written.to_string(),
+                        kind,
+                        needs_context,
+                    };
                     ev.matches
                         .push(match_out(text, h, &t.term, t.category, &t.lang));
-                    let weight = term_weight(kind);
-                    let e = ev
-                        .per_taxon
-                        .entry((t.list, t.entry))
-                        .or_insert(TaxonEvidence {
-                            weight: 0,
-                            folded: h.folded,
-                            written: written.to_string(),
-                            kind,
-                        });
-                    if weight > e.weight || (weight == e.weight && e.folded && !h.folded) {
-                        *e = TaxonEvidence {
-                            weight,
-                            folded: h.folded,
-                            written: written.to_string(),
-                            kind,
-                        };
+                    let slot = if needs_context {
+                        &mut context_taxa
+                    } else {
+                        &mut ev.per_taxon
+                    };
+                    match slot.get(&key) {
+                        Some(old) if !e.better_than(old) => {}
+                        _ => {
+                            slot.insert(key, e);
+                        }
                     }
                     if !h.folded {
                         ev.all_folded = false;
@@ -325,48 +539,91 @@ fn gather(text: &str, hits: &[Hit], matcher: &Matcher, decoys: &[Decoy]) -> Evid
                     }
                 }
                 Category::Cue(kind) => {
+                    if !langs.fits(&t.lang) {
+                        continue;
+                    }
                     if kind != CueKind::Decoy {
                         ev.matches
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
+                    }
+                    if kind == CueKind::News {
+                        let w = written.to_lowercase();
+                        if !ev.news.contains(&w) {
+                            ev.news.push(w);
+                        }
                     }
                     ev.cues.entry(kind).or_insert_with(|| written.to_string());
                 }
             }
         }
     }
+    // Everyday words count only with a term of their taxon that needs no
+    // context, or with a product-form, part or live-animal word.
+    let has_form = ev.cues.contains_key(&CueKind::Form);
+    for (key, e) in context_taxa {
+        if ev.per_taxon.contains_key(&key) {
+            continue;
+        }
+        if has_form {
+            ev.per_taxon.insert(key, e);
+        } else {
+            ev.without_context.push((key, e.written));
+        }
+    }
     ev
 }
 
-/// The taxa, a reason for each, and the best single species score. Only
-/// the strongest taxon's evidence counts; the others' reasons say so and
-/// carry no points.
+/// One part of a score: the feature, how many times it counts, and the
+/// reason (`None`: the points go into the taxon's reason).
+struct Part {
+    feature: Feature,
+    times: i32,
+}
+
+/// The taxa, a reason for each, and the features of the strongest taxon.
+/// Only the strongest taxon's evidence counts; the others' reasons say so
+/// and carry no points.
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
     reasons: &mut Vec<Reason>,
-) -> (Vec<TaxonOut>, i32) {
+) -> (Vec<TaxonOut>, Vec<Part>) {
     let mut taxa = Vec::new();
     let mut scored = Vec::new();
     for (&(li, ti), e) in &ev.per_taxon {
         let taxon = &lists[li].taxa[ti];
-        let appendix = taxon.appendix.split('/').next().unwrap_or("");
-        let mut parts = vec![(e.weight, "")];
-        parts.push(match appendix {
-            "I" => (10, "Appendix I"),
-            "II" => (5, "Appendix II"),
-            _ => (2, "Appendix III"),
-        });
+        let split = taxon.appendix.contains('/');
+        // The least protected part of a split listing: the text does not
+        // show which population or species is traded.
+        let appendix = taxon.appendix.rsplit('/').next().unwrap_or("");
+        let mut parts = vec![(e.feature, String::new())];
+        let app = match appendix {
+            "I" => Feature::AppendixI,
+            "II" => Feature::AppendixII,
+            _ => Feature::AppendixIII,
+        };
+        parts.push((
+            app,
+            if split {
+                format!(
+                    "Appendix {appendix} (a split listing, {}: counted as its least protected part, as the text does not show which part is traded)",
+                    taxon.appendix
+                )
+            } else {
+                format!("Appendix {appendix}")
+            },
+        ));
         if e.folded && ev.tricks.is_none() {
-            parts.push((-5, "a match that needed folding"));
+            parts.push((
+                Feature::AccentFolded,
+                "a match that needed accents folded".into(),
+            ));
         }
         scored.push((taxon, e, parts));
     }
-    let best = scored
-        .iter()
-        .map(|(_, _, p)| p.iter().map(|x| x.0).sum::<i32>())
-        .max()
-        .unwrap_or(0);
-    let mut counted = false;
+    let total_of = |p: &[(Feature, String)]| p.iter().map(|x| weight(x.0)).sum::<i32>();
+    let best = scored.iter().map(|(_, _, p)| total_of(p)).max();
+    let mut counted: Option<Vec<Part>> = None;
     for (taxon, e, parts) in scored {
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
@@ -381,25 +638,40 @@ fn species_part(
             }
             TermKind::CommonName => "common name",
         };
-        let total: i32 = parts.iter().map(|x| x.0).sum();
-        let counts = !counted && total == best;
-        counted |= counts;
+        let total = total_of(&parts);
+        let counts = counted.is_none() && Some(total) == best;
         let breakdown = parts
             .iter()
             .enumerate()
-            .map(|(i, (p, label))| match i {
-                0 => format!("{p} for a {what}"),
-                _ => format!("{p:+} for {label}"),
+            .map(|(i, (f, label))| match i {
+                0 => format!("{} for a {what}", weight(*f)),
+                _ => format!("{:+} for {label}", weight(*f)),
             })
             .collect::<Vec<_>>()
             .join(", ");
+        if counts {
+            counted = Some(
+                parts
+                    .iter()
+                    .map(|(f, _)| Part {
+                        feature: *f,
+                        times: 1,
+                    })
+                    .collect(),
+            );
+        }
         reasons.push(Reason::new(
             if counts { total } else { 0 },
             format!(
-                "{what} {} points to {} (CITES Appendix {}){}; {}",
+                "{what} {} points to {} (CITES Appendix {}){}{}; {}",
                 quoted(&e.written),
                 taxon.scientific_name,
                 taxon.appendix,
+                if e.needs_context {
+                    "; an everyday word too, counted because a product, part or live-animal word is also there"
+                } else {
+                    ""
+                },
                 if e.folded {
                     "; matched only after undoing spelling tricks or accents"
                 } else {
@@ -416,67 +688,111 @@ fn species_part(
             && let Some(note) = taxon
                 .terms
                 .iter()
-                .find(|t| t.kind == TermKind::CodeWord && t.note.is_some())
+                .find(|t| t.kind == TermKind::CodeWord && t.text == e.written && t.note.is_some())
+                .or_else(|| {
+                    taxon
+                        .terms
+                        .iter()
+                        .find(|t| t.kind == TermKind::CodeWord && t.note.is_some())
+                })
                 .and_then(|t| t.note.clone())
         {
             reasons.push(Reason::new(0, format!("code word source: {note}")));
         }
     }
-    (taxa, best)
+    (taxa, counted.unwrap_or_default())
 }
 
-/// Points for the context: product words with names, sale, contact, price
-/// and cover cues.
-fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<Reason>) -> i32 {
-    let mut score = 0;
+/// Points for the context: product words with names, sale, contact, price,
+/// cover, form and news cues.
+fn context_part(
+    ev: &Evidence,
+    text: &str,
+    langs: &Languages,
+    reasons: &mut Vec<Reason>,
+) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut add = |reasons: &mut Vec<Reason>, f: Feature, times: i32, text: String| {
+        reasons.push(Reason::new(weight(f) * times, text));
+        parts.push(Part { feature: f, times });
+    };
     let has_product = ev.per_taxon.values().any(|e| e.kind == TermKind::Product);
     let has_name = ev.per_taxon.values().any(|e| e.kind != TermKind::Product);
     if has_name && has_product {
-        score += 15;
-        reasons.push(Reason::new(
-            15,
-            "a species name appears together with a product word",
-        ));
+        add(
+            reasons,
+            Feature::NameAndProduct,
+            1,
+            "a species name appears together with a product word".into(),
+        );
     }
     if ev.per_taxon.len() > 1 && !has_name {
-        score += 5;
-        reasons.push(Reason::new(
-            5,
+        add(
+            reasons,
+            Feature::SeveralTaxa,
+            1,
             format!("product words of {} taxa", ev.per_taxon.len()),
-        ));
+        );
     }
     let price = ev
         .cues
         .get(&CueKind::Price)
         .cloned()
-        .or_else(|| has_price(text));
-    for (kind, pts, label) in [
-        (CueKind::Sale, 20, "sale wording"),
-        (CueKind::Contact, 10, "contact cue"),
+        .or_else(|| has_price(text, langs));
+    for (kind, f, label) in [
+        (CueKind::Sale, Feature::Sale, "sale wording"),
+        (CueKind::Contact, Feature::Contact, "contact cue"),
     ] {
         if let Some(w) = ev.cues.get(&kind) {
-            score += pts;
-            reasons.push(Reason::new(pts, format!("{label} {}", quoted(w))));
+            add(reasons, f, 1, format!("{label} {}", quoted(w)));
         }
     }
     if let Some(p) = price {
-        score += 10;
-        reasons.push(Reason::new(
-            10,
+        add(
+            reasons,
+            Feature::Price,
+            1,
             format!("a price is given ({})", quoted(&p)),
-        ));
+        );
     }
     if let Some(w) = ev.cues.get(&CueKind::Cover) {
-        score += 5;
-        reasons.push(Reason::new(
-            5,
+        add(
+            reasons,
+            Feature::Cover,
+            1,
             format!(
                 "claims {}: a legality claim often used as cover (not a proof either way)",
                 quoted(w)
             ),
-        ));
+        );
     }
-    score
+    if let Some(w) = ev.cues.get(&CueKind::Form) {
+        add(
+            reasons,
+            Feature::Form,
+            1,
+            format!("a product-form, part or live-animal word {}", quoted(w)),
+        );
+    }
+    if !ev.news.is_empty() {
+        let n = ev.news.len().min(2);
+        let words = ev
+            .news
+            .iter()
+            .take(n)
+            .map(|w| quoted(w))
+            .collect::<Vec<_>>()
+            .join(", ");
+        add(
+            reasons,
+            Feature::News,
+            n as i32,
+            format!(
+                "wording of news, advocacy or enforcement ({words}): such posts report on the trade rather than offer"
+            ),
+        );
+    }
+    parts
 }
 
 /// Most decoy reasons written for one listing; further decoys are summed
@@ -484,31 +800,31 @@ fn context_part(ev: &Evidence, text: &str, reasons: &mut Vec<Reason>) -> i32 {
 const MAX_DECOY_REASONS: usize = 20;
 
 /// A decoy counts against the listing when it names no particular word
-/// (a toy, a print) or when the listing's species matches include a word
-/// it applies to (the colour "ivory white" next to another "ivory"). Each
-/// counts −25; the same wording found several times gets one reason.
-fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32 {
-    let mut species_terms: Vec<String> = ev
-        .matches
-        .iter()
-        .filter(|m| !matches!(m.kind.as_str(), "sale" | "contact" | "price" | "cover"))
-        .map(|m| fold(&m.term))
-        .collect();
-    species_terms.sort();
-    species_terms.dedup();
+/// (a toy, a print) or when it applies to a taxon the listing's species
+/// matches point to (the colour "ivory white" next to another "ivory").
+/// Each occurrence counts; the same wording found several times gets one
+/// reason.
+fn decoy_part(
+    ev: &Evidence,
+    decoys: &[Decoy],
+    lists: &[KeywordList],
+    matched_taxa: &[(usize, usize)],
+    reasons: &mut Vec<Reason>,
+) -> Vec<Part> {
+    let terms: Vec<Vec<String>> = if decoys.iter().any(|d| !d.applies_to.is_empty()) {
+        matched_taxa.iter().map(|&k| taxon_terms(lists, k)).collect()
+    } else {
+        Vec::new()
+    };
+    let _ = ev;
     // Written form -> times found, in order of first appearance.
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<&str, usize> = Default::default();
-    let mut score = 0;
+    let mut times = 0;
     for d in decoys {
-        let relevant = d.applies_to.is_empty()
-            || d.applies_to.iter().any(|a| {
-                species_terms
-                    .iter()
-                    .any(|t| t.contains(a.as_str()) || a.contains(t.as_str()))
-            });
+        let relevant = d.applies_to.is_empty() || terms.iter().any(|t| d.applies_to_taxon(t));
         if relevant {
-            score -= 25;
+            times += 1;
             let i = *index.entry(d.written.as_str()).or_insert_with(|| {
                 found.push((d.written.as_str(), 0));
                 found.len() - 1
@@ -516,6 +832,7 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32
             found[i].1 += 1;
         }
     }
+    let w = weight(Feature::Decoy);
     let mut rest = (0, 0);
     for (i, (written, n)) in found.iter().enumerate() {
         if i >= MAX_DECOY_REASONS {
@@ -523,7 +840,7 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32
             continue;
         }
         reasons.push(Reason::new(
-            -25 * n,
+            w * n,
             format!(
                 "decoy context {}{} usually means no wildlife",
                 quoted(written),
@@ -537,35 +854,47 @@ fn decoy_part(ev: &Evidence, decoys: &[Decoy], reasons: &mut Vec<Reason>) -> i32
     }
     if rest.0 > 0 {
         reasons.push(Reason::new(
-            -25 * rest.0,
+            w * rest.0,
             format!(
                 "{} more decoy contexts, in {} other wordings",
                 rest.0, rest.1
             ),
         ));
     }
-    score
+    if times > 0 {
+        vec![Part {
+            feature: Feature::Decoy,
+            times,
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
-/// Points for spelling tricks meant to slip past keyword filters.
-fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> i32 {
+/// Points for spelling tricks meant to slip past keyword filters. Claimed
+/// only where the text differs from every spelling of the term (the
+/// matcher marks a hit as tricks only then).
+fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> Vec<Part> {
     if let Some(w) = &ev.tricks {
         reasons.push(Reason::new(
-            10,
+            weight(Feature::Tricks),
             format!(
-                "written as {}: look-alike characters or separators meant to slip past keyword filters",
+                "written as {}, which differs from every listed spelling of the term by look-alike characters, separators between letters or invisible characters, as used to slip past keyword filters",
                 quoted(w)
             ),
         ));
-        10
+        vec![Part {
+            feature: Feature::Tricks,
+            times: 1,
+        }]
     } else {
         if ev.all_folded {
             reasons.push(Reason::new(
                 0,
-                "every species match needed folding (accents, look-alike characters or separators)",
+                "every species match needed accents folded (the listing may mean another word written without accents)",
             ));
         }
-        0
+        Vec::new()
     }
 }
 
@@ -578,29 +907,82 @@ pub fn score(
     lists: &[KeywordList],
     min_score: u32,
 ) -> Scored {
-    let decoys = find_decoys(text, hits, matcher, lists);
-    let ev = gather(text, hits, matcher, &decoys);
-    let mut reasons = Vec::new();
-    let (taxa, best_species) = species_part(&ev, lists, &mut reasons);
-    if ev.per_taxon.is_empty() {
-        return Scored {
-            score: 0,
-            flagged: false,
-            taxa,
-            matches: ev.matches,
-            reasons,
-        };
+    let empty = |matches, reasons| Scored {
+        score: 0,
+        flagged: false,
+        taxa: Vec::new(),
+        matches,
+        reasons,
+        features: BTreeMap::new(),
+    };
+    let any_species = hits.iter().any(|h| {
+        matcher
+            .terms_of(h.pattern)
+            .iter()
+            .any(|t| matches!(t.category, Category::Species(_)))
+    });
+    if !any_species {
+        return empty(Vec::new(), Vec::new());
     }
-    let total = best_species
-        + context_part(&ev, text, &mut reasons)
-        + decoy_part(&ev, &decoys, &mut reasons)
-        + tricks_part(&ev, &mut reasons);
+    let mut langs = Languages::of(text);
+    if !langs.reads_as_text() {
+        return empty(
+            Vec::new(),
+            vec![Reason::new(
+                0,
+                format!(
+                    "the text does not read as written language ({}% letters, {}% control or unreadable characters): no points are given",
+                    langs.letters_percent, langs.junk_percent
+                ),
+            )],
+        );
+    }
+    // Long species terms found as written say which language the listing
+    // is in ("nga voi" is Vietnamese even without its accents).
+    for h in hits {
+        for t in matcher.terms_of(h.pattern) {
+            if matches!(t.category, Category::Species(_))
+                && !h.tricks
+                && (t.term.contains(' ') || (!h.folded && term_chars(&t.term) >= 5))
+            {
+                langs.add(&t.lang);
+            }
+        }
+    }
+    let decoys = find_decoys(text, hits, matcher, lists, &langs);
+    let ev = gather(text, hits, matcher, lists, &decoys, &langs);
+    let mut reasons = Vec::new();
+    let (taxa, species_parts) = species_part(&ev, lists, &mut reasons);
+    for (key, written) in &ev.without_context {
+        let taxon = &lists[key.0].taxa[key.1];
+        reasons.push(Reason::new(
+            0,
+            format!(
+                "{} could point to {} but is also an everyday word; it counts only next to a product, part or live-animal word, and none is here",
+                quoted(written),
+                taxon.scientific_name
+            ),
+        ));
+    }
+    if ev.per_taxon.is_empty() {
+        return empty(ev.matches, reasons);
+    }
+    let matched: Vec<(usize, usize)> = ev.per_taxon.keys().copied().collect();
+    let mut parts = species_parts;
+    parts.extend(context_part(&ev, text, &langs, &mut reasons));
+    parts.extend(decoy_part(&ev, &decoys, lists, &matched, &mut reasons));
+    parts.extend(tricks_part(&ev, &mut reasons));
+    let total: i32 = parts.iter().map(|p| weight(p.feature) * p.times).sum();
     let score = total.clamp(0, 100);
     if score != total {
         reasons.push(Reason::new(
             score - total,
             format!("the points add up to {total}; a score is kept between 0 and 100"),
         ));
+    }
+    let mut features = BTreeMap::new();
+    for p in parts {
+        *features.entry(p.feature).or_insert(0) += p.times;
     }
     let score = score as u32;
     Scored {
@@ -609,6 +991,7 @@ pub fn score(
         taxa,
         matches: ev.matches,
         reasons,
+        features,
     }
 }
 
@@ -648,7 +1031,11 @@ mod reason_tests {
             ("size 42, 3 pieces", None),
             ("model X300 usda", None),
         ] {
-            assert_eq!(has_price(text).as_deref(), want, "{text}");
+            assert_eq!(
+                has_price(text, &Languages::of(text)).as_deref(),
+                want,
+                "{text}"
+            );
         }
     }
 

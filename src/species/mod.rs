@@ -74,6 +74,11 @@ pub struct Term {
     /// For code words: the public source note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) note: Option<String>,
+    /// An everyday word elsewhere (老虎 in 老虎钳 pliers, "XJ" a Jeep): it
+    /// counts only together with another term of its taxon that needs no
+    /// context, or a product-form word (a `form` cue).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) needs_context: bool,
 }
 
 /// One taxon of a species list.
@@ -99,6 +104,12 @@ pub enum CueKind {
     Price,
     Cover,
     Decoy,
+    /// Product-form, part and live-animal words shared by many taxa
+    /// ("skin", "carving", "live", 活体): context for everyday names.
+    Form,
+    /// Wording of news, advocacy and enforcement ("seized", "petition",
+    /// 查获): a context that is not an offer.
+    News,
 }
 
 /// A group of cue terms.

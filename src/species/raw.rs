@@ -54,6 +54,8 @@ struct RawTaxon {
     products: BTreeMap<S, Vec<S>>,
     #[serde(default)]
     code_words: Vec<Spanned<RawCodeWord>>,
+    #[serde(default)]
+    needs_context: Vec<S>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +64,8 @@ struct RawCodeWord {
     term: S,
     lang: S,
     note: S,
+    #[serde(default)]
+    needs_context: bool,
 }
 
 #[derive(Deserialize)]
@@ -321,7 +325,7 @@ impl Checker<'_> {
         let mut terms = Vec::new();
         let mut seen: HashSet<(String, String)> = HashSet::new();
         let mut push =
-            |c: &mut Checker<'_>, s: &S, kind: TermKind, lang: &str, note: Option<String>| {
+            |c: &mut Checker<'_>, s: &S, kind: TermKind, lang: &str, note: Option<String>, ctx: bool| {
                 if let Some(text) = c.term(s, "term") {
                     if !seen.insert((lang.to_string(), text.to_lowercase()))
                         && kind != TermKind::CodeWord
@@ -337,6 +341,7 @@ impl Checker<'_> {
                         kind,
                         lang: lang.to_string(),
                         note,
+                        needs_context: ctx,
                     });
                 }
             };
@@ -346,12 +351,13 @@ impl Checker<'_> {
             TermKind::ScientificName,
             "la",
             None,
+            false,
         );
         for s in &t.synonyms {
-            push(self, s, TermKind::Synonym, "la", None);
+            push(self, s, TermKind::Synonym, "la", None, false);
         }
         for s in &t.abbreviations {
-            push(self, s, TermKind::Abbreviation, "la", None);
+            push(self, s, TermKind::Abbreviation, "la", None, false);
         }
         for (kind, by_lang) in [
             (TermKind::CommonName, &t.names),
@@ -360,7 +366,7 @@ impl Checker<'_> {
             for (lang, list) in by_lang {
                 if let Some(l) = self.lang(lang, false) {
                     for s in list {
-                        push(self, s, kind, &l, None);
+                        push(self, s, kind, &l, None, false);
                     }
                 }
             }
@@ -369,7 +375,34 @@ impl Checker<'_> {
             let cw = cw.get_ref();
             let note = self.term(&cw.note, "code word note");
             if let (Some(l), Some(note)) = (self.lang(&cw.lang, false), note) {
-                push(self, &cw.term, TermKind::CodeWord, &l, Some(note));
+                push(
+                    self,
+                    &cw.term,
+                    TermKind::CodeWord,
+                    &l,
+                    Some(note),
+                    cw.needs_context,
+                );
+            }
+        }
+        // Everyday words named in needs_context must be terms of the taxon.
+        for s in &t.needs_context {
+            let want = s.get_ref().trim().to_lowercase();
+            let mut found = false;
+            for term in terms.iter_mut() {
+                if term.text.to_lowercase() == want && term.kind != TermKind::CodeWord {
+                    term.needs_context = true;
+                    found = true;
+                }
+            }
+            if !found {
+                self.at(
+                    s.span(),
+                    format!(
+                        "needs_context term {:?} is not a name, synonym or product word of this taxon",
+                        s.get_ref()
+                    ),
+                );
             }
         }
         terms
@@ -383,10 +416,14 @@ impl Checker<'_> {
             "price" => CueKind::Price,
             "cover" => CueKind::Cover,
             "decoy" => CueKind::Decoy,
+            "form" => CueKind::Form,
+            "news" => CueKind::News,
             other => {
                 self.at(
                     q.kind.span(),
-                    format!("cue kind {other:?} must be sale, contact, price, cover or decoy"),
+                    format!(
+                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form or news"
+                    ),
                 );
                 return None;
             }
