@@ -99,8 +99,11 @@ fn is_mark(c: char) -> bool {
 /// so only its start; Arabic attaches prefixes (للبيع, والعاج), so only its
 /// end.
 fn bounded_edges(p: &str) -> (bool, bool) {
-    let hangul = |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F));
-    let arabic = |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F));
+    let hangul = |c: Option<char>| {
+        c.is_some_and(|c| matches!(c as u32, 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F))
+    };
+    let arabic =
+        |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F));
     let (first, last) = (p.chars().next(), p.chars().last());
     (
         latin_edge(first) && !arabic(first),
@@ -158,10 +161,7 @@ impl Matcher {
         if patterns.is_empty() {
             return Err(MatcherError::Empty);
         }
-        let bounded = patterns
-            .iter()
-            .map(|p| bounded_edges(p.as_str()))
-            .collect();
+        let bounded = patterns.iter().map(|p| bounded_edges(p.as_str())).collect();
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
@@ -234,7 +234,14 @@ impl Matcher {
             if b_end && latin_edge(t[m.end()..].chars().next()) {
                 continue;
             }
-            let r = n.original_range(m.start()..m.end());
+            let mut r = n.original_range(m.start()..m.end());
+            // Marks written after the last letter belong to it: Thai tone
+            // marks ("แท้"), Devanagari vowel signs.
+            r.end += text[r.end..]
+                .chars()
+                .take_while(|&c| unicode_normalization::char::is_combining_mark(c))
+                .map(char::len_utf8)
+                .sum::<usize>();
             // Exact when the seller wrote one of the terms as listed (up to
             // case, spacing and Chinese character variants); otherwise the
             // match needed folding: "ban" for "bán", "1v0ry" for "ivory".
@@ -242,6 +249,17 @@ impl Matcher {
             let exact = self.terms[pid]
                 .iter()
                 .any(|t| canonical(&t.term) == written);
+            // Terms of one or two letters ("XJ", "CB") count only as
+            // listed, case included: random letters hold them by chance.
+            if !self.terms[pid].iter().any(|t| t.term == text[r.clone()])
+                && n.text[m.start()..m.end()]
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .count()
+                    <= 2
+            {
+                continue;
+            }
             hits.push(Hit {
                 start: r.start,
                 end: r.end,
@@ -271,18 +289,34 @@ fn canonical(s: &str) -> String {
 }
 
 /// Up to `context` characters either side of `start..end`, on character
-/// boundaries of `text`.
+/// boundaries of `text`, without a word cut in two at either edge (in
+/// scripts that separate words with spaces): "vendre 300 €", never
+/// "ndre 300 €".
 pub(crate) fn snippet(text: &str, start: usize, end: usize, context: usize) -> &str {
-    let s = text[..start]
+    let mut s = text[..start]
         .char_indices()
         .rev()
         .nth(context.saturating_sub(1))
         .map_or(0, |(i, _)| i);
-    let e = text[end..]
+    let mut e = text[end..]
         .char_indices()
         .nth(context)
         .map_or(text.len(), |(i, _)| end + i);
-    &text[s..e]
+    let word = |c: Option<char>| latin_edge(c);
+    if s > 0 && word(text[..s].chars().next_back()) && word(text[s..].chars().next()) {
+        // Start after the cut word.
+        s = text[s..start]
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(start, |(i, c)| s + i + c.len_utf8());
+    }
+    if e < text.len() && word(text[..e].chars().next_back()) && word(text[e..].chars().next()) {
+        // End before the cut word.
+        e = text[end..e]
+            .rfind(char::is_whitespace)
+            .map_or(end, |i| end + i);
+    }
+    text[s..e].trim()
 }
 
 #[cfg(test)]
@@ -445,5 +479,10 @@ terms = ["for sale", "出售", "bán"]
         let h = &m.find(text)[0];
         let s = snippet(text, h.start, h.end, 5);
         assert!(text.contains(s) && s.contains("L. africana"), "{s:?}");
+        // No word cut in two at either edge.
+        let text = "Statuette ancienne à vendre 300 € ivoire sculpté, envoi possible";
+        let at = text.find("ivoire").unwrap();
+        let s = snippet(text, at, at + "ivoire".len(), 12);
+        assert_eq!(s, "300 € ivoire sculpté,");
     }
 }

@@ -79,6 +79,10 @@ impl Normalized {
 const ACCENT: u8 = 1;
 /// Folding flags: a trick was undone (look-alike, separator, invisible).
 const TRICK: u8 = 2;
+/// Folding flags: an `l` read as `i` (rule 5). Not a trick, and a run of
+/// such letters is not a run of one letter: "anguilla" must not become
+/// "anguia" and meet "angula".
+const FROM_L: u8 = 4;
 
 #[derive(Clone, Copy)]
 struct Unit {
@@ -375,6 +379,7 @@ pub fn normalize(s: &str) -> Normalized {
                     x.folded |= TRICK;
                 } else if x.c == 'l' {
                     x.c = 'i';
+                    x.folded |= FROM_L;
                 }
             }
         }
@@ -405,7 +410,7 @@ pub fn normalize(s: &str) -> Normalized {
         // "ion" once l reads as i).
         let mut j = i + 1;
         if x.c.is_ascii_alphabetic() || is_latin_like(x.c) {
-            while j < u.len() && u[j].c == x.c {
+            while j < u.len() && u[j].c == x.c && (u[j].folded ^ x.folded) & FROM_L == 0 {
                 j += 1;
             }
         }

@@ -203,9 +203,8 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         let before = text[..start].trim_end();
         let after = text[end..].trim_start();
         if near(&edge(before, true), true, run) || near(&edge(after, false), false, run) {
-            let s = text.floor_char_boundary(before.len().saturating_sub(4));
-            let e = text.ceil_char_boundary((end + 6).min(text.len()));
-            return Some(text[s..e].trim().to_string());
+            // The number with the words next to it, none cut in two.
+            return Some(snippet(text, start, end, 10).to_string());
         }
     }
     None
@@ -299,6 +298,26 @@ pub const FEATURES: &[Feature] = &[
     Feature::Decoy,
 ];
 
+/// A web link and the number of hashtags, when the text has a link and at
+/// least two hashtags (`#ivory #netsuke`): the way shops post offers on
+/// social media.
+fn link_and_hashtags(text: &str) -> Option<(&str, usize)> {
+    let at = ["https://", "http://", "www."]
+        .iter()
+        .filter_map(|p| text.find(p))
+        .min()?;
+    let link = text[at..].split(char::is_whitespace).next().unwrap_or("");
+    let link = &link[..link.floor_char_boundary(80)];
+    let tags = text
+        .split(char::is_whitespace)
+        .filter(|w| {
+            w.strip_prefix('#')
+                .is_some_and(|t| t.chars().next().is_some_and(char::is_alphanumeric))
+        })
+        .count();
+    (tags >= 2).then_some((link, tags))
+}
+
 /// A decoy cue found in the text: its span, the words it neutralises
 /// (normalised; empty for "any"), and how it was written.
 struct Decoy {
@@ -379,6 +398,10 @@ struct Evidence {
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
     news: Vec<String>,
+    /// Whether a counted species hit is a name (not a product word), and
+    /// whether one is a product word.
+    has_name: bool,
+    has_product: bool,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// The first species hit written with tricks (look-alikes, separators).
@@ -404,7 +427,11 @@ fn fold(s: &str) -> String {
 
 /// Normalised terms of a taxon, for comparing with decoys.
 fn taxon_terms(lists: &[KeywordList], (li, ti): (usize, usize)) -> Vec<String> {
-    lists[li].taxa[ti].terms.iter().map(|t| fold(&t.text)).collect()
+    lists[li].taxa[ti]
+        .terms
+        .iter()
+        .map(|t| fold(&t.text))
+        .collect()
 }
 
 fn find_decoys(
@@ -451,7 +478,11 @@ fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages) -> bool {
 /// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
 /// of another taxon: the longest, most specific name wins ("tiger shark"
 /// over "tiger", 黑猩猩 over 猩猩).
-fn covered_by_longer(h: &Hit, taxon: (usize, usize), species: &[(&Hit, Vec<(usize, usize)>)]) -> bool {
+fn covered_by_longer(
+    h: &Hit,
+    taxon: (usize, usize),
+    species: &[(&Hit, Vec<(usize, usize)>)],
+) -> bool {
     species.iter().any(|(g, taxa)| {
         g.start <= h.start
             && h.end <= g.end
@@ -490,6 +521,7 @@ fn gather(
         })
         .collect();
     let mut context_taxa: BTreeMap<(usize, usize), TaxonEvidence> = BTreeMap::new();
+    let (mut context_name, mut context_product) = (false, false);
     for h in hits {
         let written = &text[h.start..h.end];
         for t in matcher.terms_of(h.pattern) {
@@ -520,6 +552,13 @@ fn gather(
                     };
                     ev.matches
                         .push(match_out(text, h, &t.term, t.category, &t.lang));
+                    let flag = match (needs_context, kind == TermKind::Product) {
+                        (false, true) => &mut ev.has_product,
+                        (false, false) => &mut ev.has_name,
+                        (true, true) => &mut context_product,
+                        (true, false) => &mut context_name,
+                    };
+                    *flag = true;
                     let slot = if needs_context {
                         &mut context_taxa
                     } else {
@@ -560,6 +599,10 @@ fn gather(
     // Everyday words count only with a term of their taxon that needs no
     // context, or with a product-form, part or live-animal word.
     let has_form = ev.cues.contains_key(&CueKind::Form);
+    if has_form {
+        ev.has_name |= context_name;
+        ev.has_product |= context_product;
+    }
     for (key, e) in context_taxa {
         if ev.per_taxon.contains_key(&key) {
             continue;
@@ -716,9 +759,7 @@ fn context_part(
         reasons.push(Reason::new(weight(f) * times, text));
         parts.push(Part { feature: f, times });
     };
-    let has_product = ev.per_taxon.values().any(|e| e.kind == TermKind::Product);
-    let has_name = ev.per_taxon.values().any(|e| e.kind != TermKind::Product);
-    if has_name && has_product {
+    if ev.has_name && ev.has_product {
         add(
             reasons,
             Feature::NameAndProduct,
@@ -726,7 +767,7 @@ fn context_part(
             "a species name appears together with a product word".into(),
         );
     }
-    if ev.per_taxon.len() > 1 && !has_name {
+    if ev.per_taxon.len() > 1 && !ev.has_name {
         add(
             reasons,
             Feature::SeveralTaxa,
@@ -746,6 +787,19 @@ fn context_part(
         if let Some(w) = ev.cues.get(&kind) {
             add(reasons, f, 1, format!("{label} {}", quoted(w)));
         }
+    }
+    if !ev.cues.contains_key(&CueKind::Sale)
+        && let Some((link, tags)) = link_and_hashtags(text)
+    {
+        add(
+            reasons,
+            Feature::Sale,
+            1,
+            format!(
+                "a link ({}) with {tags} hashtags, as shops post offers on social media",
+                quoted(link)
+            ),
+        );
     }
     if let Some(p) = price {
         add(
@@ -812,7 +866,10 @@ fn decoy_part(
     reasons: &mut Vec<Reason>,
 ) -> Vec<Part> {
     let terms: Vec<Vec<String>> = if decoys.iter().any(|d| !d.applies_to.is_empty()) {
-        matched_taxa.iter().map(|&k| taxon_terms(lists, k)).collect()
+        matched_taxa
+            .iter()
+            .map(|&k| taxon_terms(lists, k))
+            .collect()
     } else {
         Vec::new()
     };
@@ -1024,9 +1081,11 @@ mod reason_tests {
     #[test]
     fn prices_are_found_next_to_currency_words_and_symbols() {
         for (text, want) in [
-            ("Ivory bangle $250 ono", Some("le $250 ono")),
-            ("giá 1.200.000đ liên hệ", Some("giá 1.200.000đ liê")),
-            ("only 300 USD each", Some("only 300 USD e")),
+            ("Ivory bangle $250 ono", Some("bangle $250 ono")),
+            ("giá 1.200.000đ liên hệ", Some("giá 1.200.000đ liên hệ")),
+            ("24k gold ring", None),
+            ("à vendre 300 € chacun", Some("à vendre 300 € chacun")),
+            ("only 300 USD each", Some("only 300 USD each")),
             ("RM 300", Some("RM 300")),
             ("size 42, 3 pieces", None),
             ("model X300 usda", None),
@@ -1047,5 +1106,190 @@ mod reason_tests {
         let old: Reason = serde_json::from_str(r#""sale wording""#).unwrap();
         assert_eq!(old.points, None);
         assert_eq!(old.to_string(), "sale wording");
+    }
+
+    /// No plainly written term of the shipped lists is reported as written
+    /// with tricks: a trick may be claimed only where the text differs from
+    /// every spelling of the term.
+    #[test]
+    fn no_plainly_written_shipped_term_is_reported_as_a_trick() {
+        let lists = crate::species::load_lists(&[]).unwrap();
+        let m = Matcher::new(&lists).unwrap();
+        let mut accused = Vec::new();
+        for list in &lists {
+            for taxon in &list.taxa {
+                for t in &taxon.terms {
+                    for text in [t.text.clone(), format!("{} for sale", t.text)] {
+                        let hits = m.find(&text);
+                        let s = score(&text, &hits, &m, &lists, DEFAULT_MIN_SCORE);
+                        if s.features.contains_key(&Feature::Tricks)
+                            || s.reasons.iter().any(|r| r.text.contains("look-alike"))
+                        {
+                            accused.push(text);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            accused.is_empty(),
+            "{} terms accused: {accused:?}",
+            accused.len()
+        );
+    }
+
+    const SPECIES: &str = r#"[list]
+name = "t"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "manidae"
+scientific_name = "Manidae"
+rank = "family"
+appendix = "I"
+group = "pangolins"
+needs_context = ["tenggiling"]
+[taxon.names]
+en = ["pangolin"]
+id = ["tenggiling"]
+[taxon.products]
+en = ["pangolin scales"]
+[[taxon.code_words]]
+term = "paoshanjia"
+lang = "en"
+note = "test"
+
+[[taxon]]
+id = "psittacus"
+scientific_name = "Psittacus erithacus"
+rank = "species"
+appendix = "II"
+group = "parrots"
+[taxon.names]
+en = ["African grey"]
+
+[[taxon]]
+id = "walrus"
+scientific_name = "Odobenus rosmarus"
+rank = "species"
+appendix = "III"
+group = "walrus"
+[taxon.products]
+en = ["walrus tusk"]
+"#;
+
+    const CUES: &str = r#"[list]
+name = "c"
+kind = "cues"
+version = "1"
+sources = ["test"]
+
+[[cue]]
+kind = "sale"
+lang = "en"
+terms = ["for sale"]
+
+[[cue]]
+kind = "contact"
+lang = "en"
+terms = ["whatsapp"]
+
+[[cue]]
+kind = "cover"
+lang = "en"
+terms = ["antique"]
+
+[[cue]]
+kind = "form"
+lang = "en"
+terms = ["skin"]
+
+[[cue]]
+kind = "news"
+lang = "en"
+terms = ["seized", "customs"]
+
+[[cue]]
+kind = "decoy"
+lang = "en"
+terms = ["plush"]
+"#;
+
+    /// Each weight has exactly its effect: adding one piece of evidence to
+    /// a listing changes its score by that feature's weight (when the score
+    /// stays inside 0–100), and the reasons say so with those points.
+    #[test]
+    fn each_feature_moves_the_score_by_its_weight() {
+        let a = crate::species::parse_str(std::path::Path::new("s.toml"), SPECIES).unwrap();
+        let b = crate::species::parse_str(std::path::Path::new("c.toml"), CUES).unwrap();
+        let lists = vec![a, b];
+        let m = Matcher::new(&lists).unwrap();
+        let run = |text: &str| {
+            let hits = m.find(text);
+            score(text, &hits, &m, &lists, DEFAULT_MIN_SCORE)
+        };
+        let raw = |s: &Scored| -> i32 { s.features.iter().map(|(f, n)| weight(*f) * n).sum() };
+        let base = "an old pangolin";
+        let b0 = run(base);
+        assert_eq!(
+            b0.features.get(&Feature::CommonName),
+            Some(&1),
+            "{:?}",
+            b0.features
+        );
+        assert_eq!(b0.features.get(&Feature::AppendixI), Some(&1));
+        for (extra, f, times) in [
+            (" for sale", Feature::Sale, 1),
+            (" whatsapp me", Feature::Contact, 1),
+            (" 250 USD", Feature::Price, 1),
+            (" antique", Feature::Cover, 1),
+            (" skin", Feature::Form, 1),
+            (" seized at customs", Feature::News, 2),
+            (" plush", Feature::Decoy, 1),
+            (" and pangolin scales", Feature::NameAndProduct, 1),
+        ] {
+            let s = run(&format!("{base}{extra}"));
+            assert_eq!(
+                s.features.get(&f),
+                Some(&times),
+                "{extra}: {:?}",
+                s.features
+            );
+            assert_eq!(raw(&s) - raw(&b0), weight(f) * times, "{extra}");
+            assert_eq!(s.score as i32, raw(&s).clamp(0, 100), "{extra}");
+            let sum: i32 = s.reasons.iter().map(|r| r.points.unwrap()).sum();
+            assert_eq!(sum, s.score as i32, "{extra}: {:#?}", s.reasons);
+        }
+        // The species evidence: the kind of the strongest term and its
+        // appendix.
+        for (text, kind, app) in [
+            ("Manidae", Feature::ScientificName, Feature::AppendixI),
+            ("paoshanjia", Feature::CodeWord, Feature::AppendixI),
+            ("African grey", Feature::CommonName, Feature::AppendixII),
+            ("walrus tusk", Feature::ProductWord, Feature::AppendixIII),
+        ] {
+            let s = run(text);
+            assert_eq!(s.features.get(&kind), Some(&1), "{text}: {:?}", s.features);
+            assert_eq!(s.features.get(&app), Some(&1), "{text}: {:?}", s.features);
+            assert_eq!(
+                s.score as i32,
+                (weight(kind) + weight(app)).clamp(0, 100),
+                "{text}"
+            );
+        }
+        // An everyday word counts only with a product-form word.
+        assert!(run("tenggiling for sale").taxa.is_empty());
+        let s = run("tenggiling skin for sale");
+        assert_eq!(s.taxa.len(), 1, "{:#?}", s.reasons);
+        // Look-alike characters.
+        let s = run("p4ngolin");
+        assert_eq!(
+            s.features.get(&Feature::Tricks),
+            Some(&1),
+            "{:#?}",
+            s.reasons
+        );
     }
 }

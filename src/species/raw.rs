@@ -324,27 +324,31 @@ impl Checker<'_> {
     fn taxon_terms(&mut self, t: &RawTaxon) -> Vec<Term> {
         let mut terms = Vec::new();
         let mut seen: HashSet<(String, String)> = HashSet::new();
-        let mut push =
-            |c: &mut Checker<'_>, s: &S, kind: TermKind, lang: &str, note: Option<String>, ctx: bool| {
-                if let Some(text) = c.term(s, "term") {
-                    if !seen.insert((lang.to_string(), text.to_lowercase()))
-                        && kind != TermKind::CodeWord
-                    {
-                        c.at(
-                            s.span(),
-                            format!("term {text:?} appears twice for language {lang}"),
-                        );
-                        return;
-                    }
-                    terms.push(Term {
-                        text,
-                        kind,
-                        lang: lang.to_string(),
-                        note,
-                        needs_context: ctx,
-                    });
+        let mut push = |c: &mut Checker<'_>,
+                        s: &S,
+                        kind: TermKind,
+                        lang: &str,
+                        note: Option<String>,
+                        ctx: bool| {
+            if let Some(text) = c.term(s, "term") {
+                if !seen.insert((lang.to_string(), text.to_lowercase()))
+                    && kind != TermKind::CodeWord
+                {
+                    c.at(
+                        s.span(),
+                        format!("term {text:?} appears twice for language {lang}"),
+                    );
+                    return;
                 }
-            };
+                terms.push(Term {
+                    text,
+                    kind,
+                    lang: lang.to_string(),
+                    note,
+                    needs_context: ctx,
+                });
+            }
+        };
         push(
             self,
             &t.scientific_name,
