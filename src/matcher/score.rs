@@ -468,11 +468,25 @@ fn term_chars(term: &str) -> usize {
 /// language fits ("ban" is "bán" only in Vietnamese), and a match found only
 /// by undoing look-alikes only for terms of five letters or more (random
 /// bytes fold onto short terms).
-fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages) -> bool {
+fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     if h.tricks {
         return term_chars(&t.term) >= 5;
     }
-    !h.folded || langs.fits(&t.lang)
+    !h.folded || (langs.fits(&t.lang) && !accents_differ(&text[h.start..h.end], &t.term))
+}
+
+/// Whether `written` and `term` both carry accents, but not the same: the
+/// seller wrote another word ("bạn", friend, is not "bán", sell). Folding
+/// accents is for text written without them.
+fn accents_differ(written: &str, term: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let marks = |s: &str| -> Vec<char> {
+        s.nfd()
+            .filter(|c| matches!(*c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
+            .collect()
+    };
+    let (w, t) = (marks(written), marks(term));
+    !w.is_empty() && !t.is_empty() && w != t
 }
 
 /// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
@@ -513,7 +527,8 @@ fn gather(
                 .terms_of(h.pattern)
                 .iter()
                 .filter(|t| {
-                    matches!(t.category, Category::Species(_)) && species_hit_counts(h, t, langs)
+                    matches!(t.category, Category::Species(_))
+                        && species_hit_counts(h, t, langs, text)
                 })
                 .map(|t| (t.list, t.entry))
                 .collect();
@@ -528,7 +543,8 @@ fn gather(
             match t.category {
                 Category::Species(kind) => {
                     let key = (t.list, t.entry);
-                    if !species_hit_counts(h, t, langs) || covered_by_longer(h, key, &species) {
+                    if !species_hit_counts(h, t, langs, text) || covered_by_longer(h, key, &species)
+                    {
                         continue;
                     }
                     if decoys.iter().any(|d| {
@@ -578,7 +594,9 @@ fn gather(
                     }
                 }
                 Category::Cue(kind) => {
-                    if !langs.fits(&t.lang) {
+                    if !langs.fits(&t.lang)
+                        || (h.folded && !h.tricks && accents_differ(written, &t.term))
+                    {
                         continue;
                     }
                     if kind != CueKind::Decoy {

@@ -302,4 +302,45 @@ mod tests {
         let l = load_lists(&[PathBuf::from("<built-in>/trade-cues.toml")]).unwrap();
         assert_eq!(l[0].name, "trade-cues");
     }
+
+    #[test]
+    fn needs_context_names_terms_of_its_taxon_and_marks_them() {
+        let text = r#"[list]
+name = "t"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "panthera-tigris"
+scientific_name = "Panthera tigris"
+rank = "species"
+appendix = "I"
+group = "big cats"
+needs_context = ["老虎", "tigre"]
+[taxon.names]
+zh-Hans = ["老虎"]
+[[taxon.code_words]]
+term = "XJ"
+lang = "zh-Hans"
+note = "test"
+needs_context = true
+"#;
+        let err = parse_str(Path::new("t.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t.toml:13:24") && err.contains("\"tigre\" is not a name"),
+            "{err}"
+        );
+        let ok = text.replace(", \"tigre\"", "");
+        let list = parse_str(Path::new("t.toml"), &ok).unwrap();
+        let ctx: Vec<&str> = list.taxa[0]
+            .terms
+            .iter()
+            .filter(|t| t.needs_context)
+            .map(|t| t.text.as_str())
+            .collect();
+        assert_eq!(ctx, ["老虎", "XJ"]);
+    }
 }
