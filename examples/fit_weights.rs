@@ -22,6 +22,11 @@ use std::collections::BTreeMap;
 use warden::matcher::Matcher;
 use warden::matcher::score::{self, FEATURES, Feature};
 
+/// Most points species evidence alone may give: below the threshold.
+const MAX_SPECIES: i32 = 40;
+/// Fewest listings showing a feature for its weight to be fitted.
+const MIN_SEEN: usize = 10;
+
 fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
@@ -62,6 +67,25 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let y: Vec<f64> = rows.iter().map(|r| f64::from(u8::from(r.1))).collect();
+    // Appendix features are not fitted (see below).
+    let x: Vec<Vec<f64>> = x
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .zip(FEATURES)
+                .map(|(v, f)| {
+                    if matches!(
+                        f,
+                        Feature::AppendixI | Feature::AppendixII | Feature::AppendixIII
+                    ) {
+                        0.0
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        })
+        .collect();
     // Gradient descent on the mean log-loss plus L2 (not on the intercept).
     let (mut w, mut b) = (vec![0.0f64; n], 0.0f64);
     let (rate, l2) = (0.5, 0.002);
@@ -90,6 +114,14 @@ fn main() -> anyhow::Result<()> {
     // even odds.
     let threshold = f64::from(score::DEFAULT_MIN_SCORE);
     let scale = 10.0;
+    // The appendix says how protected a taxon is, not whether the text is
+    // an offer: it is stated in the reason and scores nothing.
+    let appendix = |f: &Feature| {
+        matches!(
+            f,
+            Feature::AppendixI | Feature::AppendixII | Feature::AppendixIII
+        )
+    };
     let species_kind = |f: &Feature| {
         matches!(
             f,
@@ -114,12 +146,21 @@ fn main() -> anyhow::Result<()> {
     );
     let mut fitted = Vec::new();
     for (j, f) in FEATURES.iter().enumerate() {
-        let pts = if species_kind(f) {
-            ((w[j] + b) * scale + threshold).round() as i32
+        let seen = x.iter().filter(|r| r[j] != 0.0).count();
+        let pts = if appendix(f) {
+            0
+        } else if seen < MIN_SEEN {
+            // Too few listings to fit: the hand-set weight stays.
+            score::weight(*f)
+        } else if species_kind(f) {
+            // A name alone is never a flag: the published sweeps found
+            // bare keyword hits to be mostly noise, so the species
+            // evidence stays below the threshold and some context (sale,
+            // price, contact, a product form …) is needed.
+            (((w[j] + b) * scale + threshold).round() as i32).min(MAX_SPECIES)
         } else {
             (w[j] * scale).round() as i32
         };
-        let seen = x.iter().filter(|r| r[j] != 0.0).count();
         fitted.push(pts);
         println!(
             "{:<18} {:>9.3} {:>8} {:>8} {:>6}",

@@ -968,15 +968,6 @@ fn plainly_written_terms_get_no_look_alike_reason_while_real_look_alikes_do() {
 // split listings
 // ---------------------------------------------------------------------------------------------
 
-/// Points of one Appendix, as docs/matching.md gives them.
-fn appendix_points(appendix: &str) -> i64 {
-    match appendix {
-        "I" => 10,
-        "II" => 5,
-        _ => 2,
-    }
-}
-
 /// The numbers of a species reason's breakdown (after its last "; "): "30 for a common name,
 /// +5 for Appendix II (…)" gives [30, 5].
 fn breakdown_numbers(reason: &str) -> Vec<i64> {
@@ -1046,12 +1037,13 @@ fn split_listings_count_the_least_protected_part_and_the_species_reason_says_so(
             s.fail(id, "a split-listed taxon (the example is a split listing)");
             continue;
         }
-        // The counted species reason of each split taxon: the least protected part's points,
-        // said so, and a breakdown that adds up to the reason's points.
+        // The counted species reason of each split taxon names the least protected part, gives
+        // no points for an Appendix (docs/matching.md: the Appendix is stated, not scored),
+        // and has a breakdown that adds up to the reason's points.
         let reasons = s.reasons(id);
         let mut counted = 0;
         for (name, appendix) in &split {
-            let head = format!("points to {name} (CITES Appendix {appendix})");
+            let head = format!("points to {name} (CITES Appendix {appendix}");
             for (points, text) in reasons.iter().filter(|(_, t)| t.contains(&head)) {
                 let points = points.unwrap_or(0);
                 if points == 0 {
@@ -1059,19 +1051,17 @@ fn split_listings_count_the_least_protected_part_and_the_species_reason_says_so(
                 }
                 counted += 1;
                 let least = appendix.rsplit('/').next().unwrap();
-                let expected_app = format!("+{} for Appendix {least} (", appendix_points(least));
+                let expected_app = format!("least protected part Appendix {least},");
                 let nums = breakdown_numbers(text);
                 let ok = text.contains(&expected_app)
                     && text.contains("split listing")
-                    && text.contains("least protected")
-                    && !text.contains("+10 for Appendix I,")
-                    && !text.ends_with("+10 for Appendix I")
+                    && !text.contains("for Appendix")
                     && nums.iter().sum::<i64>() == points;
                 if !ok {
                     s.fail(
                         id,
                         &format!(
-                            "the species reason for {name} ({appendix}) counts {expected_app}…) as a split listing's least protected part, says so, and its breakdown {nums:?} adds up to its {points} points"
+                            "the species reason for {name} ({appendix}) says it is a split listing ({expected_app}…), scores no Appendix, and its breakdown {nums:?} adds up to its {points} points"
                         ),
                     );
                 }

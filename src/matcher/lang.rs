@@ -23,8 +23,9 @@ pub(crate) struct Languages {
     /// Whether the text has Latin letters (English cues apply to such text:
     /// English is the common language of online selling).
     latin: bool,
-    /// Share of letters among the characters that are not spaces, in
-    /// percent, over the first [`SAMPLE`] characters.
+    /// Share of letters among the characters that are not spaces, digits
+    /// or number punctuation, in percent, over the first [`SAMPLE`]
+    /// characters.
     pub(crate) letters_percent: u32,
     /// Control, replacement and private-use characters among them, in
     /// percent.
@@ -98,6 +99,11 @@ impl Languages {
             visible += 1;
             if c.is_control() || c == '\u{FFFD}' || matches!(c as u32, 0xE000..=0xF8FF) {
                 junk += 1;
+                continue;
+            }
+            if c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '/' | ':') {
+                // Prices, sizes and dates are neither letters nor junk.
+                visible -= 1;
                 continue;
             }
             if !c.is_alphabetic() {

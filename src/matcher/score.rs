@@ -143,8 +143,53 @@ fn kind_name(c: Category) -> &'static str {
 /// listing costs no more memory than a short one.
 fn has_price(text: &str, langs: &Languages) -> Option<String> {
     const SYMBOLS: &[&str] = &[
-        "$", "€", "£", "¥", "₫", "฿", "₱", "usd", "eur", "gbp", "rmb", "cny", "vnd", "idr", "myr",
-        "thb", "php", "jpy", "rp", "rm", "元", "円", "đ", "k",
+        "$",
+        "€",
+        "£",
+        "¥",
+        "₫",
+        "฿",
+        "₱",
+        "₹",
+        "₽",
+        "₩",
+        "₺",
+        "₪",
+        "usd",
+        "eur",
+        "gbp",
+        "rmb",
+        "cny",
+        "vnd",
+        "idr",
+        "myr",
+        "thb",
+        "php",
+        "jpy",
+        "inr",
+        "rub",
+        "krw",
+        "sar",
+        "aed",
+        "qar",
+        "kwd",
+        "brl",
+        "mxn",
+        "rs",
+        "rp",
+        "rm",
+        "r$",
+        "руб",
+        "ريال",
+        "درهم",
+        "دولار",
+        "บาท",
+        "원",
+        "元",
+        "円",
+        "块",
+        "đ",
+        "k",
     ];
     /// Lower-cased last (or first) few characters of `s`.
     fn edge(s: &str, at_end: bool) -> String {
@@ -255,24 +300,24 @@ pub enum Feature {
 /// default threshold is 45) and rounded; `docs/matching.md` gives the fit.
 pub const fn weight(f: Feature) -> i32 {
     match f {
-        Feature::ScientificName => 35,
+        Feature::ScientificName => 40,
         Feature::CodeWord => 35,
-        Feature::CommonName => 30,
-        Feature::ProductWord => 20,
-        Feature::AppendixI => 10,
-        Feature::AppendixII => 5,
-        Feature::AppendixIII => 2,
+        Feature::CommonName => 40,
+        Feature::ProductWord => 40,
+        Feature::AppendixI => 0,
+        Feature::AppendixII => 0,
+        Feature::AppendixIII => 0,
         Feature::AccentFolded => -5,
-        Feature::Tricks => 10,
-        Feature::NameAndProduct => 15,
+        Feature::Tricks => 11,
+        Feature::NameAndProduct => 14,
         Feature::SeveralTaxa => 5,
         Feature::Sale => 20,
-        Feature::Contact => 10,
-        Feature::Price => 10,
-        Feature::Cover => 5,
-        Feature::Form => 5,
-        Feature::News => -20,
-        Feature::Decoy => -25,
+        Feature::Contact => 20,
+        Feature::Price => 13,
+        Feature::Cover => 7,
+        Feature::Form => 2,
+        Feature::News => -38,
+        Feature::Decoy => -24,
     }
 }
 
@@ -653,7 +698,6 @@ fn species_part(
     let mut scored = Vec::new();
     for (&(li, ti), e) in &ev.per_taxon {
         let taxon = &lists[li].taxa[ti];
-        let split = taxon.appendix.contains('/');
         // The least protected part of a split listing: the text does not
         // show which population or species is traded.
         let appendix = taxon.appendix.rsplit('/').next().unwrap_or("");
@@ -663,17 +707,7 @@ fn species_part(
             "II" => Feature::AppendixII,
             _ => Feature::AppendixIII,
         };
-        parts.push((
-            app,
-            if split {
-                format!(
-                    "Appendix {appendix} (a split listing, {}: counted as its least protected part, as the text does not show which part is traded)",
-                    taxon.appendix
-                )
-            } else {
-                format!("Appendix {appendix}")
-            },
-        ));
+        parts.push((app, format!("Appendix {appendix}")));
         if e.folded && ev.tricks.is_none() {
             parts.push((
                 Feature::AccentFolded,
@@ -704,6 +738,7 @@ fn species_part(
         let breakdown = parts
             .iter()
             .enumerate()
+            .filter(|(i, (f, _))| *i == 0 || weight(*f) != 0)
             .map(|(i, (f, label))| match i {
                 0 => format!("{} for a {what}", weight(*f)),
                 _ => format!("{:+} for {label}", weight(*f)),
@@ -724,10 +759,16 @@ fn species_part(
         reasons.push(Reason::new(
             if counts { total } else { 0 },
             format!(
-                "{what} {} points to {} (CITES Appendix {}){}{}; {}",
+                "{what} {} points to {} (CITES Appendix {}{}){}{}; {}",
                 quoted(&e.written),
                 taxon.scientific_name,
                 taxon.appendix,
+                match taxon.appendix.rsplit_once('/') {
+                    Some((_, least)) => format!(
+                        ": a split listing, its least protected part Appendix {least}, as the text does not show which part is traded"
+                    ),
+                    None => String::new(),
+                },
                 if e.needs_context {
                     "; an everyday word too, counted because a product, part or live-animal word is also there"
                 } else {
@@ -917,7 +958,7 @@ fn decoy_part(
         reasons.push(Reason::new(
             w * n,
             format!(
-                "decoy context {}{} usually means no wildlife",
+                "decoy context {}{} usually means no offer of a listed species",
                 quoted(written),
                 if *n > 1 {
                     format!(" (found {n} times)")
