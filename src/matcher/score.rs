@@ -300,10 +300,10 @@ pub enum Feature {
 /// default threshold is 45) and rounded; `docs/matching.md` gives the fit.
 pub const fn weight(f: Feature) -> i32 {
     match f {
-        Feature::ScientificName => 40,
+        Feature::ScientificName => 37,
         Feature::CodeWord => 35,
-        Feature::CommonName => 40,
-        Feature::ProductWord => 40,
+        Feature::CommonName => 37,
+        Feature::ProductWord => 37,
         Feature::AppendixI => 0,
         Feature::AppendixII => 0,
         Feature::AppendixIII => 0,
@@ -511,11 +511,19 @@ fn term_chars(term: &str) -> usize {
 /// Whether a species term `t` found as hit `h` counts in a listing in
 /// `langs`: a match that needed accents folded only where the term's
 /// language fits ("ban" is "bán" only in Vietnamese), and a match found only
-/// by undoing look-alikes only for terms of five letters or more (random
-/// bytes fold onto short terms).
+/// by undoing look-alikes only for Latin-script terms of five letters or
+/// more (random bytes fold onto short terms).
 fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     if h.tricks {
-        return term_chars(&t.term) >= 5;
+        // Random bytes fold onto short Latin terms ("1v" …); separators
+        // between CJK, kana or Thai characters (穿.山.甲, ぞ う げ) are a
+        // seller's doing.
+        let latin = t
+            .term
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii() || super::latin_edge(Some(c)));
+        return !latin || term_chars(&t.term) >= 5;
     }
     !h.folded || (langs.fits(&t.lang) && !accents_differ(&text[h.start..h.end], &t.term))
 }
