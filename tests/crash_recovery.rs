@@ -102,17 +102,6 @@ fn lines_naming<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
 }
 
-/// Small deterministic PRNG (xorshift64*), seeded from the clock and printed, so that a
-/// failing run can be repeated with WARDEN_CRASH_SEED.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 #[test]
 fn sigkill_at_random_points_of_a_multi_url_capture_never_leaves_planted_looking_evidence() {

@@ -1080,20 +1080,6 @@ fn split_listings_count_the_least_protected_part_and_the_species_reason_says_so(
 // text that is not language
 // ---------------------------------------------------------------------------------------------
 
-/// xorshift64*: reproducible pseudo-random bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next() >> 32) as u8).collect()
-    }
-}
 
 #[test]
 fn random_bytes_and_random_ascii_score_zero_and_are_not_flagged() {

@@ -1523,3 +1523,21 @@ pub fn browser_routes() -> Routes {
         )
         .route("/favicon.ico", fixed(404, &[("Content-Type", "text/plain")], "no"))
 }
+
+/// Small deterministic PRNG (xorshift64*): the same seed gives the same
+/// numbers, so a failing run can be repeated from its printed seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// `n` pseudo-random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next() >> 32) as u8).collect()
+    }
+}
