@@ -2,9 +2,10 @@
 //!
 //! Every term of every loaded list is normalised ([`normalize()`]) and put in
 //! one Aho-Corasick automaton, so one pass over the normalised text finds
-//! all of them. Terms that start or end with a Latin-script letter must sit
-//! on word boundaries; CJK and Thai terms match anywhere. Each match maps
-//! back to the byte range the seller actually wrote.
+//! all of them. Terms of scripts that separate words with spaces must sit on
+//! word boundaries (see `bounded_edges`); CJK and Thai terms match
+//! anywhere. Each match maps back to the byte range the seller actually
+//! wrote.
 
 mod lang;
 mod normalize;
@@ -81,7 +82,7 @@ pub enum MatcherError {
 /// (Latin, Greek, Cyrillic, Devanagari, Hangul, Arabic) or a digit: a term
 /// must not start or end next to one. Thai, CJK and kana do not separate
 /// words, so their terms match anywhere.
-pub(crate) fn latin_edge(c: Option<char>) -> bool {
+pub(crate) fn spaced_word_char(c: Option<char>) -> bool {
     c.is_some_and(|c| {
         c.is_ascii_alphanumeric()
             || ((c.is_alphabetic() || is_mark(c))
@@ -106,8 +107,8 @@ fn bounded_edges(p: &str) -> (bool, bool) {
         |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F));
     let (first, last) = (p.chars().next(), p.chars().last());
     (
-        latin_edge(first) && !arabic(first),
-        latin_edge(last) && !hangul(last),
+        spaced_word_char(first) && !arabic(first),
+        spaced_word_char(last) && !hangul(last),
     )
 }
 
@@ -228,10 +229,10 @@ impl Matcher {
         for m in self.ac.find_overlapping_iter(t) {
             let pid = m.pattern().as_usize();
             let (b_start, b_end) = self.bounded[pid];
-            if b_start && latin_edge(t[..m.start()].chars().next_back()) {
+            if b_start && spaced_word_char(t[..m.start()].chars().next_back()) {
                 continue;
             }
-            if b_end && latin_edge(t[m.end()..].chars().next()) {
+            if b_end && spaced_word_char(t[m.end()..].chars().next()) {
                 continue;
             }
             let mut r = n.original_range(m.start()..m.end());
@@ -249,15 +250,15 @@ impl Matcher {
             let exact = self.terms[pid]
                 .iter()
                 .any(|t| canonical(&t.term) == written);
-            // Terms of one or two letters ("XJ", "CB") count only as
+            // Latin terms of one or two letters ("XJ", "CB") count only as
             // listed, case included: random letters hold them by chance.
-            if !self.terms[pid].iter().any(|t| t.term == text[r.clone()])
-                && n.text[m.start()..m.end()]
-                    .chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .count()
-                    <= 2
-            {
+            // (Two-character Chinese terms may be written in either script.)
+            let short_latin = {
+                let p = &n.text[m.start()..m.end()];
+                p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+                    && p.chars().filter(char::is_ascii_alphanumeric).count() <= 2
+            };
+            if short_latin && !self.terms[pid].iter().any(|t| t.term == text[r.clone()]) {
                 continue;
             }
             hits.push(Hit {
@@ -302,7 +303,7 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize, context: usize) -> &
         .char_indices()
         .nth(context)
         .map_or(text.len(), |(i, _)| end + i);
-    let word = |c: Option<char>| latin_edge(c);
+    let word = |c: Option<char>| spaced_word_char(c);
     if s > 0 && word(text[..s].chars().next_back()) && word(text[s..].chars().next()) {
         // Start after the cut word.
         s = text[s..start]
@@ -342,8 +343,8 @@ group = "elephants"
 en = ["African elephant"]
 zh-Hans = ["非洲象"]
 [taxon.products]
-en = ["ivory", "tusk"]
-zh-Hans = ["象牙"]
+en = ["ivory", "tusk", "XJ"]
+zh-Hans = ["象牙", "手镯"]
 vi = ["ngà voi"]
 [[taxon.code_words]]
 term = "bovine bone"
@@ -399,6 +400,17 @@ terms = ["for sale", "出售", "bán"]
         assert!(f.contains(&("1v0ry".into(), "ivory".into(), true)), "{f:?}");
         assert!(
             f.contains(&("for sale".into(), "for sale".into(), false)),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn short_latin_terms_count_only_as_listed_short_chinese_in_either_script() {
+        assert!(found("a Jeep Xj 4x4").is_empty());
+        assert!(found("XJ cup").iter().any(|(o, _, _)| o == "XJ"));
+        let f = found("象牙手鐲");
+        assert!(
+            f.iter().any(|(o, t, _)| o == "手鐲" && t == "手镯"),
             "{f:?}"
         );
     }

@@ -399,7 +399,7 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     hay.match_indices(needle).any(|(i, _)| {
         let before = hay[..i].chars().next_back();
         let after = hay[i + needle.len()..].chars().next();
-        !super::latin_edge(before) && !super::latin_edge(after)
+        !super::spaced_word_char(before) && !super::spaced_word_char(after)
     })
 }
 
@@ -522,7 +522,7 @@ fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bo
             .term
             .chars()
             .next()
-            .is_some_and(|c| c.is_ascii() || super::latin_edge(Some(c)));
+            .is_some_and(|c| c.is_ascii() || super::spaced_word_char(Some(c)));
         return !latin || term_chars(&t.term) >= 5;
     }
     !h.folded || (langs.fits(&t.lang) && !accents_differ(&text[h.start..h.end], &t.term))
@@ -926,7 +926,6 @@ const MAX_DECOY_REASONS: usize = 20;
 /// Each occurrence counts; the same wording found several times gets one
 /// reason.
 fn decoy_part(
-    ev: &Evidence,
     decoys: &[Decoy],
     lists: &[KeywordList],
     matched_taxa: &[(usize, usize)],
@@ -940,7 +939,6 @@ fn decoy_part(
     } else {
         Vec::new()
     };
-    let _ = ev;
     // Written form -> times found, in order of first appearance.
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<&str, usize> = Default::default();
@@ -1094,7 +1092,7 @@ pub fn score(
     let matched: Vec<(usize, usize)> = ev.per_taxon.keys().copied().collect();
     let mut parts = species_parts;
     parts.extend(context_part(&ev, text, &langs, &mut reasons));
-    parts.extend(decoy_part(&ev, &decoys, lists, &matched, &mut reasons));
+    parts.extend(decoy_part(&decoys, lists, &matched, &mut reasons));
     parts.extend(tricks_part(&ev, &mut reasons));
     let total: i32 = parts.iter().map(|p| weight(p.feature) * p.times).sum();
     let score = total.clamp(0, 100);
