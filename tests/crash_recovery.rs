@@ -102,7 +102,6 @@ fn lines_naming<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
 }
 
-
 #[test]
 fn sigkill_at_random_points_of_a_multi_url_capture_never_leaves_planted_looking_evidence() {
     let server = page_server();

@@ -1080,7 +1080,6 @@ fn split_listings_count_the_least_protected_part_and_the_species_reason_says_so(
 // text that is not language
 // ---------------------------------------------------------------------------------------------
 
-
 #[test]
 fn random_bytes_and_random_ascii_score_zero_and_are_not_flagged() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
