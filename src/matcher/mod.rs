@@ -36,6 +36,9 @@ pub(crate) struct TermRef {
     pub(crate) term: String,
     pub(crate) lang: String,
     pub(crate) category: Category,
+    /// The term as written, up to case, spacing and Chinese variants: a
+    /// match written exactly so is exact.
+    pub(crate) canonical: String,
 }
 
 /// A match in the original text.
@@ -140,6 +143,7 @@ impl Matcher {
                             term: t.text.clone(),
                             lang: t.lang.clone(),
                             category: Category::Species(t.kind),
+                            canonical: canonical(&t.text),
                         },
                     );
                 }
@@ -154,6 +158,7 @@ impl Matcher {
                             term: t.clone(),
                             lang: cue.lang.clone(),
                             category: Category::Cue(cue.kind),
+                            canonical: canonical(t),
                         },
                     );
                 }
@@ -247,9 +252,7 @@ impl Matcher {
             // case, spacing and Chinese character variants); otherwise the
             // match needed folding: "ban" for "bán", "1v0ry" for "ivory".
             let written = canonical(&text[r.clone()]);
-            let exact = self.terms[pid]
-                .iter()
-                .any(|t| canonical(&t.term) == written);
+            let exact = self.terms[pid].iter().any(|t| t.canonical == written);
             // Latin terms of one or two letters ("XJ", "CB") count only as
             // listed, case included: random letters hold them by chance.
             // (Two-character Chinese terms may be written in either script.)
@@ -279,7 +282,7 @@ impl Matcher {
 
 /// Case, spacing and Chinese-variant insensitive form of a term, for
 /// telling exact matches from folded ones.
-fn canonical(s: &str) -> String {
+pub(crate) fn canonical(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let nfc: String = s.nfc().collect();
     fast2s::convert(&nfc)

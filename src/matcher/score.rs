@@ -592,9 +592,15 @@ fn gather(
     let (mut context_name, mut context_product) = (false, false);
     for h in hits {
         let written = &text[h.start..h.end];
+        // For a match written exactly as some term, only the terms written
+        // so count: "elephant" in English is not the French "éléphant".
+        let exact_form = (!h.folded).then(|| super::canonical(written));
         for t in matcher.terms_of(h.pattern) {
             match t.category {
                 Category::Species(kind) => {
+                    if exact_form.as_ref().is_some_and(|w| *w != t.canonical) {
+                        continue;
+                    }
                     let key = (t.list, t.entry);
                     if !species_hit_counts(h, t, langs, text) || covered_by_longer(h, key, &species)
                     {
@@ -1062,9 +1068,12 @@ pub fn score(
     // Long species terms found as written say which language the listing
     // is in ("nga voi" is Vietnamese even without its accents).
     for h in hits {
+        let exact_form = (!h.folded).then(|| super::canonical(&text[h.start..h.end]));
         for t in matcher.terms_of(h.pattern) {
+            let as_written = exact_form.as_ref().is_none_or(|w| *w == t.canonical);
             if matches!(t.category, Category::Species(_))
                 && !h.tricks
+                && as_written
                 && (t.term.contains(' ') || (!h.folded && term_chars(&t.term) >= 5))
             {
                 langs.add(&t.lang);
