@@ -590,6 +590,8 @@ fn gather(
         .collect();
     let mut context_taxa: BTreeMap<(usize, usize), TaxonEvidence> = BTreeMap::new();
     let (mut context_name, mut context_product) = (false, false);
+    let (mut context_all_folded, mut context_tricks) = (true, None);
+    let mut news_spans: Vec<(usize, usize)> = Vec::new();
     for h in hits {
         let written = &text[h.start..h.end];
         // For a match written exactly as some term, only the terms written
@@ -645,11 +647,16 @@ fn gather(
                             slot.insert(key, e);
                         }
                     }
+                    let (all_folded, tricks) = if needs_context {
+                        (&mut context_all_folded, &mut context_tricks)
+                    } else {
+                        (&mut ev.all_folded, &mut ev.tricks)
+                    };
                     if !h.folded {
-                        ev.all_folded = false;
+                        *all_folded = false;
                     }
-                    if h.tricks && ev.tricks.is_none() {
-                        ev.tricks = Some(written.to_string());
+                    if h.tricks && tricks.is_none() {
+                        *tricks = Some(written.to_string());
                     }
                 }
                 Category::Cue(kind) => {
@@ -663,10 +670,14 @@ fn gather(
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
                     if kind == CueKind::News {
+                        // A wording inside a longer one ("seized" in
+                        // "customs seized") is not another wording.
+                        let inside = news_spans.iter().any(|&(s, e)| s <= h.start && h.end <= e);
                         let w = written.to_lowercase();
-                        if !ev.news.contains(&w) {
+                        if !inside && !ev.news.contains(&w) {
                             ev.news.push(w);
                         }
+                        news_spans.push((h.start, h.end));
                     }
                     ev.cues.entry(kind).or_insert_with(|| written.to_string());
                 }
@@ -679,6 +690,10 @@ fn gather(
     if has_form {
         ev.has_name |= context_name;
         ev.has_product |= context_product;
+        ev.all_folded &= context_all_folded;
+        if ev.tricks.is_none() {
+            ev.tricks = context_tricks;
+        }
     }
     for (key, e) in context_taxa {
         if ev.per_taxon.contains_key(&key) {
