@@ -798,7 +798,17 @@ fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
         assert!(Instant::now() < until, "no browser started");
         std::thread::sleep(Duration::from_millis(100));
     };
-    std::thread::sleep(Duration::from_millis(1500));
+    // Killed while it shows the page: once the page's script polls the server (a fixed sleep
+    // was too short for a browser starting on a loaded machine).
+    let until = Instant::now() + Duration::from_secs(60);
+    while !server
+        .requests()
+        .iter()
+        .any(|r| r.target.starts_with("/poll"))
+    {
+        assert!(Instant::now() < until, "the browser never showed the page");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let started = Instant::now();
     assert_eq!(unsafe { libc::kill(main as i32, libc::SIGKILL) }, 0);
     let out = child.wait_with_output().unwrap();
