@@ -93,13 +93,6 @@ pub struct Scored {
     pub features: BTreeMap<Feature, i32>,
 }
 
-impl Scored {
-    /// The score, 0–100.
-    pub fn score(&self) -> u32 {
-        self.score
-    }
-}
-
 /// A listing's words in double quotes, as a reason quotes them: control
 /// characters and quotes escaped, everything else (accents, combining
 /// marks of Thai or Vietnamese, any script) kept as written. (Rust's `{:?}`
