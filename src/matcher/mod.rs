@@ -71,6 +71,8 @@ pub struct Matcher {
     terms: Vec<Vec<TermRef>>,
     /// Per pattern: whether the start / end must be on a word boundary.
     bounded: Vec<(bool, bool)>,
+    /// Per pattern: whether a species term normalises to it.
+    species: Vec<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,11 +170,23 @@ impl Matcher {
             return Err(MatcherError::Empty);
         }
         let bounded = patterns.iter().map(|p| bounded_edges(p.as_str())).collect();
+        let species = terms
+            .iter()
+            .map(|ts| {
+                ts.iter()
+                    .any(|t| matches!(t.category, Category::Species(_)))
+            })
+            .collect();
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| MatcherError::Build(e.to_string()))?;
-        Ok(Matcher { ac, terms, bounded })
+        Ok(Matcher {
+            ac,
+            terms,
+            bounded,
+            species,
+        })
     }
 
     /// The terms behind a pattern.
@@ -193,8 +207,20 @@ impl Matcher {
     /// the memory the normaliser needs stays bounded whatever the text's
     /// length; an occurrence belongs to the window it starts in.
     pub fn find_capped(&self, text: &str, max: usize) -> (Vec<Hit>, u64) {
+        self.find_windowed(text, max, false)
+    }
+
+    /// What [`Matcher::find_capped`] finds, except that a text that holds no
+    /// species term at all gets no hits (and a total of 0): scoring gives
+    /// such a text nothing whatever cues it has, and most listings of a
+    /// sweep are such texts, so their cue matches are not worked out.
+    pub fn find_for_scoring(&self, text: &str, max: usize) -> (Vec<Hit>, u64) {
+        self.find_windowed(text, max, true)
+    }
+
+    fn find_windowed(&self, text: &str, max: usize, species_only: bool) -> (Vec<Hit>, u64) {
         if text.len() <= WINDOW {
-            let mut hits = self.find_in(text);
+            let mut hits = self.find_in(text, species_only);
             let total = hits.len() as u64;
             hits.truncate(max);
             return (hits, total);
@@ -211,7 +237,9 @@ impl Matcher {
             };
             let win_start = text.floor_char_boundary(own_start.saturating_sub(OVERLAP));
             let win_end = text.ceil_char_boundary((own_end + OVERLAP).min(text.len()));
-            for mut h in self.find_in(&text[win_start..win_end]) {
+            // Each window is matched whole: a cue in one window counts
+            // with a species term in another.
+            for mut h in self.find_in(&text[win_start..win_end], false) {
                 h.start += win_start;
                 h.end += win_start;
                 if h.start < own_start || h.start >= own_end {
@@ -227,19 +255,26 @@ impl Matcher {
         (hits, total)
     }
 
-    fn find_in(&self, text: &str) -> Vec<Hit> {
+    /// Every hit in `text`; none at all when `species_only` and no species
+    /// term occurs in it.
+    fn find_in(&self, text: &str, species_only: bool) -> Vec<Hit> {
         let n = normalize::normalize(text);
         let t = n.text.as_str();
-        let mut hits = Vec::new();
-        for m in self.ac.find_overlapping_iter(t) {
+        let found: Vec<aho_corasick::Match> = self
+            .ac
+            .find_overlapping_iter(t)
+            .filter(|m| {
+                let (b_start, b_end) = self.bounded[m.pattern().as_usize()];
+                !(b_start && spaced_word_char(t[..m.start()].chars().next_back())
+                    || b_end && spaced_word_char(t[m.end()..].chars().next()))
+            })
+            .collect();
+        if species_only && !found.iter().any(|m| self.species[m.pattern().as_usize()]) {
+            return Vec::new();
+        }
+        let mut hits = Vec::with_capacity(found.len());
+        for m in found {
             let pid = m.pattern().as_usize();
-            let (b_start, b_end) = self.bounded[pid];
-            if b_start && spaced_word_char(t[..m.start()].chars().next_back()) {
-                continue;
-            }
-            if b_end && spaced_word_char(t[m.end()..].chars().next()) {
-                continue;
-            }
             let mut r = n.original_range(m.start()..m.end());
             // Marks written after the last letter belong to it: Thai tone
             // marks ("แท้"), Devanagari vowel signs.
@@ -251,8 +286,8 @@ impl Matcher {
             // Exact when the seller wrote one of the terms as listed (up to
             // case, spacing and Chinese character variants); otherwise the
             // match needed folding: "ban" for "bán", "1v0ry" for "ivory".
-            let written = canonical(&text[r.clone()]);
-            let exact = self.terms[pid].iter().any(|t| t.canonical == written);
+            let written = Written::new(&text[r.clone()]);
+            let exact = self.terms[pid].iter().any(|t| written.is(&t.canonical));
             // Latin terms of one or two letters ("XJ", "CB") count only as
             // listed, case included: random letters hold them by chance.
             // (Two-character Chinese terms may be written in either script.)
@@ -277,6 +312,46 @@ impl Matcher {
         }
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
         hits
+    }
+}
+
+/// A piece of text as written, compared with terms' canonical forms
+/// (`canonical(text) == canon`). ASCII text is compared word by word
+/// without building its form (there the form is only lower case and
+/// single spaces); other text builds it once, on the first comparison.
+/// Every match is checked this way, so this is on the sweep's hot path.
+pub(crate) struct Written<'a> {
+    text: &'a str,
+    form: std::cell::OnceCell<String>,
+}
+
+impl<'a> Written<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Written {
+            text,
+            form: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the text's canonical form is `canon`.
+    pub(crate) fn is(&self, canon: &str) -> bool {
+        if !self.text.is_ascii() {
+            return *self.form.get_or_init(|| canonical(self.text)) == canon;
+        }
+        let mut words = self
+            .text
+            .split(char::is_whitespace)
+            .filter(|w| !w.is_empty());
+        let mut wanted = canon.split(' ').filter(|w| !w.is_empty());
+        loop {
+            match (words.next(), wanted.next()) {
+                (None, None) => return true,
+                // `w` is ASCII; `c`, lower case already, equals its
+                // lower-case form only byte for byte.
+                (Some(w), Some(c)) if w.eq_ignore_ascii_case(c) => {}
+                _ => return false,
+            }
+        }
     }
 }
 
@@ -446,6 +521,20 @@ terms = ["for sale", "出售", "bán"]
     }
 
     proptest::proptest! {
+        /// The quick comparison of ASCII text gives what comparing the
+        /// built forms gives.
+        #[test]
+        fn written_compares_as_canonical_forms_do(
+            a in "[ \\t\\nA-Za-z\\x0b\\x0c]{0,12}|[ A-Za-zé象]{0,8}",
+            b in "[ \\tA-Za-z]{0,12}|[ A-Za-zé象]{0,8}",
+        ) {
+            let canon_b = canonical(&b);
+            proptest::prop_assert_eq!(Written::new(&a).is(&canon_b), canonical(&a) == canon_b);
+            proptest::prop_assert!(Written::new(&b).is(&canon_b));
+            let respaced = b.to_uppercase().replace(' ', " \t ");
+            proptest::prop_assert!(Written::new(&respaced).is(&canon_b));
+        }
+
         /// Hits land on character boundaries and snippets are substrings of
         /// the input, whatever the text.
         #[test]
@@ -471,7 +560,7 @@ terms = ["for sale", "出售", "bán"]
         let unit = "filler text, i.v.o.r.y for sale, 象牙 and bovine bone; ";
         let text = unit.repeat(3 * WINDOW / unit.len() + 7);
         let (hits, total) = m.find_capped(&text, usize::MAX);
-        let per_unit = m.find_in(unit).len();
+        let per_unit = m.find_in(unit, false).len();
         let units = text.len() / unit.len();
         assert_eq!(total as usize, per_unit * units);
         assert_eq!(hits.len() as u64, total);
@@ -483,6 +572,38 @@ terms = ["for sale", "出售", "bán"]
         }
         let (few, total2) = m.find_capped(&text, 10);
         assert_eq!((few.len(), total2), (10, total));
+    }
+
+    #[test]
+    fn finding_for_scoring_skips_only_texts_without_a_species_term() {
+        let m = matcher();
+        let key = |hits: &[Hit]| -> Vec<(usize, usize, usize, bool, bool)> {
+            hits.iter()
+                .map(|h| (h.start, h.end, h.pattern, h.folded, h.tricks))
+                .collect()
+        };
+        // Cues alone: nothing to score, so nothing is worked out.
+        let cues_only = "white paint for sale, bán 出售";
+        assert!(!m.find(cues_only).is_empty());
+        let (hits, total) = m.find_for_scoring(cues_only, usize::MAX);
+        assert!(hits.is_empty() && total == 0, "{hits:?}");
+        // With a species term, the very same hits as `find_capped`.
+        for text in [
+            "ivory white paint for sale, bán 出售 and a real i.v.o.r.y tusk",
+            "手镯 出售",
+            "ngà voi bán",
+        ] {
+            let (a, ta) = m.find_capped(text, 2);
+            let (b, tb) = m.find_for_scoring(text, 2);
+            assert!(ta > 0, "{text}");
+            assert_eq!((key(&a), ta), (key(&b), tb), "{text}");
+        }
+        // A long text is matched window by window without the shortcut: a
+        // cue far from the species term still counts.
+        let long = format!("for sale {} ivory", "x ".repeat(WINDOW));
+        let (hits, total) = m.find_for_scoring(&long, usize::MAX);
+        assert_eq!(total, 2);
+        assert_eq!(key(&hits), key(&m.find(&long)));
     }
 
     #[test]

@@ -90,6 +90,34 @@ struct Unit {
     start: u32,
     end: u32,
     folded: u8,
+    /// `c.is_alphanumeric()`, looked up once (the lookup is a table search
+    /// for every character outside ASCII).
+    alnum: bool,
+}
+
+impl Unit {
+    fn new(c: char, start: u32, end: u32, folded: u8) -> Unit {
+        Unit {
+            c,
+            start,
+            end,
+            folded,
+            alnum: c.is_alphanumeric(),
+        }
+    }
+
+    /// A character that can be part of a word: a letter, a digit or a
+    /// look-alike symbol (rule 5).
+    fn word(&self) -> bool {
+        self.alnum || leet(self.c).is_some()
+    }
+
+    /// Replaces the character by the letter `c` it stands for.
+    fn become_letter(&mut self, c: char, flag: u8) {
+        self.c = c;
+        self.alnum = true;
+        self.folded |= flag;
+    }
 }
 
 fn is_latin_like(c: char) -> bool {
@@ -133,26 +161,23 @@ fn units(s: &str) -> Vec<Unit> {
     // Fast path: ASCII needs no variant, decomposition or accent handling.
     if s.is_ascii() {
         for (pos, b) in s.bytes().enumerate() {
-            out.push(Unit {
-                c: b.to_ascii_lowercase() as char,
-                start: pos as u32,
-                end: pos as u32 + 1,
-                folded: 0,
-            });
+            out.push(Unit::new(
+                b.to_ascii_lowercase() as char,
+                pos as u32,
+                pos as u32 + 1,
+                0,
+            ));
         }
         return out;
     }
     let simplified: Vec<char> = fast2s::convert(s).chars().collect();
+    // One buffer for every character's decomposition.
+    let mut decomposed: Vec<char> = Vec::new();
     for (i, (pos, orig)) in s.char_indices().enumerate() {
         let start = pos as u32;
         let end = (pos + orig.len_utf8()) as u32;
         if orig.is_ascii() {
-            out.push(Unit {
-                c: orig.to_ascii_lowercase(),
-                start,
-                end,
-                folded: 0,
-            });
+            out.push(Unit::new(orig.to_ascii_lowercase(), start, end, 0));
             continue;
         }
         let c = simplified.get(i).copied().unwrap_or(orig);
@@ -178,12 +203,7 @@ fn units(s: &str) -> Vec<Unit> {
                 last.end = end;
                 continue;
             }
-            out.push(Unit {
-                c,
-                start,
-                end,
-                folded: 0,
-            });
+            out.push(Unit::new(c, start, end, 0));
             continue;
         }
         let mut push = |ch: char, folded: u8| {
@@ -192,12 +212,7 @@ fn units(s: &str) -> Vec<Unit> {
                 if is_combining_mark(l) && is_latin_like(ch) {
                     continue;
                 }
-                out.push(Unit {
-                    c: l,
-                    start,
-                    end,
-                    folded,
-                });
+                out.push(Unit::new(l, start, end, folded));
             }
         };
         if let Some(rep) = special_fold(c) {
@@ -206,13 +221,14 @@ fn units(s: &str) -> Vec<Unit> {
             }
             continue;
         }
-        let decomposed: Vec<char> = c.nfkd().collect();
+        decomposed.clear();
+        decomposed.extend(c.nfkd());
         let base_latin = decomposed
             .first()
             .is_some_and(|&b| is_latin_like(b) || b.is_ascii());
         if base_latin {
             let dropped = decomposed.iter().any(|&d| is_combining_mark(d));
-            for d in decomposed {
+            for &d in &decomposed {
                 if !is_combining_mark(d) {
                     push(d, if dropped { ACCENT } else { 0 });
                 }
@@ -255,25 +271,21 @@ fn confusable(c: char) -> Option<char> {
     })
 }
 
-fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || leet(c).is_some()
-}
-
 /// Normalises `s`.
 pub fn normalize(s: &str) -> Normalized {
-    let u = units(s);
+    let mut u = units(s);
 
-    // Rule 6: separators between single characters.
-    let is_alnum = word_char;
-    let mut keep = vec![true; u.len()];
-    let mut fold_mark = vec![false; u.len()];
+    // Rule 6: separators between single characters. Units to drop and
+    // tokens to mark are gathered first (few texts have any).
+    let mut dropped: Vec<Range<usize>> = Vec::new();
+    let mut marked: Vec<usize> = Vec::new();
     // tokens: (start, end) of alphanumeric runs
-    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(u.len() / 4);
     let mut k = 0;
     while k < u.len() {
-        if is_alnum(u[k].c) {
+        if u[k].word() {
             let s0 = k;
-            while k < u.len() && is_alnum(u[k].c) {
+            while k < u.len() && u[k].word() {
                 k += 1;
             }
             tokens.push((s0, k));
@@ -283,7 +295,7 @@ pub fn normalize(s: &str) -> Normalized {
     }
     let single = |t: &(usize, usize)| t.1 - t.0 == 1;
     let short_sep = |a: usize, b: usize| {
-        b > a && b - a <= 3 && u[a..b].iter().all(|x| x.c != '\n' && !is_alnum(x.c))
+        b > a && b - a <= 3 && u[a..b].iter().all(|x| x.c != '\n' && !x.word())
     };
     // The separators of one chain must all be the same ("c.u.l.a b.a.d.a.k"
     // is two words, not one).
@@ -326,38 +338,35 @@ pub fn normalize(s: &str) -> Normalized {
         let long_enough = e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e]));
         if long_enough {
             for w in t..e {
-                keep[tokens[w].1..tokens[w + 1].0].fill(false);
+                dropped.push(tokens[w].1..tokens[w + 1].0);
             }
-            for w in t..=e {
-                fold_mark[tokens[w].0] = true; // a trick
-            }
+            marked.extend(tokens[t..=e].iter().map(|tok| tok.0)); // a trick
             t = e + 1;
         } else {
             t += 1;
         }
     }
-    let mut u: Vec<Unit> = u
-        .into_iter()
-        .zip(keep)
-        .zip(fold_mark)
-        .filter(|((_, k), _)| *k)
-        .map(|((mut x, _), f)| {
-            if f {
-                x.folded |= TRICK;
-            }
-            x
-        })
-        .collect();
+    for i in marked {
+        u[i].folded |= TRICK;
+    }
+    if !dropped.is_empty() {
+        let mut keep = vec![true; u.len()];
+        for r in dropped {
+            keep[r].fill(false);
+        }
+        let mut k = keep.iter();
+        u.retain(|_| k.next().copied().unwrap_or(true));
+    }
 
     // Rule 5: look-alikes inside words that have a Latin letter.
     let mut i = 0;
     while i < u.len() {
-        if !word_char(u[i].c) {
+        if !u[i].word() {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j < u.len() && word_char(u[j].c) {
+        while j < u.len() && u[j].word() {
             j += 1;
         }
         let has_latin = u[i..j]
@@ -366,8 +375,7 @@ pub fn normalize(s: &str) -> Normalized {
         if u[i..j].iter().any(|x| x.c.is_ascii_alphabetic()) {
             for x in &mut u[i..j] {
                 if let Some(m) = confusable(x.c) {
-                    x.c = m;
-                    x.folded |= TRICK;
+                    x.become_letter(m, TRICK);
                 }
             }
         }
@@ -375,11 +383,9 @@ pub fn normalize(s: &str) -> Normalized {
         if has_latin && has_leet_or_l {
             for x in &mut u[i..j] {
                 if let Some(m) = leet(x.c) {
-                    x.c = m;
-                    x.folded |= TRICK;
+                    x.become_letter(m, TRICK);
                 } else if x.c == 'l' {
-                    x.c = 'i';
-                    x.folded |= FROM_L;
+                    x.become_letter('i', FROM_L);
                 }
             }
         }
@@ -387,15 +393,19 @@ pub fn normalize(s: &str) -> Normalized {
     }
 
     // Rules 7 and 8, and output.
-    let mut out = Normalized::default();
+    let mut out = Normalized {
+        text: String::with_capacity(s.len()),
+        spans: Vec::with_capacity(s.len()),
+        folded: Vec::with_capacity(s.len()),
+    };
     let mut i = 0;
     let mut last_space = true; // no leading space
     while i < u.len() {
         let x = u[i];
-        if !x.c.is_alphanumeric() {
+        if !x.alnum {
             let start = x.start;
             let mut j = i;
-            while j < u.len() && !u[j].c.is_alphanumeric() {
+            while j < u.len() && !u[j].alnum {
                 j += 1;
             }
             if !last_space {

@@ -589,11 +589,11 @@ fn gather(
         let written = &text[h.start..h.end];
         // For a match written exactly as some term, only the terms written
         // so count: "elephant" in English is not the French "éléphant".
-        let exact_form = (!h.folded).then(|| super::canonical(written));
+        let exact_form = (!h.folded).then(|| super::Written::new(written));
         for t in matcher.terms_of(h.pattern) {
             match t.category {
                 Category::Species(kind) => {
-                    if exact_form.as_ref().is_some_and(|w| *w != t.canonical) {
+                    if exact_form.as_ref().is_some_and(|w| !w.is(&t.canonical)) {
                         continue;
                     }
                     let key = (t.list, t.entry);
@@ -1076,9 +1076,9 @@ pub fn score(
     // Long species terms found as written say which language the listing
     // is in ("nga voi" is Vietnamese even without its accents).
     for h in hits {
-        let exact_form = (!h.folded).then(|| super::canonical(&text[h.start..h.end]));
+        let exact_form = (!h.folded).then(|| super::Written::new(&text[h.start..h.end]));
         for t in matcher.terms_of(h.pattern) {
-            let as_written = exact_form.as_ref().is_none_or(|w| *w == t.canonical);
+            let as_written = exact_form.as_ref().is_none_or(|w| w.is(&t.canonical));
             if matches!(t.category, Category::Species(_))
                 && !h.tricks
                 && as_written

@@ -212,20 +212,26 @@ pub const BATCH: usize = 2048;
 /// is allowed).
 pub const BATCH_BYTES: usize = 16 << 20;
 
-struct Runner<'a> {
-    matcher: &'a Matcher,
-    lists: &'a [KeywordList],
+/// Reads listings into batches and matches each batch on worker threads
+/// while the next one is read (at most two batches are held at once);
+/// records are written in input order.
+struct Runner<'s, 'e, 'w> {
+    scope: &'s std::thread::Scope<'s, 'e>,
+    matcher: &'e Matcher,
+    lists: &'e [KeywordList],
     min_score: u32,
-    out: output::Writer<'a>,
+    out: output::Writer<'w>,
     batch: Vec<Listing>,
     batch_bytes: usize,
+    /// The workers matching the previous batch, in input order.
+    matching: Vec<std::thread::ScopedJoinHandle<'s, Vec<Option<Record>>>>,
     summary: Summary,
     error: Option<std::io::Error>,
 }
 
 /// The record of a listing that mentions a listed taxon.
 fn record_of(l: &Listing, matcher: &Matcher, lists: &[KeywordList], min: u32) -> Option<Record> {
-    let (hits, total) = matcher.find_capped(&l.text, MAX_HITS);
+    let (hits, total) = matcher.find_for_scoring(&l.text, MAX_HITS);
     let mut scored = score::score(&l.text, &hits, matcher, lists, min);
     if scored.taxa.is_empty() {
         return None;
@@ -281,57 +287,65 @@ fn record_of(l: &Listing, matcher: &Matcher, lists: &[KeywordList], min: u32) ->
     })
 }
 
-impl Runner<'_> {
+impl Runner<'_, '_, '_> {
+    /// Hands the batch read so far to worker threads, after writing the
+    /// records of the batch before it.
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut self.batch);
+        let mut rest = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
-        let chunk = batch.len().div_ceil(threads).max(1);
+        let chunk = rest.len().div_ceil(threads).max(1);
         let (matcher, lists, min) = (self.matcher, self.lists, self.min_score);
-        let results: Vec<Option<Record>> = std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|l| record_of(l, matcher, lists, min))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("sweep worker panicked"))
-                .collect()
-        });
-        drop(batch);
-        for r in results.into_iter().flatten() {
-            self.summary.matched += 1;
-            if r.scored.flagged {
-                self.summary.flagged += 1;
+        let mut workers = Vec::with_capacity(threads);
+        while !rest.is_empty() {
+            let tail = rest.split_off(chunk.min(rest.len()));
+            let part = std::mem::replace(&mut rest, tail);
+            workers.push(self.scope.spawn(move || {
+                part.iter()
+                    .map(|l| record_of(l, matcher, lists, min))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        self.finish_matching();
+        self.matching = workers;
+    }
+
+    /// Waits for the batch being matched and writes its records.
+    fn finish_matching(&mut self) {
+        for worker in std::mem::take(&mut self.matching) {
+            let records = worker.join().expect("sweep worker panicked");
+            for r in records.into_iter().flatten() {
+                self.write(&r);
             }
-            for t in &r.scored.taxa {
-                *self
-                    .summary
-                    .per_taxon
-                    .entry(t.scientific_name.clone())
-                    .or_default() += 1;
-            }
-            if self.error.is_none()
-                && let Err(e) = self.out.add(&r)
-            {
-                self.error = Some(e);
-            }
+        }
+    }
+
+    fn write(&mut self, r: &Record) {
+        self.summary.matched += 1;
+        if r.scored.flagged {
+            self.summary.flagged += 1;
+        }
+        for t in &r.scored.taxa {
+            *self
+                .summary
+                .per_taxon
+                .entry(t.scientific_name.clone())
+                .or_default() += 1;
+        }
+        if self.error.is_none()
+            && let Err(e) = self.out.add(r)
+        {
+            self.error = Some(e);
         }
     }
 }
 
-impl Sink for Runner<'_> {
+impl Sink for Runner<'_, '_, '_> {
     fn listing(&mut self, l: Listing) {
         self.summary.listings += 1;
         self.batch_bytes += l.text.len();
@@ -364,36 +378,48 @@ pub fn run(opts: &SweepOptions, out: &mut dyn Write) -> Result<Summary, SweepErr
         }
     }
     let matcher = Matcher::new(&lists)?;
-    let mut runner = Runner {
-        matcher: &matcher,
-        lists: &lists,
-        min_score: opts.min_score,
-        out: output::Writer::new(out, opts.output.clone()),
-        batch: Vec::new(),
-        batch_bytes: 0,
-        summary: Summary {
+    std::thread::scope(|scope| -> Result<Summary, SweepError> {
+        let mut runner = Runner {
+            scope,
+            matcher: &matcher,
+            lists: &lists,
             min_score: opts.min_score,
-            lists: lists
-                .iter()
-                .map(|l| ListUsed {
-                    path: l.path.display().to_string(),
-                    name: l.name.clone(),
-                    version: l.version.clone(),
-                    sha256: l.sha256.clone(),
-                })
-                .collect(),
-            ..Summary::default()
-        },
-        error: None,
-    };
-    for p in &opts.inputs {
-        input::read(p, &opts.read, &mut runner)?;
-    }
-    runner.flush();
-    if let Some(e) = runner.error {
-        return Err(SweepError::Output(e));
-    }
-    let mut summary = runner.summary;
-    summary.output_notes = runner.out.finish().map_err(SweepError::Output)?;
-    Ok(summary)
+            out: output::Writer::new(out, opts.output.clone()),
+            batch: Vec::new(),
+            batch_bytes: 0,
+            matching: Vec::new(),
+            summary: Summary {
+                min_score: opts.min_score,
+                lists: lists
+                    .iter()
+                    .map(|l| ListUsed {
+                        path: l.path.display().to_string(),
+                        name: l.name.clone(),
+                        version: l.version.clone(),
+                        sha256: l.sha256.clone(),
+                    })
+                    .collect(),
+                ..Summary::default()
+            },
+            error: None,
+        };
+        let read = opts
+            .inputs
+            .iter()
+            .try_for_each(|p| input::read(p, &opts.read, &mut runner));
+        if let Err(e) = read {
+            // The batches handed over before the error are written, as
+            // they would have been had each been matched before reading on.
+            runner.finish_matching();
+            return Err(e.into());
+        }
+        runner.flush();
+        runner.finish_matching();
+        if let Some(e) = runner.error {
+            return Err(SweepError::Output(e));
+        }
+        let mut summary = runner.summary;
+        summary.output_notes = runner.out.finish().map_err(SweepError::Output)?;
+        Ok(summary)
+    })
 }

@@ -933,7 +933,7 @@ fn absorb(
                 st.totals.listings += 1;
                 let ts = st.per_target.entry(t.name.clone()).or_default();
                 ts.listings += 1;
-                let found = ctx.matcher.find(&l.text);
+                let found = ctx.matcher.find_for_scoring(&l.text, usize::MAX).0;
                 let scored = score::score(
                     &l.text,
                     &found,
