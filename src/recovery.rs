@@ -216,15 +216,17 @@ impl Known {
     fn from_log(check: &custody::LogCheck) -> Known {
         let mut captures = HashMap::new();
         let mut recoveries = HashMap::new();
+        // Captured here, or carried in by a merge (whose bundles are moved
+        // into place after its event, as a capture's are).
+        for b in check.captures.keys() {
+            if let (Some(e), Some(seq)) = (check.capture_of(b), check.recorded_in(b))
+                && let Some(m) = &e.manifest_sha256
+            {
+                captures.insert(b.clone(), (seq, m.clone(), e.public_key.clone()));
+            }
+        }
         for e in check.valid_events() {
             match e.action {
-                Action::Capture => {
-                    if let (Some(b), Some(m)) = (&e.bundle, &e.manifest_sha256) {
-                        captures
-                            .entry(b.clone())
-                            .or_insert_with(|| (e.seq, m.clone(), e.public_key.clone()));
-                    }
-                }
                 Action::CaptureRecovered | Action::CaptureInterrupted => {
                     if let Some(id) = recovery_capture_id(e) {
                         recoveries.insert(id.to_string(), (e.seq, e.action));

@@ -172,11 +172,13 @@ impl Case {
                 (Action::Accept, to_value(&d), None, Some(p.from.clone()))
             }
         };
-        // The rules verify applies, on the event as it will be written.
+        // The rules verify applies, on the event as it will be written
+        // (with the officers whose keys stand).
         let officers: Vec<(String, String)> = self
             .config
             .officers
             .iter()
+            .filter(|o| o.revoked.is_none())
             .map(|o| (o.public_key.clone(), o.name.clone()))
             .collect();
         let draft = Event {

@@ -1,7 +1,8 @@
 //! The case folder: `case.toml` (identity and officers), `evidence/` and
 //! `custody.jsonl`.
 
-use crate::custody::event::{CaseInitDetails, OfficerAddedDetails};
+pub use crate::custody::event::Role;
+use crate::custody::event::{CaseInitDetails, OfficerAddedDetails, OfficerRevokedDetails};
 use crate::custody::{self, Action, CustodyError, EventInput};
 use crate::fsutil;
 use crate::hash::sha256_hex;
@@ -11,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 mod acts;
+mod merge;
+pub mod request;
 pub use acts::{Act, CheckpointWritten, ExportRecord, Recorded, Stamper};
+pub use merge::Merged;
 
 pub(crate) const CASE_FILE: &str = "case.toml";
 pub(crate) const EVIDENCE_DIR: &str = "evidence";
@@ -63,9 +67,41 @@ pub enum CaseError {
         source: std::io::Error,
     },
     #[error(
-        "your signing key ({key}) is not registered in case {case}; register it with `warden case add-officer --officer NAME`"
+        "your signing key ({key}) is not registered in case {case}. On this computer run `warden case join --officer \"YOUR NAME\"` and give what it prints to the case's lead officer ({leads}), who registers you with `warden case add-officer --request FILE` on the case's computer; then work in a copy of the case they give you, or on the case itself"
     )]
-    UnknownOfficer { key: String, case: String },
+    UnknownOfficer {
+        key: String,
+        case: String,
+        leads: String,
+    },
+    #[error(
+        "only a lead officer of case {case} may {what}, and you ({you}) are a member. Ask a lead officer ({leads}) to run the command on their computer"
+    )]
+    NotLead {
+        what: &'static str,
+        case: String,
+        you: String,
+        leads: String,
+    },
+    #[error(
+        "your key ({you}) was revoked from case {case} on {when}: it cannot sign anything new in this case. Ask a lead officer ({leads}) if this is a mistake"
+    )]
+    Revoked {
+        you: String,
+        case: String,
+        when: String,
+        leads: String,
+    },
+    #[error("there is no officer {name:?} in case {case} (officers: {officers})")]
+    NoSuchOfficer {
+        name: String,
+        case: String,
+        officers: String,
+    },
+    #[error("officer {0:?} is already revoked from this case")]
+    AlreadyRevoked(String),
+    #[error("you cannot revoke your own key; another lead officer must do it")]
+    RevokeSelf,
     #[error(
         "officer {0:?} is already registered in this case (each officer has one name and one key)"
     )]
@@ -131,6 +167,56 @@ pub struct Officer {
     /// Standard base64 of the 32-byte Ed25519 public key.
     pub public_key: String,
     pub added: String,
+    /// Lead or member; absent in case files written before roles existed,
+    /// where the first officer is the lead (see [`CaseConfig::role_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// When the officer's key was revoked, and why (the custody log's
+    /// `officer-revoked` event is the record; this is a copy to read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Revocation>,
+}
+
+/// A revoked officer's entry in `case.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    pub time: String,
+    pub by: String,
+    pub reason: String,
+}
+
+impl CaseConfig {
+    /// The role of `o`: as recorded, else lead for the case's creator.
+    pub fn role_of(&self, o: &Officer) -> Role {
+        o.role.unwrap_or_else(|| {
+            if self
+                .officers
+                .first()
+                .is_some_and(|f| f.public_key == o.public_key)
+            {
+                Role::Lead
+            } else {
+                Role::Member
+            }
+        })
+    }
+
+    /// The names of the lead officers whose keys are not revoked, for
+    /// messages.
+    pub fn lead_names(&self) -> String {
+        let leads: Vec<&str> = self
+            .officers
+            .iter()
+            .filter(|o| o.revoked.is_none() && self.role_of(o) == Role::Lead)
+            .map(|o| o.name.as_str())
+            .collect();
+        if leads.is_empty() {
+            "none".into()
+        } else {
+            leads.join(", ")
+        }
+    }
 }
 
 /// What `warden case init` needs.
@@ -193,6 +279,8 @@ impl Case {
                 name: one_line(&opts.officer),
                 public_key: key.public_b64(),
                 added: now,
+                role: Some(Role::Lead),
+                revoked: None,
             }],
         };
         let text = render_config(&config);
@@ -212,6 +300,7 @@ impl Case {
             title: Some(info.title.clone()),
             agency: Some(info.agency.clone()),
             created: Some(info.created.clone()),
+            officer_roles: true,
         };
         custody::append(
             &case.log(),
@@ -306,18 +395,30 @@ impl Case {
         self.config.officers.iter().find(|o| o.public_key == pk)
     }
 
-    /// The officer registered with this key, or a clear error.
+    /// The officer registered with this key, or a clear error (also when
+    /// the key was revoked).
     pub fn require_officer(&self, key: &OfficerKey) -> Result<&Officer, CaseError> {
-        self.officer_for(key)
+        let o = self
+            .officer_for(key)
             .ok_or_else(|| CaseError::UnknownOfficer {
                 key: key.path.display().to_string(),
                 case: self.config.case.id.clone(),
-            })
+                leads: self.config.lead_names(),
+            })?;
+        if let Some(r) = &o.revoked {
+            return Err(CaseError::Revoked {
+                you: o.name.clone(),
+                case: self.config.case.id.clone(),
+                when: r.time.clone(),
+                leads: self.config.lead_names(),
+            });
+        }
+        Ok(o)
     }
 
-    /// Registers a new officer (`name`, base64 `public_key`) in the case.
-    /// The custody event is signed by `by`, who must already be an officer:
-    /// nobody can add themselves.
+    /// Registers a new officer (`name`, base64 `public_key`, `role`) in the
+    /// case. The custody event is signed by `by`, who must be a lead
+    /// officer: nobody can add themselves, and members cannot add others.
     ///
     /// The steps, each recoverable: the new `case.toml` is written durably
     /// as `.case.toml.pending`; the `officer-added` event recording its
@@ -328,6 +429,7 @@ impl Case {
         &mut self,
         name: &str,
         public_key: &str,
+        role: Role,
         by: &OfficerKey,
     ) -> Result<(), CaseError> {
         let name = one_line(name);
@@ -337,56 +439,145 @@ impl Case {
         if keys::parse_public_key_b64(public_key).is_none() {
             return Err(CaseError::BadPublicKey(public_key.to_string()));
         }
-        // Hold the custody lock while rewriting case.toml so two officers
-        // cannot lose each other's entry (recover_locked again under it: it
-        // also checks case.toml is the file the log last recorded).
+        let public_key = public_key.to_string();
+        self.change_officers(by, "add officers", move |config, _| {
+            if let Some(o) = config
+                .officers
+                .iter()
+                .find(|o| o.public_key == public_key || o.name == name)
+            {
+                return Err(CaseError::AlreadyRegistered(o.name.clone()));
+            }
+            config.officers.push(Officer {
+                name: name.clone(),
+                public_key: public_key.clone(),
+                added: crate::now_rfc3339(),
+                role: Some(role),
+                revoked: None,
+            });
+            Ok(Box::new(move |sha: String| {
+                (
+                    Action::OfficerAdded,
+                    serde_json::to_value(OfficerAddedDetails {
+                        officer: name,
+                        public_key,
+                        case_toml_sha256: sha,
+                        role: Some(role),
+                    })
+                    .expect("details serialise"),
+                )
+            }))
+        })
+    }
+
+    /// Revokes officer `name`'s key, for `reason`: what it signed before
+    /// stays valid, anything it signs after is refused (by every command and
+    /// by verify). Only a lead officer may revoke, and not their own key.
+    /// The steps are those of [`Case::add_officer`].
+    pub fn revoke_officer(
+        &mut self,
+        name: &str,
+        reason: &str,
+        by: &OfficerKey,
+    ) -> Result<(), CaseError> {
+        let reason = one_line(reason);
+        if reason.is_empty() {
+            return Err(CaseError::EmptyField { field: "--reason" });
+        }
+        let name = one_line(name);
+        self.change_officers(by, "revoke officers", move |config, signer| {
+            let case = config.case.id.clone();
+            let names = config
+                .officers
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let o = config
+                .officers
+                .iter_mut()
+                .find(|o| o.name == name)
+                .ok_or_else(|| CaseError::NoSuchOfficer {
+                    name: name.clone(),
+                    case,
+                    officers: names,
+                })?;
+            if o.public_key == signer.public_key {
+                return Err(CaseError::RevokeSelf);
+            }
+            if o.revoked.is_some() {
+                return Err(CaseError::AlreadyRevoked(o.name.clone()));
+            }
+            o.revoked = Some(Revocation {
+                time: crate::now_rfc3339(),
+                by: signer.name.clone(),
+                reason: reason.clone(),
+            });
+            let (officer, public_key) = (o.name.clone(), o.public_key.clone());
+            Ok(Box::new(move |sha: String| {
+                (
+                    Action::OfficerRevoked,
+                    serde_json::to_value(OfficerRevokedDetails {
+                        officer,
+                        public_key,
+                        reason,
+                        case_toml_sha256: sha,
+                    })
+                    .expect("details serialise"),
+                )
+            }))
+        })
+    }
+
+    /// Changes the officers of `case.toml` as a lead officer (`by`): `edit`
+    /// changes the configuration and returns the custody event recording the
+    /// new file's SHA-256. Under the custody lock (so two officers cannot
+    /// lose each other's change): the new file is written durably as
+    /// `.case.toml.pending`, the event appended, the file renamed into place.
+    fn change_officers(
+        &mut self,
+        by: &OfficerKey,
+        what: &'static str,
+        edit: impl FnOnce(&mut CaseConfig, &Officer) -> Result<EventOf, CaseError>,
+    ) -> Result<(), CaseError> {
         let mut lock = custody::lock(&self.log())?;
+        // Again under the lock: it also checks case.toml is the file the
+        // log last recorded.
         self.recover_locked(&mut lock)?;
         let path = self.root.join(CASE_FILE);
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
         let mut config = parse_config(&path, &text)?;
-        let signer = by.public_b64();
-        let signer_name = config
-            .officers
-            .iter()
-            .find(|o| o.public_key == signer)
-            .map(|o| o.name.clone())
-            .ok_or_else(|| CaseError::UnknownOfficer {
-                key: by.path.display().to_string(),
+        let on_disk = Case {
+            root: self.root.clone(),
+            config: config.clone(),
+            witness_dir: None,
+        };
+        let signer = on_disk.require_officer(by)?.clone();
+        if config.role_of(&signer) != Role::Lead {
+            return Err(CaseError::NotLead {
+                what,
                 case: config.case.id.clone(),
-            })?;
-        if let Some(o) = config
-            .officers
-            .iter()
-            .find(|o| o.public_key == public_key || o.name == name)
-        {
-            return Err(CaseError::AlreadyRegistered(o.name.clone()));
+                you: signer.name.clone(),
+                leads: config.lead_names(),
+            });
         }
-        config.officers.push(Officer {
-            name: name.clone(),
-            public_key: public_key.to_string(),
-            added: crate::now_rfc3339(),
-        });
+        let event = edit(&mut config, &signer)?;
         let new_text = render_config(&config);
         let pending = self.root.join(PENDING_CASE_FILE);
         if let Err(e) = fsutil::write_new_synced(&pending, new_text.as_bytes()) {
             let _ = std::fs::remove_file(&pending);
             return Err(io_err(&pending)(e));
         }
-        let details = OfficerAddedDetails {
-            officer: name.clone(),
-            public_key: public_key.to_string(),
-            case_toml_sha256: sha256_hex(new_text.as_bytes()),
-        };
+        let (action, details) = event(sha256_hex(new_text.as_bytes()));
         let appended = custody::append_locked(
             lock,
             by,
-            &signer_name,
+            &signer.name,
             &EventInput {
-                action: Action::OfficerAdded,
+                action,
                 bundle: None,
                 manifest_sha256: None,
-                details: Some(serde_json::to_value(details).expect("details serialise")),
+                details: Some(details),
             },
         );
         if let Err(e) = appended {
@@ -447,13 +638,13 @@ impl Case {
                 std::fs::rename(&pending, &path).map_err(io_err(&path))?;
                 fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
                 done.push(format!(
-                    "finished an interrupted `case add-officer`: {PENDING_CASE_FILE}, recorded in the custody log, is now {CASE_FILE}"
+                    "finished an interrupted `case add-officer` (or `case revoke-officer`): {PENDING_CASE_FILE}, recorded in the custody log, is now {CASE_FILE}"
                 ));
             } else {
                 std::fs::remove_file(&pending).map_err(io_err(&pending))?;
                 fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
                 done.push(format!(
-                    "removed {PENDING_CASE_FILE} left by an interrupted `case add-officer` whose custody event was never written (the officer was not added)"
+                    "removed {PENDING_CASE_FILE} left by an interrupted `case add-officer` (or `case revoke-officer`) whose custody event was never written (nothing changed)"
                 ));
             }
         }
@@ -471,6 +662,10 @@ impl Case {
     }
 }
 
+/// The custody event recording a change of officers, given the new
+/// `case.toml`'s SHA-256.
+type EventOf = Box<dyn FnOnce(String) -> (Action, serde_json::Value)>;
+
 /// The `case_toml_sha256` of the last valid event of `log` that records
 /// one (lines that do not hold count for nothing).
 pub(crate) fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
@@ -482,6 +677,9 @@ pub(crate) fn last_recorded_case_toml(log: &[u8]) -> Option<String> {
                 .map(|d| d.case_toml_sha256),
             Action::OfficerAdded => ev
                 .details_as::<OfficerAddedDetails>()
+                .map(|d| d.case_toml_sha256),
+            Action::OfficerRevoked => ev
+                .details_as::<OfficerRevokedDetails>()
                 .map(|d| d.case_toml_sha256),
             _ => None,
         })

@@ -32,7 +32,7 @@ pub fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{}", key.public_b64());
                 eprintln!(
-                    "(public key of {}; to join a case, give this line to its lead officer, who runs: warden case add-officer --officer \"Your Name\" --public-key {})",
+                    "(public key of {}; to join a case, run `warden case join --officer \"Your Name\"` and give what it prints to its lead officer; or give them this line, for: warden case add-officer --officer \"Your Name\" --public-key {})",
                     key.path.display(),
                     key.public_b64()
                 );

@@ -3,11 +3,13 @@
 
 use super::GENESIS_PREV;
 use super::acts::{self, CaseState};
-use super::event::{Action, Event, OfficerAddedDetails};
+use super::event::{
+    Action, CaseInitDetails, Event, MergeDetails, OfficerAddedDetails, OfficerRevokedDetails, Role,
+};
 use crate::hash::sha256_hex;
 use crate::keys;
 use base64::Engine;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tlog_tiles::tlog::record_hash;
 
 /// A problem found in the custody log; `line` is 1-based, 0 for the file.
@@ -33,12 +35,23 @@ pub(crate) struct LogCheck {
     pub(crate) events: Vec<CheckedEvent>,
     pub(crate) problems: Vec<LogProblem>,
     /// The officers (base64 key, name) the log itself registers, in order:
-    /// the signer of `case-init`, then each `officer-added` event's officer.
+    /// the signer of `case-init`, then each `officer-added` event's officer
+    /// (revoked ones included).
     pub(crate) officers: Vec<(String, String)>,
+    /// The keys of lead officers (not revoked): the creator, and those added
+    /// as leads.
+    pub(crate) leads: BTreeSet<String>,
+    /// Revoked keys, with the sequence number of the revocation.
+    pub(crate) revoked: BTreeMap<String, u64>,
+    /// Whether the case-init event says the case has roles (only leads may
+    /// add officers); cases created before roles existed do not.
+    pub(crate) roles: bool,
     /// The case fingerprint: SHA-256 of the first line (see [`fingerprint`]).
     pub(crate) fingerprint: Option<String>,
-    /// For each bundle, the first valid `capture` event that names it.
-    pub(crate) captures: BTreeMap<String, usize>,
+    /// For each bundle, where the valid `capture` event that names it is.
+    pub(crate) captures: BTreeMap<String, CaptureAt>,
+    /// The `capture` events valid `merge` events carried in, in order.
+    pub(crate) carried: Vec<Event>,
     /// Every key that signed a line, with the name the line gave, in order
     /// of first appearance.
     pub(crate) signers: Vec<(String, String)>,
@@ -60,10 +73,31 @@ impl LogCheck {
             .map(|e| (e.event.seq, e.line_sha256.as_str()))
     }
 
-    /// The valid `capture` event recording `bundle`, if any.
+    /// The valid `capture` event recording `bundle`, if any: a line of this
+    /// log, or one a `merge` event carried from a copy of the case.
     pub(crate) fn capture_of(&self, bundle: &str) -> Option<&Event> {
-        self.captures.get(bundle).map(|&i| &self.events[i].event)
+        self.captures.get(bundle).map(|at| match at.carried {
+            Some(j) => &self.carried[j],
+            None => &self.events[at.event].event,
+        })
     }
+
+    /// The sequence number of the event of this log that recorded `bundle`:
+    /// its `capture` event, or the `merge` event that brought it in.
+    pub(crate) fn recorded_in(&self, bundle: &str) -> Option<u64> {
+        self.captures
+            .get(bundle)
+            .map(|at| self.events[at.event].event.seq)
+    }
+}
+
+/// Where the capture event of a bundle is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaptureAt {
+    /// Index into [`LogCheck::events`] of the `capture` or `merge` event.
+    pub(crate) event: usize,
+    /// For a merged bundle, index into [`LogCheck::carried`].
+    pub(crate) carried: Option<usize>,
 }
 
 /// The fingerprint of a case: lowercase hex SHA-256 of the first line of its
@@ -156,11 +190,29 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
                 .push((ev.public_key.clone(), ev.officer.clone()));
         }
         if problems.is_empty() {
+            // A case is handed only to an officer whose key stands.
+            let active: Vec<(String, String)> = out
+                .officers
+                .iter()
+                .filter(|(pk, _)| !out.revoked.contains_key(pk))
+                .cloned()
+                .collect();
             problems.extend(
-                acts::problems(&ev, &out.state, &out.officers)
+                acts::problems(&ev, &out.state, &active)
                     .into_iter()
                     .map(|message| LogProblem { line: n, message }),
             );
+        }
+        let mut merged = Vec::new();
+        if problems.is_empty() && ev.action == Action::Merge {
+            match merge_problems(&ev, &out) {
+                Ok(captures) => merged = captures,
+                Err(found) => problems.extend(
+                    found
+                        .into_iter()
+                        .map(|message| LogProblem { line: n, message }),
+                ),
+            }
         }
         if problems.is_empty() {
             problems.extend(register(&ev, n, &mut out));
@@ -169,6 +221,19 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
         out.problems.extend(problems);
         if valid {
             acts::apply(&ev, &mut out.state);
+            for c in merged {
+                acts::apply(&c, &mut out.state);
+                if let Some(b) = &c.bundle {
+                    out.captures.insert(
+                        b.clone(),
+                        CaptureAt {
+                            event: out.events.len(),
+                            carried: Some(out.carried.len()),
+                        },
+                    );
+                }
+                out.carried.push(c);
+            }
         }
         out.state.leaves.push(record_hash(line));
         prev_hash = this_hash.clone();
@@ -177,7 +242,10 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
             && ev.action == Action::Capture
             && let Some(b) = &ev.bundle
         {
-            out.captures.entry(b.clone()).or_insert(out.events.len());
+            out.captures.entry(b.clone()).or_insert(CaptureAt {
+                event: out.events.len(),
+                carried: None,
+            });
         }
         out.events.push(CheckedEvent {
             line: n,
@@ -232,16 +300,21 @@ fn line_problems(
                 "officer {:?} does not match the name registered for this key ({name:?})",
                 ev.officer
             )),
-            _ => {}
+            Some((_, name)) => {
+                if let Some(seq) = so_far.revoked.get(&ev.public_key) {
+                    problem(format!(
+                        "signed with the key of {name:?}, which event {seq} revoked: a revoked key is refused for anything after its revocation"
+                    ));
+                }
+            }
         }
     }
     match (ev.action, &ev.bundle) {
         (Action::Capture, None) => problem("capture event that names no bundle".into()),
         (Action::Capture, Some(b)) => {
-            if let Some(&first) = so_far.captures.get(b) {
+            if let Some(first) = so_far.recorded_in(b) {
                 problem(format!(
-                    "a second capture event for bundle {b} (first recorded in event {}): a sealed bundle is captured exactly once, so this event cannot replace the first",
-                    so_far.events[first].event.seq
+                    "a second capture event for bundle {b} (first recorded in event {first}): a sealed bundle is captured exactly once, so this event cannot replace the first"
                 ));
             }
         }
@@ -269,38 +342,231 @@ fn signature_holds(ev: &Event, line: &[u8]) -> bool {
         .is_some_and(|pk| keys::verify_signature(&pk, &msg, &sig))
 }
 
-/// Registers the officers a valid line brings in; returns its problems.
+/// Registers (or revokes) the officers a valid line brings in; returns its
+/// problems.
 fn register(ev: &Event, n: usize, out: &mut LogCheck) -> Option<LogProblem> {
+    let problem = |message: String| Some(LogProblem { line: n, message });
+    let signer_is_lead = out.leads.contains(&ev.public_key);
     match ev.action {
         Action::CaseInit => {
             out.officers
                 .push((ev.public_key.clone(), ev.officer.clone()));
+            out.leads.insert(ev.public_key.clone());
+            out.roles = ev
+                .details_as::<CaseInitDetails>()
+                .is_some_and(|d| d.officer_roles);
             None
         }
         Action::OfficerAdded => match ev.details_as::<OfficerAddedDetails>() {
             Some(d) if keys::parse_public_key_b64(&d.public_key).is_some() => {
-                if out
+                if out.roles && !signer_is_lead {
+                    problem(format!(
+                        "registers officer {:?}, but {:?} is not a lead officer of this case, and only a lead may add officers",
+                        d.officer, ev.officer
+                    ))
+                } else if out
                     .officers
                     .iter()
                     .any(|(pk, o)| *pk == d.public_key || *o == d.officer)
                 {
-                    Some(LogProblem {
-                        line: n,
-                        message: format!(
-                            "registers officer {:?} whose name or key is already registered",
-                            d.officer
-                        ),
-                    })
+                    problem(format!(
+                        "registers officer {:?} whose name or key is already registered",
+                        d.officer
+                    ))
                 } else {
+                    if d.role == Some(Role::Lead) {
+                        out.leads.insert(d.public_key.clone());
+                    }
                     out.officers.push((d.public_key, d.officer));
                     None
                 }
             }
-            _ => Some(LogProblem {
-                line: n,
-                message: "officer-added event without a valid officer name and public key".into(),
-            }),
+            _ => problem("officer-added event without a valid officer name and public key".into()),
+        },
+        Action::OfficerRevoked => match ev.details_as::<OfficerRevokedDetails>() {
+            None => problem("officer-revoked event without an officer, key and reason".into()),
+            Some(_) if !signer_is_lead => problem(format!(
+                "revokes an officer, but {:?} is not a lead officer of this case, and only a lead may revoke officers",
+                ev.officer
+            )),
+            Some(d) if d.reason.trim().is_empty() => {
+                problem("officer-revoked event without a reason".into())
+            }
+            Some(d) if d.public_key == ev.public_key => {
+                problem("an officer may not revoke their own key".into())
+            }
+            Some(d) => {
+                if !out
+                    .officers
+                    .iter()
+                    .any(|(pk, o)| *pk == d.public_key && *o == d.officer)
+                {
+                    problem(format!(
+                        "revokes officer {:?} with a key that no earlier event registered for that name",
+                        d.officer
+                    ))
+                } else if let Some(seq) = out.revoked.get(&d.public_key) {
+                    problem(format!(
+                        "revokes officer {:?} again (already revoked in event {seq})",
+                        d.officer
+                    ))
+                } else {
+                    out.leads.remove(&d.public_key);
+                    out.revoked.insert(d.public_key, ev.seq);
+                    None
+                }
+            }
         },
         _ => None,
+    }
+}
+
+/// Largest number of events one `merge` event may carry.
+pub(crate) const MAX_CARRIED: usize = 100_000;
+
+/// Checks a `merge` event against the log before it: the carried lines
+/// chain onto this log's event `fork_seq` and onto each other, each is
+/// signed by an officer of this case whose key is not revoked, and each
+/// bundle brought in is recorded by a carried `capture` event and not yet in
+/// the case. Returns the carried `capture` events of those bundles, in
+/// order, or every problem found. The same rules serve `warden case merge`
+/// before it records the event and verify after.
+pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>, Vec<String>> {
+    let Some(d) = ev.details_as::<MergeDetails>() else {
+        return Err(vec![
+            "merge event whose details do not have the fields it must record".into(),
+        ]);
+    };
+    let mut problems = Vec::new();
+    if so_far.fingerprint.as_deref() != Some(d.source_fingerprint.as_str()) {
+        problems.push(format!(
+            "merges a copy of another case (fingerprint {}, this case's is {})",
+            d.source_fingerprint,
+            so_far.fingerprint.as_deref().unwrap_or("unknown")
+        ));
+    }
+    if d.carried.is_empty() || d.bundles.is_empty() || d.carried.len() > MAX_CARRIED {
+        problems.push(format!(
+            "merge event carrying {} event(s) and {} bundle(s): a merge carries 1 to {MAX_CARRIED} events and brings in at least one bundle",
+            d.carried.len(),
+            d.bundles.len()
+        ));
+        return Err(problems);
+    }
+    let fork = usize::try_from(d.fork_seq).unwrap_or(usize::MAX);
+    let Some(base) = fork
+        .checked_sub(1)
+        .and_then(|i| so_far.events.get(i))
+        .filter(|e| e.event.seq == d.fork_seq && e.valid)
+    else {
+        problems.push(format!(
+            "the copy is said to share events up to {}, which is not a valid event of this log",
+            d.fork_seq
+        ));
+        return Err(problems);
+    };
+    let mut prev = base.line_sha256.clone();
+    let mut seq = d.fork_seq;
+    let mut captures: BTreeMap<String, Event> = BTreeMap::new();
+    for (k, line) in d.carried.iter().enumerate() {
+        let what = format!("carried event {} (the copy's line {})", k + 1, seq + 1);
+        let c: Event = match serde_json::from_str(line) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("{what} is not a custody event ({e})"));
+                return Err(problems);
+            }
+        };
+        seq += 1;
+        if c.seq != seq || c.prev != prev {
+            problems.push(format!(
+                "{what} does not follow the one before it (sequence number {} or `prev` wrong): an event of the copy was removed, changed or moved",
+                c.seq
+            ));
+        }
+        if !signature_holds(&c, line.as_bytes()) {
+            problems.push(format!(
+                "{what}: signature does not verify, it was altered after it was signed"
+            ));
+        }
+        match so_far.officers.iter().find(|(pk, _)| *pk == c.public_key) {
+            None => problems.push(format!(
+                "{what} is signed by a key that is not registered in this case (claims to be {:?})",
+                c.officer
+            )),
+            Some((_, name)) if *name != c.officer => problems.push(format!(
+                "{what}: officer {:?} does not match the name registered for this key ({name:?})",
+                c.officer
+            )),
+            Some((_, name)) => {
+                if let Some(r) = so_far.revoked.get(&c.public_key) {
+                    problems.push(format!(
+                        "{what} ({}) is signed by {name:?}, whose key event {r} revoked; it cannot be merged after the revocation",
+                        c.action.as_str()
+                    ));
+                }
+            }
+        }
+        match c.action {
+            Action::CaseInit
+            | Action::OfficerAdded
+            | Action::OfficerRevoked
+            | Action::Transfer
+            | Action::Accept
+            | Action::Merge => problems.push(format!(
+                "{what} is a {} event: officers, transfers and merges are recorded on the case itself, not carried from a copy",
+                c.action.as_str()
+            )),
+            Action::Capture => match (&c.bundle, &c.manifest_sha256) {
+                (Some(b), Some(_)) => {
+                    if captures.insert(b.clone(), c.clone()).is_some() {
+                        problems.push(format!("{what} records bundle {b} a second time"));
+                    }
+                }
+                _ => problems.push(format!("{what} is a capture that names no bundle or manifest")),
+            },
+            _ => {}
+        }
+        prev = crate::hash::sha256_hex(line.as_bytes());
+    }
+    let mut brought = Vec::new();
+    let mut seen = BTreeSet::new();
+    for b in &d.bundles {
+        if !seen.insert(b) {
+            problems.push(format!("brings in bundle {b} twice"));
+        } else if let Some(first) = so_far.recorded_in(b) {
+            problems.push(format!(
+                "brings in bundle {b}, which event {first} already recorded in this case"
+            ));
+        } else if let Some(c) = captures.get(b) {
+            brought.push(c.clone());
+        } else {
+            problems.push(format!(
+                "brings in bundle {b}, which no carried capture event records"
+            ));
+        }
+    }
+    // A carried capture that is not brought in must be one this case holds
+    // already (brought in by an earlier merge of the same copy).
+    for (b, c) in &captures {
+        if d.bundles.contains(b) {
+            continue;
+        }
+        match so_far.capture_of(b) {
+            Some(have) if have.manifest_sha256 == c.manifest_sha256 => {}
+            Some(_) => problems.push(format!(
+                "carries a capture of bundle {b} that differs from the one this case holds"
+            )),
+            None => problems.push(format!(
+                "carries a capture of bundle {b} but does not bring the bundle in"
+            )),
+        }
+    }
+    // In the order the copy captured them.
+    brought.sort_by_key(|c| c.seq);
+    if problems.is_empty() {
+        Ok(brought)
+    } else {
+        Err(problems)
     }
 }

@@ -13,6 +13,9 @@ pub(crate) enum Action {
     CaseInit,
     /// An officer registered another officer's key.
     OfficerAdded,
+    /// A lead officer revoked an officer's key: valid for what it signed
+    /// before this event, refused for anything after.
+    OfficerRevoked,
     /// A bundle was sealed.
     Capture,
     /// A sweep ran over inputs and wrote a result file.
@@ -47,6 +50,9 @@ pub(crate) enum Action {
     /// An officer verified the case and recorded the result
     /// (`warden verify --record`).
     Verify,
+    /// A lead officer brought in the captures a colleague made in a copy of
+    /// the case, carrying the copy's signed events (`warden case merge`).
+    Merge,
 }
 
 impl Action {
@@ -54,6 +60,7 @@ impl Action {
         match self {
             Action::CaseInit => "case-init",
             Action::OfficerAdded => "officer-added",
+            Action::OfficerRevoked => "officer-revoked",
             Action::Capture => "capture",
             Action::Sweep => "sweep",
             Action::LogRepaired => "log-repaired",
@@ -68,6 +75,7 @@ impl Action {
             Action::Report => "report",
             Action::Export => "export",
             Action::Verify => "verify",
+            Action::Merge => "merge",
         }
     }
 }
@@ -123,6 +131,36 @@ pub(crate) struct CaseInitDetails {
     pub(crate) agency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) created: Option<String>,
+    /// Whether the case has officer roles: only a lead officer may add or
+    /// revoke officers. Cases created before roles existed (absent) let
+    /// any officer add one; revoking is for leads in every case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) officer_roles: bool,
+}
+
+/// An officer's role in a case: a lead may add and revoke officers, a
+/// member may not. The creator of a case is its first lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Lead,
+    #[default]
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::Member => "member",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// `details` of an `officer-added` event.
@@ -131,6 +169,20 @@ pub(crate) struct OfficerAddedDetails {
     pub(crate) officer: String,
     pub(crate) public_key: String,
     /// SHA-256 of `case.toml` with the officer added.
+    pub(crate) case_toml_sha256: String,
+    /// The role given (absent in events written before roles existed:
+    /// a member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) role: Option<Role>,
+}
+
+/// `details` of an `officer-revoked` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OfficerRevokedDetails {
+    pub(crate) officer: String,
+    pub(crate) public_key: String,
+    pub(crate) reason: String,
+    /// SHA-256 of `case.toml` with the revocation written into it.
     pub(crate) case_toml_sha256: String,
 }
 
@@ -266,6 +318,26 @@ pub(crate) struct VerifyDetails {
     pub(crate) warden_version: String,
     /// The command line as typed.
     pub(crate) arguments: Vec<String>,
+}
+
+/// `details` of a `merge` event: the events a copy of the case added after
+/// the last event it shares with this log, carried exactly as the copy's
+/// officers signed them, and the bundles of their captures brought in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MergeDetails {
+    /// The copy as the lead officer named it (a folder or a zip).
+    pub(crate) source: String,
+    /// The copy's case fingerprint: this case's.
+    pub(crate) source_fingerprint: String,
+    /// The sequence number of the last event the copy shares with this log;
+    /// the first carried line chains onto it.
+    pub(crate) fork_seq: u64,
+    /// The copy's lines after `fork_seq`, in order, each exactly as written
+    /// there (without its newline).
+    pub(crate) carried: Vec<String>,
+    /// The bundles brought into `evidence/`: each recorded by a carried
+    /// `capture` event, in the order of those events.
+    pub(crate) bundles: Vec<String>,
 }
 
 /// `details` of a `log-repaired` event.

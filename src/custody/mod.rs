@@ -19,7 +19,7 @@
 //! the same, recording that no witness vouched for it.
 
 pub(crate) mod acts;
-mod check;
+pub(crate) mod check;
 pub(crate) mod checkpoint;
 pub(crate) mod event;
 pub mod timeline;

@@ -7,8 +7,8 @@ use super::acts::exhibit_label;
 use super::check::LogCheck;
 use super::event::{
     AcceptDetails, AccessDetails, Action, CaptureDetails, CaseInitDetails, CheckpointDetails,
-    Event, ExportDetails, LogRepairedDetails, NoteDetails, OfficerAddedDetails, ReportDetails,
-    TransferDetails, VerifyDetails, WithdrawDetails,
+    Event, ExportDetails, LogRepairedDetails, MergeDetails, NoteDetails, OfficerAddedDetails,
+    OfficerRevokedDetails, ReportDetails, TransferDetails, VerifyDetails, WithdrawDetails,
 };
 use serde::Serialize;
 
@@ -172,7 +172,48 @@ fn describe(ev: &Event, check: &LogCheck) -> (Option<String>, String) {
         Action::OfficerAdded => (
             None,
             ev.details_as::<OfficerAddedDetails>()
-                .map(|d| format!("registered officer {} (key {})", d.officer, d.public_key))
+                .map(|d| {
+                    format!(
+                        "registered officer {} as {} (key {})",
+                        d.officer,
+                        d.role.unwrap_or_default(),
+                        d.public_key
+                    )
+                })
+                .unwrap_or_else(unreadable),
+        ),
+        Action::Merge => (
+            None,
+            ev.details_as::<MergeDetails>()
+                .map(|d| {
+                    let by: std::collections::BTreeSet<String> = d
+                        .bundles
+                        .iter()
+                        .filter_map(|b| check.capture_of(b))
+                        .map(|c| c.officer.clone())
+                        .collect();
+                    let numbers: Vec<String> =
+                        d.bundles.iter().filter_map(|b| number_of(b)).collect();
+                    format!(
+                        "merged {} capture(s) by {} from a copy of the case ({}; {} event(s) of the copy carried, signed as made there): {}",
+                        d.bundles.len(),
+                        by.into_iter().collect::<Vec<_>>().join(", "),
+                        d.source,
+                        d.carried.len(),
+                        numbers.join(", ")
+                    )
+                })
+                .unwrap_or_else(unreadable),
+        ),
+        Action::OfficerRevoked => (
+            None,
+            ev.details_as::<OfficerRevokedDetails>()
+                .map(|d| {
+                    format!(
+                        "revoked officer {} (key {}): {}",
+                        d.officer, d.public_key, d.reason
+                    )
+                })
                 .unwrap_or_else(unreadable),
         ),
         Action::Capture => (

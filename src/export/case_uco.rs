@@ -26,7 +26,7 @@ use crate::case::Case;
 use crate::custody::Event;
 use crate::custody::event::{
     AcceptDetails, AccessDetails, CheckpointDetails, ExportDetails, NoteDetails,
-    OfficerAddedDetails, ReportDetails, TransferDetails, WithdrawDetails,
+    OfficerAddedDetails, OfficerRevokedDetails, ReportDetails, TransferDetails, WithdrawDetails,
 };
 use crate::custody::timeline::{Entry, Exhibit};
 use crate::fsutil;
@@ -698,6 +698,20 @@ fn add_action(
             if let Some(d) = event.details_as::<OfficerAddedDetails>() {
                 g.officer(&d.officer, Some(&d.public_key));
                 results.push(g.person(&d.officer));
+            }
+        }
+        "officer-revoked" => {
+            if let Some(d) = event.details_as::<OfficerRevokedDetails>() {
+                objects.push(g.person(&d.officer));
+                results.push(annotation(
+                    g,
+                    format!(
+                        "revoked officer {} (key {}): {}",
+                        d.officer, d.public_key, d.reason
+                    ),
+                    "officer-revoked",
+                    &about,
+                ));
             }
         }
         "note" => {

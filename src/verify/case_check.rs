@@ -192,6 +192,9 @@ fn check_case_file(
         Action::OfficerAdded => e
             .details_as::<custody::event::OfficerAddedDetails>()
             .map(|d| d.case_toml_sha256),
+        Action::OfficerRevoked => e
+            .details_as::<custody::event::OfficerRevokedDetails>()
+            .map(|d| d.case_toml_sha256),
         _ => None,
     });
     let pending =
@@ -201,13 +204,13 @@ fn check_case_file(
             if pending.is_some() {
                 sink.problem(
                     case::PENDING_CASE_FILE,
-                    "left by an interrupted `case add-officer` whose custody event was never written; the next warden command on this case removes it",
+                    "left by an interrupted `case add-officer` (or `case revoke-officer`) whose custody event was never written; the next warden command on this case removes it",
                 );
             }
         }
         Some(h) if pending.as_deref().is_some_and(|p| sha256_hex(p) == h) => sink.problem(
             case::CASE_FILE,
-            "an interrupted `case add-officer` recorded its event in the custody log but did not put the new case file in place (it is in .case.toml.pending); the next warden command on this case finishes it",
+            "an interrupted `case add-officer` (or `case revoke-officer`) recorded its event in the custody log but did not put the new case file in place (it is in .case.toml.pending); the next warden command on this case finishes it",
         ),
         Some(_) => sink.problem(
             case::CASE_FILE,
@@ -376,11 +379,11 @@ fn check_evidence(
     if only.is_none() {
         (ctx.progress)(Progress { done: total, total });
     }
-    for (id, &i) in &check.captures {
+    for (id, at) in &check.captures {
         if only.is_some_and(|o| o != id) || seen.contains(id) {
             continue;
         }
-        let seq = check.events[i].event.seq;
+        let seq = check.events[at.event].event.seq;
         sink.problem(
             &format!("{}/{id}", case::EVIDENCE_DIR),
             match crate::recovery::set_aside_note(check, id) {

@@ -11,7 +11,7 @@ mod anchor;
 mod bundle_check;
 mod case_check;
 mod page_check;
-mod zipped;
+pub(crate) mod zipped;
 
 use crate::case;
 use serde::Serialize;

@@ -21,7 +21,7 @@ const TOTAL_FLOOR: u64 = 256 << 20;
 
 /// Why an archive could not be extracted.
 #[derive(Debug)]
-pub(super) enum ZipProblem {
+pub(crate) enum ZipProblem {
     /// Not a zip archive at all (bad input).
     NotAZip(String),
     /// A zip archive that is unsafe or ambiguous as evidence.
@@ -44,7 +44,7 @@ struct Span {
 /// streaming unzip tools would show) and archives over the size, ratio or
 /// entry-count limits are refused before anything is written; while
 /// writing, no entry may expand beyond the size it declares.
-pub(super) fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
+pub(crate) fn extract(zip_path: &Path) -> Result<tempfile::TempDir, ZipProblem> {
     let file = crate::fsutil::open_regular(zip_path).map_err(ZipProblem::Io)?;
     let zip_len = file.metadata().map_err(ZipProblem::Io)?.len();
     let mut archive = zip::ZipArchive::new(file)
@@ -263,7 +263,7 @@ fn check_layout(
 
 /// The folder inside an extracted archive that holds the case or bundle:
 /// the top level itself, or its only sub-folder.
-pub(super) fn evidence_root(top: &Path) -> PathBuf {
+pub(crate) fn evidence_root(top: &Path) -> PathBuf {
     let is_evidence = |p: &Path| p.join("case.toml").exists() || p.join("bagit.txt").exists();
     if is_evidence(top) {
         return top.to_path_buf();
