@@ -258,7 +258,16 @@ fn plan(evidence: &Path, case_root: &Path, entry: String, known: &Known) -> Step
     // that no name (".", "..") can point the move elsewhere.
     let plain_id = uuid::Uuid::parse_str(&id).is_ok_and(|u| u.hyphenated().to_string() == id);
     let aside_name = if plain_id { id.clone() } else { entry.clone() };
-    let aside = case_root.join(INTERRUPTED_DIR).join(aside_name);
+    // The same id can be set aside twice (a merge that was interrupted
+    // twice brings the same bundle): the later one gets a numbered name.
+    let mut aside = case_root.join(INTERRUPTED_DIR).join(&aside_name);
+    let mut n = 2;
+    while std::fs::symlink_metadata(&aside).is_ok() {
+        aside = case_root
+            .join(INTERRUPTED_DIR)
+            .join(format!("{aside_name}.{n}"));
+        n += 1;
+    }
     let capture = known.captures.get(&id);
     let capture_seq = capture.map(|c| c.0);
     let step = |disposition, to, reason: String, logged| Step {
@@ -271,8 +280,14 @@ fn plan(evidence: &Path, case_root: &Path, entry: String, known: &Known) -> Step
         capture_seq,
         logged,
     };
-    // A recovery already decided (and logged) before being interrupted.
-    if let Some((seq, action)) = known.recoveries.get(&id) {
+    // A recovery already decided (and logged) before being interrupted;
+    // not one about an earlier partial copy of a bundle that a later event
+    // (a merge brings in the same id again) recorded.
+    if let Some((seq, action)) = known
+        .recoveries
+        .get(&id)
+        .filter(|(seq, _)| capture.is_none_or(|c| c.0 < *seq))
+    {
         return if *action == Action::CaptureRecovered && plain_id {
             step(
                 Disposition::Completed,

@@ -714,6 +714,46 @@ fn merging_a_copy_whose_last_capture_event_was_cut_off_is_refused_naming_the_bun
 }
 
 #[test]
+fn a_merge_stopped_after_its_event_is_completed_by_the_next_merge() {
+    let (server, env, lead, member, case, stub) = case_with_member_stub();
+    let id = capture(&env, &member, &stub, &server.url("/item/stopped"));
+    let out = merge(&env, &lead, &case, &stub);
+    assert_merged(&out, &id, MEMBER, "merge");
+    let merge_seq = custody(&case)
+        .iter()
+        .find(|e| e["action"] == "merge")
+        .and_then(|e| e["seq"].as_u64())
+        .expect("a merge event");
+    // As a merge killed between its event and its rename leaves it.
+    let evidence = case.join("evidence");
+    fs::rename(evidence.join(&id), evidence.join(format!(".partial-{id}"))).unwrap();
+    let out = warden_as(&env, &lead)
+        .arg("verify")
+        .arg(&case)
+        .arg("--no-record")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains(&format!("sealed and recorded in custody event {merge_seq}")),
+        "verify must name the merge event that recorded the bundle\n{}",
+        describe(&out)
+    );
+
+    let out = merge(&env, &lead, &case, &stub);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("completed") && stdout(&out).contains("nothing to merge"),
+        "the next merge completes the move and brings in nothing new\n{}",
+        describe(&out)
+    );
+    assert!(evidence.join(&id).is_dir());
+    assert!(!evidence.join(format!(".partial-{id}")).exists());
+    let text = verify_ok(&env, &lead, &case, "after the completed merge");
+    assert_verified_signer(&text, &id, &member, "after the completed merge");
+}
+
+#[test]
 fn merging_the_same_copy_twice_adds_nothing() {
     let (server, env, lead, member, case, stub) = case_with_member_stub();
     let id = capture(&env, &member, &stub, &server.url("/item/twice"));

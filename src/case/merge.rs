@@ -13,9 +13,9 @@
 //! The steps, each recoverable as a capture's are: every bundle is copied to
 //! `evidence/.partial-<id>/` and made durable; the `merge` event is
 //! appended; each bundle is renamed into place. If the process stops before
-//! the event, the next command sets the partial copies aside (no event
-//! records them); after it, it completes the renames (see
-//! [`crate::recovery`]).
+//! the event, the next `warden capture` or `warden case merge` sets the
+//! partial copies aside (no event records them); after it, it completes the
+//! renames (see [`crate::recovery`]).
 
 use super::{CASE_FILE, CUSTODY_FILE, Case, CaseError, EVIDENCE_DIR, Role, io_err, parse_config};
 use crate::bundle::PARTIAL_PREFIX;
@@ -128,8 +128,10 @@ impl Case {
                 ),
             ));
         }
-        let copy_text = std::fs::read_to_string(copy.root.join(CASE_FILE))
-            .map_err(io_err(&copy.root.join(CASE_FILE)))?;
+        let copy_toml = copy.root.join(CASE_FILE);
+        let copy_text = fsutil::read_capped(&copy_toml, 1 << 20)
+            .map_err(io_err(&copy_toml))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())?;
         let copy_config = parse_config(&copy.root.join(CASE_FILE), &copy_text)?;
         if copy_config.case.id != self.config.case.id {
             return Err(refused(
@@ -284,6 +286,24 @@ impl Case {
             }
             return Err(io_err(&evidence)(e));
         }
+        // What is recorded is what was copied: check the copies again, as
+        // recovery checks a sealed bundle (the copy's files could have
+        // changed while they were read).
+        for ((b, m, _), to) in new.iter().zip(&staged) {
+            let key = copy_check
+                .capture_of(b)
+                .map(|e| e.public_key.clone())
+                .unwrap_or_default();
+            if let Err(e) = crate::bundle::check_sealed(to, m, &key) {
+                for s in &staged {
+                    let _ = std::fs::remove_dir_all(s);
+                }
+                return Err(refused(
+                    source,
+                    format!("its bundle {b} changed while it was copied ({e})"),
+                ));
+            }
+        }
         let seq = match custody::append_locked(
             lock,
             by,
@@ -320,8 +340,9 @@ impl Case {
     /// Writes a field copy of the case to the new folder `dir`: its
     /// `case.toml` and custody log as they are now and an empty `evidence/`,
     /// for a colleague to capture into on another computer and give back to
-    /// be merged. Any officer may make one.
-    pub fn export_stub(&self, dir: &Path, by: &OfficerKey) -> Result<(), CaseError> {
+    /// be merged. Any officer may make one. Recorded in the custody log as
+    /// an `access` event once the copy is written; returns its number.
+    pub fn export_stub(&self, dir: &Path, by: &OfficerKey) -> Result<u64, CaseError> {
         self.require_officer(by)?;
         if std::fs::symlink_metadata(dir).is_ok() {
             return Err(CaseError::NotEmpty(dir.to_path_buf()));
@@ -338,11 +359,13 @@ impl Case {
         let tmp = parent.join(format!(".{name}.partial"));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(tmp.join(EVIDENCE_DIR)).map_err(io_err(&tmp))?;
+        let mut events = 0;
         let written = (|| {
             // The log first, then case.toml: whatever it records last must
             // match (under the log's lock, nothing changes in between).
             let mut lock = custody::lock(&self.log())?;
             let log = lock.read_all()?;
+            events = lines(&log).len();
             let toml_path = self.root.join(CASE_FILE);
             let toml = std::fs::read(&toml_path).map_err(io_err(&toml_path))?;
             for (file, bytes) in [(CUSTODY_FILE, &log), (CASE_FILE, &toml)] {
@@ -358,7 +381,18 @@ impl Case {
         if written.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
-        written
+        written?;
+        let recorded = self.record(
+            by,
+            &super::Act::Access {
+                reason: format!(
+                    "a field copy of the case (case.toml and the custody log's first {events} events, no evidence) was written to {} with `warden case export-stub`",
+                    dir.display()
+                ),
+                exhibit: None,
+            },
+        )?;
+        Ok(recorded.seq)
     }
 
     /// The officer holding `by` if a lead whose key stands; else why not.
@@ -456,6 +490,8 @@ mod tests {
     use crate::case::InitOptions;
     use crate::custody::sign_line;
 
+    const B1: &str = "01a230bd-8217-71f8-8a37-b014c036a721";
+
     /// A signed line chained after `prev_line`.
     fn line(
         key: &OfficerKey,
@@ -507,7 +543,7 @@ mod tests {
             3,
             &second,
             Action::Capture,
-            Some("b1"),
+            Some(B1),
             serde_json::json!({"url": "http://127.0.0.1/", "final_url": null, "status": "ok", "http_status": 200, "timestamped": false}),
         );
         (case, lead, capture)
@@ -516,6 +552,16 @@ mod tests {
     /// The log of `case` with a `merge` event signed by `lead` appended,
     /// carrying `carried` (forked after event 2), checked.
     fn with_merge(case: &Case, lead: &OfficerKey, carried: &[u8]) -> custody::LogCheck {
+        with_merge_by(case, lead, "Lead", &[carried])
+    }
+
+    /// As [`with_merge`], signed by `key` as `name`, carrying `carried`.
+    fn with_merge_by(
+        case: &Case,
+        key: &OfficerKey,
+        name: &str,
+        carried: &[&[u8]],
+    ) -> custody::LogCheck {
         let mut log = std::fs::read(case.custody_path()).unwrap();
         let last = lines(&log).last().unwrap().to_vec();
         let seq = lines(&log).len() as u64 + 1;
@@ -523,13 +569,20 @@ mod tests {
             source: "copy".into(),
             source_fingerprint: case.fingerprint().unwrap(),
             fork_seq: 2,
-            carried: vec![
-                String::from_utf8(carried.strip_suffix(b"\n").unwrap().to_vec()).unwrap(),
-            ],
-            bundles: vec!["b1".into()],
+            carried: carried
+                .iter()
+                .map(|c| String::from_utf8_lossy(c.strip_suffix(b"\n").unwrap_or(c)).into_owned())
+                .collect(),
+            // The bundles the carried captures record.
+            bundles: carried
+                .iter()
+                .filter_map(|c| serde_json::from_slice::<Event>(c).ok())
+                .filter(|e| e.action == Action::Capture)
+                .filter_map(|e| e.body.bundle)
+                .collect(),
         })
         .unwrap();
-        log.extend(line(lead, "Lead", seq, &last, Action::Merge, None, details));
+        log.extend(line(key, name, seq, &last, Action::Merge, None, details));
         custody::check_log(&log)
     }
 
@@ -540,11 +593,11 @@ mod tests {
         let check = with_merge(&case, &lead, &capture);
         assert!(check.problems.is_empty(), "{:?}", check.problems);
         let ev = check
-            .capture_of("b1")
+            .capture_of(B1)
             .expect("the carried capture records b1");
         assert_eq!(ev.officer, "Member");
-        assert_eq!(check.recorded_in("b1"), Some(3));
-        assert_eq!(check.state.exhibits, vec!["b1".to_string()]);
+        assert_eq!(check.recorded_in(B1), Some(3));
+        assert_eq!(check.state.exhibits, vec![B1.to_string()]);
     }
 
     #[test]
@@ -561,7 +614,7 @@ mod tests {
             "{}",
             p.message
         );
-        assert!(check.capture_of("b1").is_none());
+        assert!(check.capture_of(B1).is_none());
     }
 
     #[test]
@@ -578,7 +631,7 @@ mod tests {
             "{}",
             p.message
         );
-        assert!(check.capture_of("b1").is_none());
+        assert!(check.capture_of(B1).is_none());
     }
 
     #[test]
@@ -607,6 +660,120 @@ mod tests {
                 .expect("a member's officer change is a problem");
             assert_eq!(p.line, 3);
             assert!(p.message.contains("not a lead officer"), "{}", p.message);
+        }
+    }
+
+    #[test]
+    fn verify_refuses_a_merge_signed_by_a_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let (case, _lead, capture) = setup(dir.path());
+        let member = OfficerKey::load(&dir.path().join("member.pem")).unwrap();
+        let check = with_merge_by(&case, &member, "Member", &[&capture]);
+        let p = check
+            .problems
+            .last()
+            .expect("a member's merge is a problem");
+        assert!(p.message.contains("not a lead officer"), "{}", p.message);
+        assert!(check.capture_of(B1).is_none());
+    }
+
+    #[test]
+    fn a_withdrawal_carried_with_its_capture_withdraws_the_merged_exhibit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (case, lead, capture) = setup(dir.path());
+        let member = OfficerKey::load(&dir.path().join("member.pem")).unwrap();
+        let withdraw = line(
+            &member,
+            "Member",
+            4,
+            capture.strip_suffix(b"\n").unwrap(),
+            Action::Withdraw,
+            None,
+            serde_json::json!({"exhibit": {"bundle": B1, "number": "C-1/0001"}, "reason": "wrong page"}),
+        );
+        let check = with_merge_by(&case, &lead, "Lead", &[&capture, &withdraw]);
+        assert!(check.problems.is_empty(), "{:?}", check.problems);
+        assert_eq!(check.state.withdrawn.get(B1), Some(&3));
+        let record = custody::timeline::record(&check);
+        let w = record.exhibits[0]
+            .withdrawn
+            .as_ref()
+            .expect("shown withdrawn");
+        assert_eq!(
+            (w.seq, w.officer.as_str(), w.reason.as_str()),
+            (3, "Member", "wrong page")
+        );
+    }
+
+    #[test]
+    fn verify_refuses_a_merge_too_large_to_append_after_or_naming_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (case, lead, capture) = setup(dir.path());
+        let huge = vec![b'x'; custody::check::MAX_CARRIED_BYTES + 2];
+        let check = with_merge_by(&case, &lead, "Lead", &[&capture, &huge]);
+        let p = check.problems.last().expect("too large");
+        assert!(
+            p.message.contains("one merge carries at most"),
+            "{}",
+            p.message
+        );
+        let renamed = String::from_utf8(capture).unwrap().replace(B1, "../x");
+        let check = with_merge_by(&case, &lead, "Lead", &[renamed.as_bytes()]);
+        let p = check.problems.last().expect("not an id");
+        assert!(p.message.contains("not a capture id"), "{}", p.message);
+    }
+
+    #[test]
+    fn in_a_case_from_before_roles_a_member_may_add_members_but_not_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let lead = OfficerKey::load_or_create(&dir.path().join("lead.pem")).unwrap();
+        let member = OfficerKey::load_or_create(&dir.path().join("member.pem")).unwrap();
+        let other = OfficerKey::load_or_create(&dir.path().join("other.pem")).unwrap();
+        // case-init as warden wrote it before roles: no officer_roles.
+        let init = sign_line(
+            &EventBody {
+                seq: 1,
+                time: crate::now_rfc3339(),
+                officer: "Lead".into(),
+                public_key: lead.public_b64(),
+                action: Action::CaseInit,
+                bundle: None,
+                manifest_sha256: None,
+                details: Some(serde_json::json!({"case_id": "C-1", "case_toml_sha256": "0"})),
+                prev: crate::custody::GENESIS_PREV.into(),
+            },
+            &lead,
+        );
+        let added = line(
+            &lead,
+            "Lead",
+            2,
+            init.strip_suffix(b"\n").unwrap(),
+            Action::OfficerAdded,
+            None,
+            serde_json::json!({"officer": "Member", "public_key": member.public_b64(), "case_toml_sha256": "0"}),
+        );
+        for (role, ok) in [("member", true), ("lead", false)] {
+            let by_member = line(
+                &member,
+                "Member",
+                3,
+                added.strip_suffix(b"\n").unwrap(),
+                Action::OfficerAdded,
+                None,
+                serde_json::json!({"officer": "Other", "public_key": other.public_b64(), "case_toml_sha256": "0", "role": role}),
+            );
+            let log = [init.clone(), added.clone(), by_member].concat();
+            let check = custody::check_log(&log);
+            assert_eq!(
+                check.problems.is_empty(),
+                ok,
+                "{role}: {:?}",
+                check.problems
+            );
+            if !ok {
+                assert!(check.problems[0].message.contains("add a lead officer"));
+            }
         }
     }
 }

@@ -186,9 +186,9 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
         CaseCommand::ExportStub(a) => {
             let key = g.officer_key(false)?;
             let case = g.open_case_for_writing(&key)?;
-            case.export_stub(&a.dir, &key)?;
+            let seq = case.export_stub(&a.dir, &key)?;
             println!(
-                "wrote a field copy of case {} to {}: the colleague captures into it with `warden --case {} capture URL` and gives it back (the folder, or a zip of it) for `warden case merge`",
+                "wrote a field copy of case {} to {} (recorded in custody event {seq}): the colleague captures into it with `warden --case {} capture URL` and gives it back (the folder, or a zip of it) for `warden case merge`",
                 printable(&case.config.case.id),
                 a.dir.display(),
                 a.dir.display()
@@ -198,6 +198,9 @@ pub fn run(cmd: CaseCommand, g: &Globals) -> anyhow::Result<ExitCode> {
         CaseCommand::Merge(a) => {
             let key = g.officer_key(false)?;
             let mut case = g.open_case_for_writing(&key)?;
+            // An earlier merge (or capture) that was interrupted is
+            // completed or set aside first, as a capture does.
+            super::capture::report_recovery(&case, &key)?;
             let m = case.merge(&a.copy, &key)?;
             match m.seq {
                 None => println!(

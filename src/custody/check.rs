@@ -191,22 +191,25 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
         }
         if problems.is_empty() {
             // A case is handed only to an officer whose key stands.
-            let active: Vec<(String, String)> = out
-                .officers
-                .iter()
-                .filter(|(pk, _)| !out.revoked.contains_key(pk))
-                .cloned()
-                .collect();
+            let active: std::borrow::Cow<'_, [(String, String)]> = if out.revoked.is_empty() {
+                std::borrow::Cow::Borrowed(&out.officers)
+            } else {
+                out.officers
+                    .iter()
+                    .filter(|(pk, _)| !out.revoked.contains_key(pk))
+                    .cloned()
+                    .collect()
+            };
             problems.extend(
                 acts::problems(&ev, &out.state, &active)
                     .into_iter()
                     .map(|message| LogProblem { line: n, message }),
             );
         }
-        let mut merged = Vec::new();
+        let mut merged = MergeEffect::default();
         if problems.is_empty() && ev.action == Action::Merge {
             match merge_problems(&ev, &out) {
-                Ok(captures) => merged = captures,
+                Ok(effect) => merged = effect,
                 Err(found) => problems.extend(
                     found
                         .into_iter()
@@ -221,7 +224,12 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
         out.problems.extend(problems);
         if valid {
             acts::apply(&ev, &mut out.state);
-            for c in merged {
+            for (k, name) in merged.signers {
+                if !out.signers.iter().any(|(have, _)| *have == k) {
+                    out.signers.push((k, name));
+                }
+            }
+            for c in merged.captures {
                 acts::apply(&c, &mut out.state);
                 if let Some(b) = &c.bundle {
                     out.captures.insert(
@@ -233,6 +241,11 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
                     );
                 }
                 out.carried.push(c);
+            }
+            // A capture the colleague withdrew in the copy is withdrawn
+            // here too, by the merge event that carried the withdrawal.
+            for b in merged.withdrawn {
+                out.state.withdrawn.entry(b).or_insert(ev.seq);
             }
         }
         out.state.leaves.push(record_hash(line));
@@ -359,10 +372,21 @@ fn register(ev: &Event, n: usize, out: &mut LogCheck) -> Option<LogProblem> {
         }
         Action::OfficerAdded => match ev.details_as::<OfficerAddedDetails>() {
             Some(d) if keys::parse_public_key_b64(&d.public_key).is_some() => {
-                if out.roles && !signer_is_lead {
+                if !signer_is_lead && (out.roles || d.role == Some(Role::Lead)) {
                     problem(format!(
-                        "registers officer {:?}, but {:?} is not a lead officer of this case, and only a lead may add officers",
-                        d.officer, ev.officer
+                        "registers officer {:?}{}, but {:?} is not a lead officer of this case, and only a lead may {}",
+                        d.officer,
+                        if d.role == Some(Role::Lead) {
+                            " as a lead"
+                        } else {
+                            ""
+                        },
+                        ev.officer,
+                        if out.roles {
+                            "add officers"
+                        } else {
+                            "add a lead officer"
+                        }
                     ))
                 } else if out
                     .officers
@@ -423,6 +447,27 @@ fn register(ev: &Event, n: usize, out: &mut LogCheck) -> Option<LogProblem> {
 
 /// Largest number of events one `merge` event may carry.
 pub(crate) const MAX_CARRIED: usize = 100_000;
+/// Most bytes of carried lines one `merge` event may hold: its line must
+/// stay well under the longest line a writer reads back
+/// ([`super::MAX_LINE`]).
+pub(crate) const MAX_CARRIED_BYTES: usize = 16 << 20;
+
+/// What a valid `merge` event brings into the case.
+#[derive(Debug, Default)]
+pub(crate) struct MergeEffect {
+    /// The carried `capture` events of the bundles brought in, in order.
+    pub(crate) captures: Vec<Event>,
+    /// Bundles brought in that a carried `withdraw` event withdrew.
+    pub(crate) withdrawn: Vec<String>,
+    /// Every key that signed a carried line, with its name.
+    pub(crate) signers: Vec<(String, String)>,
+}
+
+/// Whether `id` is a capture id as warden makes them (a hyphenated UUID):
+/// one plain path component.
+fn is_capture_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+}
 
 /// Checks a `merge` event against the log before it: the carried lines
 /// chain onto this log's event `fork_seq` and onto each other, each is
@@ -431,13 +476,35 @@ pub(crate) const MAX_CARRIED: usize = 100_000;
 /// the case. Returns the carried `capture` events of those bundles, in
 /// order, or every problem found. The same rules serve `warden case merge`
 /// before it records the event and verify after.
-pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>, Vec<String>> {
+pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<MergeEffect, Vec<String>> {
     let Some(d) = ev.details_as::<MergeDetails>() else {
         return Err(vec![
             "merge event whose details do not have the fields it must record".into(),
         ]);
     };
     let mut problems = Vec::new();
+    if let Some(seq) = so_far.revoked.get(&ev.public_key) {
+        problems.push(format!(
+            "merged by {:?}, whose key event {seq} revoked",
+            ev.officer
+        ));
+    } else if !so_far.leads.contains(&ev.public_key) {
+        problems.push(format!(
+            "merged by {:?}, who is not a lead officer of this case; only a lead may merge copies",
+            ev.officer
+        ));
+    }
+    let carried_bytes: usize = d.carried.iter().map(String::len).sum();
+    if carried_bytes > MAX_CARRIED_BYTES {
+        problems.push(format!(
+            "carries {carried_bytes} bytes of the copy's events; one merge carries at most {MAX_CARRIED_BYTES}"
+        ));
+        return Err(problems);
+    }
+    if let Some(b) = d.bundles.iter().find(|b| !is_capture_id(b)) {
+        problems.push(format!("brings in {b:?}, which is not a capture id"));
+        return Err(problems);
+    }
     if so_far.fingerprint.as_deref() != Some(d.source_fingerprint.as_str()) {
         problems.push(format!(
             "merges a copy of another case (fingerprint {}, this case's is {})",
@@ -468,6 +535,8 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>
     let mut prev = base.line_sha256.clone();
     let mut seq = d.fork_seq;
     let mut captures: BTreeMap<String, Event> = BTreeMap::new();
+    let mut withdrawals: BTreeSet<String> = BTreeSet::new();
+    let mut signers: Vec<(String, String)> = Vec::new();
     for (k, line) in d.carried.iter().enumerate() {
         let what = format!("carried event {} (the copy's line {})", k + 1, seq + 1);
         let c: Event = match serde_json::from_str(line) {
@@ -517,6 +586,11 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>
                 "{what} is a {} event: officers, transfers and merges are recorded on the case itself, not carried from a copy",
                 c.action.as_str()
             )),
+            Action::Withdraw => {
+                if let Some(w) = c.details_as::<super::event::WithdrawDetails>() {
+                    withdrawals.insert(w.exhibit.bundle);
+                }
+            }
             Action::Capture => match (&c.bundle, &c.manifest_sha256) {
                 (Some(b), Some(_)) => {
                     if captures.insert(b.clone(), c.clone()).is_some() {
@@ -526,6 +600,9 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>
                 _ => problems.push(format!("{what} is a capture that names no bundle or manifest")),
             },
             _ => {}
+        }
+        if !signers.iter().any(|(k, _)| *k == c.public_key) {
+            signers.push((c.public_key.clone(), c.officer.clone()));
         }
         prev = crate::hash::sha256_hex(line.as_bytes());
     }
@@ -565,7 +642,16 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<Vec<Event>
     // In the order the copy captured them.
     brought.sort_by_key(|c| c.seq);
     if problems.is_empty() {
-        Ok(brought)
+        Ok(MergeEffect {
+            withdrawn: d
+                .bundles
+                .iter()
+                .filter(|b| withdrawals.contains(*b))
+                .cloned()
+                .collect(),
+            captures: brought,
+            signers,
+        })
     } else {
         Err(problems)
     }

@@ -44,7 +44,7 @@ pub(crate) const MAX_KEPT_TORN_BYTES: u64 = 64 * 1024;
 
 /// Longest line a writer looks back over (an event is a few KiB; a sweep
 /// event with many inputs somewhat more).
-const MAX_LINE: u64 = 64 << 20;
+pub(crate) const MAX_LINE: u64 = 64 << 20;
 
 /// Largest log a writer reads whole (as verify does).
 const MAX_LOG: u64 = 4 << 30;

@@ -128,6 +128,46 @@ pub(crate) fn record(check: &LogCheck) -> Record {
                         });
                     }
                 }
+                Action::Merge => {
+                    // The colleague's notes on, and withdrawals of, the
+                    // captures this merge brought in.
+                    let d = ev.details_as::<MergeDetails>();
+                    for line in d.iter().flat_map(|d| &d.carried) {
+                        let Ok(c) = serde_json::from_str::<Event>(line) else {
+                            continue;
+                        };
+                        let at = |r: &Option<super::event::ExhibitRef>| {
+                            r.as_ref()
+                                .filter(|r| {
+                                    d.as_ref().is_some_and(|d| d.bundles.contains(&r.bundle))
+                                })
+                                .and_then(|r| check.state.number_of(&r.bundle))
+                                .and_then(|n| by_number.get(&exhibit_label(case_id, n)).copied())
+                        };
+                        match c.action {
+                            Action::Note => {
+                                if let Some(n) = c.details_as::<NoteDetails>()
+                                    && let Some(i) = at(&n.exhibit)
+                                {
+                                    exhibits[i].notes.push(n.text);
+                                }
+                            }
+                            Action::Withdraw => {
+                                if let Some(w) = c.details_as::<WithdrawDetails>()
+                                    && let Some(i) = at(&Some(w.exhibit))
+                                {
+                                    exhibits[i].withdrawn = Some(Withdrawal {
+                                        seq: ev.seq,
+                                        time: c.time.clone(),
+                                        officer: c.officer.clone(),
+                                        reason: w.reason,
+                                    });
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 _ => {}
             }
         }

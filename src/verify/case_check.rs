@@ -371,7 +371,10 @@ fn check_evidence(
                         &rel,
                         "no valid capture event in custody.jsonl records this bundle: it was placed or copied here, not captured into this case (a capture records its event before the bundle appears in evidence/; only older warden versions, which did it the other way round, could leave this after a crash)",
                     ),
-                    Some(ev) => check_against_event(&rel, &facts, ev, config, sink),
+                    Some(ev) => {
+                        let seq = check.recorded_in(name).unwrap_or(ev.seq);
+                        check_against_event(&rel, &facts, ev, seq, config, sink)
+                    }
                 }
             }
         }
@@ -486,10 +489,10 @@ fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> St
             "interrupted capture: a partial bundle {id:?} that no custody event records, so it is not evidence (a .partial folder, as a capture stopped before sealing leaves; the folder alone cannot show it was not placed here); the next `warden capture` into this case moves it to interrupted/ and records that in the custody log"
         );
     };
+    let seq = check.recorded_in(id).unwrap_or(ev.seq);
     if std::fs::symlink_metadata(ev_dir.join(id)).is_ok() {
         return format!(
-            "a .partial folder (never evidence) named after bundle {id}, which custody event {} records and which is already in evidence/: this copy is not it. The next `warden capture` moves it to interrupted/ and records that",
-            ev.seq
+            "a .partial folder (never evidence) named after bundle {id}, which custody event {seq} records and which is already in evidence/: this copy is not it. The next `warden capture` moves it to interrupted/ and records that"
         );
     }
     match crate::bundle::check_sealed(
@@ -498,12 +501,10 @@ fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> St
         &ev.public_key,
     ) {
         Ok(()) => format!(
-            "interrupted capture: sealed and recorded in custody event {}, and this .partial folder holds that sealed bundle, but the capture stopped before moving it into place; the next `warden capture` into this case checks it and completes the move (and records that)",
-            ev.seq
+            "interrupted capture: sealed and recorded in custody event {seq}, and this .partial folder holds that sealed bundle, but the capture (or merge) stopped before moving it into place; the next `warden capture` (or `warden case merge`) into this case checks it and completes the move (and records that)"
         ),
         Err(e) => format!(
-            "a .partial folder (never evidence) that does not hold the bundle recorded in custody event {} ({e}); the next `warden capture` moves it to interrupted/ and records that",
-            ev.seq
+            "a .partial folder (never evidence) that does not hold the bundle recorded in custody event {seq} ({e}); the next `warden capture` moves it to interrupted/ and records that"
         ),
     }
 }
@@ -866,14 +867,16 @@ fn check_repairs(check: &LogCheck, sink: &mut Sink<'_>) {
 }
 
 /// A bundle against the custody event that recorded it and the case.
+/// `seq` is the event of this log that recorded it: `ev` itself, or the
+/// `merge` event that carried `ev` in.
 fn check_against_event(
     rel: &str,
     facts: &BundleFacts,
     ev: &Event,
+    seq: u64,
     config: Option<&CaseConfig>,
     sink: &mut Sink<'_>,
 ) {
-    let seq = ev.seq;
     if let Some(actual) = &facts.manifest_sha256
         && ev.manifest_sha256.as_deref() != Some(actual.as_str())
     {
