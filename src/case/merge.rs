@@ -776,4 +776,44 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn verify_refuses_a_checkpoint_a_revoked_key_signed_over_its_revocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut case, lead, _) = setup(dir.path());
+        let member = OfficerKey::load(&dir.path().join("member.pem")).unwrap();
+        case.revoke_officer("Member", "left", &lead).unwrap();
+        let log = std::fs::read(case.custody_path()).unwrap();
+        let leaves = custody::checkpoint::leaf_hashes(&log);
+        let fp = case.fingerprint().unwrap();
+        let verify_with = |size: usize| {
+            let (bytes, _) = custody::checkpoint::make(&fp, &leaves[..size], &member);
+            let file = dir.path().join(format!("cp-{size}"));
+            std::fs::write(&file, bytes).unwrap();
+            crate::verify::verify(
+                &crate::verify::VerifyOptions {
+                    paths: vec![case.root.clone()],
+                    checkpoints: vec![file.clone()],
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
+            .unwrap()
+            .problems
+            .into_iter()
+            .filter(|p| p.path == file.display().to_string())
+            .map(|p| p.message)
+            .collect::<Vec<_>>()
+        };
+        // Covering the revocation (event 3): made after it.
+        let after = verify_with(3);
+        assert!(
+            after
+                .iter()
+                .any(|m| m.contains("made after the revocation")),
+            "{after:?}"
+        );
+        // Covering only what came before: it may have been made then.
+        assert!(verify_with(2).is_empty());
+    }
 }

@@ -547,6 +547,16 @@ fn check_interrupted(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
     }
 }
 
+/// The revocation of a checkpoint's signer that the checkpoint covers (so
+/// it was signed after the key was revoked), if any.
+fn signed_after_revocation(check: &LogCheck, c: &checkpoint::Checkpointed) -> Option<u64> {
+    check
+        .revoked
+        .get(&c.signer)
+        .copied()
+        .filter(|r| *r <= c.size)
+}
+
 /// Every checkpoint in `checkpoints/` holds against the log (origin, an
 /// officer's signature, the Merkle tree hash of the lines it covers), and
 /// every `checkpoint` event's file is there, unchanged, signed by the
@@ -598,6 +608,16 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
         }
         *matched = true;
         match checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers) {
+            Ok(c) if signed_after_revocation(check, &c).is_some() => {
+                sink.report.problems.push(super::Problem {
+                    path: path.clone(),
+                    message: format!(
+                        "checkpoint given to verify, for case {}: signed with a key that custody event {} revoked, yet it covers that event: it was made after the revocation",
+                        sink.root,
+                        signed_after_revocation(check, &c).unwrap_or_default()
+                    ),
+                })
+            }
             Ok(c) => sink.report.verified.push(format!(
                 "{path} (checkpoint given to verify: the custody log of {} still begins with the {} events it covers)",
                 sink.root, c.size
@@ -666,6 +686,15 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
                 continue;
             }
         };
+        if let Some(r) = signed_after_revocation(check, &made) {
+            sink.problem(
+                &rel,
+                format!(
+                    "signed with a key that custody event {r} revoked, yet it covers that event: it was made after the revocation"
+                ),
+            );
+            continue;
+        }
         if checkpoint::file_name(made.size) != *name {
             sink.problem(
                 &rel,
