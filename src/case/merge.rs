@@ -639,12 +639,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (case, _lead, _) = setup(dir.path());
         let member = OfficerKey::load(&dir.path().join("member.pem")).unwrap();
+        let other = OfficerKey::load_or_create(&dir.path().join("other.pem")).unwrap();
         let log = std::fs::read(case.custody_path()).unwrap();
         let last = lines(&log).last().unwrap().to_vec();
         for (action, details) in [
             (
                 Action::OfficerAdded,
-                serde_json::json!({"officer": "X", "public_key": member.public_b64().replace('A', "B"), "case_toml_sha256": "0", "role": "lead"}),
+                serde_json::json!({"officer": "X", "public_key": other.public_b64(), "case_toml_sha256": "0", "role": "lead"}),
             ),
             (
                 Action::OfficerRevoked,
