@@ -44,7 +44,7 @@ pub struct Merged {
 }
 
 /// What the copy holds: its folder (a zip is extracted first) and its log.
-struct Copy {
+struct CaseCopy {
     root: PathBuf,
     /// Keeps an extracted zip until the merge is done.
     _extracted: Option<tempfile::TempDir>,
@@ -65,7 +65,7 @@ fn some_of(problems: &[String]) -> String {
     s
 }
 
-fn open_copy(source: &Path) -> Result<Copy, CaseError> {
+fn open_copy(source: &Path) -> Result<CaseCopy, CaseError> {
     let meta = std::fs::metadata(source).map_err(io_err(source))?;
     let (root, extracted) = if meta.is_file() {
         let dir = crate::verify::zipped::extract(source).map_err(|p| {
@@ -91,7 +91,7 @@ fn open_copy(source: &Path) -> Result<Copy, CaseError> {
     }
     let log_path = root.join(CUSTODY_FILE);
     let log = fsutil::read_capped(&log_path, MAX_LOG).map_err(io_err(&log_path))?;
-    Ok(Copy {
+    Ok(CaseCopy {
         root,
         _extracted: extracted,
         log,

@@ -552,15 +552,7 @@ impl Case {
             config: config.clone(),
             witness_dir: None,
         };
-        let signer = on_disk.require_officer(by)?.clone();
-        if config.role_of(&signer) != Role::Lead {
-            return Err(CaseError::NotLead {
-                what,
-                case: config.case.id.clone(),
-                you: signer.name.clone(),
-                leads: config.lead_names(),
-            });
-        }
+        let signer = on_disk.require_lead(by, what)?.clone();
         let event = edit(&mut config, &signer)?;
         let new_text = render_config(&config);
         let pending = self.root.join(PENDING_CASE_FILE);
