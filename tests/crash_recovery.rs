@@ -456,7 +456,8 @@ fn bundle_planted_in_evidence_is_reported_as_planted_and_recovery_leaves_it() {
 }
 
 #[test]
-fn a_running_capture_keeps_its_partial_bundle_while_another_capture_recovers() {
+fn a_running_capture_keeps_its_partial_bundle_while_another_capture_recovers_and_verify_says_it_runs()
+ {
     // One page trickles for a long time, so its capture is running with a partial bundle.
     let started = Arc::new(AtomicBool::new(false));
     let s = started.clone();
@@ -501,11 +502,24 @@ fn a_running_capture_keeps_its_partial_bundle_while_another_capture_recovers() {
     assert_eq!(running.len(), 1, "{running:?}");
 
     let out = capture(&env, &case, &[server.url("/fast")]);
+    // Verify meanwhile: the partial bundle is not evidence, and verify says a capture is running.
+    let during = env.verify([case.as_os_str(), "--no-record".as_ref()]);
     let still_running = child.try_wait().unwrap().is_none();
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(still_running, "the slow capture ended early");
+    let running_words = "running in this case in another process";
+    assert_eq!(during.status.code(), Some(1), "{}", describe(&during));
+    let said = lines_naming(&output_text(&during), ".partial-").join("\n");
+    assert!(said.contains(running_words), "{}", describe(&during));
+    let after = env.verify([case.as_os_str(), "--no-record".as_ref()]);
+    assert_eq!(after.status.code(), Some(1), "{}", describe(&after));
+    assert!(
+        !output_text(&after).contains(running_words),
+        "once the capture is dead its partial is not called running\n{}",
+        describe(&after)
+    );
     assert_eq!(
         partials(&case),
         running,

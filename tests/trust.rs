@@ -313,6 +313,70 @@ fn capturing_into_a_copy_leaves_the_original_verifying_and_rolling_back_in_place
     });
 }
 
+/// Events appended and checkpoints written by other warden processes while verify runs (a
+/// colleague's `verify` that records itself, a note, a checkpoint) are not problems: this
+/// computer's witness may name an event verify has not read, and a checkpoint may cover more
+/// of the log than verify read, unless verify reads witness, log and checkpoints as one.
+#[test]
+fn events_and_checkpoints_written_while_verify_runs_are_never_problems() {
+    let http = TestServer::http(standard_routes());
+    let env = TestEnv::new();
+    let case = env.new_case();
+    capture_one(&env, &case, http.url("/item/1"));
+    for i in 0..40 {
+        env.custody_ok(&case, &["note", &format!("setting up {i}")]);
+    }
+    let before = custody_lines(&case).len();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let mut note = env.warden_std();
+        note.arg("--case")
+            .arg(&case)
+            .args(["custody", "note", "written meanwhile"]);
+        let mut checkpoint = env.warden_std();
+        checkpoint
+            .arg("--case")
+            .arg(&case)
+            .args(["custody", "checkpoint"]);
+        std::thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let cmd = if written % 3 == 2 {
+                    &mut checkpoint
+                } else {
+                    &mut note
+                };
+                let out = cmd.output().unwrap();
+                assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+                written += 1;
+            }
+            written
+        })
+    };
+    let mut failures = Vec::new();
+    for round in 0..30 {
+        let out = env.verify([case.as_os_str(), "--no-record".as_ref()]);
+        if out.status.code() != Some(0) {
+            failures.push(format!("round {round}:\n{}", describe(&out)));
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().unwrap();
+    assert!(
+        written >= 5 && custody_lines(&case).len() >= before + 5,
+        "the writer must have appended while verify ran (it wrote {written} notes)"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of 30 verify runs failed on a genuine case another process was appending to:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    verify_json(&env, [case.as_os_str()]).assert_ok("after the writer stopped");
+}
+
 /// Registers officer `name` (key file `key`) in `case`, signed by the env's officer.
 fn add_officer(env: &TestEnv, case: &Path, name: &str, key: &Path) {
     let out = env

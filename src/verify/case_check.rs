@@ -53,6 +53,26 @@ pub(super) fn check_case(
             None
         }
     };
+    // What other warden processes write together (an event and the files it
+    // records, a checkpoint, the witness record of an append) is read as one
+    // snapshot: under a shared lock on the log, which every append holds
+    // exclusively. The witness is also read before the log, for when no lock
+    // can be had: an append writes its witness record after its log line is
+    // durable, so every head read now is in the log read next. Read the
+    // other way round, an event another process appended in between (a
+    // `verify` that records itself) would read as one removed from the log.
+    let guard = shared_log_lock(&dir.join(case::CUSTODY_FILE));
+    if matches!(guard, LogGuard::Busy) {
+        sink.report.notes.push(format!(
+            "{}/{}: another warden process kept the custody log locked for {} s, so verify read it while that process may still be writing; if a problem below names a file that process writes, verify again once it has finished",
+            sink.root,
+            case::CUSTODY_FILE,
+            LOG_LOCK_WAIT.as_secs()
+        ));
+    }
+    let witnessed = ctx
+        .witness_dir
+        .map(|w| witness::list(w, None).unwrap_or_default());
     let log = match crate::fsutil::read_capped(&dir.join(case::CUSTODY_FILE), MAX_CUSTODY_LOG) {
         Ok(b) => b,
         Err(e) => {
@@ -60,6 +80,8 @@ pub(super) fn check_case(
             Vec::new()
         }
     };
+    let checkpoint_files = CheckpointFiles::read(&dir.join(CHECKPOINT_DIR));
+    drop(guard);
     let check = custody::check_log(&log);
     for p in &check.problems {
         let rel = if p.line == 0 {
@@ -72,9 +94,9 @@ pub(super) fn check_case(
     if let Some(config) = &config {
         check_case_file(dir, config, &case_text, &check, &mut sink);
     }
-    check_witness(dir, &check, ctx, &mut sink);
+    check_witness(dir, &check, witnessed, &mut sink);
     check_interrupted(dir, &check, &mut sink);
-    check_checkpoints(dir, &check, ctx, &mut sink);
+    check_checkpoints(&check, &checkpoint_files, ctx, &mut sink);
     check_repairs(&check, &mut sink);
     check_sweep_outputs(dir, &check, &mut sink);
     if check.problems.is_empty() {
@@ -248,14 +270,18 @@ fn check_case_file(
 
 /// The head this computer recorded for this folder must still be in the
 /// log; heads recorded for copies of the case in other folders are only
-/// mentioned.
-fn check_witness(dir: &Path, check: &LogCheck, ctx: &Ctx<'_>, sink: &mut Sink<'_>) {
-    let (Some(wdir), Some(fp)) = (ctx.witness_dir, check.fingerprint.as_deref()) else {
+/// mentioned. `witnessed` holds every head recorded on this computer, read
+/// before the log (`None`: no witness folder, nothing to compare).
+fn check_witness(
+    dir: &Path,
+    check: &LogCheck,
+    witnessed: Option<Vec<witness::Head>>,
+    sink: &mut Sink<'_>,
+) {
+    let (Some(all), Some(fp)) = (witnessed, check.fingerprint.as_deref()) else {
         return;
     };
-    let Ok(heads) = witness::list(wdir, Some(fp)) else {
-        return;
-    };
+    let heads = all.into_iter().filter(|h| h.fingerprint == fp);
     let here = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     for w in heads {
         let holds = check
@@ -341,7 +367,11 @@ fn check_evidence(
             Entry::Partial(path) => {
                 let id = &name[crate::bundle::PARTIAL_PREFIX.len()..];
                 seen.insert(id.to_string());
-                sink.problem(&rel, partial_message(&ev_dir, id, path, check));
+                let mut message = partial_message(&ev_dir, id, path, check);
+                if capture_running(&ev_dir) {
+                    message.push_str(RUNNING);
+                }
+                sink.problem(&rel, message);
             }
             Entry::NotAFolder => sink.problem(
                 &rel,
@@ -387,15 +417,16 @@ fn check_evidence(
             continue;
         }
         let seq = check.events[at.event].event.seq;
-        sink.problem(
-            &format!("{}/{id}", case::EVIDENCE_DIR),
-            match crate::recovery::set_aside_note(check, id) {
-                Some(note) => {
-                    format!("recorded in custody event {seq} but missing from evidence/: {note}")
-                }
-                None => format!("recorded in custody event {seq} but missing from evidence/"),
-            },
-        );
+        let mut message = match crate::recovery::set_aside_note(check, id) {
+            Some(note) => {
+                format!("recorded in custody event {seq} but missing from evidence/: {note}")
+            }
+            None => format!("recorded in custody event {seq} but missing from evidence/"),
+        };
+        if capture_running(&ev_dir) {
+            message.push_str(RUNNING);
+        }
+        sink.problem(&format!("{}/{id}", case::EVIDENCE_DIR), message);
     }
     bundles
 }
@@ -483,6 +514,15 @@ fn check_bundles_in_parallel(
 
 /// What verify can say about an `evidence/.partial-<id>` entry, from what
 /// the custody log and the folder's content show.
+/// Said of a `.partial` folder while another process holds `evidence/`.
+const RUNNING: &str = ". A warden capture (or merge) is running in this case in another process right now, and this may be its work in progress: verify the case again once it has finished";
+
+/// Whether another warden process holds `evidence/` (a capture or merge
+/// still running, see [`crate::recovery`]).
+fn capture_running(ev_dir: &Path) -> bool {
+    matches!(crate::fsutil::DirLock::try_exclusive(ev_dir), Ok(None))
+}
+
 fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> String {
     let Some(ev) = check.capture_of(id) else {
         return format!(
@@ -561,9 +601,13 @@ fn signed_after_revocation(check: &LogCheck, c: &checkpoint::Checkpointed) -> Op
 /// officer's signature, the Merkle tree hash of the lines it covers), and
 /// every `checkpoint` event's file is there, unchanged, signed by the
 /// officer who recorded it.
-fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut Sink<'_>) {
-    let cdir = dir.join(CHECKPOINT_DIR);
-    if std::fs::symlink_metadata(&cdir).is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink()) {
+fn check_checkpoints(
+    check: &LogCheck,
+    files: &CheckpointFiles,
+    ctx: &mut Ctx<'_>,
+    sink: &mut Sink<'_>,
+) {
+    if files.not_a_folder {
         sink.problem(
             CHECKPOINT_DIR,
             "is not a folder: checkpoints/ holds the checkpoint files warden writes",
@@ -574,14 +618,7 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
         .filter(|e| e.action == Action::Checkpoint)
         .filter_map(|e| Some((e, e.details_as::<CheckpointDetails>()?)))
         .collect();
-    let mut names: Vec<String> = match std::fs::read_dir(&cdir) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    names.sort();
+    let names = &files.names;
     for (ev, d) in &recorded {
         let name = d
             .file
@@ -638,7 +675,7 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
             .find(|(_, d)| d.timestamp_file.as_deref() == Some(rel.as_str()))
         {
             Some((ev, d)) if well_named => {
-                check_checkpoint_token(&cdir, &rel, name, ev, d, ctx, sink)
+                check_checkpoint_token(files, &rel, name, ev, d, ctx, sink)
             }
             _ => sink.problem(
                 &rel,
@@ -671,15 +708,14 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
             );
             continue;
         }
-        let bytes =
-            match crate::fsutil::read_capped(&cdir.join(name), checkpoint::MAX_CHECKPOINT_FILE) {
-                Ok(b) => b,
-                Err(e) => {
-                    sink.problem(&rel, format!("cannot be read as a regular file: {e}"));
-                    continue;
-                }
-            };
-        let made = match checkpoint::check(&bytes, fingerprint, &check.state.leaves, &officers) {
+        let bytes = match files.bytes(name) {
+            Ok(b) => b,
+            Err(e) => {
+                sink.problem(&rel, format!("cannot be read as a regular file: {e}"));
+                continue;
+            }
+        };
+        let made = match checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers) {
             Ok(c) => c,
             Err(p) => {
                 sink.problem(&rel, p.to_string());
@@ -706,7 +742,7 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
             continue;
         }
         match recorded.iter().find(|(_, d)| d.file == rel) {
-            Some((ev, d)) if d.file_sha256 != sha256_hex(&bytes) => sink.problem(
+            Some((ev, d)) if d.file_sha256 != sha256_hex(bytes) => sink.problem(
                 &rel,
                 format!("is not the file custody event {} recorded (its SHA-256 differs)", ev.seq),
             ),
@@ -729,11 +765,102 @@ fn check_checkpoints(dir: &Path, check: &LogCheck, ctx: &mut Ctx<'_>, sink: &mut
     }
 }
 
+/// How long verify waits for other warden processes to finish writing the
+/// custody log (an append takes milliseconds; a checkpoint waits for its
+/// time-stamp authority).
+const LOG_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What holding the custody log while reading it came to.
+enum LogGuard {
+    /// Held (shared): no other process writes the log until dropped.
+    Held(#[allow(dead_code)] std::fs::File),
+    /// The log cannot be opened (verify reports why) or locked (a copy on
+    /// a file system without locks: nothing writes to it there).
+    NotLockable,
+    /// Another process kept it locked for all of [`LOG_LOCK_WAIT`].
+    Busy,
+}
+
+/// Takes a shared lock on the custody log, so that verify reads what other
+/// processes write together (an event and the files it records) as one.
+fn shared_log_lock(log: &Path) -> LogGuard {
+    let Ok(file) = crate::fsutil::open_regular_nofollow(log) else {
+        return LogGuard::NotLockable;
+    };
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock_shared() {
+            Ok(()) => return LogGuard::Held(file),
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOG_LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return LogGuard::Busy,
+            Err(std::fs::TryLockError::Error(_)) => return LogGuard::NotLockable,
+        }
+    }
+}
+
+/// What `checkpoints/` held when the log was read: every name, and the
+/// bytes of each file warden could have written there (read with limits).
+struct CheckpointFiles {
+    not_a_folder: bool,
+    /// Sorted.
+    names: Vec<String>,
+    files: std::collections::BTreeMap<String, Result<Vec<u8>, String>>,
+}
+
+impl CheckpointFiles {
+    fn read(cdir: &Path) -> CheckpointFiles {
+        let not_a_folder = std::fs::symlink_metadata(cdir)
+            .is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink());
+        let mut names: Vec<String> = match std::fs::read_dir(cdir) {
+            Ok(rd) => rd
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        names.sort();
+        let files = names
+            .iter()
+            .filter_map(|n| {
+                let max = if n.ends_with(".checkpoint") {
+                    checkpoint::MAX_CHECKPOINT_FILE
+                } else if n.ends_with(".tsr") {
+                    MAX_TOKEN_FILE
+                } else {
+                    return None;
+                };
+                let read =
+                    crate::fsutil::read_capped(&cdir.join(n), max).map_err(|e| e.to_string());
+                Some((n.clone(), read))
+            })
+            .collect();
+        CheckpointFiles {
+            not_a_folder,
+            names,
+            files,
+        }
+    }
+
+    /// The bytes of `name`, as read with the log.
+    fn bytes(&self, name: &str) -> Result<&[u8], String> {
+        match self.files.get(name) {
+            Some(Ok(b)) => Ok(b),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("it was not there when the custody log was read".into()),
+        }
+    }
+}
+
+/// Largest checkpoint time-stamp token read.
+const MAX_TOKEN_FILE: u64 = 1 << 20;
+
 /// A checkpoint's time-stamp token: the file the event recorded, a granted
 /// RFC 3161 reply over SHA-256 of the checkpoint file, and, with
 /// `--tsa-ca`, signed by an authority chaining to it.
 fn check_checkpoint_token(
-    cdir: &Path,
+    files: &CheckpointFiles,
     rel: &str,
     name: &str,
     ev: &Event,
@@ -741,11 +868,11 @@ fn check_checkpoint_token(
     ctx: &Ctx<'_>,
     sink: &mut Sink<'_>,
 ) {
-    let tsr = match crate::fsutil::read_capped(&cdir.join(name), 1 << 20) {
+    let tsr = match files.bytes(name) {
         Ok(b) => b,
         Err(e) => return sink.problem(rel, format!("cannot be read as a regular file: {e}")),
     };
-    if d.timestamp_sha256.as_deref() != Some(sha256_hex(&tsr).as_str()) {
+    if d.timestamp_sha256.as_deref() != Some(sha256_hex(tsr).as_str()) {
         return sink.problem(
             rel,
             format!(
@@ -757,16 +884,14 @@ fn check_checkpoint_token(
     let covered = d
         .file
         .strip_prefix(&format!("{CHECKPOINT_DIR}/"))
-        .and_then(|f| {
-            crate::fsutil::read_capped(&cdir.join(f), checkpoint::MAX_CHECKPOINT_FILE).ok()
-        });
-    let token = match crate::bundle::timestamp::parse_response(&tsr) {
+        .and_then(|f| files.bytes(f).ok());
+    let token = match crate::bundle::timestamp::parse_response(tsr) {
         Ok(t) => t,
         Err(e) => return sink.problem(rel, e.to_string()),
     };
     let info = &token.info;
     if info.hash_algorithm != "sha256"
-        || covered.as_deref().map(sha256_hex).as_deref() != Some(info.message_imprint_hex.as_str())
+        || covered.map(sha256_hex).as_deref() != Some(info.message_imprint_hex.as_str())
     {
         return sink.problem(
             rel,
