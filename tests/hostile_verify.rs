@@ -678,9 +678,12 @@ fn garbage_tsa_ca_is_refused_at_startup() {
     let t = tmpdir();
     let garbage = t.path().join("garbage.pem");
     fs::write(&garbage, "garbage\n").unwrap();
-    let out = fix()
-        .env
-        .verify([os(&fix().case), "--tsa-ca".into(), os(&garbage)]);
+    let out = fix().env.verify([
+        os(&fix().case),
+        "--no-record".into(),
+        "--tsa-ca".into(),
+        os(&garbage),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
