@@ -509,7 +509,7 @@ fn a_running_capture_keeps_its_partial_bundle_while_another_capture_recovers_and
     child.wait().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(still_running, "the slow capture ended early");
-    let running_words = "running in this case in another process";
+    let running_words = "Another process holds a lock on evidence/ right now";
     assert_eq!(during.status.code(), Some(1), "{}", describe(&during));
     let said = lines_naming(&output_text(&during), ".partial-").join("\n");
     assert!(said.contains(running_words), "{}", describe(&during));

@@ -143,6 +143,12 @@ impl Case {
             ));
         }
 
+        // Recovery waits for this lock: it never touches the partial copies
+        // this merge stages. Taken before the log lock, in the order
+        // recovery takes them (evidence/, then the log), so that a capture
+        // recovering as this merge starts cannot deadlock with it.
+        let evidence = self.root.join(EVIDENCE_DIR);
+        let _evidence_lock = fsutil::DirLock::shared(&evidence).map_err(io_err(&evidence))?;
         let mut lock = custody::lock(&self.log())?;
         self.recover_locked(&mut lock)?;
         let ours = lock.read_all()?;
@@ -253,7 +259,6 @@ impl Case {
             return Err(refused(source, some_of(&problems)));
         }
 
-        let evidence = self.root.join(EVIDENCE_DIR);
         for (b, m, _) in &new {
             check_bundle(source, &from_evidence.join(b), b, m)?;
             for name in [b.clone(), format!("{PARTIAL_PREFIX}{b}")] {
@@ -265,9 +270,6 @@ impl Case {
                 }
             }
         }
-        // Recovery waits for this lock: it never touches these partial
-        // copies while the merge runs.
-        let _evidence_lock = fsutil::DirLock::shared(&evidence).map_err(io_err(&evidence))?;
         let mut staged = Vec::new();
         for (b, _, _) in &new {
             let to = evidence.join(format!("{PARTIAL_PREFIX}{b}"));

@@ -561,8 +561,11 @@ impl Case {
             return Err(io_err(&pending)(e));
         }
         let (action, details) = event(sha256_hex(new_text.as_bytes()));
-        let appended = custody::append_locked(
-            lock,
+        // The lock is kept until case.toml is in place, so that a verify
+        // (which reads case.toml under a shared lock on the log) never sees
+        // the new event with the old file.
+        let appended = custody::append_held(
+            &mut lock,
             by,
             &signer.name,
             &EventInput {
@@ -579,6 +582,7 @@ impl Case {
         }
         std::fs::rename(&pending, &path).map_err(io_err(&path))?;
         fsutil::sync_dir(&self.root).map_err(io_err(&self.root))?;
+        drop(lock);
         self.config = config;
         Ok(())
     }

@@ -171,6 +171,17 @@ pub(crate) fn append_locked(
     officer: &str,
     input: &EventInput<'_>,
 ) -> Result<u64, CustodyError> {
+    append_held(&mut { lock }, key, officer, input)
+}
+
+/// Appends one signed event and keeps the lock, for a writer that must put
+/// a file in place before other processes may read the log again.
+pub(crate) fn append_held(
+    lock: &mut LogLock,
+    key: &OfficerKey,
+    officer: &str,
+    input: &EventInput<'_>,
+) -> Result<u64, CustodyError> {
     append_batch_locked(lock, key, officer, std::slice::from_ref(input), None).map(|seqs| seqs[0])
 }
 
@@ -182,7 +193,7 @@ pub(crate) fn append_batch(
     officer: &str,
     inputs: &[EventInput<'_>],
 ) -> Result<Vec<u64>, CustodyError> {
-    append_batch_locked(lock(log)?, key, officer, inputs, None)
+    append_batch_locked(&mut lock(log)?, key, officer, inputs, None)
 }
 
 /// The end of the log: its length, the last complete line (if any) and the
@@ -234,7 +245,7 @@ fn read_tail(file: &mut File) -> std::io::Result<Tail> {
 }
 
 fn append_batch_locked(
-    mut lock: LogLock,
+    lock: &mut LogLock,
     key: &OfficerKey,
     officer: &str,
     inputs: &[EventInput<'_>],
@@ -460,7 +471,7 @@ pub(crate) fn repair(
             recorded_at: w.recorded_at.clone(),
         });
     }
-    append_batch_locked(lock, key, officer, &[], witnessed.as_ref())?;
+    append_batch_locked(&mut lock, key, officer, &[], witnessed.as_ref())?;
     if whole {
         return Ok(None);
     }

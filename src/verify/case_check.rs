@@ -32,6 +32,29 @@ pub(super) fn check_case(
         root: shown.to_string(),
     };
     check_root(dir, &mut sink);
+    // What other warden processes write together (an event and the files it
+    // records or moves, a checkpoint, case.toml, the witness record of an
+    // append) is read as one snapshot: under a shared lock on the log, which
+    // every append holds exclusively until its files are in place (a
+    // capture, a merge or recovery moves a bundle only after its event, so
+    // the listing of evidence/ taken here agrees with the log read here).
+    // The witness is also read before the log, for when no lock can be had:
+    // an append writes its witness record after its log line is durable, so
+    // every head read now is in the log read next. Read the other way round,
+    // an event another process appended in between (a `verify` that records
+    // itself) would read as one removed from the log.
+    let guard = shared_log_lock(&dir.join(case::CUSTODY_FILE));
+    if matches!(guard, LogGuard::Busy) {
+        sink.report.notes.push(format!(
+            "{}/{}: another process kept the custody log locked for {} s, so verify read it while that process may still be writing; if a problem below names a file that process writes, verify again once it has finished",
+            sink.root,
+            case::CUSTODY_FILE,
+            LOG_LOCK_WAIT.as_secs()
+        ));
+    }
+    let witnessed = ctx
+        .witness_dir
+        .map(|w| witness::list(w, None).unwrap_or_default());
     let case_path = dir.join(case::CASE_FILE);
     let case_text = match crate::fsutil::read_capped(&case_path, MAX_CASE_FILE) {
         Ok(b) => b,
@@ -40,6 +63,19 @@ pub(super) fn check_case(
             Vec::new()
         }
     };
+    let pending =
+        crate::fsutil::read_capped(&dir.join(case::PENDING_CASE_FILE), MAX_CASE_FILE).ok();
+    let log = match crate::fsutil::read_capped(&dir.join(case::CUSTODY_FILE), MAX_CUSTODY_LOG) {
+        Ok(b) => b,
+        Err(e) => {
+            sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
+            Vec::new()
+        }
+    };
+    let checkpoint_files = CheckpointFiles::read(&dir.join(CHECKPOINT_DIR));
+    let evidence = list_evidence(&dir.join(case::EVIDENCE_DIR), only);
+    let interrupted = list_names(&dir.join(case::INTERRUPTED_DIR));
+    drop(guard);
     let config = match std::str::from_utf8(&case_text)
         .map_err(|e| e.to_string())
         .and_then(|t| case::parse_config(&case_path, t).map_err(|e| e.to_string()))
@@ -53,35 +89,6 @@ pub(super) fn check_case(
             None
         }
     };
-    // What other warden processes write together (an event and the files it
-    // records, a checkpoint, the witness record of an append) is read as one
-    // snapshot: under a shared lock on the log, which every append holds
-    // exclusively. The witness is also read before the log, for when no lock
-    // can be had: an append writes its witness record after its log line is
-    // durable, so every head read now is in the log read next. Read the
-    // other way round, an event another process appended in between (a
-    // `verify` that records itself) would read as one removed from the log.
-    let guard = shared_log_lock(&dir.join(case::CUSTODY_FILE));
-    if matches!(guard, LogGuard::Busy) {
-        sink.report.notes.push(format!(
-            "{}/{}: another warden process kept the custody log locked for {} s, so verify read it while that process may still be writing; if a problem below names a file that process writes, verify again once it has finished",
-            sink.root,
-            case::CUSTODY_FILE,
-            LOG_LOCK_WAIT.as_secs()
-        ));
-    }
-    let witnessed = ctx
-        .witness_dir
-        .map(|w| witness::list(w, None).unwrap_or_default());
-    let log = match crate::fsutil::read_capped(&dir.join(case::CUSTODY_FILE), MAX_CUSTODY_LOG) {
-        Ok(b) => b,
-        Err(e) => {
-            sink.problem(case::CUSTODY_FILE, format!("cannot be read: {e}"));
-            Vec::new()
-        }
-    };
-    let checkpoint_files = CheckpointFiles::read(&dir.join(CHECKPOINT_DIR));
-    drop(guard);
     let check = custody::check_log(&log);
     for p in &check.problems {
         let rel = if p.line == 0 {
@@ -92,10 +99,10 @@ pub(super) fn check_case(
         sink.problem(&rel, p.message.clone());
     }
     if let Some(config) = &config {
-        check_case_file(dir, config, &case_text, &check, &mut sink);
+        check_case_file(config, &case_text, pending.as_deref(), &check, &mut sink);
     }
     check_witness(dir, &check, witnessed, &mut sink);
-    check_interrupted(dir, &check, &mut sink);
+    check_interrupted(interrupted, &check, &mut sink);
     check_checkpoints(&check, &checkpoint_files, ctx, &mut sink);
     check_repairs(&check, &mut sink);
     check_sweep_outputs(dir, &check, &mut sink);
@@ -122,7 +129,7 @@ pub(super) fn check_case(
         .collect();
     let bundles = check_evidence(
         dir,
-        only,
+        evidence,
         config.as_ref(),
         &check,
         ctx,
@@ -187,9 +194,9 @@ fn check_root(dir: &Path, sink: &mut Sink<'_>) {
 /// `case.toml` against the log: the same officers, the file the log last
 /// recorded, and the identity the first event recorded.
 fn check_case_file(
-    dir: &Path,
     config: &CaseConfig,
     case_text: &[u8],
+    pending: Option<&[u8]>,
     check: &LogCheck,
     sink: &mut Sink<'_>,
 ) {
@@ -219,8 +226,6 @@ fn check_case_file(
             .map(|d| d.case_toml_sha256),
         _ => None,
     });
-    let pending =
-        crate::fsutil::read_capped(&dir.join(case::PENDING_CASE_FILE), MAX_CASE_FILE).ok();
     match recorded.last() {
         Some(h) if h == sha256_hex(case_text) => {
             if pending.is_some() {
@@ -230,7 +235,7 @@ fn check_case_file(
                 );
             }
         }
-        Some(h) if pending.as_deref().is_some_and(|p| sha256_hex(p) == h) => sink.problem(
+        Some(h) if pending.is_some_and(|p| sha256_hex(p) == h) => sink.problem(
             case::CASE_FILE,
             "an interrupted `case add-officer` (or `case revoke-officer`) recorded its event in the custody log but did not put the new case file in place (it is in .case.toml.pending); the next warden command on this case finishes it",
         ),
@@ -315,7 +320,7 @@ fn check_witness(
 /// present. Returns the number of bundles checked.
 fn check_evidence(
     dir: &Path,
-    only: Option<&str>,
+    listed: EvidenceListing,
     config: Option<&CaseConfig>,
     check: &LogCheck,
     ctx: &mut Ctx<'_>,
@@ -323,37 +328,15 @@ fn check_evidence(
     signers: &mut Vec<Signer>,
 ) -> usize {
     let ev_dir = dir.join(case::EVIDENCE_DIR);
-    let mut entries: Vec<_> = match std::fs::read_dir(&ev_dir) {
-        Ok(rd) => rd.filter_map(Result::ok).collect(),
-        Err(e) => {
-            sink.problem(case::EVIDENCE_DIR, format!("cannot be read: {e}"));
-            Vec::new()
-        }
-    };
-    entries.sort_by_key(|e| e.file_name());
-    let total = entries.len();
-    // Sort every entry first (cheap), then check the bundles on several
-    // threads, then report everything in folder order, as one thread would.
-    let kinds: Vec<(String, Entry)> = entries
-        .into_iter()
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if only.is_some_and(|o| o != name) {
-                return None;
-            }
-            let md = std::fs::symlink_metadata(entry.path());
-            let kind = if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
-                Entry::Symlink
-            } else if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
-                Entry::Partial(entry.path())
-            } else if !md.is_ok_and(|m| m.is_dir()) {
-                Entry::NotAFolder
-            } else {
-                Entry::Bundle(entry.path())
-            };
-            Some((name, kind))
-        })
-        .collect();
+    if let Some(e) = &listed.error {
+        sink.problem(case::EVIDENCE_DIR, format!("cannot be read: {e}"));
+    }
+    let total = listed.total;
+    let only = listed.only.as_deref();
+    let kinds = listed.entries;
+    // Asked once, and only when there is a partial bundle to speak of.
+    let running =
+        kinds.iter().any(|(_, k)| matches!(k, Entry::Partial(_))) && capture_running(&ev_dir);
     let checked = check_bundles_in_parallel(&kinds, sink, check, ctx, only.is_none(), total);
     let mut bundles = 0;
     let mut seen = BTreeSet::new();
@@ -368,7 +351,7 @@ fn check_evidence(
                 let id = &name[crate::bundle::PARTIAL_PREFIX.len()..];
                 seen.insert(id.to_string());
                 let mut message = partial_message(&ev_dir, id, path, check);
-                if capture_running(&ev_dir) {
+                if running {
                     message.push_str(RUNNING);
                 }
                 sink.problem(&rel, message);
@@ -417,18 +400,80 @@ fn check_evidence(
             continue;
         }
         let seq = check.events[at.event].event.seq;
-        let mut message = match crate::recovery::set_aside_note(check, id) {
+        let message = match crate::recovery::set_aside_note(check, id) {
             Some(note) => {
                 format!("recorded in custody event {seq} but missing from evidence/: {note}")
             }
             None => format!("recorded in custody event {seq} but missing from evidence/"),
         };
-        if capture_running(&ev_dir) {
-            message.push_str(RUNNING);
-        }
         sink.problem(&format!("{}/{id}", case::EVIDENCE_DIR), message);
     }
     bundles
+}
+
+/// `evidence/` as listed under the log lock: every entry (or only `only`)
+/// with its kind, in name order, and how many entries it held.
+struct EvidenceListing {
+    /// The one bundle asked for, if only one was.
+    only: Option<String>,
+    error: Option<String>,
+    total: usize,
+    entries: Vec<(String, Entry)>,
+}
+
+fn list_evidence(ev_dir: &Path, only: Option<&str>) -> EvidenceListing {
+    let mut found: Vec<_> = match std::fs::read_dir(ev_dir) {
+        Ok(rd) => rd.filter_map(Result::ok).collect(),
+        Err(e) => {
+            return EvidenceListing {
+                only: only.map(str::to_string),
+                error: Some(e.to_string()),
+                total: 0,
+                entries: Vec::new(),
+            };
+        }
+    };
+    found.sort_by_key(|e| e.file_name());
+    let total = found.len();
+    let entries = found
+        .into_iter()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if only.is_some_and(|o| o != name) {
+                return None;
+            }
+            let md = std::fs::symlink_metadata(entry.path());
+            let kind = if md.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+                Entry::Symlink
+            } else if name.starts_with(crate::bundle::PARTIAL_PREFIX) {
+                Entry::Partial(entry.path())
+            } else if !md.is_ok_and(|m| m.is_dir()) {
+                Entry::NotAFolder
+            } else {
+                Entry::Bundle(entry.path())
+            };
+            Some((name, kind))
+        })
+        .collect();
+    EvidenceListing {
+        only: only.map(str::to_string),
+        error: None,
+        total,
+        entries,
+    }
+}
+
+/// The names in folder `dir`, sorted (none when it cannot be read).
+fn list_names(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// What an entry of `evidence/` is, as far as can be told without reading it.
@@ -515,14 +560,39 @@ fn check_bundles_in_parallel(
 /// What verify can say about an `evidence/.partial-<id>` entry, from what
 /// the custody log and the folder's content show.
 /// Said of a `.partial` folder while another process holds `evidence/`.
-const RUNNING: &str = ". A warden capture (or merge) is running in this case in another process right now, and this may be its work in progress: verify the case again once it has finished";
+const RUNNING: &str = ". Another process holds a lock on evidence/ right now, as a running warden capture, merge or recovery does, so this may be its work in progress: verify the case again once it has finished";
 
-/// Whether another warden process holds `evidence/` (a capture or merge
-/// still running, see [`crate::recovery`]).
+/// Whether another process holds a lock on `evidence/` (a warden capture,
+/// merge or recovery still running, see [`crate::recovery`]). Asked three
+/// times 50 ms apart, as another verify asking the same question holds the
+/// lock for an instant. The folder is opened without following a link and
+/// without blocking, so a planted FIFO or link cannot hang verify.
 fn capture_running(ev_dir: &Path) -> bool {
-    matches!(crate::fsutil::DirLock::try_exclusive(ev_dir), Ok(None))
+    use rustix::fs::{Mode, OFlags};
+    if !std::fs::symlink_metadata(ev_dir).is_ok_and(|m| m.is_dir()) {
+        return false;
+    }
+    let flags =
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let Ok(fd) = rustix::fs::open(ev_dir, flags, Mode::empty()) else {
+        return false;
+    };
+    let dir = std::fs::File::from(fd);
+    for attempt in 0..3 {
+        match dir.try_lock() {
+            Ok(()) => return false,
+            Err(std::fs::TryLockError::WouldBlock) if attempt < 2 => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return true,
+            Err(std::fs::TryLockError::Error(_)) => return false,
+        }
+    }
+    false
 }
 
+/// What verify says of a `.partial-<id>` folder: never evidence; why it is
+/// there, as far as the log and its content tell.
 fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> String {
     let Some(ev) = check.capture_of(id) else {
         return format!(
@@ -552,16 +622,7 @@ fn partial_message(ev_dir: &Path, id: &str, path: &Path, check: &LogCheck) -> St
 /// Every entry of `interrupted/` must have been put there by recovery: a
 /// valid `capture-interrupted` event names it. Each is mentioned in a note
 /// (it is not evidence, and verify does not check its content).
-fn check_interrupted(dir: &Path, check: &LogCheck, sink: &mut Sink<'_>) {
-    let idir = dir.join(case::INTERRUPTED_DIR);
-    let Ok(rd) = std::fs::read_dir(&idir) else {
-        return;
-    };
-    let mut names: Vec<String> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+fn check_interrupted(names: Vec<String>, check: &LogCheck, sink: &mut Sink<'_>) {
     for name in names {
         let to = format!("{}/{name}", case::INTERRUPTED_DIR);
         let event = check
@@ -715,7 +776,7 @@ fn check_checkpoints(
                 continue;
             }
         };
-        let made = match checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers) {
+        let made = match checkpoint::check(&bytes, fingerprint, &check.state.leaves, &officers) {
             Ok(c) => c,
             Err(p) => {
                 sink.problem(&rel, p.to_string());
@@ -742,7 +803,7 @@ fn check_checkpoints(
             continue;
         }
         match recorded.iter().find(|(_, d)| d.file == rel) {
-            Some((ev, d)) if d.file_sha256 != sha256_hex(bytes) => sink.problem(
+            Some((ev, d)) if d.file_sha256 != sha256_hex(&bytes) => sink.problem(
                 &rel,
                 format!("is not the file custody event {} recorded (its SHA-256 differs)", ev.seq),
             ),
@@ -801,12 +862,31 @@ fn shared_log_lock(log: &Path) -> LogGuard {
 }
 
 /// What `checkpoints/` held when the log was read: every name, and the
-/// bytes of each file warden could have written there (read with limits).
+/// bytes of the files warden names `NNNNNNNN.checkpoint` and
+/// `NNNNNNNN.tsr`, each read with its size limit, up to
+/// [`SNAPSHOT_BYTES`] in all (files beyond that are read when checked).
 struct CheckpointFiles {
+    dir: std::path::PathBuf,
     not_a_folder: bool,
     /// Sorted.
     names: Vec<String>,
     files: std::collections::BTreeMap<String, Result<Vec<u8>, String>>,
+}
+
+/// Most bytes of checkpoint files read while the log is locked.
+const SNAPSHOT_BYTES: u64 = 64 << 20;
+
+/// The size limit of a checkpoint file warden could have written under
+/// this name, or `None` for any other name.
+fn checkpoint_file_limit(name: &str) -> Option<u64> {
+    let numbered = |n: &str| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit());
+    if name.strip_suffix(".checkpoint").is_some_and(numbered) {
+        Some(checkpoint::MAX_CHECKPOINT_FILE)
+    } else if name.strip_suffix(".tsr").is_some_and(numbered) {
+        Some(MAX_TOKEN_FILE)
+    } else {
+        None
+    }
 }
 
 impl CheckpointFiles {
@@ -821,34 +901,43 @@ impl CheckpointFiles {
             Err(_) => Vec::new(),
         };
         names.sort();
-        let files = names
-            .iter()
-            .filter_map(|n| {
-                let max = if n.ends_with(".checkpoint") {
-                    checkpoint::MAX_CHECKPOINT_FILE
-                } else if n.ends_with(".tsr") {
-                    MAX_TOKEN_FILE
-                } else {
-                    return None;
-                };
-                let read =
-                    crate::fsutil::read_capped(&cdir.join(n), max).map_err(|e| e.to_string());
-                Some((n.clone(), read))
-            })
-            .collect();
+        let mut budget = SNAPSHOT_BYTES;
+        let mut files = std::collections::BTreeMap::new();
+        for n in &names {
+            let Some(max) = checkpoint_file_limit(n) else {
+                continue;
+            };
+            if budget < max {
+                break;
+            }
+            let read = crate::fsutil::read_capped(&cdir.join(n), max).map_err(|e| e.to_string());
+            budget -= read.as_ref().map_or(0, |b| b.len() as u64);
+            files.insert(n.clone(), read);
+        }
         CheckpointFiles {
+            dir: cdir.to_path_buf(),
             not_a_folder,
             names,
             files,
         }
     }
 
-    /// The bytes of `name`, as read with the log.
-    fn bytes(&self, name: &str) -> Result<&[u8], String> {
+    /// The bytes of `name`: as read with the log, or (past the snapshot's
+    /// budget) read now.
+    fn bytes(&self, name: &str) -> Result<std::borrow::Cow<'_, [u8]>, String> {
         match self.files.get(name) {
-            Some(Ok(b)) => Ok(b),
+            Some(Ok(b)) => Ok(std::borrow::Cow::Borrowed(b)),
             Some(Err(e)) => Err(e.clone()),
-            None => Err("it was not there when the custody log was read".into()),
+            None if !self.names.iter().any(|n| n == name) => {
+                Err("it was not there when the custody log was read".into())
+            }
+            None => {
+                let max = checkpoint_file_limit(name)
+                    .ok_or_else(|| "not a file warden writes here".to_string())?;
+                crate::fsutil::read_capped(&self.dir.join(name), max)
+                    .map(std::borrow::Cow::Owned)
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -872,7 +961,7 @@ fn check_checkpoint_token(
         Ok(b) => b,
         Err(e) => return sink.problem(rel, format!("cannot be read as a regular file: {e}")),
     };
-    if d.timestamp_sha256.as_deref() != Some(sha256_hex(tsr).as_str()) {
+    if d.timestamp_sha256.as_deref() != Some(sha256_hex(&tsr).as_str()) {
         return sink.problem(
             rel,
             format!(
@@ -885,13 +974,13 @@ fn check_checkpoint_token(
         .file
         .strip_prefix(&format!("{CHECKPOINT_DIR}/"))
         .and_then(|f| files.bytes(f).ok());
-    let token = match crate::bundle::timestamp::parse_response(tsr) {
+    let token = match crate::bundle::timestamp::parse_response(&tsr) {
         Ok(t) => t,
         Err(e) => return sink.problem(rel, e.to_string()),
     };
     let info = &token.info;
     if info.hash_algorithm != "sha256"
-        || covered.map(sha256_hex).as_deref() != Some(info.message_imprint_hex.as_str())
+        || covered.map(|c| sha256_hex(&c)).as_deref() != Some(info.message_imprint_hex.as_str())
     {
         return sink.problem(
             rel,
