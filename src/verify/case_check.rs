@@ -35,9 +35,10 @@ pub(super) fn check_case(
     // What other warden processes write together (an event and the files it
     // records or moves, a checkpoint, case.toml, the witness record of an
     // append) is read as one snapshot: under a shared lock on the log, which
-    // every append holds exclusively until its files are in place (a
-    // capture, a merge or recovery moves a bundle only after its event, so
-    // the listing of evidence/ taken here agrees with the log read here).
+    // every append holds exclusively while it writes. A checkpoint and
+    // case.toml are put in place under that lock; a capture, a merge or
+    // recovery moves a bundle only after its event, so the listing of
+    // evidence/ taken here agrees with the log read here.
     // The witness is also read before the log, for when no lock can be had:
     // an append writes its witness record after its log line is durable, so
     // every head read now is in the log read next. Read the other way round,
