@@ -948,6 +948,41 @@ fn assert_stopped_results(dir: &Path) {
     );
 }
 
+/// A resume started while the sweep still runs (in another terminal) is refused, naming
+/// the sweep, and sets nothing aside: it would otherwise rename the results the running
+/// sweep is about to record. Once the run is stopped, the same resume works.
+#[test]
+fn resuming_a_sweep_that_is_still_running_is_refused_and_sets_nothing_aside() {
+    let mut run = start_interruptible(RESUME_TERMS);
+    let dir = run.wait_for_journal(2);
+    let id = file_name(&dir);
+    let listing = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let out = sweep(&run.env, &run.case, &["--resume", &id]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = output_text(&out);
+    assert!(
+        text.contains(&format!("sweep {id} is still running")),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !listing(&dir).iter().any(|n| n.contains(".unrecorded-")),
+        "the refused resume set files aside: {:?}",
+        listing(&dir)
+    );
+    let status = run.sigint();
+    assert_eq!(status.code(), Some(130), "{}", logs_of(run.env.path()));
+    resume(&run.env, &run.case, &dir);
+    assert_verifies(&run.env, &run.case, "after the refused and the real resume");
+}
+
 #[test]
 fn sigint_stops_the_sweep_with_130_and_stopped_results_then_resume_refetches_no_journalled_page_and_loses_no_hit()
  {

@@ -48,7 +48,7 @@ pub struct SweepArgs {
     #[arg(long, help_heading = "Live sweeps")]
     capture_hits: bool,
     /// Continue the stopped sweep CASE/sweeps/ID, with the targets, lists, terms and settings it
-    /// started with
+    /// started with (refused while that sweep is still running)
     #[arg(long, value_name = "ID", help_heading = "Live sweeps", conflicts_with_all = ["targets", "lists", "terms", "pages", "capture_hits", "min_score"])]
     resume: Option<String>,
     /// Targets swept at once (one request at a time per host)

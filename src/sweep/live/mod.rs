@@ -63,6 +63,10 @@ pub enum LiveError {
     #[error("sweep {0} is already finished; start a new sweep instead of resuming it")]
     AlreadyFinished(String),
     #[error(
+        "sweep {0} is still running in another warden process on this computer (it holds the sweep's folder); let it finish, or stop it with Ctrl-C, then resume it"
+    )]
+    StillRunning(String),
+    #[error(
         "{what} {path} changed since sweep {id} started (SHA-256 {now}, was {then}); resume it with the same files or start a new sweep"
     )]
     Changed {
@@ -320,9 +324,17 @@ pub fn run(
     progress: &mut (dyn FnMut(LiveProgress<'_>) + Send),
 ) -> Result<LiveSummary, LiveError> {
     let sweeps = case.root.join("sweeps");
-    let (params, dir, entries, runs_before) = match &opts.resume {
+    // Each run holds its sweep's folder for as long as it runs, so that a
+    // resume started meanwhile (in another terminal) cannot set aside the
+    // results the running one is about to record.
+    let (params, dir, entries, runs_before, _running) = match &opts.resume {
         Some(id) => {
             let dir = sweeps.join(safe_id(id).ok_or_else(|| LiveError::NoSuchSweep(id.clone()))?);
+            let running = match crate::fsutil::DirLock::try_exclusive(&dir) {
+                Ok(Some(lock)) => lock,
+                Ok(None) => return Err(LiveError::StillRunning(id.clone())),
+                Err(_) => return Err(LiveError::NoSuchSweep(id.clone())),
+            };
             let params_path = dir.join("params.json");
             let bytes = crate::fsutil::read_capped(&params_path, 64 << 20)
                 .map_err(|_| LiveError::NoSuchSweep(id.clone()))?;
@@ -337,18 +349,21 @@ pub fn run(
             output::set_aside_unrecorded(&dir).map_err(io_err(&dir))?;
             let entries = journal::read(&dir.join("pages.jsonl")).map_err(io_err(&dir))?;
             let runs = output::stopped_runs(&dir);
-            (params, dir, entries, runs)
+            (params, dir, entries, runs, running)
         }
         None => {
             let params = new_params(opts)?;
             let dir = sweeps.join(&params.id);
             std::fs::create_dir_all(&sweeps).map_err(io_err(&sweeps))?;
             std::fs::create_dir(&dir).map_err(io_err(&dir))?;
+            let running = crate::fsutil::DirLock::try_exclusive(&dir)
+                .map_err(io_err(&dir))?
+                .ok_or_else(|| LiveError::StillRunning(params.id.clone()))?;
             let bytes = serde_json::to_vec_pretty(&params).expect("params serialise");
             crate::fsutil::write_new_synced(&dir.join("params.json"), &bytes)
                 .map_err(io_err(&dir))?;
             crate::fsutil::sync_dir(&sweeps).map_err(io_err(&sweeps))?;
-            (params, dir, Vec::new(), 0)
+            (params, dir, Vec::new(), 0, running)
         }
     };
     // Load everything (again, for a resume) and check it is what the sweep
