@@ -894,14 +894,7 @@ impl CheckpointFiles {
     fn read(cdir: &Path) -> CheckpointFiles {
         let not_a_folder = std::fs::symlink_metadata(cdir)
             .is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink());
-        let mut names: Vec<String> = match std::fs::read_dir(cdir) {
-            Ok(rd) => rd
-                .filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        names.sort();
+        let names = list_names(cdir);
         let mut budget = SNAPSHOT_BYTES;
         let mut files = std::collections::BTreeMap::new();
         for n in &names {
