@@ -1537,3 +1537,30 @@ fn sweep_diff_reports_exactly_the_listing_added_the_one_removed_and_the_one_repr
     );
     assert_verifies(&env, &case, "after two sweeps");
 }
+
+/// `--resume ID` says "no sweep ID" only when there is none; a sweep folder that cannot be
+/// read (here a file stands where the folder should be) is named with what went wrong,
+/// not passed off as missing.
+#[test]
+fn resume_says_no_such_sweep_only_when_it_is_missing_and_names_an_unreadable_sweep_folder() {
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let out = sweep(&env, &case, &["--resume", "nothere"]);
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        output_text(&out).contains("no sweep nothere in this case"),
+        "{}",
+        describe(&out)
+    );
+    fs::create_dir_all(case.join("sweeps")).unwrap();
+    fs::write(case.join("sweeps").join("notafolder"), b"x").unwrap();
+    let out = sweep(&env, &case, &["--resume", "notafolder"]);
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = output_text(&out);
+    assert!(!text.contains("no sweep notafolder"), "{}", describe(&out));
+    assert!(
+        text.contains("notafolder/params.json") && text.contains("ot a directory"),
+        "{}",
+        describe(&out)
+    );
+}

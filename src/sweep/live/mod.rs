@@ -95,6 +95,22 @@ pub enum LiveError {
     NoBrowser(String),
 }
 
+/// For `--resume ID`: a missing folder or params.json means there is no such
+/// sweep; any other failure (no permission, a file where the folder should
+/// be, a disk error) is named as what it is.
+fn missing_or_io<'a>(id: &'a str, path: &'a Path) -> impl FnOnce(std::io::Error) -> LiveError + 'a {
+    move |source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            LiveError::NoSuchSweep(id.to_string())
+        } else {
+            LiveError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LiveError + '_ {
     move |source| LiveError::Io {
         path: path.to_path_buf(),
@@ -330,14 +346,12 @@ pub fn run(
     let (params, dir, entries, runs_before, _running) = match &opts.resume {
         Some(id) => {
             let dir = sweeps.join(safe_id(id).ok_or_else(|| LiveError::NoSuchSweep(id.clone()))?);
-            let running = match crate::fsutil::DirLock::try_exclusive(&dir) {
-                Ok(Some(lock)) => lock,
-                Ok(None) => return Err(LiveError::StillRunning(id.clone())),
-                Err(_) => return Err(LiveError::NoSuchSweep(id.clone())),
-            };
+            let running = crate::fsutil::DirLock::try_exclusive(&dir)
+                .map_err(missing_or_io(id, &dir))?
+                .ok_or_else(|| LiveError::StillRunning(id.clone()))?;
             let params_path = dir.join("params.json");
             let bytes = crate::fsutil::read_capped(&params_path, 64 << 20)
-                .map_err(|_| LiveError::NoSuchSweep(id.clone()))?;
+                .map_err(missing_or_io(id, &params_path))?;
             let params: Params = serde_json::from_slice(&bytes).map_err(|e| LiveError::Io {
                 path: params_path.clone(),
                 source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
@@ -570,8 +584,9 @@ pub fn targets_of(case: &Case, id: &str) -> Result<Vec<PathBuf>, LiveError> {
         .root
         .join("sweeps")
         .join(safe_id(id).ok_or_else(|| LiveError::NoSuchSweep(id.to_string()))?);
-    let bytes = crate::fsutil::read_capped(&dir.join("params.json"), 64 << 20)
-        .map_err(|_| LiveError::NoSuchSweep(id.to_string()))?;
+    let params_path = dir.join("params.json");
+    let bytes = crate::fsutil::read_capped(&params_path, 64 << 20)
+        .map_err(missing_or_io(id, &params_path))?;
     let params: Params = serde_json::from_slice(&bytes).map_err(|e| LiveError::Io {
         path: dir.join("params.json"),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
