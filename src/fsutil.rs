@@ -222,7 +222,11 @@ pub(crate) fn read_capped_following(path: &Path, max: u64) -> io::Result<Vec<u8>
 
 fn read_capped_from(file: File, max: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
+    // Room for the whole file as its size says (never more than `max`), so
+    // that a small file is read in one call instead of a run of growing
+    // probes; the size is only a hint, `take` is the bound.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(max);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(io::Error::new(

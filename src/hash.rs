@@ -36,9 +36,11 @@ pub(crate) fn digest_bytes(bytes: &[u8]) -> FileDigests {
 /// slower SHA-512 does not double the wall time on a multi-core machine.
 pub fn digest_file(path: &Path) -> io::Result<FileDigests> {
     let mut file = open_regular_nofollow(path)?;
-    if file.metadata()?.len() < (1 << 20) {
-        // Small file: threads would cost more than they save.
-        let mut bytes = Vec::new();
+    let len = file.metadata()?.len();
+    if len < (1 << 20) {
+        // Small file: threads would cost more than they save. Room for the
+        // whole file at once, so that it is read in one call.
+        let mut bytes = Vec::with_capacity(len as usize + 1);
         (&mut file).take(1 << 20).read_to_end(&mut bytes)?;
         if bytes.len() < (1 << 20) {
             return Ok(digest_bytes(&bytes));

@@ -67,13 +67,20 @@ pub(crate) fn check_bundle(
     facts.case_id = bag.capture_json.as_ref().map(|r| r.case_id.clone());
     facts.agency = bag.capture_json.as_ref().map(|r| r.agency.clone());
     check_bagit_txt(&bag, sink);
-    // The WARC is read beside the payload hashing (each keeps a core busy);
-    // what it found is reported in its usual place below.
-    let (actual, warc) = std::thread::scope(|scope| {
-        let warc = scope.spawn(|| warc_pass(&bag));
+    // A large WARC is read beside the payload hashing (each keeps a core
+    // busy); a small one in turn, as starting a thread would cost more than
+    // it saves (the case check already runs several bundles at once). What
+    // the WARC pass found is reported in its usual place below.
+    let (actual, warc) = if warc_is_large(&bag) {
+        std::thread::scope(|scope| {
+            let warc = scope.spawn(|| warc_pass(&bag));
+            let actual = check_payload(&bag, sink);
+            (actual, warc.join())
+        })
+    } else {
         let actual = check_payload(&bag, sink);
-        (actual, warc.join())
-    });
+        (actual, Ok(warc_pass(&bag)))
+    };
     check_bag_info(&bag, &actual, sink);
     check_tag_manifests(&bag, sink);
     check_signature(&bag, anchors, &mut facts, sink);
@@ -645,6 +652,13 @@ struct WarcPass {
     /// Whether the target's response block was read to its end.
     complete: bool,
     derived: Option<page_check::Derived>,
+}
+
+/// Whether the bundle's WARC is large enough to be read on a thread of its
+/// own (see [`check_bundle`]); only a matter of speed.
+fn warc_is_large(bag: &Bundle<'_>) -> bool {
+    const LARGE: u64 = 1 << 20;
+    std::fs::symlink_metadata(bag.dir.join(WARC)).is_ok_and(|m| m.len() > LARGE)
 }
 
 /// Reads the WARC once: every record's digests, and (on a second thread)
