@@ -544,6 +544,36 @@ fn a_time_stamped_checkpoint_verifies_against_its_authority_and_a_changed_token_
     });
 }
 
+/// A `custody checkpoint --tsa` that stops after writing the checkpoint and its token but
+/// before recording them leaves two files no event records: verify notes both (on another
+/// computer, where no local record of the log's length exists) instead of calling the token
+/// planted. A token without its checkpoint beside it is still a problem.
+#[test]
+fn a_time_stamped_checkpoint_interrupted_before_its_event_is_noted_not_called_planted() {
+    let f = Fixture::new();
+    let tsa = Tsa::start();
+    let before = read(&f.case.join("custody.jsonl"));
+    f.ok(&f.env, &["checkpoint", "--tsa", &tsa.url()]);
+    // The state of a checkpoint interrupted between its files and its event.
+    std::fs::write(f.case.join("custody.jsonl"), &before).unwrap();
+    let elsewhere = TestEnv::new();
+    let v = verify_json(&elsewhere, [&f.case]);
+    v.assert_ok("an interrupted time-stamped checkpoint");
+    let notes = v.report["notes"].to_string();
+    assert!(
+        notes.contains("00000004.checkpoint: a valid checkpoint")
+            && notes.contains("00000004.tsr: a time-stamp token over the valid checkpoint"),
+        "{}",
+        v.describe()
+    );
+    // Without the checkpoint it covers, the token is unexplained.
+    std::fs::remove_file(f.case.join("checkpoints/00000004.checkpoint")).unwrap();
+    let v = verify_json(&elsewhere, [&f.case]);
+    v.assert_problem("a token without its checkpoint", |p, msg| {
+        p.ends_with("checkpoints/00000004.tsr") && msg.contains("added outside warden")
+    });
+}
+
 #[test]
 fn a_checkpoint_whose_authority_is_down_is_not_recorded() {
     let f = Fixture::new();

@@ -739,6 +739,16 @@ fn check_checkpoints(
             Some((ev, d)) if well_named => {
                 check_checkpoint_token(files, &rel, name, ev, d, ctx, sink)
             }
+            None if well_named
+                && token_of_unrecorded_checkpoint(files, name, &recorded, |bytes| {
+                    checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers).is_ok()
+                }) =>
+            {
+                sink.report.notes.push(format!(
+                    "{}/{rel}: a time-stamp token over the valid checkpoint beside it, which no checkpoint event records either (what a `warden custody checkpoint` that stopped before recording leaves)",
+                    sink.root
+                ))
+            }
             _ => sink.problem(
                 &rel,
                 "no checkpoint event records this time-stamp token: it was added outside warden",
@@ -825,6 +835,35 @@ fn check_checkpoints(
             )),
         }
     }
+}
+
+/// Whether the unrecorded token `name` (`NNNNNNNN.tsr`) is what an
+/// interrupted `custody checkpoint --tsa` leaves: the checkpoint file of
+/// the same number is there, no event records it either, it `holds` (a
+/// valid checkpoint of this log), and the token's imprint is its SHA-256.
+fn token_of_unrecorded_checkpoint(
+    files: &CheckpointFiles,
+    name: &str,
+    recorded: &[(&Event, CheckpointDetails)],
+    holds: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let Some(stem) = name.strip_suffix(".tsr") else {
+        return false;
+    };
+    let covered = format!("{stem}.checkpoint");
+    let covered_rel = format!("{CHECKPOINT_DIR}/{covered}");
+    if recorded.iter().any(|(_, d)| d.file == covered_rel) {
+        return false;
+    }
+    let (Ok(checkpoint), Ok(tsr)) = (files.bytes(&covered), files.bytes(name)) else {
+        return false;
+    };
+    if !holds(&checkpoint) {
+        return false;
+    }
+    crate::bundle::timestamp::parse_response(&tsr).is_ok_and(|t| {
+        t.info.hash_algorithm == "sha256" && t.info.message_imprint_hex == sha256_hex(&checkpoint)
+    })
 }
 
 /// How long verify waits for other warden processes to finish writing the
