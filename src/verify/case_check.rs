@@ -740,8 +740,12 @@ fn check_checkpoints(
                 check_checkpoint_token(files, &rel, name, ev, d, ctx, sink)
             }
             None if well_named
-                && token_of_unrecorded_checkpoint(files, name, &recorded, |bytes| {
-                    checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers).is_ok()
+                && token_of_unrecorded_checkpoint(files, name, &recorded, |bytes, covered| {
+                    checkpoint::check(bytes, fingerprint, &check.state.leaves, &officers)
+                        .is_ok_and(|made| {
+                            checkpoint::file_name(made.size) == covered
+                                && signed_after_revocation(check, &made).is_none()
+                        })
                 }) =>
             {
                 sink.report.notes.push(format!(
@@ -840,12 +844,13 @@ fn check_checkpoints(
 /// Whether the unrecorded token `name` (`NNNNNNNN.tsr`) is what an
 /// interrupted `custody checkpoint --tsa` leaves: the checkpoint file of
 /// the same number is there, no event records it either, it `holds` (a
-/// valid checkpoint of this log), and the token's imprint is its SHA-256.
+/// valid checkpoint of this log under its own name, given as the second
+/// argument), and the token's imprint is its SHA-256.
 fn token_of_unrecorded_checkpoint(
     files: &CheckpointFiles,
     name: &str,
     recorded: &[(&Event, CheckpointDetails)],
-    holds: impl Fn(&[u8]) -> bool,
+    holds: impl Fn(&[u8], &str) -> bool,
 ) -> bool {
     let Some(stem) = name.strip_suffix(".tsr") else {
         return false;
@@ -858,7 +863,7 @@ fn token_of_unrecorded_checkpoint(
     let (Ok(checkpoint), Ok(tsr)) = (files.bytes(&covered), files.bytes(name)) else {
         return false;
     };
-    if !holds(&checkpoint) {
+    if !holds(&checkpoint, &covered) {
         return false;
     }
     crate::bundle::timestamp::parse_response(&tsr).is_ok_and(|t| {
