@@ -9,6 +9,7 @@
 
 pub(crate) mod image;
 pub(crate) mod intercept;
+mod process_tree;
 
 use super::fetch::{FetchConfig, Hop};
 use super::policy::HopPolicy;
@@ -71,12 +72,7 @@ pub fn stop_running_browsers() {
         Err(poisoned) => poisoned.into_inner().clone(),
     };
     for (pid, _) in &running {
-        if let Some(p) = i32::try_from(*pid)
-            .ok()
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-        }
+        process_tree::kill_tree(*pid);
     }
     for (_, profile) in &running {
         // The browser's children may still be writing for a moment.
@@ -367,7 +363,7 @@ pub(crate) async fn capture(
     if let (Some(pid), Ok(mut r)) = (pid, RUNNING.lock()) {
         r.push((pid, profile.clone()));
     }
-    let _registered = Registered(pid);
+    let registered = Registered(pid);
     // The flags as the browser got them (warden's, and those the DevTools
     // library adds: headless, debugging port, profile, window size).
     if let Some(pid) = pid
@@ -420,8 +416,15 @@ pub(crate) async fn capture(
             .problems
             .push("the browser did not close when asked; it was killed".into());
     }
+    // With its children (renderers, GPU, zygote), which would otherwise
+    // linger until they notice; the browser is warden's child and not yet
+    // waited for, so its process id still names it.
+    if let Some(pid) = pid {
+        process_tree::kill_tree(pid);
+    }
     let _ = browser.kill().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), browser.wait()).await;
+    drop(registered);
     pump.abort();
     let _ = std::fs::remove_dir_all(&profile);
     out
