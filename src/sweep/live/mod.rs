@@ -588,7 +588,7 @@ pub fn targets_of(case: &Case, id: &str) -> Result<Vec<PathBuf>, LiveError> {
     let bytes = crate::fsutil::read_capped(&params_path, 64 << 20)
         .map_err(missing_or_io(id, &params_path))?;
     let params: Params = serde_json::from_slice(&bytes).map_err(|e| LiveError::Io {
-        path: dir.join("params.json"),
+        path: params_path,
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })?;
     Ok(params
