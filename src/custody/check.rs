@@ -163,15 +163,15 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
     }
     let mut prev_hash = GENESIS_PREV.to_string();
     let mut expected_seq = 1u64;
-    for (i, line) in bytes
+    let lines: Vec<&[u8]> = bytes
         .strip_suffix(b"\n")
         .unwrap_or(bytes)
         .split(|&b| b == b'\n')
-        .enumerate()
-    {
+        .collect();
+    for (i, (line, (parsed, signed))) in lines.iter().zip(parse_and_check(&lines)).enumerate() {
         let n = i + 1;
         let this_hash = sha256_hex(line);
-        let ev: Event = match serde_json::from_slice(line) {
+        let ev: Event = match parsed {
             Ok(ev) => ev,
             Err(e) => {
                 out.problems.push(LogProblem {
@@ -184,7 +184,7 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
                 continue;
             }
         };
-        let mut problems = line_problems(&ev, line, n, expected_seq, &prev_hash, &out);
+        let mut problems = line_problems(&ev, signed, n, expected_seq, &prev_hash, &out);
         if !out.signers.iter().any(|(k, _)| *k == ev.public_key) {
             out.signers
                 .push((ev.public_key.clone(), ev.officer.clone()));
@@ -274,7 +274,7 @@ fn check_log_uncached(bytes: &[u8]) -> LogCheck {
 /// before it.
 fn line_problems(
     ev: &Event,
-    line: &[u8],
+    signed: bool,
     n: usize,
     expected_seq: u64,
     prev_hash: &str,
@@ -293,7 +293,7 @@ fn line_problems(
             "hash chain broken: `prev` does not match the SHA-256 of the line before it (a line before this one was changed, removed or moved)".into(),
         );
     }
-    if !signature_holds(ev, line) {
+    if !signed {
         problem("signature does not verify: this line was altered after it was signed".into());
     }
     if (n == 1) != (ev.action == Action::CaseInit) {
@@ -340,8 +340,59 @@ fn line_problems(
     problems
 }
 
+/// Each line parsed as an event, and whether its signature holds (see
+/// [`signature_holds`]; false for a line that is no event). Lines are
+/// independent here, so a long log is split over the processor's cores:
+/// checking 10,000 Ed25519 signatures is most of the time a large case
+/// takes to open. The order of the result is the order of the lines.
+fn parse_and_check(lines: &[&[u8]]) -> Vec<(Result<Event, serde_json::Error>, bool)> {
+    // A log is signed by a few keys: each is decoded once per thread.
+    let part = |part: &[&[u8]]| {
+        let mut keys: Vec<(String, Option<ed25519_dalek::VerifyingKey>)> = Vec::new();
+        part.iter()
+            .map(|line| match serde_json::from_slice::<Event>(line) {
+                Ok(ev) => {
+                    let key = match keys.iter().find(|(b64, _)| *b64 == ev.public_key) {
+                        Some((_, key)) => *key,
+                        None => {
+                            let key = keys::parse_public_key_b64(&ev.public_key);
+                            keys.push((ev.public_key.clone(), key));
+                            key
+                        }
+                    };
+                    let signed = key.is_some_and(|k| signature_holds_with(&ev, line, &k));
+                    (Ok(ev), signed)
+                }
+                Err(e) => (Err(e), false),
+            })
+            .collect::<Vec<_>>()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || lines.len() < 256 {
+        return part(lines);
+    }
+    let chunk = lines.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = lines
+            .chunks(chunk)
+            .map(|lines| scope.spawn(move || part(lines)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("a custody line check does not panic"))
+            .collect()
+    })
+}
+
 /// Checks the line's Ed25519 signature over its bytes without `,"sig":"…"`.
 fn signature_holds(ev: &Event, line: &[u8]) -> bool {
+    keys::parse_public_key_b64(&ev.public_key).is_some_and(|pk| signature_holds_with(ev, line, &pk))
+}
+
+/// [`signature_holds`] with the line's public key already decoded.
+fn signature_holds_with(ev: &Event, line: &[u8], pk: &ed25519_dalek::VerifyingKey) -> bool {
     let suffix = format!(",\"sig\":\"{}\"}}", ev.sig);
     let Some(body) = line.strip_suffix(suffix.as_bytes()) else {
         return false;
@@ -351,8 +402,7 @@ fn signature_holds(ev: &Event, line: &[u8]) -> bool {
     let sig = base64::engine::general_purpose::STANDARD
         .decode(&ev.sig)
         .unwrap_or_default();
-    keys::parse_public_key_b64(&ev.public_key)
-        .is_some_and(|pk| keys::verify_signature(&pk, &msg, &sig))
+    keys::verify_signature(pk, &msg, &sig)
 }
 
 /// Registers (or revokes) the officers a valid line brings in; returns its
@@ -654,5 +704,89 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<MergeEffec
         })
     } else {
         Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Case, InitOptions};
+    use crate::custody::event::{EventBody, sign_line};
+    use crate::keys::OfficerKey;
+
+    /// A case's log with `notes` note events after its case-init, one line
+    /// per entry, each with its newline.
+    fn long_log(dir: &std::path::Path, notes: u64) -> (Vec<Vec<u8>>, OfficerKey) {
+        let key = OfficerKey::load_or_create(&dir.join("key.pem")).unwrap();
+        let case = Case::init(
+            &InitOptions {
+                dir: dir.join("case"),
+                case_id: "C-1".into(),
+                title: "t".into(),
+                agency: "a".into(),
+                officer: "Lead".into(),
+                witness_dir: None,
+            },
+            &key,
+        )
+        .unwrap();
+        let log = std::fs::read(case.custody_path()).unwrap();
+        let mut lines: Vec<Vec<u8>> = log
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        for _ in 0..notes {
+            let prev = lines.last().unwrap();
+            let body = EventBody {
+                seq: lines.len() as u64 + 1,
+                time: crate::now_rfc3339(),
+                officer: "Lead".into(),
+                public_key: key.public_b64(),
+                action: Action::Note,
+                bundle: None,
+                manifest_sha256: None,
+                details: Some(serde_json::json!({"text": "looked at the seized phone"})),
+                prev: sha256_hex(prev.strip_suffix(b"\n").unwrap()),
+            };
+            // sign_line ends the line with its newline.
+            lines.push(sign_line(&body, &key));
+        }
+        (lines, key)
+    }
+
+    #[test]
+    fn a_long_log_split_over_threads_names_each_altered_line_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut lines, _key) = long_log(dir.path(), 999);
+        assert!(lines.len() >= 1000);
+        let whole = lines.concat();
+        let check = check_log_uncached(&whole);
+        assert!(
+            check.problems.is_empty(),
+            "{:?}",
+            &check.problems[..check.problems.len().min(3)]
+        );
+        assert_eq!(check.events.len(), lines.len());
+        // Lines in the first, a middle and the last part of the split: the
+        // note's text changed after signing (same length, so nothing else
+        // about the line changes).
+        for n in [7usize, 501, 998] {
+            let line = &mut lines[n - 1];
+            let at = line.windows(5).position(|w| w == b"phone").unwrap();
+            line[at] = b'P';
+        }
+        let check = check_log_uncached(&lines.concat());
+        let signature_lines: Vec<usize> = check
+            .problems
+            .iter()
+            .filter(|p| p.message.starts_with("signature does not verify"))
+            .map(|p| p.line)
+            .collect();
+        assert_eq!(
+            signature_lines,
+            [7, 501, 998],
+            "{:?}",
+            &check.problems[..check.problems.len().min(5)]
+        );
     }
 }
