@@ -346,17 +346,23 @@ fn line_problems(
 /// checking 10,000 Ed25519 signatures is most of the time a large case
 /// takes to open. The order of the result is the order of the lines.
 fn parse_and_check(lines: &[&[u8]]) -> Vec<(Result<Event, serde_json::Error>, bool)> {
-    // A log is signed by a few keys: each is decoded once per thread.
+    // A log is signed by a few keys: the first ones met are decoded once
+    // per thread and kept (a hostile log of many keys gets no more memory
+    // than that, and each further key is decoded on its line).
+    const KEPT_KEYS: usize = 64;
     let part = |part: &[&[u8]]| {
-        let mut keys: Vec<(String, Option<ed25519_dalek::VerifyingKey>)> = Vec::new();
+        let mut kept: std::collections::HashMap<String, Option<ed25519_dalek::VerifyingKey>> =
+            std::collections::HashMap::new();
         part.iter()
             .map(|line| match serde_json::from_slice::<Event>(line) {
                 Ok(ev) => {
-                    let key = match keys.iter().find(|(b64, _)| *b64 == ev.public_key) {
-                        Some((_, key)) => *key,
+                    let key = match kept.get(&ev.public_key) {
+                        Some(key) => *key,
                         None => {
                             let key = keys::parse_public_key_b64(&ev.public_key);
-                            keys.push((ev.public_key.clone(), key));
+                            if kept.len() < KEPT_KEYS {
+                                kept.insert(ev.public_key.clone(), key);
+                            }
                             key
                         }
                     };
