@@ -489,52 +489,17 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), CaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::InitOptions;
     use crate::custody::sign_line;
+    use crate::custody::test_support::{line, new_case};
 
     const B1: &str = "01a230bd-8217-71f8-8a37-b014c036a721";
-
-    /// A signed line chained after `prev_line`.
-    fn line(
-        key: &OfficerKey,
-        officer: &str,
-        seq: u64,
-        prev_line: &[u8],
-        action: Action,
-        bundle: Option<&str>,
-        details: serde_json::Value,
-    ) -> Vec<u8> {
-        let body = EventBody {
-            seq,
-            time: crate::now_rfc3339(),
-            officer: officer.into(),
-            public_key: key.public_b64(),
-            action,
-            bundle: bundle.map(str::to_string),
-            manifest_sha256: bundle.map(|_| "0".repeat(64)),
-            details: Some(details),
-            prev: sha256_hex(prev_line),
-        };
-        sign_line(&body, key)
-    }
 
     /// A case with a lead and a member; the member's capture event as his
     /// copy would hold it after the case's first two lines.
     fn setup(dir: &Path) -> (Case, OfficerKey, Vec<u8>) {
         let lead = OfficerKey::load_or_create(&dir.join("lead.pem")).unwrap();
         let member = OfficerKey::load_or_create(&dir.join("member.pem")).unwrap();
-        let mut case = Case::init(
-            &InitOptions {
-                dir: dir.join("case"),
-                case_id: "C-1".into(),
-                title: "t".into(),
-                agency: "a".into(),
-                officer: "Lead".into(),
-                witness_dir: None,
-            },
-            &lead,
-        )
-        .unwrap();
+        let mut case = new_case(dir, &lead);
         case.add_officer("Member", &member.public_b64(), Role::Member, &lead)
             .unwrap();
         let log = std::fs::read(case.custody_path()).unwrap();

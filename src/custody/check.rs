@@ -716,46 +716,30 @@ pub(crate) fn merge_problems(ev: &Event, so_far: &LogCheck) -> Result<MergeEffec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Case, InitOptions};
-    use crate::custody::event::{EventBody, sign_line};
+    use crate::custody::test_support::{line, new_case};
     use crate::keys::OfficerKey;
 
     /// A case's log with `notes` note events after its case-init, one line
     /// per entry, each with its newline.
     fn long_log(dir: &std::path::Path, notes: u64) -> (Vec<Vec<u8>>, OfficerKey) {
         let key = OfficerKey::load_or_create(&dir.join("key.pem")).unwrap();
-        let case = Case::init(
-            &InitOptions {
-                dir: dir.join("case"),
-                case_id: "C-1".into(),
-                title: "t".into(),
-                agency: "a".into(),
-                officer: "Lead".into(),
-                witness_dir: None,
-            },
-            &key,
-        )
-        .unwrap();
-        let log = std::fs::read(case.custody_path()).unwrap();
+        let log = std::fs::read(new_case(dir, &key).custody_path()).unwrap();
         let mut lines: Vec<Vec<u8>> = log
             .split_inclusive(|&b| b == b'\n')
             .map(<[u8]>::to_vec)
             .collect();
         for _ in 0..notes {
-            let prev = lines.last().unwrap();
-            let body = EventBody {
-                seq: lines.len() as u64 + 1,
-                time: crate::now_rfc3339(),
-                officer: "Lead".into(),
-                public_key: key.public_b64(),
-                action: Action::Note,
-                bundle: None,
-                manifest_sha256: None,
-                details: Some(serde_json::json!({"text": "looked at the seized phone"})),
-                prev: sha256_hex(prev.strip_suffix(b"\n").unwrap()),
-            };
-            // sign_line ends the line with its newline.
-            lines.push(sign_line(&body, &key));
+            let prev = lines.last().unwrap().strip_suffix(b"\n").unwrap();
+            let next = line(
+                &key,
+                "Lead",
+                lines.len() as u64 + 1,
+                prev,
+                Action::Note,
+                None,
+                serde_json::json!({"text": "looked at the seized phone"}),
+            );
+            lines.push(next);
         }
         (lines, key)
     }

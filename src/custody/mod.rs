@@ -22,6 +22,8 @@ pub(crate) mod acts;
 pub(crate) mod check;
 pub(crate) mod checkpoint;
 pub(crate) mod event;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod timeline;
 pub mod witness;
 
