@@ -256,6 +256,74 @@ fn pdf_shows_every_script_every_manifest_hash_and_renders_every_page() {
     assert_eq!(v.status.code(), Some(0), "{}", describe(&v));
 }
 
+#[test]
+fn every_pdf_page_names_the_case_and_its_number_and_timeline_pages_repeat_the_column_heads() {
+    // 45 captures: a custody timeline of several pages.
+    let mut routes = Routes::new();
+    let paths: Vec<String> = (0..45).map(|i| format!("/p{i}")).collect();
+    for p in &paths {
+        routes = routes.route(
+            p,
+            fixed(
+                200,
+                &[("Content-Type", "text/html; charset=utf-8")],
+                page("Carved bangle"),
+            ),
+        );
+    }
+    let http = TestServer::http(routes);
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let urls: Vec<String> = paths.iter().map(|p| http.url(p)).collect();
+    let (out, lines) = env.capture_json(&case, &urls);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(lines.len(), urls.len());
+    let out_dir = env.path().join("report");
+    let out = report(&env, &case, &out_dir, &["--format", "pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    let txt = env.path().join("report.txt");
+    run_ok(
+        tool("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(out_dir.join("report.pdf"))
+            .arg(&txt),
+    );
+    let text = read_string(&txt);
+    // pdftotext ends every page with a form feed.
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    let n = pages.len();
+    let find = |heading: &str| {
+        let found: Vec<usize> = (0..n).filter(|&i| pages[i].contains(heading)).collect();
+        assert_eq!(found.len(), 1, "{heading:?} on pages {found:?}");
+        found[0]
+    };
+    let (timeline, method) = (find("6. Custody timeline"), find("7. Method and limits"));
+    assert!(
+        method >= timeline + 3,
+        "the timeline should fill at least 3 pages (pages {} to {})",
+        timeline + 1,
+        method
+    );
+    for (i, page) in pages.iter().enumerate() {
+        // Every page's footer: the case, and "page i of n".
+        let footer = format!("page {} of {n}", i + 1);
+        assert!(
+            page.contains(&footer) && page.contains(&format!("Case {CASE_ID}")),
+            "page {} lacks {footer:?} or the case id:\n{page}",
+            i + 1
+        );
+        // The timeline's column heads: in its first page's body, and at the
+        // top of each further page of it; on no other page.
+        let heads = page.matches("Time (UTC)").count();
+        let want = usize::from((timeline..method).contains(&i));
+        assert_eq!(heads, want, "column heads on page {}:\n{page}", i + 1);
+    }
+}
+
 /// Tags and attributes of an HTML file as Python's html.parser sees them, one JSON line per
 /// start tag: [tag, [[attr, value], ...]].
 fn html_tags(path: &Path) -> Vec<Value> {

@@ -124,15 +124,27 @@ pub fn write(
             })?;
         only.push(r.number);
     }
-    let verified = crate::verify::verify(
-        &crate::verify::VerifyOptions {
-            paths: vec![case.root.clone()],
-            witness_dir: opts.witness_dir.clone(),
-            ..Default::default()
-        },
-        &mut |_| {},
-    )?;
-    let tool = crate::capture::metadata::ToolInfo::current();
+    // The executable's hash and the fonts are found while the case is
+    // verified, and the HTML and CSV are made while the PDF is typeset: on
+    // a large case each would otherwise leave a core idle.
+    let (verified, tool, fonts) = std::thread::scope(|s| {
+        let tool = s.spawn(crate::capture::metadata::ToolInfo::current);
+        let fonts = opts.pdf.then(|| s.spawn(|| pdf::load_fonts(&opts.fonts)));
+        let verified = crate::verify::verify(
+            &crate::verify::VerifyOptions {
+                paths: vec![case.root.clone()],
+                witness_dir: opts.witness_dir.clone(),
+                ..Default::default()
+            },
+            &mut |_| {},
+        );
+        (
+            verified,
+            tool.join().expect("hashing the executable does not panic"),
+            fonts.map(|f| f.join().expect("finding fonts does not panic")),
+        )
+    });
+    let verified = verified?;
     let data = model::gather(
         case,
         &check,
@@ -142,12 +154,25 @@ pub fn write(
         tool.executable_sha256.clone(),
     );
     // Everything is rendered before anything is written.
-    let mut rendered: Vec<(&str, Vec<u8>)> = vec![("exhibits.csv", csv_out::render(&data))];
-    if opts.html {
-        rendered.push(("report.html", html::render(&data).into_bytes()));
-    }
-    if opts.pdf {
-        rendered.push(("report.pdf", pdf::render(&data, &opts.fonts)?));
+    let (others, pdf) = std::thread::scope(|s| {
+        let others = s.spawn(|| {
+            let mut out: Vec<(&str, Vec<u8>)> = vec![("exhibits.csv", csv_out::render(&data))];
+            if opts.html {
+                out.push(("report.html", html::render(&data).into_bytes()));
+            }
+            out
+        });
+        let pdf = fonts.map(|f| pdf::render(&data, &f));
+        (
+            others
+                .join()
+                .expect("rendering HTML and CSV does not panic"),
+            pdf,
+        )
+    });
+    let mut rendered = others;
+    if let Some(pdf) = pdf {
+        rendered.push(("report.pdf", pdf?));
     }
     prepare_out_dir(&opts.out_dir)?;
     let mut files = Vec::new();
