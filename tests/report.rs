@@ -447,6 +447,58 @@ fn exhibits_csv_lists_every_exhibit_with_its_manifest_hash_and_withdrawals() {
     assert!(rows[1][5].contains("wrong page"), "{:?}", rows[1]);
 }
 
+#[test]
+fn an_altered_exhibit_is_reported_failed_with_its_problem_and_the_others_verified() {
+    let mut routes = Routes::new();
+    for p in ["/a", "/b", "/c"] {
+        routes = routes.route(
+            p,
+            fixed(200, &[("Content-Type", "text/html")], page("ivory")),
+        );
+    }
+    let s = swept_case(routes, &["/a", "/b", "/c"]);
+    let record = custody_record(&s);
+    let bundle = |i: usize| {
+        record["exhibits"][i]["bundle"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // One byte of the second exhibit's page changes.
+    let page = s
+        .case
+        .join("evidence")
+        .join(bundle(1))
+        .join("data")
+        .join("page.html");
+    let mut bytes = read(&page);
+    bytes[0] ^= 0x20;
+    std::fs::write(&page, bytes).unwrap();
+
+    let out_dir = s.env.path().join("r");
+    let out = report(&s.env, &s.case, &out_dir, &["--format", "html"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let mut rdr = csv::Reader::from_path(out_dir.join("exhibits.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let check = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "check")
+        .unwrap();
+    assert!(rows[0][check].starts_with("verified"), "{:?}", rows[0]);
+    assert!(rows[1][check].starts_with("FAILED"), "{:?}", rows[1]);
+    assert!(rows[2][check].starts_with("verified"), "{:?}", rows[2]);
+    // The HTML names the changed file under the failed exhibit.
+    let html = read_string(&out_dir.join("report.html"));
+    let changed = format!("{}/data/page.html", bundle(1));
+    assert!(
+        html.contains(&changed),
+        "the report does not name {changed}"
+    );
+}
+
 fn custody_record(s: &Swept) -> Value {
     let out = s.env.custody_ok(&s.case, &["show", "--json"]);
     serde_json::from_slice(&out.stdout).unwrap()

@@ -339,19 +339,39 @@ pub(crate) fn gather(
         }
         sweeps.push(sweep_data(e, &d, &numbers, &mut matched, &mut per_taxon));
     }
-    let mut exhibits: Vec<ExhibitData> = record
+    let wanted: Vec<(&Exhibit, Vec<MatchedData>)> = record
         .exhibits
         .iter()
         .filter(|x| only.is_none_or(|o| o.iter().any(|w| *w == x.number || *w == x.bundle)))
-        .map(|x| {
-            exhibit_data(
-                case,
-                x,
-                verified,
-                matched.remove(&x.bundle).unwrap_or_default(),
-            )
-        })
+        .map(|x| (x, matched.remove(&x.bundle).unwrap_or_default()))
         .collect();
+    let problems = problems_by_bundle(verified);
+    // Each exhibit's capture.json and manifest are read on all cores (10,000
+    // exhibits are 20,000 small files).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = wanted.len().div_ceil(threads).max(1);
+    let mut exhibits: Vec<ExhibitData> = std::thread::scope(|s| {
+        let parts: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|part| {
+                let problems = &problems;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(x, m)| {
+                            let p = problems.get(x.bundle.as_str()).map_or(&[][..], |v| v);
+                            exhibit_data(case, x, p, m.clone())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("reading an exhibit does not panic"))
+            .collect()
+    });
     exhibits.sort_by(|a, b| a.record.number.cmp(&b.record.number));
     let mut flagged_per_taxon: Vec<(String, u64)> = per_taxon.into_iter().collect();
     flagged_per_taxon.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -660,10 +680,35 @@ fn bundle_of_source(path: &str) -> Option<String> {
     parts.get(i + 1).map(|s| s.to_string())
 }
 
+/// Verify's problems by the bundle their path names (`evidence/<id>/...`),
+/// as "path: message".
+fn problems_by_bundle(verified: &Verified) -> HashMap<&str, Vec<String>> {
+    let marker = format!("{}/", crate::case::EVIDENCE_DIR);
+    let mut out: HashMap<&str, Vec<String>> = HashMap::new();
+    for p in &verified.problems {
+        let mut bundles: Vec<&str> = p
+            .path
+            .match_indices(&marker)
+            .map(|(i, _)| {
+                let rest = &p.path[i + marker.len()..];
+                rest.split(['/', '\\']).next().unwrap_or(rest)
+            })
+            .filter(|b| !b.is_empty())
+            .collect();
+        bundles.dedup();
+        for b in bundles {
+            out.entry(b)
+                .or_default()
+                .push(format!("{}: {}", p.path, p.message));
+        }
+    }
+    out
+}
+
 fn exhibit_data(
     case: &Case,
     x: &Exhibit,
-    verified: &Verified,
+    problems: &[String],
     matched: Vec<MatchedData>,
 ) -> ExhibitData {
     let dir = case.evidence_dir().join(&x.bundle);
@@ -689,13 +734,7 @@ fn exhibit_data(
             sha256,
         })
         .collect();
-    let marker = format!("{}/{}", crate::case::EVIDENCE_DIR, x.bundle);
-    let problems: Vec<String> = verified
-        .problems
-        .iter()
-        .filter(|p| p.path.contains(&marker))
-        .map(|p| format!("{}: {}", p.path, p.message))
-        .collect();
+    let problems = problems.to_vec();
     let check = if problems.is_empty() {
         "verified: hashes, signature and custody record hold".to_string()
     } else {
@@ -746,5 +785,39 @@ fn exhibit_data(
         problems,
         timestamp,
         matched,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Problem;
+
+    #[test]
+    fn problems_go_to_the_bundle_their_path_names_and_to_no_other() {
+        let problem = |path: &str| Problem {
+            path: path.into(),
+            message: "changed".into(),
+        };
+        let verified = Verified {
+            problems: vec![
+                problem("/cases/c1/evidence/abcd/data/page.html"),
+                problem("evidence/ab"),
+                problem("custody.jsonl line 4"),
+                problem("c1.zip!/evidence/abcd/manifest-sha256.txt"),
+            ],
+            ..Default::default()
+        };
+        let by = problems_by_bundle(&verified);
+        assert_eq!(
+            by["abcd"],
+            [
+                "/cases/c1/evidence/abcd/data/page.html: changed",
+                "c1.zip!/evidence/abcd/manifest-sha256.txt: changed"
+            ]
+        );
+        // "ab" is a prefix of "abcd": only the problem naming "ab" itself.
+        assert_eq!(by["ab"], ["evidence/ab: changed"]);
+        assert_eq!(by.len(), 2, "{by:?}");
     }
 }
