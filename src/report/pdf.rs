@@ -3,7 +3,7 @@
 //! The layout is `report.typ` (compiled into warden); the report's data is
 //! handed to it as a JSON file it reads with `json(...)`, so text from
 //! captured pages is only ever data: it cannot become typst markup. The
-//! page headers and footers ("page 12 of 3,674", the timeline's column
+//! page headers and footers ("page 12 of 3674", the timeline's column
 //! heads) are laid out after the body, as a second small document
 //! (`furniture.typ`) drawn onto the body's pages: asked of the body itself,
 //! they would make typst lay the whole body out twice. Fonts
