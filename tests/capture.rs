@@ -1432,3 +1432,23 @@ fn redirect_to_a_url_over_256_kib_is_not_followed() {
     );
     assert_case_verifies(&env, &case);
 }
+
+/// A page of 9 MiB that compresses to a small WARC: verify re-derives it
+/// from a response block larger than it keeps in memory (8 MiB), so it reads
+/// the WARC again the other way; both ways must agree with the page file.
+#[test]
+fn a_small_warc_holding_a_page_of_9_mib_verifies() {
+    let body = "<p>ivory</p>".repeat((9 << 20) / 12 + 1);
+    let body = format!("<!doctype html><html><body>{body}</body></html>");
+    assert!(body.len() > 9 << 20, "{}", body.len());
+    let server = TestServer::http(Routes::new().route(
+        "/big",
+        fixed(200, &[("Content-Type", "text/html")], body.clone()),
+    ));
+    let c = capture_one(&server.url("/big"), &[]);
+    assert_exit(&c.out, 0);
+    let warc = std::fs::metadata(c.bundle.join("data/capture.warc.gz")).unwrap();
+    assert!(warc.len() < 1 << 20, "WARC of {} bytes", warc.len());
+    assert_eq!(read(&c.bundle.join("data/page.html")), body.as_bytes());
+    assert_case_verifies(&c.env, &c.case);
+}

@@ -117,18 +117,24 @@ impl Deriver {
 
 impl Derivation {
     pub(super) fn run(self) -> Derived {
-        let mut h = Sha256::new();
         let reader = Pieces {
             rx: self.rx,
             piece: Vec::new(),
             at: 0,
         };
-        let head = crate::http::stored::read_page(reader, self.max, &mut |b| {
-            h.update(b);
-            Ok(())
-        })?;
-        Ok(head.map(|_| hex::encode(h.finalize())))
+        derive(reader, self.max)
     }
+}
+
+/// Re-derives the page from a whole response block: the same rules as
+/// [`Derivation::run`], on this thread (for a block already in memory).
+pub(super) fn derive(block: impl Read, max: u64) -> Derived {
+    let mut h = Sha256::new();
+    let head = crate::http::stored::read_page(block, max, &mut |b| {
+        h.update(b);
+        Ok(())
+    })?;
+    Ok(head.map(|_| hex::encode(h.finalize())))
 }
 
 /// The pieces as one stream; it ends when the sender is dropped.
