@@ -47,15 +47,29 @@ struct Swept {
     sweep_out: PathBuf,
 }
 
-/// A case holding one capture per script, swept with [`IVORY_LIST`].
-fn swept_case(routes: Routes, paths: &[&str]) -> Swept {
+/// A new case holding one capture of each of `paths`, served by `routes`.
+fn captured_case<S: AsRef<str>>(routes: Routes, paths: &[S]) -> (TestServer, TestEnv, PathBuf) {
     let http = TestServer::http(routes);
     let env = TestEnv::new();
     let case = env.new_case();
-    let urls: Vec<String> = paths.iter().map(|p| http.url(p)).collect();
+    let urls: Vec<String> = paths.iter().map(|p| http.url(p.as_ref())).collect();
     let (out, lines) = env.capture_json(&case, &urls);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(lines.len(), urls.len());
+    (http, env, case)
+}
+
+/// The text of a PDF, as poppler's pdftotext reads it (pages end with a
+/// form feed).
+fn pdf_text(env: &TestEnv, pdf: &Path) -> String {
+    let txt = env.path().join("report.txt");
+    run_ok(tool("pdftotext").args(["-enc", "UTF-8"]).arg(pdf).arg(&txt));
+    read_string(&txt)
+}
+
+/// A case holding one capture per script, swept with [`IVORY_LIST`].
+fn swept_case(routes: Routes, paths: &[&str]) -> Swept {
+    let (http, env, case) = captured_case(routes, paths);
     let list = env.path().join("list.toml");
     std::fs::write(&list, IVORY_LIST).unwrap();
     let sweep_out = env.path().join("sweep.jsonl");
@@ -121,14 +135,7 @@ fn pdf_shows_every_script_every_manifest_hash_and_renders_every_page() {
     }
 
     // pdftotext: the text of the whole PDF.
-    let txt = s.env.path().join("report.txt");
-    run_ok(
-        tool("pdftotext")
-            .args(["-enc", "UTF-8"])
-            .arg(out_dir.join("report.pdf"))
-            .arg(&txt),
-    );
-    let text = squeeze(&read_string(&txt));
+    let text = squeeze(&pdf_text(&s.env, &out_dir.join("report.pdf")));
     // Every script's matched word and its snippet, as the sweep recorded them.
     let results: Vec<Value> = read_string(&s.sweep_out)
         .lines()
@@ -271,25 +278,11 @@ fn every_pdf_page_names_the_case_and_its_number_and_timeline_pages_repeat_the_co
             ),
         );
     }
-    let http = TestServer::http(routes);
-    let env = TestEnv::new();
-    let case = env.new_case();
-    let urls: Vec<String> = paths.iter().map(|p| http.url(p)).collect();
-    let (out, lines) = env.capture_json(&case, &urls);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    assert_eq!(lines.len(), urls.len());
+    let (_http, env, case) = captured_case(routes, &paths);
     let out_dir = env.path().join("report");
     let out = report(&env, &case, &out_dir, &["--format", "pdf"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-
-    let txt = env.path().join("report.txt");
-    run_ok(
-        tool("pdftotext")
-            .args(["-enc", "UTF-8"])
-            .arg(out_dir.join("report.pdf"))
-            .arg(&txt),
-    );
-    let text = read_string(&txt);
+    let text = pdf_text(&env, &out_dir.join("report.pdf"));
     // pdftotext ends every page with a form feed.
     let pages: Vec<&str> = text
         .split('\u{c}')

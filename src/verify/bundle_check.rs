@@ -668,9 +668,9 @@ const BLOCK_IN_MEMORY: usize = 8 << 20;
 
 /// Reads the WARC once: every record's digests, and the page re-derived
 /// from the final response (for a small WARC, not `large`, from the
-/// response block kept in memory, else on a second thread as it is read). Touches no report, so
-/// that it can run beside the payload hashing; [`report_warc`] says what it
-/// found. `None` when the bundle has no readable WARC file to read.
+/// response block kept in memory, else on a second thread as it is read).
+/// Touches no report, so that it can run beside the payload hashing;
+/// [`report_warc`] says what it found. `None` when the bundle has no readable WARC file to read.
 fn warc_pass(bag: &Bundle<'_>, large: bool) -> Option<WarcPass> {
     if !bag.file_set.contains(WARC) || bag.irregular.contains(WARC) {
         return None;
