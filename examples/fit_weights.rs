@@ -131,6 +131,7 @@ fn main() -> anyhow::Result<()> {
                 | Feature::CodeWord
                 | Feature::CommonName
                 | Feature::ProductWord
+                | Feature::Emoji
         )
     };
     println!(

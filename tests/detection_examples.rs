@@ -657,6 +657,87 @@ fn everyday_words_do_not_flag_ordinary_goods_but_count_with_a_product_part_or_li
     s.finish();
 }
 
+/// Emoji standing for the animal (🦏 powder, 🐻 bile) find their taxon only next to a product,
+/// part or live-animal word; on their own (advocacy, toys, stickers) they flag nothing, and an
+/// emoji never earns the points of a name together with a product word.
+#[test]
+fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
+    let ordinary = vec![
+        listing(
+            "em-advocacy",
+            "",
+            "Save the 🦏 and the 🐘! Sign the petition and share this post #EndWildlifeTrade",
+        ),
+        listing(
+            "em-plush",
+            "🐘 plush toy for sale",
+            "Soft grey 🐘 plush, 30 cm, $12, DM me",
+        ),
+        listing(
+            "em-stickers",
+            "",
+            "🐯🦁🐻 stickers for sale, 10 for $2, WhatsApp me",
+        ),
+    ];
+    // (listing, the taxon it offers)
+    let offers = vec![
+        (
+            listing(
+                "em-rhino-powder",
+                "",
+                "🦏 powder available, 50 g, pure. WhatsApp +00 000 000",
+            ),
+            "Rhinocerotidae",
+        ),
+        (
+            listing("em-tiger-bone", "", "正宗🐯骨头 泡酒用 价格私聊 加微信"),
+            "Panthera tigris",
+        ),
+        (
+            listing(
+                "em-bear-bile",
+                "",
+                "🐻 bile, dried, from the mountains. Price in DM",
+            ),
+            "Ursidae",
+        ),
+        (
+            listing(
+                "em-otter-babies",
+                "",
+                "🦦 babies ready now, hand-reared, DM for price",
+            ),
+            "Mustelidae",
+        ),
+    ];
+    let mut listings = ordinary;
+    let n_ordinary = listings.len();
+    let offer_taxa: Vec<(String, &str)> = offers.iter().map(|(l, t)| (l.id.clone(), *t)).collect();
+    listings.extend(offers.into_iter().map(|(l, _)| l));
+    let mut s = sweep(&listings);
+    for l in &listings[..n_ordinary] {
+        s.expect_not_flagged(&l.id);
+        let ok = s.taxa(&l.id).is_empty();
+        s.check(ok, &l.id, "no taxon: an emoji alone is no evidence");
+    }
+    for (id, taxon) in &offer_taxa {
+        s.expect_flagged(id);
+        s.expect_taxon(id, taxon);
+        let ok = s.reasons(id).iter().any(|(p, t)| {
+            p.unwrap_or(0) > 0
+                && t.starts_with("emoji \"")
+                && t.contains("an emoji is never evidence alone, counted because a product, part or live-animal word is also there")
+        });
+        s.check(
+            ok,
+            id,
+            "a species reason naming the emoji and the word that gave it context",
+        );
+        s.expect_no_reason_starting(id, "a species name appears together with a product word");
+    }
+    s.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // code words
 // ---------------------------------------------------------------------------------------------

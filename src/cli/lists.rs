@@ -221,7 +221,12 @@ fn show_text(out: &mut dyn Write, l: &KeywordList) -> std::io::Result<()> {
     )?;
     for t in &l.taxa {
         let count = |k: TermKind| t.terms.iter().filter(|x| x.kind == k).count();
-        let mut langs: Vec<&str> = t.terms.iter().map(|x| x.lang.as_str()).collect();
+        let mut langs: Vec<&str> = t
+            .terms
+            .iter()
+            .filter(|x| x.kind != TermKind::Emoji)
+            .map(|x| x.lang.as_str())
+            .collect();
         langs.sort();
         langs.dedup();
         writeln!(

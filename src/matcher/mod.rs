@@ -73,6 +73,10 @@ pub struct Matcher {
     bounded: Vec<(bool, bool)>,
     /// Per pattern: whether a species term normalises to it.
     species: Vec<bool>,
+    /// Emoji terms (🦏, 🐘), by their character: the pattern of their terms.
+    /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
+    /// as ivory), so these are found in the text as written instead.
+    emoji: HashMap<char, usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,9 +138,26 @@ impl Matcher {
             });
             terms[id].push(r);
         };
+        let mut emoji_terms: Vec<(char, TermRef)> = Vec::new();
         for (li, list) in lists.iter().enumerate() {
             for (ti, taxon) in list.taxa.iter().enumerate() {
                 for t in &taxon.terms {
+                    if t.kind == TermKind::Emoji {
+                        if let Some(c) = crate::species::emoji_char(&t.text) {
+                            emoji_terms.push((
+                                c,
+                                TermRef {
+                                    list: li,
+                                    entry: ti,
+                                    term: t.text.clone(),
+                                    lang: t.lang.clone(),
+                                    category: Category::Species(t.kind),
+                                    canonical: t.text.clone(),
+                                },
+                            ));
+                        }
+                        continue;
+                    }
                     add(
                         &t.text,
                         TermRef {
@@ -169,8 +190,9 @@ impl Matcher {
         if patterns.is_empty() {
             return Err(MatcherError::Empty);
         }
-        let bounded = patterns.iter().map(|p| bounded_edges(p.as_str())).collect();
-        let species = terms
+        let mut bounded: Vec<(bool, bool)> =
+            patterns.iter().map(|p| bounded_edges(p.as_str())).collect();
+        let mut species: Vec<bool> = terms
             .iter()
             .map(|ts| {
                 ts.iter()
@@ -181,11 +203,23 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| MatcherError::Build(e.to_string()))?;
+        // Emoji patterns come after the automaton's.
+        let mut emoji = HashMap::new();
+        for (c, r) in emoji_terms {
+            let id = *emoji.entry(c).or_insert_with(|| {
+                terms.push(Vec::new());
+                bounded.push((false, false));
+                species.push(true);
+                terms.len() - 1
+            });
+            terms[id].push(r);
+        }
         Ok(Matcher {
             ac,
             terms,
             bounded,
             species,
+            emoji,
         })
     }
 
@@ -269,10 +303,15 @@ impl Matcher {
                     || b_end && spaced_word_char(t[m.end()..].chars().next()))
             })
             .collect();
-        if species_only && !found.iter().any(|m| self.species[m.pattern().as_usize()]) {
+        let emoji_hits = self.find_emoji(text);
+        if species_only
+            && emoji_hits.is_empty()
+            && !found.iter().any(|m| self.species[m.pattern().as_usize()])
+        {
             return Vec::new();
         }
-        let mut hits = Vec::with_capacity(found.len());
+        let mut hits = emoji_hits;
+        hits.reserve(found.len());
         for m in found {
             let pid = m.pattern().as_usize();
             let mut r = n.original_range(m.start()..m.end());
@@ -311,6 +350,39 @@ impl Matcher {
             });
         }
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        hits
+    }
+}
+
+impl Matcher {
+    /// Every emoji term in `text` as written, with the presentation
+    /// selector U+FE0F after it if there is one.
+    fn find_emoji(&self, text: &str) -> Vec<Hit> {
+        if self.emoji.is_empty() {
+            return Vec::new();
+        }
+        let mut hits = Vec::new();
+        // Emoji terms are outside the Basic Multilingual Plane: four bytes
+        // in UTF-8, the first of them 0xF0 (a byte that only ever starts a
+        // character), so only those places are looked at.
+        for i in memchr::memchr_iter(0xF0, text.as_bytes()) {
+            let Some(c) = text[i..].chars().next() else {
+                continue;
+            };
+            if let Some(&pattern) = self.emoji.get(&c) {
+                let mut end = i + 4;
+                if text[end..].starts_with('\u{FE0F}') {
+                    end += '\u{FE0F}'.len_utf8();
+                }
+                hits.push(Hit {
+                    start: i,
+                    end,
+                    folded: false,
+                    tricks: false,
+                    pattern,
+                });
+            }
+        }
         hits
     }
 }
@@ -417,6 +489,7 @@ rank = "species"
 appendix = "I/II"
 listing_note = "split"
 group = "elephants"
+emoji = ["🐘"]
 [taxon.names]
 en = ["African elephant"]
 zh-Hans = ["非洲象"]
@@ -604,6 +677,35 @@ terms = ["for sale", "出售", "bán"]
         let (hits, total) = m.find_for_scoring(&long, usize::MAX);
         assert_eq!(total, 2);
         assert_eq!(key(&hits), key(&m.find(&long)));
+    }
+
+    #[test]
+    fn emoji_terms_are_found_as_written_and_separators_still_fold() {
+        // The emoji alone, and with the presentation selector U+FE0F.
+        assert_eq!(
+            found("🐘 bangle, 🐘\u{FE0F} carving"),
+            vec![
+                ("🐘".into(), "🐘".into(), false),
+                ("🐘\u{FE0F}".into(), "🐘".into(), false),
+            ]
+        );
+        // Between the letters of a word the emoji are still separators, so
+        // the word is read too.
+        let f = found("i🐘v🐘o🐘r🐘y");
+        assert!(
+            f.contains(&("i🐘v🐘o🐘r🐘y".into(), "ivory".into(), true)),
+            "{f:?}"
+        );
+        assert_eq!(f.iter().filter(|x| x.1 == "🐘").count(), 4, "{f:?}");
+        // An emoji alone is a species term for the shortcut of scoring.
+        let m = matcher();
+        assert_eq!(m.find_for_scoring("🐘 for sale", usize::MAX).1, 2);
+        assert_eq!(m.find_for_scoring("🐶 for sale", usize::MAX).1, 0);
+        // Window by window, an emoji in a long text is found once.
+        let long = format!("{}🐘 {}", "x ".repeat(WINDOW / 2 + 3), "y ".repeat(WINDOW));
+        let (hits, total) = m.find_capped(&long, usize::MAX);
+        assert_eq!(total, 1);
+        assert_eq!(&long[hits[0].start..hits[0].end], "🐘");
     }
 
     #[test]

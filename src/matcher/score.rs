@@ -120,6 +120,7 @@ fn kind_name(c: Category) -> &'static str {
         Category::Species(TermKind::CommonName) => "common-name",
         Category::Species(TermKind::Product) => "product",
         Category::Species(TermKind::CodeWord) => "code-word",
+        Category::Species(TermKind::Emoji) => "emoji",
         Category::Cue(CueKind::Sale) => "sale",
         Category::Cue(CueKind::Contact) => "contact",
         Category::Cue(CueKind::Price) => "price",
@@ -262,6 +263,9 @@ pub enum Feature {
     CommonName,
     /// … by a product word only (ivory, horn, 象牙).
     ProductWord,
+    /// … by an emoji picturing the animal (🦏), next to a product, part or
+    /// live-animal word.
+    Emoji,
     /// Appendix of the strongest taxon (the least protected part of a split
     /// listing, as the text does not show which part is traded).
     AppendixI,
@@ -297,6 +301,7 @@ pub const fn weight(f: Feature) -> i32 {
         Feature::CodeWord => 35,
         Feature::CommonName => 37,
         Feature::ProductWord => 37,
+        Feature::Emoji => 37,
         Feature::AppendixI => 0,
         Feature::AppendixII => 0,
         Feature::AppendixIII => 0,
@@ -320,6 +325,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::CodeWord,
     Feature::CommonName,
     Feature::ProductWord,
+    Feature::Emoji,
     Feature::AppendixI,
     Feature::AppendixII,
     Feature::AppendixIII,
@@ -412,6 +418,7 @@ fn term_feature(k: TermKind) -> Feature {
         TermKind::CodeWord => Feature::CodeWord,
         TermKind::CommonName | TermKind::Abbreviation => Feature::CommonName,
         TermKind::Product => Feature::ProductWord,
+        TermKind::Emoji => Feature::Emoji,
     }
 }
 
@@ -622,13 +629,16 @@ fn gather(
                     };
                     ev.matches
                         .push(match_out(text, h, &t.term, t.category, &t.lang));
-                    let flag = match (needs_context, kind == TermKind::Product) {
-                        (false, true) => &mut ev.has_product,
-                        (false, false) => &mut ev.has_name,
-                        (true, true) => &mut context_product,
-                        (true, false) => &mut context_name,
-                    };
-                    *flag = true;
+                    // An emoji is neither a name nor a product word.
+                    if kind != TermKind::Emoji {
+                        let flag = match (needs_context, kind == TermKind::Product) {
+                            (false, true) => &mut ev.has_product,
+                            (false, false) => &mut ev.has_name,
+                            (true, true) => &mut context_product,
+                            (true, false) => &mut context_name,
+                        };
+                        *flag = true;
+                    }
                     let slot = if needs_context {
                         &mut context_taxa
                     } else {
@@ -754,7 +764,9 @@ fn species_part(
                 "scientific name"
             }
             TermKind::CommonName => "common name",
+            TermKind::Emoji => "emoji",
         };
+        let article = if what.starts_with('e') { "an" } else { "a" };
         let total = total_of(&parts);
         let counts = counted.is_none() && Some(total) == best;
         let breakdown = parts
@@ -762,7 +774,7 @@ fn species_part(
             .enumerate()
             .filter(|(i, (f, _))| *i == 0 || weight(*f) != 0)
             .map(|(i, (f, label))| match i {
-                0 => format!("{} for a {what}", weight(*f)),
+                0 => format!("{} for {article} {what}", weight(*f)),
                 _ => format!("{:+} for {label}", weight(*f)),
             })
             .collect::<Vec<_>>()
@@ -791,10 +803,14 @@ fn species_part(
                     ),
                     None => String::new(),
                 },
-                if e.needs_context {
-                    "; an everyday word too, counted because a product, part or live-animal word is also there"
-                } else {
-                    ""
+                match (e.needs_context, e.kind) {
+                    (true, TermKind::Emoji) => {
+                        "; an emoji is never evidence alone, counted because a product, part or live-animal word is also there"
+                    }
+                    (true, _) => {
+                        "; an everyday word too, counted because a product, part or live-animal word is also there"
+                    }
+                    (false, _) => "",
                 },
                 if e.folded {
                     "; matched only after undoing spelling tricks or accents"
@@ -848,12 +864,17 @@ fn context_part(
             "a species name appears together with a product word".into(),
         );
     }
-    if ev.per_taxon.len() > 1 && !ev.has_name {
+    let product_taxa = ev
+        .per_taxon
+        .values()
+        .filter(|e| e.kind == TermKind::Product)
+        .count();
+    if product_taxa > 1 && !ev.has_name {
         add(
             reasons,
             Feature::SeveralTaxa,
             1,
-            format!("product words of {} taxa", ev.per_taxon.len()),
+            format!("product words of {product_taxa} taxa"),
         );
     }
     let price = ev
@@ -1097,9 +1118,14 @@ pub fn score(
         reasons.push(Reason::new(
             0,
             format!(
-                "{} could point to {} but is also an everyday word; it counts only next to a product, part or live-animal word, and none is here",
+                "{} could point to {} but {}; it counts only next to a product, part or live-animal word, and none is here",
                 quoted(written),
-                taxon.scientific_name
+                taxon.scientific_name,
+                if crate::species::emoji_char(written).is_some() {
+                    "an emoji is never evidence alone"
+                } else {
+                    "is also an everyday word"
+                }
             ),
         ));
     }
@@ -1249,6 +1275,7 @@ scientific_name = "Psittacus erithacus"
 rank = "species"
 appendix = "II"
 group = "parrots"
+emoji = ["🦜"]
 [taxon.names]
 en = ["African grey"]
 
@@ -1351,6 +1378,7 @@ terms = ["plush"]
             ("paoshanjia", Feature::CodeWord, Feature::AppendixI),
             ("African grey", Feature::CommonName, Feature::AppendixII),
             ("walrus tusk", Feature::ProductWord, Feature::AppendixIII),
+            ("🦜 skin", Feature::Emoji, Feature::AppendixII),
         ] {
             let s = run(text);
             assert_eq!(s.features.get(&kind), Some(&1), "{text}: {:?}", s.features);
@@ -1361,6 +1389,29 @@ terms = ["plush"]
                 "{text}"
             );
         }
+        // An emoji counts only with a product-form word, and is neither a
+        // name nor a product word: no "name with a product word", no
+        // "product words of several taxa".
+        let s = run("🦜 for sale");
+        assert!(s.taxa.is_empty(), "{:#?}", s.reasons);
+        assert!(
+            s.reasons
+                .iter()
+                .any(|r| r.text.contains("an emoji is never evidence alone")),
+            "{:#?}",
+            s.reasons
+        );
+        let s = run("🦜 skin and walrus tusk");
+        assert_eq!(s.taxa.len(), 2, "{:#?}", s.reasons);
+        assert_eq!(s.features.get(&Feature::SeveralTaxa), None);
+        assert_eq!(s.features.get(&Feature::NameAndProduct), None);
+        let s = run("🦜 skin, a walrus tusk");
+        assert_eq!(
+            s.features.get(&Feature::NameAndProduct),
+            None,
+            "{:#?}",
+            s.reasons
+        );
         // An everyday word counts only with a product-form word.
         assert!(run("tenggiling for sale").taxa.is_empty());
         let s = run("tenggiling skin for sale");

@@ -62,6 +62,20 @@ pub enum TermKind {
     CommonName,
     Product,
     CodeWord,
+    /// An emoji picturing the animal (🦏, 🐘): always needs context, and is
+    /// neither a name nor a product word.
+    Emoji,
+}
+
+/// The character of an emoji term: one pictographic character (the
+/// Unicode blocks of animal and object emoji, U+1F300 to U+1FAFF), alone or
+/// followed by the emoji presentation selector U+FE0F.
+pub(crate) fn emoji_char(term: &str) -> Option<char> {
+    let mut chars = term.chars();
+    let c = chars.next()?;
+    let rest: Vec<char> = chars.collect();
+    ((0x1F300..=0x1FAFF).contains(&(c as u32)) && (rest.is_empty() || rest == ['\u{FE0F}']))
+        .then_some(c)
 }
 
 /// A term of a taxon.
@@ -301,6 +315,44 @@ mod tests {
         assert!(!is_builtin_path(Path::new("cites-online-trade.toml")));
         let l = load_lists(&[PathBuf::from("<built-in>/trade-cues.toml")]).unwrap();
         assert_eq!(l[0].name, "trade-cues");
+    }
+
+    #[test]
+    fn emoji_terms_are_single_pictographs_and_always_need_context() {
+        let text = r#"[list]
+name = "t"
+kind = "species"
+version = "1"
+sources = ["test"]
+
+[[taxon]]
+id = "rhinocerotidae"
+scientific_name = "Rhinocerotidae"
+rank = "family"
+appendix = "I"
+group = "rhinos"
+emoji = ["🦏", "🦏\uFE0F", "RH"]
+"#;
+        let err = parse_str(Path::new("t.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t.toml:13:26") && err.contains("emoji \"RH\" must be one pictographic"),
+            "{err}"
+        );
+        for bad in ["🦏🦏", "a", "🦏x"] {
+            let t = text.replace("\"RH\"", &format!("{bad:?}"));
+            assert!(parse_str(Path::new("t.toml"), &t).is_err(), "{bad}");
+        }
+        let ok = text.replace(", \"RH\"", "");
+        let list = parse_str(Path::new("t.toml"), &ok).unwrap();
+        let emoji: Vec<(&str, &str, bool)> = list.taxa[0]
+            .terms
+            .iter()
+            .filter(|t| t.kind == TermKind::Emoji)
+            .map(|t| (t.text.as_str(), t.lang.as_str(), t.needs_context))
+            .collect();
+        assert_eq!(emoji, vec![("🦏", "*", true), ("🦏\u{FE0F}", "*", true)]);
     }
 
     #[test]

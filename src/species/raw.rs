@@ -56,6 +56,8 @@ struct RawTaxon {
     code_words: Vec<Spanned<RawCodeWord>>,
     #[serde(default)]
     needs_context: Vec<S>,
+    #[serde(default)]
+    emoji: Vec<S>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +390,21 @@ impl Checker<'_> {
                     cw.needs_context,
                 );
             }
+        }
+        for s in &t.emoji {
+            let e = s.get_ref().trim();
+            if super::emoji_char(e).is_none() {
+                self.at(
+                    s.span(),
+                    format!(
+                        "emoji {e:?} must be one pictographic character (optionally followed by U+FE0F)"
+                    ),
+                );
+                continue;
+            }
+            // An emoji is never evidence on its own: it always needs a
+            // product, part or live-animal word beside it.
+            push(self, s, TermKind::Emoji, "*", None, true);
         }
         // Everyday words named in needs_context must be terms of the taxon.
         for s in &t.needs_context {
