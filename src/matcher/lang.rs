@@ -23,6 +23,8 @@ pub(crate) struct Languages {
     /// Whether the text has Latin letters (English cues apply to such text:
     /// English is the common language of online selling).
     latin: bool,
+    /// Whether whatlang named the language of the Latin-script text.
+    latin_identified: bool,
     /// Share of letters among the characters that are not spaces, digits
     /// or number punctuation, in percent, over the first [`SAMPLE`]
     /// characters.
@@ -138,6 +140,7 @@ impl Languages {
             && info.is_reliable()
         {
             l.langs.insert(iso1(info.lang()).to_string());
+            l.latin_identified = true;
         }
         l
     }
@@ -161,6 +164,11 @@ impl Languages {
 
     /// Whether the text reads as written language: mostly letters, hardly
     /// any control or replacement characters. Random bytes do not.
+    /// Latin-script text whose language whatlang could not name.
+    pub(crate) fn latin_unidentified(&self) -> bool {
+        self.latin && !self.latin_identified
+    }
+
     pub(crate) fn reads_as_text(&self) -> bool {
         self.junk_percent <= 5 && self.letters_percent >= 40
     }

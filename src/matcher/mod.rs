@@ -39,6 +39,9 @@ pub(crate) struct TermRef {
     /// The term as written, up to case, spacing and Chinese variants: a
     /// match written exactly so is exact.
     pub(crate) canonical: String,
+    /// A species term that counts only with context (an everyday word, an
+    /// emoji).
+    pub(crate) needs_context: bool,
 }
 
 /// A match in the original text.
@@ -73,10 +76,18 @@ pub struct Matcher {
     bounded: Vec<(bool, bool)>,
     /// Per pattern: whether a species term normalises to it.
     species: Vec<bool>,
+    /// Per pattern: whether a species term that needs no context does, and
+    /// whether a product-form, part or live-animal cue does.
+    strong: Vec<bool>,
+    form: Vec<bool>,
     /// Emoji terms (🦏, 🐘), by their character: the pattern of their terms.
     /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
     /// as ivory), so these are found in the text as written instead.
     emoji: HashMap<char, usize>,
+    /// Per list, per taxon: its terms normalised (for comparing with the
+    /// words a decoy applies to), worked out once here rather than for
+    /// every listing.
+    folded_terms: Vec<Vec<Vec<String>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +149,20 @@ impl Matcher {
             });
             terms[id].push(r);
         };
+        let folded_terms = lists
+            .iter()
+            .map(|l| {
+                l.taxa
+                    .iter()
+                    .map(|t| {
+                        t.terms
+                            .iter()
+                            .map(|x| normalize::normalize(&x.text).text)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut emoji_terms: Vec<(char, TermRef)> = Vec::new();
         for (li, list) in lists.iter().enumerate() {
             for (ti, taxon) in list.taxa.iter().enumerate() {
@@ -153,6 +178,7 @@ impl Matcher {
                                     lang: t.lang.clone(),
                                     category: Category::Species(t.kind),
                                     canonical: t.text.clone(),
+                                    needs_context: true,
                                 },
                             ));
                         }
@@ -167,6 +193,7 @@ impl Matcher {
                             lang: t.lang.clone(),
                             category: Category::Species(t.kind),
                             canonical: canonical(&t.text),
+                            needs_context: t.needs_context,
                         },
                     );
                 }
@@ -182,6 +209,7 @@ impl Matcher {
                             lang: cue.lang.clone(),
                             category: Category::Cue(cue.kind),
                             canonical: canonical(t),
+                            needs_context: false,
                         },
                     );
                 }
@@ -214,13 +242,35 @@ impl Matcher {
             });
             terms[id].push(r);
         }
+        let strong = terms
+            .iter()
+            .map(|ts| {
+                ts.iter()
+                    .any(|t| matches!(t.category, Category::Species(_)) && !t.needs_context)
+            })
+            .collect();
+        let form = terms
+            .iter()
+            .map(|ts| {
+                ts.iter()
+                    .any(|t| t.category == Category::Cue(CueKind::Form))
+            })
+            .collect();
         Ok(Matcher {
             ac,
             terms,
             bounded,
             species,
+            strong,
+            form,
             emoji,
+            folded_terms,
         })
+    }
+
+    /// The normalised terms of taxon `taxon` of list `list`.
+    pub(crate) fn folded_terms(&self, list: usize, taxon: usize) -> &[String] {
+        &self.folded_terms[list][taxon]
     }
 
     /// The terms behind a pattern.
@@ -304,10 +354,7 @@ impl Matcher {
             })
             .collect();
         let emoji_hits = self.find_emoji(text);
-        if species_only
-            && emoji_hits.is_empty()
-            && !found.iter().any(|m| self.species[m.pattern().as_usize()])
-        {
+        if species_only && !self.may_score(&found, &emoji_hits) {
             return Vec::new();
         }
         let mut hits = emoji_hits;
@@ -355,6 +402,19 @@ impl Matcher {
 }
 
 impl Matcher {
+    /// Whether a text with these matches may name a taxon that counts: it
+    /// holds a species term that needs no context, or one that needs
+    /// context together with a product-form, part or live-animal word
+    /// (the only context such a term can have without the first kind).
+    fn may_score(&self, found: &[aho_corasick::Match], emoji_hits: &[Hit]) -> bool {
+        let pattern = |m: &aho_corasick::Match| m.pattern().as_usize();
+        if found.iter().any(|m| self.strong[pattern(m)]) {
+            return true;
+        }
+        let species = !emoji_hits.is_empty() || found.iter().any(|m| self.species[pattern(m)]);
+        species && found.iter().any(|m| self.form[pattern(m)])
+    }
+
     /// Every emoji term in `text` as written, with the presentation
     /// selector U+FE0F after it if there is one.
     fn find_emoji(&self, text: &str) -> Vec<Hit> {
@@ -501,6 +561,7 @@ vi = ["ngà voi"]
 term = "bovine bone"
 lang = "en"
 note = "eBay UK"
+needs_context = true
 "#;
 
     const CUES: &str = r#"[list]
@@ -519,6 +580,11 @@ applies_to = ["ivory"]
 kind = "sale"
 lang = "*"
 terms = ["for sale", "出售", "bán"]
+
+[[cue]]
+kind = "form"
+lang = "en"
+terms = ["skin"]
 "#;
 
     fn matcher() -> Matcher {
@@ -648,7 +714,7 @@ terms = ["for sale", "出售", "bán"]
     }
 
     #[test]
-    fn finding_for_scoring_skips_only_texts_without_a_species_term() {
+    fn finding_for_scoring_skips_texts_whose_only_species_terms_lack_context() {
         let m = matcher();
         let key = |hits: &[Hit]| -> Vec<(usize, usize, usize, bool, bool)> {
             hits.iter()
@@ -671,6 +737,20 @@ terms = ["for sale", "出售", "bán"]
             assert!(ta > 0, "{text}");
             assert_eq!((key(&a), ta), (key(&b), tb), "{text}");
         }
+        // A term that needs context ("bovine bone", a code word marked so)
+        // with no product-form word cannot name a taxon: skipped. With one,
+        // or next to a term that needs none, it is scored.
+        assert_eq!(m.find_for_scoring("bovine bone for sale", usize::MAX).1, 0);
+        assert!(
+            m.find_for_scoring("bovine bone skin for sale", usize::MAX)
+                .1
+                > 0
+        );
+        assert!(
+            m.find_for_scoring("bovine bone and ivory for sale", usize::MAX)
+                .1
+                > 0
+        );
         // A long text is matched window by window without the shortcut: a
         // cue far from the species term still counts.
         let long = format!("for sale {} ivory", "x ".repeat(WINDOW));
@@ -697,10 +777,13 @@ terms = ["for sale", "出售", "bán"]
             "{f:?}"
         );
         assert_eq!(f.iter().filter(|x| x.1 == "🐘").count(), 4, "{f:?}");
-        // An emoji alone is a species term for the shortcut of scoring.
+        // For the shortcut of scoring, an emoji counts as a species term
+        // that needs context: with a product-form word the text is scored,
+        // without one it cannot name a taxon and is not.
         let m = matcher();
-        assert_eq!(m.find_for_scoring("🐘 for sale", usize::MAX).1, 2);
-        assert_eq!(m.find_for_scoring("🐶 for sale", usize::MAX).1, 0);
+        assert_eq!(m.find_for_scoring("🐘 skin for sale", usize::MAX).1, 3);
+        assert_eq!(m.find_for_scoring("🐘 for sale", usize::MAX).1, 0);
+        assert_eq!(m.find_for_scoring("🐶 skin for sale", usize::MAX).1, 0);
         // Window by window, an emoji in a long text is found once.
         let long = format!("{}🐘 {}", "x ".repeat(WINDOW / 2 + 3), "y ".repeat(WINDOW));
         let (hits, total) = m.find_capped(&long, usize::MAX);

@@ -392,10 +392,12 @@ impl Decoy {
 
 /// Whether normalised `hay` contains normalised `needle` as whole words.
 fn contains_word(hay: &str, needle: &str) -> bool {
-    if needle.is_empty() {
+    if needle.is_empty() || needle.len() > hay.len() {
         return false;
     }
-    hay.match_indices(needle).any(|(i, _)| {
+    // A match of valid UTF-8 in valid UTF-8 starts and ends on character
+    // boundaries.
+    memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes()).any(|i| {
         let before = hay[..i].chars().next_back();
         let after = hay[i + needle.len()..].chars().next();
         !super::spaced_word_char(before) && !super::spaced_word_char(after)
@@ -468,15 +470,6 @@ fn match_out(text: &str, h: &Hit, term: &str, category: Category, lang: &str) ->
 /// look-alike letters folded).
 fn fold(s: &str) -> String {
     super::normalize::normalize(s).text
-}
-
-/// Normalised terms of a taxon, for comparing with decoys.
-fn taxon_terms(lists: &[KeywordList], (li, ti): (usize, usize)) -> Vec<String> {
-    lists[li].taxa[ti]
-        .terms
-        .iter()
-        .map(|t| fold(&t.text))
-        .collect()
 }
 
 fn find_decoys(
@@ -611,7 +604,7 @@ fn gather(
                     if decoys.iter().any(|d| {
                         d.start <= h.start
                             && h.end <= d.end
-                            && d.neutralises(h, &taxon_terms(lists, key))
+                            && d.neutralises(h, matcher.folded_terms(key.0, key.1))
                     }) {
                         continue;
                     }
@@ -962,18 +955,14 @@ const MAX_DECOY_REASONS: usize = 20;
 /// reason.
 fn decoy_part(
     decoys: &[Decoy],
-    lists: &[KeywordList],
+    matcher: &Matcher,
     matched_taxa: &[(usize, usize)],
     reasons: &mut Vec<Reason>,
 ) -> Vec<Part> {
-    let terms: Vec<Vec<String>> = if decoys.iter().any(|d| !d.applies_to.is_empty()) {
-        matched_taxa
-            .iter()
-            .map(|&k| taxon_terms(lists, k))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let terms: Vec<&[String]> = matched_taxa
+        .iter()
+        .map(|&(l, t)| matcher.folded_terms(l, t))
+        .collect();
     // Written form -> times found, in order of first appearance.
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<&str, usize> = Default::default();
@@ -1109,6 +1098,29 @@ pub fn score(
             }
         }
     }
+    // In Latin-script text too short for whatlang to name its language,
+    // sale, contact and price wording found as written, of two words or of
+    // five letters or more, says which language it is ("venta por kilo",
+    // "pedidos por interno"): the cues of that language then count.
+    if langs.latin_unidentified() {
+        let mut found = Vec::new();
+        for h in hits.iter().filter(|h| !h.folded) {
+            for t in matcher.terms_of(h.pattern) {
+                if matches!(
+                    t.category,
+                    Category::Cue(CueKind::Sale | CueKind::Contact | CueKind::Price)
+                ) && t.lang != "*"
+                    && (t.term.contains(' ') || term_chars(&t.term) >= 5)
+                    && super::Written::new(&text[h.start..h.end]).is(&t.canonical)
+                {
+                    found.push(t.lang.clone());
+                }
+            }
+        }
+        for l in found {
+            langs.add(&l);
+        }
+    }
     let decoys = find_decoys(text, hits, matcher, lists, &langs);
     let ev = gather(text, hits, matcher, lists, &decoys, &langs);
     let mut reasons = Vec::new();
@@ -1135,7 +1147,7 @@ pub fn score(
     let matched: Vec<(usize, usize)> = ev.per_taxon.keys().copied().collect();
     let mut parts = species_parts;
     parts.extend(context_part(&ev, text, &langs, &mut reasons));
-    parts.extend(decoy_part(&decoys, lists, &matched, &mut reasons));
+    parts.extend(decoy_part(&decoys, matcher, &matched, &mut reasons));
     parts.extend(tricks_part(&ev, &mut reasons));
     let total: i32 = parts.iter().map(|p| weight(p.feature) * p.times).sum();
     let score = total.clamp(0, 100);
@@ -1324,6 +1336,11 @@ terms = ["seized", "customs"]
 kind = "decoy"
 lang = "en"
 terms = ["plush"]
+
+[[cue]]
+kind = "contact"
+lang = "es"
+terms = ["pedidos por interno"]
 "#;
 
     /// Each weight has exactly its effect: adding one piece of evidence to
@@ -1411,6 +1428,25 @@ terms = ["plush"]
             None,
             "{:#?}",
             s.reasons
+        );
+        // In a text too short for whatlang to name its language, cue
+        // wording found as written says which language it is; in a text
+        // whatlang reads as English, a Spanish cue does not count.
+        let short = run("Manidae 2 kg, pedidos por interno");
+        assert_eq!(
+            short.features.get(&Feature::Contact),
+            Some(&1),
+            "{:#?}",
+            short.reasons
+        );
+        let english = run(
+            "An old pangolin from my grandfather's collection, which I would like to sell before we move house next month, pedidos por interno",
+        );
+        assert_eq!(
+            english.features.get(&Feature::Contact),
+            None,
+            "{:#?}",
+            english.reasons
         );
         // An everyday word counts only with a product-form word.
         assert!(run("tenggiling for sale").taxa.is_empty());
