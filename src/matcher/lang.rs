@@ -25,6 +25,9 @@ pub(crate) struct Languages {
     latin: bool,
     /// Whether whatlang named the language of the Latin-script text.
     latin_identified: bool,
+    /// Languages named only by cue wording found as written, in short
+    /// Latin-script text (see [`Languages::add_from_cue`]).
+    from_cues: BTreeSet<String>,
     /// Share of letters among the characters that are not spaces, digits
     /// or number punctuation, in percent, over the first [`SAMPLE`]
     /// characters.
@@ -162,13 +165,27 @@ impl Languages {
         }
     }
 
-    /// Whether the text reads as written language: mostly letters, hardly
-    /// any control or replacement characters. Random bytes do not.
     /// Latin-script text whose language whatlang could not name.
     pub(crate) fn latin_unidentified(&self) -> bool {
         self.latin && !self.latin_identified
     }
 
+    /// Adds a language named only by cue wording found as written: it lets
+    /// other cues of that language count when they too are found as
+    /// written ([`Languages::fits_as_written`]), never a match that needed
+    /// accents folded ("ban" stays English).
+    pub(crate) fn add_from_cue(&mut self, lang: &str) {
+        self.from_cues.insert(base(lang).to_string());
+    }
+
+    /// [`Languages::fits`] for a match written exactly as its term, which
+    /// also counts in a language named only by cue wording.
+    pub(crate) fn fits_as_written(&self, lang: &str) -> bool {
+        self.fits(lang) || self.from_cues.contains(base(lang))
+    }
+
+    /// Whether the text reads as written language: mostly letters, hardly
+    /// any control or replacement characters. Random bytes do not.
     pub(crate) fn reads_as_text(&self) -> bool {
         self.junk_percent <= 5 && self.letters_percent >= 40
     }

@@ -76,9 +76,10 @@ pub struct Matcher {
     bounded: Vec<(bool, bool)>,
     /// Per pattern: whether a species term normalises to it.
     species: Vec<bool>,
-    /// Per pattern: whether a species term that needs no context does, and
-    /// whether a product-form, part or live-animal cue does.
+    /// Per pattern: whether a species term that needs no context
+    /// normalises to it.
     strong: Vec<bool>,
+    /// Per pattern: whether a product-form, part or live-animal cue does.
     form: Vec<bool>,
     /// Emoji terms (🦏, 🐘), by their character: the pattern of their terms.
     /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
@@ -295,9 +296,12 @@ impl Matcher {
     }
 
     /// What [`Matcher::find_capped`] finds, except that a text that holds no
-    /// species term at all gets no hits (and a total of 0): scoring gives
-    /// such a text nothing whatever cues it has, and most listings of a
-    /// sweep are such texts, so their cue matches are not worked out.
+    /// species term that could count gets no hits (and a total of 0): no
+    /// species term at all, or only terms that need context with no
+    /// product-form, part or live-animal word beside them. Scoring gives
+    /// such a text no taxon whatever cues it has, and most listings of a
+    /// sweep are such texts, so their cue matches are not worked out. (A
+    /// text longer than [`WINDOW`] is matched in full.)
     pub fn find_for_scoring(&self, text: &str, max: usize) -> (Vec<Hit>, u64) {
         self.find_windowed(text, max, true)
     }
@@ -339,8 +343,8 @@ impl Matcher {
         (hits, total)
     }
 
-    /// Every hit in `text`; none at all when `species_only` and no species
-    /// term occurs in it.
+    /// Every hit in `text`; none at all when `species_only` and the text
+    /// cannot name a taxon that counts ([`Matcher::may_score`]).
     fn find_in(&self, text: &str, species_only: bool) -> Vec<Hit> {
         let n = normalize::normalize(text);
         let t = n.text.as_str();
@@ -415,8 +419,8 @@ impl Matcher {
         species && found.iter().any(|m| self.form[pattern(m)])
     }
 
-    /// Every emoji term in `text` as written, with the presentation
-    /// selector U+FE0F after it if there is one.
+    /// Every emoji term in `text`, whether or not the presentation
+    /// selector U+FE0F follows it.
     fn find_emoji(&self, text: &str) -> Vec<Hit> {
         if self.emoji.is_empty() {
             return Vec::new();
@@ -430,13 +434,11 @@ impl Matcher {
                 continue;
             };
             if let Some(&pattern) = self.emoji.get(&c) {
-                let mut end = i + 4;
-                if text[end..].starts_with('\u{FE0F}') {
-                    end += '\u{FE0F}'.len_utf8();
-                }
+                // The emoji alone, as listed: a presentation selector
+                // U+FE0F after it changes only how it is drawn.
                 hits.push(Hit {
                     start: i,
-                    end,
+                    end: i + 4,
                     folded: false,
                     tricks: false,
                     pattern,
@@ -766,7 +768,7 @@ terms = ["skin"]
             found("🐘 bangle, 🐘\u{FE0F} carving"),
             vec![
                 ("🐘".into(), "🐘".into(), false),
-                ("🐘\u{FE0F}".into(), "🐘".into(), false),
+                ("🐘".into(), "🐘".into(), false),
             ]
         );
         // Between the letters of a word the emoji are still separators, so

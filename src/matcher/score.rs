@@ -656,9 +656,12 @@ fn gather(
                     }
                 }
                 Category::Cue(kind) => {
-                    if !langs.fits(&t.lang)
-                        || (h.folded && !h.tricks && accents_differ(written, &t.term))
-                    {
+                    let fits = if h.folded {
+                        langs.fits(&t.lang)
+                    } else {
+                        langs.fits_as_written(&t.lang)
+                    };
+                    if !fits || (h.folded && !h.tricks && accents_differ(written, &t.term)) {
                         continue;
                     }
                     if kind != CueKind::Decoy {
@@ -1099,26 +1102,48 @@ pub fn score(
         }
     }
     // In Latin-script text too short for whatlang to name its language,
-    // sale, contact and price wording found as written, of two words or of
-    // five letters or more, says which language it is ("venta por kilo",
-    // "pedidos por interno"): the cues of that language then count.
+    // Latin-script sale, contact and price wording found as written, of two
+    // words or of five letters or more, says which language it is ("venta
+    // por kilo", "pedidos por interno"), when that wording belongs to one
+    // language only and not to English ("inbox" is listed under six). Only
+    // cues of that language found as written then count, never a match
+    // that needed accents folded.
     if langs.latin_unidentified() {
         let mut found = Vec::new();
         for h in hits.iter().filter(|h| !h.folded) {
-            for t in matcher.terms_of(h.pattern) {
+            let terms = matcher.terms_of(h.pattern);
+            let cue_langs: std::collections::BTreeSet<&str> = terms
+                .iter()
+                .filter(|t| matches!(t.category, Category::Cue(_)))
+                .map(|t| t.lang.split('-').next().unwrap_or(&t.lang))
+                .collect();
+            if cue_langs.len() != 1 || cue_langs.contains("en") || cue_langs.contains("*") {
+                continue;
+            }
+            let written = super::Written::new(&text[h.start..h.end]);
+            for t in terms {
+                let latin =
+                    t.term.chars().next().is_some_and(|c| {
+                        c.is_ascii_alphabetic() || super::spaced_word_char(Some(c))
+                    }) && t.term.chars().all(|c| {
+                        !c.is_alphabetic()
+                            || c.is_ascii()
+                            || (c as u32) < 0x250
+                            || matches!(c as u32, 0x1E00..=0x1EFF)
+                    });
                 if matches!(
                     t.category,
                     Category::Cue(CueKind::Sale | CueKind::Contact | CueKind::Price)
-                ) && t.lang != "*"
+                ) && latin
                     && (t.term.contains(' ') || term_chars(&t.term) >= 5)
-                    && super::Written::new(&text[h.start..h.end]).is(&t.canonical)
+                    && written.is(&t.canonical)
                 {
                     found.push(t.lang.clone());
                 }
             }
         }
         for l in found {
-            langs.add(&l);
+            langs.add_from_cue(&l);
         }
     }
     let decoys = find_decoys(text, hits, matcher, lists, &langs);
@@ -1341,6 +1366,21 @@ terms = ["plush"]
 kind = "contact"
 lang = "es"
 terms = ["pedidos por interno"]
+
+[[cue]]
+kind = "contact"
+lang = "vi"
+terms = ["freeship", "inbox"]
+
+[[cue]]
+kind = "contact"
+lang = "en"
+terms = ["inbox"]
+
+[[cue]]
+kind = "sale"
+lang = "vi"
+terms = ["bán"]
 "#;
 
     /// Each weight has exactly its effect: adding one piece of evidence to
@@ -1447,6 +1487,36 @@ terms = ["pedidos por interno"]
             None,
             "{:#?}",
             english.reasons
+        );
+        assert!(
+            super::super::lang::Languages::of("Manidae 2 kg, pedidos por interno")
+                .latin_unidentified()
+        );
+        // A language named by cue wording lets only cues written exactly
+        // count: "ban" stays English, not the Vietnamese "bán" (sell).
+        let ban = run("Manidae 2 kg ban freeship");
+        assert_eq!(
+            ban.features.get(&Feature::Contact),
+            Some(&1),
+            "{:#?}",
+            ban.reasons
+        );
+        assert_eq!(ban.features.get(&Feature::Sale), None, "{:#?}", ban.reasons);
+        // Wording listed under English too ("inbox") names no language.
+        let inbox = run("Manidae 2 kg ban inbox");
+        assert_eq!(
+            inbox.features.get(&Feature::Sale),
+            None,
+            "{:#?}",
+            inbox.reasons
+        );
+        // An emoji followed by the presentation selector U+FE0F counts.
+        let fe0f = run("🦜\u{FE0F} skin");
+        assert_eq!(
+            fe0f.features.get(&Feature::Emoji),
+            Some(&1),
+            "{:#?}",
+            fe0f.reasons
         );
         // An everyday word counts only with a product-form word.
         assert!(run("tenggiling for sale").taxa.is_empty());

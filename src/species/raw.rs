@@ -403,8 +403,11 @@ impl Checker<'_> {
                 continue;
             }
             // An emoji is never evidence on its own: it always needs a
-            // product, part or live-animal word beside it.
-            push(self, s, TermKind::Emoji, "*", None, true);
+            // product, part or live-animal word beside it. It is kept
+            // without the presentation selector U+FE0F, as the matcher
+            // finds it whether or not the seller wrote one.
+            let bare = Spanned::new(s.span(), e.trim_end_matches('\u{FE0F}').to_string());
+            push(self, &bare, TermKind::Emoji, "*", None, true);
         }
         // Everyday words named in needs_context must be terms of the taxon.
         for s in &t.needs_context {
