@@ -138,8 +138,7 @@ impl Matcher {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut terms: Vec<Vec<TermRef>> = Vec::new();
-        let mut add = |text: &str, r: TermRef| {
-            let n = normalize::normalize(text).text;
+        let mut add = |n: String, r: TermRef| {
             if n.is_empty() {
                 return;
             }
@@ -150,59 +149,40 @@ impl Matcher {
             });
             terms[id].push(r);
         };
-        let folded_terms = lists
-            .iter()
-            .map(|l| {
-                l.taxa
-                    .iter()
-                    .map(|t| {
-                        t.terms
-                            .iter()
-                            .map(|x| normalize::normalize(&x.text).text)
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        // Per list, per taxon: each term normalised once, both for the
+        // automaton and for comparing with the words decoys apply to.
+        let mut folded_terms: Vec<Vec<Vec<String>>> = Vec::with_capacity(lists.len());
         let mut emoji_terms: Vec<(char, TermRef)> = Vec::new();
         for (li, list) in lists.iter().enumerate() {
+            let mut folded_list = Vec::with_capacity(list.taxa.len());
             for (ti, taxon) in list.taxa.iter().enumerate() {
+                let mut folded = Vec::with_capacity(taxon.terms.len());
                 for t in &taxon.terms {
-                    if t.kind == TermKind::Emoji {
-                        if let Some(c) = crate::species::emoji_char(&t.text) {
-                            emoji_terms.push((
-                                c,
-                                TermRef {
-                                    list: li,
-                                    entry: ti,
-                                    term: t.text.clone(),
-                                    lang: t.lang.clone(),
-                                    category: Category::Species(t.kind),
-                                    canonical: t.text.clone(),
-                                    needs_context: true,
-                                },
-                            ));
-                        }
-                        continue;
+                    let n = normalize::normalize(&t.text).text;
+                    folded.push(n.clone());
+                    let r = TermRef {
+                        list: li,
+                        entry: ti,
+                        term: t.text.clone(),
+                        lang: t.lang.clone(),
+                        category: Category::Species(t.kind),
+                        canonical: canonical(&t.text),
+                        needs_context: t.needs_context,
+                    };
+                    // Emoji normalise to nothing (they are separators there)
+                    // and are found in the text as written instead.
+                    match crate::species::emoji_char(&t.text) {
+                        Some(c) if t.kind == TermKind::Emoji => emoji_terms.push((c, r)),
+                        _ => add(n, r),
                     }
-                    add(
-                        &t.text,
-                        TermRef {
-                            list: li,
-                            entry: ti,
-                            term: t.text.clone(),
-                            lang: t.lang.clone(),
-                            category: Category::Species(t.kind),
-                            canonical: canonical(&t.text),
-                            needs_context: t.needs_context,
-                        },
-                    );
                 }
+                folded_list.push(folded);
             }
+            folded_terms.push(folded_list);
             for (ci, cue) in list.cues.iter().enumerate() {
                 for t in &cue.terms {
                     add(
-                        t,
+                        normalize::normalize(t).text,
                         TermRef {
                             list: li,
                             entry: ci,
@@ -403,9 +383,7 @@ impl Matcher {
         hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
         hits
     }
-}
 
-impl Matcher {
     /// Whether a text with these matches may name a taxon that counts: it
     /// holds a species term that needs no context, or one that needs
     /// context together with a product-form, part or live-animal word
