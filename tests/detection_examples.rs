@@ -566,6 +566,13 @@ fn everyday_words_do_not_flag_ordinary_goods_but_count_with_a_product_part_or_li
             "Kingwood TX - leather sofa for sale",
             "Brown sofa, $200, pick up in Kingwood, text me",
         ),
+        // An everyday word that holds a part word itself is not its own
+        // context: "bear claw" is a pastry.
+        listing(
+            "ev-pastry",
+            "Bear claw pastries, fresh daily",
+            "Almond bear claw, $3.50 each, order by 9am",
+        ),
     ];
     // (listing, the taxon it offers)
     let offers = vec![
@@ -641,6 +648,14 @@ fn everyday_words_do_not_flag_ordinary_goods_but_count_with_a_product_part_or_li
             ),
             "Dalbergia",
         ),
+        (
+            listing(
+                "ev-bear-claw",
+                "Genuine bear claw pendant",
+                "Real bear claw on a leather cord, $120, DM me",
+            ),
+            "Ursidae",
+        ),
     ];
     let mut listings = ordinary;
     let n_ordinary = listings.len();
@@ -657,11 +672,11 @@ fn everyday_words_do_not_flag_ordinary_goods_but_count_with_a_product_part_or_li
     s.finish();
 }
 
-/// Emoji standing for the animal (🦏 powder, 🐻 bile) find their taxon only next to a product,
-/// part or live-animal word; on their own (advocacy, toys, stickers) they flag nothing, and an
+/// Emoji standing for the animal (🦏 powder, 🐻 bile) find their taxon only within 40 characters
+/// of a product, part or live-animal word; on their own (advocacy, toys, stickers) they flag nothing, and an
 /// emoji never earns the points of a name together with a product word.
 #[test]
-fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
+fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal_word() {
     let ordinary = vec![
         listing(
             "em-advocacy",
@@ -678,8 +693,14 @@ fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
             "",
             "🐯🦁🐻 stickers for sale, 10 for $2, WhatsApp me",
         ),
+        // A product-form word in the listing, but far from the emoji.
+        listing(
+            "em-far",
+            "🐻 mug",
+            "Hand-painted ceramic mug, holds 350 ml, dishwasher safe, ships next day. Leather coasters sold separately, $9.",
+        ),
     ];
-    // (listing, the taxon it offers)
+    // (listing, the taxon it offers, the word next to the emoji)
     let offers = vec![
         (
             listing(
@@ -688,10 +709,12 @@ fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
                 "🦏 powder available, 50 g, pure. WhatsApp +00 000 000",
             ),
             "Rhinocerotidae",
+            "powder",
         ),
         (
             listing("em-tiger-bone", "", "正宗🐯骨头 泡酒用 价格私聊 加微信"),
             "Panthera tigris",
+            "骨头",
         ),
         (
             listing(
@@ -700,6 +723,7 @@ fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
                 "🐻 bile, dried, from the mountains. Price in DM",
             ),
             "Ursidae",
+            "bile",
         ),
         (
             listing(
@@ -708,26 +732,32 @@ fn animal_emoji_count_only_next_to_a_product_part_or_live_animal_word() {
                 "🦦 babies ready now, hand-reared, DM for price",
             ),
             "Mustelidae",
+            "babies",
         ),
     ];
     let mut listings = ordinary;
     let n_ordinary = listings.len();
-    let offer_taxa: Vec<(String, &str)> = offers.iter().map(|(l, t)| (l.id.clone(), *t)).collect();
-    listings.extend(offers.into_iter().map(|(l, _)| l));
+    let offer_taxa: Vec<(String, &str, &str)> = offers
+        .iter()
+        .map(|(l, t, w)| (l.id.clone(), *t, *w))
+        .collect();
+    listings.extend(offers.into_iter().map(|(l, _, _)| l));
     let mut s = sweep(&listings);
     for l in &listings[..n_ordinary] {
         s.expect_not_flagged(&l.id);
         let ok = s.taxa(&l.id).is_empty();
         s.check(ok, &l.id, "no taxon: an emoji alone is no evidence");
     }
-    for (id, taxon) in &offer_taxa {
+    for (id, taxon, word) in &offer_taxa {
         s.expect_flagged(id);
         s.expect_taxon(id, taxon);
-        let ok = s.reasons(id).iter().any(|(p, t)| {
-            p.unwrap_or(0) > 0
-                && t.starts_with("emoji \"")
-                && t.contains("an emoji is never evidence alone, counted because a product, part or live-animal word is also there")
-        });
+        let said = format!(
+            "an emoji is never evidence alone, counted because the product, part or live-animal word \"{word}\" is next to it"
+        );
+        let ok = s
+            .reasons(id)
+            .iter()
+            .any(|(p, t)| p.unwrap_or(0) > 0 && t.starts_with("emoji \"") && t.contains(&said));
         s.check(
             ok,
             id,

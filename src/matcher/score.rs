@@ -412,6 +412,8 @@ struct TaxonEvidence {
     written: String,
     kind: TermKind,
     needs_context: bool,
+    /// For an emoji: the product-form, part or live-animal word next to it.
+    beside: Option<String>,
 }
 
 fn term_feature(k: TermKind) -> Feature {
@@ -558,7 +560,6 @@ fn gather(
     text: &str,
     hits: &[Hit],
     matcher: &Matcher,
-    lists: &[KeywordList],
     decoys: &[Decoy],
     langs: &Languages,
 ) -> Evidence {
@@ -582,6 +583,14 @@ fn gather(
         })
         .collect();
     let mut context_taxa: BTreeMap<(usize, usize), TaxonEvidence> = BTreeMap::new();
+    // Emoji found, each with its byte range, and the byte ranges of
+    // product-form, part and live-animal words: an emoji counts only with
+    // one of those words next to it.
+    let mut emoji: Vec<EmojiSeen> = Vec::new();
+    let mut form_spans: Vec<(usize, usize)> = Vec::new();
+    // Byte ranges of everyday words: a product-form word inside one
+    // ("кости" in "слоновой кости", ivory-coloured) gives it no context.
+    let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
@@ -608,30 +617,36 @@ fn gather(
                     }) {
                         continue;
                     }
-                    let term = &lists[t.list].taxa[t.entry]
-                        .terms
-                        .iter()
-                        .find(|x| x.text == t.term && x.kind == kind);
-                    let needs_context = term.is_some_and(|x| x.needs_context);
+                    let needs_context = t.needs_context;
                     let e = TaxonEvidence {
                         feature: term_feature(kind),
                         folded: h.folded,
                         written: written.to_string(),
                         kind,
                         needs_context,
+                        beside: None,
                     };
                     ev.matches
                         .push(match_out(text, h, &t.term, t.category, &t.lang));
                     // An emoji is neither a name nor a product word.
-                    if kind != TermKind::Emoji {
-                        let flag = match (needs_context, kind == TermKind::Product) {
-                            (false, true) => &mut ev.has_product,
-                            (false, false) => &mut ev.has_name,
-                            (true, true) => &mut context_product,
-                            (true, false) => &mut context_name,
-                        };
-                        *flag = true;
+                    if kind == TermKind::Emoji {
+                        emoji.push(EmojiSeen {
+                            key,
+                            e,
+                            span: (h.start, h.end),
+                        });
+                        continue;
                     }
+                    if needs_context {
+                        context_spans.push((h.start, h.end));
+                    }
+                    let flag = match (needs_context, kind == TermKind::Product) {
+                        (false, true) => &mut ev.has_product,
+                        (false, false) => &mut ev.has_name,
+                        (true, true) => &mut context_product,
+                        (true, false) => &mut context_name,
+                    };
+                    *flag = true;
                     let slot = if needs_context {
                         &mut context_taxa
                     } else {
@@ -668,6 +683,9 @@ fn gather(
                         ev.matches
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
+                    if kind == CueKind::Form {
+                        form_spans.push((h.start, h.end));
+                    }
                     if kind == CueKind::News {
                         // A wording inside a longer one ("seized" in
                         // "customs seized") is not another wording.
@@ -685,7 +703,9 @@ fn gather(
     }
     // Everyday words count only with a term of their taxon that needs no
     // context, or with a product-form, part or live-animal word.
-    let has_form = ev.cues.contains_key(&CueKind::Form);
+    let has_form = form_spans
+        .iter()
+        .any(|f| !context_spans.iter().any(|c| c.0 <= f.0 && f.1 <= c.1));
     if has_form {
         ev.has_name |= context_name;
         ev.has_product |= context_product;
@@ -704,7 +724,65 @@ fn gather(
             ev.without_context.push((key, e.written));
         }
     }
+    let mut far = Vec::new();
+    for EmojiSeen { key, mut e, span } in emoji {
+        let nearest = form_spans
+            .iter()
+            .map(|&f| (chars_between(text, span, f), f))
+            .filter(|&(d, _)| d <= EMOJI_REACH)
+            .min();
+        let Some((_, f)) = nearest else {
+            far.push((key, e));
+            continue;
+        };
+        match ev.per_taxon.get(&key) {
+            // Evidence needing no context stands first.
+            Some(old) if !old.needs_context || !e.better_than(old) => {}
+            _ => {
+                e.beside = Some(text[f.0..f.1].to_string());
+                ev.all_folded = false;
+                ev.per_taxon.insert(key, e);
+            }
+        }
+    }
+    for (key, e) in far {
+        let seen = ev
+            .without_context
+            .iter()
+            .any(|(k, w)| *k == key && *w == e.written);
+        if !ev.per_taxon.contains_key(&key) && !seen {
+            ev.without_context.push((key, e.written));
+        }
+    }
     ev
+}
+
+/// An emoji found, before it is known whether a product-form, part or
+/// live-animal word is near enough for it to count.
+struct EmojiSeen {
+    /// (list, taxon) index.
+    key: (usize, usize),
+    e: TaxonEvidence,
+    /// Byte range in the text.
+    span: (usize, usize),
+}
+
+/// How many characters at most may stand between an emoji and the
+/// product-form, part or live-animal word that lets it count ("🦏 powder",
+/// "🐯骨头", "🐻 bile, dried").
+const EMOJI_REACH: usize = 40;
+
+/// Characters between two byte ranges of `text` (0 when they touch or
+/// overlap).
+fn chars_between(text: &str, a: (usize, usize), b: (usize, usize)) -> usize {
+    let (from, to) = if a.1 <= b.0 {
+        (a.1, b.0)
+    } else if b.1 <= a.0 {
+        (b.1, a.0)
+    } else {
+        return 0;
+    };
+    text[from..to].chars().count()
 }
 
 /// One part of a score: the feature, how many times it counts, and the
@@ -799,14 +877,15 @@ fn species_part(
                     ),
                     None => String::new(),
                 },
-                match (e.needs_context, e.kind) {
-                    (true, TermKind::Emoji) => {
-                        "; an emoji is never evidence alone, counted because a product, part or live-animal word is also there"
+                match (e.needs_context, &e.beside) {
+                    (true, Some(word)) => format!(
+                        "; an emoji is never evidence alone, counted because the product, part or live-animal word {} is next to it",
+                        quoted(word)
+                    ),
+                    (true, None) => {
+                        "; an everyday word too, counted because a product, part or live-animal word is also there".to_string()
                     }
-                    (true, _) => {
-                        "; an everyday word too, counted because a product, part or live-animal word is also there"
-                    }
-                    (false, _) => "",
+                    (false, _) => String::new(),
                 },
                 if e.folded {
                     "; matched only after undoing spelling tricks or accents"
@@ -1147,7 +1226,7 @@ pub fn score(
         }
     }
     let decoys = find_decoys(text, hits, matcher, lists, &langs);
-    let ev = gather(text, hits, matcher, lists, &decoys, &langs);
+    let ev = gather(text, hits, matcher, &decoys, &langs);
     let mut reasons = Vec::new();
     let (taxa, species_parts) = species_part(&ev, lists, &mut reasons);
     for (key, written) in &ev.without_context {
@@ -1155,13 +1234,13 @@ pub fn score(
         reasons.push(Reason::new(
             0,
             format!(
-                "{} could point to {} but {}; it counts only next to a product, part or live-animal word, and none is here",
+                "{} could point to {} but {}",
                 quoted(written),
                 taxon.scientific_name,
                 if crate::species::emoji_char(written).is_some() {
-                    "an emoji is never evidence alone"
+                    format!("an emoji is never evidence alone; it counts only with a product, part or live-animal word at most {EMOJI_REACH} characters from it, and none is")
                 } else {
-                    "is also an everyday word"
+                    "is also an everyday word; it counts only with a product, part or live-animal word elsewhere in the listing, and there is none".to_string()
                 }
             ),
         ));
@@ -1221,6 +1300,52 @@ mod reason_tests {
                 assert_eq!(sum, s.score as i32, "{text}: {:#?}", s.reasons);
             }
         }
+    }
+
+    /// An emoji counts only with a product-form, part or live-animal word
+    /// at most `EMOJI_REACH` characters away, and an everyday word only
+    /// with one outside itself; otherwise a 0-point reason says why not.
+    #[test]
+    fn context_must_be_near_an_emoji_and_outside_an_everyday_word() {
+        let lists = crate::species::load_lists(&[]).unwrap();
+        let m = Matcher::new(&lists).unwrap();
+        let run = |text: &str| score(text, &m.find(text), &m, &lists, DEFAULT_MIN_SCORE);
+        let gap = |n: usize| format!("🦏{}powder", "x ".repeat(n / 2));
+        // 40 characters between the emoji and the word: counts; 42: not.
+        let near = run(&gap(40));
+        assert_eq!(near.taxa.len(), 1, "{:#?}", near.reasons);
+        assert!(
+            near.reasons[0].text.contains(
+                "counted because the product, part or live-animal word \"powder\" is next to it"
+            ),
+            "{:#?}",
+            near.reasons
+        );
+        let far = run(&gap(42));
+        assert!(far.taxa.is_empty(), "{:#?}", far.reasons);
+        assert!(
+            far.reasons.iter().any(|r| r.points == Some(0)
+                && r.text.starts_with(
+                    "\"🦏\" could point to Rhinocerotidae but an emoji is never evidence alone"
+                )
+                && r.text
+                    .ends_with("at most 40 characters from it, and none is")),
+            "{:#?}",
+            far.reasons
+        );
+        // "bear claw" (a pastry) holds "claw" but is not its own context.
+        let pastry = run("Almond bear claw, $3.50 each");
+        assert!(pastry.taxa.is_empty(), "{:#?}", pastry.reasons);
+        assert!(
+            pastry.reasons.iter().any(|r| r.points == Some(0)
+                && r.text.contains("is also an everyday word")
+                && r.text
+                    .ends_with("elsewhere in the listing, and there is none")),
+            "{:#?}",
+            pastry.reasons
+        );
+        let claw = run("Real bear claw on a leather cord, $120");
+        assert_eq!(claw.taxa.len(), 1, "{:#?}", claw.reasons);
     }
 
     #[test]
