@@ -693,6 +693,12 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
             "",
             "🐯🦁🐻 stickers for sale, 10 for $2, WhatsApp me",
         ),
+        // "baby" in baby goods (a decoy) is no live-animal word.
+        listing(
+            "em-baby-blanket",
+            "🐻 baby blanket for sale",
+            "Soft fleece, 80x100 cm, $20, DM me",
+        ),
         // A product-form word in the listing, but far from the emoji.
         listing(
             "em-far",

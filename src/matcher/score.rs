@@ -683,7 +683,11 @@ fn gather(
                         ev.matches
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
-                    if kind == CueKind::Form {
+                    // A part or live-animal word inside a decoy ("baby" in
+                    // "baby blanket") is no context for anything.
+                    if kind == CueKind::Form
+                        && !decoys.iter().any(|d| d.start <= h.start && h.end <= d.end)
+                    {
                         form_spans.push((h.start, h.end));
                     }
                     if kind == CueKind::News {
