@@ -699,7 +699,9 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
             "🐻 baby blanket for sale",
             "Soft fleece, 80x100 cm, $20, DM me",
         ),
-        // A product-form word in the listing, but far from the emoji.
+        // A product-form word in the listing, but far from the emoji. (The
+        // "mug" decoys alone keep it under the threshold; what only the
+        // distance rule gives is that no taxon is named.)
         listing(
             "em-far",
             "🐻 mug",
@@ -758,7 +760,7 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
         s.expect_flagged(id);
         s.expect_taxon(id, taxon);
         let said = format!(
-            "an emoji is never evidence alone, counted because the product, part or live-animal word \"{word}\" is next to it"
+            "an emoji is never evidence alone, counted because the product, part or live-animal word \"{word}\" is within 40 characters of it"
         );
         let ok = s
             .reasons(id)

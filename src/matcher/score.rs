@@ -589,7 +589,7 @@ fn gather(
     let mut emoji: Vec<EmojiSeen> = Vec::new();
     let mut form_spans: Vec<(usize, usize)> = Vec::new();
     // Byte ranges of everyday words: a product-form word inside one
-    // ("кости" in "слоновой кости", ivory-coloured) gives it no context.
+    // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
@@ -700,16 +700,24 @@ fn gather(
                         }
                         news_spans.push((h.start, h.end));
                     }
-                    ev.cues.entry(kind).or_insert_with(|| written.to_string());
+                    // Form words are recorded below, once it is known
+                    // which of them give context.
+                    if kind != CueKind::Form {
+                        ev.cues.entry(kind).or_insert_with(|| written.to_string());
+                    }
                 }
             }
         }
     }
+    // A part word inside an everyday word ("claw" in "bear claw", a
+    // pastry) is no context either: not for that word, nor for an emoji.
+    form_spans.retain(|f| !context_spans.iter().any(|c| c.0 <= f.0 && f.1 <= c.1));
+    if let Some(f) = form_spans.first() {
+        ev.cues.insert(CueKind::Form, text[f.0..f.1].to_string());
+    }
     // Everyday words count only with a term of their taxon that needs no
     // context, or with a product-form, part or live-animal word.
-    let has_form = form_spans
-        .iter()
-        .any(|f| !context_spans.iter().any(|c| c.0 <= f.0 && f.1 <= c.1));
+    let has_form = !form_spans.is_empty();
     if has_form {
         ev.has_name |= context_name;
         ev.has_product |= context_product;
@@ -883,7 +891,7 @@ fn species_part(
                 },
                 match (e.needs_context, &e.beside) {
                     (true, Some(word)) => format!(
-                        "; an emoji is never evidence alone, counted because the product, part or live-animal word {} is next to it",
+                        "; an emoji is never evidence alone, counted because the product, part or live-animal word {} is within {EMOJI_REACH} characters of it",
                         quoted(word)
                     ),
                     (true, None) => {
@@ -1242,9 +1250,9 @@ pub fn score(
                 quoted(written),
                 taxon.scientific_name,
                 if crate::species::emoji_char(written).is_some() {
-                    format!("an emoji is never evidence alone; it counts only with a product, part or live-animal word at most {EMOJI_REACH} characters from it, and none is")
+                    format!("an emoji is never evidence alone; it counts only with a product, part or live-animal word at most {EMOJI_REACH} characters from it (not one inside a decoy or an everyday word), and none is")
                 } else {
-                    "is also an everyday word; it counts only with a product, part or live-animal word elsewhere in the listing, and there is none".to_string()
+                    "is also an everyday word; it counts only with a product, part or live-animal word elsewhere in the listing (not one inside a decoy or an everyday word), and there is none".to_string()
                 }
             ),
         ));
@@ -1314,42 +1322,64 @@ mod reason_tests {
         let lists = crate::species::load_lists(&[]).unwrap();
         let m = Matcher::new(&lists).unwrap();
         let run = |text: &str| score(text, &m.find(text), &m, &lists, DEFAULT_MIN_SCORE);
-        let gap = |n: usize| format!("🦏{}powder", "x ".repeat(n / 2));
-        // 40 characters between the emoji and the word: counts; 42: not.
+        // n characters between the emoji and the word.
+        let gap = |n: usize| format!("🦏 {} powder", "x".repeat(n - 2));
         let near = run(&gap(40));
         assert_eq!(near.taxa.len(), 1, "{:#?}", near.reasons);
         assert!(
-            near.reasons[0].text.contains(
-                "counted because the product, part or live-animal word \"powder\" is next to it"
-            ),
+            near.reasons.iter().any(|r| r.text.contains(
+                "counted because the product, part or live-animal word \"powder\" is within 40 characters of it"
+            )),
             "{:#?}",
             near.reasons
         );
-        let far = run(&gap(42));
-        assert!(far.taxa.is_empty(), "{:#?}", far.reasons);
-        assert!(
-            far.reasons.iter().any(|r| r.points == Some(0)
-                && r.text.starts_with(
-                    "\"🦏\" could point to Rhinocerotidae but an emoji is never evidence alone"
-                )
-                && r.text
-                    .ends_with("at most 40 characters from it, and none is")),
-            "{:#?}",
-            far.reasons
-        );
-        // "bear claw" (a pastry) holds "claw" but is not its own context.
-        let pastry = run("Almond bear claw, $3.50 each");
-        assert!(pastry.taxa.is_empty(), "{:#?}", pastry.reasons);
-        assert!(
-            pastry.reasons.iter().any(|r| r.points == Some(0)
-                && r.text.contains("is also an everyday word")
-                && r.text
-                    .ends_with("elsewhere in the listing, and there is none")),
-            "{:#?}",
-            pastry.reasons
-        );
-        let claw = run("Real bear claw on a leather cord, $120");
+        for n in [41, 60] {
+            let far = run(&gap(n));
+            assert!(far.taxa.is_empty(), "{n}: {:#?}", far.reasons);
+            assert!(
+                far.reasons.iter().any(|r| r.points == Some(0)
+                    && r.text.starts_with(
+                        "\"🦏\" could point to Rhinocerotidae but an emoji is never evidence alone"
+                    )
+                    && r.text.ends_with(
+                        "at most 40 characters from it (not one inside a decoy or an everyday word), and none is"
+                    )),
+                "{n}: {:#?}",
+                far.reasons
+            );
+        }
+        // "bear claw" (a pastry) holds "claw" but is no context, for itself
+        // or for an emoji; nor is "bone" inside a decoy or inside "cow bone".
+        for text in [
+            "Almond bear claw, $3.50 each",
+            "🐻 Almond bear claw, $3.50 each",
+            "Natural cow bone dog chews. Pack of 5 cow bone chews, $12",
+        ] {
+            let s = run(text);
+            assert!(s.taxa.is_empty(), "{text}: {:#?}", s.reasons);
+            assert!(
+                s.reasons.iter().any(|r| r.points == Some(0)
+                    && r.text.contains("is also an everyday word")
+                    && r.text.ends_with("and there is none")),
+                "{text}: {:#?}",
+                s.reasons
+            );
+        }
+        let claw = run("Real bear claw on a leather cord, $120, DM me");
+        assert!(claw.flagged, "{:#?}", claw.reasons);
         assert_eq!(claw.taxa.len(), 1, "{:#?}", claw.reasons);
+        assert_eq!(claw.taxa[0].scientific_name, "Ursidae");
+        // The part word a reason quotes is one that gives context, not
+        // "baby" of a decoy.
+        let rhino = run("baby blanket $5, and 🦏 powder, WhatsApp me");
+        assert!(
+            rhino
+                .reasons
+                .iter()
+                .any(|r| r.text == "a product-form, part or live-animal word \"powder\""),
+            "{:#?}",
+            rhino.reasons
+        );
     }
 
     #[test]
