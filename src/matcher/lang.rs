@@ -198,7 +198,7 @@ impl Languages {
 }
 
 /// `zh-Hans` and `zh-Hant` are both `zh` here.
-fn base(lang: &str) -> &str {
+pub(crate) fn base(lang: &str) -> &str {
     lang.split('-').next().unwrap_or(lang)
 }
 

@@ -377,7 +377,12 @@ impl Decoy {
     /// script, of a term of that taxon ("leopard print" covers "léopard",
     /// as the taxon also has "leopard").
     fn neutralises(&self, h: &Hit, taxon_terms: &[String]) -> bool {
-        self.start <= h.start && h.end <= self.end && self.applies_to_taxon(taxon_terms)
+        self.covers(h) && self.applies_to_taxon(taxon_terms)
+    }
+
+    /// Whether hit `h` lies inside this decoy.
+    fn covers(&self, h: &Hit) -> bool {
+        self.start <= h.start && h.end <= self.end
     }
 
     fn applies_to_taxon(&self, taxon_terms: &[String]) -> bool {
@@ -412,7 +417,8 @@ struct TaxonEvidence {
     written: String,
     kind: TermKind,
     needs_context: bool,
-    /// For an emoji: the product-form, part or live-animal word next to it.
+    /// For an emoji: the product-form, part or live-animal word that lets
+    /// it count (at most [`EMOJI_REACH`] characters from it).
     beside: Option<String>,
 }
 
@@ -585,7 +591,7 @@ fn gather(
     let mut context_taxa: BTreeMap<(usize, usize), TaxonEvidence> = BTreeMap::new();
     // Emoji found, each with its byte range, and the byte ranges of
     // product-form, part and live-animal words: an emoji counts only with
-    // one of those words next to it.
+    // one of those words near it.
     let mut emoji: Vec<EmojiSeen> = Vec::new();
     let mut form_spans: Vec<(usize, usize)> = Vec::new();
     // Byte ranges of everyday words: a product-form word inside one
@@ -610,11 +616,10 @@ fn gather(
                     {
                         continue;
                     }
-                    if decoys.iter().any(|d| {
-                        d.start <= h.start
-                            && h.end <= d.end
-                            && d.neutralises(h, matcher.folded_terms(key.0, key.1))
-                    }) {
+                    if decoys
+                        .iter()
+                        .any(|d| d.neutralises(h, matcher.folded_terms(key.0, key.1)))
+                    {
                         continue;
                     }
                     let needs_context = t.needs_context;
@@ -685,9 +690,7 @@ fn gather(
                     }
                     // A part or live-animal word inside a decoy ("baby" in
                     // "baby blanket") is no context for anything.
-                    if kind == CueKind::Form
-                        && !decoys.iter().any(|d| d.start <= h.start && h.end <= d.end)
-                    {
+                    if kind == CueKind::Form && !decoys.iter().any(|d| d.covers(h)) {
                         form_spans.push((h.start, h.end));
                     }
                     if kind == CueKind::News {
@@ -1206,7 +1209,7 @@ pub fn score(
             let cue_langs: std::collections::BTreeSet<&str> = terms
                 .iter()
                 .filter(|t| matches!(t.category, Category::Cue(_)))
-                .map(|t| t.lang.split('-').next().unwrap_or(&t.lang))
+                .map(|t| super::lang::base(&t.lang))
                 .collect();
             if cue_langs.len() != 1 || cue_langs.contains("en") || cue_langs.contains("*") {
                 continue;
