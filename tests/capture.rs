@@ -1452,3 +1452,55 @@ fn a_small_warc_holding_a_page_of_9_mib_verifies() {
     assert_eq!(read(&c.bundle.join("data/page.html")), body.as_bytes());
     assert_case_verifies(&c.env, &c.case);
 }
+
+/// The officer's warnings from an HTTP capture, read from capture.json
+/// (which leaves the list out when it is empty).
+fn capture_warnings(bundle: &Path) -> Vec<String> {
+    let cj = capture_json_of(bundle);
+    let Some(list) = cj.get("warnings") else {
+        return Vec::new();
+    };
+    list.as_array()
+        .expect("capture.json's warnings are a list")
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn http_capture_warns_of_a_script_shell_and_a_password_field_but_not_of_a_long_page() {
+    let html = &[("Content-Type", "text/html; charset=utf-8")];
+    // Megabytes of words that mention loading: a long page, not a loading
+    // page; the password field comes after 1 MiB of text.
+    let words = "Ivory bangle for sale, loading dock pickup. ".repeat(120_000);
+    let long = format!("<html><body><p>{words}</p><script src=a.js></script></body></html>");
+    let login = format!(
+        "<html><body><p>{}</p><form><INPUT\n TYPE = 'Password' name=p></form></body></html>",
+        &words[..1 << 20]
+    );
+    let server = TestServer::http(
+        Routes::new()
+            .route(
+                "/shell",
+                fixed(
+                    200,
+                    html,
+                    "<html><body><div id=app>Loading…</div><SCRIPT src=app.js></SCRIPT></body></html>",
+                ),
+            )
+            .route("/long", fixed(200, html, long))
+            .route("/login", fixed(200, html, login)),
+    );
+    let shell = capture_one(&server.url("/shell"), &[]);
+    let w = capture_warnings(&shell.bundle);
+    assert!(
+        w.len() == 1 && w[0].contains("nearly empty (8 characters)") && w[0].contains("--browser"),
+        "{w:?}"
+    );
+    let long = capture_one(&server.url("/long"), &[]);
+    assert_eq!(long.line["status"], "ok", "{}", long.line);
+    assert_eq!(capture_warnings(&long.bundle), Vec::<String>::new());
+    let login = capture_one(&server.url("/login"), &[]);
+    let w = capture_warnings(&login.bundle);
+    assert!(w.len() == 1 && w[0].contains("password field"), "{w:?}");
+}

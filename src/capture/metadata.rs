@@ -773,7 +773,9 @@ fn http_warnings(data: &std::path::Path, page: Option<&record::PageRecord>) -> V
     }
     let read = |name: &str| {
         let bytes = read_prefix(&data.join(name), WARNING_INPUT as usize);
-        String::from_utf8_lossy(&bytes).into_owned()
+        // Valid UTF-8 (nearly always) is used as read, without a copy.
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     };
     super::warnings::page_warnings(&read("text.txt"), &read("page.html"), false)
 }
@@ -907,10 +909,13 @@ fn write_rendered(
 
 fn read_prefix(path: &std::path::Path, n: usize) -> Vec<u8> {
     use std::io::Read;
-    let mut buf = Vec::with_capacity(n);
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(n as u64).read_to_end(&mut buf);
-    }
+    let Ok(f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    // Room for what the file holds, not for `n` bytes (megabytes) each time.
+    let len = f.metadata().map_or(0, |m| m.len()).min(n as u64);
+    let mut buf = Vec::with_capacity(len as usize);
+    let _ = f.take(n as u64).read_to_end(&mut buf);
     buf
 }
 

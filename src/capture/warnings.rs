@@ -19,14 +19,16 @@ const LOADING_WORDS: &[&str] = &[
 ];
 
 /// The warnings for a page with visible text `text` and markup `html`
-/// (`rendered`: both come from the browser's rendered DOM).
+/// (`rendered`: both come from the browser's rendered DOM). Allocates
+/// nothing of the pages' size (they may be megabytes long): only the start
+/// of the visible text matters, and the markup is searched as it is.
 pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let visible: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let count = visible.chars().count();
-    let lower = visible.to_lowercase();
-    let loading = count < SHORT_TEXT && LOADING_WORDS.iter().any(|w| lower.contains(w));
-    let html_lower = html.to_ascii_lowercase();
+    let (count, visible) = visible_start(text);
+    let loading = count < SHORT_TEXT && {
+        let lower = visible.to_lowercase();
+        LOADING_WORDS.iter().any(|w| lower.contains(w))
+    };
     if count < NEARLY_EMPTY || loading {
         let what = if count < NEARLY_EMPTY {
             format!("the page's visible text is nearly empty ({count} characters)")
@@ -39,7 +41,7 @@ pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<Strin
             out.push(format!(
                 "{what} even as rendered by the browser: look at data/screenshot.png before relying on this capture"
             ));
-        } else if html_lower.contains("<script") {
+        } else if find_ascii_ci(html.as_bytes(), b"<script").is_some() {
             out.push(format!(
                 "{what} and the page is mostly scripts: its content is probably drawn by JavaScript, which an HTTP capture does not run; capture it again with --browser to record what a browser shows"
             ));
@@ -49,7 +51,7 @@ pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<Strin
             ));
         }
     }
-    if has_password_field(&html_lower) {
+    if has_password_field(html) {
         out.push(
             "the page shows a password field: it may be a login page or login wall rather than the listing; look at the capture before relying on it (--cookies FILE captures with a logged-in session)"
                 .into(),
@@ -58,16 +60,54 @@ pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<Strin
     out
 }
 
-/// Whether lower-cased markup holds an `<input type=password>`.
-fn has_password_field(html_lower: &str) -> bool {
-    let mut rest = html_lower;
-    while let Some(at) = rest.find("<input") {
+/// The visible text as it reads (words joined by one space), up to
+/// [`SHORT_TEXT`] characters, and its length in characters: exact below
+/// `SHORT_TEXT`, `SHORT_TEXT` for any longer text (no warning depends on
+/// more).
+fn visible_start(text: &str) -> (usize, String) {
+    let mut visible = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            visible.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count >= SHORT_TEXT {
+                return (SHORT_TEXT, visible);
+            }
+            visible.push(c);
+            count += 1;
+        }
+    }
+    (count.min(SHORT_TEXT), visible)
+}
+
+/// Where `needle` (lower-case ASCII) first occurs in `hay`, ignoring ASCII
+/// case.
+fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether the markup holds an `<input type=password>`, in any case.
+fn has_password_field(html: &str) -> bool {
+    let mut rest = html.as_bytes();
+    while let Some(at) = find_ascii_ci(rest, b"<input") {
         let tag = &rest[at..];
-        let end = tag.find('>').unwrap_or(tag.len());
-        let t: String = tag[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        if t.contains("type=\"password\"")
-            || t.contains("type='password'")
-            || t.contains("type=password")
+        let end = tag.iter().position(|&b| b == b'>').unwrap_or(tag.len());
+        let t: Vec<u8> = tag[..end]
+            .iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        if [
+            &b"type=\"password\""[..],
+            b"type='password'",
+            b"type=password",
+        ]
+        .iter()
+        .any(|p| find_ascii_ci(&t, p).is_some())
         {
             return true;
         }
@@ -119,6 +159,22 @@ mod tests {
             "<input type=text>",
             true,
         );
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn visible_text_is_counted_exactly_below_the_short_text_limit_only() {
+        assert_eq!(
+            visible_start("  Loading \n\t please   wait "),
+            (19, "Loading please wait".to_string())
+        );
+        let long = "word ".repeat(100_000);
+        let (count, start) = visible_start(&long);
+        assert_eq!((count, start.chars().count()), (SHORT_TEXT, SHORT_TEXT));
+        let one_word = "x".repeat(1 << 20);
+        assert_eq!(visible_start(&one_word).0, SHORT_TEXT);
+        // A long page that says "loading" somewhere is not a loading page.
+        let w = page_warnings(&format!("{long} loading"), "<script></script>", false);
         assert!(w.is_empty(), "{w:?}");
     }
 
