@@ -1,3 +1,4 @@
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 //! What the bundle format costs the file system alone, for
 //! `scripts/bench-capture` (a diagnostic, not a goal).
 //!
@@ -10,8 +11,10 @@
 //! left out (what a capture into page cache only, like wget's, costs).
 //!
 //! Nothing is fetched, parsed, compressed, hashed or signed: the time and
-//! CPU this takes are a lower bound for capturing N such pages with warden's
-//! bundle layout on this machine, whatever warden's own code does.
+//! CPU this takes estimate what the file system alone costs to capture N
+//! such pages with warden's bundle layout on this machine (an estimate, not
+//! a bound: it writes one copy at a time, where warden writes several at
+//! once, and leaves out warden's smaller steps such as its witness file).
 //!
 //! ```text
 //! cargo run --release --example bundle_floor -- --like CASE/evidence/ID \
@@ -21,7 +24,8 @@
 //!
 //! The folder given to `--dir` must not exist. The CPU it costs includes
 //! the kernel's write-back threads, so `scripts/bench-capture` counts it for
-//! the whole machine from /proc/stat around the run.
+//! the whole machine from /proc/stat around the run. Linux only (`syncfs`),
+//! like the benchmark.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -91,6 +95,13 @@ fn read_bundle(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     Ok(files)
 }
 
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("bundle_floor measures what warden does on Linux (syncfs); it does not run here");
+    std::process::exit(2);
+}
+
+#[cfg(target_os = "linux")]
 fn main() -> std::io::Result<()> {
     let o = parse_args();
     let files = read_bundle(&o.like)?;

@@ -773,9 +773,18 @@ fn http_warnings(data: &std::path::Path, page: Option<&record::PageRecord>) -> V
     }
     let read = |name: &str| {
         let bytes = read_prefix(&data.join(name), WARNING_INPUT as usize);
-        // Valid UTF-8 (nearly always) is used as read, without a copy.
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        // Valid UTF-8 is used as read, without a copy, also when the cut
+        // at WARNING_INPUT splits its last character (dropped here).
+        match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) if e.utf8_error().error_len().is_none() => {
+                let valid = e.utf8_error().valid_up_to();
+                let mut bytes = e.into_bytes();
+                bytes.truncate(valid);
+                String::from_utf8(bytes).expect("valid up to here")
+            }
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     };
     super::warnings::page_warnings(&read("text.txt"), &read("page.html"), false)
 }

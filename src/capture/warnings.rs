@@ -19,9 +19,9 @@ const LOADING_WORDS: &[&str] = &[
 ];
 
 /// The warnings for a page with visible text `text` and markup `html`
-/// (`rendered`: both come from the browser's rendered DOM). Allocates
-/// nothing of the pages' size (they may be megabytes long): only the start
-/// of the visible text matters, and the markup is searched as it is.
+/// (`rendered`: both come from the browser's rendered DOM). Copies
+/// neither (they may be megabytes long): only the start of the visible
+/// text matters, and the markup is searched where it lies.
 pub(crate) fn page_warnings(text: &str, html: &str, rendered: bool) -> Vec<String> {
     let mut out = Vec::new();
     let (count, visible) = visible_start(text);
@@ -69,6 +69,9 @@ fn visible_start(text: &str) -> (usize, String) {
     let mut count = 0;
     for word in text.split_whitespace() {
         if count > 0 {
+            if count >= SHORT_TEXT {
+                return (SHORT_TEXT, visible);
+            }
             visible.push(' ');
             count += 1;
         }
@@ -90,28 +93,39 @@ fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// Whether the markup holds an `<input type=password>`, in any case.
+/// Whether the markup holds an `<input type=password>`, in any case and
+/// with any spacing. Only ASCII whitespace is spacing: HTML separates
+/// attributes by nothing else (`type=\u{a0}password` is no password field).
 fn has_password_field(html: &str) -> bool {
     let mut rest = html.as_bytes();
     while let Some(at) = find_ascii_ci(rest, b"<input") {
         let tag = &rest[at..];
         let end = tag.iter().position(|&b| b == b'>').unwrap_or(tag.len());
-        let t: Vec<u8> = tag[..end]
-            .iter()
-            .filter(|b| !b.is_ascii_whitespace())
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        if [
-            &b"type=\"password\""[..],
-            b"type='password'",
-            b"type=password",
-        ]
-        .iter()
-        .any(|p| find_ascii_ci(&t, p).is_some())
-        {
+        if declares_password_type(&tag[..end]) {
             return true;
         }
         rest = &tag[end..];
+    }
+    false
+}
+
+/// Whether a tag's bytes, without ASCII whitespace and ignoring case, hold
+/// `type="password"`, `type='password'` or `type=password`; looked at
+/// through a window of the longest form's length, never copied whole.
+fn declares_password_type(tag: &[u8]) -> bool {
+    const FORMS: [&[u8]; 3] = [b"type=\"password\"", b"type='password'", b"type=password"];
+    let mut window = [0u8; 15];
+    let mut len = 0;
+    for b in tag.iter().filter(|b| !b.is_ascii_whitespace()) {
+        if len == window.len() {
+            window.copy_within(1.., 0);
+            len -= 1;
+        }
+        window[len] = b.to_ascii_lowercase();
+        len += 1;
+        if FORMS.iter().any(|f| window[..len].ends_with(f)) {
+            return true;
+        }
     }
     false
 }
@@ -173,9 +187,42 @@ mod tests {
         assert_eq!((count, start.chars().count()), (SHORT_TEXT, SHORT_TEXT));
         let one_word = "x".repeat(1 << 20);
         assert_eq!(visible_start(&one_word).0, SHORT_TEXT);
+        // A word that ends at the limit: nothing past it is gathered.
+        let at_limit = format!("{} b", "a".repeat(SHORT_TEXT));
+        assert_eq!(
+            visible_start(&at_limit),
+            (SHORT_TEXT, "a".repeat(SHORT_TEXT))
+        );
         // A long page that says "loading" somewhere is not a loading page.
         let w = page_warnings(&format!("{long} loading"), "<script></script>", false);
         assert!(w.is_empty(), "{w:?}");
+        // Just under the limit (multi-byte characters counted one each) a
+        // page that says it is loading is only that; at the limit it is not.
+        let text = |n: usize| format!("please wait {}", "é".repeat(n - 12));
+        let w = page_warnings(&text(SHORT_TEXT - 1), "<p>", false);
+        assert!(
+            w.len() == 1 && w[0].contains("(299 characters) only says it is loading"),
+            "{w:?}"
+        );
+        assert!(page_warnings(&text(SHORT_TEXT), "<p>", false).is_empty());
+    }
+
+    #[test]
+    fn only_ascii_whitespace_separates_a_password_type() {
+        let text = "a long enough text about a pangolin scale listing here";
+        let long_value = "x".repeat(10_000);
+        for html in [
+            "<input\t\r\nTYPE\x0c=\x0c\"PassWord\">".to_string(),
+            format!("<input value=\"{long_value}\" type=password>"),
+        ] {
+            assert_eq!(page_warnings(text, &html, false).len(), 1, "{html:.60}");
+        }
+        for html in [
+            "<input type=\u{a0}password>",
+            "<input type=text> type=password",
+        ] {
+            assert!(page_warnings(text, html, false).is_empty(), "{html}");
+        }
     }
 
     #[test]
