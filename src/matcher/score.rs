@@ -382,7 +382,7 @@ impl Decoy {
 
     /// Whether hit `h` lies inside this decoy.
     fn covers(&self, h: &Hit) -> bool {
-        self.start <= h.start && h.end <= self.end
+        within((h.start, h.end), (self.start, self.end))
     }
 
     fn applies_to_taxon(&self, taxon_terms: &[String]) -> bool {
@@ -696,7 +696,7 @@ fn gather(
                     if kind == CueKind::News {
                         // A wording inside a longer one ("seized" in
                         // "customs seized") is not another wording.
-                        let inside = news_spans.iter().any(|&(s, e)| s <= h.start && h.end <= e);
+                        let inside = news_spans.iter().any(|&n| within((h.start, h.end), n));
                         let w = written.to_lowercase();
                         if !inside && !ev.news.contains(&w) {
                             ev.news.push(w);
@@ -714,10 +714,14 @@ fn gather(
     }
     // A part word inside an everyday word ("claw" in "bear claw", a
     // pastry) is no context either: not for that word, nor for an emoji.
-    form_spans.retain(|f| !context_spans.iter().any(|c| c.0 <= f.0 && f.1 <= c.1));
+    form_spans.retain(|&f| !context_spans.iter().any(|&c| within(f, c)));
     if let Some(f) = form_spans.first() {
         ev.cues.insert(CueKind::Form, text[f.0..f.1].to_string());
     }
+    // Sorted by start, so that each emoji looks only at the words that can
+    // be within reach (below).
+    form_spans.sort_unstable();
+    let longest_form = form_spans.iter().map(|f| f.1 - f.0).max().unwrap_or(0);
     // Everyday words count only with a term of their taxon that needs no
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
@@ -741,7 +745,14 @@ fn gather(
     }
     let mut far = Vec::new();
     for EmojiSeen { key, mut e, span } in emoji {
-        let nearest = form_spans
+        // A character is at most 4 bytes: a word more than 4 x EMOJI_REACH
+        // bytes away is out of reach, and only the few words closer than
+        // that are measured in characters (a listing of thousands of emoji
+        // and part words would otherwise take quadratic time).
+        let reach_bytes = 4 * EMOJI_REACH;
+        let lo = form_spans.partition_point(|f| f.0 + longest_form + reach_bytes < span.0);
+        let hi = form_spans.partition_point(|f| f.0 <= span.1 + reach_bytes);
+        let nearest = form_spans[lo..hi]
             .iter()
             .map(|&f| (chars_between(text, span, f), f))
             .filter(|&(d, _)| d <= EMOJI_REACH)
@@ -786,6 +797,11 @@ struct EmojiSeen {
 /// product-form, part or live-animal word that lets it count ("🦏 powder",
 /// "🐯骨头", "🐻 bile, dried").
 const EMOJI_REACH: usize = 40;
+
+/// Whether byte range `inner` lies inside byte range `outer`.
+fn within(inner: (usize, usize), outer: (usize, usize)) -> bool {
+    outer.0 <= inner.0 && inner.1 <= outer.1
+}
 
 /// Characters between two byte ranges of `text` (0 when they touch or
 /// overlap).
