@@ -6,8 +6,8 @@
 //!   language and kind, against the floors below;
 //! - on the team's own labelled set (tests/data/listings/labelled.jsonl).
 //!
-//! The floors are the figures last measured (held-out precision 0.917,
-//! recall 0.815 on all 785 held-out items; the weakest language 0.81
+//! The floors are the figures last measured (held-out precision 0.914,
+//! recall 0.830 on all 785 held-out items; the weakest language 0.78
 //! precision, 0.71 recall), less a small margin, so that a change that makes
 //! detection worse fails here. `docs/matching.md` gives the full tables. The
 //! targets of the detection issue (0.95 / 0.95 overall, 0.85 per language
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// Held-out floors, overall.
 const HELD_OUT_PRECISION: f64 = 0.89;
-const HELD_OUT_RECALL: f64 = 0.79;
+const HELD_OUT_RECALL: f64 = 0.80;
 /// Held-out floors for every language and every kind with positives, with
 /// at least 20 items.
 const GROUP_PRECISION: f64 = 0.75;

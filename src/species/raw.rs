@@ -4,7 +4,7 @@ use super::{
     Cue, CueKind, KeywordList, ListError, ListKind, ListProblem, Taxon, Term, TermKind, line_col,
 };
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use toml::Spanned;
 
@@ -410,16 +410,24 @@ impl Checker<'_> {
             push(self, &bare, TermKind::Emoji, "*", None, true);
         }
         // Everyday words named in needs_context must be terms of the taxon.
+        // Each term is lower-cased once: a taxon may hold hundreds of terms
+        // and as many everyday words.
+        let mut by_lower: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, term) in terms.iter().enumerate() {
+            if term.kind != TermKind::CodeWord {
+                by_lower
+                    .entry(term.text.to_lowercase())
+                    .or_default()
+                    .push(i);
+            }
+        }
         for s in &t.needs_context {
             let want = s.get_ref().trim().to_lowercase();
-            let mut found = false;
-            for term in terms.iter_mut() {
-                if term.text.to_lowercase() == want && term.kind != TermKind::CodeWord {
-                    term.needs_context = true;
-                    found = true;
-                }
+            let hits = by_lower.get(&want).map_or(&[][..], Vec::as_slice);
+            for &i in hits {
+                terms[i].needs_context = true;
             }
-            if !found {
+            if hits.is_empty() {
                 self.at(
                     s.span(),
                     format!(
