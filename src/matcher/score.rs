@@ -745,13 +745,11 @@ fn gather(
     }
     let mut far = Vec::new();
     for EmojiSeen { key, mut e, span } in emoji {
-        // A character is at most 4 bytes: a word more than 4 x EMOJI_REACH
-        // bytes away is out of reach, and only the few words closer than
-        // that are measured in characters (a listing of thousands of emoji
-        // and part words would otherwise take quadratic time).
-        let reach_bytes = 4 * EMOJI_REACH;
-        let lo = form_spans.partition_point(|f| f.0 + longest_form + reach_bytes < span.0);
-        let hi = form_spans.partition_point(|f| f.0 <= span.1 + reach_bytes);
+        // Only the few words within EMOJI_REACH_BYTES are measured in
+        // characters (a listing of thousands of emoji and part words would
+        // otherwise take quadratic time).
+        let lo = form_spans.partition_point(|f| f.0 + longest_form + EMOJI_REACH_BYTES < span.0);
+        let hi = form_spans.partition_point(|f| f.0 <= span.1 + EMOJI_REACH_BYTES);
         let nearest = form_spans[lo..hi]
             .iter()
             .map(|&f| (chars_between(text, span, f), f))
@@ -797,6 +795,10 @@ struct EmojiSeen {
 /// product-form, part or live-animal word that lets it count ("🦏 powder",
 /// "🐯骨头", "🐻 bile, dried").
 const EMOJI_REACH: usize = 40;
+
+/// [`EMOJI_REACH`] in bytes, at most: a character is at most 4 bytes, so a
+/// word farther than this is out of reach without counting characters.
+const EMOJI_REACH_BYTES: usize = 4 * EMOJI_REACH;
 
 /// Whether byte range `inner` lies inside byte range `outer`.
 fn within(inner: (usize, usize), outer: (usize, usize)) -> bool {

@@ -412,6 +412,9 @@ impl Checker<'_> {
         // Everyday words named in needs_context must be terms of the taxon.
         // Each term is lower-cased once: a taxon may hold hundreds of terms
         // and as many everyday words.
+        if t.needs_context.is_empty() {
+            return terms;
+        }
         let mut by_lower: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, term) in terms.iter().enumerate() {
             if term.kind != TermKind::CodeWord {
