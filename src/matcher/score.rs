@@ -249,6 +249,142 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
     None
 }
 
+/// Units of size and weight that listings give after a number ("10mm",
+/// "2 g", "甲長5cm前後", "300그램에"). Units in scripts written with spaces
+/// must not run on into a letter or digit of such a script ("3 gorillas"
+/// is not 3 g); those in CJK, kana, Hangul and Thai may, and any unit may
+/// run on into those scripts. Lower case, except that "g" and "gr" are
+/// matched only as written in lower case ("5G" is a network).
+const MEASURE_UNITS: &[&str] = &[
+    "mm",
+    "cm",
+    "kg",
+    "g",
+    "gr",
+    "gram",
+    "grams",
+    "gramm",
+    "gramme",
+    "grammes",
+    "gramos",
+    "gramas",
+    "grammi",
+    "grammo",
+    "kilo",
+    "kilos",
+    "kilogram",
+    "kilograms",
+    "oz",
+    "lb",
+    "lbs",
+    "inch",
+    "inches",
+    "ons",
+    "ký",
+    "см",
+    "мм",
+    "кг",
+    "г",
+    "гр",
+    "грамм",
+    "грамма",
+    "граммов",
+    "سم",
+    "مم",
+    "ملم",
+    "غرام",
+    "غ",
+    "جرام",
+    "كغ",
+    "كيلو",
+    "ग्राम",
+    "किलो",
+    "किलोग्राम",
+    "सेमी",
+    "मिमी",
+    "इंच",
+    "ｍｍ",
+    "ｃｍ",
+    "ｇ",
+    "ｋｇ",
+    "克",
+    "公斤",
+    "千克",
+    "斤",
+    "厘米",
+    "公分",
+    "毫米",
+    "寸",
+    "センチ",
+    "ミリ",
+    "グラム",
+    "キロ",
+    "그램",
+    "킬로",
+    "센티",
+    "미리",
+    "กรัม",
+    "กิโล",
+    "ซม",
+    "มม",
+    "นิ้ว",
+];
+
+/// Finds a size or weight: a number followed by a unit of
+/// [`MEASURE_UNITS`], as listings describe goods and news rarely does
+/// ("丸玉10mm", "300g", "9 x 6 x 3.5 cm"). Digits of any script count.
+fn has_measure(text: &str) -> Option<String> {
+    let mut it = text.char_indices().peekable();
+    while let Some((start, c)) = it.next() {
+        if !c.is_numeric() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, c)) = it.peek() {
+            if c.is_numeric() || matches!(c, '.' | ',') {
+                end = i + c.len_utf8();
+                it.next();
+            } else {
+                break;
+            }
+        }
+        let rest = &text[end..];
+        let rest = rest.strip_prefix(' ').unwrap_or(rest);
+        // Lower-cased once per number, as far as the longest unit reaches.
+        let lower: String = rest.chars().take(12).flat_map(char::to_lowercase).collect();
+        for unit in MEASURE_UNITS {
+            let (written, fits) = if matches!(*unit, "g" | "gr") {
+                (rest, rest.starts_with(unit))
+            } else {
+                (lower.as_str(), lower.starts_with(unit))
+            };
+            if !fits {
+                continue;
+            }
+            let spaced = unit.chars().next().is_some_and(|u| !joined_script(u));
+            let next = written[unit.len()..].chars().next();
+            if spaced && next.is_some_and(|n| n.is_alphanumeric() && !joined_script(n)) {
+                continue;
+            }
+            // The unit's end in `text`: its characters, counted in `rest`.
+            let unit_chars = unit.chars().count();
+            let unit_len: usize = rest.chars().take(unit_chars).map(char::len_utf8).sum();
+            let unit_end = text.len() - rest.len() + unit_len;
+            return Some(snippet(text, start, unit_end, 10).to_string());
+        }
+    }
+    None
+}
+
+/// Whether `c` is of a script written without spaces between words (CJK,
+/// kana, Hangul, Thai, full-width forms), where a unit may run on into the
+/// next word.
+fn joined_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0E7F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F | 0xFF00..=0xFFEF)
+}
+
 /// What earned (or cost) a listing points: one weight each, so that the
 /// weights can be fitted to labelled listings (`examples/fit_weights.rs`)
 /// and every point stays tied to a reason.
@@ -283,6 +419,8 @@ pub enum Feature {
     Contact,
     Price,
     Cover,
+    /// A size or weight ("10mm", "300 g"), as listings describe goods.
+    Measure,
     /// A product-form, part or live-animal word.
     Form,
     /// News, advocacy or enforcement wording (counted per distinct wording,
@@ -313,6 +451,7 @@ pub const fn weight(f: Feature) -> i32 {
         Feature::Contact => 17,
         Feature::Price => 13,
         Feature::Cover => 6,
+        Feature::Measure => 9,
         Feature::Form => 0,
         Feature::News => -37,
         Feature::Decoy => -25,
@@ -337,6 +476,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::Contact,
     Feature::Price,
     Feature::Cover,
+    Feature::Measure,
     Feature::Form,
     Feature::News,
     Feature::Decoy,
@@ -1030,6 +1170,17 @@ fn context_part(
             ),
         );
     }
+    if let Some(m) = has_measure(text) {
+        add(
+            reasons,
+            Feature::Measure,
+            1,
+            format!(
+                "a size or weight is given ({}), as listings describe goods",
+                quoted(&m)
+            ),
+        );
+    }
     if let Some(w) = ev.cues.get(&CueKind::Form) {
         add(
             reasons,
@@ -1424,6 +1575,30 @@ mod reason_tests {
     }
 
     #[test]
+    fn sizes_and_weights_are_a_number_with_a_unit() {
+        for (text, found) in [
+            ("丸玉10mm、無染色", true),
+            ("通根 300g. 차로", true),
+            ("甲長5cm前後", true),
+            ("통뿌리 300그램에 팝니다", true),
+            ("9 x 6 x 3.5 cm", true),
+            ("bangle, 52 g, old", true),
+            ("вес 980 г, клетка", true),
+            ("وزن ٩٨٠ غرام", true),
+            ("वजन 2 किलो", true),
+            ("ขนาด 12 ซม. สวย", true),
+            ("Lot 45, estimate 800", false),
+            ("24k gold, 18K setting", false),
+            ("new 5G phone", false),
+            ("3 gorillas at the zoo", false),
+            ("2 months old", false),
+            ("Ivory Act 2018 came into force on 6 June 2022", false),
+        ] {
+            assert_eq!(has_measure(text).is_some(), found, "{text}");
+        }
+    }
+
+    #[test]
     fn reasons_read_back_with_or_without_points() {
         let new: Reason = serde_json::from_str(r#"{"points":-25,"text":"decoy"}"#).unwrap();
         assert_eq!(new.to_string(), "(-25) decoy");
@@ -1591,6 +1766,7 @@ terms = ["bán"]
             (" whatsapp me", Feature::Contact, 1),
             (" 250 USD", Feature::Price, 1),
             (" antique", Feature::Cover, 1),
+            (" 52 g", Feature::Measure, 1),
             (" skin", Feature::Form, 1),
             (" seized at customs", Feature::News, 2),
             (" plush", Feature::Decoy, 1),
