@@ -391,6 +391,59 @@ fn english_ban_and_pre_ban_are_not_the_vietnamese_sale_word_and_mp_direct_24k_go
     s.finish();
 }
 
+#[test]
+fn an_accented_word_is_not_an_english_cue_and_thai_rice_is_not_thai_news() {
+    let listings = vec![
+        listing(
+            "cue-ngo",
+            "Đấu giá móng cọp bọc vàng 18k",
+            "Móng cọp thật, dài 4cm, khởi điểm 2 triệu. Ai nghi ngờ có thể đem đi kiểm định.",
+        ),
+        listing(
+            "cue-ngo-control",
+            "NGO report on the tiger trade",
+            "An NGO says tiger claws are still sold online in Vietnam.",
+        ),
+        listing(
+            "cue-th-rice",
+            "",
+            "หม้อข้าวหม้อแกงลิง ต้นใหญ่ ราคา 300 บาท สนใจทักไลน์",
+        ),
+        listing(
+            "cue-th-news",
+            "ข่าว ตรวจยึดงาช้าง",
+            "เจ้าหน้าที่ตรวจยึดงาช้าง 20 กิโลกรัมที่ด่าน",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // "ngờ" (in "nghi ngờ", doubt) folds to "ngo" but is not the English "NGO".
+    s.expect_no_reason_starting("cue-ngo", "wording of news");
+    s.expect_flagged("cue-ngo");
+    let news_quoting = |s: &Sweep, id: &str, word: &str| {
+        s.reasons(id).iter().any(|(p, t)| {
+            p.unwrap_or(0) < 0 && t.starts_with("wording of news") && t.contains(word)
+        })
+    };
+    let ok = news_quoting(&s, "cue-ngo-control", "\"ngo\"");
+    s.check(
+        ok,
+        "cue-ngo-control",
+        "a news reason quoting \"ngo\", with points off",
+    );
+    // ข้าว (rice, in the pitcher plant's name) differs from ข่าว (news) only by
+    // its tone mark.
+    s.expect_no_reason_starting("cue-th-rice", "wording of news");
+    s.expect_flagged("cue-th-rice");
+    let ok = news_quoting(&s, "cue-th-news", "\"ข่าว\"");
+    s.check(
+        ok,
+        "cue-th-news",
+        "a news reason quoting \"ข่าว\", with points off",
+    );
+    s.expect_not_flagged("cue-th-news");
+    s.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // auction and social-media sale vocabulary
 // ---------------------------------------------------------------------------------------------

@@ -673,14 +673,29 @@ fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bo
 /// seller wrote another word ("bạn", friend, is not "bán", sell). Folding
 /// accents is for text written without them.
 fn accents_differ(written: &str, term: &str) -> bool {
-    use unicode_normalization::UnicodeNormalization;
-    let marks = |s: &str| -> Vec<char> {
-        s.nfd()
-            .filter(|c| matches!(*c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
+    let (w, t) = (accents(written), accents(term));
+    !w.is_empty() && !t.is_empty() && w != t
+}
+
+/// Whether `written` and the cue `term` carry different Thai tone marks:
+/// matching ignores them (sellers vary them, as in ช๊าง for ช้าง), but for
+/// a cue they make another word: ข้าว (rice, as in หม้อข้าวหม้อแกงลิง,
+/// a pitcher plant) is not ข่าว (news).
+fn thai_tones_differ(written: &str, term: &str) -> bool {
+    let tones = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| matches!(*c as u32, 0x0E48..=0x0E4B))
             .collect()
     };
-    let (w, t) = (marks(written), marks(term));
-    !w.is_empty() && !t.is_empty() && w != t
+    tones(written) != tones(term)
+}
+
+/// The accents (combining marks of Latin letters, and đ) of `s`, in order.
+fn accents(s: &str) -> Vec<char> {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| matches!(*c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
+        .collect()
 }
 
 /// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
@@ -821,7 +836,15 @@ fn gather(
                     } else {
                         langs.fits_as_written(&t.lang)
                     };
-                    if !fits || (h.folded && !h.tricks && accents_differ(written, &t.term)) {
+                    // English has no accents: "ngờ" (Vietnamese) is not "NGO".
+                    let accented_english = h.folded
+                        && super::lang::base(&t.lang) == "en"
+                        && !accents(written).is_empty();
+                    if !fits
+                        || (h.folded && !h.tricks && accents_differ(written, &t.term))
+                        || (accented_english && !h.tricks)
+                        || (h.folded && thai_tones_differ(written, &t.term))
+                    {
                         continue;
                     }
                     if kind != CueKind::Decoy {
