@@ -244,6 +244,26 @@ fn units(s: &str) -> Vec<Unit> {
     out
 }
 
+/// Latin letters (lower case) that look like Cyrillic ones, used inside
+/// mostly Cyrillic words ("Рoга сaйгака" with a Latin o and a).
+fn latin_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'a' => 'а',
+        'b' => 'в',
+        'c' => 'с',
+        'e' => 'е',
+        'h' => 'н',
+        'k' => 'к',
+        'm' => 'м',
+        'o' => 'о',
+        'p' => 'р',
+        't' => 'т',
+        'x' => 'х',
+        'y' => 'у',
+        _ => return None,
+    })
+}
+
 /// Cyrillic and Greek letters that look like Latin ones, used inside words
 /// that also hold Latin letters ("ivоry" with a Cyrillic о).
 fn confusable(c: char) -> Option<char> {
@@ -369,16 +389,30 @@ pub fn normalize(s: &str) -> Normalized {
         while j < u.len() && u[j].word() {
             j += 1;
         }
-        let has_latin = u[i..j]
-            .iter()
-            .any(|x| x.c.is_ascii_alphabetic() || is_latin_like(x.c));
-        if u[i..j].iter().any(|x| x.c.is_ascii_alphabetic()) {
+        let ascii = u[i..j].iter().filter(|x| x.c.is_ascii_alphabetic()).count();
+        if ascii > 0 {
+            // A mostly Cyrillic word with a few Latin look-alikes ("Рoга"
+            // with a Latin o) is Cyrillic; otherwise the look-alikes are
+            // Latin ("ivоry" with a Cyrillic о).
+            let cyrillic = u[i..j]
+                .iter()
+                .filter(|x| matches!(x.c as u32, 0x400..=0x4FF))
+                .count();
+            let to_cyrillic = cyrillic > ascii;
             for x in &mut u[i..j] {
-                if let Some(m) = confusable(x.c) {
+                let m = if to_cyrillic {
+                    latin_look_alike(x.c)
+                } else {
+                    confusable(x.c)
+                };
+                if let Some(m) = m {
                     x.become_letter(m, TRICK);
                 }
             }
         }
+        let has_latin = u[i..j]
+            .iter()
+            .any(|x| x.c.is_ascii_alphabetic() || is_latin_like(x.c));
         let has_leet_or_l = u[i..j].iter().any(|x| leet(x.c).is_some() || x.c == 'l');
         if has_latin && has_leet_or_l {
             for x in &mut u[i..j] {
@@ -557,6 +591,12 @@ mod tests {
         );
         // a pure Cyrillic word is left alone
         assert_eq!(n("слон"), "слон");
+        // Latin look-alikes inside a mostly Cyrillic word are Cyrillic
+        assert_eq!(n("Рoга сaйгака"), n("рога сайгака"));
+        assert_eq!(
+            finds("Рoга сaйгака, пара", "рога сайгака").as_deref(),
+            Some("Рoга сaйгака")
+        );
         // Thai vowels and tone marks are kept: หมี (bear) is not หม
         assert_ne!(n("หมี"), n("หม"));
         assert_eq!(finds("ขายกำไลงาช้างแท้", "งาช้าง").as_deref(), Some("งาช้าง"));
