@@ -6,9 +6,9 @@
 //!   language and kind, against the floors below;
 //! - on the team's own labelled set (tests/data/listings/labelled.jsonl).
 //!
-//! The floors are the figures last measured (held-out precision 0.913,
-//! recall 0.857 on all 1,348 held-out items; the weakest language 0.84
-//! precision, 0.77 recall), less a small margin, so that a change that makes
+//! The floors are the figures last measured (held-out precision 0.912,
+//! recall 0.874 on all 1,348 held-out items; the weakest language 0.84
+//! precision, 0.79 recall), less a small margin, so that a change that makes
 //! detection worse fails here. `docs/matching.md` gives the full tables. The
 //! targets of the detection issue (0.95 / 0.95 overall, 0.85 per language
 //! and kind) are NOT reached; raising these floors to them is the work
@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 
 /// Held-out floors, overall.
 const HELD_OUT_PRECISION: f64 = 0.89;
-const HELD_OUT_RECALL: f64 = 0.82;
+const HELD_OUT_RECALL: f64 = 0.85;
 /// Held-out floors for every language and every kind with positives, with
 /// at least 20 items.
-const GROUP_PRECISION: f64 = 0.75;
-const GROUP_RECALL: f64 = 0.67;
+const GROUP_PRECISION: f64 = 0.79;
+const GROUP_RECALL: f64 = 0.74;
 /// For kinds with no positives (news, advocacy, everyday goods): the share
 /// of items not flagged.
 const GROUP_NOT_FLAGGED: f64 = 0.88;
