@@ -366,6 +366,11 @@ fn has_measure(text: &str) -> Option<String> {
             if spaced && next.is_some_and(|n| n.is_alphanumeric() && !joined_script(n)) {
                 continue;
             }
+            // Russian "г." after a number is a year ("1980 г.", "в 2021 г"),
+            // grams are written "г" after a smaller number.
+            if *unit == "г" && (next == Some('.') || text[start..end].chars().count() == 4) {
+                continue;
+            }
             // The unit's end in `text`: its characters, counted in `rest`.
             let unit_chars = unit.chars().count();
             let unit_len: usize = rest.chars().take(unit_chars).map(char::len_utf8).sum();
@@ -1607,6 +1612,8 @@ mod reason_tests {
             ("9 x 6 x 3.5 cm", true),
             ("bangle, 52 g, old", true),
             ("вес 980 г, клетка", true),
+            ("шкура, 1980 г. выпуска", false),
+            ("в 2021 г привезли", false),
             ("وزن ٩٨٠ غرام", true),
             ("वजन 2 किलो", true),
             ("ขนาด 12 ซม. สวย", true),
