@@ -389,16 +389,20 @@ pub fn normalize(s: &str) -> Normalized {
         while j < u.len() && u[j].word() {
             j += 1;
         }
-        let ascii = u[i..j].iter().filter(|x| x.c.is_ascii_alphabetic()).count();
-        if ascii > 0 {
-            // A mostly Cyrillic word with a few Latin look-alikes ("Рoга"
-            // with a Latin o) is Cyrillic; otherwise the look-alikes are
-            // Latin ("ivоry" with a Cyrillic о).
-            let cyrillic = u[i..j]
+        if u[i..j].iter().any(|x| x.c.is_ascii_alphabetic()) {
+            // A word whose letters that exist in one script only are mostly
+            // Cyrillic ("Рoга": г) is Cyrillic, and its Latin look-alikes
+            // become Cyrillic; otherwise Cyrillic look-alikes become Latin
+            // ("іvоrу": v and r).
+            let only_cyrillic = u[i..j]
                 .iter()
-                .filter(|x| matches!(x.c as u32, 0x400..=0x4FF))
+                .filter(|x| matches!(x.c as u32, 0x400..=0x4FF) && confusable(x.c).is_none())
                 .count();
-            let to_cyrillic = cyrillic > ascii;
+            let only_latin = u[i..j]
+                .iter()
+                .filter(|x| x.c.is_ascii_alphabetic() && latin_look_alike(x.c).is_none())
+                .count();
+            let to_cyrillic = only_cyrillic > only_latin;
             for x in &mut u[i..j] {
                 let m = if to_cyrillic {
                     latin_look_alike(x.c)
@@ -591,8 +595,11 @@ mod tests {
         );
         // a pure Cyrillic word is left alone
         assert_eq!(n("слон"), "слон");
-        // Latin look-alikes inside a mostly Cyrillic word are Cyrillic
+        // Latin look-alikes inside a mostly Cyrillic word are Cyrillic, and
+        // Cyrillic look-alikes inside a mostly Latin word Latin
         assert_eq!(n("Рoга сaйгака"), n("рога сайгака"));
+        assert_eq!(n("іvоrу"), "ivory");
+        assert_eq!(n("соrаl"), n("coral"));
         assert_eq!(
             finds("Рoга сaйгака, пара", "рога сайгака").as_deref(),
             Some("Рoга сaйгака")

@@ -253,8 +253,12 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
 /// "2 g", "甲長5cm前後", "300그램에"). Units in scripts written with spaces
 /// must not run on into a letter or digit of such a script ("3 gorillas"
 /// is not 3 g); those in CJK, kana, Hangul and Thai may, and any unit may
-/// run on into those scripts. Lower case, except that "g" and "gr" are
-/// matched only as written in lower case ("5G" is a network).
+/// run on into those scripts. Lower case, except that "g", "gr" and "ｇ"
+/// are matched only as written in lower case ("5G" is a network). Left out
+/// as too often another word after a number: Russian "г" (also "year" and
+/// "city"), Dutch "ons" (our), Vietnamese "ký" (sign), Hindi ग्राम
+/// (village), Korean 미리 (in advance), Japanese キロ (also kilometres and
+/// kilocalories).
 const MEASURE_UNITS: &[&str] = &[
     "mm",
     "cm",
@@ -279,12 +283,9 @@ const MEASURE_UNITS: &[&str] = &[
     "lbs",
     "inch",
     "inches",
-    "ons",
-    "ký",
     "см",
     "мм",
     "кг",
-    "г",
     "гр",
     "грамм",
     "грамма",
@@ -297,7 +298,6 @@ const MEASURE_UNITS: &[&str] = &[
     "جرام",
     "كغ",
     "كيلو",
-    "ग्राम",
     "किलो",
     "किलोग्राम",
     "सेमी",
@@ -318,11 +318,9 @@ const MEASURE_UNITS: &[&str] = &[
     "センチ",
     "ミリ",
     "グラム",
-    "キロ",
     "그램",
     "킬로",
     "센티",
-    "미리",
     "กรัม",
     "กิโล",
     "ซม",
@@ -335,14 +333,22 @@ const MEASURE_UNITS: &[&str] = &[
 /// ("丸玉10mm", "300g", "9 x 6 x 3.5 cm"). Digits of any script count.
 fn has_measure(text: &str) -> Option<String> {
     let mut it = text.char_indices().peekable();
+    let mut before: Option<char> = None;
     while let Some((start, c)) = it.next() {
-        if !c.is_numeric() {
+        let prev = before.replace(c);
+        // A number starts a word: "S10 g" is a model, not 10 g (in CJK,
+        // kana, Hangul and Thai a number may follow a letter: 丸玉10mm).
+        if !c.is_numeric() || prev.is_some_and(|p| p.is_alphanumeric() && !joined_script(p)) {
             continue;
         }
         let mut end = start + c.len_utf8();
         while let Some(&(i, c)) = it.peek() {
-            if c.is_numeric() || matches!(c, '.' | ',') {
+            // "1.5" and "1,200" go on; "5. Next" and "5, then" end the number.
+            let decimal = matches!(c, '.' | ',')
+                && text[i + 1..].chars().next().is_some_and(|n| n.is_numeric());
+            if c.is_numeric() || decimal {
                 end = i + c.len_utf8();
+                before = Some(c);
                 it.next();
             } else {
                 break;
@@ -350,10 +356,22 @@ fn has_measure(text: &str) -> Option<String> {
         }
         let rest = &text[end..];
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
+        // Most numbers are followed by no unit: look at the first character
+        // before lower-casing anything.
+        let Some(first) = rest.chars().next() else {
+            continue;
+        };
+        if !MEASURE_UNITS.iter().any(|u| {
+            u.chars()
+                .next()
+                .is_some_and(|f| f == first || Some(f) == first.to_lowercase().next())
+        }) {
+            continue;
+        }
         // Lower-cased once per number, as far as the longest unit reaches.
         let lower: String = rest.chars().take(12).flat_map(char::to_lowercase).collect();
         for unit in MEASURE_UNITS {
-            let (written, fits) = if matches!(*unit, "g" | "gr") {
+            let (written, fits) = if matches!(*unit, "g" | "gr" | "ｇ") {
                 (rest, rest.starts_with(unit))
             } else {
                 (lower.as_str(), lower.starts_with(unit))
@@ -366,9 +384,8 @@ fn has_measure(text: &str) -> Option<String> {
             if spaced && next.is_some_and(|n| n.is_alphanumeric() && !joined_script(n)) {
                 continue;
             }
-            // Russian "г." after a number is a year ("1980 г.", "в 2021 г"),
-            // grams are written "г" after a smaller number.
-            if *unit == "г" && (next == Some('.') || text[start..end].chars().count() == 4) {
+            // "4g" and "5g" right after a single digit are networks.
+            if *unit == "g" && end - start == 1 && rest.len() == text.len() - end {
                 continue;
             }
             // The unit's end in `text`: its characters, counted in `rest`.
@@ -1198,15 +1215,16 @@ fn context_part(
             ),
         );
     }
-    if let Some(m) = has_measure(text) {
+    // A size or weight counts only beside a product-form, part or
+    // live-animal word or a product word: "Pangolins weigh 1.6 to 33 kg"
+    // describes the animal, not goods.
+    let goods = ev.cues.contains_key(&CueKind::Form) || ev.has_product;
+    if let Some(m) = has_measure(text).filter(|_| goods) {
         add(
             reasons,
             Feature::Measure,
             1,
-            format!(
-                "a size or weight is given ({}), as listings describe goods",
-                quoted(&m)
-            ),
+            format!("a number with a unit of length or weight ({})", quoted(&m)),
         );
     }
     if let Some(w) = ev.cues.get(&CueKind::Form) {
@@ -1611,7 +1629,15 @@ mod reason_tests {
             ("통뿌리 300그램에 팝니다", true),
             ("9 x 6 x 3.5 cm", true),
             ("bangle, 52 g, old", true),
-            ("вес 980 г, клетка", true),
+            ("вес 980 гр, клетка", true),
+            ("Galaxy S10 g", false),
+            ("5g phone, 4g", false),
+            ("５Ｇ対応", false),
+            ("Dorpsstraat 5. Ons team", false),
+            ("जिले के 25 ग्राम में", false),
+            ("8 ký tự", false),
+            ("駅から5キロ", false),
+            ("101000, г Москва", false),
             ("шкура, 1980 г. выпуска", false),
             ("в 2021 г привезли", false),
             ("وزن ٩٨٠ غرام", true),
@@ -1796,7 +1822,7 @@ terms = ["bán"]
             (" whatsapp me", Feature::Contact, 1),
             (" 250 USD", Feature::Price, 1),
             (" antique", Feature::Cover, 1),
-            (" 52 g", Feature::Measure, 1),
+            (" skin 52 g", Feature::Measure, 1),
             (" skin", Feature::Form, 1),
             (" seized at customs", Feature::News, 2),
             (" plush", Feature::Decoy, 1),
@@ -1814,6 +1840,15 @@ terms = ["bán"]
             let sum: i32 = s.reasons.iter().map(|r| r.points.unwrap()).sum();
             assert_eq!(sum, s.score as i32, "{extra}: {:#?}", s.reasons);
         }
+        // A size or weight with no product-form or product word describes
+        // the animal, not goods: it earns nothing.
+        let bare = run("an old pangolin, 52 g");
+        assert_eq!(
+            bare.features.get(&Feature::Measure),
+            None,
+            "{:?}",
+            bare.features
+        );
         // The species evidence: the kind of the strongest term and its
         // appendix.
         for (text, kind, app) in [
