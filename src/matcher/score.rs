@@ -534,12 +534,13 @@ struct Decoy {
 }
 
 impl Decoy {
-    /// Whether this decoy covers hit `h` of a term of `taxon`: the hit lies
-    /// inside the decoy and the decoy applies to any spelling, in any
-    /// script, of a term of that taxon ("leopard print" covers "léopard",
-    /// as the taxon also has "leopard").
+    /// Whether this decoy neutralises hit `h` of a term of `taxon`: the hit
+    /// shares text with the decoy ("ivory pendant" in "mammoth ivory
+    /// pendant" shares "ivory" with "mammoth ivory") and the decoy applies
+    /// to any spelling, in any script, of a term of that taxon ("leopard
+    /// print" covers "léopard", as the taxon also has "leopard").
     fn neutralises(&self, h: &Hit, taxon_terms: &[String]) -> bool {
-        self.covers(h) && self.applies_to_taxon(taxon_terms)
+        h.start < self.end && self.start < h.end && self.applies_to_taxon(taxon_terms)
     }
 
     /// Whether hit `h` lies inside this decoy.
@@ -652,7 +653,10 @@ fn find_decoys(
     let mut decoys = Vec::new();
     for h in hits {
         for t in matcher.terms_of(h.pattern) {
-            if t.category == Category::Cue(CueKind::Decoy) && langs.fits(&t.lang) {
+            if t.category == Category::Cue(CueKind::Decoy)
+                && langs.fits(&t.lang)
+                && !cue_folded_into_another_word(h, t, &text[h.start..h.end], langs)
+            {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
@@ -697,6 +701,30 @@ fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bo
 fn accents_differ(written: &str, term: &str) -> bool {
     let (w, t) = (accents(written), accents(term));
     !w.is_empty() && !t.is_empty() && w != t
+}
+
+/// Whether cue term `t`, found as hit `h` written `written`, was found
+/// only by folding a word that is another word as written: accents that
+/// differ ("bạn", friend, is not "bán", sell), an accented word under an
+/// English cue (English has no accents: "ngờ" is not "NGO"), other Thai
+/// tone marks, or a Vietnamese word written without accents in a listing
+/// written with them ("gia" of "gia đình", family, is not "giá", price:
+/// folding is for text written without accents). Decoys and other cues
+/// share this rule.
+fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str, langs: &Languages) -> bool {
+    if !h.folded {
+        return false;
+    }
+    let lang = super::lang::base(&t.lang);
+    let bare_in_accented_text = lang == "vi"
+        && langs.written_with_accents()
+        && accents(written).is_empty()
+        && !accents(&t.term).is_empty();
+    (!h.tricks
+        && (accents_differ(written, &t.term)
+            || (lang == "en" && !accents(written).is_empty())
+            || bare_in_accented_text))
+        || thai_tones_differ(written, &t.term)
 }
 
 /// Whether `written` and the cue `term` carry different Thai tone marks:
@@ -858,15 +886,7 @@ fn gather(
                     } else {
                         langs.fits_as_written(&t.lang)
                     };
-                    // English has no accents: "ngờ" (Vietnamese) is not "NGO".
-                    let accented_english = h.folded
-                        && super::lang::base(&t.lang) == "en"
-                        && !accents(written).is_empty();
-                    if !fits
-                        || (h.folded && !h.tricks && accents_differ(written, &t.term))
-                        || (accented_english && !h.tricks)
-                        || (h.folded && thai_tones_differ(written, &t.term))
-                    {
+                    if !fits || cue_folded_into_another_word(h, t, written, langs) {
                         continue;
                     }
                     if kind != CueKind::Decoy {
@@ -1275,15 +1295,17 @@ fn decoy_part(
         .iter()
         .map(|&(l, t)| matcher.folded_terms(l, t))
         .collect();
-    // Written form -> times found, in order of first appearance.
+    // First written form -> times found, in order of first appearance;
+    // wordings that differ only in case or accents ("Mammoth ivory",
+    // "mammoth ivory") are one.
     let mut found: Vec<(&str, i32)> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = Default::default();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut times = 0;
     for d in decoys {
         let relevant = d.applies_to.is_empty() || terms.iter().any(|t| d.applies_to_taxon(t));
         if relevant {
             times += 1;
-            let i = *index.entry(d.written.as_str()).or_insert_with(|| {
+            let i = *index.entry(fold(&d.written)).or_insert_with(|| {
                 found.push((d.written.as_str(), 0));
                 found.len() - 1
             });
