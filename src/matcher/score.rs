@@ -524,23 +524,42 @@ fn link_and_hashtags(text: &str) -> Option<(&str, usize)> {
     (tags >= 2).then_some((link, tags))
 }
 
+/// Whether a decoy cue group applies to a taxon, per (cue group, taxon):
+/// worked out once per listing, as one wording may be found thousands of
+/// times.
+type AppliesSeen = std::collections::HashMap<((usize, usize), (usize, usize)), bool>;
+
 /// A decoy cue found in the text: its span, the words it neutralises
 /// (normalised; empty for "any"), and how it was written.
 struct Decoy {
     start: usize,
     end: usize,
+    /// The cue group it belongs to (list, entry): decoys of one group
+    /// apply to the same taxa.
+    cue: (usize, usize),
     applies_to: Vec<String>,
     written: String,
 }
 
 impl Decoy {
-    /// Whether this decoy neutralises hit `h` of a term of `taxon`: the hit
-    /// shares text with the decoy ("ivory pendant" in "mammoth ivory
-    /// pendant" shares "ivory" with "mammoth ivory") and the decoy applies
-    /// to any spelling, in any script, of a term of that taxon ("leopard
-    /// print" covers "léopard", as the taxon also has "leopard").
-    fn neutralises(&self, h: &Hit, taxon_terms: &[String]) -> bool {
-        h.start < self.end && self.start < h.end && self.applies_to_taxon(taxon_terms)
+    /// Whether this decoy neutralises hit `h` of a term of taxon `taxon`:
+    /// the hit shares text with the decoy ("ivory pendant" in "mammoth
+    /// ivory pendant" shares "ivory" with "mammoth ivory") and the decoy
+    /// applies to any spelling, in any script, of a term of that taxon
+    /// ("leopard print" covers "léopard", as the taxon also has "leopard").
+    /// `seen` remembers, per cue group and taxon, whether it applies.
+    fn neutralises(
+        &self,
+        h: &Hit,
+        taxon: (usize, usize),
+        matcher: &Matcher,
+        seen: &mut AppliesSeen,
+    ) -> bool {
+        h.start < self.end
+            && self.start < h.end
+            && *seen
+                .entry((self.cue, taxon))
+                .or_insert_with(|| self.applies_to_taxon(matcher.folded_terms(taxon.0, taxon.1)))
     }
 
     /// Whether hit `h` lies inside this decoy.
@@ -661,13 +680,26 @@ fn find_decoys(
                 decoys.push(Decoy {
                     start: h.start,
                     end: h.end,
+                    cue: (t.list, t.entry),
                     applies_to: cue.applies_to.iter().map(|a| fold(a)).collect(),
                     written: text[h.start..h.end].to_string(),
                 });
             }
         }
     }
+    // In order of their start ([`decoys_near`] searches them).
+    decoys.sort_by_key(|d| d.start);
     decoys
+}
+
+/// The decoys that may share text with hit `h`, out of `decoys` in order of
+/// their start, none longer than `longest` bytes: a binary search, so that
+/// a listing of thousands of decoys and species words is not checked pair
+/// by pair.
+fn decoys_near<'d>(decoys: &'d [Decoy], longest: usize, h: &Hit) -> &'d [Decoy] {
+    let lo = decoys.partition_point(|d| d.start + longest < h.start);
+    let hi = decoys.partition_point(|d| d.start < h.end);
+    &decoys[lo..hi.max(lo)]
 }
 
 /// Normalised length, in characters, of a term.
@@ -799,6 +831,8 @@ fn gather(
     // one of those words near it.
     let mut emoji: Vec<EmojiSeen> = Vec::new();
     let mut form_spans: Vec<(usize, usize)> = Vec::new();
+    let longest_decoy = decoys.iter().map(|d| d.end - d.start).max().unwrap_or(0);
+    let mut applies_seen = AppliesSeen::new();
     // Byte ranges of everyday words: a product-form word inside one
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
@@ -821,9 +855,9 @@ fn gather(
                     {
                         continue;
                     }
-                    if decoys
+                    if decoys_near(decoys, longest_decoy, h)
                         .iter()
-                        .any(|d| d.neutralises(h, matcher.folded_terms(key.0, key.1)))
+                        .any(|d| d.neutralises(h, key, matcher, &mut applies_seen))
                     {
                         continue;
                     }
@@ -895,7 +929,11 @@ fn gather(
                     }
                     // A part or live-animal word inside a decoy ("baby" in
                     // "baby blanket") is no context for anything.
-                    if kind == CueKind::Form && !decoys.iter().any(|d| d.covers(h)) {
+                    if kind == CueKind::Form
+                        && !decoys_near(decoys, longest_decoy, h)
+                            .iter()
+                            .any(|d| d.covers(h))
+                    {
                         form_spans.push((h.start, h.end));
                     }
                     if kind == CueKind::News {
@@ -1301,8 +1339,13 @@ fn decoy_part(
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut times = 0;
+    // Per cue group: whether it applies to a matched taxon.
+    let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
     for d in decoys {
-        let relevant = d.applies_to.is_empty() || terms.iter().any(|t| d.applies_to_taxon(t));
+        let relevant = d.applies_to.is_empty()
+            || *relevant_seen
+                .entry(d.cue)
+                .or_insert_with(|| terms.iter().any(|t| d.applies_to_taxon(t)));
         if relevant {
             times += 1;
             let i = *index.entry(fold(&d.written)).or_insert_with(|| {
@@ -1531,6 +1574,40 @@ pub fn score(
 #[cfg(test)]
 mod reason_tests {
     use super::*;
+
+    #[test]
+    fn decoys_near_finds_every_decoy_that_shares_text_with_a_hit() {
+        let decoy = |start, end| Decoy {
+            start,
+            end,
+            cue: (0, 0),
+            applies_to: Vec::new(),
+            written: String::new(),
+        };
+        let spans = [(0, 5), (3, 20), (10, 12), (14, 15), (30, 35), (34, 36)];
+        let decoys: Vec<Decoy> = spans.iter().map(|&(s, e)| decoy(s, e)).collect();
+        let longest = spans.iter().map(|(s, e)| e - s).max().unwrap();
+        for start in 0..40 {
+            for end in start + 1..42 {
+                let h = Hit {
+                    start,
+                    end,
+                    folded: false,
+                    tricks: false,
+                    pattern: 0,
+                };
+                let near: Vec<(usize, usize)> = decoys_near(&decoys, longest, &h)
+                    .iter()
+                    .map(|d| (d.start, d.end))
+                    .collect();
+                for &(s, e) in &spans {
+                    if s < end && start < e {
+                        assert!(near.contains(&(s, e)), "{start}..{end} misses {s}..{e}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The points of the reasons add up to the score, whatever the listing.
     #[test]
