@@ -445,18 +445,8 @@ fn an_accented_word_is_not_an_english_cue_and_thai_rice_is_not_thai_news() {
 }
 
 #[test]
-fn a_vietnamese_word_written_without_accents_among_accented_words_is_not_the_accented_cue() {
+fn decoys_follow_the_cue_folding_rules_so_a_vietnamese_word_is_not_another_with_other_accents() {
     let listings = vec![
-        listing(
-            "vi-family",
-            "Chén sừng tê giác chạm rồng",
-            "Chén sừng tê giác cao 9cm, nguồn gốc gia đình quan lại, còn nguyên vẹn. Ai quan tâm ib.",
-        ),
-        listing(
-            "vi-bare",
-            "ban vong tay nga voi that",
-            "vong nga voi that 100%, gia lien he, ib zalo",
-        ),
         listing(
             "vi-scroll",
             "Vòng tay ngà voi thật",
@@ -469,68 +459,16 @@ fn a_vietnamese_word_written_without_accents_among_accented_words_is_not_the_acc
         ),
     ];
     let mut s = sweep(&listings);
-    let quoting = |s: &Sweep, id: &str, start: &str, word: &str| {
-        s.reasons(id)
-            .iter()
-            .any(|(_, t)| t.starts_with(start) && t.contains(word))
-    };
-    // "gia" of "gia đình" (family) is not "giá" (price) in a listing
-    // written with accents ...
-    let ok = !quoting(&s, "vi-family", "a price is given", "\"gia\"");
-    s.check(ok, "vi-family", "no price reason quoting \"gia\" (family)");
-    s.expect_flagged("vi-family");
-    // ... but is, folded, in one written without them.
-    let ok = quoting(&s, "vi-bare", "a price is given", "\"gia\"");
-    s.check(ok, "vi-bare", "a price reason quoting \"gia\"");
-    // Decoys follow the same rule: "Kéo" (scroll) is not "kẹo" (candy) ...
+    // "Kéo" (scroll) is not the decoy "kẹo" (candy) ...
     s.expect_no_reason_starting("vi-scroll", "decoy context");
     s.expect_flagged("vi-scroll");
     // ... while real candy still is.
-    let ok = quoting(&s, "vi-candy", "decoy context", "\"Kẹo\"");
+    let ok = s
+        .reasons("vi-candy")
+        .iter()
+        .any(|(_, t)| t.starts_with("decoy context") && t.contains("\"Kẹo\""));
     s.check(ok, "vi-candy", "a decoy reason quoting \"Kẹo\"");
     s.expect_not_flagged("vi-candy");
-    s.finish();
-}
-
-#[test]
-fn mammoth_ivory_is_not_elephant_ivory_but_an_elephant_word_beside_it_still_counts() {
-    let listings = vec![
-        listing(
-            "mammoth-en",
-            "Mammoth ivory pendant – Siberian permafrost",
-            "Hand-carved mammoth ivory pendant, 5 cm, comes with certificate of origin. $95 incl. shipping.",
-        ),
-        listing(
-            "mammoth-de",
-            "Anhänger aus Mammut-Elfenbein",
-            "Handgeschnitzter Anhänger, 4 cm, aus fossilem Mammutelfenbein. 120 € inkl. Versand.",
-        ),
-        listing(
-            "mammoth-ru",
-            "Бивень мамонта, Якутия",
-            "Продам бивень мамонта, 62 см, 4,5 кг, Якутия, с документами. 50 000 ₽.",
-        ),
-        listing(
-            "mammoth-zh",
-            "猛犸象牙手串",
-            "俄罗斯猛犸象牙手串，带证书，680元包邮。",
-        ),
-        listing(
-            "mammoth-cover",
-            "Old ivory bangle",
-            "Elephant ivory bangle, listed as mammoth ivory because of site rules. 62 g, $800, DM me.",
-        ),
-    ];
-    let mut s = sweep(&listings);
-    // "ivory pendant" shares "ivory" with the decoy "mammoth ivory": the
-    // most specific name wins, and no elephant is claimed.
-    for id in ["mammoth-en", "mammoth-de", "mammoth-ru", "mammoth-zh"] {
-        s.expect_no_taxon(id, "Elephantidae");
-        s.expect_not_flagged(id);
-    }
-    s.expect_taxon("mammoth-cover", "Elephantidae");
-    s.expect_flagged("mammoth-cover");
-    s.expect_cue_reason("mammoth-cover", &["claims"], "mammoth");
     s.finish();
 }
 

@@ -35,16 +35,7 @@ pub(crate) struct Languages {
     /// Control, replacement and private-use characters among them, in
     /// percent.
     pub(crate) junk_percent: u32,
-    /// Share of the words with Latin letters that carry an accent (a Latin
-    /// letter beyond ASCII), in percent, over the first [`SAMPLE`]
-    /// characters.
-    accented_words_percent: u32,
 }
-
-/// Share of accented words from which a listing counts as written with
-/// accents. In the outside set's dev part, Vietnamese written with them has
-/// a median of 77 % (the tenth percentile 59 %), French 19 %, German 11 %.
-const WRITTEN_WITH_ACCENTS_PERCENT: u32 = 30;
 
 /// ISO 639-1 code (or the ISO 639-3 code where none is mapped) of a
 /// whatlang language.
@@ -144,22 +135,6 @@ impl Languages {
                 add("vi");
             }
         }
-        let (mut words, mut accented) = (0u32, 0u32);
-        for w in sample.split_whitespace() {
-            let latin_letters = w
-                .chars()
-                .filter(|c| c.is_alphabetic() && is_latin_letter(*c))
-                .count();
-            if latin_letters > 0 {
-                words += 1;
-                if w.chars()
-                    .any(|c| !c.is_ascii() && (is_latin_letter(c) || is_combining(c)))
-                {
-                    accented += 1;
-                }
-            }
-        }
-        l.accented_words_percent = (accented * 100).checked_div(words).unwrap_or(0);
         l.latin = latin;
         l.letters_percent = (letters * 100).checked_div(visible).unwrap_or(100);
         l.junk_percent = (junk * 100).checked_div(visible).unwrap_or(0);
@@ -209,14 +184,6 @@ impl Languages {
         self.fits(lang) || self.from_cues.contains(base(lang))
     }
 
-    /// Whether the Latin-script words of the listing are mostly written
-    /// with their accents: a word written without them is then another
-    /// word ("gia", family, beside "giá", price), not the same one typed
-    /// plainly.
-    pub(crate) fn written_with_accents(&self) -> bool {
-        self.accented_words_percent >= WRITTEN_WITH_ACCENTS_PERCENT
-    }
-
     /// Whether the text reads as written language: mostly letters, hardly
     /// any control or replacement characters. Random bytes do not.
     pub(crate) fn reads_as_text(&self) -> bool {
@@ -228,17 +195,6 @@ impl Languages {
     pub(crate) fn list(&self) -> Vec<&str> {
         self.langs.iter().map(String::as_str).collect()
     }
-}
-
-/// Whether `c` is a Latin letter (ASCII, Latin-1, Latin Extended and
-/// Vietnamese's Latin Extended Additional).
-fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || matches!(c as u32, 0xC0..=0x24F | 0x1E00..=0x1EFF)
-}
-
-/// Whether `c` is a combining accent of Latin letters.
-fn is_combining(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F)
 }
 
 /// `zh-Hans` and `zh-Hant` are both `zh` here.
@@ -265,15 +221,6 @@ mod tests {
         assert!(!l.fits("vi"), "{:?}", l.list());
         assert!(!l.fits("fr"), "{:?}", l.list());
         assert!(l.fits("en"));
-    }
-
-    #[test]
-    fn vietnamese_with_accents_is_told_from_vietnamese_without() {
-        assert!(
-            Languages::of("Chén sừng tê giác, nguồn gốc gia đình, giá 5 triệu")
-                .written_with_accents()
-        );
-        assert!(!Languages::of("ban vong nga voi, gia 5tr, lh zalo").written_with_accents());
     }
 
     #[test]

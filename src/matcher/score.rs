@@ -543,8 +543,8 @@ struct Decoy {
 
 impl Decoy {
     /// Whether this decoy neutralises hit `h` of a term of taxon `taxon`:
-    /// the hit shares text with the decoy ("ivory pendant" in "mammoth
-    /// ivory pendant" shares "ivory" with "mammoth ivory") and the decoy
+    /// the hit lies inside the decoy (a longer species name that holds a
+    /// decoy, "baby monitor lizard", is not taken away) and the decoy
     /// applies to any spelling, in any script, of a term of that taxon
     /// ("leopard print" covers "léopard", as the taxon also has "leopard").
     /// `seen` remembers, per cue group and taxon, whether it applies.
@@ -555,8 +555,7 @@ impl Decoy {
         matcher: &Matcher,
         seen: &mut AppliesSeen,
     ) -> bool {
-        h.start < self.end
-            && self.start < h.end
+        self.covers(h)
             && *seen
                 .entry((self.cue, taxon))
                 .or_insert_with(|| self.applies_to_taxon(matcher.folded_terms(taxon.0, taxon.1)))
@@ -674,7 +673,7 @@ fn find_decoys(
         for t in matcher.terms_of(h.pattern) {
             if t.category == Category::Cue(CueKind::Decoy)
                 && langs.fits(&t.lang)
-                && !cue_folded_into_another_word(h, t, &text[h.start..h.end], langs)
+                && !cue_folded_into_another_word(h, t, &text[h.start..h.end])
             {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
@@ -738,24 +737,15 @@ fn accents_differ(written: &str, term: &str) -> bool {
 /// Whether cue term `t`, found as hit `h` written `written`, was found
 /// only by folding a word that is another word as written: accents that
 /// differ ("bạn", friend, is not "bán", sell), an accented word under an
-/// English cue (English has no accents: "ngờ" is not "NGO"), other Thai
-/// tone marks, or a Vietnamese word written without accents in a listing
-/// written with them ("gia" of "gia đình", family, is not "giá", price:
-/// folding is for text written without accents). Decoys and other cues
-/// share this rule.
-fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str, langs: &Languages) -> bool {
+/// English cue (English has no accents: "ngờ" is not "NGO"), or other
+/// Thai tone marks. Decoys and other cues share this rule.
+fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
     if !h.folded {
         return false;
     }
     let lang = super::lang::base(&t.lang);
-    let bare_in_accented_text = lang == "vi"
-        && langs.written_with_accents()
-        && accents(written).is_empty()
-        && !accents(&t.term).is_empty();
     (!h.tricks
-        && (accents_differ(written, &t.term)
-            || (lang == "en" && !accents(written).is_empty())
-            || bare_in_accented_text))
+        && (accents_differ(written, &t.term) || (lang == "en" && !accents(written).is_empty())))
         || thai_tones_differ(written, &t.term)
 }
 
@@ -920,7 +910,7 @@ fn gather(
                     } else {
                         langs.fits_as_written(&t.lang)
                     };
-                    if !fits || cue_folded_into_another_word(h, t, written, langs) {
+                    if !fits || cue_folded_into_another_word(h, t, written) {
                         continue;
                     }
                     if kind != CueKind::Decoy {
@@ -1334,8 +1324,8 @@ fn decoy_part(
         .map(|&(l, t)| matcher.folded_terms(l, t))
         .collect();
     // First written form -> times found, in order of first appearance;
-    // wordings that differ only in case or accents ("Mammoth ivory",
-    // "mammoth ivory") are one.
+    // wordings that differ only in case or accents ("Tiger Balm",
+    // "tiger balm") are one.
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut times = 0;
