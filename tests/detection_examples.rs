@@ -445,6 +445,50 @@ fn an_accented_word_is_not_an_english_cue_and_thai_rice_is_not_thai_news() {
 }
 
 #[test]
+fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing_gets_no_spanish_cue()
+ {
+    let listings = vec![
+        listing(
+            "vi-family",
+            "Vòng ngà voi gia truyền",
+            "Vòng tay ngà voi của gia đình, ông bà để lại.",
+        ),
+        listing(
+            "vi-price-bare",
+            "Ngà voi thật",
+            "Vòng ngà voi thật, gia 5tr, ai cần ib.",
+        ),
+        listing(
+            "vi-price-no-accents",
+            "Vong nga voi that",
+            "Vong nga voi, gia ib Zalo",
+        ),
+        listing(
+            "pt-soap",
+            "Sabonete líquido Orquídea Selvagem 250 ml",
+            "Sabonete líquido perfumado com fragrância floral de orquídea selvagem. Hidrata e limpa suavemente. Refil econômico.",
+        ),
+        listing(
+            "es-control",
+            "Liquido colección",
+            "Liquido colmillo de elefante tallado, 300 €, envío a toda España.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // "gia đình" (family) and "gia truyền" (handed down) are not "giá" (price) ...
+    s.expect_no_reason_starting("vi-family", "a price is given");
+    // ... but bare "gia" with the amount after it is, and in text written without any accents
+    // "gia" may still be "giá".
+    s.expect_cue_reason("vi-price-bare", &["a price is given"], "gia");
+    s.expect_cue_reason("vi-price-no-accents", &["a price is given"], "gia");
+    // "líquido" (liquid) in a Portuguese listing is not the Spanish sale word "liquido" (I am
+    // selling off): "orquídea", Spanish and Portuguese, no longer makes the listing Spanish.
+    s.expect_no_reason_starting("pt-soap", "sale wording");
+    s.expect_cue_reason("es-control", &["sale wording"], "liquido");
+    s.finish();
+}
+
+#[test]
 fn decoys_follow_the_cue_folding_rules_so_a_vietnamese_word_is_not_another_with_other_accents() {
     let listings = vec![
         listing(

@@ -749,6 +749,28 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
         || thai_tones_differ(written, &t.term)
 }
 
+/// Whether price cue `t` was found as a bare word, without the accents the
+/// seller writes elsewhere in the listing, and with no amount beside it:
+/// bare "gia" in an accented listing is mostly another word ("gia đình",
+/// family; "gia truyền", handed down) and is "giá" (price) when the amount
+/// follows ("gia 5tr"). Text written without any accents keeps the usual
+/// folding.
+fn bare_word_without_amount(text: &str, h: &Hit, t: &TermRef, written: &str) -> bool {
+    if !h.folded || !accents(written).is_empty() || accents(&t.term).is_empty() {
+        return false;
+    }
+    let amount_after = text[h.end..]
+        .chars()
+        .find(|c| !(c.is_whitespace() || matches!(c, ':' | '-' | '=')))
+        .is_some_and(|c| c.is_ascii_digit());
+    let amount_before = text[..h.start]
+        .chars()
+        .rev()
+        .find(|c| !c.is_whitespace())
+        .is_some_and(|c| c.is_ascii_digit());
+    !amount_after && !amount_before && !accents(text).is_empty()
+}
+
 /// Whether `written` and the cue `term` carry different Thai tone marks:
 /// matching ignores them (sellers vary them, as in ช๊าง for ช้าง), but for
 /// a cue they make another word: ข้าว (rice, as in หม้อข้าวหม้อแกงลิง,
@@ -910,7 +932,10 @@ fn gather(
                     } else {
                         langs.fits_as_written(&t.lang)
                     };
-                    if !fits || cue_folded_into_another_word(h, t, written) {
+                    if !fits
+                        || cue_folded_into_another_word(h, t, written)
+                        || (kind == CueKind::Price && bare_word_without_amount(text, h, t, written))
+                    {
                         continue;
                     }
                     if kind != CueKind::Decoy {
@@ -1451,9 +1476,13 @@ pub fn score(
         );
     }
     // Long species terms found as written say which language the listing
-    // is in ("nga voi" is Vietnamese even without its accents).
+    // is in ("nga voi" is Vietnamese even without its accents). Wording of
+    // several languages ("orquídea": Spanish and Portuguese) names them only
+    // where whatlang could not name the language of the text: a Portuguese
+    // listing is not Spanish as well because of it.
     for h in hits {
         let exact_form = (!h.folded).then(|| super::Written::new(&text[h.start..h.end]));
+        let mut named = std::collections::BTreeSet::new();
         for t in matcher.terms_of(h.pattern) {
             let as_written = exact_form.as_ref().is_none_or(|w| w.is(&t.canonical));
             if matches!(t.category, Category::Species(_))
@@ -1461,7 +1490,22 @@ pub fn score(
                 && as_written
                 && (t.term.contains(' ') || (!h.folded && term_chars(&t.term) >= 5))
             {
-                langs.add(&t.lang);
+                match super::lang::base(&t.lang) {
+                    // Scientific names and symbols name no language.
+                    "la" | "*" => {}
+                    // Indonesian and Malay count as one (`Languages::fits`).
+                    "ms" => {
+                        named.insert("id");
+                    }
+                    b => {
+                        named.insert(b);
+                    }
+                }
+            }
+        }
+        if named.len() == 1 || langs.latin_unidentified() {
+            for lang in named {
+                langs.add(lang);
             }
         }
     }
