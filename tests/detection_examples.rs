@@ -477,14 +477,39 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
     let mut s = sweep(&listings);
     // "gia đình" (family) and "gia truyền" (handed down) are not "giá" (price) ...
     s.expect_no_reason_starting("vi-family", "a price is given");
+    s.expect_no_reason_starting("vi-family", "price wording");
     // ... but bare "gia" with the amount after it is, and in text written without any accents
     // "gia" may still be "giá".
-    s.expect_cue_reason("vi-price-bare", &["a price is given"], "gia");
-    s.expect_cue_reason("vi-price-no-accents", &["a price is given"], "gia");
+    s.expect_cue_reason("vi-price-bare", &["price wording"], "gia");
+    s.expect_cue_reason("vi-price-no-accents", &["price wording"], "gia");
     // "líquido" (liquid) in a Portuguese listing is not the Spanish sale word "liquido" (I am
     // selling off): "orquídea", Spanish and Portuguese, no longer makes the listing Spanish.
     s.expect_no_reason_starting("pt-soap", "sale wording");
     s.expect_cue_reason("es-control", &["sale wording"], "liquido");
+    s.finish();
+}
+
+#[test]
+fn a_price_word_without_an_amount_is_price_wording_and_an_amount_is_a_price_given() {
+    let listings = vec![
+        listing(
+            "price-word",
+            "Carved ivory bangle",
+            "Old carved ivory bangle, DM for price, ships worldwide.",
+        ),
+        listing(
+            "price-amount",
+            "Carved ivory bangle",
+            "Old carved ivory bangle, price $300, ships worldwide.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // "DM for price" says the listing speaks of a price, not that one is given.
+    s.expect_no_reason_starting("price-word", "a price is given");
+    s.expect_cue_reason("price-word", &["price wording"], "price");
+    // Where there is an amount, the reason quotes it.
+    s.expect_no_reason_starting("price-amount", "price wording");
+    s.expect_cue_reason("price-amount", &["a price is given"], "$300");
     s.finish();
 }
 

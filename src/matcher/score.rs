@@ -1243,11 +1243,15 @@ fn context_part(
             format!("product words of {product_taxa} taxa"),
         );
     }
-    let price = ev
-        .cues
-        .get(&CueKind::Price)
-        .cloned()
-        .or_else(|| has_price(text, langs));
+    // An amount is quoted where there is one; otherwise the price word,
+    // which says only that the listing speaks of a price ("DM for price").
+    let price = has_price(text, langs)
+        .map(|p| format!("a price is given ({})", quoted(&p)))
+        .or_else(|| {
+            ev.cues
+                .get(&CueKind::Price)
+                .map(|w| format!("price wording {}", quoted(w)))
+        });
     for (kind, f, label) in [
         (CueKind::Sale, Feature::Sale, "sale wording"),
         (CueKind::Contact, Feature::Contact, "contact cue"),
@@ -1270,12 +1274,7 @@ fn context_part(
         );
     }
     if let Some(p) = price {
-        add(
-            reasons,
-            Feature::Price,
-            1,
-            format!("a price is given ({})", quoted(&p)),
-        );
+        add(reasons, Feature::Price, 1, p);
     }
     if let Some(w) = ev.cues.get(&CueKind::Cover) {
         add(
