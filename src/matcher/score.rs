@@ -755,7 +755,16 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
 /// family; "gia truyền", handed down) and is "giá" (price) when the amount
 /// follows ("gia 5tr"). Text written without any accents keeps the usual
 /// folding.
-fn bare_word_without_amount(text: &str, h: &Hit, t: &TermRef, written: &str) -> bool {
+/// Whether the text has accents is worked out once per listing
+/// (`text_accented`), so that a listing of many bare words costs no more
+/// than one pass.
+fn bare_word_without_amount(
+    text: &str,
+    h: &Hit,
+    t: &TermRef,
+    written: &str,
+    text_accented: &std::cell::OnceCell<bool>,
+) -> bool {
     if !h.folded || !accents(written).is_empty() || accents(&t.term).is_empty() {
         return false;
     }
@@ -768,7 +777,13 @@ fn bare_word_without_amount(text: &str, h: &Hit, t: &TermRef, written: &str) -> 
         .rev()
         .find(|c| !c.is_whitespace())
         .is_some_and(|c| c.is_ascii_digit());
-    !amount_after && !amount_before && !accents(text).is_empty()
+    !amount_after
+        && !amount_before
+        && *text_accented.get_or_init(|| {
+            use unicode_normalization::UnicodeNormalization;
+            text.nfd()
+                .any(|c| matches!(c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
+        })
 }
 
 /// Whether `written` and the cue `term` carry different Thai tone marks:
@@ -851,6 +866,7 @@ fn gather(
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
+    let text_accented = std::cell::OnceCell::new();
     for h in hits {
         let written = &text[h.start..h.end];
         // For a match written exactly as some term, only the terms written
@@ -934,7 +950,8 @@ fn gather(
                     };
                     if !fits
                         || cue_folded_into_another_word(h, t, written)
-                        || (kind == CueKind::Price && bare_word_without_amount(text, h, t, written))
+                        || (kind == CueKind::Price
+                            && bare_word_without_amount(text, h, t, written, &text_accented))
                     {
                         continue;
                     }
