@@ -781,8 +781,7 @@ fn bare_word_without_amount(
         && !amount_before
         && *text_accented.get_or_init(|| {
             use unicode_normalization::UnicodeNormalization;
-            text.nfd()
-                .any(|c| matches!(c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
+            text.nfd().any(is_accent)
         })
 }
 
@@ -802,9 +801,13 @@ fn thai_tones_differ(written: &str, term: &str) -> bool {
 /// The accents (combining marks of Latin letters, and đ) of `s`, in order.
 fn accents(s: &str) -> Vec<char> {
     use unicode_normalization::UnicodeNormalization;
-    s.nfd()
-        .filter(|c| matches!(*c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ'))
-        .collect()
+    s.nfd().filter(|&c| is_accent(c)).collect()
+}
+
+/// Whether `c`, of text in canonical decomposition, is an accent: a
+/// combining mark of Latin letters, or đ.
+fn is_accent(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ')
 }
 
 /// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
