@@ -490,6 +490,62 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
 }
 
 #[test]
+fn a_disguised_everyday_word_needs_no_product_word_and_a_letter_masked_by_a_symbol_is_a_trick() {
+    let listings = vec![
+        listing(
+            "it-dotted",
+            "",
+            "bellissimi braccialetti in a.v.o.r.i.o vecchio, chiedete in pvt",
+        ),
+        listing(
+            "it-plain",
+            "",
+            "bellissimi braccialetti in avorio vecchio, chiedete in pvt",
+        ),
+        listing(
+            "ja-masked",
+            "根付 猿 江戸 古美術 天然素材（ゾ●ゲ）",
+            "素材は天然のゾ●ゲです（規約上伏せ字にしています）。高さ4cm、即購入OK。",
+        ),
+        listing(
+            "nl-masked",
+            "",
+            "Echte m*skus korrels uit Siberië, per gram. Prijs via DM",
+        ),
+        listing("last-masked", "", "tige* cub for sale, DM for price"),
+        listing(
+            "short-plain",
+            "",
+            "lion, 2 years, male, for sale, DM for price",
+        ),
+        listing(
+            "short-masked",
+            "",
+            "l*on, 2 years, male, for sale, DM for price",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // "avorio" is also a colour, so it needs a product word; written with a dot between every
+    // letter it is hidden on purpose, and the disguise is the context.
+    s.expect_flagged("it-dotted");
+    s.expect_taxon("it-dotted", "Elephantidae");
+    s.expect_cue_reason("it-dotted", &["written as"], "a.v.o.r.i.o");
+    s.expect_not_flagged("it-plain");
+    // One letter hidden behind a symbol (伏せ字): ゾ●ゲ is ゾウゲ (ivory), m*skus is muskus.
+    s.expect_flagged("ja-masked");
+    s.expect_taxon("ja-masked", "Elephantidae");
+    s.expect_cue_reason("ja-masked", &["written as"], "ゾ●ゲ");
+    s.expect_taxon("nl-masked", "Moschus");
+    s.expect_cue_reason("nl-masked", &["written as"], "m*skus");
+    // Only a letter between two letters is masked, and a masked word of four letters says too
+    // little.
+    s.expect_no_taxon("last-masked", "Panthera");
+    s.expect_taxon("short-plain", "Panthera leo");
+    s.expect_no_taxon("short-masked", "Panthera");
+    s.finish();
+}
+
+#[test]
 fn a_price_word_without_an_amount_is_price_wording_and_an_amount_is_a_price_given() {
     let listings = vec![
         listing(

@@ -8,6 +8,7 @@
 //! wrote.
 
 mod lang;
+mod mask;
 mod normalize;
 pub mod score;
 
@@ -85,6 +86,10 @@ pub struct Matcher {
     /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
     /// as ivory), so these are found in the text as written instead.
     emoji: HashMap<char, usize>,
+    /// The automaton's patterns (normalised terms), and its species
+    /// patterns by the letters around each letter a seller may mask.
+    patterns: Vec<String>,
+    masks: mask::MaskIndex,
     /// Per list, per taxon: its terms normalised (for comparing with the
     /// words a decoy applies to), worked out once here rather than for
     /// every listing.
@@ -212,6 +217,7 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .map_err(|e| MatcherError::Build(e.to_string()))?;
+        let masks = mask::MaskIndex::new(&patterns, |id| species[id]);
         // Emoji patterns come after the automaton's.
         let mut emoji = HashMap::new();
         for (c, r) in emoji_terms {
@@ -245,6 +251,8 @@ impl Matcher {
             strong,
             form,
             emoji,
+            patterns,
+            masks,
             folded_terms,
         })
     }
@@ -331,18 +339,31 @@ impl Matcher {
         let found: Vec<aho_corasick::Match> = self
             .ac
             .find_overlapping_iter(t)
-            .filter(|m| {
-                let (b_start, b_end) = self.bounded[m.pattern().as_usize()];
-                !(b_start && spaced_word_char(t[..m.start()].chars().next_back())
-                    || b_end && spaced_word_char(t[m.end()..].chars().next()))
-            })
+            .filter(|m| self.on_boundaries(t, m.start(), m.end(), m.pattern().as_usize()))
             .collect();
         let emoji_hits = self.find_emoji(text);
-        if species_only && !self.may_score(&found, &emoji_hits) {
+        // Species terms with one letter masked (ゾ●ゲ): each a trick.
+        let masked: Vec<mask::MaskedMatch> = self
+            .masks
+            .find(text, t, &self.patterns, |a, b| n.space_for(a, b))
+            .into_iter()
+            .filter(|m| self.on_boundaries(t, m.start, m.end, m.pattern))
+            .collect();
+        if species_only && masked.is_empty() && !self.may_score(&found, &emoji_hits, &n) {
             return Vec::new();
         }
         let mut hits = emoji_hits;
-        hits.reserve(found.len());
+        hits.reserve(found.len() + masked.len());
+        for m in masked {
+            let r = n.original_range(m.start..m.end);
+            hits.push(Hit {
+                start: r.start,
+                end: r.end,
+                folded: true,
+                tricks: true,
+                pattern: m.pattern,
+            });
+        }
         for m in found {
             let pid = m.pattern().as_usize();
             let mut r = n.original_range(m.start()..m.end());
@@ -384,13 +405,31 @@ impl Matcher {
         hits
     }
 
+    /// Whether a match of `pattern` at bytes `start..end` of normalised
+    /// text `t` sits on the word boundaries the pattern needs.
+    fn on_boundaries(&self, t: &str, start: usize, end: usize, pattern: usize) -> bool {
+        let (b_start, b_end) = self.bounded[pattern];
+        !(b_start && spaced_word_char(t[..start].chars().next_back())
+            || b_end && spaced_word_char(t[end..].chars().next()))
+    }
+
     /// Whether a text with these matches may name a taxon that counts: it
     /// holds a species term that needs no context, or one that needs
     /// context together with a product-form, part or live-animal word
-    /// (the only context such a term can have without the first kind).
-    fn may_score(&self, found: &[aho_corasick::Match], emoji_hits: &[Hit]) -> bool {
+    /// (the only context such a term can have without the first kind), or
+    /// a species term written with a spelling trick (a disguised everyday
+    /// word needs no context).
+    fn may_score(
+        &self,
+        found: &[aho_corasick::Match],
+        emoji_hits: &[Hit],
+        n: &normalize::Normalized,
+    ) -> bool {
         let pattern = |m: &aho_corasick::Match| m.pattern().as_usize();
-        if found.iter().any(|m| self.strong[pattern(m)]) {
+        if found.iter().any(|m| {
+            self.strong[pattern(m)]
+                || (self.species[pattern(m)] && n.used_tricks(m.start()..m.end()))
+        }) {
             return true;
         }
         let species = !emoji_hits.is_empty() || found.iter().any(|m| self.species[pattern(m)]);

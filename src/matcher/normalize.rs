@@ -56,6 +56,16 @@ impl Normalized {
         start..end.max(start)
     }
 
+    /// The byte of the normalised text that the symbol at original bytes
+    /// `start..end` became, when it became a space of its own (a symbol
+    /// between two letters, rule 8).
+    pub(crate) fn space_for(&self, start: usize, end: usize) -> Option<usize> {
+        let j = self.spans.partition_point(|s| (s.0 as usize) < start);
+        (self.spans.get(j) == Some(&(start as u32, end as u32))
+            && self.text.as_bytes().get(j) == Some(&b' '))
+        .then_some(j)
+    }
+
     /// Whether any byte in `range` needed folding (diacritics, look-alikes,
     /// separators, long repeats).
     #[cfg(test)]

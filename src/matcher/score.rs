@@ -598,6 +598,9 @@ struct TaxonEvidence {
     written: String,
     kind: TermKind,
     needs_context: bool,
+    /// An everyday word that counts without context because the seller
+    /// disguised it (`a.v.o.r.i.o`): nobody hides a colour from filters.
+    disguised: bool,
     /// For an emoji: the product-form, part or live-animal word that lets
     /// it count (at most [`EMOJI_REACH`] characters from it).
     beside: Option<String>,
@@ -892,13 +895,19 @@ fn gather(
                     {
                         continue;
                     }
-                    let needs_context = t.needs_context;
+                    // An everyday word written with a spelling trick
+                    // (separators between its letters, look-alike
+                    // characters) is disguised on purpose: the disguise is
+                    // its context. Not so for an emoji.
+                    let disguised = t.needs_context && h.tricks && kind != TermKind::Emoji;
+                    let needs_context = t.needs_context && !disguised;
                     let e = TaxonEvidence {
                         feature: term_feature(kind),
                         folded: h.folded,
                         written: written.to_string(),
                         kind,
                         needs_context,
+                        disguised,
                         beside: None,
                     };
                     ev.matches
@@ -1196,6 +1205,9 @@ fn species_part(
                     (true, None) => {
                         "; an everyday word too, counted because a product, part or live-animal word is also there".to_string()
                     }
+                    (false, _) if e.disguised => {
+                        "; an everyday word too, counted without a product, part or live-animal word because it is written with a spelling trick (see below)".to_string()
+                    }
                     (false, _) => String::new(),
                 },
                 if e.folded {
@@ -1436,7 +1448,7 @@ fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> Vec<Part> {
         reasons.push(Reason::new(
             weight(Feature::Tricks),
             format!(
-                "written as {}, which differs from every listed spelling of the term by look-alike characters, separators between letters or invisible characters, as used to slip past keyword filters",
+                "written as {}, which differs from every listed spelling of the term by look-alike characters, separators between letters, a letter masked by a symbol (* or ●) or invisible characters, as used to slip past keyword filters",
                 quoted(w)
             ),
         ));

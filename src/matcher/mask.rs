@@ -1,0 +1,169 @@
+//! Masked letters: a seller who writes `ゾ●ゲ` for ゾウゲ (ivory) or `m*skus`
+//! for muskus hides one letter of the word behind a symbol (in Japanese,
+//! 伏せ字). Normalising turns the symbol into a space, so the automaton
+//! cannot see the word; this index finds species terms with one letter, not
+//! the first or the last, standing for such a symbol.
+//!
+//! Only one symbol from [`is_mask`] between two letters counts as a mask
+//! (`16mm*14`, a size, has a digit beside it), and only species terms long
+//! enough that the letters left still say which word it is: five
+//! characters or more for Latin, Greek and Cyrillic terms, three or more
+//! for the others (ゾ●ゲ). Every such match is a trick.
+
+use std::collections::HashMap;
+
+/// Symbols sellers put in place of a letter.
+pub(crate) fn is_mask(c: char) -> bool {
+    matches!(
+        c,
+        '*' | '＊' | '●' | '○' | '◯' | '×' | '✕' | '■' | '□' | '◆' | '◇' | '★' | '☆'
+    )
+}
+
+/// A term with one letter masked: the pattern, and the byte range of the
+/// masked letter in it.
+#[derive(Clone, Copy)]
+struct Masked {
+    pattern: u32,
+    at: u16,
+    len: u8,
+}
+
+/// Species patterns by the two letters around each letter that may be
+/// masked.
+#[derive(Default)]
+pub(crate) struct MaskIndex {
+    by_neighbours: HashMap<(char, char), Vec<Masked>>,
+}
+
+/// A masked match: the byte range in the normalised text, and the pattern.
+pub(crate) struct MaskedMatch {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) pattern: usize,
+}
+
+impl MaskIndex {
+    /// Indexes `patterns` (normalised terms) for which `eligible` holds.
+    pub(crate) fn new(patterns: &[String], eligible: impl Fn(usize) -> bool) -> MaskIndex {
+        let mut by_neighbours: HashMap<(char, char), Vec<Masked>> = HashMap::new();
+        for (id, p) in patterns.iter().enumerate() {
+            if !eligible(id) || p.len() > u16::MAX as usize {
+                continue;
+            }
+            let chars: Vec<(usize, char)> = p.char_indices().collect();
+            let latin = chars.first().is_some_and(|&(_, c)| {
+                c.is_ascii() || (super::spaced_word_char(Some(c)) && (c as u32) < 0x530)
+            });
+            if chars.len() < if latin { 5 } else { 3 } {
+                continue;
+            }
+            for k in 1..chars.len() - 1 {
+                let (prev, (at, c), next) = (chars[k - 1].1, chars[k], chars[k + 1].1);
+                if !(prev.is_alphabetic() && c.is_alphabetic() && next.is_alphabetic()) {
+                    continue;
+                }
+                by_neighbours.entry((prev, next)).or_default().push(Masked {
+                    pattern: id as u32,
+                    at: at as u16,
+                    len: c.len_utf8() as u8,
+                });
+            }
+        }
+        MaskIndex { by_neighbours }
+    }
+
+    /// Masked matches in `norm`, the normalised form of `text`, where
+    /// `mask_at(i)` gives the byte of `norm` that the symbol at byte `i` of
+    /// `text` became (a space). `patterns` are those given to [`Self::new`].
+    pub(crate) fn find(
+        &self,
+        text: &str,
+        norm: &str,
+        patterns: &[String],
+        mask_at: impl Fn(usize, usize) -> Option<usize>,
+    ) -> Vec<MaskedMatch> {
+        let mut out = Vec::new();
+        if self.by_neighbours.is_empty() {
+            return out;
+        }
+        let bytes = text.as_bytes();
+        // '*', and the lead bytes of the other symbols (U+00D7, U+2xxx,
+        // U+FF0A).
+        let candidates =
+            memchr::memchr3_iter(b'*', 0xC3, 0xE2, bytes).chain(memchr::memchr_iter(0xEF, bytes));
+        for i in candidates {
+            let Some(c) = text.get(i..).and_then(|s| s.chars().next()) else {
+                continue;
+            };
+            if !is_mask(c) {
+                continue;
+            }
+            let end = i + c.len_utf8();
+            let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphabetic());
+            if !letter(text[..i].chars().next_back()) || !letter(text[end..].chars().next()) {
+                continue;
+            }
+            let Some(j) = mask_at(i, end) else {
+                continue;
+            };
+            let (before, after) = (&norm[..j], &norm[j + 1..]);
+            let (Some(prev), Some(next)) = (before.chars().next_back(), after.chars().next())
+            else {
+                continue;
+            };
+            let Some(list) = self.by_neighbours.get(&(prev, next)) else {
+                continue;
+            };
+            for m in list {
+                let p = &patterns[m.pattern as usize];
+                let (left, right) = (&p[..m.at as usize], &p[m.at as usize + m.len as usize..]);
+                if before.ends_with(left) && after.starts_with(right) {
+                    out.push(MaskedMatch {
+                        start: j - left.len(),
+                        end: j + 1 + right.len(),
+                        pattern: m.pattern as usize,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::normalize::normalize;
+
+    fn found(patterns: &[&str], text: &str) -> Vec<(String, usize)> {
+        let patterns: Vec<String> = patterns.iter().map(|p| normalize(p).text).collect();
+        let index = MaskIndex::new(&patterns, |_| true);
+        let n = normalize(text);
+        index
+            .find(text, &n.text, &patterns, |a, b| n.space_for(a, b))
+            .into_iter()
+            .map(|m| {
+                let r = n.original_range(m.start..m.end);
+                (text[r].to_string(), m.pattern)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_symbol_between_letters_stands_for_an_inner_letter_of_a_long_enough_term() {
+        let p = ["muskus", "ゾウゲ", "lion", "象牙"];
+        assert_eq!(found(&p, "echte m*skus!"), vec![("m*skus".to_string(), 0)]);
+        assert_eq!(found(&p, "天然のゾ●ゲです"), vec![("ゾ●ゲ".to_string(), 1)]);
+        // Four Latin letters, two CJK characters: too short to say which word.
+        assert!(found(&p, "l*on 象●").is_empty());
+        // The first or last letter, two symbols, a digit beside the symbol.
+        assert!(found(&p, "*uskus muskü* mu**kus 2*skus").is_empty());
+        // Every symbol of the set, in either case of the text.
+        for c in ['＊', '●', '○', '◯', '×', '✕', '■', '□', '◆', '◇', '★', '☆']
+        {
+            let t = format!("MU{c}KUS");
+            assert_eq!(found(&p, &t).len(), 1, "{t}");
+        }
+    }
+}
