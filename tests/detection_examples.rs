@@ -203,6 +203,12 @@ impl Sweep<'_> {
         self.check(ok, id, "flagged");
     }
 
+    /// Some reason's text contains `words`.
+    fn expect_reason_containing(&mut self, id: &str, words: &str) {
+        let ok = self.reasons(id).iter().any(|(_, t)| t.contains(words));
+        self.check(ok, id, &format!("a reason saying {words:?}"));
+    }
+
     /// No reason's text starts with `prefix`.
     fn expect_no_reason_starting(&mut self, id: &str, prefix: &str) {
         let ok = !self.reasons(id).iter().any(|(_, t)| t.starts_with(prefix));
@@ -513,6 +519,10 @@ fn a_disguised_everyday_word_needs_no_product_word_and_a_letter_masked_by_a_symb
             "Echte m*skus korrels uit Siberië, per gram. Prijs via DM",
         ),
         listing("last-masked", "", "tige* cub for sale, DM for price"),
+        listing("en-emphasis", "", "omg pandaaaa so cute"),
+        listing("zh-list", "", "熊/猫/兔 三款可选"),
+        listing("ja-collab", "", "バニラ×ココナッツ ボディミルク"),
+        listing("ja-film", "", "ゴ●ラ対メカゴ●ラ Blu-ray"),
         listing(
             "short-plain",
             "",
@@ -531,17 +541,62 @@ fn a_disguised_everyday_word_needs_no_product_word_and_a_letter_masked_by_a_symb
     s.expect_taxon("it-dotted", "Elephantidae");
     s.expect_cue_reason("it-dotted", &["written as"], "a.v.o.r.i.o");
     s.expect_not_flagged("it-plain");
-    // One letter hidden behind a symbol (伏せ字): ゾ●ゲ is ゾウゲ (ivory), m*skus is muskus.
+    // A long letter run is emphasis, and two CJK characters with a slash between them may be a
+    // list (bear/cat/rabbit), not 熊猫 (panda) in disguise: no context, so no flag.
+    s.expect_not_flagged("en-emphasis");
+    s.expect_not_flagged("zh-list");
+    // One letter hidden behind a symbol (伏せ字): ゾ●ゲ is ゾウゲ (ivory), m*skus is muskus. The
+    // symbol could stand for another letter, so the reason says so and claims no trick.
     s.expect_flagged("ja-masked");
     s.expect_taxon("ja-masked", "Elephantidae");
-    s.expect_cue_reason("ja-masked", &["written as"], "ゾ●ゲ");
+    s.expect_cue_reason("ja-masked", &["product word"], "ゾ●ゲ");
+    s.expect_reason_containing("ja-masked", "one letter hidden behind a symbol");
+    s.expect_no_reason_starting("ja-masked", "written as");
     s.expect_taxon("nl-masked", "Moschus");
-    s.expect_cue_reason("nl-masked", &["written as"], "m*skus");
+    s.expect_cue_reason("nl-masked", &["product word"], "m*skus");
+    // ゴ●ラ is as often ゴジラ (Godzilla) as ゴリラ (gorilla), and × joins two words.
+    s.expect_not_flagged("ja-film");
+    s.expect_no_taxon("ja-collab", "Mustelidae");
     // Only a letter between two letters is masked, and a masked word of four letters says too
     // little.
     s.expect_no_taxon("last-masked", "Panthera");
     s.expect_taxon("short-plain", "Panthera leo");
     s.expect_no_taxon("short-masked", "Panthera");
+    s.finish();
+}
+
+#[test]
+fn shells_rugs_and_young_in_french_italian_and_spanish_give_everyday_names_their_context() {
+    let listings = vec![
+        listing(
+            "fr-shells",
+            "",
+            "J'ai des coquilles de lambi pour la déco, 10 € pièce. Passez vos commandes en MP",
+        ),
+        listing(
+            "fr-no-form",
+            "",
+            "Lambi frais, prêt à cuire, 18 € le kg. Passez vos commandes en MP",
+        ),
+        listing(
+            "it-rug",
+            "",
+            "Disponibile tappeto orso bianco con testa, anni '70. Scrivetemi in DM",
+        ),
+        listing(
+            "es-young",
+            "",
+            "Se venden cachorritos de tigrillo, 2 meses. Precio por inbox",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // "lambi" (queen conch) is also a dish: its shells are a product form, the fresh meat
+    // sold for cooking is not told apart by any word here.
+    s.expect_taxon("fr-shells", "Aliger gigas");
+    s.expect_cue_reason("fr-shells", &["common name", "product word"], "lambi");
+    s.expect_no_taxon("fr-no-form", "Aliger");
+    s.expect_taxon("it-rug", "Ursidae");
+    s.expect_taxon("es-young", "Felidae");
     s.finish();
 }
 

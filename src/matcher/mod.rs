@@ -58,6 +58,14 @@ pub struct Hit {
     /// filters would use (look-alike characters, separators between
     /// letters, invisible characters).
     pub(crate) tricks: bool,
+    /// Whether the word was spelled in disguise (`a.v.o.r.i.o`, `M0schus`):
+    /// separators between Latin-script letters or look-alike digits and
+    /// symbols, never letter runs, invisible characters or mixed scripts.
+    pub(crate) disguised: bool,
+    /// Whether one letter of the term was hidden behind a symbol (ゾ●ゲ):
+    /// the symbol could also stand for another letter, so this is read as
+    /// the term but claimed as no trick.
+    pub(crate) masked: bool,
     /// Index into [`Matcher::terms_of`].
     pub(crate) pattern: usize,
 }
@@ -342,7 +350,7 @@ impl Matcher {
             .filter(|m| self.on_boundaries(t, m.start(), m.end(), m.pattern().as_usize()))
             .collect();
         let emoji_hits = self.find_emoji(text);
-        // Species terms with one letter masked (ゾ●ゲ): each a trick.
+        // Species terms with one letter masked (ゾ●ゲ).
         let masked: Vec<mask::MaskedMatch> = self
             .masks
             .find(text, t, &self.patterns, |a, b| n.space_for(a, b))
@@ -360,7 +368,9 @@ impl Matcher {
                 start: r.start,
                 end: r.end,
                 folded: true,
-                tricks: true,
+                tricks: false,
+                disguised: false,
+                masked: true,
                 pattern: m.pattern,
             });
         }
@@ -398,6 +408,8 @@ impl Matcher {
                 // spelling of the term: "gorilla" written as listed is
                 // plain, although its "ll" is folded like a letter run.
                 tricks: !exact && n.used_tricks(m.start()..m.end()),
+                disguised: !exact && n.spelled_in_disguise(m.start()..m.end()),
+                masked: false,
                 pattern: pid,
             });
         }
@@ -417,8 +429,8 @@ impl Matcher {
     /// holds a species term that needs no context, or one that needs
     /// context together with a product-form, part or live-animal word
     /// (the only context such a term can have without the first kind), or
-    /// a species term written with a spelling trick (a disguised everyday
-    /// word needs no context).
+    /// a species term spelled in disguise (a disguised everyday word needs
+    /// no context).
     fn may_score(
         &self,
         found: &[aho_corasick::Match],
@@ -428,7 +440,7 @@ impl Matcher {
         let pattern = |m: &aho_corasick::Match| m.pattern().as_usize();
         if found.iter().any(|m| {
             self.strong[pattern(m)]
-                || (self.species[pattern(m)] && n.used_tricks(m.start()..m.end()))
+                || (self.species[pattern(m)] && n.spelled_in_disguise(m.start()..m.end()))
         }) {
             return true;
         }
@@ -458,6 +470,8 @@ impl Matcher {
                     end: i + 4,
                     folded: false,
                     tricks: false,
+                    disguised: false,
+                    masked: false,
                     pattern,
                 });
             }

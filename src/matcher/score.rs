@@ -601,6 +601,8 @@ struct TaxonEvidence {
     /// An everyday word that counts without context because the seller
     /// disguised it (`a.v.o.r.i.o`): nobody hides a colour from filters.
     disguised: bool,
+    /// Read with one letter hidden behind a symbol (ゾ●ゲ).
+    masked: bool,
     /// For an emoji: the product-form, part or live-animal word that lets
     /// it count (at most [`EMOJI_REACH`] characters from it).
     beside: Option<String>,
@@ -715,6 +717,11 @@ fn term_chars(term: &str) -> usize {
 /// by undoing look-alikes only for Latin-script terms of five letters or
 /// more (random bytes fold onto short terms).
 fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
+    // A masked letter: the matcher found only terms long enough to be read
+    // with one letter hidden.
+    if h.masked {
+        return true;
+    }
     if h.tricks {
         // Random bytes fold onto short Latin terms ("1v" …); separators
         // between CJK, kana or Thai characters (穿.山.甲, ぞ う げ) are a
@@ -895,19 +902,22 @@ fn gather(
                     {
                         continue;
                     }
-                    // An everyday word written with a spelling trick
-                    // (separators between its letters, look-alike
-                    // characters) is disguised on purpose: the disguise is
-                    // its context. Not so for an emoji.
-                    let disguised = t.needs_context && h.tricks && kind != TermKind::Emoji;
+                    // An everyday word spelled in disguise (separators
+                    // between its letters, look-alike digits) is hidden on
+                    // purpose: the disguise is its context. Not so for an
+                    // emoji, nor for a masked letter (ゴ●ラ may be ゴジラ).
+                    let disguised = t.needs_context && h.disguised && kind != TermKind::Emoji;
                     let needs_context = t.needs_context && !disguised;
                     let e = TaxonEvidence {
                         feature: term_feature(kind),
-                        folded: h.folded,
+                        // A masked letter is no folding of accents or
+                        // tricks: its reason says what it is.
+                        folded: h.folded && !h.masked,
                         written: written.to_string(),
                         kind,
                         needs_context,
                         disguised,
+                        masked: h.masked,
                         beside: None,
                     };
                     ev.matches
@@ -947,7 +957,7 @@ fn gather(
                     } else {
                         (&mut ev.all_folded, &mut ev.tricks)
                     };
-                    if !h.folded {
+                    if !h.folded || h.masked {
                         *all_folded = false;
                     }
                     if h.tricks && tricks.is_none() {
@@ -1206,11 +1216,13 @@ fn species_part(
                         "; an everyday word too, counted because a product, part or live-animal word is also there".to_string()
                     }
                     (false, _) if e.disguised => {
-                        "; an everyday word too, counted without a product, part or live-animal word because it is written with a spelling trick (see below)".to_string()
+                        "; an everyday word too, counted without a product, part or live-animal word because it is spelled in disguise (see below)".to_string()
                     }
                     (false, _) => String::new(),
                 },
-                if e.folded {
+                if e.masked {
+                    "; read with one letter hidden behind a symbol, which could also stand for another letter"
+                } else if e.folded {
                     "; matched only after undoing spelling tricks or accents"
                 } else {
                     ""
@@ -1448,7 +1460,7 @@ fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> Vec<Part> {
         reasons.push(Reason::new(
             weight(Feature::Tricks),
             format!(
-                "written as {}, which differs from every listed spelling of the term by look-alike characters, separators between letters, a letter masked by a symbol (* or ●) or invisible characters, as used to slip past keyword filters",
+                "written as {}, which differs from every listed spelling of the term by look-alike characters, separators between letters or invisible characters, as used to slip past keyword filters",
                 quoted(w)
             ),
         ));
@@ -1659,6 +1671,8 @@ mod reason_tests {
                     end,
                     folded: false,
                     tricks: false,
+                    disguised: false,
+                    masked: false,
                     pattern: 0,
                 };
                 let near: Vec<(usize, usize)> = decoys_near(&decoys, longest, &h)
