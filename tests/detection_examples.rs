@@ -209,6 +209,12 @@ impl Sweep<'_> {
         self.check(ok, id, &format!("a reason saying {words:?}"));
     }
 
+    /// No reason's text contains `words`.
+    fn expect_no_reason_containing(&mut self, id: &str, words: &str) {
+        let ok = !self.reasons(id).iter().any(|(_, t)| t.contains(words));
+        self.check(ok, id, &format!("no reason saying {words:?}"));
+    }
+
     /// No reason's text starts with `prefix`.
     fn expect_no_reason_starting(&mut self, id: &str, prefix: &str) {
         let ok = !self.reasons(id).iter().any(|(_, t)| t.starts_with(prefix));
@@ -496,33 +502,15 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
 }
 
 #[test]
-fn a_disguised_everyday_word_needs_no_product_word_and_a_letter_masked_by_a_symbol_is_a_trick() {
+fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
-        listing(
-            "it-dotted",
-            "",
-            "bellissimi braccialetti in a.v.o.r.i.o vecchio, chiedete in pvt",
-        ),
-        listing(
-            "it-plain",
-            "",
-            "bellissimi braccialetti in avorio vecchio, chiedete in pvt",
-        ),
-        listing(
-            "ja-masked",
-            "根付 猿 江戸 古美術 天然素材（ゾ●ゲ）",
-            "素材は天然のゾ●ゲです（規約上伏せ字にしています）。高さ4cm、即購入OK。",
-        ),
         listing(
             "nl-masked",
             "",
             "Echte m*skus korrels uit Siberië, per gram. Prijs via DM",
         ),
+        listing("en-masked", "", "Old iv●ry bangle, carved, DM for price"),
         listing("last-masked", "", "tige* cub for sale, DM for price"),
-        listing("en-emphasis", "", "omg pandaaaa so cute"),
-        listing("zh-list", "", "熊/猫/兔 三款可选"),
-        listing("ja-collab", "", "バニラ×ココナッツ ボディミルク"),
-        listing("ja-film", "", "ゴ●ラ対メカゴ●ラ Blu-ray"),
         listing(
             "short-plain",
             "",
@@ -533,35 +521,61 @@ fn a_disguised_everyday_word_needs_no_product_word_and_a_letter_masked_by_a_symb
             "",
             "l*on, 2 years, male, for sale, DM for price",
         ),
+        // Symbols between CJK or kana words: separators and censored brand names.
+        listing("zh-ornament", "", "招财大象◆摆件 客厅装饰"),
+        listing("zh-pendant", "", "老虎●吊坠 男士 925银"),
+        listing("ja-brand", "", "マ●クのハッピーセット おもちゃ 売ります"),
+        listing("ja-collab", "", "バニラ×ココナッツ ボディミルク 売ります"),
+        // Letters spelled out and look-alike digits in names and games: an everyday word still
+        // needs a product word, however it is written.
+        listing(
+            "en-spaced",
+            "",
+            "Personalised wooden name blocks: J A G U A R",
+        ),
+        listing("en-game", "", "Wordle 812: today's answer was T-I-G-E-R"),
+        listing("en-handle", "", "add me on steam: T1ger_99, Pand4"),
+        listing(
+            "it-dotted",
+            "",
+            "bellissimi braccialetti in a.v.o.r.i.o vecchio",
+        ),
+        listing("en-sign", "", "M E R L I N name sign for nursery door"),
+        listing("en-emphasis", "", "omg pandaaaa so cute"),
+        listing("zh-list", "", "熊/猫/兔 三款可选"),
     ];
     let mut s = sweep(&listings);
-    // "avorio" is also a colour, so it needs a product word; written with a dot between every
-    // letter it is hidden on purpose, and the disguise is the context.
-    s.expect_flagged("it-dotted");
-    s.expect_taxon("it-dotted", "Elephantidae");
-    s.expect_cue_reason("it-dotted", &["written as"], "a.v.o.r.i.o");
-    s.expect_not_flagged("it-plain");
-    // A long letter run is emphasis, and two CJK characters with a slash between them may be a
-    // list (bear/cat/rabbit), not 熊猫 (panda) in disguise: no context, so no flag.
-    s.expect_not_flagged("en-emphasis");
-    s.expect_not_flagged("zh-list");
-    // One letter hidden behind a symbol (伏せ字): ゾ●ゲ is ゾウゲ (ivory), m*skus is muskus. The
-    // symbol could stand for another letter, so the reason says so and claims no trick.
-    s.expect_flagged("ja-masked");
-    s.expect_taxon("ja-masked", "Elephantidae");
-    s.expect_cue_reason("ja-masked", &["product word"], "ゾ●ゲ");
-    s.expect_reason_containing("ja-masked", "one letter hidden behind a symbol");
-    s.expect_no_reason_starting("ja-masked", "written as");
+    // One letter hidden behind a symbol: m*skus is muskus, iv●ry is ivory. The symbol could
+    // stand for another letter, so the reason says so and claims no trick.
     s.expect_taxon("nl-masked", "Moschus");
     s.expect_cue_reason("nl-masked", &["product word"], "m*skus");
-    // ゴ●ラ is as often ゴジラ (Godzilla) as ゴリラ (gorilla), and × joins two words.
-    s.expect_not_flagged("ja-film");
-    s.expect_no_taxon("ja-collab", "Mustelidae");
+    s.expect_reason_containing("nl-masked", "one letter hidden behind a symbol");
+    s.expect_no_reason_starting("nl-masked", "written as");
+    s.expect_flagged("en-masked");
+    s.expect_taxon("en-masked", "Elephantidae");
     // Only a letter between two letters is masked, and a masked word of four letters says too
     // little.
     s.expect_no_taxon("last-masked", "Panthera");
     s.expect_taxon("short-plain", "Panthera leo");
     s.expect_no_taxon("short-masked", "Panthera");
+    // No CJK or kana term is read through a symbol: not 象牙摆件 (ivory ornament), 虎爪吊坠
+    // (tiger-claw pendant) or マカク (macaque).
+    for id in ["zh-ornament", "zh-pendant", "ja-brand", "ja-collab"] {
+        s.expect_no_reason_starting(id, "product word");
+        s.expect_no_reason_containing(id, "hidden behind a symbol");
+        s.expect_not_flagged(id);
+    }
+    for id in [
+        "en-spaced",
+        "en-game",
+        "en-handle",
+        "it-dotted",
+        "en-sign",
+        "en-emphasis",
+        "zh-list",
+    ] {
+        s.expect_not_flagged(id);
+    }
     s.finish();
 }
 

@@ -1,18 +1,21 @@
-//! Masked letters: a seller who writes `ゾ●ゲ` for ゾウゲ (ivory) or `m*skus`
-//! for muskus hides one letter of the word behind a symbol (in Japanese,
-//! 伏せ字). Normalising turns the symbol into a space, so the automaton
-//! cannot see the word; this index finds species terms with one letter, not
-//! the first or the last, standing for such a symbol.
+//! Masked letters: a seller who writes `m*skus` for muskus or `iv●ry` for
+//! ivory hides one letter of the word behind a symbol. Normalising turns
+//! the symbol into a space, so the automaton cannot see the word; this
+//! index finds species terms with one letter, not the first or the last,
+//! standing for such a symbol.
 //!
 //! Only one symbol from [`is_mask`] between two letters counts as a mask
-//! (`16mm*14`, a size, has a digit beside it), and only species terms long
-//! enough that the letters left still say which word it is: five
-//! characters or more for Latin, Greek and Cyrillic terms, three or more
-//! for the others (ゾ●ゲ). The symbol could stand for another letter (ゴ●ラ
-//! hides ゴジラ, Godzilla, as often as ゴリラ, gorilla), so such a match is
-//! read as the term but earns no points for a trick, and an everyday word
-//! read so still needs context. `×` and `★` are left out: they join words
-//! (バニラ×ココナッツ) and decorate titles.
+//! (`16mm*14`, a size, has a digit beside it), and only species terms of
+//! the Latin, Greek and Cyrillic scripts, of five characters or more, so
+//! that the letters left still say which word it is. The symbol could stand
+//! for another letter, so such a match is read as the term but earns no
+//! points for a trick, and an everyday word read so still needs context.
+//! Terms of CJK, kana and other scripts are left out: there a symbol
+//! between two words is a common separator in titles (招财大象◆摆件 is an
+//! elephant ornament, not 象牙摆件, ivory), and Japanese sellers hide brand
+//! names the same way (マ●ク for McDonald's is not マカク, macaque); so
+//! ゾ●ゲ (ゾウゲ, ivory) is not read either. `×` and `★` are no masks:
+//! they join and decorate words.
 
 use std::collections::HashMap;
 
@@ -53,10 +56,10 @@ impl MaskIndex {
                 continue;
             }
             let chars: Vec<(usize, char)> = p.char_indices().collect();
-            let latin = chars.first().is_some_and(|&(_, c)| {
-                c.is_ascii() || (super::spaced_word_char(Some(c)) && (c as u32) < 0x530)
-            });
-            if chars.len() < if latin { 5 } else { 3 } {
+            let latin = chars
+                .iter()
+                .all(|&(_, c)| c.is_ascii() || (c as u32) < 0x530);
+            if !latin || chars.len() < 5 {
                 continue;
             }
             for k in 1..chars.len() - 1 {
@@ -151,11 +154,11 @@ mod tests {
 
     #[test]
     fn one_symbol_between_letters_stands_for_an_inner_letter_of_a_long_enough_term() {
-        let p = ["muskus", "ゾウゲ", "lion", "象牙"];
+        let p = ["muskus", "ゾウゲ", "lion", "象牙摆件", "слоновая"];
         assert_eq!(found(&p, "echte m*skus."), vec![("m*skus".to_string(), 0)]);
-        assert_eq!(found(&p, "天然のゾ●ゲです"), vec![("ゾ●ゲ".to_string(), 1)]);
-        // Four Latin letters, two CJK characters: too short to say which word.
-        assert!(found(&p, "l*on 象●").is_empty());
+        assert_eq!(found(&p, "СЛОН●ВАЯ"), vec![("СЛОН●ВАЯ".to_string(), 4)]);
+        // Four Latin letters say too little; CJK and kana terms are not read.
+        assert!(found(&p, "l*on 天然のゾ●ゲです 招财大象◆摆件").is_empty());
         // The first or last letter, two symbols, a digit beside the symbol.
         assert!(found(&p, "*uskus muskü* mu**kus 2*skus").is_empty());
         // Every symbol of the set, in either case of the text; not those

@@ -58,11 +58,7 @@ pub struct Hit {
     /// filters would use (look-alike characters, separators between
     /// letters, invisible characters).
     pub(crate) tricks: bool,
-    /// Whether the word was spelled in disguise (`a.v.o.r.i.o`, `M0schus`):
-    /// separators between Latin-script letters or look-alike digits and
-    /// symbols, never letter runs, invisible characters or mixed scripts.
-    pub(crate) disguised: bool,
-    /// Whether one letter of the term was hidden behind a symbol (ゾ●ゲ):
+    /// Whether one letter of the term was hidden behind a symbol (`m*skus`):
     /// the symbol could also stand for another letter, so this is read as
     /// the term but claimed as no trick.
     pub(crate) masked: bool,
@@ -350,14 +346,14 @@ impl Matcher {
             .filter(|m| self.on_boundaries(t, m.start(), m.end(), m.pattern().as_usize()))
             .collect();
         let emoji_hits = self.find_emoji(text);
-        // Species terms with one letter masked (ゾ●ゲ).
+        // Species terms with one letter masked (`m*skus`).
         let masked: Vec<mask::MaskedMatch> = self
             .masks
             .find(text, t, &self.patterns, |a, b| n.space_for(a, b))
             .into_iter()
             .filter(|m| self.on_boundaries(t, m.start, m.end, m.pattern))
             .collect();
-        if species_only && masked.is_empty() && !self.may_score(&found, &emoji_hits, &n) {
+        if species_only && masked.is_empty() && !self.may_score(&found, &emoji_hits) {
             return Vec::new();
         }
         let mut hits = emoji_hits;
@@ -369,7 +365,6 @@ impl Matcher {
                 end: r.end,
                 folded: true,
                 tricks: false,
-                disguised: false,
                 masked: true,
                 pattern: m.pattern,
             });
@@ -408,7 +403,6 @@ impl Matcher {
                 // spelling of the term: "gorilla" written as listed is
                 // plain, although its "ll" is folded like a letter run.
                 tricks: !exact && n.used_tricks(m.start()..m.end()),
-                disguised: !exact && n.spelled_in_disguise(m.start()..m.end()),
                 masked: false,
                 pattern: pid,
             });
@@ -428,20 +422,10 @@ impl Matcher {
     /// Whether a text with these matches may name a taxon that counts: it
     /// holds a species term that needs no context, or one that needs
     /// context together with a product-form, part or live-animal word
-    /// (the only context such a term can have without the first kind), or
-    /// a species term spelled in disguise (a disguised everyday word needs
-    /// no context).
-    fn may_score(
-        &self,
-        found: &[aho_corasick::Match],
-        emoji_hits: &[Hit],
-        n: &normalize::Normalized,
-    ) -> bool {
+    /// (the only context such a term can have without the first kind).
+    fn may_score(&self, found: &[aho_corasick::Match], emoji_hits: &[Hit]) -> bool {
         let pattern = |m: &aho_corasick::Match| m.pattern().as_usize();
-        if found.iter().any(|m| {
-            self.strong[pattern(m)]
-                || (self.species[pattern(m)] && n.spelled_in_disguise(m.start()..m.end()))
-        }) {
+        if found.iter().any(|m| self.strong[pattern(m)]) {
             return true;
         }
         let species = !emoji_hits.is_empty() || found.iter().any(|m| self.species[pattern(m)]);
@@ -470,7 +454,6 @@ impl Matcher {
                     end: i + 4,
                     folded: false,
                     tricks: false,
-                    disguised: false,
                     masked: false,
                     pattern,
                 });

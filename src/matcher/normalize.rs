@@ -66,14 +66,6 @@ impl Normalized {
         .then_some(j)
     }
 
-    /// Whether `range` was spelled in disguise ([`SPELLED`]): `a.v.o.r.i.o`,
-    /// `M0schus`. Such a word is hidden on purpose.
-    pub(crate) fn spelled_in_disguise(&self, range: Range<usize>) -> bool {
-        self.folded
-            .get(range)
-            .is_some_and(|f| f.iter().any(|&x| x & SPELLED != 0))
-    }
-
     /// Whether any byte in `range` needed folding (diacritics, look-alikes,
     /// separators, long repeats).
     #[cfg(test)]
@@ -97,13 +89,6 @@ impl Normalized {
 const ACCENT: u8 = 1;
 /// Folding flags: a trick was undone (look-alike, separator, invisible).
 const TRICK: u8 = 2;
-/// Folding flags: a word was spelled out in disguise: look-alike digits
-/// and symbols (rule 5: `M0schus`) or separators between Latin, Greek or
-/// Cyrillic letters (rule 6). Not letters of another script (a keyboard
-/// layout mixes them too), long letter runs ("pandaaaa", emphasis),
-/// invisible characters (a soft hyphen may be a web page's hyphenation) or
-/// separators between two CJK characters (熊/猫/兔 is a list).
-const SPELLED: u8 = 8;
 /// Folding flags: an `l` read as `i` (rule 5). Not a trick, and a run of
 /// such letters is not a run of one letter: "anguilla" must not become
 /// "anguia" and meet "angula".
@@ -323,7 +308,7 @@ pub fn normalize(s: &str) -> Normalized {
     // Rule 6: separators between single characters. Units to drop and
     // tokens to mark are gathered first (few texts have any).
     let mut dropped: Vec<Range<usize>> = Vec::new();
-    let mut marked: Vec<(usize, u8)> = Vec::new();
+    let mut marked: Vec<usize> = Vec::new();
     // tokens: (start, end) of alphanumeric runs
     let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(u.len() / 4);
     let mut k = 0;
@@ -385,21 +370,14 @@ pub fn normalize(s: &str) -> Normalized {
             for w in t..e {
                 dropped.push(tokens[w].1..tokens[w + 1].0);
             }
-            // A trick; between Latin-script letters also a disguise (two
-            // CJK characters may be a list: 熊/猫/兔).
-            let flag = if tokens[t..=e].iter().any(cjk) {
-                TRICK
-            } else {
-                TRICK | SPELLED
-            };
-            marked.extend(tokens[t..=e].iter().map(|tok| (tok.0, flag)));
+            marked.extend(tokens[t..=e].iter().map(|tok| tok.0)); // a trick
             t = e + 1;
         } else {
             t += 1;
         }
     }
-    for (i, flag) in marked {
-        u[i].folded |= flag;
+    for i in marked {
+        u[i].folded |= TRICK;
     }
     if !dropped.is_empty() {
         let mut keep = vec![true; u.len()];
@@ -441,8 +419,6 @@ pub fn normalize(s: &str) -> Normalized {
                 } else {
                     confusable(x.c)
                 };
-                // Mixed scripts are also a keyboard's doing, not only a
-                // seller's: a trick, not a disguise.
                 if let Some(m) = m {
                     x.become_letter(m, TRICK);
                 }
@@ -455,7 +431,7 @@ pub fn normalize(s: &str) -> Normalized {
         if has_latin && has_leet_or_l {
             for x in &mut u[i..j] {
                 if let Some(m) = leet(x.c) {
-                    x.become_letter(m, TRICK | SPELLED);
+                    x.become_letter(m, TRICK);
                 } else if x.c == 'l' {
                     x.become_letter('i', FROM_L);
                 }

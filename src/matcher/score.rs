@@ -598,9 +598,6 @@ struct TaxonEvidence {
     written: String,
     kind: TermKind,
     needs_context: bool,
-    /// An everyday word that counts without context because the seller
-    /// disguised it (`a.v.o.r.i.o`): nobody hides a colour from filters.
-    disguised: bool,
     /// Read with one letter hidden behind a symbol (ゾ●ゲ).
     masked: bool,
     /// For an emoji: the product-form, part or live-animal word that lets
@@ -717,10 +714,11 @@ fn term_chars(term: &str) -> usize {
 /// by undoing look-alikes only for Latin-script terms of five letters or
 /// more (random bytes fold onto short terms).
 fn species_hit_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
-    // A masked letter: the matcher found only terms long enough to be read
-    // with one letter hidden.
+    // A masked letter: the matcher found only Latin-script terms long
+    // enough to be read with one letter hidden; they count where their
+    // language fits, as folded matches do.
     if h.masked {
-        return true;
+        return langs.fits(&t.lang);
     }
     if h.tricks {
         // Random bytes fold onto short Latin terms ("1v" …); separators
@@ -902,12 +900,7 @@ fn gather(
                     {
                         continue;
                     }
-                    // An everyday word spelled in disguise (separators
-                    // between its letters, look-alike digits) is hidden on
-                    // purpose: the disguise is its context. Not so for an
-                    // emoji, nor for a masked letter (ゴ●ラ may be ゴジラ).
-                    let disguised = t.needs_context && h.disguised && kind != TermKind::Emoji;
-                    let needs_context = t.needs_context && !disguised;
+                    let needs_context = t.needs_context;
                     let e = TaxonEvidence {
                         feature: term_feature(kind),
                         // A masked letter is no folding of accents or
@@ -916,7 +909,6 @@ fn gather(
                         written: written.to_string(),
                         kind,
                         needs_context,
-                        disguised,
                         masked: h.masked,
                         beside: None,
                     };
@@ -1214,9 +1206,6 @@ fn species_part(
                     ),
                     (true, None) => {
                         "; an everyday word too, counted because a product, part or live-animal word is also there".to_string()
-                    }
-                    (false, _) if e.disguised => {
-                        "; an everyday word too, counted without a product, part or live-animal word because it is spelled in disguise (see below)".to_string()
                     }
                     (false, _) => String::new(),
                 },
@@ -1671,7 +1660,6 @@ mod reason_tests {
                     end,
                     folded: false,
                     tricks: false,
-                    disguised: false,
                     masked: false,
                     pattern: 0,
                 };
