@@ -78,8 +78,9 @@ impl MaskIndex {
     }
 
     /// Masked matches in `norm`, the normalised form of `text`, where
-    /// `mask_at(i)` gives the byte of `norm` that the symbol at byte `i` of
-    /// `text` became (a space). `patterns` are those given to [`Self::new`].
+    /// `mask_at(start, end)` gives the byte of `norm` that the symbol at
+    /// bytes `start..end` of `text` became, if it became a space of its
+    /// own. `patterns` are those given to [`Self::new`].
     pub(crate) fn find(
         &self,
         text: &str,
