@@ -598,7 +598,7 @@ struct TaxonEvidence {
     written: String,
     kind: TermKind,
     needs_context: bool,
-    /// Read with one letter hidden behind a symbol (ゾ●ゲ).
+    /// Read with one letter hidden behind a symbol (`m*skus`).
     masked: bool,
     /// For an emoji: the product-form, part or live-animal word that lets
     /// it count (at most [`EMOJI_REACH`] characters from it).
