@@ -1358,6 +1358,45 @@ fn plainly_written_terms_get_no_look_alike_reason_while_real_look_alikes_do() {
     s.finish();
 }
 
+#[test]
+fn an_exclamation_mark_or_bar_ending_a_word_is_punctuation_so_the_name_is_found_with_no_trick_claimed()
+ {
+    let listings = vec![
+        listing(
+            "bang-ivory",
+            "Genuine ivory! carved bangle",
+            "Old ivory!!! bangle, DM for price",
+        ),
+        listing(
+            "bar-rhino",
+            "Rhino horn| cups",
+            "Carved rhino horn| libation cup, price on request",
+        ),
+        listing(
+            "at-handle",
+            "Bangle from @ivory_carver",
+            "Carved bangle by @ivory_carver, DM for price",
+        ),
+        // `@` ending a word may still be a letter: B3LUG@ is beluga.
+        listing(
+            "at-end-control",
+            "C@VI@R B3LUG@ 125g",
+            "Lata original, valor no privado, chama no zap",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["bang-ivory", "bar-rhino", "at-handle"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_containing(id, "look-alike");
+    }
+    s.expect_taxon("bang-ivory", "Elephantidae");
+    s.expect_taxon("bar-rhino", "Rhinocerotidae");
+    s.expect_taxon("at-handle", "Elephantidae");
+    s.expect_flagged("at-end-control");
+    s.expect_reason_containing("at-end-control", "look-alike");
+    s.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // split listings
 // ---------------------------------------------------------------------------------------------
