@@ -468,6 +468,11 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
         listing(
             "vi-price-bare",
             "Ngà voi thật",
+            "Vòng ngà voi thật, gia 5 triệu, ai cần ib.",
+        ),
+        listing(
+            "vi-price-tr",
+            "Ngà voi thật",
             "Vòng ngà voi thật, gia 5tr, ai cần ib.",
         ),
         listing(
@@ -494,6 +499,8 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
     // "gia" may still be "giá".
     s.expect_cue_reason("vi-price-bare", &["price wording"], "gia");
     s.expect_cue_reason("vi-price-no-accents", &["price wording"], "gia");
+    // "5tr" (five million) is an amount with its unit: a price is given.
+    s.expect_cue_reason("vi-price-tr", &["a price is given"], "5tr");
     // "líquido" (liquid) in a Portuguese listing is not the Spanish sale word "liquido" (I am
     // selling off): "orquídea", Spanish and Portuguese, no longer makes the listing Spanish.
     s.expect_no_reason_starting("pt-soap", "sale wording");

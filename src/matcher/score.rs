@@ -184,6 +184,7 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         "块",
         "đ",
         "k",
+        "tr",
     ];
     /// Lower-cased last (or first) few characters of `s`.
     fn edge(s: &str, at_end: bool) -> String {
@@ -198,11 +199,20 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         part.to_lowercase()
     }
     // "k" (thousand) and "đ" follow Vietnamese and Indonesian prices ("500k",
-    // "1.200.000đ"); elsewhere "24k" is gold.
+    // "1.200.000đ"); elsewhere "24k" is gold. "tr" (triệu, million) follows
+    // Vietnamese ones, after a single digit too ("2tr", "1tr5", "12 tr"),
+    // but not a word that begins with it ("2 trứng", two eggs).
     let vietnamese = langs.fits("vi") || langs.fits("id");
+    let tr = langs.fits("vi");
     let near = |s: &str, at_end: bool, digits: usize| {
         SYMBOLS.iter().any(|sym| {
             if matches!(*sym, "k" | "đ") && (!vietnamese || at_end || digits < 3) {
+                return false;
+            }
+            if *sym == "tr" && (!tr || at_end) {
+                return false;
+            }
+            if *sym != "tr" && digits < 2 {
                 return false;
             }
             if at_end {
@@ -236,7 +246,8 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
                 break;
             }
         }
-        if run < 2 {
+        // Only "tr" may follow a single digit.
+        if run < 2 && !tr {
             continue;
         }
         let before = text[..start].trim_end();
@@ -1777,6 +1788,10 @@ mod reason_tests {
             ("RM 300", Some("RM 300")),
             ("size 42, 3 pieces", None),
             ("model X300 usda", None),
+            ("Cọc giữ 2tr, tổng 12tr", Some("Cọc giữ 2tr, tổng")),
+            ("ngà voi thật, 1tr5 một chiếc", Some("voi thật, 1tr5 một")),
+            ("bán 2 trứng gà", None),
+            ("size 2 trainers", None),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text)).as_deref(),
