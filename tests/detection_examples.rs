@@ -476,6 +476,16 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
             "Vòng ngà voi thật, gia 5tr, ai cần ib.",
         ),
         listing(
+            "vi-views",
+            "Clip tê giác con tắm bùn",
+            "Clip tê giác con tắm bùn đáng yêu đã đạt 2tr view, cảm ơn mọi người",
+        ),
+        listing(
+            "vi-pages",
+            "Sách ảnh về voi và tê giác",
+            "Sách khổ lớn 350 tr, nhiều ảnh màu về voi, tê giác. Còn mới, ib",
+        ),
+        listing(
             "vi-price-no-accents",
             "Vong nga voi that",
             "Vong nga voi, gia ib Zalo",
@@ -499,8 +509,13 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
     // "gia" may still be "giá".
     s.expect_cue_reason("vi-price-bare", &["price wording"], "gia");
     s.expect_cue_reason("vi-price-no-accents", &["price wording"], "gia");
-    // "5tr" (five million) is an amount with its unit: a price is given.
+    // "5tr" (five million) is an amount with its unit: a price is given. "2tr view" (two
+    // million views) and "350 tr" (pages) are no price.
     s.expect_cue_reason("vi-price-tr", &["a price is given"], "5tr");
+    for id in ["vi-views", "vi-pages"] {
+        s.expect_no_reason_starting(id, "a price is given");
+        s.expect_no_reason_starting(id, "price wording");
+    }
     // "líquido" (liquid) in a Portuguese listing is not the Spanish sale word "liquido" (I am
     // selling off): "orquídea", Spanish and Portuguese, no longer makes the listing Spanish.
     s.expect_no_reason_starting("pt-soap", "sale wording");
@@ -1379,10 +1394,11 @@ fn an_exclamation_mark_or_bar_ending_a_word_is_punctuation_so_the_name_is_found_
             "Rhino horn| cups",
             "Carved rhino horn| libation cup, price on request",
         ),
+        // A shop's handle is a name: "@ivory_bridal" is no ivory offer.
         listing(
             "at-handle",
-            "Bangle from @ivory_carver",
-            "Carved bangle by @ivory_carver, DM for price",
+            "Wedding dress, size 10",
+            "Worn once, bought from @ivory_bridal, £300 ono. DM me",
         ),
         // `@` ending a word may still be a letter: B3LUG@ is beluga.
         listing(
@@ -1392,13 +1408,13 @@ fn an_exclamation_mark_or_bar_ending_a_word_is_punctuation_so_the_name_is_found_
         ),
     ];
     let mut s = sweep(&listings);
-    for id in ["bang-ivory", "bar-rhino", "at-handle"] {
+    for id in ["bang-ivory", "bar-rhino"] {
         s.expect_flagged(id);
         s.expect_no_reason_containing(id, "look-alike");
     }
     s.expect_taxon("bang-ivory", "Elephantidae");
     s.expect_taxon("bar-rhino", "Rhinocerotidae");
-    s.expect_taxon("at-handle", "Elephantidae");
+    s.expect_not_flagged("at-handle");
     s.expect_flagged("at-end-control");
     s.expect_reason_containing("at-end-control", "look-alike");
     s.finish();

@@ -18,8 +18,8 @@
 //!    and symbols become letters (`0`→o, `1`→i, `3`→e, `4`→a, `5`→s, `7`→t,
 //!    `8`→b, `9`→g, `@`→a, `$`→s, `|` and `!`→i), and `l` becomes `i` (so
 //!    `1vory`, `lvory` and `ivory` meet). A run of digits alone (a price) is
-//!    left as it is. `!` and `|` at the end of a word (`ivory!`) and `@` at its
-//!    start (`@ivory_carver`) are punctuation, not letters.
+//!    left as it is. `!` and `|` at the end of a word (`ivory!`) are
+//!    punctuation, not letters.
 //! 6. Separators between single characters are dropped when at least three
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`.
@@ -402,14 +402,10 @@ pub fn normalize(s: &str) -> Normalized {
         }
         let next = j;
         // `!` and `|` at a word's end are punctuation ("ivory!",
-        // "ivory!!!"), where `@` and `$` may still be letters ("b3lug@"),
-        // and `@` at a word's start is a handle ("@ivory_carver"); they stay
-        // symbols and become spaces (rule 8).
+        // "ivory!!!"), where `@` and `$` may still be letters ("b3lug@");
+        // they stay symbols and become spaces (rule 8).
         while j > i && matches!(u[j - 1].c, '!' | '|') {
             j -= 1;
-        }
-        while i < j && u[i].c == '@' {
-            i += 1;
         }
         if u[i..j].iter().any(|x| x.c.is_ascii_alphabetic()) {
             // A word whose letters that exist in one script only are mostly
@@ -576,10 +572,9 @@ mod tests {
         );
         // prices stay digits
         assert!(n("price 500 USD").contains("500"));
-        // Symbols ending a word, and `@` starting one, are punctuation.
+        // `!` and `|` ending a word are punctuation.
         assert_eq!(n("Genuine ivory! bangle"), "genuine ivory bangie");
         assert_eq!(n("IVORY!!! and ivory|"), "ivory and ivory");
-        assert_eq!(n("@ivory_carver"), "ivory carver");
         assert_eq!(finds("ivory!", "ivory").as_deref(), Some("ivory"));
         assert_eq!(n("C@VI@R B3LUG@"), "caviar beiuga");
     }

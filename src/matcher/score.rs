@@ -200,19 +200,21 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
     }
     // "k" (thousand) and "đ" follow Vietnamese and Indonesian prices ("500k",
     // "1.200.000đ"); elsewhere "24k" is gold. "tr" (triệu, million) follows
-    // Vietnamese ones, after a single digit too ("2tr", "1tr5", "12 tr"),
-    // but not a word that begins with it ("2 trứng", two eggs).
+    // Vietnamese ones written on to the number, after a single digit too
+    // ("2tr", "1tr5"), but not a word that begins with it ("2 trứng", two
+    // eggs) nor "350 tr" (pages). After "k" or "tr", a word that counts
+    // something else makes it no price ("2tr view", "500k lượt theo dõi").
     let vietnamese = langs.fits("vi") || langs.fits("id");
     let tr = langs.fits("vi");
-    let near = |s: &str, at_end: bool, digits: usize| {
-        SYMBOLS.iter().any(|sym| {
-            if matches!(*sym, "k" | "đ") && (!vietnamese || at_end || digits < 3) {
+    let near = |s: &str, at_end: bool, digits: usize, attached: bool| {
+        SYMBOLS.iter().find(|&&sym| {
+            if matches!(sym, "k" | "đ") && (!vietnamese || at_end || digits < 3) {
                 return false;
             }
-            if *sym == "tr" && (!tr || at_end) {
+            if sym == "tr" && (!tr || at_end || !attached) {
                 return false;
             }
-            if *sym != "tr" && digits < 2 {
+            if sym != "tr" && digits < 2 {
                 return false;
             }
             if at_end {
@@ -251,13 +253,50 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
             continue;
         }
         let before = text[..start].trim_end();
+        let attached = text[end..].starts_with(|c: char| !c.is_whitespace());
         let after = text[end..].trim_start();
-        if near(&edge(before, true), true, run) || near(&edge(after, false), false, run) {
+        let after_sym = near(&edge(after, false), false, run, attached).filter(|&&sym| {
+            !(matches!(sym, "k" | "tr") && counts_something_else(&after[sym.len()..]))
+        });
+        if near(&edge(before, true), true, run, false).is_some() || after_sym.is_some() {
             // The number with the words next to it, none cut in two.
             return Some(snippet(text, start, end, 10).to_string());
         }
     }
     None
+}
+
+/// Whether the word after "k" or "tr" (thousand, million) says that the
+/// number counts something other than money: views, followers, likes,
+/// people, kilometres.
+fn counts_something_else(rest: &str) -> bool {
+    const COUNTED: &[&str] = &[
+        "view",
+        "lượt",
+        "follow",
+        "like",
+        "sub",
+        "người",
+        "thành viên",
+        "member",
+        "mem",
+        "fan",
+        "km",
+        "lần",
+        "bài",
+        "video",
+        "comment",
+        "cmt",
+        "share",
+        "đăng ký",
+        "tương tác",
+    ];
+    // "1tr5 lượt": the digits after "tr" are part of the amount.
+    let rest = rest
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start()
+        .to_lowercase();
+    COUNTED.iter().any(|w| rest.starts_with(w))
 }
 
 /// Units of size and weight that listings give after a number ("10mm",
@@ -1792,6 +1831,14 @@ mod reason_tests {
             ("ngà voi thật, 1tr5 một chiếc", Some("voi thật, 1tr5 một")),
             ("bán 2 trứng gà", None),
             ("size 2 trainers", None),
+            ("Sách khổ lớn 350 tr, nhiều ảnh màu", None),
+            ("Clip tê giác đã đạt 2tr view", None),
+            ("Kênh về voi đã đạt 1tr5 lượt theo dõi", None),
+            ("Vòng ngà voi thật, đã có 500k lượt xem", None),
+            (
+                "Vòng ngà voi thật, giá 500k, ai cần ib",
+                Some("thật, giá 500k, ai cần"),
+            ),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text)).as_deref(),
