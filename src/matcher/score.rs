@@ -248,8 +248,14 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
                 break;
             }
         }
-        // Only "tr" may follow a single digit.
-        if run < 2 && !tr {
+        // Only "tr" may follow a single digit, written on to it: other
+        // single digits are passed over before any edge is looked at.
+        if run < 2
+            && !(tr
+                && text[end..]
+                    .get(..2)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("tr")))
+        {
             continue;
         }
         let before = text[..start].trim_end();
