@@ -1420,6 +1420,75 @@ fn an_exclamation_mark_or_bar_ending_a_word_is_punctuation_so_the_name_is_found_
     s.finish();
 }
 
+#[test]
+fn a_name_beside_a_picture_word_is_what_is_pictured_while_materials_and_real_animals_still_count() {
+    let listings = vec![
+        listing(
+            "pt-umbrella",
+            "Guarda-chuva estampa tucanos",
+            "Guarda-chuva automático com estampa de tucanos, cabo emborrachado. Novo, R$ 49,90. Envio pelos Correios.",
+        ),
+        listing(
+            "th-phone-case",
+            "เคสมือถือลายเต่าทะเล iPhone 15",
+            "เคสซิลิโคนนิ่ม ลายเต่าทะเล ราคา 159 บาท ซื้อ 2 ชิ้นส่งฟรี",
+        ),
+        listing("zh-cushion", "大象图案 抱枕", "包邮 39元 现货"),
+        // A product word is a material: an ivory carving with an elephant
+        // pattern, or an ivory netsuke with a tiger motif, is still ivory.
+        listing("zh-ivory-carving", "象牙雕刻 大象图案", "老件 转让 私聊"),
+        listing(
+            "en-netsuke",
+            "Antique ivory netsuke, tiger motif",
+            "4 cm, $800, DM",
+        ),
+        // Thai puts the pattern word before the name: หนังเสือลาย is a
+        // striped tiger skin, not a tiger pattern.
+        listing("th-skin", "หนังเสือลายสวย", "ขาย 5000 บาท"),
+        // Breeders describe an animal's own pattern, and sellers show a
+        // photo of it: neither is a picture word.
+        listing(
+            "en-python",
+            "Aru GTP",
+            "Aru green tree python pattern, high yellow. WTS $600 shipped, PM me",
+        ),
+        listing(
+            "ja-tortoise",
+            "ヒョウモンリクガメ",
+            "ヒョウモンリクガメ 模様くっきり、ベビー販売中",
+        ),
+        listing(
+            "vi-parrot",
+            "Vẹt",
+            "Hình con vẹt xám nhà em, tập nói được, giá 12tr, ship toàn quốc",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    // With no other evidence a listing whose only name is pictured has no
+    // result at all (no listed taxon counts).
+    for id in ["pt-umbrella", "th-phone-case", "zh-cushion"] {
+        s.expect_not_flagged(id);
+        s.expect_no_taxon(id, "Ramphastos");
+        s.expect_no_taxon(id, "Cheloniidae");
+        s.expect_no_taxon(id, "Elephantidae");
+    }
+    s.expect_flagged("zh-ivory-carving");
+    s.expect_flagged("en-netsuke");
+    for id in ["th-skin", "en-python", "ja-tortoise", "vi-parrot"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_containing(id, "written beside");
+    }
+    s.expect_taxon("zh-ivory-carving", "Elephantidae");
+    s.expect_taxon("en-netsuke", "Elephantidae");
+    s.expect_reason_containing(
+        "en-netsuke",
+        "\"tiger\" could point to Panthera tigris but is written beside \"motif\", a word for a print, pattern, motif or shape",
+    );
+    s.expect_no_taxon("en-netsuke", "Panthera tigris");
+    s.expect_taxon("th-skin", "Panthera tigris");
+    s.finish();
+}
+
 // ---------------------------------------------------------------------------------------------
 // split listings
 // ---------------------------------------------------------------------------------------------

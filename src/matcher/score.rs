@@ -3,7 +3,7 @@
 
 use super::lang::Languages;
 use super::{Category, Hit, Matcher, TermRef, snippet};
-use crate::species::{CueKind, KeywordList, TermKind};
+use crate::species::{CueKind, KeywordList, NameSide, TermKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -128,6 +128,7 @@ fn kind_name(c: Category) -> &'static str {
         Category::Cue(CueKind::Decoy) => "decoy",
         Category::Cue(CueKind::Form) => "form",
         Category::Cue(CueKind::News) => "news",
+        Category::Cue(CueKind::Picture) => "picture",
     }
 }
 
@@ -688,6 +689,8 @@ struct Evidence {
     per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
     /// Everyday words found with no context: (taxon, written).
     without_context: Vec<((usize, usize), String)>,
+    /// Names written beside a picture word, which do not count.
+    pictured: Vec<Pictured>,
     /// The first way each cue kind was written.
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
@@ -757,6 +760,163 @@ fn decoys_near<'d>(decoys: &'d [Decoy], longest: usize, h: &Hit) -> &'d [Decoy] 
     let lo = decoys.partition_point(|d| d.start + longest < h.start);
     let hi = decoys.partition_point(|d| d.start < h.end);
     &decoys[lo..hi.max(lo)]
+}
+
+/// A word saying that the animal named beside it is pictured: a print,
+/// pattern, motif or shape ("tiger print", "estampa de tucanos",
+/// ลายเต่าทะเล, 大象图案).
+struct Picture {
+    start: usize,
+    end: usize,
+    side: NameSide,
+    written: String,
+}
+
+impl Picture {
+    /// Whether name hit `h` stands right beside this word, on the side
+    /// where the cue's language puts the name: nothing but spaces or one
+    /// hyphen between them ("tiger-print", "estampa de  tucanos").
+    fn pictures(&self, text: &str, h: &Hit) -> bool {
+        let (from, to) = match self.side {
+            NameSide::Before => (h.end, self.start),
+            NameSide::After => (self.end, h.start),
+        };
+        from <= to
+            && text[from..to].chars().count() <= 3
+            && text[from..to].chars().filter(|&c| c == '-').count() <= 1
+            && text[from..to]
+                .chars()
+                .all(|c| c.is_whitespace() || c == '-')
+    }
+}
+
+/// The picture words of a listing whose language fits, leaving out those
+/// found inside a longer word that means something else (the cue's
+/// `not_inside`: Thai ลาย, pattern, in ปลาย, tip, or หลาย, many).
+fn find_pictures(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    lists: &[KeywordList],
+    langs: &Languages,
+) -> Vec<Picture> {
+    // A picture word inside a longer species name (ลาย in a Thai name,
+    // 纹 in 虎纹蛙) is part of that name. Species hits are in order of
+    // their start, so only those that can reach a word are looked at.
+    let mut names: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| {
+            matcher
+                .terms_of(h.pattern)
+                .iter()
+                .any(|t| matches!(t.category, Category::Species(_)))
+        })
+        .map(|h| (h.start, h.end))
+        .collect();
+    names.sort_unstable();
+    let longest = names.iter().map(|n| n.1 - n.0).max().unwrap_or(0);
+    let mut pictures = Vec::new();
+    for h in hits {
+        let written = &text[h.start..h.end];
+        let lo = names.partition_point(|n| n.0 + longest < h.start);
+        let hi = names.partition_point(|n| n.0 <= h.start);
+        if names[lo..hi.max(lo)]
+            .iter()
+            .any(|&n| within((h.start, h.end), n) && n != (h.start, h.end))
+        {
+            continue;
+        }
+        for t in matcher.terms_of(h.pattern) {
+            if t.category != Category::Cue(CueKind::Picture)
+                || !langs.fits(&t.lang)
+                || cue_folded_into_another_word(h, t, written)
+            {
+                continue;
+            }
+            let cue = &lists[t.list].cues[t.entry];
+            let Some(side) = cue.name_side else { continue };
+            if cue
+                .not_inside
+                .iter()
+                .any(|word| inside_word(text, (h.start, h.end), word))
+            {
+                continue;
+            }
+            pictures.push(Picture {
+                start: h.start,
+                end: h.end,
+                side,
+                written: written.to_string(),
+            });
+        }
+    }
+    pictures
+}
+
+/// Whether the text at byte range `span` is part of `word` written around
+/// it: ลาย at 1 of ปลาย.
+fn inside_word(text: &str, span: (usize, usize), word: &str) -> bool {
+    let found = &text[span.0..span.1];
+    word.match_indices(found).any(|(at, _)| {
+        span.0 >= at
+            && text
+                .get(span.0 - at..)
+                .is_some_and(|rest| rest.starts_with(word))
+    })
+}
+
+/// A name written beside a picture word, with the taxa it could point to.
+struct Pictured {
+    written: String,
+    picture: String,
+    taxa: Vec<(usize, usize)>,
+}
+
+/// Whether a species term of kind `k` is a name (product words are
+/// materials, "ivory elephant figurine"; code words are no names).
+fn is_name(k: TermKind) -> bool {
+    matches!(
+        k,
+        TermKind::ScientificName
+            | TermKind::Synonym
+            | TermKind::CommonName
+            | TermKind::Abbreviation
+    )
+}
+
+/// A name hit beside a picture word: its byte range and the picture word.
+struct PicturedSpan {
+    start: usize,
+    end: usize,
+    picture: String,
+}
+
+/// The byte ranges of names written right beside a picture word.
+fn pictured_names(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    pictures: &[Picture],
+) -> Vec<PicturedSpan> {
+    if pictures.is_empty() {
+        return Vec::new();
+    }
+    hits.iter()
+        .filter(|h| {
+            matcher
+                .terms_of(h.pattern)
+                .iter()
+                .any(|t| matches!(t.category, Category::Species(k) if is_name(k)))
+        })
+        .filter_map(|h| {
+            let p = pictures.iter().find(|p| p.pictures(text, h))?;
+            Some(PicturedSpan {
+                start: h.start,
+                end: h.end,
+                picture: p.written.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Normalised length, in characters, of a term.
@@ -891,13 +1051,15 @@ fn covered_by_longer(
 }
 
 /// Gathers the matches, the best species evidence per taxon and the cues,
-/// leaving out species hits a decoy neutralises, hits covered by a longer
-/// name of another taxon, and matches whose language does not fit.
+/// leaving out species hits a decoy neutralises, names beside a picture
+/// word, hits covered by a longer name of another taxon, and matches whose
+/// language does not fit.
 fn gather(
     text: &str,
     hits: &[Hit],
     matcher: &Matcher,
     decoys: &[Decoy],
+    pictures: &[Picture],
     langs: &Languages,
 ) -> Evidence {
     let mut ev = Evidence {
@@ -934,6 +1096,7 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
     let text_accented = std::cell::OnceCell::new();
+    let pictured = pictured_names(text, hits, matcher, pictures);
     for h in hits {
         let written = &text[h.start..h.end];
         // For a match written exactly as some term, only the terms written
@@ -954,6 +1117,27 @@ fn gather(
                         .iter()
                         .any(|d| d.neutralises(h, key, matcher, &mut applies_seen))
                     {
+                        continue;
+                    }
+                    // A name beside a picture word ("tiger print"), or
+                    // inside such a name ("kakatua" in "gambar burung
+                    // kakatua"), names what is pictured.
+                    if is_name(kind)
+                        && let Some(p) = pictured
+                            .iter()
+                            .find(|p| within((h.start, h.end), (p.start, p.end)))
+                    {
+                        if (p.start, p.end) == (h.start, h.end) {
+                            match ev.pictured.iter_mut().find(|q| q.written == written) {
+                                Some(q) if !q.taxa.contains(&key) => q.taxa.push(key),
+                                Some(_) => {}
+                                None => ev.pictured.push(Pictured {
+                                    written: written.to_string(),
+                                    picture: p.picture.clone(),
+                                    taxa: vec![key],
+                                }),
+                            }
+                        }
                         continue;
                     }
                     let needs_context = t.needs_context;
@@ -1643,7 +1827,8 @@ pub fn score(
         }
     }
     let decoys = find_decoys(text, hits, matcher, lists, &langs);
-    let ev = gather(text, hits, matcher, &decoys, &langs);
+    let pictures = find_pictures(text, hits, matcher, lists, &langs);
+    let ev = gather(text, hits, matcher, &decoys, &pictures, &langs);
     let mut reasons = Vec::new();
     let (taxa, species_parts) = species_part(&ev, lists, &mut reasons);
     for (key, written) in &ev.without_context {
@@ -1659,6 +1844,26 @@ pub fn score(
                 } else {
                     "is also an everyday word; it counts only with a product, part or live-animal word elsewhere in the listing (not one inside a decoy or an everyday word), and there is none".to_string()
                 }
+            ),
+        ));
+    }
+    for p in &ev.pictured {
+        let names: Vec<&str> = p
+            .taxa
+            .iter()
+            .filter(|key| !ev.per_taxon.contains_key(key))
+            .map(|key| lists[key.0].taxa[key.1].scientific_name.as_str())
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        reasons.push(Reason::new(
+            0,
+            format!(
+                "{} could point to {} but is written beside {}, a word for a print, pattern, motif or shape of the animal; it does not count",
+                quoted(&p.written),
+                names.join(" or "),
+                quoted(&p.picture),
             ),
         ));
     }
@@ -1730,6 +1935,58 @@ mod reason_tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_picture_word_pictures_only_the_name_right_beside_it_on_its_side() {
+        let at = |text: &str, word: &str| {
+            let start = text.find(word).unwrap();
+            (start, start + word.len())
+        };
+        let hit = |(start, end)| Hit {
+            start,
+            end,
+            folded: false,
+            tricks: false,
+            masked: false,
+            pattern: 0,
+        };
+        let picture = |(start, end), side| Picture {
+            start,
+            end,
+            side,
+            written: String::new(),
+        };
+        let beside = |text: &str, name: &str, word: &str, side| {
+            picture(at(text, word), side).pictures(text, &hit(at(text, name)))
+        };
+        assert!(beside("tiger print", "tiger", "print", NameSide::Before));
+        assert!(beside("tiger-print", "tiger", "print", NameSide::Before));
+        assert!(beside(
+            "estampa de  tucanos",
+            "tucanos",
+            "estampa de",
+            NameSide::After
+        ));
+        assert!(beside("大象图案", "大象", "图案", NameSide::Before));
+        // The wrong side, or anything but spaces and one hyphen between.
+        assert!(!beside("print tiger", "tiger", "print", NameSide::Before));
+        assert!(!beside("หนังเสือลาย", "เสือ", "ลาย", NameSide::After));
+        assert!(!beside("tiger, print", "tiger", "print", NameSide::Before));
+        assert!(!beside("tiger--print", "tiger", "print", NameSide::Before));
+        assert!(!beside(
+            "tiger and print",
+            "tiger",
+            "print",
+            NameSide::Before
+        ));
+        // Inside a longer word: ลาย in ปลาย (tip), not in ลายเสือ.
+        let text = "ปลายเสือ ลายเสือ";
+        let first = at(text, "ลาย");
+        assert!(inside_word(text, first, "ปลาย"));
+        let second = text.rfind("ลาย").unwrap();
+        assert!(!inside_word(text, (second, second + "ลาย".len()), "ปลาย"));
+        assert!(!inside_word("ลาย", (0, "ลาย".len()), "ปลาย"));
     }
 
     /// The points of the reasons add up to the score, whatever the listing.

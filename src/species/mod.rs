@@ -124,6 +124,20 @@ pub enum CueKind {
     /// Wording of news, advocacy and enforcement ("seized", "petition",
     /// 查获): a context that is not an offer.
     News,
+    /// Words saying that the animal named beside them is pictured: a print,
+    /// pattern, motif or shape ("tiger print", "estampa de tucanos",
+    /// ลายเต่าทะเล, 大象图案). A name written beside one does not count.
+    Picture,
+}
+
+/// On which side of a `picture` cue word the animal's name stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NameSide {
+    /// The name comes first: "tiger print", 大象图案.
+    Before,
+    /// The name follows: "estampa de tucanos", ลายเต่าทะเล.
+    After,
 }
 
 /// A group of cue terms.
@@ -136,6 +150,13 @@ pub struct Cue {
     pub(crate) note: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) applies_to: Vec<String>,
+    /// Picture cues only: where the name stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name_side: Option<NameSide>,
+    /// Picture cues only: longer words that hold a cue word and mean
+    /// something else (Thai ปลาย, tip, holds ลาย, pattern).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) not_inside: Vec<String>,
 }
 
 /// A loaded, validated list.
@@ -354,6 +375,53 @@ emoji = ["🦏\uFE0F", "RH"]
             .collect();
         // Kept without the presentation selector.
         assert_eq!(emoji, vec![("🦏", "*", true)]);
+    }
+
+    #[test]
+    fn picture_cues_need_a_name_side_and_their_not_inside_words_hold_a_term() {
+        let text = r#"[list]
+name = "t"
+kind = "cues"
+version = "1"
+sources = ["test"]
+
+[[cue]]
+kind = "picture"
+lang = "th"
+name_side = "after"
+terms = ["ลาย"]
+not_inside = ["ปลาย"]
+"#;
+        let list = parse_str(Path::new("t.toml"), text).unwrap();
+        assert_eq!(list.cues[0].kind, CueKind::Picture);
+        assert_eq!(list.cues[0].name_side, Some(NameSide::After));
+        assert_eq!(list.cues[0].not_inside, vec!["ปลาย".to_string()]);
+        let fails = |t: &str, words: &str| {
+            let err = parse_str(Path::new("t.toml"), t).unwrap_err().to_string();
+            assert!(err.contains("t.toml:") && err.contains(words), "{err}");
+        };
+        fails(
+            &text.replace("name_side = \"after\"\n", ""),
+            "a picture cue needs name_side",
+        );
+        fails(
+            &text.replace("\"after\"", "\"beside\""),
+            "name_side \"beside\" must be \"before\" or \"after\"",
+        );
+        fails(
+            &text.replace("[\"ปลาย\"]", "[\"หมา\"]"),
+            "not_inside word \"หมา\" holds none of this cue's terms",
+        );
+        fails(
+            &text.replace("\"picture\"", "\"decoy\""),
+            "name_side is only allowed on picture cues",
+        );
+        fails(
+            &text
+                .replace("\"picture\"", "\"decoy\"")
+                .replace("name_side = \"after\"\n", ""),
+            "not_inside is only allowed on picture cues",
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The TOML shape of a list file, with spans, and its validation.
 
 use super::{
-    Cue, CueKind, KeywordList, ListError, ListKind, ListProblem, Taxon, Term, TermKind, line_col,
+    Cue, CueKind, KeywordList, ListError, ListKind, ListProblem, NameSide, Taxon, Term, TermKind,
+    line_col,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -80,6 +81,10 @@ struct RawCue {
     note: Option<String>,
     #[serde(default)]
     applies_to: Option<Vec<S>>,
+    #[serde(default)]
+    name_side: Option<S>,
+    #[serde(default)]
+    not_inside: Option<Vec<S>>,
 }
 
 const RANKS: &[&str] = &["species", "subspecies", "genus", "family", "order", "class"];
@@ -453,11 +458,12 @@ impl Checker<'_> {
             "decoy" => CueKind::Decoy,
             "form" => CueKind::Form,
             "news" => CueKind::News,
+            "picture" => CueKind::Picture,
             other => {
                 self.at(
                     q.kind.span(),
                     format!(
-                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form or news"
+                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news or picture"
                     ),
                 );
                 return None;
@@ -490,12 +496,64 @@ impl Checker<'_> {
                 Vec::new()
             }
         };
+        let name_side = match (&q.name_side, kind) {
+            (Some(side), CueKind::Picture) => match side.get_ref().as_str() {
+                "before" => Some(NameSide::Before),
+                "after" => Some(NameSide::After),
+                other => {
+                    self.at(
+                        side.span(),
+                        format!("name_side {other:?} must be \"before\" or \"after\""),
+                    );
+                    None
+                }
+            },
+            (None, CueKind::Picture) => {
+                self.at(
+                    q.kind.span(),
+                    "a picture cue needs name_side: \"before\" (\"tiger print\") or \"after\" (\"estampa de tucanos\")",
+                );
+                None
+            }
+            (Some(side), _) => {
+                self.at(side.span(), "name_side is only allowed on picture cues");
+                None
+            }
+            (None, _) => None,
+        };
+        let not_inside = match (&q.not_inside, kind) {
+            (None, _) => Vec::new(),
+            (Some(list), CueKind::Picture) => list
+                .iter()
+                .filter_map(|s| {
+                    let word = self.term(s, "not_inside word")?;
+                    if !terms
+                        .iter()
+                        .any(|t| word.contains(t.as_str()) && word != *t)
+                    {
+                        self.at(
+                            s.span(),
+                            format!("not_inside word {word:?} holds none of this cue's terms"),
+                        );
+                    }
+                    Some(word)
+                })
+                .collect(),
+            (Some(list), _) => {
+                if let Some(first) = list.first() {
+                    self.at(first.span(), "not_inside is only allowed on picture cues");
+                }
+                Vec::new()
+            }
+        };
         Some(Cue {
             kind,
             lang,
             terms,
             note: q.note.clone(),
             applies_to,
+            name_side,
+            not_inside,
         })
     }
 }
