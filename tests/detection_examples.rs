@@ -1434,6 +1434,13 @@ fn a_name_beside_a_picture_word_is_what_is_pictured_while_materials_and_real_ani
             "เคสซิลิโคนนิ่ม ลายเต่าทะเล ราคา 159 บาท ซื้อ 2 ชิ้นส่งฟรี",
         ),
         listing("zh-cushion", "大象图案 抱枕", "包邮 39元 现货"),
+        // A shorter name inside a pictured one ("kakatua" in "burung
+        // kakatua") is pictured too.
+        listing(
+            "id-pillow",
+            "Bantal motif burung kakatua",
+            "Rp 50.000, gratis ongkir, COD",
+        ),
         // A product word is a material: an ivory carving with an elephant
         // pattern, or an ivory netsuke with a tiger motif, is still ivory.
         listing("zh-ivory-carving", "象牙雕刻 大象图案", "老件 转让 私聊"),
@@ -1466,11 +1473,12 @@ fn a_name_beside_a_picture_word_is_what_is_pictured_while_materials_and_real_ani
     let mut s = sweep(&listings);
     // With no other evidence a listing whose only name is pictured has no
     // result at all (no listed taxon counts).
-    for id in ["pt-umbrella", "th-phone-case", "zh-cushion"] {
+    for id in ["pt-umbrella", "th-phone-case", "zh-cushion", "id-pillow"] {
         s.expect_not_flagged(id);
         s.expect_no_taxon(id, "Ramphastos");
         s.expect_no_taxon(id, "Cheloniidae");
         s.expect_no_taxon(id, "Elephantidae");
+        s.expect_no_taxon(id, "Psittaciformes");
     }
     s.expect_flagged("zh-ivory-carving");
     s.expect_flagged("en-netsuke");

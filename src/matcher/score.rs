@@ -800,9 +800,18 @@ fn find_pictures(
     lists: &[KeywordList],
     langs: &Languages,
 ) -> Vec<Picture> {
-    // A picture word inside a longer species name (ลาย in a Thai name,
-    // 纹 in 虎纹蛙) is part of that name. Species hits are in order of
-    // their start, so only those that can reach a word are looked at.
+    let is_picture = |h: &Hit| {
+        matcher
+            .terms_of(h.pattern)
+            .iter()
+            .any(|t| t.category == Category::Cue(CueKind::Picture))
+    };
+    if !hits.iter().any(is_picture) {
+        return Vec::new();
+    }
+    // A picture word inside a longer species name (ลาย in a Thai name such
+    // as เต่าลายตีนเป็ด) is part of that name. The names are sorted by their
+    // start, so only those that can reach a word are looked at.
     let mut names: Vec<(usize, usize)> = hits
         .iter()
         .filter(|h| {
@@ -816,7 +825,7 @@ fn find_pictures(
     names.sort_unstable();
     let longest = names.iter().map(|n| n.1 - n.0).max().unwrap_or(0);
     let mut pictures = Vec::new();
-    for h in hits {
+    for h in hits.iter().filter(|h| is_picture(h)) {
         let written = &text[h.start..h.end];
         let lo = names.partition_point(|n| n.0 + longest < h.start);
         let hi = names.partition_point(|n| n.0 <= h.start);
@@ -850,6 +859,8 @@ fn find_pictures(
             });
         }
     }
+    // In order of their start ([`pictured_names`] searches them).
+    pictures.sort_by_key(|p| p.start);
     pictures
 }
 
@@ -891,7 +902,10 @@ struct PicturedSpan {
     picture: String,
 }
 
-/// The byte ranges of names written right beside a picture word.
+/// The byte ranges of names written right beside a picture word, in order
+/// of their start. `pictures` are in order of their start; only those
+/// within a few bytes of a name are looked at, so that a listing of
+/// thousands of names and picture words is not checked pair by pair.
 fn pictured_names(
     text: &str,
     hits: &[Hit],
@@ -901,7 +915,11 @@ fn pictured_names(
     if pictures.is_empty() {
         return Vec::new();
     }
-    hits.iter()
+    // At most 3 characters between a name and its picture word.
+    const GAP: usize = 3 * 4;
+    let longest = pictures.iter().map(|p| p.end - p.start).max().unwrap_or(0);
+    let mut spans: Vec<PicturedSpan> = hits
+        .iter()
         .filter(|h| {
             matcher
                 .terms_of(h.pattern)
@@ -909,14 +927,28 @@ fn pictured_names(
                 .any(|t| matches!(t.category, Category::Species(k) if is_name(k)))
         })
         .filter_map(|h| {
-            let p = pictures.iter().find(|p| p.pictures(text, h))?;
+            let lo = pictures.partition_point(|p| p.start + longest + GAP < h.start);
+            let hi = pictures.partition_point(|p| p.start <= h.end + GAP);
+            let p = pictures[lo..hi.max(lo)]
+                .iter()
+                .find(|p| p.pictures(text, h))?;
             Some(PicturedSpan {
                 start: h.start,
                 end: h.end,
                 picture: p.written.clone(),
             })
         })
-        .collect()
+        .collect();
+    spans.sort_by_key(|p| p.start);
+    spans
+}
+
+/// The pictured names that may hold hit `h`, out of `pictured` in order of
+/// their start, none longer than `longest` bytes.
+fn pictured_near<'p>(pictured: &'p [PicturedSpan], longest: usize, h: &Hit) -> &'p [PicturedSpan] {
+    let lo = pictured.partition_point(|p| p.start + longest < h.start);
+    let hi = pictured.partition_point(|p| p.start <= h.start);
+    &pictured[lo..hi.max(lo)]
 }
 
 /// Normalised length, in characters, of a term.
@@ -1097,6 +1129,7 @@ fn gather(
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
+    let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
     for h in hits {
         let written = &text[h.start..h.end];
         // For a match written exactly as some term, only the terms written
@@ -1120,10 +1153,10 @@ fn gather(
                         continue;
                     }
                     // A name beside a picture word ("tiger print"), or
-                    // inside such a name ("kakatua" in "gambar burung
+                    // inside such a name ("kakatua" in "motif burung
                     // kakatua"), names what is pictured.
                     if is_name(kind)
-                        && let Some(p) = pictured
+                        && let Some(p) = pictured_near(&pictured, longest_pictured, h)
                             .iter()
                             .find(|p| within((h.start, h.end), (p.start, p.end)))
                     {
