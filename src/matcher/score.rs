@@ -1936,7 +1936,7 @@ mod reason_tests {
     use super::*;
 
     #[test]
-    fn decoys_near_finds_every_decoy_that_shares_text_with_a_hit() {
+    fn decoys_near_finds_every_decoy_sharing_text_and_pictured_near_every_name_holding_a_hit() {
         let decoy = |start, end| Decoy {
             start,
             end,
@@ -1946,17 +1946,18 @@ mod reason_tests {
         };
         let spans = [(0, 5), (3, 20), (10, 12), (14, 15), (30, 35), (34, 36)];
         let decoys: Vec<Decoy> = spans.iter().map(|&(s, e)| decoy(s, e)).collect();
+        let pictured: Vec<PicturedSpan> = spans
+            .iter()
+            .map(|&(start, end)| PicturedSpan {
+                start,
+                end,
+                picture: String::new(),
+            })
+            .collect();
         let longest = spans.iter().map(|(s, e)| e - s).max().unwrap();
         for start in 0..40 {
             for end in start + 1..42 {
-                let h = Hit {
-                    start,
-                    end,
-                    folded: false,
-                    tricks: false,
-                    masked: false,
-                    pattern: 0,
-                };
+                let h = plain_hit(start, end);
                 let near: Vec<(usize, usize)> = decoys_near(&decoys, longest, &h)
                     .iter()
                     .map(|d| (d.start, d.end))
@@ -1966,7 +1967,29 @@ mod reason_tests {
                         assert!(near.contains(&(s, e)), "{start}..{end} misses {s}..{e}");
                     }
                 }
+                // Pictured names: every one that holds the hit is near it.
+                let near: Vec<(usize, usize)> = pictured_near(&pictured, longest, &h)
+                    .iter()
+                    .map(|p| (p.start, p.end))
+                    .collect();
+                for &(s, e) in &spans {
+                    if within((start, end), (s, e)) {
+                        assert!(near.contains(&(s, e)), "{start}..{end} misses {s}..{e}");
+                    }
+                }
             }
+        }
+    }
+
+    /// A hit found as written, of pattern 0.
+    fn plain_hit(start: usize, end: usize) -> Hit {
+        Hit {
+            start,
+            end,
+            folded: false,
+            tricks: false,
+            masked: false,
+            pattern: 0,
         }
     }
 
@@ -1976,14 +1999,7 @@ mod reason_tests {
             let start = text.find(word).unwrap();
             (start, start + word.len())
         };
-        let hit = |(start, end)| Hit {
-            start,
-            end,
-            folded: false,
-            tricks: false,
-            masked: false,
-            pattern: 0,
-        };
+        let hit = |(start, end)| plain_hit(start, end);
         let picture = |(start, end), side| Picture {
             start,
             end,
