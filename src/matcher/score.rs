@@ -762,9 +762,9 @@ fn decoys_near<'d>(decoys: &'d [Decoy], longest: usize, h: &Hit) -> &'d [Decoy] 
     &decoys[lo..hi.max(lo)]
 }
 
-/// A word saying that the animal named beside it is pictured: a print,
-/// pattern, motif or shape ("tiger print", "estampa de tucanos",
-/// ลายเต่าทะเล, 大象图案).
+/// A word saying that the animal named beside it is pictured: a print, or
+/// the shape of a piece ("tiger print", "estampa de tucanos", "em forma de
+/// arara").
 struct Picture {
     start: usize,
     end: usize,
@@ -1893,7 +1893,7 @@ pub fn score(
         reasons.push(Reason::new(
             0,
             format!(
-                "{} could point to {} but is written beside {}, a word for a print, pattern, motif or shape of the animal; it does not count",
+                "{} could point to {} but is written beside {}, a word for a print or the shape of the animal; it does not count",
                 quoted(&p.written),
                 names.join(" or "),
                 quoted(&p.picture),

@@ -125,8 +125,8 @@ pub enum CueKind {
     /// 查获): a context that is not an offer.
     News,
     /// Words saying that the animal named beside them is pictured: a print,
-    /// pattern, motif or shape ("tiger print", "estampa de tucanos",
-    /// ลายเต่าทะเล, 大象图案). A name written beside one does not count.
+    /// or the shape of a piece ("tiger print", "estampa de tucanos",
+    /// "em forma de arara"). A name written beside one does not count.
     Picture,
 }
 
@@ -134,9 +134,9 @@ pub enum CueKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NameSide {
-    /// The name comes first: "tiger print", 大象图案.
+    /// The name comes first: "tiger print", "scarlet macaw print".
     Before,
-    /// The name follows: "estampa de tucanos", ลายเต่าทะเล.
+    /// The name follows: "estampa de tucanos", "em forma de arara".
     After,
 }
 
@@ -154,7 +154,8 @@ pub struct Cue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name_side: Option<NameSide>,
     /// Picture cues only: longer words that hold a cue word and mean
-    /// something else (Thai ปลาย, tip, holds ลาย, pattern).
+    /// something else (Thai ปลาย, tip, holds ลาย, pattern; the shipped list
+    /// has no Thai picture word).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) not_inside: Vec<String>,
 }
