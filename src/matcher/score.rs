@@ -781,12 +781,13 @@ impl Picture {
             NameSide::Before => (h.end, self.start),
             NameSide::After => (self.end, h.start),
         };
-        from <= to
-            && text[from..to].chars().count() <= 3
-            && text[from..to].chars().filter(|&c| c == '-').count() <= 1
-            && text[from..to]
-                .chars()
-                .all(|c| c.is_whitespace() || c == '-')
+        if from > to {
+            return false;
+        }
+        let gap = &text[from..to];
+        gap.chars().count() <= 3
+            && gap.matches('-').count() <= 1
+            && gap.chars().all(|c| c.is_whitespace() || c == '-')
     }
 }
 
