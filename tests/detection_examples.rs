@@ -524,6 +524,46 @@ fn bare_vietnamese_gia_is_a_price_only_beside_an_amount_and_a_portuguese_listing
 }
 
 #[test]
+fn a_folded_match_says_what_was_folded_and_never_claims_accents_it_did_not_fold() {
+    let listings = vec![
+        // Written as listed, with its accents, but with a comma between the words of the term.
+        listing("vi-comma", "", "bán rùa, đầu to, giá 500k, ib zalo"),
+        // No accents written: they were folded.
+        listing("vi-bare", "", "ban nga voi nguyen khuc, gia 5tr, ib zalo"),
+        // A hyphen the term does not have.
+        listing(
+            "en-hyphen",
+            "",
+            "selling tiger - bone, whole, 2 kg, price by DM",
+        ),
+        // Full-width letters.
+        listing("en-wide", "", "ｉｖｏｒｙ carving for sale, DM for price"),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["vi-comma", "en-hyphen"] {
+        s.expect_flagged(id);
+        s.expect_reason_containing(
+            id,
+            "punctuation or symbols between its words read as spaces",
+        );
+        s.expect_no_reason_containing(id, "accent");
+    }
+    s.expect_reason_containing(
+        "vi-comma",
+        "every species match was found only with punctuation or symbols between its words read as spaces (its words may belong to different phrases)",
+    );
+    s.expect_reason_containing("vi-bare", "matched only with accents folded");
+    s.expect_reason_containing(
+        "vi-bare",
+        "every species match was found only with accents folded (the listing may mean another word written without accents)",
+    );
+    s.expect_no_reason_containing("vi-bare", "punctuation");
+    s.expect_reason_containing("en-wide", "matched only with letter forms folded");
+    s.expect_no_reason_containing("en-wide", "accent");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

@@ -7,6 +7,7 @@
 //! anywhere. Each match maps back to the byte range the seller actually
 //! wrote.
 
+mod folds;
 mod lang;
 mod mask;
 mod normalize;

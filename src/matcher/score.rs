@@ -1,6 +1,7 @@
 //! Scoring a listing from its matches (0–100), with reasons an officer can
 //! read. The model is documented in `docs/matching.md`.
 
+use super::folds::{Folds, accents, is_accent};
 use super::lang::Languages;
 use super::{Category, Hit, Matcher, TermRef, snippet};
 use crate::species::{CueKind, KeywordList, NameSide, TermKind};
@@ -486,8 +487,10 @@ pub enum Feature {
     AppendixI,
     AppendixII,
     AppendixIII,
-    /// The species match needed accents folding ("ban" for "bán").
-    AccentFolded,
+    /// The species match is not written as listed: accents, punctuation
+    /// between its words or letter forms had to be folded ("ban" for
+    /// "bán", "tiger - bone" for "tiger bone"); look-alike tricks aside.
+    Folded,
     /// A species match written with look-alike characters or separators.
     Tricks,
     /// A species name together with a product word.
@@ -522,7 +525,7 @@ pub const fn weight(f: Feature) -> i32 {
         Feature::AppendixI => 0,
         Feature::AppendixII => 0,
         Feature::AppendixIII => 0,
-        Feature::AccentFolded => -5,
+        Feature::Folded => -5,
         Feature::Tricks => 10,
         Feature::NameAndProduct => 16,
         Feature::SeveralTaxa => 5,
@@ -547,7 +550,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::AppendixI,
     Feature::AppendixII,
     Feature::AppendixIII,
-    Feature::AccentFolded,
+    Feature::Folded,
     Feature::Tricks,
     Feature::NameAndProduct,
     Feature::SeveralTaxa,
@@ -652,6 +655,12 @@ fn contains_word(hay: &str, needle: &str) -> bool {
 struct TaxonEvidence {
     feature: Feature,
     folded: bool,
+    /// What a folded match differs in from its term (no tricks, no masked
+    /// letter).
+    folds: Folds,
+    /// Found only by undoing look-alike characters, separators or
+    /// invisible characters.
+    tricks: bool,
     written: String,
     kind: TermKind,
     needs_context: bool,
@@ -674,9 +683,16 @@ fn term_feature(k: TermKind) -> Feature {
 
 impl TaxonEvidence {
     /// Better evidence: more points, then a term needing no context, then
-    /// a match needing no folding.
+    /// a match needing no folding, then one needing fewer kinds of it.
     fn better_than(&self, other: &TaxonEvidence) -> bool {
-        let key = |e: &TaxonEvidence| (weight(e.feature), !e.needs_context, !e.folded);
+        let key = |e: &TaxonEvidence| {
+            (
+                weight(e.feature),
+                !e.needs_context,
+                !e.folded,
+                std::cmp::Reverse(e.folds.count()),
+            )
+        };
         key(self) > key(other)
     }
 }
@@ -701,6 +717,8 @@ struct Evidence {
     has_product: bool,
     /// True while every species hit needed folding.
     all_folded: bool,
+    /// What those folded hits differ in from their terms, tricks aside.
+    folds: Folds,
     /// The first species hit written with tricks (look-alikes, separators).
     tricks: Option<String>,
 }
@@ -1055,18 +1073,6 @@ fn thai_tones_differ(written: &str, term: &str) -> bool {
     tones(written) != tones(term)
 }
 
-/// The accents (combining marks of Latin letters, and đ) of `s`, in order.
-fn accents(s: &str) -> Vec<char> {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfd().filter(|&c| is_accent(c)).collect()
-}
-
-/// Whether `c`, of text in canonical decomposition, is an accent: a
-/// combining mark of Latin letters, or đ.
-fn is_accent(c: char) -> bool {
-    matches!(c as u32, 0x300..=0x36F) || matches!(c, 'đ' | 'Đ')
-}
-
 /// Whether species hit `h` of taxon `taxon` lies inside a longer species hit
 /// of another taxon: the longest, most specific name wins ("tiger shark"
 /// over "tiger", 黑猩猩 over 猩猩).
@@ -1127,6 +1133,7 @@ fn gather(
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
+    let mut context_folds = Folds::default();
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
@@ -1136,6 +1143,9 @@ fn gather(
         // For a match written exactly as some term, only the terms written
         // so count: "elephant" in English is not the French "éléphant".
         let exact_form = (!h.folded).then(|| super::Written::new(written));
+        // The fewest kinds of folding any counted spelling of this hit
+        // needed, for terms needing no context and for everyday words.
+        let mut hit_folds: [Option<Folds>; 2] = [None, None];
         for t in matcher.terms_of(h.pattern) {
             match t.category {
                 Category::Species(kind) => {
@@ -1180,6 +1190,12 @@ fn gather(
                         // A masked letter is no folding of accents or
                         // tricks: its reason says what it is.
                         folded: h.folded && !h.masked,
+                        folds: if h.folded && !h.masked && !h.tricks {
+                            Folds::between(written, &t.term)
+                        } else {
+                            Folds::default()
+                        },
+                        tricks: h.tricks,
                         written: written.to_string(),
                         kind,
                         needs_context,
@@ -1207,6 +1223,23 @@ fn gather(
                         (true, false) => &mut context_name,
                     };
                     *flag = true;
+                    let (all_folded, tricks) = if needs_context {
+                        (&mut context_all_folded, &mut context_tricks)
+                    } else {
+                        (&mut ev.all_folded, &mut ev.tricks)
+                    };
+                    if !h.folded || h.masked {
+                        *all_folded = false;
+                    }
+                    // The spelling of this hit closest to what is written
+                    // says what was folded.
+                    let least = &mut hit_folds[usize::from(needs_context)];
+                    if least.is_none_or(|l: Folds| e.folds.count() < l.count()) {
+                        *least = Some(e.folds);
+                    }
+                    if h.tricks && tricks.is_none() {
+                        *tricks = Some(written.to_string());
+                    }
                     let slot = if needs_context {
                         &mut context_taxa
                     } else {
@@ -1217,17 +1250,6 @@ fn gather(
                         _ => {
                             slot.insert(key, e);
                         }
-                    }
-                    let (all_folded, tricks) = if needs_context {
-                        (&mut context_all_folded, &mut context_tricks)
-                    } else {
-                        (&mut ev.all_folded, &mut ev.tricks)
-                    };
-                    if !h.folded || h.masked {
-                        *all_folded = false;
-                    }
-                    if h.tricks && tricks.is_none() {
-                        *tricks = Some(written.to_string());
                     }
                 }
                 Category::Cue(kind) => {
@@ -1274,6 +1296,9 @@ fn gather(
                 }
             }
         }
+        let [plain, context] = hit_folds;
+        ev.folds = ev.folds.union(plain.unwrap_or_default());
+        context_folds = context_folds.union(context.unwrap_or_default());
     }
     // A part word inside an everyday word ("claw" in "bear claw", a
     // pastry) is no context either: not for that word, nor for an emoji.
@@ -1292,6 +1317,7 @@ fn gather(
         ev.has_name |= context_name;
         ev.has_product |= context_product;
         ev.all_folded &= context_all_folded;
+        ev.folds = ev.folds.union(context_folds);
         if ev.tricks.is_none() {
             ev.tricks = context_tricks;
         }
@@ -1412,8 +1438,9 @@ fn species_part(
         parts.push((app, format!("Appendix {appendix}")));
         if e.folded && ev.tricks.is_none() {
             parts.push((
-                Feature::AccentFolded,
-                "a match that needed accents folded".into(),
+                Feature::Folded,
+                // The reason says how it was folded.
+                "the folding".into(),
             ));
         }
         scored.push((taxon, e, parts));
@@ -1484,11 +1511,13 @@ fn species_part(
                     (false, _) => String::new(),
                 },
                 if e.masked {
-                    "; read with one letter hidden behind a symbol, which could also stand for another letter"
+                    "; read with one letter hidden behind a symbol, which could also stand for another letter".to_string()
+                } else if e.tricks {
+                    "; matched only after undoing spelling tricks".to_string()
                 } else if e.folded {
-                    "; matched only after undoing spelling tricks or accents"
+                    format!("; matched only with {}", e.folds.describe())
                 } else {
-                    ""
+                    String::new()
                 },
                 if counts {
                     breakdown
@@ -1735,7 +1764,14 @@ fn tricks_part(ev: &Evidence, reasons: &mut Vec<Reason>) -> Vec<Part> {
         if ev.all_folded {
             reasons.push(Reason::new(
                 0,
-                "every species match needed accents folded (the listing may mean another word written without accents)",
+                format!(
+                    "every species match was found only with {}{}",
+                    ev.folds.describe(),
+                    ev.folds
+                        .caveat()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ),
             ));
         }
         Vec::new()
