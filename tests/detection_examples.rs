@@ -564,6 +564,89 @@ fn a_folded_match_says_what_was_folded_and_never_claims_accents_it_did_not_fold(
 }
 
 #[test]
+fn mammoth_ivory_is_not_elephant_ivory_and_elephant_ivory_beside_it_still_counts() {
+    let listings = vec![
+        // Mammoth ivory, sold openly: not a listed species.
+        listing(
+            "en-mammoth",
+            "Mammoth ivory pendant - Yakutian permafrost",
+            "Hand-carved woolly mammoth ivory pendant, 5 cm. $95 incl. shipping.",
+        ),
+        listing(
+            "zh-mammoth",
+            "猛犸象牙 挂件 带证书",
+            "俄罗斯进口猛犸象牙雕刻挂件，带原产地证书。680元包邮。",
+        ),
+        listing(
+            "ru-mammoth",
+            "Бивень мамонта, Якутия",
+            "Продам фрагмент бивня мамонта, 62 см, 4,5 кг. Цена в ЛС.",
+        ),
+        listing(
+            "de-mammoth",
+            "Taschenmesser mit Griff aus Mammut-Elfenbein",
+            "Griffschalen aus fossilem Mammutelfenbein, Klinge Damast. 180 €.",
+        ),
+        // Elephant ivory beside mammoth ivory: still offers.
+        listing(
+            "en-not-mammoth",
+            "Ivory bangle",
+            "NOT mammoth ivory - genuine old elephant ivory, 92 g. DM for price.",
+        ),
+        listing(
+            "de-both",
+            "Mammutstoßzahn und Elefantenstoßzahn aus Nachlass",
+            "Beide zusammen abzugeben, keine Papiere. Preis VB.",
+        ),
+        listing(
+            "zh-declared",
+            "猛犸象牙手镯 老料",
+            "标题写猛犸象牙是为了过审，实际是非洲象牙。私聊。",
+        ),
+        listing(
+            "ja-declared",
+            "マンモスアイボリー 表記ですが実物は象牙",
+            "出品カテゴリの関係でマンモスアイボリーと書いていますが、実物は象牙のブレスレットです。即決5万円。",
+        ),
+        // The same decoy listed for Simplified and Traditional Chinese is one decoy.
+        // A product word sharing words with a decoy is what the decoy says it is: 仿象牙手镯 is
+        // an imitation-ivory bracelet. A longer term holding a whole decoy stays.
+        listing("zh-imitation", "仿象牙手镯 出售", "树脂材质，包邮"),
+        listing(
+            "en-eagle-claw",
+            "Real bald eagle claw",
+            "Real bald eagle claw for sale, DM for price",
+        ),
+        listing(
+            "zh-one-decoy",
+            "不是象牙 树脂手镯",
+            "另有象牙筷子一双，私聊",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-mammoth", "zh-mammoth", "ru-mammoth", "de-mammoth"] {
+        s.expect_not_flagged(id);
+        s.expect_no_taxon(id, "Elephantidae");
+    }
+    for id in ["en-not-mammoth", "de-both", "zh-declared", "ja-declared"] {
+        s.expect_flagged(id);
+        // No decoy takes points off for the mammoth wording, nor for アイボリー (the colour)
+        // inside マンモスアイボリー.
+        s.expect_no_reason_starting(id, "decoy context");
+    }
+    for id in ["en-not-mammoth", "zh-declared", "ja-declared"] {
+        s.expect_reason_containing(id, "names goods of an animal that CITES does not list");
+    }
+    s.expect_not_flagged("zh-imitation");
+    s.expect_no_taxon("zh-imitation", "Elephantidae");
+    s.expect_flagged("en-eagle-claw");
+    s.expect_cue_reason("en-eagle-claw", &["product word"], "bald eagle claw");
+    s.expect_reason_containing("zh-one-decoy", "decoy context \"不是象牙\" usually means");
+    s.expect_no_reason_containing("zh-one-decoy", "found 2 times");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

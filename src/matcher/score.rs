@@ -130,6 +130,7 @@ fn kind_name(c: Category) -> &'static str {
         Category::Cue(CueKind::Form) => "form",
         Category::Cue(CueKind::News) => "news",
         Category::Cue(CueKind::Picture) => "picture",
+        Category::Cue(CueKind::Unlisted) => "unlisted",
     }
 }
 
@@ -589,8 +590,8 @@ fn link_and_hashtags(text: &str) -> Option<(&str, usize)> {
 /// times.
 type AppliesSeen = std::collections::HashMap<((usize, usize), (usize, usize)), bool>;
 
-/// A decoy cue found in the text: its span, the words it neutralises
-/// (normalised; empty for "any"), and how it was written.
+/// A decoy or unlisted-animal cue found in the text: its span, the words
+/// it neutralises (normalised; empty for "any"), and how it was written.
 struct Decoy {
     start: usize,
     end: usize,
@@ -599,23 +600,32 @@ struct Decoy {
     cue: (usize, usize),
     applies_to: Vec<String>,
     written: String,
+    /// A decoy takes points off the listing; wording for the goods of an
+    /// unlisted animal ("mammoth ivory") only neutralises what it holds.
+    penalty: bool,
 }
 
 impl Decoy {
-    /// Whether this decoy neutralises hit `h` of a term of taxon `taxon`:
-    /// the hit lies inside the decoy (a longer species name that holds a
-    /// decoy, "baby monitor lizard", is not taken away) and the decoy
-    /// applies to any spelling, in any script, of a term of that taxon
-    /// ("leopard print" covers "léopard", as the taxon also has "leopard").
-    /// `seen` remembers, per cue group and taxon, whether it applies.
+    /// Whether this decoy neutralises hit `h` of a term of taxon `taxon`
+    /// (`product`: a product word): the hit lies inside the decoy, or is a
+    /// product word sharing words with it without holding it whole (the
+    /// decoy says what its shared word is: "象牙手镯" in 仿象牙手镯, an
+    /// imitation-ivory bracelet; "ivory pendant" in "mammoth ivory
+    /// pendant"); and the decoy applies to any spelling, in any script, of
+    /// a term of that taxon ("leopard print" covers "léopard", as the taxon
+    /// also has "leopard"). A longer species term that holds the whole
+    /// decoy is not taken away ("baby monitor lizard", "bald eagle claw"),
+    /// nor is a name sharing words with it. `seen` remembers, per cue group
+    /// and taxon, whether it applies.
     fn neutralises(
         &self,
         h: &Hit,
         taxon: (usize, usize),
+        product: bool,
         matcher: &Matcher,
         seen: &mut AppliesSeen,
     ) -> bool {
-        self.covers(h)
+        (self.covers(h) || (product && self.overlaps_part_of(h)))
             && *seen
                 .entry((self.cue, taxon))
                 .or_insert_with(|| self.applies_to_taxon(matcher.folded_terms(taxon.0, taxon.1)))
@@ -624,6 +634,14 @@ impl Decoy {
     /// Whether hit `h` lies inside this decoy.
     fn covers(&self, h: &Hit) -> bool {
         within((h.start, h.end), (self.start, self.end))
+    }
+
+    /// Whether hit `h` shares text with this decoy without holding it
+    /// whole.
+    fn overlaps_part_of(&self, h: &Hit) -> bool {
+        self.start < h.end
+            && h.start < self.end
+            && !within((self.start, self.end), (h.start, h.end))
     }
 
     fn applies_to_taxon(&self, taxon_terms: &[String]) -> bool {
@@ -707,6 +725,9 @@ struct Evidence {
     without_context: Vec<((usize, usize), String)>,
     /// Names written beside a picture word, which do not count.
     pictured: Vec<Pictured>,
+    /// Wordings for the goods of an unlisted animal that took away a
+    /// species match ("mammoth ivory"), as written.
+    unlisted: Vec<String>,
     /// The first way each cue kind was written.
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
@@ -740,6 +761,8 @@ fn fold(s: &str) -> String {
     super::normalize::normalize(s).text
 }
 
+/// The decoys and unlisted-animal wordings of a listing whose language
+/// fits, in order of their start.
 fn find_decoys(
     text: &str,
     hits: &[Hit],
@@ -750,10 +773,12 @@ fn find_decoys(
     let mut decoys = Vec::new();
     for h in hits {
         for t in matcher.terms_of(h.pattern) {
-            if t.category == Category::Cue(CueKind::Decoy)
-                && langs.fits(&t.lang)
-                && !cue_folded_into_another_word(h, t, &text[h.start..h.end])
-            {
+            let penalty = match t.category {
+                Category::Cue(CueKind::Decoy) => true,
+                Category::Cue(CueKind::Unlisted) => false,
+                _ => continue,
+            };
+            if langs.fits(&t.lang) && !cue_folded_into_another_word(h, t, &text[h.start..h.end]) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
@@ -761,12 +786,32 @@ fn find_decoys(
                     cue: (t.list, t.entry),
                     applies_to: cue.applies_to.iter().map(|a| fold(a)).collect(),
                     written: text[h.start..h.end].to_string(),
+                    penalty,
                 });
             }
         }
     }
     // In order of their start ([`decoys_near`] searches them).
     decoys.sort_by_key(|d| d.start);
+    // A decoy inside wording for an unlisted animal's goods reads as part
+    // of it: アイボリー (ivory, the colour) in マンモスアイボリー (mammoth
+    // ivory) is no colour.
+    let unlisted: Vec<(usize, usize)> = decoys
+        .iter()
+        .filter(|d| !d.penalty)
+        .map(|d| (d.start, d.end))
+        .collect();
+    if !unlisted.is_empty() {
+        let longest = unlisted.iter().map(|u| u.1 - u.0).max().unwrap_or(0);
+        decoys.retain(|d| {
+            let lo = unlisted.partition_point(|u| u.0 + longest < d.start);
+            let hi = unlisted.partition_point(|u| u.0 <= d.start);
+            !d.penalty
+                || !unlisted[lo..hi.max(lo)]
+                    .iter()
+                    .any(|&u| within((d.start, d.end), u) && u != (d.start, d.end))
+        });
+    }
     decoys
 }
 
@@ -792,21 +837,36 @@ struct Picture {
 
 impl Picture {
     /// Whether name hit `h` stands right beside this word, on the side
-    /// where the cue's language puts the name: nothing but spaces or one
-    /// hyphen between them ("tiger-print", "estampa de  tucanos").
+    /// where the cue's language puts the name ("tiger-print", "estampa de
+    /// tucanos").
     fn pictures(&self, text: &str, h: &Hit) -> bool {
-        let (from, to) = match self.side {
-            NameSide::Before => (h.end, self.start),
-            NameSide::After => (self.end, h.start),
-        };
-        if from > to {
-            return false;
-        }
-        let gap = &text[from..to];
-        gap.chars().count() <= 3
-            && gap.matches('-').count() <= 1
-            && gap.chars().all(|c| c.is_whitespace() || c == '-')
+        right_beside(text, (self.start, self.end), self.side, (h.start, h.end))
     }
+}
+
+/// Bytes at most between a cue word and the words right beside it: 3
+/// characters ([`right_beside`]) of at most 4 bytes each.
+const BESIDE_BYTES: usize = 12;
+
+/// Whether the words at byte range `other` stand right beside the cue word
+/// at `word`, on its `side`: nothing but spaces, one hyphen or one
+/// apostrophe ("en forme d'éléphant"), at most 3 characters, between them.
+fn right_beside(text: &str, word: (usize, usize), side: NameSide, other: (usize, usize)) -> bool {
+    let (from, to) = match side {
+        NameSide::Before => (other.1, word.0),
+        NameSide::After => (word.1, other.0),
+    };
+    if from > to {
+        return false;
+    }
+    let gap = &text[from..to];
+    let apostrophe = |c: char| matches!(c, '\'' | '\u{2019}');
+    gap.chars().count() <= 3
+        && gap.matches('-').count() <= 1
+        && gap.chars().filter(|&c| apostrophe(c)).count() <= 1
+        && gap
+            .chars()
+            .all(|c| c.is_whitespace() || c == '-' || apostrophe(c))
 }
 
 /// The picture words of a listing whose language fits, leaving out those
@@ -934,8 +994,6 @@ fn pictured_names(
     if pictures.is_empty() {
         return Vec::new();
     }
-    // At most 3 characters between a name and its picture word.
-    const GAP: usize = 3 * 4;
     let longest = pictures.iter().map(|p| p.end - p.start).max().unwrap_or(0);
     let mut spans: Vec<PicturedSpan> = hits
         .iter()
@@ -946,8 +1004,8 @@ fn pictured_names(
                 .any(|t| matches!(t.category, Category::Species(k) if is_name(k)))
         })
         .filter_map(|h| {
-            let lo = pictures.partition_point(|p| p.start + longest + GAP < h.start);
-            let hi = pictures.partition_point(|p| p.start <= h.end + GAP);
+            let lo = pictures.partition_point(|p| p.start + longest + BESIDE_BYTES < h.start);
+            let hi = pictures.partition_point(|p| p.start <= h.end + BESIDE_BYTES);
             let p = pictures[lo..hi.max(lo)]
                 .iter()
                 .find(|p| p.pictures(text, h))?;
@@ -1157,10 +1215,18 @@ fn gather(
                     {
                         continue;
                     }
-                    if decoys_near(decoys, longest_decoy, h)
-                        .iter()
-                        .any(|d| d.neutralises(h, key, matcher, &mut applies_seen))
-                    {
+                    if let Some(d) = decoys_near(decoys, longest_decoy, h).iter().find(|d| {
+                        d.neutralises(
+                            h,
+                            key,
+                            kind == TermKind::Product,
+                            matcher,
+                            &mut applies_seen,
+                        )
+                    }) {
+                        if !d.penalty && !ev.unlisted.contains(&d.written) {
+                            ev.unlisted.push(d.written.clone());
+                        }
                         continue;
                     }
                     // A name beside a picture word ("tiger print"), or
@@ -1265,7 +1331,7 @@ fn gather(
                     {
                         continue;
                     }
-                    if kind != CueKind::Decoy {
+                    if !matches!(kind, CueKind::Decoy | CueKind::Unlisted) {
                         ev.matches
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
@@ -1691,12 +1757,15 @@ fn decoy_part(
     let mut times = 0;
     // Per cue group: whether it applies to a matched taxon.
     let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
-    for d in decoys {
+    // One decoy per place: the same wording listed in two languages (zh-Hans
+    // and zh-Hant 不是象牙) or two groups is found once.
+    let mut places = std::collections::HashSet::new();
+    for d in decoys.iter().filter(|d| d.penalty) {
         let relevant = d.applies_to.is_empty()
             || *relevant_seen
                 .entry(d.cue)
                 .or_insert_with(|| terms.iter().any(|t| d.applies_to_taxon(t)));
-        if relevant {
+        if relevant && places.insert((d.start, d.end)) {
             times += 1;
             let i = *index.entry(fold(&d.written)).or_insert_with(|| {
                 found.push((d.written.as_str(), 0));
@@ -1944,6 +2013,15 @@ pub fn score(
     let mut parts = species_parts;
     parts.extend(context_part(&ev, text, &langs, &mut reasons));
     parts.extend(decoy_part(&decoys, matcher, &matched, &mut reasons));
+    for u in &ev.unlisted {
+        reasons.push(Reason::new(
+            0,
+            format!(
+                "{} names goods of an animal that CITES does not list; a species word inside it does not count",
+                quoted(u)
+            ),
+        ));
+    }
     parts.extend(tricks_part(&ev, &mut reasons));
     let total: i32 = parts.iter().map(|p| weight(p.feature) * p.times).sum();
     let score = total.clamp(0, 100);
@@ -1980,6 +2058,7 @@ mod reason_tests {
             cue: (0, 0),
             applies_to: Vec::new(),
             written: String::new(),
+            penalty: true,
         };
         let spans = [(0, 5), (3, 20), (10, 12), (14, 15), (30, 35), (34, 36)];
         let decoys: Vec<Decoy> = spans.iter().map(|&(s, e)| decoy(s, e)).collect();
@@ -2055,7 +2134,21 @@ mod reason_tests {
             NameSide::After
         ));
         assert!(beside("大象图案", "大象", "图案", NameSide::Before));
-        // The wrong side, or anything but spaces and one hyphen between.
+        assert!(beside(
+            "en forme d'éléphant",
+            "éléphant",
+            "en forme d",
+            NameSide::After
+        ));
+        assert!(beside(
+            "en forme d\u{2019}éléphant",
+            "éléphant",
+            "en forme d",
+            NameSide::After
+        ));
+        // The wrong side, or anything but spaces, one hyphen and one
+        // apostrophe between.
+        assert!(!beside("tiger ''print", "tiger", "print", NameSide::Before));
         assert!(!beside("print tiger", "tiger", "print", NameSide::Before));
         assert!(!beside("หนังเสือลาย", "เสือ", "ลาย", NameSide::After));
         assert!(!beside("tiger, print", "tiger", "print", NameSide::Before));

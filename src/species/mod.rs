@@ -128,6 +128,12 @@ pub enum CueKind {
     /// or the shape of a piece ("tiger print", "estampa de tucanos",
     /// "em forma de arara"). A name written beside one does not count.
     Picture,
+    /// Wording for the goods of an animal the lists do not hold ("mammoth
+    /// ivory", 猛犸象牙): a species match inside it, or a product word
+    /// sharing words with it, does not count. Unlike a decoy it takes no
+    /// points off the listing: the same listing may offer elephant ivory
+    /// beside mammoth ivory.
+    Unlisted,
 }
 
 /// On which side of a `picture` cue word the animal's name stands.
@@ -422,6 +428,41 @@ not_inside = ["ปลาย"]
                 .replace("\"picture\"", "\"decoy\"")
                 .replace("name_side = \"after\"\n", ""),
             "not_inside is only allowed on picture cues",
+        );
+    }
+
+    #[test]
+    fn unlisted_cues_take_applies_to_and_no_name_side() {
+        let text = r#"[list]
+name = "t"
+kind = "cues"
+version = "1"
+sources = ["test"]
+
+[[cue]]
+kind = "unlisted"
+lang = "en"
+terms = ["mammoth ivory"]
+applies_to = ["ivory"]
+"#;
+        let list = parse_str(Path::new("t.toml"), text).unwrap();
+        assert_eq!(list.cues[0].kind, CueKind::Unlisted);
+        assert_eq!(list.cues[0].applies_to, vec!["ivory".to_string()]);
+        let fails = |t: &str, words: &str| {
+            let err = parse_str(Path::new("t.toml"), t).unwrap_err().to_string();
+            assert!(err.contains("t.toml:") && err.contains(words), "{err}");
+        };
+        fails(
+            &text.replace("\"unlisted\"", "\"cover\""),
+            "applies_to is only allowed on decoy and unlisted cues",
+        );
+        fails(
+            &text.replace("applies_to", "name_side = \"after\"\napplies_to"),
+            "name_side is only allowed on picture cues",
+        );
+        fails(
+            &text.replace("\"unlisted\"", "\"unlisted-goods\""),
+            "must be sale, contact, price, cover, decoy, form, news, picture or unlisted",
         );
     }
 

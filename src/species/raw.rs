@@ -459,11 +459,12 @@ impl Checker<'_> {
             "form" => CueKind::Form,
             "news" => CueKind::News,
             "picture" => CueKind::Picture,
+            "unlisted" => CueKind::Unlisted,
             other => {
                 self.at(
                     q.kind.span(),
                     format!(
-                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news or picture"
+                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news, picture or unlisted"
                     ),
                 );
                 return None;
@@ -485,13 +486,16 @@ impl Checker<'_> {
         }
         let applies_to = match (&q.applies_to, kind) {
             (None, _) => Vec::new(),
-            (Some(list), CueKind::Decoy) => list
+            (Some(list), CueKind::Decoy | CueKind::Unlisted) => list
                 .iter()
                 .filter_map(|s| self.term(s, "applies_to term"))
                 .collect(),
             (Some(list), _) => {
                 if let Some(first) = list.first() {
-                    self.at(first.span(), "applies_to is only allowed on decoy cues");
+                    self.at(
+                        first.span(),
+                        "applies_to is only allowed on decoy and unlisted cues",
+                    );
                 }
                 Vec::new()
             }
