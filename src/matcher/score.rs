@@ -1224,7 +1224,12 @@ fn gather(
                             &mut applies_seen,
                         )
                     }) {
-                        if !d.penalty && !ev.unlisted.contains(&d.written) {
+                        // Each wording once, and at most as many as decoy
+                        // reasons (a listing may hold thousands).
+                        if !d.penalty
+                            && ev.unlisted.len() < MAX_DECOY_REASONS
+                            && !ev.unlisted.contains(&d.written)
+                        {
                             ev.unlisted.push(d.written.clone());
                         }
                         continue;
@@ -2017,7 +2022,7 @@ pub fn score(
         reasons.push(Reason::new(
             0,
             format!(
-                "{} names goods of an animal that CITES does not list; a species word inside it does not count",
+                "{} names goods of an animal that CITES does not list; a species word inside it, or a product word sharing words with it, does not count",
                 quoted(u)
             ),
         ));

@@ -384,6 +384,13 @@ emoji = ["🦏\uFE0F", "RH"]
         assert_eq!(emoji, vec![("🦏", "*", true)]);
     }
 
+    /// Parsing list text `t` fails with a problem naming the file, a line
+    /// and `words`.
+    fn fails_with(t: &str, words: &str) {
+        let err = parse_str(Path::new("t.toml"), t).unwrap_err().to_string();
+        assert!(err.contains("t.toml:") && err.contains(words), "{err}");
+    }
+
     #[test]
     fn picture_cues_need_a_name_side_and_their_not_inside_words_hold_a_term() {
         let text = r#"[list]
@@ -403,27 +410,23 @@ not_inside = ["ปลาย"]
         assert_eq!(list.cues[0].kind, CueKind::Picture);
         assert_eq!(list.cues[0].name_side, Some(NameSide::After));
         assert_eq!(list.cues[0].not_inside, vec!["ปลาย".to_string()]);
-        let fails = |t: &str, words: &str| {
-            let err = parse_str(Path::new("t.toml"), t).unwrap_err().to_string();
-            assert!(err.contains("t.toml:") && err.contains(words), "{err}");
-        };
-        fails(
+        fails_with(
             &text.replace("name_side = \"after\"\n", ""),
             "a picture cue needs name_side",
         );
-        fails(
+        fails_with(
             &text.replace("\"after\"", "\"beside\""),
             "name_side \"beside\" must be \"before\" or \"after\"",
         );
-        fails(
+        fails_with(
             &text.replace("[\"ปลาย\"]", "[\"หมา\"]"),
             "not_inside word \"หมา\" holds none of this cue's terms",
         );
-        fails(
+        fails_with(
             &text.replace("\"picture\"", "\"decoy\""),
             "name_side is only allowed on picture cues",
         );
-        fails(
+        fails_with(
             &text
                 .replace("\"picture\"", "\"decoy\"")
                 .replace("name_side = \"after\"\n", ""),
@@ -448,19 +451,15 @@ applies_to = ["ivory"]
         let list = parse_str(Path::new("t.toml"), text).unwrap();
         assert_eq!(list.cues[0].kind, CueKind::Unlisted);
         assert_eq!(list.cues[0].applies_to, vec!["ivory".to_string()]);
-        let fails = |t: &str, words: &str| {
-            let err = parse_str(Path::new("t.toml"), t).unwrap_err().to_string();
-            assert!(err.contains("t.toml:") && err.contains(words), "{err}");
-        };
-        fails(
+        fails_with(
             &text.replace("\"unlisted\"", "\"cover\""),
             "applies_to is only allowed on decoy and unlisted cues",
         );
-        fails(
+        fails_with(
             &text.replace("applies_to", "name_side = \"after\"\napplies_to"),
             "name_side is only allowed on picture cues",
         );
-        fails(
+        fails_with(
             &text.replace("\"unlisted\"", "\"unlisted-goods\""),
             "must be sale, contact, price, cover, decoy, form, news, picture or unlisted",
         );
