@@ -647,6 +647,70 @@ fn mammoth_ivory_is_not_elephant_ivory_and_elephant_ivory_beside_it_still_counts
 }
 
 #[test]
+fn a_sale_word_inside_not_selling_or_a_question_is_no_sale_wording_and_a_question_is_not_called_news()
+ {
+    let listings = vec![
+        listing(
+            "en-not-selling",
+            "Is this ivory?",
+            "Inherited an ivory bangle from my nan, not selling, just curious what it is.",
+        ),
+        listing(
+            "pt-question",
+            "",
+            "Herdei da minha avó um crucifixo de marfim. Alguém sabe se posso vender?",
+        ),
+        listing(
+            "zh-no-more",
+            "",
+            "穿山甲片没有了，以后也不卖了，别再私信问了，谢谢",
+        ),
+        listing(
+            "hi-not-selling",
+            "",
+            "दादी की हाथी दांत की चूड़ी है घर में, बेचना नहीं है",
+        ),
+        listing(
+            "ja-question",
+            "",
+            "祖母の遺品に象牙の帯留めが出てきました。メルカリで売ってもいいものなのでしょうか？",
+        ),
+        // Sale wording outside the negation still counts.
+        listing(
+            "en-one-not-selling",
+            "Two ivory bangles",
+            "Not selling the small one; the large ivory bangle is for sale. DM me.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "en-not-selling",
+        "pt-question",
+        "zh-no-more",
+        "hi-not-selling",
+        "ja-question",
+    ] {
+        s.expect_not_flagged(id);
+        s.expect_no_reason_starting(id, "sale wording");
+    }
+    s.expect_reason_containing("en-not-selling", "decoy context \"not selling\"");
+    s.expect_reason_containing("hi-not-selling", "decoy context \"बेचना नहीं है\"");
+    for (id, words) in [
+        ("pt-question", "\"posso vender\""),
+        ("ja-question", "\"売ってもいいもの\""),
+    ] {
+        s.expect_reason_containing(
+            id,
+            &format!("wording of a question about the law ({words}): people asking whether they may sell or keep something are usually not offering it"),
+        );
+        s.expect_no_reason_containing(id, "news");
+    }
+    s.expect_flagged("en-one-not-selling");
+    s.expect_cue_reason("en-one-not-selling", &["sale wording"], "for sale");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

@@ -129,6 +129,7 @@ fn kind_name(c: Category) -> &'static str {
         Category::Cue(CueKind::Decoy) => "decoy",
         Category::Cue(CueKind::Form) => "form",
         Category::Cue(CueKind::News) => "news",
+        Category::Cue(CueKind::Question) => "question",
         Category::Cue(CueKind::Picture) => "picture",
         Category::Cue(CueKind::Unlisted) => "unlisted",
     }
@@ -509,6 +510,9 @@ pub enum Feature {
     /// News, advocacy or enforcement wording (counted per distinct wording,
     /// at most 2).
     News,
+    /// An owner's question about the law ("can I sell", "posso vender"),
+    /// counted once.
+    Question,
     /// A decoy context (counted per occurrence).
     Decoy,
 }
@@ -537,6 +541,9 @@ pub const fn weight(f: Feature) -> i32 {
         Feature::Measure => 9,
         Feature::Form => 0,
         Feature::News => -37,
+        // Set by hand equal to news: these wordings were news cues, and
+        // fitted with them, until 2026-12-04.
+        Feature::Question => -37,
         Feature::Decoy => -25,
     }
 }
@@ -562,6 +569,7 @@ pub const FEATURES: &[Feature] = &[
     Feature::Measure,
     Feature::Form,
     Feature::News,
+    Feature::Question,
     Feature::Decoy,
 ];
 
@@ -732,6 +740,8 @@ struct Evidence {
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
     news: Vec<String>,
+    /// Distinct wordings of owners' questions about the law, in order.
+    questions: Vec<String>,
     /// Whether a counted species hit is a name (not a product word), and
     /// whether one is a product word.
     has_name: bool,
@@ -1082,6 +1092,59 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
         || thai_tones_differ(written, &t.term)
 }
 
+/// Whether cue term `t`, found at `h` (written `written`), counts in this
+/// listing: its language fits the listing's, and a folded match did not
+/// fold it into another word.
+fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, written: &str) -> bool {
+    let fits = if h.folded {
+        langs.fits(&t.lang)
+    } else {
+        langs.fits_as_written(&t.lang)
+    };
+    fits && !cue_folded_into_another_word(h, t, written)
+}
+
+/// Byte ranges of wording saying that the listing offers nothing, sorted by
+/// start: decoys that take points ("not selling", "não vendo", "sold
+/// out"), news wording and owners' questions about the law ("can I sell",
+/// "posso vender"). A sale, contact or price word inside one of them is no
+/// offer ("selling" in "not selling").
+fn no_offer_spans(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    decoys: &[Decoy],
+    langs: &Languages,
+) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = decoys
+        .iter()
+        .filter(|d| d.penalty)
+        .map(|d| (d.start, d.end))
+        .collect();
+    for h in hits {
+        let written = &text[h.start..h.end];
+        if matcher.terms_of(h.pattern).iter().any(|t| {
+            matches!(t.category, Category::Cue(CueKind::News | CueKind::Question))
+                && cue_counts(h, t, langs, written)
+        }) {
+            spans.push((h.start, h.end));
+        }
+    }
+    spans.sort_unstable();
+    spans.dedup();
+    spans
+}
+
+/// Whether hit `h` lies inside one of `spans` (sorted by start, none longer
+/// than `longest` bytes): a binary search, as in [`decoys_near`].
+fn inside_any(spans: &[(usize, usize)], longest: usize, h: &Hit) -> bool {
+    let lo = spans.partition_point(|s| s.0 + longest < h.start);
+    let hi = spans.partition_point(|s| s.0 <= h.start);
+    spans[lo..hi.max(lo)]
+        .iter()
+        .any(|&s| within((h.start, h.end), s))
+}
+
 /// Whether price cue `t` was found as a bare word, without the accents the
 /// seller writes elsewhere in the listing, and with no amount beside it:
 /// bare "gia" in an accented listing is mostly another word ("gia đình",
@@ -1193,6 +1256,9 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
+    let mut question_spans: Vec<(usize, usize)> = Vec::new();
+    let no_offer = no_offer_spans(text, hits, matcher, decoys, langs);
+    let longest_no_offer = no_offer.iter().map(|n| n.1 - n.0).max().unwrap_or(0);
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
@@ -1324,15 +1390,16 @@ fn gather(
                     }
                 }
                 Category::Cue(kind) => {
-                    let fits = if h.folded {
-                        langs.fits(&t.lang)
-                    } else {
-                        langs.fits_as_written(&t.lang)
-                    };
-                    if !fits
-                        || cue_folded_into_another_word(h, t, written)
+                    if !cue_counts(h, t, langs, written)
                         || (kind == CueKind::Price
                             && bare_word_without_amount(text, h, t, written, &text_accented))
+                    {
+                        continue;
+                    }
+                    // "selling" in "not selling", "vender" in "posso
+                    // vender": no sale wording.
+                    if matches!(kind, CueKind::Sale | CueKind::Contact | CueKind::Price)
+                        && inside_any(&no_offer, longest_no_offer, h)
                     {
                         continue;
                     }
@@ -1358,6 +1425,14 @@ fn gather(
                             ev.news.push(w);
                         }
                         news_spans.push((h.start, h.end));
+                    }
+                    if kind == CueKind::Question {
+                        let inside = question_spans.iter().any(|&n| within((h.start, h.end), n));
+                        let w = written.to_lowercase();
+                        if !inside && !ev.questions.contains(&w) {
+                            ev.questions.push(w);
+                        }
+                        question_spans.push((h.start, h.end));
                     }
                     // Form words are recorded below, once it is known
                     // which of them give context.
@@ -1729,6 +1804,23 @@ fn context_part(
             n as i32,
             format!(
                 "wording of news, advocacy or enforcement ({words}): such posts report on the trade rather than offer"
+            ),
+        );
+    }
+    if !ev.questions.is_empty() {
+        let words = ev
+            .questions
+            .iter()
+            .take(2)
+            .map(|w| quoted(w))
+            .collect::<Vec<_>>()
+            .join(", ");
+        add(
+            reasons,
+            Feature::Question,
+            1,
+            format!(
+                "wording of a question about the law ({words}): people asking whether they may sell or keep something are usually not offering it"
             ),
         );
     }
@@ -2449,6 +2541,11 @@ lang = "en"
 terms = ["plush"]
 
 [[cue]]
+kind = "question"
+lang = "en"
+terms = ["can I sell"]
+
+[[cue]]
 kind = "contact"
 lang = "es"
 terms = ["pedidos por interno"]
@@ -2500,6 +2597,7 @@ terms = ["bán"]
             (" skin 52 g", Feature::Measure, 1),
             (" skin", Feature::Form, 1),
             (" seized at customs", Feature::News, 2),
+            (" can I sell", Feature::Question, 1),
             (" plush", Feature::Decoy, 1),
             (" and pangolin scales", Feature::NameAndProduct, 1),
         ] {

@@ -124,6 +124,9 @@ pub enum CueKind {
     /// Wording of news, advocacy and enforcement ("seized", "petition",
     /// 查获): a context that is not an offer.
     News,
+    /// An owner's question about the law ("can I sell", "posso vender",
+    /// 可以卖吗): a context that is not an offer, and not news either.
+    Question,
     /// Words saying that the animal named beside them is pictured: a print,
     /// or the shape of a piece ("tiger print", "estampa de tucanos",
     /// "em forma de arara"). A name written beside one does not count.
@@ -461,7 +464,7 @@ applies_to = ["ivory"]
         );
         fails_with(
             &text.replace("\"unlisted\"", "\"unlisted-goods\""),
-            "must be sale, contact, price, cover, decoy, form, news, picture or unlisted",
+            "must be sale, contact, price, cover, decoy, form, news, question, picture or unlisted",
         );
     }
 

@@ -458,13 +458,14 @@ impl Checker<'_> {
             "decoy" => CueKind::Decoy,
             "form" => CueKind::Form,
             "news" => CueKind::News,
+            "question" => CueKind::Question,
             "picture" => CueKind::Picture,
             "unlisted" => CueKind::Unlisted,
             other => {
                 self.at(
                     q.kind.span(),
                     format!(
-                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news, picture or unlisted"
+                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news, question, picture or unlisted"
                     ),
                 );
                 return None;
