@@ -711,6 +711,29 @@ fn a_sale_word_inside_not_selling_or_a_question_is_no_sale_wording_and_a_questio
 }
 
 #[test]
+fn a_phrase_never_runs_from_a_title_into_its_description() {
+    let listings = vec![
+        // "te koop" ends the title and "Geen" opens the description: no "koop geen" (buy
+        // none), which is news wording.
+        listing(
+            "nl-te-koop",
+            "Ivoren armband te koop",
+            "Geen certificaat, wel oud. 92 gram. Prijs 300 euro.",
+        ),
+        listing(
+            "en-two-fields",
+            "Old carved African",
+            "grey parrot figurine, 12 cm, for sale. DM for price",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("nl-te-koop");
+    s.expect_no_reason_starting("nl-te-koop", "wording of news");
+    s.expect_no_reason_containing("en-two-fields", "African");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

@@ -25,7 +25,10 @@
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`.
 //! 7. A run of three or more of the same Latin letter becomes one letter
 //!    (`ivoryyy` → `ivory`); doubled letters are kept.
-//! 8. Any other run of non-alphanumeric characters becomes one space.
+//! 8. Any other run of non-alphanumeric characters becomes one space, or
+//!    one line break when it holds one: no term matches across lines (a
+//!    title and its description, two blocks of a page: "te koop" ending a
+//!    title and "Geen …" opening the description are not "koop geen").
 //!
 //! Rules 3, 5, 6 and a run of three or more letters in rule 7 mark the bytes
 //! they produce as "folded", so that a match which needed them can score
@@ -465,7 +468,12 @@ pub fn normalize(s: &str) -> Normalized {
                 j += 1;
             }
             if !last_space {
-                emit(&mut out, ' ', start, u[j - 1].end, 0);
+                let c = if u[i..j].iter().any(|y| line_break(y.c)) {
+                    '\n'
+                } else {
+                    ' '
+                };
+                emit(&mut out, c, start, u[j - 1].end, 0);
                 last_space = true;
             }
             i = j;
@@ -493,12 +501,20 @@ pub fn normalize(s: &str) -> Normalized {
         last_space = false;
         i = j;
     }
-    if out.text.ends_with(' ') {
+    if out.text.ends_with([' ', '\n']) {
         out.text.pop();
         out.spans.pop();
         out.folded.pop();
     }
     out
+}
+
+/// Characters that end a line (rule 8).
+fn line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
 }
 
 fn emit(out: &mut Normalized, c: char, start: u32, end: u32, folded: u8) {
@@ -593,6 +609,28 @@ mod tests {
         );
         // ordinary words keep their spaces
         assert_eq!(n("a big ivory bangle"), "a big ivory bangie");
+    }
+
+    #[test]
+    fn no_term_runs_across_a_line_break() {
+        // A title and its description, or two blocks of a page.
+        assert_eq!(
+            n("Ivoren armband te koop\nGeen certificaat"),
+            "ivoren armband te koop\ngeen certificaat"
+        );
+        assert_eq!(finds("te koop\nGeen certificaat", "koop geen"), None);
+        assert_eq!(
+            finds("Old carved African\r\n grey parrot", "african grey"),
+            None
+        );
+        assert_eq!(finds("african\u{2029}grey", "african grey"), None);
+        // Within a line, spaces and symbols still join words.
+        assert_eq!(
+            finds("African - grey parrot", "african grey").as_deref(),
+            Some("African - grey")
+        );
+        // A trailing line break is dropped like a trailing space.
+        assert_eq!(n("ivory\n"), "ivory");
     }
 
     #[test]
