@@ -734,6 +734,66 @@ fn a_phrase_never_runs_from_a_title_into_its_description() {
 }
 
 #[test]
+fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not_count() {
+    let listings = vec![
+        // Dutch "oud" is "old", not the English "oud" (agarwood): no agarwood, and no "name
+        // together with a product word" made of it.
+        listing(
+            "nl-oud",
+            "Oude ivoren armband te koop",
+            "De armband is heel oud en mooi, 92 gram. Ophalen in Utrecht.",
+        ),
+        // Portuguese "boa" is "good", not the snake.
+        listing(
+            "pt-boa",
+            "Pulseira de marfim antiga",
+            "Pulseira de marfim em boa condição, 40 gramas. Vendo por R$ 900, chama no zap.",
+        ),
+        // The scientific name holding "Boa" is no Portuguese word.
+        listing(
+            "pt-boa-constrictor",
+            "Jiboia 1 ano",
+            "Vendo jiboia (Boa constrictor) 1 ano, 1,10 m, mansa. R$ 900.",
+        ),
+        // Another term of the taxon counts: "oud" may mean agarwood here, and nothing is
+        // claimed about it.
+        listing(
+            "nl-agarhout",
+            "",
+            "Echte oud (agarhout) uit Cambodja, chips 5 g €45. Pm",
+        ),
+        listing(
+            "en-oud",
+            "Oud chips",
+            "Genuine oud chips for sale, 10 g, DM me",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("nl-oud");
+    s.expect_no_taxon("nl-oud", "Aquilaria");
+    s.expect_no_reason_containing(
+        "nl-oud",
+        "a species name appears together with a product word",
+    );
+    s.expect_reason_containing(
+        "nl-oud",
+        "\"oud\" is read as a word of the listing's language (nl), not as the species term of another language spelt the same, and does not count",
+    );
+    s.expect_flagged("pt-boa");
+    s.expect_no_taxon("pt-boa", "Boa");
+    s.expect_taxon("pt-boa-constrictor", "Boa constrictor");
+    s.expect_no_reason_containing(
+        "pt-boa-constrictor",
+        "is read as a word of the listing's language",
+    );
+    s.expect_taxon("nl-agarhout", "Aquilaria");
+    s.expect_no_reason_containing("nl-agarhout", "is read as a word of the listing's language");
+    s.expect_flagged("en-oud");
+    s.expect_taxon("en-oud", "Aquilaria");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

@@ -132,6 +132,7 @@ fn kind_name(c: Category) -> &'static str {
         Category::Cue(CueKind::Question) => "question",
         Category::Cue(CueKind::Picture) => "picture",
         Category::Cue(CueKind::Unlisted) => "unlisted",
+        Category::Cue(CueKind::Homograph) => "homograph",
     }
 }
 
@@ -598,8 +599,22 @@ fn link_and_hashtags(text: &str) -> Option<(&str, usize)> {
 /// times.
 type AppliesSeen = std::collections::HashMap<((usize, usize), (usize, usize)), bool>;
 
-/// A decoy or unlisted-animal cue found in the text: its span, the words
-/// it neutralises (normalised; empty for "any"), and how it was written.
+/// What a cue that takes species matches away is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Neutral {
+    /// A decoy: takes points off the listing.
+    Decoy,
+    /// Wording for the goods of an unlisted animal ("mammoth ivory"):
+    /// neutralises what it holds, no points.
+    Unlisted,
+    /// A word of the listing's language spelt like a species term of
+    /// another (Dutch "oud", old): neutralises that very word, no points.
+    Homograph,
+}
+
+/// A decoy, unlisted-animal or homograph cue found in the text: its span,
+/// the words it neutralises (normalised; empty for "any"), and how it was
+/// written.
 struct Decoy {
     start: usize,
     end: usize,
@@ -608,9 +623,9 @@ struct Decoy {
     cue: (usize, usize),
     applies_to: Vec<String>,
     written: String,
-    /// A decoy takes points off the listing; wording for the goods of an
-    /// unlisted animal ("mammoth ivory") only neutralises what it holds.
-    penalty: bool,
+    kind: Neutral,
+    /// The cue's language (its base: `zh`, not `zh-Hans`).
+    lang: String,
 }
 
 impl Decoy {
@@ -625,15 +640,26 @@ impl Decoy {
     /// decoy is not taken away ("baby monitor lizard", "bald eagle claw"),
     /// nor is a name sharing words with it. `seen` remembers, per cue group
     /// and taxon, whether it applies.
+    ///
+    /// A homograph neutralises only a match of exactly its own span, and
+    /// only of a term listed in another language than its own ("oud", old,
+    /// in Dutch, is not the English "oud"; a Dutch term spelt so would
+    /// stay).
     fn neutralises(
         &self,
         h: &Hit,
         taxon: (usize, usize),
         product: bool,
+        term_lang: &str,
         matcher: &Matcher,
         seen: &mut AppliesSeen,
     ) -> bool {
-        (self.covers(h) || (product && self.overlaps_part_of(h)))
+        let inside = if self.kind == Neutral::Homograph {
+            (self.start, self.end) == (h.start, h.end) && super::lang::base(term_lang) != self.lang
+        } else {
+            self.covers(h) || (product && self.overlaps_part_of(h))
+        };
+        inside
             && *seen
                 .entry((self.cue, taxon))
                 .or_insert_with(|| self.applies_to_taxon(matcher.folded_terms(taxon.0, taxon.1)))
@@ -650,6 +676,11 @@ impl Decoy {
         self.start < h.end
             && h.start < self.end
             && !within((self.start, self.end), (h.start, h.end))
+    }
+
+    /// Whether it takes points off the listing.
+    fn penalty(&self) -> bool {
+        self.kind == Neutral::Decoy
     }
 
     fn applies_to_taxon(&self, taxon_terms: &[String]) -> bool {
@@ -736,6 +767,10 @@ struct Evidence {
     /// Wordings for the goods of an unlisted animal that took away a
     /// species match ("mammoth ivory"), as written.
     unlisted: Vec<String>,
+    /// Words of the listing's language that took away a species term of
+    /// another language spelt the same (Dutch "oud"), with that language
+    /// and the taxon of the term.
+    homographs: Vec<(String, String, (usize, usize))>,
     /// The first way each cue kind was written.
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
@@ -783,9 +818,10 @@ fn find_decoys(
     let mut decoys = Vec::new();
     for h in hits {
         for t in matcher.terms_of(h.pattern) {
-            let penalty = match t.category {
-                Category::Cue(CueKind::Decoy) => true,
-                Category::Cue(CueKind::Unlisted) => false,
+            let kind = match t.category {
+                Category::Cue(CueKind::Decoy) => Neutral::Decoy,
+                Category::Cue(CueKind::Unlisted) => Neutral::Unlisted,
+                Category::Cue(CueKind::Homograph) => Neutral::Homograph,
                 _ => continue,
             };
             if langs.fits(&t.lang) && !cue_folded_into_another_word(h, t, &text[h.start..h.end]) {
@@ -796,19 +832,45 @@ fn find_decoys(
                     cue: (t.list, t.entry),
                     applies_to: cue.applies_to.iter().map(|a| fold(a)).collect(),
                     written: text[h.start..h.end].to_string(),
-                    penalty,
+                    kind,
+                    lang: super::lang::base(&t.lang).to_string(),
                 });
             }
         }
     }
     // In order of their start ([`decoys_near`] searches them).
     decoys.sort_by_key(|d| d.start);
+    // A homograph inside a longer species match is part of that match:
+    // "Boa" in "Boa constrictor" is no Portuguese "boa" (good).
+    if decoys.iter().any(|d| d.kind == Neutral::Homograph) {
+        let mut species: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| {
+                matcher
+                    .terms_of(h.pattern)
+                    .iter()
+                    .any(|t| matches!(t.category, Category::Species(_)))
+            })
+            .map(|h| (h.start, h.end))
+            .collect();
+        species.sort_unstable();
+        let longest = species.iter().map(|s| s.1 - s.0).max().unwrap_or(0);
+        decoys.retain(|d| {
+            d.kind != Neutral::Homograph || {
+                let lo = species.partition_point(|s| s.0 + longest < d.start);
+                let hi = species.partition_point(|s| s.0 <= d.start);
+                !species[lo..hi.max(lo)]
+                    .iter()
+                    .any(|&s| within((d.start, d.end), s) && s != (d.start, d.end))
+            }
+        });
+    }
     // A decoy inside wording for an unlisted animal's goods reads as part
     // of it: アイボリー (ivory, the colour) in マンモスアイボリー (mammoth
     // ivory) is no colour.
     let unlisted: Vec<(usize, usize)> = decoys
         .iter()
-        .filter(|d| !d.penalty)
+        .filter(|d| d.kind == Neutral::Unlisted)
         .map(|d| (d.start, d.end))
         .collect();
     if !unlisted.is_empty() {
@@ -816,7 +878,7 @@ fn find_decoys(
         decoys.retain(|d| {
             let lo = unlisted.partition_point(|u| u.0 + longest < d.start);
             let hi = unlisted.partition_point(|u| u.0 <= d.start);
-            !d.penalty
+            !d.penalty()
                 || !unlisted[lo..hi.max(lo)]
                     .iter()
                     .any(|&u| within((d.start, d.end), u) && u != (d.start, d.end))
@@ -1118,7 +1180,7 @@ fn no_offer_spans(
 ) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = decoys
         .iter()
-        .filter(|d| d.penalty)
+        .filter(|d| d.penalty())
         .map(|d| (d.start, d.end))
         .collect();
     for h in hits {
@@ -1286,17 +1348,32 @@ fn gather(
                             h,
                             key,
                             kind == TermKind::Product,
+                            &t.lang,
                             matcher,
                             &mut applies_seen,
                         )
                     }) {
                         // Each wording once, and at most as many as decoy
                         // reasons (a listing may hold thousands).
-                        if !d.penalty
-                            && ev.unlisted.len() < MAX_DECOY_REASONS
-                            && !ev.unlisted.contains(&d.written)
-                        {
-                            ev.unlisted.push(d.written.clone());
+                        match d.kind {
+                            Neutral::Decoy => {}
+                            Neutral::Unlisted => {
+                                if ev.unlisted.len() < MAX_DECOY_REASONS
+                                    && !ev.unlisted.contains(&d.written)
+                                {
+                                    ev.unlisted.push(d.written.clone());
+                                }
+                            }
+                            Neutral::Homograph => {
+                                if ev.homographs.len() < MAX_DECOY_REASONS
+                                    && !ev
+                                        .homographs
+                                        .iter()
+                                        .any(|(w, _, k)| *w == d.written && *k == key)
+                                {
+                                    ev.homographs.push((d.written.clone(), d.lang.clone(), key));
+                                }
+                            }
                         }
                         continue;
                     }
@@ -1857,7 +1934,7 @@ fn decoy_part(
     // One decoy per place: the same wording listed in two languages (zh-Hans
     // and zh-Hant 不是象牙) or two groups is found once.
     let mut places = std::collections::HashSet::new();
-    for d in decoys.iter().filter(|d| d.penalty) {
+    for d in decoys.iter().filter(|d| d.penalty()) {
         let relevant = d.applies_to.is_empty()
             || *relevant_seen
                 .entry(d.cue)
@@ -2119,6 +2196,22 @@ pub fn score(
             ),
         ));
     }
+    // Where another term of the same taxon counts, the word may well mean
+    // the species after all ("echte oud (agarhout)"): nothing is claimed.
+    let mut said: Vec<&str> = Vec::new();
+    for (w, lang, key) in &ev.homographs {
+        if ev.per_taxon.contains_key(key) || said.contains(&w.as_str()) {
+            continue;
+        }
+        said.push(w);
+        reasons.push(Reason::new(
+            0,
+            format!(
+                "{} is read as a word of the listing's language ({lang}), not as the species term of another language spelt the same, and does not count",
+                quoted(w)
+            ),
+        ));
+    }
     parts.extend(tricks_part(&ev, &mut reasons));
     let total: i32 = parts.iter().map(|p| weight(p.feature) * p.times).sum();
     let score = total.clamp(0, 100);
@@ -2155,7 +2248,8 @@ mod reason_tests {
             cue: (0, 0),
             applies_to: Vec::new(),
             written: String::new(),
-            penalty: true,
+            kind: Neutral::Decoy,
+            lang: String::new(),
         };
         let spans = [(0, 5), (3, 20), (10, 12), (14, 15), (30, 35), (34, 36)];
         let decoys: Vec<Decoy> = spans.iter().map(|&(s, e)| decoy(s, e)).collect();

@@ -137,6 +137,11 @@ pub enum CueKind {
     /// points off the listing: the same listing may offer elephant ivory
     /// beside mammoth ivory.
     Unlisted,
+    /// A word of the cue's language spelt like a species term of another
+    /// language (Dutch "oud", old; Italian "loro", their; Portuguese "boa",
+    /// good): in a listing of that language, a match of exactly that word,
+    /// of a term not listed in that language, does not count. No points.
+    Homograph,
 }
 
 /// On which side of a `picture` cue word the animal's name stands.
@@ -454,9 +459,15 @@ applies_to = ["ivory"]
         let list = parse_str(Path::new("t.toml"), text).unwrap();
         assert_eq!(list.cues[0].kind, CueKind::Unlisted);
         assert_eq!(list.cues[0].applies_to, vec!["ivory".to_string()]);
+        let homograph = parse_str(
+            Path::new("t.toml"),
+            &text.replace("\"unlisted\"", "\"homograph\""),
+        )
+        .unwrap();
+        assert_eq!(homograph.cues[0].kind, CueKind::Homograph);
         fails_with(
             &text.replace("\"unlisted\"", "\"cover\""),
-            "applies_to is only allowed on decoy and unlisted cues",
+            "applies_to is only allowed on decoy, unlisted and homograph cues",
         );
         fails_with(
             &text.replace("applies_to", "name_side = \"after\"\napplies_to"),
@@ -464,7 +475,7 @@ applies_to = ["ivory"]
         );
         fails_with(
             &text.replace("\"unlisted\"", "\"unlisted-goods\""),
-            "must be sale, contact, price, cover, decoy, form, news, question, picture or unlisted",
+            "must be sale, contact, price, cover, decoy, form, news, question, picture, unlisted or homograph",
         );
     }
 

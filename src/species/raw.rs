@@ -461,11 +461,12 @@ impl Checker<'_> {
             "question" => CueKind::Question,
             "picture" => CueKind::Picture,
             "unlisted" => CueKind::Unlisted,
+            "homograph" => CueKind::Homograph,
             other => {
                 self.at(
                     q.kind.span(),
                     format!(
-                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news, question, picture or unlisted"
+                        "cue kind {other:?} must be sale, contact, price, cover, decoy, form, news, question, picture, unlisted or homograph"
                     ),
                 );
                 return None;
@@ -487,7 +488,7 @@ impl Checker<'_> {
         }
         let applies_to = match (&q.applies_to, kind) {
             (None, _) => Vec::new(),
-            (Some(list), CueKind::Decoy | CueKind::Unlisted) => list
+            (Some(list), CueKind::Decoy | CueKind::Unlisted | CueKind::Homograph) => list
                 .iter()
                 .filter_map(|s| self.term(s, "applies_to term"))
                 .collect(),
@@ -495,7 +496,7 @@ impl Checker<'_> {
                 if let Some(first) = list.first() {
                     self.at(
                         first.span(),
-                        "applies_to is only allowed on decoy and unlisted cues",
+                        "applies_to is only allowed on decoy, unlisted and homograph cues",
                     );
                 }
                 Vec::new()
