@@ -794,6 +794,33 @@ fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not
 }
 
 #[test]
+fn a_number_word_is_price_wording_only_when_it_counts_money() {
+    let listings = vec![
+        // "1,2 juta potong" is 1.2 million pieces, not a price.
+        listing(
+            "id-count",
+            "Ekspor Karang Hias Capai 1,2 Juta Potong",
+            "Data kuota menunjukkan ekspor karang hias hasil transplantasi mencapai 1,2 juta potong tahun lalu.",
+        ),
+        listing(
+            "id-price",
+            "Karang hias acropora",
+            "Karang hias acropora ukuran besar, 2 juta nego, COD Jakarta.",
+        ),
+        listing(
+            "pt-count",
+            "",
+            "Foram 3 mil aves apreendidas, entre elas araras e papagaios.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_no_reason_containing("id-count", "price");
+    s.expect_cue_reason("id-price", &["price wording", "a price is given"], "juta");
+    s.expect_no_reason_containing("pt-count", "price");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

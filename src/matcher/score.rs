@@ -277,11 +277,43 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
     None
 }
 
-/// Whether the word after "k" or "tr" (thousand, million) says that the
-/// number counts something other than money: views, followers, likes,
-/// people, kilometres.
+/// Price words that are number words (million, thousand): a price only
+/// where what follows is not something counted ("1,2 juta potong", 1.2
+/// million pieces).
+const NUMBER_WORDS: &[&str] = &["juta", "jt", "ribu", "rb", "triệu", "mil"];
+
+/// Whether the word after "k" or "tr" (thousand, million), or after a
+/// price word that is a number word ("juta", "ribu", "triệu", "mil"), says
+/// that the number counts something other than money: views, followers,
+/// likes, people, pieces, animals, tonnes, kilometres ("1,2 juta potong",
+/// "mil araras").
 fn counts_something_else(rest: &str) -> bool {
     const COUNTED: &[&str] = &[
+        "potong",
+        "orang",
+        "pengikut",
+        "penonton",
+        "tayangan",
+        "kali",
+        "ton",
+        "hektar",
+        "spesies",
+        "satwa",
+        "burung",
+        "pessoas",
+        "seguidores",
+        "visualiza",
+        "animais",
+        "aves",
+        "espécies",
+        "exemplares",
+        "hectares",
+        "quilos",
+        "anos",
+        "vezes",
+        "con vật",
+        "cá thể",
+        "tấn",
         "view",
         "lượt",
         "follow",
@@ -1469,7 +1501,9 @@ fn gather(
                 Category::Cue(kind) => {
                     if !cue_counts(h, t, langs, written)
                         || (kind == CueKind::Price
-                            && bare_word_without_amount(text, h, t, written, &text_accented))
+                            && (bare_word_without_amount(text, h, t, written, &text_accented)
+                                || (NUMBER_WORDS.contains(&t.term.as_str())
+                                    && counts_something_else(text[h.end..].trim_start()))))
                     {
                         continue;
                     }
