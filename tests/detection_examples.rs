@@ -821,6 +821,49 @@ fn a_number_word_is_price_wording_only_when_it_counts_money() {
 }
 
 #[test]
+fn sold_notices_owners_questions_and_diwali_owl_offers_from_a_fresh_social_review() {
+    let listings = vec![
+        listing(
+            "en-sold",
+            "SOLD - Umbrella cockatoo",
+            "Bella went to her new home today. Nothing else for sale, thanks.",
+        ),
+        listing(
+            "ru-question",
+            "",
+            "Досталась от деда шкура рыси, висит на стене. Можно ли её продать на Авито?",
+        ),
+        listing(
+            "ja-sold",
+            "【売り切れ】べっ甲ブローチ",
+            "売れました。ありがとうございました。再入荷の予定はありません。",
+        ),
+        // Owls sold for Diwali rituals (TRAFFIC India 2010).
+        listing(
+            "hi-owl",
+            "उल्लू बिक्री – दिवाली स्पेशल",
+            "दिवाली पूजा के लिए उल्लू उपलब्ध, भूरा और सफेद दोनों। एडवांस बुकिंग करें।",
+        ),
+        // Advocacy about the same trade is no offer.
+        listing(
+            "hi-advocacy",
+            "",
+            "दिवाली पर उल्लू की बलि अंधविश्वास है। कहीं उल्लू बिकते दिखें तो वन विभाग को सूचना दें।",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-sold", "ru-question", "ja-sold", "hi-advocacy"] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_no_reason_starting("en-sold", "sale wording");
+    s.expect_no_reason_starting("ja-sold", "sale wording");
+    s.expect_reason_containing("ru-question", "wording of a question about the law");
+    s.expect_flagged("hi-owl");
+    s.expect_taxon("hi-owl", "Strigiformes");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(
