@@ -864,6 +864,35 @@ fn sold_notices_owners_questions_and_diwali_owl_offers_from_a_fresh_social_revie
 }
 
 #[test]
+fn a_phone_number_is_a_contact_cue_where_no_contact_word_is_given() {
+    let listings = vec![
+        listing(
+            "ru-phone",
+            "",
+            "Шкура тигра, амурский, с головой, в идеале. +0 000 000 00 00",
+        ),
+        listing(
+            "ko-phone",
+            "청금강 앵무새",
+            "청금강 수컷 3살, 손 잘 탐. 010-0000-0000",
+        ),
+        // A price with dots is no phone number.
+        listing(
+            "id-price",
+            "Gelang gading",
+            "Gelang gading gajah asli, Rp 1.150.000",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("ru-phone");
+    s.expect_reason_containing("ru-phone", "a phone number is given (\"+0 000 000 00 00\")");
+    s.expect_flagged("ko-phone");
+    s.expect_reason_containing("ko-phone", "a phone number is given (\"010-0000-0000\")");
+    s.expect_no_reason_containing("id-price", "phone number");
+    s.finish();
+}
+
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(

@@ -342,6 +342,66 @@ fn counts_something_else(rest: &str) -> bool {
     COUNTED.iter().any(|w| rest.starts_with(w))
 }
 
+/// Finds a phone number, as sellers give one for contact: a `+`, a `0` or
+/// `(0` starting a run of digits, spaces, hyphens, dots and brackets that
+/// holds at least 8 digits, not running on from a word or another number
+/// ("+44 7700 900123", "0912.345.678", "010-0000-0000", "(00)
+/// 00000-0000"). A price ("1.200.000đ", "Rp 1.150.000") starts with
+/// another digit; a date ("2023-05-01") too.
+fn has_phone(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let starts = match c {
+            b'+' => b.get(i + 1).is_some_and(u8::is_ascii_digit),
+            b'0' => true,
+            b'(' => b.get(i + 1) == Some(&b'0'),
+            _ => false,
+        };
+        // Not inside a word or a number: "x0", "10", "1.0", "v2+3".
+        let free = starts
+            && (i == 0
+                || text[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| !(p.is_alphanumeric() || matches!(p, '.' | ',' | '+' | '-'))));
+        if free {
+            let mut j = i + 1;
+            let mut digits = usize::from(c == b'0');
+            let mut last_digit = i + 1;
+            while j < b.len()
+                && (b[j].is_ascii_digit() || matches!(b[j], b' ' | b'-' | b'.' | b'(' | b')'))
+            {
+                if b[j].is_ascii_digit() {
+                    digits += 1;
+                    last_digit = j + 1;
+                }
+                // Two separators in a row end it ("0 - 5").
+                if !b[j].is_ascii_digit()
+                    && !b[j - 1].is_ascii_digit()
+                    && b[j] != b'('
+                    && b[j - 1] != b')'
+                {
+                    break;
+                }
+                j += 1;
+            }
+            let ends_free = text[last_digit..]
+                .chars()
+                .next()
+                .is_none_or(|n| !n.is_alphanumeric());
+            if digits >= 8 && ends_free {
+                return Some(&text[i..last_digit]);
+            }
+            i = last_digit.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Units of size and weight that listings give after a number ("10mm",
 /// "2 g", "甲長5cm前後", "300그램에"). Units in scripts written with spaces
 /// must not run on into a letter or digit of such a script ("3 gorillas"
@@ -1853,6 +1913,16 @@ fn context_part(
             add(reasons, f, 1, format!("{label} {}", quoted(w)));
         }
     }
+    if !ev.cues.contains_key(&CueKind::Contact)
+        && let Some(phone) = has_phone(text)
+    {
+        add(
+            reasons,
+            Feature::Contact,
+            1,
+            format!("a phone number is given ({})", quoted(phone)),
+        );
+    }
     if !ev.cues.contains_key(&CueKind::Sale)
         && let Some((link, tags)) = link_and_hashtags(text)
     {
@@ -2512,6 +2582,27 @@ mod reason_tests {
                 want,
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn phone_numbers_start_with_a_plus_or_a_zero_and_hold_eight_digits() {
+        for (text, want) in [
+            ("WhatsApp +00 000 000 00 now", Some("+00 000 000 00")),
+            ("call 0912.345.678", Some("0912.345.678")),
+            ("010-0000-0000 직거래", Some("010-0000-0000")),
+            ("(00) 00000-0000", Some("(00) 00000-0000")),
+            ("สนใจโทร 000-000-0000", Some("000-000-0000")),
+            ("Rp 1.150.000", None),
+            ("1.200.000đ", None),
+            ("born 2023-05-01", None),
+            ("0,5 kg", None),
+            ("size 0 - 5 years", None),
+            ("model X0000 00000", None),
+            ("+3 more", None),
+            ("0900 000", None),
+        ] {
+            assert_eq!(has_phone(text), want, "{text}");
         }
     }
 
