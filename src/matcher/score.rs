@@ -935,27 +935,8 @@ fn find_decoys(
     // A homograph inside a longer species match is part of that match:
     // "Boa" in "Boa constrictor" is no Portuguese "boa" (good).
     if decoys.iter().any(|d| d.kind == Neutral::Homograph) {
-        let mut species: Vec<(usize, usize)> = hits
-            .iter()
-            .filter(|h| {
-                matcher
-                    .terms_of(h.pattern)
-                    .iter()
-                    .any(|t| matches!(t.category, Category::Species(_)))
-            })
-            .map(|h| (h.start, h.end))
-            .collect();
-        species.sort_unstable();
-        let longest = species.iter().map(|s| s.1 - s.0).max().unwrap_or(0);
-        decoys.retain(|d| {
-            d.kind != Neutral::Homograph || {
-                let lo = species.partition_point(|s| s.0 + longest < d.start);
-                let hi = species.partition_point(|s| s.0 <= d.start);
-                !species[lo..hi.max(lo)]
-                    .iter()
-                    .any(|&s| within((d.start, d.end), s) && s != (d.start, d.end))
-            }
-        });
+        let species = Spans::species(hits, matcher);
+        decoys.retain(|d| d.kind != Neutral::Homograph || !species.hold((d.start, d.end), true));
     }
     // A decoy inside wording for an unlisted animal's goods reads as part
     // of it: アイボリー (ivory, the colour) in マンモスアイボリー (mammoth
@@ -1055,27 +1036,11 @@ fn find_pictures(
     // A picture word inside a longer species name (ลาย in a Thai name such
     // as เต่าลายตีนเป็ด) is part of that name. The names are sorted by their
     // start, so only those that can reach a word are looked at.
-    let mut names: Vec<(usize, usize)> = hits
-        .iter()
-        .filter(|h| {
-            matcher
-                .terms_of(h.pattern)
-                .iter()
-                .any(|t| matches!(t.category, Category::Species(_)))
-        })
-        .map(|h| (h.start, h.end))
-        .collect();
-    names.sort_unstable();
-    let longest = names.iter().map(|n| n.1 - n.0).max().unwrap_or(0);
+    let names = Spans::species(hits, matcher);
     let mut pictures = Vec::new();
     for h in hits.iter().filter(|h| is_picture(h)) {
         let written = &text[h.start..h.end];
-        let lo = names.partition_point(|n| n.0 + longest < h.start);
-        let hi = names.partition_point(|n| n.0 <= h.start);
-        if names[lo..hi.max(lo)]
-            .iter()
-            .any(|&n| within((h.start, h.end), n) && n != (h.start, h.end))
-        {
+        if names.hold((h.start, h.end), true) {
             continue;
         }
         for t in matcher.terms_of(h.pattern) {
@@ -1258,6 +1223,48 @@ fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, written: &str) -> bool {
     fits && !cue_folded_into_another_word(h, t, written)
 }
 
+/// Byte ranges sorted by their start, with the length of the longest, so
+/// that whether a span lies inside one of them is a binary search: a
+/// listing of thousands of words is not checked pair by pair.
+struct Spans {
+    spans: Vec<(usize, usize)>,
+    longest: usize,
+}
+
+impl Spans {
+    fn new(mut spans: Vec<(usize, usize)>) -> Spans {
+        spans.sort_unstable();
+        spans.dedup();
+        let longest = spans.iter().map(|s| s.1 - s.0).max().unwrap_or(0);
+        Spans { spans, longest }
+    }
+
+    /// The spans of the species matches among `hits`.
+    fn species(hits: &[Hit], matcher: &Matcher) -> Spans {
+        Spans::new(
+            hits.iter()
+                .filter(|h| {
+                    matcher
+                        .terms_of(h.pattern)
+                        .iter()
+                        .any(|t| matches!(t.category, Category::Species(_)))
+                })
+                .map(|h| (h.start, h.end))
+                .collect(),
+        )
+    }
+
+    /// Whether `span` lies inside one of them; with `longer`, only inside
+    /// a longer one (not itself).
+    fn hold(&self, span: (usize, usize), longer: bool) -> bool {
+        let lo = self.spans.partition_point(|s| s.0 + self.longest < span.0);
+        let hi = self.spans.partition_point(|s| s.0 <= span.0);
+        self.spans[lo..hi.max(lo)]
+            .iter()
+            .any(|&s| within(span, s) && !(longer && s == span))
+    }
+}
+
 /// Byte ranges of wording saying that the listing offers nothing, sorted by
 /// start: decoys that take points ("not selling", "não vendo", "sold
 /// out"), news wording and owners' questions about the law ("can I sell",
@@ -1269,7 +1276,7 @@ fn no_offer_spans(
     matcher: &Matcher,
     decoys: &[Decoy],
     langs: &Languages,
-) -> Vec<(usize, usize)> {
+) -> Spans {
     let mut spans: Vec<(usize, usize)> = decoys
         .iter()
         .filter(|d| d.penalty())
@@ -1284,19 +1291,7 @@ fn no_offer_spans(
             spans.push((h.start, h.end));
         }
     }
-    spans.sort_unstable();
-    spans.dedup();
-    spans
-}
-
-/// Whether hit `h` lies inside one of `spans` (sorted by start, none longer
-/// than `longest` bytes): a binary search, as in [`decoys_near`].
-fn inside_any(spans: &[(usize, usize)], longest: usize, h: &Hit) -> bool {
-    let lo = spans.partition_point(|s| s.0 + longest < h.start);
-    let hi = spans.partition_point(|s| s.0 <= h.start);
-    spans[lo..hi.max(lo)]
-        .iter()
-        .any(|&s| within((h.start, h.end), s))
+    Spans::new(spans)
 }
 
 /// Whether price cue `t` was found as a bare word, without the accents the
@@ -1412,7 +1407,6 @@ fn gather(
     let mut news_spans: Vec<(usize, usize)> = Vec::new();
     let mut question_spans: Vec<(usize, usize)> = Vec::new();
     let no_offer = no_offer_spans(text, hits, matcher, decoys, langs);
-    let longest_no_offer = no_offer.iter().map(|n| n.1 - n.0).max().unwrap_or(0);
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
@@ -1570,7 +1564,7 @@ fn gather(
                     // "selling" in "not selling", "vender" in "posso
                     // vender": no sale wording.
                     if matches!(kind, CueKind::Sale | CueKind::Contact | CueKind::Price)
-                        && inside_any(&no_offer, longest_no_offer, h)
+                        && no_offer.hold((h.start, h.end), false)
                     {
                         continue;
                     }
