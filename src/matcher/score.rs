@@ -866,9 +866,9 @@ struct Evidence {
     /// The first way each cue kind was written.
     cues: BTreeMap<CueKind, String>,
     /// Distinct news wordings, in order.
-    news: Vec<String>,
+    news: Wordings,
     /// Distinct wordings of owners' questions about the law, in order.
-    questions: Vec<String>,
+    questions: Wordings,
     /// Whether a counted species hit is a name (not a product word), and
     /// whether one is a product word.
     has_name: bool,
@@ -879,6 +879,36 @@ struct Evidence {
     folds: Folds,
     /// The first species hit written with tricks (look-alikes, separators).
     tricks: Option<String>,
+}
+
+/// Distinct wordings of one cue kind, as written (lower-cased), in order.
+#[derive(Default)]
+struct Wordings {
+    words: Vec<String>,
+    /// Where each was found: a wording inside a longer one ("seized" in
+    /// "customs seized") is not another wording.
+    spans: Vec<(usize, usize)>,
+}
+
+impl Wordings {
+    fn add(&mut self, h: &Hit, written: &str) {
+        let inside = self.spans.iter().any(|&n| within((h.start, h.end), n));
+        let w = written.to_lowercase();
+        if !inside && !self.words.contains(&w) {
+            self.words.push(w);
+        }
+        self.spans.push((h.start, h.end));
+    }
+
+    /// The first `n`, quoted and joined for a reason.
+    fn quoted(&self, n: usize) -> String {
+        self.words
+            .iter()
+            .take(n)
+            .map(|w| quoted(w))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn match_out(text: &str, h: &Hit, term: &str, category: Category, lang: &str) -> MatchOut {
@@ -941,21 +971,15 @@ fn find_decoys(
     // A decoy inside wording for an unlisted animal's goods reads as part
     // of it: アイボリー (ivory, the colour) in マンモスアイボリー (mammoth
     // ivory) is no colour.
-    let unlisted: Vec<(usize, usize)> = decoys
-        .iter()
-        .filter(|d| d.kind == Neutral::Unlisted)
-        .map(|d| (d.start, d.end))
-        .collect();
-    if !unlisted.is_empty() {
-        let longest = unlisted.iter().map(|u| u.1 - u.0).max().unwrap_or(0);
-        decoys.retain(|d| {
-            let lo = unlisted.partition_point(|u| u.0 + longest < d.start);
-            let hi = unlisted.partition_point(|u| u.0 <= d.start);
-            !d.penalty()
-                || !unlisted[lo..hi.max(lo)]
-                    .iter()
-                    .any(|&u| within((d.start, d.end), u) && u != (d.start, d.end))
-        });
+    if decoys.iter().any(|d| d.kind == Neutral::Unlisted) {
+        let unlisted = Spans::new(
+            decoys
+                .iter()
+                .filter(|d| d.kind == Neutral::Unlisted)
+                .map(|d| (d.start, d.end))
+                .collect(),
+        );
+        decoys.retain(|d| !d.penalty() || !unlisted.hold((d.start, d.end), true));
     }
     decoys
 }
@@ -1404,8 +1428,6 @@ fn gather(
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
-    let mut news_spans: Vec<(usize, usize)> = Vec::new();
-    let mut question_spans: Vec<(usize, usize)> = Vec::new();
     let no_offer = no_offer_spans(text, hits, matcher, decoys, langs);
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
@@ -1581,23 +1603,10 @@ fn gather(
                     {
                         form_spans.push((h.start, h.end));
                     }
-                    if kind == CueKind::News {
-                        // A wording inside a longer one ("seized" in
-                        // "customs seized") is not another wording.
-                        let inside = news_spans.iter().any(|&n| within((h.start, h.end), n));
-                        let w = written.to_lowercase();
-                        if !inside && !ev.news.contains(&w) {
-                            ev.news.push(w);
-                        }
-                        news_spans.push((h.start, h.end));
-                    }
-                    if kind == CueKind::Question {
-                        let inside = question_spans.iter().any(|&n| within((h.start, h.end), n));
-                        let w = written.to_lowercase();
-                        if !inside && !ev.questions.contains(&w) {
-                            ev.questions.push(w);
-                        }
-                        question_spans.push((h.start, h.end));
+                    match kind {
+                        CueKind::News => ev.news.add(h, written),
+                        CueKind::Question => ev.questions.add(h, written),
+                        _ => {}
                     }
                     // Form words are recorded below, once it is known
                     // which of them give context.
@@ -1964,15 +1973,9 @@ fn context_part(
             format!("a product-form, part or live-animal word {}", quoted(w)),
         );
     }
-    if !ev.news.is_empty() {
-        let n = ev.news.len().min(2);
-        let words = ev
-            .news
-            .iter()
-            .take(n)
-            .map(|w| quoted(w))
-            .collect::<Vec<_>>()
-            .join(", ");
+    if !ev.news.words.is_empty() {
+        let n = ev.news.words.len().min(2);
+        let words = ev.news.quoted(n);
         add(
             reasons,
             Feature::News,
@@ -1982,14 +1985,8 @@ fn context_part(
             ),
         );
     }
-    if !ev.questions.is_empty() {
-        let words = ev
-            .questions
-            .iter()
-            .take(2)
-            .map(|w| quoted(w))
-            .collect::<Vec<_>>()
-            .join(", ");
+    if !ev.questions.words.is_empty() {
+        let words = ev.questions.quoted(2);
         add(
             reasons,
             Feature::Question,
