@@ -893,6 +893,39 @@ fn a_phone_number_is_a_contact_cue_where_no_contact_word_is_given() {
 }
 
 #[test]
+fn russian_terms_are_found_in_every_case_and_number() {
+    let listings = vec![
+        // Dative: the list had "моржовый клык" and a few other forms.
+        listing(
+            "ru-dative",
+            "Лот 77",
+            "Шкатулка, резьба по моржовому клыку, 1960-е. Стартовая цена 45 000 ₽.",
+        ),
+        // Accusative of "птенец балобана".
+        listing(
+            "ru-accusative",
+            "",
+            "Куплю птенца балобана, можно без документов. Пишите в личку.",
+        ),
+        // "пару" (a couple of) is no form of the live-animal word "пара"
+        // here, so the name Лев (also "lion") has no context.
+        listing(
+            "ru-couple",
+            "",
+            "Продаю собрание сочинений, Лев Толстой, пару томов не хватает. Цена 500 руб.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("ru-dative");
+    s.expect_taxon("ru-dative", "Odobenus rosmarus");
+    s.expect_reason_containing("ru-dative", "\"моржовому клыку\"");
+    s.expect_flagged("ru-accusative");
+    s.expect_reason_containing("ru-accusative", "\"птенца балобана\" points to Falconidae");
+    s.expect_not_flagged("ru-couple");
+    s.expect_no_reason_containing("ru-couple", "пару");
+    s.finish();
+}
+#[test]
 fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_trick_claimed() {
     let listings = vec![
         listing(
