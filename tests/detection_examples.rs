@@ -893,6 +893,47 @@ fn a_phone_number_is_a_contact_cue_where_no_contact_word_is_given() {
 }
 
 #[test]
+fn budgerigars_sold_notices_and_the_programming_language_from_a_third_blind_review() {
+    let listings = vec![
+        // Budgerigars are one of the four parrots CITES does not list: no
+        // listed taxon is mentioned.
+        listing(
+            "ru-budgie",
+            "Волнистые попугаи, птенцы",
+            "Ручные птенцы волнистых попугаев, 2 месяца. 800 ₽. Звоните +7 900 000-00-00.",
+        ),
+        listing(
+            "ko-sold",
+            "",
+            "[분양완료] 회색앵무 좋은 분께 갔습니다. 연락 그만 주세요",
+        ),
+        listing(
+            "ru-sold",
+            "ПРОДАНО — жако",
+            "Объявление неактуально, попугай продан. Спасибо всем, кто звонил.",
+        ),
+        listing(
+            "ru-python",
+            "Книга по Python для начинающих",
+            "Учебник по программированию на Python, почти новый, пара закладок. 700 р, отдам с конспектами.",
+        ),
+        // The same words do not hide a real offer.
+        listing(
+            "ru-grey",
+            "Жако, птенец",
+            "Продаю птенца жако, 4 месяца, ручной, с кольцом. 150 000 ₽. Пишите в личку.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["ru-budgie", "ko-sold", "ru-sold", "ru-python"] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_flagged("ru-grey");
+    s.expect_taxon("ru-grey", "Psittacus erithacus");
+    s.finish();
+}
+
+#[test]
 fn russian_terms_are_found_in_every_case_and_number() {
     let listings = vec![
         // Dative: the list had "моржовый клык" and a few other forms.
