@@ -934,6 +934,42 @@ fn budgerigars_sold_notices_and_the_programming_language_from_a_third_blind_revi
 }
 
 #[test]
+fn a_decoy_taking_away_one_taxons_word_says_nothing_against_another_taxon_named_beside_it() {
+    let listings = vec![
+        // "Not elephant ivory, it is helmeted hornbill": the decoy takes
+        // away the elephant's word, and the hornbill counts without it.
+        listing(
+            "id-hornbill",
+            "Cincin perak batu 'gading' Kalimantan",
+            "Bukan gading gajah ya gan, ini dari paruh burung rangkong gading asli, kuning dengan tepi merah, 2 cm. Ikat perak 925.",
+        ),
+        listing(
+            "nl-hornbill",
+            "Snijwerkje vogelkop",
+            "Gesneden uit de massieve kap van de helmneushoornvogel, 6 cm, 38 gr. Is geen ivoor dus mag gewoon. Te koop, 250 euro.",
+        ),
+        // A decoy that took away a word of the taxon that counts still
+        // counts against it.
+        listing(
+            "en-colour",
+            "",
+            "Ivory white silk scarf with a genuine ivory pendant, $200, DM me",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("id-hornbill");
+    s.expect_reason_containing(
+        "id-hornbill",
+        "\"burung rangkong gading\" points to Rhinoplax vigil",
+    );
+    s.expect_no_reason_containing("id-hornbill", "decoy context");
+    s.expect_flagged("nl-hornbill");
+    s.expect_no_reason_containing("nl-hornbill", "decoy context");
+    s.expect_reason_containing("en-colour", "decoy context \"Ivory white\"");
+    s.finish();
+}
+
+#[test]
 fn russian_terms_are_found_in_every_case_and_number() {
     let listings = vec![
         // Dative: the list had "моржовый клык" and a few other forms.

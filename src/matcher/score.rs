@@ -6,7 +6,7 @@ use super::lang::Languages;
 use super::{Category, Hit, Matcher, TermRef, snippet};
 use crate::species::{CueKind, KeywordList, NameSide, TermKind};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Default `--min-score`.
 pub const DEFAULT_MIN_SCORE: u32 = 45;
@@ -879,6 +879,10 @@ struct Evidence {
     folds: Folds,
     /// The first species hit written with tricks (look-alikes, separators).
     tricks: Option<String>,
+    /// Decoys that took points away and took away a species hit, by span,
+    /// with the taxa of the hits they took away ("geen ivoor" takes away
+    /// an elephant's "ivoor", not a hornbill's name).
+    negated: BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
 }
 
 /// Distinct wordings of one cue kind, as written (lower-cased), in order.
@@ -1464,7 +1468,9 @@ fn gather(
                         // Each wording once, and at most as many as decoy
                         // reasons (a listing may hold thousands).
                         match d.kind {
-                            Neutral::Decoy => {}
+                            Neutral::Decoy => {
+                                ev.negated.entry((d.start, d.end)).or_default().insert(key);
+                            }
                             Neutral::Unlisted => {
                                 if ev.unlisted.len() < MAX_DECOY_REASONS
                                     && !ev.unlisted.contains(&d.written)
@@ -1734,14 +1740,16 @@ struct Part {
     times: i32,
 }
 
-/// The taxa, a reason for each, and the features of the strongest taxon.
-/// Only the strongest taxon's evidence counts; the others' reasons say so
-/// and carry no points.
+/// The taxa, a reason for each, the features of the strongest taxon and
+/// its key. Only the strongest taxon's evidence counts; the others' reasons
+/// say so and carry no points. Of taxa with evidence as strong, one none of
+/// whose hits a decoy took away counts ("bukan gading gajah", not elephant
+/// ivory, then the hornbill named after it).
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
     reasons: &mut Vec<Reason>,
-) -> (Vec<TaxonOut>, Vec<Part>) {
+) -> (Vec<TaxonOut>, Vec<Part>, Option<(usize, usize)>) {
     let mut taxa = Vec::new();
     let mut scored = Vec::new();
     for (&(li, ti), e) in &ev.per_taxon {
@@ -1763,12 +1771,21 @@ fn species_part(
                 "the folding".into(),
             ));
         }
-        scored.push((taxon, e, parts));
+        scored.push(((li, ti), taxon, e, parts));
     }
     let total_of = |p: &[(Feature, String)]| p.iter().map(|x| weight(x.0)).sum::<i32>();
-    let best = scored.iter().map(|(_, _, p)| total_of(p)).max();
+    let best = scored.iter().map(|(_, _, _, p)| total_of(p)).max();
+    let negated = |key: &(usize, usize)| ev.negated.values().any(|taxa| taxa.contains(key));
+    let strongest = scored
+        .iter()
+        .filter(|(_, _, _, p)| Some(total_of(p)) == best);
+    let chosen = strongest
+        .clone()
+        .find(|(key, ..)| !negated(key))
+        .or_else(|| strongest.clone().next())
+        .map(|(key, ..)| *key);
     let mut counted: Option<Vec<Part>> = None;
-    for (taxon, e, parts) in scored {
+    for (key, taxon, e, parts) in scored {
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
             appendix: taxon.appendix.clone(),
@@ -1785,7 +1802,7 @@ fn species_part(
         };
         let article = if what.starts_with('e') { "an" } else { "a" };
         let total = total_of(&parts);
-        let counts = counted.is_none() && Some(total) == best;
+        let counts = Some(key) == chosen;
         let breakdown = parts
             .iter()
             .enumerate()
@@ -1862,7 +1879,7 @@ fn species_part(
             reasons.push(Reason::new(0, format!("code word source: {note}")));
         }
     }
-    (taxa, counted.unwrap_or_default())
+    (taxa, counted.unwrap_or_default(), chosen)
 }
 
 /// Points for the context: product words with names, sale, contact, price,
@@ -2004,36 +2021,39 @@ fn context_part(
 const MAX_DECOY_REASONS: usize = 20;
 
 /// A decoy counts against the listing when it names no particular word
-/// (a toy, a print) or when it applies to a taxon the listing's species
-/// matches point to (the colour "ivory white" next to another "ivory").
-/// Each occurrence counts; the same wording found several times gets one
-/// reason.
+/// (a toy, a print), when it took away a species hit of the taxon whose
+/// evidence counts (the colour "ivory white" next to another "ivory"), or,
+/// taking away none, when it applies to that taxon. A decoy that took away
+/// only another taxon's hits does not count: "geen ivoor" (not ivory) says
+/// nothing against the helmeted hornbill named beside it. Each occurrence
+/// counts; the same wording found several times gets one reason.
 fn decoy_part(
     decoys: &[Decoy],
     matcher: &Matcher,
-    matched_taxa: &[(usize, usize)],
+    counted: Option<(usize, usize)>,
+    negated: &BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
     reasons: &mut Vec<Reason>,
 ) -> Vec<Part> {
-    let terms: Vec<&[String]> = matched_taxa
-        .iter()
-        .map(|&(l, t)| matcher.folded_terms(l, t))
-        .collect();
+    let counted_terms = counted.map(|(l, t)| matcher.folded_terms(l, t));
     // First written form -> times found, in order of first appearance;
     // wordings that differ only in case or accents ("Tiger Balm",
     // "tiger balm") are one.
     let mut found: Vec<(&str, i32)> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut times = 0;
-    // Per cue group: whether it applies to a matched taxon.
+    // Per cue group: whether it applies to the counted taxon.
     let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
     // One decoy per place: the same wording listed in two languages (zh-Hans
     // and zh-Hant 不是象牙) or two groups is found once.
     let mut places = std::collections::HashSet::new();
     for d in decoys.iter().filter(|d| d.penalty()) {
         let relevant = d.applies_to.is_empty()
-            || *relevant_seen
-                .entry(d.cue)
-                .or_insert_with(|| terms.iter().any(|t| d.applies_to_taxon(t)));
+            || match negated.get(&(d.start, d.end)) {
+                Some(taxa) => counted.is_some_and(|c| taxa.contains(&c)),
+                None => *relevant_seen
+                    .entry(d.cue)
+                    .or_insert_with(|| counted_terms.is_some_and(|t| d.applies_to_taxon(t))),
+            };
         if relevant && places.insert((d.start, d.end)) {
             times += 1;
             let i = *index.entry(fold(&d.written)).or_insert_with(|| {
@@ -2238,7 +2258,7 @@ pub fn score(
     let pictures = find_pictures(text, hits, matcher, lists, &langs);
     let ev = gather(text, hits, matcher, &decoys, &pictures, &langs);
     let mut reasons = Vec::new();
-    let (taxa, species_parts) = species_part(&ev, lists, &mut reasons);
+    let (taxa, species_parts, counted) = species_part(&ev, lists, &mut reasons);
     for (key, written) in &ev.without_context {
         let taxon = &lists[key.0].taxa[key.1];
         reasons.push(Reason::new(
@@ -2278,10 +2298,15 @@ pub fn score(
     if ev.per_taxon.is_empty() {
         return empty(ev.matches, reasons);
     }
-    let matched: Vec<(usize, usize)> = ev.per_taxon.keys().copied().collect();
     let mut parts = species_parts;
     parts.extend(context_part(&ev, text, &langs, &mut reasons));
-    parts.extend(decoy_part(&decoys, matcher, &matched, &mut reasons));
+    parts.extend(decoy_part(
+        &decoys,
+        matcher,
+        counted,
+        &ev.negated,
+        &mut reasons,
+    ));
     for u in &ev.unlisted {
         reasons.push(Reason::new(
             0,
