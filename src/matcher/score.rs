@@ -403,7 +403,8 @@ fn has_phone(text: &str) -> Option<&str> {
 }
 
 /// Units of size and weight that listings give after a number ("10mm",
-/// "2 g", "甲長5cm前後", "300그램에"). Units in scripts written with spaces
+/// "2 g", "甲長5cm前後", "300그램에"; the tola of oud and musk, "3 تولة",
+/// and the Vietnamese tael, "1 lạng"). Units in scripts written with spaces
 /// must not run on into a letter or digit of such a script ("3 gorillas"
 /// is not 3 g); those in CJK, kana, Hangul and Thai may, and any unit may
 /// run on into those scripts. Lower case, except that "g", "gr" and "ｇ"
@@ -436,6 +437,9 @@ const MEASURE_UNITS: &[&str] = &[
     "lbs",
     "inch",
     "inches",
+    "tola",
+    "tolas",
+    "lạng",
     "см",
     "мм",
     "кг",
@@ -447,12 +451,16 @@ const MEASURE_UNITS: &[&str] = &[
     "مم",
     "ملم",
     "غرام",
+    "تولة",
+    "توله",
     "غ",
     "جرام",
     "كغ",
     "كيلو",
     "किलो",
     "किलोग्राम",
+    "तोला",
+    "तोले",
     "सेमी",
     "मिमी",
     "इंच",
@@ -2644,6 +2652,9 @@ mod reason_tests {
             ("в 2021 г привезли", false),
             ("وزن ٩٨٠ غرام", true),
             ("वजन 2 किलो", true),
+            ("دهن عود كمبودي 3 تولة", true),
+            ("कस्तूरी असली 1 तोला", true),
+            ("Vảy tê khô 1 lạng", true),
             ("ขนาด 12 ซม. สวย", true),
             ("Lot 45, estimate 800", false),
             ("24k gold, 18K setting", false),
