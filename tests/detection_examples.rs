@@ -970,6 +970,27 @@ fn a_decoy_taking_away_one_taxons_word_says_nothing_against_another_taxon_named_
 }
 
 #[test]
+fn a_parrot_sold_with_its_cage_is_an_offer_and_a_cage_for_a_parrot_is_not() {
+    let listings = vec![
+        listing(
+            "es-with-cage",
+            "Loro cabeza amarilla manso, ya habla",
+            "Amazona oratrix de 3 años, come de la mano. Incluye jaula. $18,000 MXN, Guadalajara.",
+        ),
+        listing(
+            "es-cage",
+            "Jaula para loro",
+            "Vendo jaula para loro de herrería, 1.20 m, muy reforzada. $2,500 MXN.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("es-with-cage");
+    s.expect_no_reason_containing("es-with-cage", "decoy context");
+    s.expect_not_flagged("es-cage");
+    s.finish();
+}
+
+#[test]
 fn russian_terms_are_found_in_every_case_and_number() {
     let listings = vec![
         // Dative: the list had "моржовый клык" and a few other forms.
