@@ -948,6 +948,13 @@ fn a_decoy_taking_away_one_taxons_word_says_nothing_against_another_taxon_named_
             "Snijwerkje vogelkop",
             "Gesneden uit de massieve kap van de helmneushoornvogel, 6 cm, 38 gr. Is geen ivoor dus mag gewoon. Te koop, 250 euro.",
         ),
+        // An everyday word beside it is what the substitute is carved
+        // into, not another taxon on offer.
+        listing(
+            "en-tagua",
+            "Tagua nut carvings — vegetable ivory, set of 3 animals",
+            "Hand carved tagua nut (vegetable ivory) from Ecuador: hummingbird, owl and frog. A sustainable ivory carving alternative. $45 for the set.",
+        ),
         // A decoy that took away a word of the taxon that counts still
         // counts against it.
         listing(
@@ -966,6 +973,7 @@ fn a_decoy_taking_away_one_taxons_word_says_nothing_against_another_taxon_named_
     s.expect_flagged("nl-hornbill");
     s.expect_no_reason_containing("nl-hornbill", "decoy context");
     s.expect_reason_containing("en-colour", "decoy context \"Ivory white\"");
+    s.expect_not_flagged("en-tagua");
     s.finish();
 }
 

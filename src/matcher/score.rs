@@ -1751,8 +1751,10 @@ struct Part {
 /// The taxa, a reason for each, the features of the strongest taxon and
 /// its key. Only the strongest taxon's evidence counts; the others' reasons
 /// say so and carry no points. Of taxa with evidence as strong, one none of
-/// whose hits a decoy took away counts ("bukan gading gajah", not elephant
-/// ivory, then the hornbill named after it).
+/// whose hits a decoy took away, named by a term that needs no context,
+/// counts ("bukan gading gajah", not elephant ivory, then the hornbill
+/// named after it); an everyday word does not ("vegetable ivory … owl and
+/// frog": the owl is what the tagua nut is carved into).
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
@@ -1789,7 +1791,7 @@ fn species_part(
         .filter(|(_, _, _, p)| Some(total_of(p)) == best);
     let chosen = strongest
         .clone()
-        .find(|(key, ..)| !negated(key))
+        .find(|(key, _, e, _)| !negated(key) && !e.needs_context)
         .or_else(|| strongest.clone().next())
         .map(|(key, ..)| *key);
     let mut counted: Option<Vec<Part>> = None;
