@@ -461,10 +461,21 @@ applies_to = ["ivory"]
         assert_eq!(list.cues[0].applies_to, vec!["ivory".to_string()]);
         let homograph = parse_str(
             Path::new("t.toml"),
-            &text.replace("\"unlisted\"", "\"homograph\""),
+            &text
+                .replace("\"unlisted\"", "\"homograph\"")
+                .replace("lang = \"en\"", "lang = \"nl\""),
         )
         .unwrap();
         assert_eq!(homograph.cues[0].kind, CueKind::Homograph);
+        // English and "*" cues count in every Latin-script listing.
+        for lang in ["en", "*"] {
+            fails_with(
+                &text
+                    .replace("\"unlisted\"", "\"homograph\"")
+                    .replace("lang = \"en\"", &format!("lang = \"{lang}\"")),
+                "a homograph cue cannot be",
+            );
+        }
         fails_with(
             &text.replace("\"unlisted\"", "\"cover\""),
             "applies_to is only allowed on decoy, unlisted and homograph cues",

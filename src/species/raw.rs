@@ -476,6 +476,17 @@ impl Checker<'_> {
         if q.terms.is_empty() {
             self.at(q.kind.span(), "a cue needs at least one term");
         }
+        // English cues count in every listing written in Latin letters, so
+        // an English or "*" homograph would take the word away in French,
+        // Spanish or Indonesian listings too, where it is the species term.
+        if kind == CueKind::Homograph && matches!(lang.as_str(), "en" | "*") {
+            self.at(
+                q.lang.span(),
+                format!(
+                    "a homograph cue cannot be {lang:?}: English and \"*\" cues count in every Latin-script listing, so it would also take away the word where it is a species term; give the language the word is ordinary in"
+                ),
+            );
+        }
         let mut terms = Vec::new();
         for s in &q.terms {
             if let Some(t) = self.term(s, "cue term") {
