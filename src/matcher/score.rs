@@ -253,9 +253,14 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
                 break;
             }
         }
+        // A Chinese, Japanese or Korean multiplier written on to the number
+        // comes before the currency: "3万元", "3万円", "30만원", "30만 원".
+        let multiplier = MULTIPLIERS.iter().find(|m| text[end..].starts_with(**m));
+        let num_end = end + multiplier.map_or(0, |m| m.len());
         // Only "tr" may follow a single digit, written on to it: other
         // single digits are passed over before any edge is looked at.
         if run < 2
+            && multiplier.is_none()
             && !(tr
                 && text[end..]
                     .get(..2)
@@ -263,19 +268,28 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         {
             continue;
         }
+        let run = if multiplier.is_some() {
+            run.max(2)
+        } else {
+            run
+        };
         let before = text[..start].trim_end();
-        let attached = text[end..].starts_with(|c: char| !c.is_whitespace());
-        let after = text[end..].trim_start();
+        let attached = text[num_end..].starts_with(|c: char| !c.is_whitespace());
+        let after = text[num_end..].trim_start();
         let after_sym = near(&edge(after, false), false, run, attached).filter(|&&sym| {
             !(matches!(sym, "k" | "tr") && counts_something_else(&after[sym.len()..]))
         });
         if near(&edge(before, true), true, run, false).is_some() || after_sym.is_some() {
             // The number with the words next to it, none cut in two.
-            return Some(snippet(text, start, end, 10).to_string());
+            return Some(snippet(text, start, num_end, 10).to_string());
         }
     }
     None
 }
+
+/// Ten thousand, thousand, a hundred million and a hundred in Chinese,
+/// Japanese and Korean, written between a number and its currency.
+const MULTIPLIERS: &[&str] = &["万", "萬", "千", "亿", "億", "만", "천", "억", "백"];
 
 /// Price words that are number words (million, thousand): a price only
 /// where what follows is not something counted ("1,2 juta potong", 1.2
@@ -2602,6 +2616,15 @@ mod reason_tests {
                 "Vòng ngà voi thật, giá 500k, ai cần ib",
                 Some("thật, giá 500k, ai cần"),
             ),
+            ("흑산호 108염주 팔찌 30만원", Some("108염주 팔찌 30만원")),
+            (
+                "흑산호 팔찌 5만 원 직거래",
+                Some("흑산호 팔찌 5만 원 직거래"),
+            ),
+            ("象牙手镯 售价3万元 包邮", Some("象牙手镯 售价3万元 包邮")),
+            ("象牙の根付 3万円", Some("象牙の根付 3万円")),
+            ("穿山甲 5千克", None),
+            ("存栏3万只", None),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text)).as_deref(),
