@@ -999,6 +999,92 @@ fn a_parrot_sold_with_its_cage_is_an_offer_and_a_cage_for_a_parrot_is_not() {
 }
 
 #[test]
+fn words_of_another_language_found_by_a_word_frequency_check_are_not_names() {
+    let listings = vec![
+        // Italian "vari" (various) is German "Vari", a ruffed lemur;
+        // "esemplari" is a live-animal word.
+        listing(
+            "it-various",
+            "Carpe koi nate in laghetto, 15-20 cm",
+            "Koi di vari colori nate nel mio laghetto, sane e vivaci. Vendita a partire da 5 esemplari.",
+        ),
+        // Kiwi fruit holds 猕猴 (macaque).
+        listing("zh-kiwi", "", "新鲜猕猴桃 5斤装 产地直发 包邮 39元"),
+        // Rhodochrosite beads hold クロサイ (black rhino).
+        listing(
+            "ja-rhodochrosite",
+            "",
+            "ロードクロサイト ブレスレット 10mm 天然石 1,200円",
+        ),
+        // Geoduck clams from Canada: 加拿大 + 象拔蚌 holds 大象.
+        listing(
+            "zh-geoduck",
+            "鲜活象拔蚌 加拿大进口",
+            "加拿大象拔蚌，单只1.2-1.5斤，活体空运。刺身火锅都合适，顺丰冷链。",
+        ),
+        // A real macaque still counts.
+        listing("zh-macaque", "", "出售猕猴幼崽 活体 包活 微信联系"),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("it-various");
+    s.expect_no_reason_containing("it-various", "Primates");
+    s.expect_not_flagged("zh-kiwi");
+    s.expect_not_flagged("ja-rhodochrosite");
+    s.expect_not_flagged("zh-geoduck");
+    s.expect_flagged("zh-macaque");
+    s.expect_taxon("zh-macaque", "Macaca");
+    s.finish();
+}
+
+#[test]
+fn the_parrots_cites_does_not_list_are_named_as_unlisted_in_many_languages() {
+    let listings = vec![
+        listing(
+            "zh-cockatiel",
+            "玄凤鹦鹉 黄化 一对",
+            "玄凤一对已配对，带笼子 300 元。",
+        ),
+        listing(
+            "es-cockatiel",
+            "Cacatúa ninfa mansa",
+            "Vendo cacatúa ninfa de 4 meses, come sola. 60 €.",
+        ),
+        listing("ja-budgie", "", "セキセイインコの雛 1羽 5,000円 手乗り"),
+        // An African grey named beside a cockatiel still counts.
+        listing(
+            "es-grey-and-cockatiel",
+            "",
+            "Vendo loro gris africano de 2 años, manso, 900 €. También una ninfa.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("zh-cockatiel");
+    s.expect_not_flagged("es-cockatiel");
+    s.expect_not_flagged("ja-budgie");
+    s.expect_flagged("es-grey-and-cockatiel");
+    s.expect_taxon("es-grey-and-cockatiel", "Psittacus erithacus");
+    s.finish();
+}
+
+#[test]
+fn chinese_japanese_and_korean_prices_with_a_multiplier_are_prices() {
+    let listings = vec![
+        listing(
+            "ko-black-coral",
+            "흑산호 108염주 팔찌",
+            "천연 흑산호 108염주, 오래된 것입니다. 광택 좋아요. 30만원.",
+        ),
+        listing("zh-ivory", "", "象牙手镯 售价3万元 包邮"),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("ko-black-coral");
+    s.expect_reason_containing("ko-black-coral", "a price is given (\"");
+    s.expect_reason_containing("ko-black-coral", "30만원");
+    s.expect_reason_containing("zh-ivory", "3万元");
+    s.finish();
+}
+
+#[test]
 fn russian_terms_are_found_in_every_case_and_number() {
     let listings = vec![
         // Dative: the list had "моржовый клык" and a few other forms.

@@ -6,8 +6,8 @@
 //!   language and kind, against the floors below;
 //! - on the team's own labelled set (tests/data/listings/labelled.jsonl).
 //!
-//! The floors are the figures last measured (held-out precision 0.922,
-//! recall 0.878 on all 1,348 held-out items; the weakest language 0.82
+//! The floors are the figures last measured (held-out precision 0.928,
+//! recall 0.878 on all 1,348 held-out items; the weakest language 0.84
 //! precision, 0.82 recall), less a small margin, so that a change that makes
 //! detection worse fails here. `docs/matching.md` gives the full tables. The
 //! targets of the detection issue (0.95 / 0.95 overall, 0.85 per language
@@ -21,11 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Held-out floors, overall.
-const HELD_OUT_PRECISION: f64 = 0.89;
+const HELD_OUT_PRECISION: f64 = 0.90;
 const HELD_OUT_RECALL: f64 = 0.85;
 /// Held-out floors for every language and every kind with positives, with
 /// at least 20 items.
-const GROUP_PRECISION: f64 = 0.79;
+const GROUP_PRECISION: f64 = 0.81;
 const GROUP_RECALL: f64 = 0.74;
 /// For kinds with no positives (news, advocacy, everyday goods): the share
 /// of items not flagged.
