@@ -1067,6 +1067,38 @@ fn the_parrots_cites_does_not_list_are_named_as_unlisted_in_many_languages() {
 }
 
 #[test]
+fn english_news_words_that_are_spanish_or_french_seller_words_take_nothing_off() {
+    // English cues count in every Latin-script listing: Spanish "urge"
+    // (it is urgent) and French "court" (short) were news wording.
+    let listings = vec![
+        listing(
+            "es-urge",
+            "",
+            "URGE VENDER guacamaya roja, muy mansa, 800 dólares, whatsapp",
+        ),
+        listing(
+            "fr-court",
+            "",
+            "Collier court en ivoire ancien, perles de 8 mm, 300 €, envoi possible",
+        ),
+        listing(
+            "en-court",
+            "",
+            "Ivory dealer fined after the court heard he sold carvings online",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("es-urge");
+    s.expect_no_reason_containing("es-urge", "news");
+    s.expect_reason_containing("es-urge", "a price is given (\"mansa, 800 dólares,\")");
+    s.expect_flagged("fr-court");
+    s.expect_no_reason_containing("fr-court", "news");
+    s.expect_not_flagged("en-court");
+    s.expect_reason_containing("en-court", "\"the court\"");
+    s.finish();
+}
+
+#[test]
 fn chinese_japanese_and_korean_prices_with_a_multiplier_are_prices() {
     let listings = vec![
         listing(

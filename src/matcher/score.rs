@@ -190,6 +190,33 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         "đ",
         "k",
         "tr",
+        // Currencies written out after the amount ("800 dólares", "200
+        // euros", "3000 рублей"); "real" is left out ("100 real photos").
+        "euros",
+        "euro",
+        "dollars",
+        "dollar",
+        "dólares",
+        "dolares",
+        "pesos",
+        "reais",
+        "soles",
+        "rupees",
+        "rupiah",
+        "ringgit",
+        "baht",
+        "yuan",
+        "dirhams",
+        "dirham",
+        "riyals",
+        "рублей",
+        "рубля",
+        "рубль",
+        "гривен",
+        "रुपये",
+        "रुपए",
+        "جنيه",
+        "دينار",
     ];
     /// Lower-cased last (or first) few characters of `s`.
     fn edge(s: &str, at_end: bool) -> String {
@@ -2625,6 +2652,9 @@ mod reason_tests {
             ("象牙の根付 3万円", Some("象牙の根付 3万円")),
             ("穿山甲 5千克", None),
             ("存栏3万只", None),
+            ("URGE VENDER guacamaya, 800 dólares", Some("800 dólares")),
+            ("Продаю клык, 3000 рублей", Some("клык, 3000 рублей")),
+            ("100 real photos", None),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text)).as_deref(),
