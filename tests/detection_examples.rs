@@ -1099,6 +1099,40 @@ fn english_news_words_that_are_spanish_or_french_seller_words_take_nothing_off()
 }
 
 #[test]
+fn costus_and_jatamansi_roots_are_listed_and_what_their_listing_excludes_is_not() {
+    let listings = vec![
+        listing(
+            "ar-costus",
+            "",
+            "القسط الهندي الأصلي 250 غرام، توصيل لجميع المدن، 50 ريال",
+        ),
+        listing(
+            "hi-jatamansi-root",
+            "जटामांसी जड़ 100 ग्राम शुद्ध",
+            "उत्तराखंड के जंगल से जटामांसी, ₹299।",
+        ),
+        // Annotation #3 covers the roots only.
+        listing("hi-jatamansi-oil", "", "जटामांसी तेल 30 ml, बालों के लिए, ₹199"),
+        // Other plants called costus or 木香.
+        listing(
+            "en-spiral-ginger",
+            "",
+            "Insulin plant (Costus igneus) live, 6 inch pot, $12",
+        ),
+        listing("zh-banksia-rose", "", "木香花苗 爬藤 浓香 包邮 15元"),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("ar-costus");
+    s.expect_taxon("ar-costus", "Saussurea costus");
+    s.expect_flagged("hi-jatamansi-root");
+    s.expect_taxon("hi-jatamansi-root", "Nardostachys grandiflora");
+    s.expect_not_flagged("hi-jatamansi-oil");
+    s.expect_not_flagged("en-spiral-ginger");
+    s.expect_not_flagged("zh-banksia-rose");
+    s.finish();
+}
+
+#[test]
 fn chinese_japanese_and_korean_prices_with_a_multiplier_are_prices() {
     let listings = vec![
         listing(
