@@ -256,11 +256,16 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
                         .last()
                         .is_none_or(|c| !c.is_alphabetic())
             } else {
+                // Chinese and Japanese write on without a space and Korean
+                // adds its particles ("3000元包邮", "30,000円です",
+                // "15만원에"), so the won, yuan and yen may be followed by
+                // any letter.
                 s.starts_with(sym)
-                    && s[sym.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(|c| !c.is_alphabetic())
+                    && (matches!(sym, "원" | "元" | "円")
+                        || s[sym.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| !c.is_alphabetic()))
             }
         })
     };
@@ -282,8 +287,21 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         }
         // A Chinese, Japanese or Korean multiplier written on to the number
         // comes before the currency: "3万元", "3万円", "30만원", "30만 원".
-        let multiplier = MULTIPLIERS.iter().find(|m| text[end..].starts_with(**m));
-        let num_end = end + multiplier.map_or(0, |m| m.len());
+        // Two may follow each other: "3백만원", "1千万元".
+        let mut num_end = end;
+        let mut multiplier = None;
+        for _ in 0..2 {
+            match MULTIPLIERS
+                .iter()
+                .find(|m| text[num_end..].starts_with(**m))
+            {
+                Some(m) => {
+                    multiplier = Some(m);
+                    num_end += m.len();
+                }
+                None => break,
+            }
+        }
         // Only "tr" may follow a single digit, written on to it: other
         // single digits are passed over before any edge is looked at.
         if run < 2
@@ -2655,6 +2673,18 @@ mod reason_tests {
             ("URGE VENDER guacamaya, 800 dólares", Some("800 dólares")),
             ("Продаю клык, 3000 рублей", Some("клык, 3000 рублей")),
             ("100 real photos", None),
+            (
+                "상아 도장 15만원에 팝니다",
+                Some("상아 도장 15만원에 팝니다"),
+            ),
+            (
+                "상아 도장 150,000원입니다",
+                Some("상아 도장 150,000원입니다"),
+            ),
+            ("상아 조각 3백만원", Some("상아 조각 3백만원")),
+            ("象牙手镯 售价3000元包邮", Some("象牙手镯 售价3000元包邮")),
+            ("象牙の根付 30,000円です", Some("象牙の根付 30,000円です")),
+            ("10块石头", None),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text)).as_deref(),
