@@ -1050,6 +1050,12 @@ fn the_parrots_cites_does_not_list_are_named_as_unlisted_in_many_languages() {
             "Vendo cacatúa ninfa de 4 meses, come sola. 60 €.",
         ),
         listing("ja-budgie", "", "セキセイインコの雛 1羽 5,000円 手乗り"),
+        // "птенцов" (chicks) gives the everyday word "попугая" context.
+        listing(
+            "ru-cockatiel-chicks",
+            "",
+            "Продаю птенцов попугая корелла, выкормыши, 3000 рублей",
+        ),
         // An African grey named beside a cockatiel still counts.
         listing(
             "es-grey-and-cockatiel",
@@ -1061,6 +1067,7 @@ fn the_parrots_cites_does_not_list_are_named_as_unlisted_in_many_languages() {
     s.expect_not_flagged("zh-cockatiel");
     s.expect_not_flagged("es-cockatiel");
     s.expect_not_flagged("ja-budgie");
+    s.expect_not_flagged("ru-cockatiel-chicks");
     s.expect_flagged("es-grey-and-cockatiel");
     s.expect_taxon("es-grey-and-cockatiel", "Psittacus erithacus");
     s.finish();
