@@ -289,23 +289,20 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         // comes before the currency: "3万元", "3万円", "30만원", "30만 원".
         // Two may follow each other: "3백만원", "1千万元".
         let mut num_end = end;
-        let mut multiplier = None;
         for _ in 0..2 {
             match MULTIPLIERS
                 .iter()
                 .find(|m| text[num_end..].starts_with(**m))
             {
-                Some(m) => {
-                    multiplier = Some(m);
-                    num_end += m.len();
-                }
+                Some(m) => num_end += m.len(),
                 None => break,
             }
         }
+        let multiplied = num_end > end;
         // Only "tr" may follow a single digit, written on to it: other
         // single digits are passed over before any edge is looked at.
         if run < 2
-            && multiplier.is_none()
+            && !multiplied
             && !(tr
                 && text[end..]
                     .get(..2)
@@ -313,11 +310,7 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         {
             continue;
         }
-        let run = if multiplier.is_some() {
-            run.max(2)
-        } else {
-            run
-        };
+        let run = if multiplied { run.max(2) } else { run };
         let before = text[..start].trim_end();
         let attached = text[num_end..].starts_with(|c: char| !c.is_whitespace());
         let after = text[num_end..].trim_start();
