@@ -2639,3 +2639,48 @@ fn the_word_boundary_check_finds_the_cuts_of_issue_10() {
         vec!["r £4,200\nA 19t".to_string(), "x\"y".to_string()]
     );
 }
+
+/// An agency or treaty named inside an offer is no news: a Brazilian breeder's "criadouro
+/// legalizado IBAMA" and an auction house's notice that a lot is "subject to the Convention on
+/// endangered species" (受瀕危物種國際貿易公約限制, which holds the news words 瀕危物種). The same
+/// words in news still lower the score.
+#[test]
+fn a_breeders_agency_licence_and_an_auction_houses_cites_notice_are_not_news() {
+    let listings = vec![
+        listing(
+            "pt-ibama-offer",
+            "Filhote de papagaio-verdadeiro – criadouro legalizado IBAMA",
+            "Filhote de papagaio-verdadeiro com 3 meses, manso. Nota fiscal e anilha. R$ 4.500,00.",
+        ),
+        listing(
+            "pt-ibama-news",
+            "Ibama apreende papagaios em feira",
+            "Fiscais do Ibama apreenderam 40 filhotes de papagaio-verdadeiro numa feira no interior.",
+        ),
+        listing(
+            "zh-notice-offer",
+            "LOT 88 清 犀角雕杯",
+            "高8cm，重210克。估價：待詢。此拍品受瀕危物種國際貿易公約限制，買家須自行了解進出口規定。",
+        ),
+        listing(
+            "zh-news",
+            "犀角走私案宣判",
+            "記者報導，兩名嫌犯走私犀角雕杯，違反保護瀕危物種規定，法院判刑三年。",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["pt-ibama-offer", "zh-notice-offer"] {
+        s.expect_no_reason_starting(id, "wording of news");
+        s.expect_flagged(id);
+    }
+    s.expect_cue_reason("zh-notice-offer", &["claims"], "受瀕危物種國際貿易公約限制");
+    for id in ["pt-ibama-news", "zh-news"] {
+        let ok = s
+            .reasons(id)
+            .iter()
+            .any(|(p, t)| p.unwrap_or(0) < 0 && t.starts_with("wording of news"));
+        s.check(ok, id, "a news reason with points off");
+        s.expect_not_flagged(id);
+    }
+    s.finish();
+}

@@ -1364,6 +1364,7 @@ fn no_offer_spans(
     matcher: &Matcher,
     decoys: &[Decoy],
     langs: &Languages,
+    cover: &Spans,
 ) -> Spans {
     let mut spans: Vec<(usize, usize)> = decoys
         .iter()
@@ -1375,11 +1376,30 @@ fn no_offer_spans(
         if matcher.terms_of(h.pattern).iter().any(|t| {
             matches!(t.category, Category::Cue(CueKind::News | CueKind::Question))
                 && cue_counts(h, t, langs, written)
-        }) {
+        }) && !cover.hold((h.start, h.end), true)
+        {
             spans.push((h.start, h.end));
         }
     }
     Spans::new(spans)
+}
+
+/// Byte ranges of the cover claims that count in this listing. News
+/// wording inside a longer one is part of the claim, not news: 瀕危物種
+/// (endangered species) in an auction house's notice that a lot is
+/// "subject to the Convention on endangered species" (受瀕危物種國際貿易公約限制).
+fn cover_spans(text: &str, hits: &[Hit], matcher: &Matcher, langs: &Languages) -> Spans {
+    Spans::new(
+        hits.iter()
+            .filter(|h| {
+                let written = &text[h.start..h.end];
+                matcher.terms_of(h.pattern).iter().any(|t| {
+                    t.category == Category::Cue(CueKind::Cover) && cue_counts(h, t, langs, written)
+                })
+            })
+            .map(|h| (h.start, h.end))
+            .collect(),
+    )
 }
 
 /// Whether price cue `t` was found as a bare word, without the accents the
@@ -1492,7 +1512,8 @@ fn gather(
     let (mut context_name, mut context_product) = (false, false);
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
-    let no_offer = no_offer_spans(text, hits, matcher, decoys, langs);
+    let cover = cover_spans(text, hits, matcher, langs);
+    let no_offer = no_offer_spans(text, hits, matcher, decoys, langs, &cover);
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
@@ -1654,6 +1675,10 @@ fn gather(
                     if matches!(kind, CueKind::Sale | CueKind::Contact | CueKind::Price)
                         && no_offer.hold((h.start, h.end), false)
                     {
+                        continue;
+                    }
+                    // News wording inside a cover claim is part of the claim.
+                    if kind == CueKind::News && cover.hold((h.start, h.end), true) {
                         continue;
                     }
                     if !matches!(kind, CueKind::Decoy | CueKind::Unlisted) {
