@@ -2684,3 +2684,54 @@ fn a_breeders_agency_licence_and_an_auction_houses_cites_notice_are_not_news() {
     }
     s.finish();
 }
+
+/// A hashtag joins the words of a phrase: one that spells a listed phrase whole counts as that
+/// phrase ("#umbrellacockatoo", "#dentedejacare" with its accent left out), and so does a decoy
+/// ("#fauxleather"). The words joined outside a hashtag are no match, nor is a hashtag that
+/// only starts with a phrase.
+#[test]
+fn a_hashtag_that_spells_a_listed_phrase_with_its_words_joined_counts_as_that_phrase() {
+    let listings = vec![
+        listing(
+            "tag-cockatoo",
+            "",
+            "🤍🤍 U2 babies!! Just weaned, closed rings. Price in DMs 📲 WhatsApp #umbrellacockatoo #parrotsofinstagram",
+        ),
+        listing(
+            "tag-caiman",
+            "",
+            "Colar de dentinho de 🐊 do Pantanal, ponta banhada a ouro R$ 89. Chama na DM! #amuleto #dentedejacare",
+        ),
+        listing(
+            "joined-no-tag",
+            "",
+            "U2 babies umbrellacockatoo, closed rings. Price in DMs 📲 WhatsApp",
+        ),
+        listing(
+            "tag-longer",
+            "",
+            "U2 babies, closed rings. Price in DMs 📲 WhatsApp #umbrellacockatoolovers",
+        ),
+        listing(
+            "tag-decoy",
+            "",
+            "Python skin bag, new, $300, DM to buy #fauxleather",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("tag-cockatoo");
+    s.expect_cue_reason("tag-cockatoo", &["common name"], "umbrellacockatoo");
+    s.expect_flagged("tag-caiman");
+    s.expect_cue_reason("tag-caiman", &["product word"], "dentedejacare");
+    s.expect_not_flagged("joined-no-tag");
+    s.expect_not_flagged("tag-longer");
+    let ok = s.reasons("tag-decoy").iter().any(|(p, t)| {
+        p.unwrap_or(0) < 0 && t.starts_with("decoy context") && t.contains("\"fauxleather\"")
+    });
+    s.check(
+        ok,
+        "tag-decoy",
+        "a decoy reason quoting \"fauxleather\", with points off",
+    );
+    s.finish();
+}

@@ -95,6 +95,11 @@ pub struct Matcher {
     /// patterns by the letters around each letter a seller may mask.
     patterns: Vec<String>,
     masks: mask::MaskIndex,
+    /// Patterns of two or more words by their words joined ("ball python"
+    /// by "ballpython"): a hashtag joins the words of a phrase
+    /// (#ballpython, #dentedejacare), and one that spells a listed phrase
+    /// whole is read as that phrase.
+    joined: HashMap<String, usize>,
     /// Per list, per taxon: its terms normalised (for comparing with the
     /// words a decoy applies to), worked out once here rather than for
     /// every listing.
@@ -223,6 +228,7 @@ impl Matcher {
             .build(&patterns)
             .map_err(|e| MatcherError::Build(e.to_string()))?;
         let masks = mask::MaskIndex::new(&patterns, |id| species[id]);
+        let joined = joined_patterns(&patterns);
         // Emoji patterns come after the automaton's.
         let mut emoji = HashMap::new();
         for (c, r) in emoji_terms {
@@ -258,6 +264,7 @@ impl Matcher {
             emoji,
             patterns,
             masks,
+            joined,
             folded_terms,
         })
     }
@@ -354,10 +361,16 @@ impl Matcher {
             .into_iter()
             .filter(|m| self.on_boundaries(t, m.start, m.end, m.pattern))
             .collect();
-        if species_only && masked.is_empty() && !self.may_score(&found, &emoji_hits) {
+        let hashtag_hits = self.find_hashtags(text);
+        if species_only
+            && masked.is_empty()
+            && !hashtag_hits.iter().any(|h| self.species[h.pattern])
+            && !self.may_score(&found, &emoji_hits)
+        {
             return Vec::new();
         }
         let mut hits = emoji_hits;
+        hits.extend(hashtag_hits);
         hits.reserve(found.len() + masked.len());
         for m in masked {
             let r = n.original_range(m.start..m.end);
@@ -433,6 +446,53 @@ impl Matcher {
         species && found.iter().any(|m| self.form[pattern(m)])
     }
 
+    /// Every hashtag of `text` that spells a listed phrase of two or more
+    /// words with its words joined ("#ballpython", "#dentedejacare"): a
+    /// hit on the hashtag's word (without the `#`), as that phrase. It is
+    /// exact when it is the phrase with its spaces left out, up to case;
+    /// otherwise (an accent or a hyphen left out) folded.
+    fn find_hashtags(&self, text: &str) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        if self.joined.is_empty() {
+            return hits;
+        }
+        for (i, _) in text.match_indices('#') {
+            let start = i + 1;
+            let len: usize = text[start..]
+                .chars()
+                .take_while(|&c| {
+                    c.is_alphanumeric()
+                        || c == '_'
+                        || unicode_normalization::char::is_combining_mark(c)
+                })
+                .map(char::len_utf8)
+                .sum();
+            if len == 0 {
+                continue;
+            }
+            let end = start + len;
+            let word = &text[start..end];
+            let key: String = normalize::normalize(word)
+                .text
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if let Some(&pattern) = self.joined.get(&key) {
+                let written = Written::new(word);
+                let exact = self.terms[pattern].iter().any(|t| written.is(&t.canonical));
+                hits.push(Hit {
+                    start,
+                    end,
+                    folded: !exact,
+                    tricks: false,
+                    masked: false,
+                    pattern,
+                });
+            }
+        }
+        hits
+    }
+
     /// Every emoji term in `text`, whether or not the presentation
     /// selector U+FE0F follows it.
     fn find_emoji(&self, text: &str) -> Vec<Hit> {
@@ -482,8 +542,17 @@ impl<'a> Written<'a> {
         }
     }
 
-    /// Whether the text's canonical form is `canon`.
+    /// Whether the text's canonical form is `canon`, or `canon`'s words
+    /// joined (a hashtag, "#ballpython" for "ball python", as
+    /// [`Matcher::find`] reads it).
     pub(crate) fn is(&self, canon: &str) -> bool {
+        self.is_spaced(canon)
+            || (canon.contains(' ')
+                && !self.text.contains(char::is_whitespace)
+                && *self.form.get_or_init(|| canonical(self.text)) == canon.replace(' ', ""))
+    }
+
+    fn is_spaced(&self, canon: &str) -> bool {
         if !self.text.is_ascii() {
             return *self.form.get_or_init(|| canonical(self.text)) == canon;
         }
@@ -502,6 +571,26 @@ impl<'a> Written<'a> {
             }
         }
     }
+}
+
+/// The patterns of two or more words written in a script that separates
+/// words with spaces, by their words joined, for hashtags. A joined form
+/// that is itself a pattern is left to the automaton, and one shorter than
+/// six characters is left out (random words would spell it).
+fn joined_patterns(patterns: &[String]) -> HashMap<String, usize> {
+    let mut joined = HashMap::new();
+    let own: std::collections::HashSet<&str> = patterns.iter().map(String::as_str).collect();
+    for (id, p) in patterns.iter().enumerate() {
+        if !p.contains(' ') || !p.chars().any(|c| spaced_word_char(Some(c))) {
+            continue;
+        }
+        let key: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+        if key.chars().count() < 6 || own.contains(key.as_str()) {
+            continue;
+        }
+        joined.entry(key).or_insert(id);
+    }
+    joined
 }
 
 /// Case, spacing and Chinese-variant insensitive form of a term, for
