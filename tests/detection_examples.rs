@@ -238,6 +238,20 @@ impl Sweep<'_> {
         );
     }
 
+    /// A reason with points off that starts with `prefix` and quotes or
+    /// names `word`.
+    fn expect_penalty_reason(&mut self, id: &str, prefix: &str, word: &str) {
+        let ok = self
+            .reasons(id)
+            .iter()
+            .any(|(p, t)| p.unwrap_or(0) < 0 && t.starts_with(prefix) && t.contains(word));
+        self.check(
+            ok,
+            id,
+            &format!("a reason {prefix:?} naming {word:?}, with points off"),
+        );
+    }
+
     /// Some taxon's scientific name starts with `name`.
     fn expect_taxon(&mut self, id: &str, name: &str) {
         let ok = self.taxa(id).iter().any(|t| t.starts_with(name));
@@ -2674,12 +2688,8 @@ fn a_breeders_agency_licence_and_an_auction_houses_cites_notice_are_not_news() {
         s.expect_flagged(id);
     }
     s.expect_cue_reason("zh-notice-offer", &["claims"], "受瀕危物種國際貿易公約限制");
-    for id in ["pt-ibama-news", "zh-news"] {
-        let ok = s
-            .reasons(id)
-            .iter()
-            .any(|(p, t)| p.unwrap_or(0) < 0 && t.starts_with("wording of news"));
-        s.check(ok, id, "a news reason with points off");
+    for (id, word) in [("pt-ibama-news", "ibama apreende"), ("zh-news", "走私")] {
+        s.expect_penalty_reason(id, "wording of news", word);
         s.expect_not_flagged(id);
     }
     s.finish();
@@ -2725,13 +2735,6 @@ fn a_hashtag_that_spells_a_listed_phrase_with_its_words_joined_counts_as_that_ph
     s.expect_cue_reason("tag-caiman", &["product word"], "dentedejacare");
     s.expect_not_flagged("joined-no-tag");
     s.expect_not_flagged("tag-longer");
-    let ok = s.reasons("tag-decoy").iter().any(|(p, t)| {
-        p.unwrap_or(0) < 0 && t.starts_with("decoy context") && t.contains("\"fauxleather\"")
-    });
-    s.check(
-        ok,
-        "tag-decoy",
-        "a decoy reason quoting \"fauxleather\", with points off",
-    );
+    s.expect_penalty_reason("tag-decoy", "decoy context", "\"fauxleather\"");
     s.finish();
 }

@@ -549,7 +549,11 @@ impl<'a> Written<'a> {
         self.is_spaced(canon)
             || (canon.contains(' ')
                 && !self.text.contains(char::is_whitespace)
-                && *self.form.get_or_init(|| canonical(self.text)) == canon.replace(' ', ""))
+                && self
+                    .form
+                    .get_or_init(|| canonical(self.text))
+                    .chars()
+                    .eq(canon.chars().filter(|&c| c != ' ')))
     }
 
     fn is_spaced(&self, canon: &str) -> bool {
