@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// The system allocator, switched to mimalloc for an offline sweep (see
+/// `cli/allocator.rs`).
+#[global_allocator]
+static GLOBAL: cli::allocator::Allocator = cli::allocator::Allocator;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

@@ -3,6 +3,7 @@
 //! verification found problems, 2 bad input or usage, 141 standard output
 //! was closed by its reader (a pipe into `head`).
 
+pub mod allocator;
 mod capture;
 mod case;
 mod command_line;

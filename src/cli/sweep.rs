@@ -131,6 +131,9 @@ pub fn run(a: SweepArgs, g: &Globals) -> anyhow::Result<ExitCode> {
         return run_live(a, g);
     }
     let opts = offline_options(&a)?;
+    // Matching allocates and frees many small buffers per listing; see
+    // `allocator.rs` for why only the offline sweep uses mimalloc.
+    super::allocator::use_mimalloc();
     // With --case, the sweep is recorded in the case's custody log: the case
     // and the officer's key are checked before any work. Run inside a case
     // folder, it is recorded there when the key is one of its officers';
