@@ -51,6 +51,7 @@
 
 #![warn(unreachable_pub)]
 
+pub(crate) mod browser_profile;
 pub(crate) mod bundle;
 pub mod capture;
 pub mod case;

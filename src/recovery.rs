@@ -176,7 +176,7 @@ pub fn recover(
             // The one thing removed: the scratch profile of a browser the
             // capture ran (`--browser`), which is not evidence and may hold
             // the cookie values of the officer's session.
-            let _ = std::fs::remove_dir_all(s.from.join(".work").join("browser-profile"));
+            let _ = crate::browser_profile::remove(&s.from.join(".work").join("browser-profile"));
             match std::fs::create_dir(&interrupted) {
                 Ok(()) => fsutil::sync_dir(&case.root).map_err(io_err(&case.root))?,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}

@@ -321,6 +321,42 @@ fn a_20000_px_page_is_captured_to_its_full_height() {
     );
 }
 
+/// Chromium keeps its single-instance socket in a folder of its own in the temporary folder and
+/// deletes it only when it exits by itself; warden ends it with a kill, which left one folder
+/// behind per capture on the officer's computer.
+#[test]
+fn a_browser_capture_leaves_nothing_in_the_temporary_folder() {
+    let server = page_server("/p", "<!DOCTYPE html><p>Ivory bangle, 200 euro</p>");
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let tmp = env.root.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut cmd = env.warden();
+    cmd.env("TMPDIR", &tmp)
+        .arg("--case")
+        .arg(&case)
+        .arg("capture");
+    let out = cmd
+        .args(browser_args())
+        .arg(server.url("/p"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    assert!(
+        !case
+            .join("evidence")
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with('.') }),
+        "a work folder was left in evidence/"
+    );
+}
+
 #[test]
 fn a_page_taller_than_the_limit_is_cut_and_recorded_as_partial() {
     let page = r#"<!DOCTYPE html><html><body style="margin:0"><div style="height:100000px">Endless feed of reptile listings</div></body></html>"#;

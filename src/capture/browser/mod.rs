@@ -77,7 +77,7 @@ pub fn stop_running_browsers() {
     for (_, profile) in &running {
         // The browser's children may still be writing for a moment.
         for _ in 0..20 {
-            if std::fs::remove_dir_all(profile).is_ok() || !profile.exists() {
+            if crate::browser_profile::remove(profile).is_ok() || !profile.exists() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -426,7 +426,7 @@ pub(crate) async fn capture(
     let _ = tokio::time::timeout(Duration::from_secs(5), browser.wait()).await;
     drop(registered);
     pump.abort();
-    let _ = std::fs::remove_dir_all(&profile);
+    let _ = crate::browser_profile::remove(&profile);
     out
 }
 

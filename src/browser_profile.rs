@@ -1,0 +1,97 @@
+//! Removing the profile folder of a browser warden ran (`capture
+//! --browser`), together with the folder Chromium made for its
+//! single-instance socket. Used when a capture ends, when warden is
+//! stopped by a signal, and when recovery sets an interrupted capture aside.
+//!
+//! Chromium keeps that socket (and a cookie naming it) in a folder of its
+//! own in the system's temporary folder, `org.chromium.Chromium.XXXXXX`
+//! (Chrome: `com.google.Chrome.XXXXXX`), linked from the profile as
+//! `SingletonSocket`. It deletes the folder when it exits by itself, not
+//! when it is killed, as warden's browsers are when a capture ends; one
+//! folder was left behind per browser capture.
+
+use std::path::Path;
+
+/// The profile's link to the socket, and the socket's own name.
+const SOCKET: &str = "SingletonSocket";
+/// How Chromium and Chrome name the socket's folder (a random suffix follows).
+const SOCKET_FOLDER_NAMES: [&str; 2] = ["org.chromium.Chromium.", "com.google.Chrome."];
+/// What the browser puts in that folder.
+const SOCKET_FOLDER_ENTRIES: [&str; 2] = [SOCKET, "SingletonCookie"];
+
+/// Deletes `profile` and the browser's socket folder it links to.
+pub(crate) fn remove(profile: &Path) -> std::io::Result<()> {
+    remove_socket_folder(profile);
+    std::fs::remove_dir_all(profile)
+}
+
+/// Only a folder with one of the browser's names, reached through the
+/// profile's link, is touched, and only its two known entries go: anything
+/// else in it keeps the folder.
+fn remove_socket_folder(profile: &Path) {
+    let Ok(target) = std::fs::read_link(profile.join(SOCKET)) else {
+        return;
+    };
+    if !target.is_absolute() || target.file_name() != Some(SOCKET.as_ref()) {
+        return;
+    }
+    let Some(folder) = target.parent() else {
+        return;
+    };
+    let named = folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| SOCKET_FOLDER_NAMES.iter().any(|p| n.starts_with(p)));
+    let is_folder = std::fs::symlink_metadata(folder).is_ok_and(|m| m.is_dir());
+    if !named || !is_folder {
+        return;
+    }
+    for entry in SOCKET_FOLDER_ENTRIES {
+        let _ = std::fs::remove_file(folder.join(entry));
+    }
+    let _ = std::fs::remove_dir(folder);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn profile_linking_to(root: &Path, folder: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let socket_folder = root.join(folder);
+        std::fs::create_dir(&socket_folder).unwrap();
+        std::fs::write(socket_folder.join(SOCKET), b"").unwrap();
+        symlink("12345", socket_folder.join("SingletonCookie")).unwrap();
+        let profile = root.join("browser-profile");
+        std::fs::create_dir(&profile).unwrap();
+        symlink(socket_folder.join(SOCKET), profile.join(SOCKET)).unwrap();
+        (profile, socket_folder)
+    }
+
+    #[test]
+    fn the_socket_folder_goes_with_the_profile() {
+        let root = tempfile::tempdir().unwrap();
+        let (profile, folder) = profile_linking_to(root.path(), "org.chromium.Chromium.aB3dE9");
+        remove(&profile).unwrap();
+        assert!(!profile.exists() && !folder.exists());
+    }
+
+    #[test]
+    fn a_folder_of_another_name_or_with_more_in_it_is_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let (profile, folder) = profile_linking_to(root.path(), "evidence");
+        remove(&profile).unwrap();
+        assert!(!profile.exists());
+        assert!(
+            folder.join(SOCKET).exists(),
+            "a folder not named by the browser is untouched"
+        );
+
+        let root = tempfile::tempdir().unwrap();
+        let (profile, folder) = profile_linking_to(root.path(), "com.google.Chrome.x1");
+        std::fs::write(folder.join("notes.txt"), b"keep").unwrap();
+        remove(&profile).unwrap();
+        assert!(!folder.join(SOCKET).exists());
+        assert_eq!(std::fs::read(folder.join("notes.txt")).unwrap(), b"keep");
+    }
+}
