@@ -1681,6 +1681,16 @@ fn gather(
                     if kind == CueKind::News && cover.hold((h.start, h.end), true) {
                         continue;
                     }
+                    // A claim inside a decoy that says the opposite
+                    // ("asli", genuine, in "bukan asli"; "genuine" in "not
+                    // genuine") is no claim.
+                    if kind == CueKind::Cover
+                        && decoys_near(decoys, longest_decoy, h)
+                            .iter()
+                            .any(|d| d.penalty() && d.covers(h))
+                    {
+                        continue;
+                    }
                     if !matches!(kind, CueKind::Decoy | CueKind::Unlisted) {
                         ev.matches
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
