@@ -2740,41 +2740,26 @@ fn a_hashtag_that_spells_a_listed_phrase_with_its_words_joined_counts_as_that_ph
 }
 
 #[test]
-fn a_seller_saying_the_item_is_not_genuine_takes_points_off_and_claims_nothing() {
+fn a_claim_inside_a_decoy_that_says_the_opposite_is_no_claim_and_one_outside_stays() {
     let listings = vec![
         listing(
-            "id-not-genuine",
-            "Gelang akar bahar hitam",
-            "Gelang akar bahar model rantai, bukan asli, bahan resin. Rp 30.000, bisa COD.",
+            "en-not-genuine-leather",
+            "Crocodile leather belt",
+            "Belt in crocodile leather look, not genuine leather, 110 cm. £15, free postage.",
         ),
         listing(
-            "pt-not-genuine",
-            "Pulseira de marfim",
-            "Pulseira de marfim, não é verdadeiro, é resina. R$ 40, envio pelos Correios, chama no WhatsApp.",
-        ),
-        listing(
-            "en-not-genuine",
-            "Tortoiseshell comb",
-            "Tortoiseshell comb, 12 cm, not genuine, it is acetate. £8, free postage, message me.",
-        ),
-        // Sellers promise a refund "if not real": the decoy lowers the
-        // score, it never vetoes an offer.
-        listing(
-            "en-refund-if-not-real",
-            "Rhino horn cup, old",
-            "Carved rhino horn libation cup, 320 g. Full refund if not real. $5,000, WhatsApp +00 000 000 0000.",
+            "nl-genuine",
+            "Armband van echt ivoor",
+            "Oude armband van echt ivoor, 60 mm. € 450, verzenden mogelijk.",
         ),
     ];
     let mut s = sweep(&listings);
-    s.expect_not_flagged("id-not-genuine");
-    s.expect_penalty_reason("id-not-genuine", "decoy context", "\"bukan asli\"");
-    s.expect_no_reason_starting("id-not-genuine", "claims");
-    s.expect_not_flagged("pt-not-genuine");
-    s.expect_penalty_reason("pt-not-genuine", "decoy context", "\"não é verdadeiro\"");
-    s.expect_no_reason_starting("pt-not-genuine", "claims");
-    s.expect_penalty_reason("en-not-genuine", "decoy context", "\"not genuine\"");
-    s.expect_no_reason_starting("en-not-genuine", "claims");
-    s.expect_flagged("en-refund-if-not-real");
-    s.expect_penalty_reason("en-refund-if-not-real", "decoy context", "\"not real\"");
+    s.expect_penalty_reason(
+        "en-not-genuine-leather",
+        "decoy context",
+        "\"not genuine leather\"",
+    );
+    s.expect_no_reason_starting("en-not-genuine-leather", "claims");
+    s.expect_reason_containing("nl-genuine", "claims \"echt\"");
     s.finish();
 }

@@ -1682,8 +1682,8 @@ fn gather(
                         continue;
                     }
                     // A claim inside a decoy that says the opposite
-                    // ("asli", genuine, in "bukan asli"; "genuine" in "not
-                    // genuine") is no claim.
+                    // ("genuine" in "not genuine leather", "echt" in "geen
+                    // echt ivoor") is no claim.
                     if kind == CueKind::Cover
                         && decoys_near(decoys, longest_decoy, h)
                             .iter()
