@@ -10,6 +10,7 @@
 //! when it is killed, as warden's browsers are when a capture ends; one
 //! folder was left behind per browser capture.
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 /// The profile's link to the socket, and the socket's own name.
@@ -26,8 +27,10 @@ pub(crate) fn remove(profile: &Path) -> std::io::Result<()> {
 }
 
 /// Only a folder with one of the browser's names, reached through the
-/// profile's link, is touched, and only its two known entries go: anything
-/// else in it keeps the folder.
+/// profile's link, is touched, and only its two known entries go, and only
+/// when they are what the browser makes (a socket and a link): anything
+/// else in it keeps the folder. (Recovery reads the link from a case folder
+/// that may have been copied or planted.)
 fn remove_socket_folder(profile: &Path) {
     let Ok(target) = std::fs::read_link(profile.join(SOCKET)) else {
         return;
@@ -46,8 +49,20 @@ fn remove_socket_folder(profile: &Path) {
     if !named || !is_folder {
         return;
     }
+    // Only what the browser makes there: its socket, and the cookie, a
+    // link. A file of another kind under either name stays.
+    let made_by_browser = |entry: &str, t: std::fs::FileType| {
+        if entry == SOCKET {
+            t.is_socket()
+        } else {
+            t.is_symlink()
+        }
+    };
     for entry in SOCKET_FOLDER_ENTRIES {
-        let _ = std::fs::remove_file(folder.join(entry));
+        let path = folder.join(entry);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| made_by_browser(entry, m.file_type())) {
+            let _ = std::fs::remove_file(path);
+        }
     }
     let _ = std::fs::remove_dir(folder);
 }
@@ -60,7 +75,7 @@ mod tests {
     fn profile_linking_to(root: &Path, folder: &str) -> (std::path::PathBuf, std::path::PathBuf) {
         let socket_folder = root.join(folder);
         std::fs::create_dir(&socket_folder).unwrap();
-        std::fs::write(socket_folder.join(SOCKET), b"").unwrap();
+        std::os::unix::net::UnixListener::bind(socket_folder.join(SOCKET)).unwrap();
         symlink("12345", socket_folder.join("SingletonCookie")).unwrap();
         let profile = root.join("browser-profile");
         std::fs::create_dir(&profile).unwrap();
@@ -77,7 +92,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_of_another_name_or_with_more_in_it_is_left_alone() {
+    fn a_folder_of_another_name_or_with_more_in_it_or_not_the_browsers_files_are_left_alone() {
         let root = tempfile::tempdir().unwrap();
         let (profile, folder) = profile_linking_to(root.path(), "evidence");
         remove(&profile).unwrap();
@@ -93,5 +108,16 @@ mod tests {
         remove(&profile).unwrap();
         assert!(!folder.join(SOCKET).exists());
         assert_eq!(std::fs::read(folder.join("notes.txt")).unwrap(), b"keep");
+
+        // A regular file under the socket's name is not the browser's.
+        let root = tempfile::tempdir().unwrap();
+        let folder = root.path().join("org.chromium.Chromium.planted");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join(SOCKET), b"data").unwrap();
+        let profile = root.path().join("browser-profile");
+        std::fs::create_dir(&profile).unwrap();
+        symlink(folder.join(SOCKET), profile.join(SOCKET)).unwrap();
+        remove(&profile).unwrap();
+        assert_eq!(std::fs::read(folder.join(SOCKET)).unwrap(), b"data");
     }
 }

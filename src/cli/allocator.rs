@@ -16,8 +16,9 @@
 //! Why that test is sound, read in the mimalloc v3 sources that
 //! `libmimalloc-sys` 0.1.49 builds by default (`src/page-map.c`,
 //! `src/arena.c`): `mi_is_in_heap_region` looks the address up in
-//! mimalloc's page map, the same map `mi_free` uses to find a block's
-//! page, so it claims every block `mi_free` accepts. A page enters the map
+//! mimalloc's page map (on x86-64 the two-level one), the same map
+//! `mi_free` uses to find a block's page, so it claims every block
+//! mimalloc hands out. A page enters the map
 //! while its memory is mapped by mimalloc and leaves it before that memory
 //! goes back to the system, so no address glibc hands out is ever claimed.
 //! A change of mimalloc version (the crate's `v2` feature, or a new major
@@ -135,8 +136,8 @@ mod tests {
                 unsafe { Allocator.dealloc(q, Layout::from_size_align(size * 2, align).unwrap()) };
             }
         }
-        // A system block grown after mimalloc has given those pages back
-        // is still the system's.
+        // A system block grown after the switch, past glibc's own mapping
+        // threshold, is still the system's.
         let mut big = big;
         big.resize(96 << 20, 2);
         assert!(!from_mimalloc(big.as_ptr() as *mut u8));
