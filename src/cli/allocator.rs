@@ -134,6 +134,14 @@ mod tests {
                 assert!(!q.is_null() && (q as usize).is_multiple_of(align) && from_mimalloc(q));
                 assert_eq!(unsafe { (*q, *q.add(size - 1)) }, (3, 3));
                 unsafe { Allocator.dealloc(q, Layout::from_size_align(size * 2, align).unwrap()) };
+                let z = unsafe { Allocator.alloc_zeroed(layout) };
+                assert!(!z.is_null() && (z as usize).is_multiple_of(align) && from_mimalloc(z));
+                let zeroed = unsafe { std::slice::from_raw_parts(z, size) };
+                assert!(
+                    zeroed.iter().all(|&b| b == 0),
+                    "size {size}, alignment {align}"
+                );
+                unsafe { Allocator.dealloc(z, layout) };
             }
         }
         // A system block grown after the switch, past glibc's own mapping
