@@ -10,6 +10,7 @@
 //! when it is killed, as warden's browsers are when a capture ends; one
 //! folder was left behind per browser capture.
 
+use std::fs::FileType;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
@@ -17,8 +18,8 @@ use std::path::Path;
 const SOCKET: &str = "SingletonSocket";
 /// How Chromium and Chrome name the socket's folder (a random suffix follows).
 const SOCKET_FOLDER_NAMES: [&str; 2] = ["org.chromium.Chromium.", "com.google.Chrome."];
-/// What the browser puts in that folder.
-const SOCKET_FOLDER_ENTRIES: [&str; 2] = [SOCKET, "SingletonCookie"];
+/// The link the browser puts beside its socket.
+const COOKIE: &str = "SingletonCookie";
 
 /// Deletes `profile` and the browser's socket folder it links to.
 pub(crate) fn remove(profile: &Path) -> std::io::Result<()> {
@@ -51,19 +52,14 @@ fn remove_socket_folder(profile: &Path) {
     }
     // Only what the browser makes there: its socket, and the cookie, a
     // link. A file of another kind under either name stays.
-    let made_by_browser = |entry: &str, t: std::fs::FileType| {
-        if entry == SOCKET {
-            t.is_socket()
-        } else {
-            t.is_symlink()
-        }
-    };
-    for entry in SOCKET_FOLDER_ENTRIES {
-        let path = folder.join(entry);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| made_by_browser(entry, m.file_type())) {
+    let remove_if = |name: &str, made_by_browser: fn(&FileType) -> bool| {
+        let path = folder.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| made_by_browser(&m.file_type())) {
             let _ = std::fs::remove_file(path);
         }
-    }
+    };
+    remove_if(SOCKET, FileType::is_socket);
+    remove_if(COOKIE, FileType::is_symlink);
     let _ = std::fs::remove_dir(folder);
 }
 
@@ -76,7 +72,7 @@ mod tests {
         let socket_folder = root.join(folder);
         std::fs::create_dir(&socket_folder).unwrap();
         std::os::unix::net::UnixListener::bind(socket_folder.join(SOCKET)).unwrap();
-        symlink("12345", socket_folder.join("SingletonCookie")).unwrap();
+        symlink("12345", socket_folder.join(COOKIE)).unwrap();
         let profile = root.join("browser-profile");
         std::fs::create_dir(&profile).unwrap();
         symlink(socket_folder.join(SOCKET), profile.join(SOCKET)).unwrap();
