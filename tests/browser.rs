@@ -321,6 +321,16 @@ fn a_20000_px_page_is_captured_to_its_full_height() {
     );
 }
 
+/// The names in a folder.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Chromium keeps its single-instance socket in a folder of its own in the temporary folder and
 /// deletes it only when it exits by itself; warden ends it with a kill, which left one folder
 /// behind per capture on the officer's computer.
@@ -342,11 +352,11 @@ fn a_browser_capture_leaves_nothing_in_the_temporary_folder() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let left: Vec<_> = std::fs::read_dir(&tmp)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    assert!(
+        entries(&tmp).is_empty(),
+        "left in TMPDIR: {:?}",
+        entries(&tmp)
+    );
     assert!(
         !case
             .join("evidence")
@@ -741,9 +751,14 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
     let server = busy_server("Parrots, hand reared.");
     let env = TestEnv::new();
     let case = env.new_case();
+    // The browser's socket folder goes too (see the test below); a temporary folder of its own
+    // shows that this Chromium made one there, so its absence afterwards means something.
+    let tmp = env.root.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
         let mut child = env
             .warden_std()
+            .env("TMPDIR", &tmp)
             .arg("--case")
             .arg(&case)
             .args(["capture", "--timeout", "60"])
@@ -764,6 +779,15 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
         // processes), whatever their command line.
         let family = descendants(child.id());
         assert!(family.len() >= 3, "the browser's processes: {family:?}");
+        assert_eq!(
+            entries(&tmp)
+                .iter()
+                .filter(|n| n.starts_with("org.chromium.Chromium."))
+                .count(),
+            1,
+            "the running browser's socket folder: {:?}",
+            entries(&tmp)
+        );
         // Only warden gets the signal (not its process group, as a terminal's Ctrl-C would).
         assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
         let status = child.wait().unwrap();
@@ -781,6 +805,11 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
             std::thread::sleep(Duration::from_millis(100));
         }
         assert!(processes_naming(&case).is_empty());
+        assert!(
+            entries(&tmp).is_empty(),
+            "left in TMPDIR: {:?}",
+            entries(&tmp)
+        );
     }
     // The next capture sets both unfinished captures aside, without their browser profiles.
     let (out, _) = env.capture_json(&case, [server.url("/favicon.ico")]);
@@ -797,6 +826,88 @@ fn a_signal_stops_the_browser_and_the_next_capture_sets_the_unfinished_one_aside
             a.display()
         );
     }
+    let verify = env.verify(["--no-record".as_ref(), case.as_os_str()]);
+    assert_eq!(verify.status.code(), Some(0), "{}", describe(&verify));
+}
+
+/// Killed outright (no signal handler runs), warden leaves the browser's profile and socket
+/// folder; the next command's recovery sets the capture aside and removes both.
+#[test]
+fn after_a_kill_the_next_command_removes_the_browsers_socket_folder() {
+    use std::os::unix::process::CommandExt as _;
+    let server = busy_server("Pangolin scales, 1 kg.");
+    let env = TestEnv::new();
+    let case = env.new_case();
+    let tmp = env.root.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = env
+        .warden_std()
+        .env("TMPDIR", &tmp)
+        .arg("--case")
+        .arg(&case)
+        .args(["capture", "--timeout", "60"])
+        .args(browser_args())
+        .arg(server.url("/busy"))
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while !server
+        .requests()
+        .iter()
+        .any(|r| r.target.starts_with("/poll"))
+    {
+        assert!(Instant::now() < until, "the browser never showed the page");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // warden and every process of its group, as when a machine's session is torn down.
+    assert_eq!(
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) },
+        0
+    );
+    assert_eq!(child.wait().unwrap().code(), None);
+    let until = Instant::now() + Duration::from_secs(10);
+    while !processes_naming(&case).is_empty() {
+        assert!(Instant::now() < until, "the browser outlived the kill");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let socket_folders = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .filter(|n| n.starts_with("org.chromium.Chromium."))
+            .collect()
+    };
+    assert_eq!(
+        socket_folders(entries(&tmp)).len(),
+        1,
+        "the killed browser's socket folder: {:?}",
+        entries(&tmp)
+    );
+    // The next command (a capture without a browser) finds the interrupted one.
+    let mut next = env.warden();
+    next.env("TMPDIR", &tmp)
+        .arg("--case")
+        .arg(&case)
+        .args(["capture", "--json"])
+        .arg(server.url("/favicon.ico"));
+    let out = next.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        entries(&tmp).is_empty(),
+        "left in TMPDIR: {:?}",
+        entries(&tmp)
+    );
+    let aside = entries(&case.join("interrupted"));
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(
+        !case
+            .join("interrupted")
+            .join(&aside[0])
+            .join(".work/browser-profile")
+            .exists()
+    );
     let verify = env.verify(["--no-record".as_ref(), case.as_os_str()]);
     assert_eq!(verify.status.code(), Some(0), "{}", describe(&verify));
 }
