@@ -2763,3 +2763,35 @@ fn a_claim_inside_a_decoy_that_says_the_opposite_is_no_claim_and_one_outside_sta
     s.expect_reason_containing("nl-genuine", "claims \"echt\"");
     s.finish();
 }
+
+/// One phrase is one statement: "free postage" is English sale wording, and the Malay contact
+/// word "postage" inside it is part of it, not a second cue; contact wording elsewhere counts.
+#[test]
+fn contact_wording_inside_sale_wording_is_not_a_second_cue() {
+    let listings = vec![
+        listing(
+            "en-free-postage",
+            "Python skin handbag",
+            "Genuine python skin handbag, 30 cm, £120, free postage.",
+        ),
+        listing(
+            "en-free-postage-and-message",
+            "Python skin handbag",
+            "Genuine python skin handbag, 30 cm, £120, free postage, message me.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_cue_reason("en-free-postage", &["sale wording"], "free postage");
+    s.expect_no_reason_starting("en-free-postage", "contact cue");
+    s.expect_cue_reason(
+        "en-free-postage-and-message",
+        &["sale wording"],
+        "free postage",
+    );
+    s.expect_cue_reason(
+        "en-free-postage-and-message",
+        &["contact cue"],
+        "message me",
+    );
+    s.finish();
+}

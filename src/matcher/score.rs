@@ -1384,6 +1384,23 @@ fn no_offer_spans(
     Spans::new(spans)
 }
 
+/// Byte ranges of the sale wording that counts in this listing: contact
+/// wording inside a longer one ("postage" in "free postage", "shipping" in
+/// "shipping included") is part of it, not a second statement.
+fn sale_spans(text: &str, hits: &[Hit], matcher: &Matcher, langs: &Languages) -> Spans {
+    Spans::new(
+        hits.iter()
+            .filter(|h| {
+                let written = &text[h.start..h.end];
+                matcher.terms_of(h.pattern).iter().any(|t| {
+                    t.category == Category::Cue(CueKind::Sale) && cue_counts(h, t, langs, written)
+                })
+            })
+            .map(|h| (h.start, h.end))
+            .collect(),
+    )
+}
+
 /// Byte ranges of the cover claims that count in this listing. News
 /// wording inside a longer one is part of the claim, not news: 瀕危物種
 /// (endangered species) in an auction house's notice that a lot is
@@ -1514,6 +1531,7 @@ fn gather(
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
     let no_offer = no_offer_spans(text, hits, matcher, decoys, langs, &cover);
+    let sale = sale_spans(text, hits, matcher, langs);
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
@@ -1675,6 +1693,12 @@ fn gather(
                     if matches!(kind, CueKind::Sale | CueKind::Contact | CueKind::Price)
                         && no_offer.hold((h.start, h.end), false)
                     {
+                        continue;
+                    }
+                    // One phrase is one statement: "postage" (a Malay
+                    // contact word) in "free postage" (English sale
+                    // wording) is part of the sale wording.
+                    if kind == CueKind::Contact && sale.hold((h.start, h.end), true) {
                         continue;
                     }
                     // News wording inside a cover claim is part of the claim.
