@@ -2795,3 +2795,29 @@ fn contact_wording_inside_sale_wording_is_not_a_second_cue() {
     );
     s.finish();
 }
+
+/// A homograph is its language's word also where only that language's sale, contact or price
+/// wording, written as listed, names the language of a listing too short for the language
+/// guesser: "karet" is rubber in an Indonesian listing with "gratis ongkir" (free shipping), and
+/// still the Dutch word for hawksbill in a Dutch one.
+#[test]
+fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
+    let listings = vec![
+        listing(
+            "id-karet-rubber",
+            "Sandal jepit motif kulit ular",
+            "Sandal jepit karet motif kulit ular warna hijau, nyaman dan anti slip. Ukuran 36-43. Rp 35.000, gratis ongkir.",
+        ),
+        listing(
+            "nl-karet-hawksbill",
+            "Antieke armband van karet",
+            "Antieke armband van karet, 6 cm, mooie gloed. € 85, verzenden mogelijk.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("id-karet-rubber");
+    s.expect_no_taxon("id-karet-rubber", "Eretmochelys");
+    s.expect_flagged("nl-karet-hawksbill");
+    s.expect_taxon("nl-karet-hawksbill", "Eretmochelys");
+    s.finish();
+}

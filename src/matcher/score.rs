@@ -1010,7 +1010,15 @@ fn find_decoys(
                 Category::Cue(CueKind::Homograph) => Neutral::Homograph,
                 _ => continue,
             };
-            if langs.fits(&t.lang) && !cue_folded_into_another_word(h, t, &text[h.start..h.end]) {
+            // A homograph is that language's word also where only its
+            // sale, contact or price wording named the language: "karet"
+            // (rubber) in a short Indonesian listing with "gratis ongkir".
+            let fits = if kind == Neutral::Homograph && !h.folded {
+                langs.fits_as_written(&t.lang)
+            } else {
+                langs.fits(&t.lang)
+            };
+            if fits && !cue_folded_into_another_word(h, t, &text[h.start..h.end]) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
