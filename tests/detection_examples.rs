@@ -2821,3 +2821,51 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.expect_taxon("nl-karet-hawksbill", "Eretmochelys");
     s.finish();
 }
+
+/// Posts warning about the trade, and news, quote sellers' ads: the sale, contact and price
+/// wording inside the quotation is someone else's and does not count, and a reason says so. A
+/// seller's own wording outside quotation marks, a code word in quotes, and a listing that is all
+/// one quotation still count.
+#[test]
+fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
+    let listings = vec![
+        listing(
+            "en-warning",
+            "",
+            "Look what we were sent this morning: 'Slow loris for sale, hand tame, £900, WhatsApp only, no time wasters.' Slow lorises have their teeth cut for the pet trade. Please screenshot posts like this and send them to us.",
+        ),
+        listing(
+            "de-warning",
+            "",
+            "Diese Anzeige hat uns eine Leserin geschickt: „Verkaufe Schildpatt-Kamm, alt, 120 €, Versand möglich.“ Schildpatt stammt von der Echten Karettschildkröte. Bitte schickt uns solche Anzeigen weiter.",
+        ),
+        listing(
+            "fr-warning",
+            "",
+            "Une abonnée nous a transmis cette annonce : « Vends bracelet en ivoire ancien, 350 €, envoi possible, contactez-moi en MP » Ce commerce est interdit. Transmettez-nous ce genre d'annonces.",
+        ),
+        listing(
+            "en-seller-code-word",
+            "",
+            "Selling my grandfather's 'white gold' bangle, heavy old ivory, 6 cm inside, £400, message me, UK post only.",
+        ),
+        listing(
+            "en-seller-all-quoted",
+            "",
+            "\"Old ivory bangle for sale, £400, message me\"",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-warning", "de-warning", "fr-warning"] {
+        s.expect_not_flagged(id);
+        s.expect_reason_containing(id, "inside the quotation");
+        s.expect_no_reason_starting(id, "sale wording");
+        s.expect_no_reason_starting(id, "a price is given");
+    }
+    s.expect_flagged("en-seller-code-word");
+    s.expect_cue_reason("en-seller-code-word", &["sale wording"], "selling");
+    s.expect_no_reason_containing("en-seller-code-word", "inside the quotation");
+    s.expect_flagged("en-seller-all-quoted");
+    s.expect_no_reason_containing("en-seller-all-quoted", "inside the quotation");
+    s.finish();
+}

@@ -11,6 +11,7 @@ mod folds;
 mod lang;
 mod mask;
 mod normalize;
+mod quotes;
 pub mod score;
 
 pub use normalize::{Normalized, normalize};

@@ -140,7 +140,7 @@ fn kind_name(c: Category) -> &'static str {
 /// ("$250", "250 USD", "1.200.000đ", "¥800", "RM 300"). One pass over the
 /// text, looking only at the few characters around each number, so a long
 /// listing costs no more memory than a short one.
-fn has_price(text: &str, langs: &Languages) -> Option<String> {
+fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
     const SYMBOLS: &[&str] = &[
         "$",
         "€",
@@ -311,6 +311,9 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
             continue;
         }
         let run = if multiplied { run.max(2) } else { run };
+        if quoted.around((start, num_end)).is_some() {
+            continue;
+        }
         let before = text[..start].trim_end();
         let attached = text[num_end..].starts_with(|c: char| !c.is_whitespace());
         let after = text[num_end..].trim_start();
@@ -323,6 +326,26 @@ fn has_price(text: &str, langs: &Languages) -> Option<String> {
         }
     }
     None
+}
+
+/// Characters of a quotation shown in its reason.
+const QUOTE_SHOWN: usize = 60;
+
+/// The first `n` characters of `s`, not cutting a word written with
+/// spaces, with "…" when some were left out.
+fn opening_words(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        None => s.to_string(),
+        Some((cut, _)) => {
+            let head = &s[..cut];
+            let head = if super::spaced_word_char(s[cut..].chars().next()) {
+                head.rfind(char::is_whitespace).map_or(head, |i| &head[..i])
+            } else {
+                head
+            };
+            format!("{}…", head.trim_end())
+        }
+    }
 }
 
 /// Ten thousand, thousand, a hundred million and a hundred in Chinese,
@@ -943,6 +966,11 @@ struct Evidence {
     /// with the taxa of the hits they took away ("geen ivoor" takes away
     /// an elephant's "ivoor", not a hornbill's name).
     negated: BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
+    /// Quoted passages (`quotes`): their sale, contact and price wording,
+    /// and any amount in them, are someone else's words and do not count.
+    quoted: Spans,
+    /// The first quoted passage that held such wording or an amount.
+    reported: Option<(usize, usize)>,
 }
 
 /// Distinct wordings of one cue kind, as written (lower-cased), in order.
@@ -1322,6 +1350,7 @@ fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, written: &str) -> bool {
 /// Byte ranges sorted by their start, with the length of the longest, so
 /// that whether a span lies inside one of them is a binary search: a
 /// listing of thousands of words is not checked pair by pair.
+#[derive(Default)]
 struct Spans {
     spans: Vec<(usize, usize)>,
     longest: usize,
@@ -1348,6 +1377,16 @@ impl Spans {
                 .map(|h| (h.start, h.end))
                 .collect(),
         )
+    }
+
+    /// The one of them `span` lies inside, if any.
+    fn around(&self, span: (usize, usize)) -> Option<(usize, usize)> {
+        let lo = self.spans.partition_point(|s| s.0 + self.longest < span.0);
+        let hi = self.spans.partition_point(|s| s.0 <= span.0);
+        self.spans[lo..hi.max(lo)]
+            .iter()
+            .copied()
+            .find(|&s| within(span, s))
     }
 
     /// Whether `span` lies inside one of them; with `longer`, only inside
@@ -1506,6 +1545,7 @@ fn gather(
 ) -> Evidence {
     let mut ev = Evidence {
         all_folded: true,
+        quoted: Spans::new(super::quotes::quoted_passages(text)),
         ..Evidence::default()
     };
     let species: Vec<(&Hit, Vec<(usize, usize)>)> = hits
@@ -1701,6 +1741,17 @@ fn gather(
                     if matches!(kind, CueKind::Sale | CueKind::Contact | CueKind::Price)
                         && no_offer.hold((h.start, h.end), false)
                     {
+                        continue;
+                    }
+                    // Wording inside a quoted passage is someone else's:
+                    // an advocacy post quoting a seller's ad offers and
+                    // claims nothing.
+                    if matches!(
+                        kind,
+                        CueKind::Sale | CueKind::Contact | CueKind::Price | CueKind::Cover
+                    ) && let Some(q) = ev.quoted.around((h.start, h.end))
+                    {
+                        ev.reported.get_or_insert(q);
                         continue;
                     }
                     // One phrase is one statement: "postage" (a Malay
@@ -2047,7 +2098,24 @@ fn context_part(
     }
     // An amount is quoted where there is one; otherwise the price word,
     // which says only that the listing speaks of a price ("DM for price").
-    let price = has_price(text, langs)
+    let price = has_price(text, langs, &ev.quoted);
+    // An amount only inside a quotation is reported too.
+    let reported = ev.reported.or_else(|| {
+        (price.is_none() && !ev.quoted.spans.is_empty())
+            .then(|| has_price(text, langs, &Spans::default()))
+            .flatten()
+            .and(ev.quoted.spans.first().copied())
+    });
+    if let Some(q) = reported {
+        reasons.push(Reason::new(
+            0,
+            format!(
+                "sale, contact and price wording and cover claims inside the quotation {} do not count: a quotation within a longer text is read as someone else's words, not the poster's offer",
+                quoted(&opening_words(&text[q.0..q.1], QUOTE_SHOWN))
+            ),
+        ));
+    }
+    let price = price
         .map(|p| format!("a price is given ({})", quoted(&p)))
         .or_else(|| {
             ev.cues
@@ -2747,7 +2815,7 @@ mod reason_tests {
             ("10块石头", None),
         ] {
             assert_eq!(
-                has_price(text, &Languages::of(text)).as_deref(),
+                has_price(text, &Languages::of(text), &Spans::default()).as_deref(),
                 want,
                 "{text}"
             );
