@@ -2845,6 +2845,11 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
             "Une abonnée nous a transmis cette annonce : « Vends bracelet en ivoire ancien, 350 €, envoi possible, contactez-moi en MP » Ce commerce est interdit. Transmettez-nous ce genre d'annonces.",
         ),
         listing(
+            "es-warning-phone",
+            "",
+            "Un vecino nos reenvió este mensaje: \"cachorro de mono capuchino, muy manso, llamar al +00 000 000 00\" Los monos no son mascotas y tenerlos sin permisos es delito. Denuncia estos mensajes.",
+        ),
+        listing(
             "en-seller-code-word",
             "",
             "Selling my grandfather's 'white gold' bangle, heavy old ivory, 6 cm inside, £400, message me, UK post only.",
@@ -2856,12 +2861,14 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
         ),
     ];
     let mut s = sweep(&listings);
-    for id in ["en-warning", "de-warning", "fr-warning"] {
+    for id in ["en-warning", "de-warning", "fr-warning", "es-warning-phone"] {
         s.expect_not_flagged(id);
         s.expect_reason_containing(id, "inside the quotation");
         s.expect_no_reason_starting(id, "sale wording");
         s.expect_no_reason_starting(id, "a price is given");
+        s.expect_no_reason_starting(id, "a phone number is given");
     }
+    s.expect_reason_containing("es-warning-phone", "quotation \"\\\"cachorro de mono");
     s.expect_flagged("en-seller-code-word");
     s.expect_cue_reason("en-seller-code-word", &["sale wording"], "selling");
     s.expect_no_reason_containing("en-seller-code-word", "inside the quotation");

@@ -423,7 +423,7 @@ fn counts_something_else(rest: &str) -> bool {
 /// ("+44 7700 900123", "0912.345.678", "010-0000-0000", "(00)
 /// 00000-0000"). A price ("1.200.000đ", "Rp 1.150.000") starts with
 /// another digit; a date ("2023-05-01") too.
-fn has_phone(text: &str) -> Option<&str> {
+fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -466,7 +466,7 @@ fn has_phone(text: &str) -> Option<&str> {
                 .chars()
                 .next()
                 .is_none_or(|n| !n.is_alphanumeric());
-            if digits >= 8 && ends_free {
+            if digits >= 8 && ends_free && quoted.around((i, last_digit)).is_none() {
                 return Some(&text[i..last_digit]);
             }
             i = last_digit.max(i + 1);
@@ -2099,18 +2099,24 @@ fn context_part(
     // An amount is quoted where there is one; otherwise the price word,
     // which says only that the listing speaks of a price ("DM for price").
     let price = has_price(text, langs, &ev.quoted);
-    // An amount only inside a quotation is reported too.
+    // An amount or a phone number only inside a quotation is reported too.
+    // The reason names the quotation that held it.
     let reported = ev.reported.or_else(|| {
-        (price.is_none() && !ev.quoted.spans.is_empty())
-            .then(|| has_price(text, langs, &Spans::default()))
-            .flatten()
-            .and(ev.quoted.spans.first().copied())
+        let none = Spans::default();
+        let price_quoted = price.is_none();
+        let phone_quoted =
+            !ev.cues.contains_key(&CueKind::Contact) && has_phone(text, &ev.quoted).is_none();
+        ev.quoted.spans.iter().copied().find(|&(s, e)| {
+            let q = &text[s..e];
+            price_quoted && has_price(q, langs, &none).is_some()
+                || phone_quoted && has_phone(q, &none).is_some()
+        })
     });
     if let Some(q) = reported {
         reasons.push(Reason::new(
             0,
             format!(
-                "sale, contact and price wording and cover claims inside the quotation {} do not count: a quotation within a longer text is read as someone else's words, not the poster's offer",
+                "sale, contact and price wording, amounts, phone numbers and cover claims inside the quotation {} do not count: a quotation within a longer text is read as someone else's words, not the poster's offer",
                 quoted(&opening_words(&text[q.0..q.1], QUOTE_SHOWN))
             ),
         ));
@@ -2131,7 +2137,7 @@ fn context_part(
         }
     }
     if !ev.cues.contains_key(&CueKind::Contact)
-        && let Some(phone) = has_phone(text)
+        && let Some(phone) = has_phone(text, &ev.quoted)
     {
         add(
             reasons,
@@ -2839,7 +2845,7 @@ mod reason_tests {
             ("+3 more", None),
             ("0900 000", None),
         ] {
-            assert_eq!(has_phone(text), want, "{text}");
+            assert_eq!(has_phone(text, &Spans::default()), want, "{text}");
         }
     }
 
