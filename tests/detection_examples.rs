@@ -2822,27 +2822,28 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.finish();
 }
 
-/// Posts warning about the trade, and news, quote sellers' ads: the sale, contact and price
-/// wording inside the quotation is someone else's and does not count, and a reason says so. A
-/// seller's own wording outside quotation marks, a code word in quotes, and a listing that is all
-/// one quotation still count.
+/// Posts warning about the trade, and news, quote sellers' ads: in a listing with news or
+/// advocacy wording outside its quotations, the sale, contact and price wording, amounts and phone
+/// numbers inside a quotation are someone else's and do not count, and a reason says so. A
+/// seller's own listing (no such wording) keeps its quoted words: a code word in quotes, a
+/// listing that is all one quotation, a quoted description under a title, and apostrophes.
 #[test]
 fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
     let listings = vec![
         listing(
             "en-warning",
             "",
-            "Look what we were sent this morning: 'Slow loris for sale, hand tame, £900, WhatsApp only, no time wasters.' Slow lorises have their teeth cut for the pet trade. Please screenshot posts like this and send them to us.",
+            "Look what we were sent this morning: 'Slow loris for sale, hand tame, £900, WhatsApp only, no time wasters.' Slow lorises have their teeth cut for the pet trade. If you see posts like this, report them to the platform.",
         ),
         listing(
             "de-warning",
             "",
-            "Diese Anzeige hat uns eine Leserin geschickt: „Verkaufe Schildpatt-Kamm, alt, 120 €, Versand möglich.“ Schildpatt stammt von der Echten Karettschildkröte. Bitte schickt uns solche Anzeigen weiter.",
+            "Diese Anzeige hat uns eine Leserin geschickt: „Verkaufe Schildpatt-Kamm, alt, 120 €, Versand möglich.“ Schildpatt stammt von der Echten Karettschildkröte. Bitte melden Sie solche Anzeigen dem Portal.",
         ),
         listing(
             "fr-warning",
             "",
-            "Une abonnée nous a transmis cette annonce : « Vends bracelet en ivoire ancien, 350 €, envoi possible, contactez-moi en MP » Ce commerce est interdit. Transmettez-nous ce genre d'annonces.",
+            "Une abonnée nous a transmis cette annonce : « Vends bracelet en ivoire ancien, 350 €, envoi possible, contactez-moi en MP » Ce commerce est interdit. Signalez ce genre d'annonces à la plateforme.",
         ),
         listing(
             "es-warning-phone",
@@ -2859,6 +2860,16 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
             "",
             "\"Old ivory bangle for sale, £400, message me\"",
         ),
+        listing(
+            "en-seller-quoted-description",
+            "Antique Chinese carved ivory brush pot Qing dynasty 19th century",
+            "\"Carved ivory brush pot, Qing, 19th century, for sale £2,500, PM for details\"",
+        ),
+        listing(
+            "en-seller-apostrophes",
+            "Ivory netsuke",
+            "Japanese ivory netsuke bought in the '70s, for sale £450, DM me. The carving is called 'Happy Buddha' and is signed, 4 cm tall, in its original box.",
+        ),
     ];
     let mut s = sweep(&listings);
     for id in ["en-warning", "de-warning", "fr-warning", "es-warning-phone"] {
@@ -2872,7 +2883,13 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
     s.expect_flagged("en-seller-code-word");
     s.expect_cue_reason("en-seller-code-word", &["sale wording"], "selling");
     s.expect_no_reason_containing("en-seller-code-word", "inside the quotation");
-    s.expect_flagged("en-seller-all-quoted");
-    s.expect_no_reason_containing("en-seller-all-quoted", "inside the quotation");
+    for id in [
+        "en-seller-all-quoted",
+        "en-seller-quoted-description",
+        "en-seller-apostrophes",
+    ] {
+        s.expect_flagged(id);
+        s.expect_no_reason_containing(id, "inside the quotation");
+    }
     s.finish();
 }

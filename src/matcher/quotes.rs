@@ -1,20 +1,24 @@
 //! Quoted passages: posts that warn about the trade, and news of a seizure,
 //! quote the seller's ad ("We found this ad: 'Baby marmoset for sale,
-//! £1,200, WhatsApp only'"). The sale, contact and price wording inside such
-//! a quotation is someone else's words, reported; the post itself offers
-//! nothing. A passage counts as quoted here when it is enclosed in a pair
-//! of quotation marks, holds at least [`MIN_WORDS_INSIDE`] words, is at
-//! most [`MAX_QUOTE`] bytes long, and the listing has at least
-//! [`MIN_WORDS_OUTSIDE`] words outside its quotations: a listing that is
-//! all quotation (a seller pasting an ad) is the seller's own words, and
-//! a short quote ('weißes Gold', "free") is a code word, not a report.
+//! £1,200, WhatsApp only'"). The scorer reads the sale, contact and price
+//! wording inside such a quotation as someone else's only in a listing
+//! that also holds news or advocacy wording outside its quotations; this
+//! module only finds the passages. A passage counts as quoted here when it
+//! is enclosed in a pair of quotation marks on one line, holds at least
+//! [`MIN_WORDS_INSIDE`] words, is at most [`MAX_QUOTE`] bytes long, and the
+//! listing has at least [`MIN_WORDS_OUTSIDE`] words outside its
+//! quotations: a listing that is all quotation (a seller pasting an ad) is
+//! the seller's own words, and a short quote ('weißes Gold', "free") is a
+//! code word, not a report.
 //!
 //! Marks that open and close differently (“…”, „…“, „…”, «…», ‹…›, 「…」,
-//! 『…』, ‘…’) pair by themselves; straight marks (`"`, `'`) open only
-//! after a space, a bracket or a colon, and they and ’ close only after a
-//! letter and before a space or punctuation, so an apostrophe inside a
-//! word ("don't", "l'avorio", "dell'avorio", "don’t") neither opens nor
-//! closes a quotation.
+//! 『…』) pair by themselves. Straight marks (`"`, `'`) and ‘ (also the
+//! ʻokina of Hawai‘i, and the closing mark of German ‚…‘) open only after
+//! a space, a bracket or a colon and not before a digit ('70s, fine '800);
+//! they and ’ close only after a letter and before a space or punctuation,
+//! and `'` closes only `'`. So an apostrophe inside a word ("don't",
+//! "l'avorio", "don’t") neither opens nor closes a quotation. Only the
+//! first [`MAX_MARKS`] marks of a listing are read.
 
 /// The longest quotation read as one, in bytes: an ad, not an article
 /// between two stray marks.
@@ -23,6 +27,9 @@ const MAX_QUOTE: usize = 1200;
 const MIN_WORDS_INSIDE: usize = 4;
 /// Words the listing must hold outside its quotations.
 const MIN_WORDS_OUTSIDE: usize = 8;
+/// Marks read in one listing: a text of more (hostile, or not prose) has
+/// its later marks ignored, so its memory stays bounded.
+const MAX_MARKS: usize = 10_000;
 
 /// The byte ranges (marks included) of the quoted passages of `text`, in
 /// order; empty when the listing is too short outside them. One pass finds
@@ -32,17 +39,28 @@ pub(crate) fn quoted_passages(text: &str) -> Vec<(usize, usize)> {
     // Where each closing mark may close, by mark.
     let mut closes: Vec<(char, Vec<usize>)> = Vec::new();
     let mut opens: Vec<(usize, char)> = Vec::new();
+    // Line breaks: a quotation never spans one (a title's stray mark does
+    // not run into the description).
+    let mut breaks: Vec<usize> = Vec::new();
     let mut prev: Option<char> = None;
     let mut chars = text.char_indices().peekable();
+    let mut marks = 0;
     while let Some((at, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
+        if c == '\n' {
+            breaks.push(at);
+        }
         if is_mark(c) {
+            marks += 1;
+            if marks > MAX_MARKS {
+                break;
+            }
             let (can_open, can_close) = if paired(c) {
                 (true, true)
             } else {
                 (
                     prev.is_none_or(|p| p.is_whitespace() || matches!(p, '(' | '[' | ':' | '：'))
-                        && next.is_some_and(|n| !n.is_whitespace()),
+                        && next.is_some_and(|n| !n.is_whitespace() && !n.is_ascii_digit()),
                     prev.is_some_and(|p| !p.is_whitespace())
                         && next.is_none_or(|n| !n.is_alphanumeric()),
                 )
@@ -50,7 +68,7 @@ pub(crate) fn quoted_passages(text: &str) -> Vec<(usize, usize)> {
             if can_open && !closers(c).is_empty() {
                 opens.push((at, c));
             }
-            if can_close {
+            if can_close && is_closer(c) {
                 match closes.iter_mut().find(|(m, _)| *m == c) {
                     Some((_, at_list)) => at_list.push(at),
                     None => closes.push((c, vec![at])),
@@ -86,7 +104,13 @@ pub(crate) fn quoted_passages(text: &str) -> Vec<(usize, usize)> {
                 list.get(list.partition_point(|&p| p < inner)).copied()
             })
             .min()
-            .filter(|&e| e - inner <= MAX_QUOTE && next_same[i] > e);
+            .filter(|&e| {
+                e - inner <= MAX_QUOTE
+                    && next_same[i] > e
+                    && breaks
+                        .get(breaks.partition_point(|&b| b < inner))
+                        .is_none_or(|&b| b > e)
+            });
         if let Some(end) = end {
             let after = end + text[end..].chars().next().map_or(0, char::len_utf8);
             if words(&text[inner..end]) >= MIN_WORDS_INSIDE {
@@ -106,6 +130,11 @@ pub(crate) fn quoted_passages(text: &str) -> Vec<(usize, usize)> {
         found.clear();
     }
     found
+}
+
+/// Whether `c` closes some quotation.
+fn is_closer(c: char) -> bool {
+    matches!(c, '”' | '“' | '»' | '›' | '」' | '』' | '’' | '"' | '\'')
 }
 
 /// Every quotation mark read here.
@@ -140,15 +169,16 @@ fn closers(open: char) -> &'static [char] {
         '『' => &['』'],
         '‘' => &['’'],
         '"' => &['"'],
-        '\'' => &['\'', '’'],
+        '\'' => &['\''],
         _ => &[],
     }
 }
 
 /// Whether the mark is never an apostrophe and is the same mark wherever
-/// it stands (one that opens, or one that closes).
+/// it stands (one that opens, or one that closes). ‘ is not: it is also
+/// written for the ʻokina (Hawai‘i) and closes German ‚…‘.
 fn paired(c: char) -> bool {
-    !matches!(c, '"' | '\'' | '’')
+    !matches!(c, '"' | '\'' | '’' | '‘')
 }
 
 /// Words of `s`: runs of letters or digits separated by anything else; in
@@ -224,6 +254,11 @@ mod tests {
             "Biete 2 Abschnitte 'weißes Gold' aus Afrika, Altbestand vom Großvater, zusammen ca. 1,8 kg, Preis per PN",
             // the whole listing quoted
             "\"Ivory bangle for sale, 200 euro, message me\"",
+            // decades and centuries, the ʻokina, and a quote across a line break
+            "Ivory netsuke bought in the '70s, for sale £450, DM me, the carving is called 'Happy' and it is signed",
+            "Bracciale in avorio fine '800, vendo a 300 euro, spedizione possibile, e' in ottime condizioni",
+            "Black coral pendant from Maui, Hawai‘i. For sale $350, DM me, set by one of the Maui Divers’ jewellers",
+            "Rhino horn cup 'Qing\nDynasty, for sale to serious buyers' only, 12 cm tall, old collection piece",
             // a mark never closed, and typographic apostrophes
             "Selling \"ivory bangle 200 euro message me for details about it and more",
             "Don’t miss it: grandma’s old bangle, heavy, 6 cm inside, it’s real, message me today",
@@ -234,9 +269,11 @@ mod tests {
 
     #[test]
     fn many_marks_never_closed_are_no_quotation_and_later_ones_still_pair() {
-        let mut text = "“ word ".repeat(50_000);
-        text.push_str("and then “one two three four five” and six seven eight nine");
-        let found = quoted(&text);
-        assert_eq!(found, vec!["“one two three four five”"]);
+        let tail = "and then “one two three four five” and six seven eight nine";
+        let text = "“ word ".repeat(5_000) + tail;
+        assert_eq!(quoted(&text), vec!["“one two three four five”"]);
+        // Past MAX_MARKS marks are ignored: the cost stays bounded.
+        let text = "“ word ".repeat(MAX_MARKS + 1) + tail;
+        assert!(quoted(&text).is_empty());
     }
 }

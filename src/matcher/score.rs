@@ -1431,6 +1431,41 @@ fn no_offer_spans(
     Spans::new(spans)
 }
 
+/// The quotations of a listing that reports on the trade: those of a
+/// listing with news, advocacy or enforcement wording, or an owner's
+/// question, outside every quotation ("We found this ad: '…' Report posts
+/// like this"). A seller's own listing may quote its title or put its
+/// description in quotation marks, and may hold apostrophes that pair like
+/// marks: without such wording, nothing in it is read as quoted.
+fn reported_speech(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    langs: &Languages,
+    cover: &Spans,
+) -> Spans {
+    let news: Vec<(usize, usize)> = hits
+        .iter()
+        .filter(|h| {
+            let written = &text[h.start..h.end];
+            matcher.terms_of(h.pattern).iter().any(|t| {
+                matches!(t.category, Category::Cue(CueKind::News | CueKind::Question))
+                    && cue_counts(h, t, langs, written)
+            }) && !cover.hold((h.start, h.end), true)
+        })
+        .map(|h| (h.start, h.end))
+        .collect();
+    if news.is_empty() {
+        return Spans::default();
+    }
+    let quoted = Spans::new(super::quotes::quoted_passages(text));
+    if news.iter().any(|&n| quoted.around(n).is_none()) {
+        quoted
+    } else {
+        Spans::default()
+    }
+}
+
 /// Byte ranges of the sale wording that counts in this listing: contact
 /// wording inside a longer one ("postage" in "free postage", "shipping" in
 /// "shipping included") is part of it, not a second statement.
@@ -1545,7 +1580,6 @@ fn gather(
 ) -> Evidence {
     let mut ev = Evidence {
         all_folded: true,
-        quoted: Spans::new(super::quotes::quoted_passages(text)),
         ..Evidence::default()
     };
     let species: Vec<(&Hit, Vec<(usize, usize)>)> = hits
@@ -1578,6 +1612,7 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
+    ev.quoted = reported_speech(text, hits, matcher, langs, &cover);
     let no_offer = no_offer_spans(text, hits, matcher, decoys, langs, &cover);
     let sale = sale_spans(text, hits, matcher, langs);
     let text_accented = std::cell::OnceCell::new();
