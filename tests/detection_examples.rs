@@ -2867,8 +2867,8 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
         ),
         listing(
             "en-seller-apostrophes",
-            "Ivory netsuke",
-            "Japanese ivory netsuke bought in the '70s, for sale £450, DM me. The carving is called 'Happy Buddha' and is signed, 4 cm tall, in its original box.",
+            "Slow loris",
+            "Our family has kept them since the ‘90s. Sweet little loris for sale £900, WhatsApp me. Eats fruit and insects, owners’ care sheet included.",
         ),
     ];
     let mut s = sweep(&listings);
