@@ -966,8 +966,10 @@ struct Evidence {
     /// with the taxa of the hits they took away ("geen ivoor" takes away
     /// an elephant's "ivoor", not a hornbill's name).
     negated: BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
-    /// Quoted passages (`quotes`): their sale, contact and price wording,
-    /// and any amount in them, are someone else's words and do not count.
+    /// The quotations of a listing that reports on the trade
+    /// ([`reported_speech`]): their sale, contact and price wording, cover
+    /// claims, amounts and phone numbers are someone else's words and do
+    /// not count.
     quoted: Spans,
     /// The first quoted passage that held such wording or an amount.
     reported: Option<(usize, usize)>,
