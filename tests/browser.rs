@@ -53,6 +53,20 @@ fn busy_server(text: &str) -> TestServer {
     )
 }
 
+/// Waits (at most a minute) until the browser shows a `busy_server` page: its script polls the
+/// server (a fixed sleep was too short for a browser starting on a loaded machine).
+fn wait_until_the_page_polls(server: &TestServer) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while !server
+        .requests()
+        .iter()
+        .any(|r| r.target.starts_with("/poll"))
+    {
+        assert!(Instant::now() < until, "the browser never showed the page");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn capture_json_of(bundle: &Path) -> Value {
     read_json(&bundle.join("data/capture.json"))
 }
@@ -853,15 +867,7 @@ fn after_a_kill_the_next_command_removes_the_browsers_socket_folder() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let until = Instant::now() + Duration::from_secs(60);
-    while !server
-        .requests()
-        .iter()
-        .any(|r| r.target.starts_with("/poll"))
-    {
-        assert!(Instant::now() < until, "the browser never showed the page");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_the_page_polls(&server);
     // warden and every process of its group, as when a machine's session is torn down.
     assert_eq!(
         unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) },
@@ -945,17 +951,8 @@ fn a_browser_that_dies_ends_the_capture_as_partial_with_the_reason() {
         assert!(Instant::now() < until, "no browser started");
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Killed while it shows the page: once the page's script polls the server (a fixed sleep
-    // was too short for a browser starting on a loaded machine).
-    let until = Instant::now() + Duration::from_secs(60);
-    while !server
-        .requests()
-        .iter()
-        .any(|r| r.target.starts_with("/poll"))
-    {
-        assert!(Instant::now() < until, "the browser never showed the page");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // Killed while it shows the page.
+    wait_until_the_page_polls(&server);
     let started = Instant::now();
     assert_eq!(unsafe { libc::kill(main as i32, libc::SIGKILL) }, 0);
     let out = child.wait_with_output().unwrap();

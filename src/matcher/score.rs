@@ -1402,61 +1402,73 @@ impl Spans {
     }
 }
 
+/// Byte ranges of the hits where a cue of one of `kinds` counts in this
+/// listing, in the order of the hits.
+fn cue_spans(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    langs: &Languages,
+    kinds: &[CueKind],
+) -> Vec<(usize, usize)> {
+    hits.iter()
+        .filter(|h| {
+            let written = &text[h.start..h.end];
+            matcher
+                .terms_of(h.pattern)
+                .iter()
+                .any(|t| match t.category {
+                    Category::Cue(k) => kinds.contains(&k) && cue_counts(h, t, langs, written),
+                    Category::Species(_) => false,
+                })
+        })
+        .map(|h| (h.start, h.end))
+        .collect()
+}
+
+/// Byte ranges of the news wording and owners' questions about the law
+/// that count in this listing: news wording inside a longer cover claim is
+/// part of the claim (see [`cover_spans`]).
+fn news_spans(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    langs: &Languages,
+    cover: &Spans,
+) -> Vec<(usize, usize)> {
+    let mut news = cue_spans(
+        text,
+        hits,
+        matcher,
+        langs,
+        &[CueKind::News, CueKind::Question],
+    );
+    news.retain(|&n| !cover.hold(n, true));
+    news
+}
+
 /// Byte ranges of wording saying that the listing offers nothing, sorted by
 /// start: decoys that take points ("not selling", "não vendo", "sold
 /// out"), news wording and owners' questions about the law ("can I sell",
 /// "posso vender"). A sale, contact or price word inside one of them is no
 /// offer ("selling" in "not selling").
-fn no_offer_spans(
-    text: &str,
-    hits: &[Hit],
-    matcher: &Matcher,
-    decoys: &[Decoy],
-    langs: &Languages,
-    cover: &Spans,
-) -> Spans {
+fn no_offer_spans(decoys: &[Decoy], news: &[(usize, usize)]) -> Spans {
     let mut spans: Vec<(usize, usize)> = decoys
         .iter()
         .filter(|d| d.penalty())
         .map(|d| (d.start, d.end))
         .collect();
-    for h in hits {
-        let written = &text[h.start..h.end];
-        if matcher.terms_of(h.pattern).iter().any(|t| {
-            matches!(t.category, Category::Cue(CueKind::News | CueKind::Question))
-                && cue_counts(h, t, langs, written)
-        }) && !cover.hold((h.start, h.end), true)
-        {
-            spans.push((h.start, h.end));
-        }
-    }
+    spans.extend_from_slice(news);
     Spans::new(spans)
 }
 
 /// The quotations of a listing that reports on the trade: those of a
 /// listing with news, advocacy or enforcement wording, or an owner's
-/// question, outside every quotation ("We found this ad: '…' Report posts
-/// like this"). A seller's own listing may quote its title or put its
-/// description in quotation marks, and may hold apostrophes that pair like
-/// marks: without such wording, nothing in it is read as quoted.
-fn reported_speech(
-    text: &str,
-    hits: &[Hit],
-    matcher: &Matcher,
-    langs: &Languages,
-    cover: &Spans,
-) -> Spans {
-    let news: Vec<(usize, usize)> = hits
-        .iter()
-        .filter(|h| {
-            let written = &text[h.start..h.end];
-            matcher.terms_of(h.pattern).iter().any(|t| {
-                matches!(t.category, Category::Cue(CueKind::News | CueKind::Question))
-                    && cue_counts(h, t, langs, written)
-            }) && !cover.hold((h.start, h.end), true)
-        })
-        .map(|h| (h.start, h.end))
-        .collect();
+/// question (`news`), outside every quotation ("We found this ad: '…'
+/// Report posts like this"). A seller's own listing may quote its title or
+/// put its description in quotation marks, and may hold apostrophes that
+/// pair like marks: without such wording, nothing in it is read as quoted.
+fn reported_speech(text: &str, news: &[(usize, usize)]) -> Spans {
     if news.is_empty() {
         return Spans::default();
     }
@@ -1468,39 +1480,12 @@ fn reported_speech(
     }
 }
 
-/// Byte ranges of the sale wording that counts in this listing: contact
-/// wording inside a longer one ("postage" in "free postage", "shipping" in
-/// "shipping included") is part of it, not a second statement.
-fn sale_spans(text: &str, hits: &[Hit], matcher: &Matcher, langs: &Languages) -> Spans {
-    Spans::new(
-        hits.iter()
-            .filter(|h| {
-                let written = &text[h.start..h.end];
-                matcher.terms_of(h.pattern).iter().any(|t| {
-                    t.category == Category::Cue(CueKind::Sale) && cue_counts(h, t, langs, written)
-                })
-            })
-            .map(|h| (h.start, h.end))
-            .collect(),
-    )
-}
-
 /// Byte ranges of the cover claims that count in this listing. News
 /// wording inside a longer one is part of the claim, not news: 瀕危物種
 /// (endangered species) in an auction house's notice that a lot is
 /// "subject to the Convention on endangered species" (受瀕危物種國際貿易公約限制).
 fn cover_spans(text: &str, hits: &[Hit], matcher: &Matcher, langs: &Languages) -> Spans {
-    Spans::new(
-        hits.iter()
-            .filter(|h| {
-                let written = &text[h.start..h.end];
-                matcher.terms_of(h.pattern).iter().any(|t| {
-                    t.category == Category::Cue(CueKind::Cover) && cue_counts(h, t, langs, written)
-                })
-            })
-            .map(|h| (h.start, h.end))
-            .collect(),
-    )
+    Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Cover]))
 }
 
 /// Whether price cue `t` was found as a bare word, without the accents the
@@ -1614,9 +1599,13 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
-    ev.quoted = reported_speech(text, hits, matcher, langs, &cover);
-    let no_offer = no_offer_spans(text, hits, matcher, decoys, langs, &cover);
-    let sale = sale_spans(text, hits, matcher, langs);
+    let news = news_spans(text, hits, matcher, langs, &cover);
+    ev.quoted = reported_speech(text, &news);
+    let no_offer = no_offer_spans(decoys, &news);
+    // Contact wording inside a longer sale wording ("postage" in "free
+    // postage", "shipping" in "shipping included") is part of it, not a
+    // second statement.
+    let sale = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Sale]));
     let text_accented = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
