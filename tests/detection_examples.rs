@@ -268,7 +268,7 @@ impl Sweep<'_> {
     fn finish(self) {
         assert!(
             self.failures.is_empty(),
-            "{} of {} listings failed:\n\n{}",
+            "{} expectation(s) failed, over {} listings:\n\n{}",
             self.failures.len(),
             self.listings.len(),
             self.failures.join("\n\n")
@@ -450,11 +450,11 @@ fn an_accented_word_is_not_an_english_cue_and_thai_rice_is_not_thai_news() {
             p.unwrap_or(0) < 0 && t.starts_with("wording of news") && t.contains(word)
         })
     };
-    let ok = news_quoting(&s, "cue-ngo-control", "\"ngo\"");
+    let ok = news_quoting(&s, "cue-ngo-control", "\"NGO\"");
     s.check(
         ok,
         "cue-ngo-control",
-        "a news reason quoting \"ngo\", with points off",
+        "a news reason quoting \"NGO\" as written, with points off",
     );
     // ข้าว (rice, in the pitcher plant's name) differs from ข่าว (news) only by
     // its tone mark.
@@ -1493,6 +1493,72 @@ fn news_advocacy_and_enforcement_posts_are_not_flagged_and_get_a_news_reason() {
             id,
             "a news, advocacy or enforcement reason taking points",
         );
+    }
+    s.finish();
+}
+
+/// Posts that report an ad (often quoting it), warn readers off the trade, or announce that an
+/// auction house stops it, with none of the older news words: the blind framing vocabulary of
+/// 2026-12-05 takes their points off, quoted as written. Each scored 56 to 100 without it. Sellers
+/// writing the nearby words ("meldet euch bei Interesse", "message me") are still flagged.
+#[test]
+fn posts_reporting_an_ad_or_an_auction_house_stopping_the_trade_are_not_flagged() {
+    let listings = vec![
+        listing(
+            "report-en",
+            "",
+            "Found this ad on a local selling group today: 'Rhino horn bangle for sale, genuine, \
+             £900, message me for pictures.' Shame on whoever keeps posting these in our town.",
+        ),
+        listing(
+            "report-de",
+            "",
+            "Auf einem Kleinanzeigenportal steht seit gestern: „Verkaufe Elfenbein Armreif, alt, \
+             300 € VB, nur Abholung.“ Bitte meldet solche Anzeigen direkt beim Portal, danke euch allen.",
+        ),
+        listing(
+            "report-it",
+            "",
+            "Ancora un annuncio online: 'Vendo bracciale in avorio vero, 250 euro, spedizione \
+             inclusa'. Se trovate annunci del genere segnalateli subito alla piattaforma, per favore.",
+        ),
+        listing(
+            "stop-es",
+            "Una sala madrileña deja de admitir marfil",
+            "La sala ha comunicado a sus clientes que no aceptará en consignación ninguna pieza de \
+             marfil, aunque tenga certificado, a partir de la próxima temporada de venta.",
+        ),
+        listing(
+            "stop-zh",
+            "某拍卖行宣布不再征集象牙拍品",
+            "该公司公告称，自今年秋拍起不再征集象牙、犀角及其制品拍品，已征集的拍品撤拍退还委托人。",
+        ),
+        listing(
+            "seller-de",
+            "Elfenbein Armreif alt",
+            "Verkaufe alten Elfenbein Armreif, 6 cm innen, 300 € VB. Bei Interesse meldet euch per \
+             Nachricht, Versand möglich.",
+        ),
+        listing(
+            "seller-en",
+            "Rhino horn bangle",
+            "Genuine rhino horn bangle for sale, £900, message me for pictures, ships worldwide.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, words) in [
+        ("report-en", "\"Found this ad\""),
+        ("report-de", "\"Bitte meldet\""),
+        ("report-it", "\"segnalateli\""),
+        ("stop-es", "\"deja de admitir\""),
+        ("stop-zh", "\"不再征集象牙\""),
+    ] {
+        s.expect_not_flagged(id);
+        s.expect_penalty_reason(id, "wording of news, advocacy or enforcement", words);
+    }
+    for id in ["seller-de", "seller-en"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "wording of news, advocacy or enforcement");
     }
     s.finish();
 }
@@ -2688,7 +2754,7 @@ fn a_breeders_agency_licence_and_an_auction_houses_cites_notice_are_not_news() {
         s.expect_flagged(id);
     }
     s.expect_cue_reason("zh-notice-offer", &["claims"], "受瀕危物種國際貿易公約限制");
-    for (id, word) in [("pt-ibama-news", "ibama apreende"), ("zh-news", "走私")] {
+    for (id, word) in [("pt-ibama-news", "Ibama apreende"), ("zh-news", "走私")] {
         s.expect_penalty_reason(id, "wording of news", word);
         s.expect_not_flagged(id);
     }

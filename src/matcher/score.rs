@@ -987,9 +987,11 @@ struct Wordings {
 impl Wordings {
     fn add(&mut self, h: &Hit, written: &str) {
         let inside = self.spans.iter().any(|&n| within((h.start, h.end), n));
+        // Quoted as written; the same wording in another case is not
+        // another wording ("SEIZED", "seized").
         let w = written.to_lowercase();
-        if !inside && !self.words.contains(&w) {
-            self.words.push(w);
+        if !inside && !self.words.iter().any(|x| x.to_lowercase() == w) {
+            self.words.push(written.to_string());
         }
         self.spans.push((h.start, h.end));
     }
