@@ -2888,6 +2888,38 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.finish();
 }
 
+/// Decoys and picture words count on the same evidence of a listing's language as the cues that
+/// add points: a short Portuguese listing the language guesser cannot name gets its contact cue
+/// "Envio" and price "R$", and so also its decoy "estampa croco" (a croc print) and its picture
+/// word "estampa" beside a French or English name. Each scored 67 when only the guesser counted.
+/// Real crocodile leather in the same words is still flagged.
+#[test]
+fn a_decoy_or_picture_word_counts_where_its_languages_sale_wording_names_the_language() {
+    let listings = vec![
+        listing(
+            "pt-croco-print",
+            "Bolsa estampa croco",
+            "Bolsa de couro com estampa croco, R$ 189, envio pelos Correios.",
+        ),
+        listing(
+            "pt-crocodile-print",
+            "Bolsa estampa crocodile",
+            "Bolsa de couro com estampa crocodile, R$ 189, envio pelos Correios.",
+        ),
+        listing(
+            "pt-crocodile-leather",
+            "Bolsa de couro de crocodilo",
+            "Bolsa de couro de crocodilo legítimo, R$ 1.890, envio pelos Correios.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("pt-croco-print");
+    s.expect_not_flagged("pt-crocodile-print");
+    s.expect_flagged("pt-crocodile-leather");
+    s.expect_taxon("pt-crocodile-leather", "Crocodylia");
+    s.finish();
+}
+
 /// Posts warning about the trade, and news, quote sellers' ads: in a listing with news or
 /// advocacy wording outside its quotations, the sale, contact and price wording, amounts and phone
 /// numbers inside a quotation are someone else's and do not count, and a reason says so. A

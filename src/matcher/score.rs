@@ -1042,15 +1042,13 @@ fn find_decoys(
                 Category::Cue(CueKind::Homograph) => Neutral::Homograph,
                 _ => continue,
             };
-            // A homograph is that language's word also where only its
-            // sale, contact or price wording named the language: "karet"
-            // (rubber) in a short Indonesian listing with "gratis ongkir".
-            let fits = if kind == Neutral::Homograph && !h.folded {
-                langs.fits_as_written(&t.lang)
-            } else {
-                langs.fits(&t.lang)
-            };
-            if fits && !cue_folded_into_another_word(h, t, &text[h.start..h.end]) {
+            // Decoys, unlisted animals and homographs count where their
+            // language fits as the cues that add points do: also where only
+            // that language's sale, contact or price wording, written as
+            // listed, named it ("karet", rubber, in a short Indonesian
+            // listing with "gratis ongkir"; "estampa croco" in a short
+            // Portuguese one with "Envio").
+            if cue_counts(h, t, langs, &text[h.start..h.end]) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
@@ -1172,10 +1170,7 @@ fn find_pictures(
             continue;
         }
         for t in matcher.terms_of(h.pattern) {
-            if t.category != Category::Cue(CueKind::Picture)
-                || !langs.fits(&t.lang)
-                || cue_folded_into_another_word(h, t, written)
-            {
+            if t.category != Category::Cue(CueKind::Picture) || !cue_counts(h, t, langs, written) {
                 continue;
             }
             let cue = &lists[t.list].cues[t.entry];
