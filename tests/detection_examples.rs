@@ -2888,6 +2888,47 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.finish();
 }
 
+/// Colours, looks and shapes of the blind decoy vocabulary of 2026-12-05: ivory as a furniture
+/// colour in German and Russian, a seahorse swim ring in Thai. Each scored 63 to 95 without it.
+/// Real ivory offered in the same German words is still flagged.
+#[test]
+fn ivory_as_a_colour_and_a_seahorse_swim_ring_are_not_flagged_and_real_ivory_is() {
+    let listings = vec![
+        listing(
+            "de-ivory-colour",
+            "Sideboard Hochglanz, Farbton Elfenbein",
+            "Verkaufe Sideboard, Farbton Elfenbein, 180 cm breit, wegen Umzug. 150 €, Abholung in Köln.",
+        ),
+        listing(
+            "ru-ivory-colour",
+            "Комод, цвет слоновая кость",
+            "Комод с 4 ящиками, цвет слоновая кость, ширина 80 см. 7 000 р. Самовывоз.",
+        ),
+        listing(
+            "th-seahorse-swim-ring",
+            "ห่วงยางม้าน้ำ สำหรับเด็ก",
+            "ห่วงยางม้าน้ำ สีฟ้า สำหรับเด็ก 3-6 ขวบ ราคา 150 บาท ส่งฟรี",
+        ),
+        listing(
+            "de-real-ivory",
+            "Elfenbein Armreif alt",
+            "Verkaufe alten Armreif aus echtem Elfenbein, 6 cm innen, 300 €, Versand möglich.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "de-ivory-colour",
+        "ru-ivory-colour",
+        "th-seahorse-swim-ring",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_flagged("de-real-ivory");
+    s.expect_taxon("de-real-ivory", "Elephantidae");
+    s.expect_no_reason_starting("de-real-ivory", "decoy context");
+    s.finish();
+}
+
 /// Decoys and picture words count on the same evidence of a listing's language as the cues that
 /// add points: a short Portuguese listing the language guesser cannot name gets its contact cue
 /// "Envio" and price "R$", and so also its decoy "estampa croco" (a croc print) and its picture
