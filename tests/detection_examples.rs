@@ -2888,6 +2888,47 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.finish();
 }
 
+/// News attribution, enforcement verbs in their other forms and the framing of health pieces,
+/// from the blind news vocabulary of 2026-12-05 ("the agency said", "Decomisaron", "Врачи
+/// объясняют"): each scored 53 to 62 without it. A plain offer is still flagged.
+#[test]
+fn news_attribution_enforcement_verbs_and_health_explainers_are_not_flagged() {
+    let listings = vec![
+        listing(
+            "news-attribution",
+            "300 kg of pangolin scales found in cashew sacks",
+            "Sacks of pangolin scales were hidden under cashew nuts in two containers, the agency said in a statement.",
+        ),
+        listing(
+            "news-enforcement-verb",
+            "Decomisaron 40 crías de loro en una feria",
+            "Las crías de guacamaya roja viajaban en cajas de cartón sin agua, junto a bolsas con plumas de guacamaya, hasta la feria del domingo.",
+        ),
+        listing(
+            "health-explainer",
+            "Медвежья желчь в капсулах: правда и мифы",
+            "Врачи объясняют, почему медвежья желчь в капсулах не лечит печень, а ради неё в клетках держат гималайского медведя.",
+        ),
+        listing(
+            "pangolin-offer",
+            "Pangolin scales",
+            "Pangolin scales for sale, 300 USD per kg, WhatsApp me.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, words) in [
+        ("news-attribution", "\"the agency said\""),
+        ("news-enforcement-verb", "\"Decomisaron\""),
+        ("health-explainer", "\"Врачи объясняют\""),
+    ] {
+        s.expect_not_flagged(id);
+        s.expect_penalty_reason(id, "wording of news, advocacy or enforcement", words);
+    }
+    s.expect_flagged("pangolin-offer");
+    s.expect_no_reason_starting("pangolin-offer", "wording of news, advocacy or enforcement");
+    s.finish();
+}
+
 /// Colours, looks and shapes of the blind decoy vocabulary of 2026-12-05: ivory as a furniture
 /// colour in German and Russian, a seahorse swim ring in Thai. Each scored 63 to 95 without it.
 /// Real ivory offered in the same German words is still flagged.
