@@ -2929,6 +2929,37 @@ fn news_attribution_enforcement_verbs_and_health_explainers_are_not_flagged() {
     s.finish();
 }
 
+/// Everyday goods named after animals, from the blind decoy vocabulary of 2026-12-05: Indonesian
+/// crocodile bread for a wedding and a brass owl figurine each scored 76 without it. A live
+/// crocodile offered in Indonesian is still flagged.
+#[test]
+fn crocodile_bread_and_a_brass_owl_figurine_are_not_flagged_and_a_live_crocodile_is() {
+    let listings = vec![
+        listing(
+            "id-crocodile-bread",
+            "Roti buaya cokelat sepasang",
+            "Roti buaya isi cokelat sepasang, panjang 50 cm, untuk lamaran dan seserahan. Rp 150.000, bisa kirim.",
+        ),
+        listing(
+            "en-brass-owl",
+            "Brass owl figurine, 15 cm",
+            "Solid brass owl figurine for a desk, 15 cm tall, 600 g. $35 plus shipping.",
+        ),
+        listing(
+            "id-live-crocodile",
+            "Anak buaya muara hidup",
+            "Anak buaya muara hidup, panjang 40 cm, sehat. Rp 2.000.000, bisa kirim.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("id-crocodile-bread");
+    s.expect_not_flagged("en-brass-owl");
+    s.expect_flagged("id-live-crocodile");
+    s.expect_taxon("id-live-crocodile", "Crocodylus porosus");
+    s.expect_no_reason_starting("id-live-crocodile", "decoy context");
+    s.finish();
+}
+
 /// Colours, looks and shapes of the blind decoy vocabulary of 2026-12-05: ivory as a furniture
 /// colour in German and Russian, a seahorse swim ring in Thai. Each scored 63 to 95 without it.
 /// Real ivory offered in the same German words is still flagged.
