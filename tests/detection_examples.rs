@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::path::Path;
 
 /// One listing: an id, a title and a description (the fields swept).
 struct Listing {
@@ -1497,18 +1498,18 @@ fn news_advocacy_and_enforcement_posts_are_not_flagged_and_get_a_news_reason() {
     s.finish();
 }
 
-/// Posts that report an ad (often quoting it), warn readers off the trade, or announce that an
-/// auction house stops it, with none of the older news words: the blind framing vocabulary of
-/// 2026-12-05 takes their points off, quoted as written. Each scored 56 to 100 without it. Sellers
-/// writing the nearby words ("meldet euch bei Interesse", "message me") are still flagged.
+/// Posts that report an ad (often quoting it) or shame its seller, with none of the older news
+/// words: the blind framing vocabulary of 2026-12-05 takes their points off, quoted as written.
+/// Each scored 69 to 100 without it. Sellers writing the nearby words ("Bitte meldet euch bei
+/// Interesse", "message me") are still flagged.
 #[test]
-fn posts_reporting_an_ad_or_an_auction_house_stopping_the_trade_are_not_flagged() {
+fn posts_reporting_an_ad_are_not_flagged_while_sellers_using_nearby_words_are() {
     let listings = vec![
         listing(
             "report-en",
             "",
             "Found this ad on a local selling group today: 'Rhino horn bangle for sale, genuine, \
-             £900, message me for pictures.' Shame on whoever keeps posting these in our town.",
+             £900, message me for pictures.' Whoever keeps posting these in our town should stop.",
         ),
         listing(
             "report-de",
@@ -1523,21 +1524,10 @@ fn posts_reporting_an_ad_or_an_auction_house_stopping_the_trade_are_not_flagged(
              inclusa'. Se trovate annunci del genere segnalateli subito alla piattaforma, per favore.",
         ),
         listing(
-            "stop-es",
-            "Una sala madrileña deja de admitir marfil",
-            "La sala ha comunicado a sus clientes que no aceptará en consignación ninguna pieza de \
-             marfil, aunque tenga certificado, a partir de la próxima temporada de venta.",
-        ),
-        listing(
-            "stop-zh",
-            "某拍卖行宣布不再征集象牙拍品",
-            "该公司公告称，自今年秋拍起不再征集象牙、犀角及其制品拍品，已征集的拍品撤拍退还委托人。",
-        ),
-        listing(
             "seller-de",
             "Elfenbein Armreif alt",
-            "Verkaufe alten Elfenbein Armreif, 6 cm innen, 300 € VB. Bei Interesse meldet euch per \
-             Nachricht, Versand möglich.",
+            "Verkaufe alten Elfenbein Armreif, 6 cm innen, 300 € VB. Bitte meldet euch bei Interesse \
+             per Nachricht, Versand möglich.",
         ),
         listing(
             "seller-en",
@@ -1548,10 +1538,8 @@ fn posts_reporting_an_ad_or_an_auction_house_stopping_the_trade_are_not_flagged(
     let mut s = sweep(&listings);
     for (id, words) in [
         ("report-en", "\"Found this ad\""),
-        ("report-de", "\"Bitte meldet\""),
+        ("report-de", "\"meldet solche\""),
         ("report-it", "\"segnalateli\""),
-        ("stop-es", "\"deja de admitir\""),
-        ("stop-zh", "\"不再征集象牙\""),
     ] {
         s.expect_not_flagged(id);
         s.expect_penalty_reason(id, "wording of news, advocacy or enforcement", words);
@@ -2888,11 +2876,11 @@ fn a_homograph_counts_where_its_languages_sale_wording_names_the_language() {
     s.finish();
 }
 
-/// News attribution, enforcement verbs in their other forms and the framing of health pieces,
-/// from the blind news vocabulary of 2026-12-05 ("the agency said", "Decomisaron", "Врачи
-/// объясняют"): each scored 53 to 62 without it. A plain offer is still flagged.
+/// News attribution and enforcement verbs in their other forms, from the blind news vocabulary of
+/// 2026-12-05 ("the agency said", "Decomisaron"): each scored 53 to 62 without it. A plain offer is
+/// still flagged.
 #[test]
-fn news_attribution_enforcement_verbs_and_health_explainers_are_not_flagged() {
+fn news_attribution_and_enforcement_verbs_are_not_flagged() {
     let listings = vec![
         listing(
             "news-attribution",
@@ -2905,11 +2893,6 @@ fn news_attribution_enforcement_verbs_and_health_explainers_are_not_flagged() {
             "Las crías de guacamaya roja viajaban en cajas de cartón sin agua, junto a bolsas con plumas de guacamaya, hasta la feria del domingo.",
         ),
         listing(
-            "health-explainer",
-            "Медвежья желчь в капсулах: правда и мифы",
-            "Врачи объясняют, почему медвежья желчь в капсулах не лечит печень, а ради неё в клетках держат гималайского медведя.",
-        ),
-        listing(
             "pangolin-offer",
             "Pangolin scales",
             "Pangolin scales for sale, 300 USD per kg, WhatsApp me.",
@@ -2919,13 +2902,39 @@ fn news_attribution_enforcement_verbs_and_health_explainers_are_not_flagged() {
     for (id, words) in [
         ("news-attribution", "\"the agency said\""),
         ("news-enforcement-verb", "\"Decomisaron\""),
-        ("health-explainer", "\"Врачи объясняют\""),
     ] {
         s.expect_not_flagged(id);
         s.expect_penalty_reason(id, "wording of news, advocacy or enforcement", words);
     }
     s.expect_flagged("pangolin-offer");
     s.expect_no_reason_starting("pangolin-offer", "wording of news, advocacy or enforcement");
+    s.finish();
+}
+
+/// Offers a review wrote to attack the blind vocabulary of 2026-12-05, each with the words of a
+/// news or decoy term that hid it then (tests/data/listings/review-offers-2026-12-05.jsonl): a
+/// seller's legal note ("prohibits the sale of …, this piece is exempt"), "Bitte meldet euch bei
+/// Interesse", a customs office cited for clearance, a pickup place, a listed name ("Harimau
+/// Malaya", "khỉ gió"). All 59 scored 45 or more before that vocabulary and below 45 with its
+/// first version; the terms were taken out, and every one must stay flagged.
+#[test]
+fn offers_written_to_attack_the_blind_vocabulary_stay_flagged() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings/review-offers-2026-12-05.jsonl");
+    let listings: Vec<Listing> = read_string(&path)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            listing(&s("id"), &s("title"), &s("description"))
+        })
+        .collect();
+    assert_eq!(listings.len(), 59);
+    let mut s = sweep(&listings);
+    for l in &listings {
+        s.expect_flagged(&l.id);
+    }
     s.finish();
 }
 
@@ -2962,7 +2971,7 @@ fn crocodile_bread_and_a_brass_owl_figurine_are_not_flagged_and_a_live_crocodile
 
 /// Colours, looks and shapes of the blind decoy vocabulary of 2026-12-05: ivory as a furniture
 /// colour in German and Russian, a seahorse swim ring in Thai. Each scored 63 to 95 without it.
-/// Real ivory offered in the same German words is still flagged.
+/// Real ivory offered in German, with a size and a price, is still flagged.
 #[test]
 fn ivory_as_a_colour_and_a_seahorse_swim_ring_are_not_flagged_and_real_ivory_is() {
     let listings = vec![
@@ -3005,7 +3014,7 @@ fn ivory_as_a_colour_and_a_seahorse_swim_ring_are_not_flagged_and_real_ivory_is(
 /// add points: a short Portuguese listing the language guesser cannot name gets its contact cue
 /// "Envio" and price "R$", and so also its decoy "estampa croco" (a croc print) and its picture
 /// word "estampa" beside a French or English name. Each scored 67 when only the guesser counted.
-/// Real crocodile leather in the same words is still flagged.
+/// The same bag without the print word, and real crocodile leather, are still flagged.
 #[test]
 fn a_decoy_or_picture_word_counts_where_its_languages_sale_wording_names_the_language() {
     let listings = vec![
@@ -3020,6 +3029,11 @@ fn a_decoy_or_picture_word_counts_where_its_languages_sale_wording_names_the_lan
             "Bolsa de couro com estampa crocodile, R$ 189, envio pelos Correios.",
         ),
         listing(
+            "pt-croco-bag",
+            "Bolsa croco",
+            "Bolsa de couro croco, R$ 189, envio pelos Correios.",
+        ),
+        listing(
             "pt-crocodile-leather",
             "Bolsa de couro de crocodilo",
             "Bolsa de couro de crocodilo legítimo, R$ 1.890, envio pelos Correios.",
@@ -3028,6 +3042,9 @@ fn a_decoy_or_picture_word_counts_where_its_languages_sale_wording_names_the_lan
     let mut s = sweep(&listings);
     s.expect_not_flagged("pt-croco-print");
     s.expect_not_flagged("pt-crocodile-print");
+    // Without the decoy or picture word the same words are flagged: the print words are what
+    // takes the name away.
+    s.expect_flagged("pt-croco-bag");
     s.expect_flagged("pt-crocodile-leather");
     s.expect_taxon("pt-crocodile-leather", "Crocodylia");
     s.finish();
