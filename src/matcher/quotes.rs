@@ -132,30 +132,19 @@ pub(crate) fn quoted_passages(text: &str) -> Vec<(usize, usize)> {
     found
 }
 
-/// Whether `c` closes some quotation.
+/// Every quotation mark read here.
+const MARKS: [char; 15] = [
+    '“', '”', '„', '«', '»', '‹', '›', '「', '」', '『', '』', '‘', '’', '"', '\'',
+];
+
+/// Whether `c` closes some quotation (is among the [`closers`] of a mark).
 fn is_closer(c: char) -> bool {
-    matches!(c, '”' | '“' | '»' | '›' | '」' | '』' | '’' | '"' | '\'')
+    MARKS.iter().any(|&open| closers(open).contains(&c))
 }
 
-/// Every quotation mark read here.
+/// Whether `c` is a quotation mark read here.
 fn is_mark(c: char) -> bool {
-    matches!(
-        c,
-        '“' | '”'
-            | '„'
-            | '«'
-            | '»'
-            | '‹'
-            | '›'
-            | '「'
-            | '」'
-            | '『'
-            | '』'
-            | '‘'
-            | '’'
-            | '"'
-            | '\''
-    )
+    MARKS.contains(&c)
 }
 
 /// The closing marks that may end a quotation opened by `open`.

@@ -2122,13 +2122,20 @@ fn context_part(
     // An amount is quoted where there is one; otherwise the price word,
     // which says only that the listing speaks of a price ("DM for price").
     let price = has_price(text, langs, &ev.quoted);
+    // A phone number counts as contact wording where no contact word is
+    // given.
+    let no_contact = !ev.cues.contains_key(&CueKind::Contact);
+    let phone = if no_contact {
+        has_phone(text, &ev.quoted)
+    } else {
+        None
+    };
     // An amount or a phone number only inside a quotation is reported too.
     // The reason names the quotation that held it.
     let reported = ev.reported.or_else(|| {
         let none = Spans::default();
         let price_quoted = price.is_none();
-        let phone_quoted =
-            !ev.cues.contains_key(&CueKind::Contact) && has_phone(text, &ev.quoted).is_none();
+        let phone_quoted = no_contact && phone.is_none();
         ev.quoted.spans.iter().copied().find(|&(s, e)| {
             let q = &text[s..e];
             price_quoted && has_price(q, langs, &none).is_some()
@@ -2159,9 +2166,7 @@ fn context_part(
             add(reasons, f, 1, format!("{label} {}", quoted(w)));
         }
     }
-    if !ev.cues.contains_key(&CueKind::Contact)
-        && let Some(phone) = has_phone(text, &ev.quoted)
-    {
+    if let Some(phone) = phone {
         add(
             reasons,
             Feature::Contact,
