@@ -3121,3 +3121,77 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
     }
     s.finish();
 }
+
+/// Seller wording that read as news or as a refusal to sell: German sellers write "Bitte keine
+/// Nachrichten" (messages), which counted as news ("Nachrichten" is also the news) and took 37
+/// points off a house-clearance ad for ivory carvings; an Arabic auction post refusing fake
+/// bidders ("لا أبيع على المزايدين", I do not sell to …) counted as "I am not selling". Both
+/// stay offers now; a German news item still reads as news, and an owner who writes that they
+/// are not selling it ("لا أبيعها") still loses the points.
+#[test]
+fn seller_wording_about_messages_or_bidders_is_not_news_or_a_refusal() {
+    let listings = vec![
+        listing(
+            "de-seller-no-messages",
+            "Elfenbeinschnitzereien aus Nachlass",
+            "Drei kleine Elfenbeinschnitzereien aus dem Nachlass meiner Tante, zusammen 350 € VB. Nur Abholung in Bielefeld. Bitte keine Nachrichten mit Tauschangeboten.",
+        ),
+        listing(
+            "de-news",
+            "Zoll beschlagnahmt Elfenbein",
+            "Nachrichten aus der Region: Der Zoll hat am Flughafen 12 Elfenbeinschnitzereien beschlagnahmt, Wert 350 €.",
+        ),
+        listing(
+            "ar-seller-fake-bidders",
+            "جنبية صيفاني قديمة – على السوم",
+            "جنبية يمنية قديمة رأسها صيفاني أصلي. السوم وصل ١٨ ألف، والبيع على أعلى سوم يوم الخميس. لا أبيع على المزايدين الوهميين.",
+        ),
+        listing(
+            "ar-owner-not-selling",
+            "جنبية صيفاني قديمة",
+            "جنبية يمنية قديمة رأسها صيفاني أصلي، السوم وصل ١٨ ألف عند جدي، لكن لا أبيعها.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("de-seller-no-messages");
+    s.expect_no_reason_starting("de-seller-no-messages", "wording of news");
+    s.expect_not_flagged("de-news");
+    s.expect_penalty_reason("de-news", "wording of news", "beschlagnahmt");
+    s.expect_flagged("ar-seller-fake-bidders");
+    s.expect_no_reason_starting("ar-seller-fake-bidders", "decoy context");
+    s.expect_not_flagged("ar-owner-not-selling");
+    s.expect_penalty_reason("ar-owner-not-selling", "decoy context", "لا أبيعها");
+    s.finish();
+}
+
+/// The RAL paint colours 1014 (ivory) and 1015 (light ivory) are written with the colour's name
+/// ("RAL 1014 Elfenbein"): a decoy in every language. A tin of paint scored 67 as elephant ivory.
+/// An ivory bangle in the same words is still flagged.
+#[test]
+fn a_ral_ivory_paint_colour_is_no_ivory() {
+    let listings = vec![
+        listing(
+            "de-ral-paint",
+            "Lack RAL 1014 Elfenbein, 2 Dosen",
+            "2 Dosen Kunstharzlack seidenmatt, Farbton RAL 1014 Elfenbein, je 750 ml. Zusammen 15 €. Abholung in Mainz.",
+        ),
+        listing(
+            "en-ral-paint",
+            "RAL 1015 light ivory paint",
+            "5 litre tin of RAL 1015 light ivory gloss paint, unopened, £20, collection only.",
+        ),
+        listing(
+            "de-ivory-bangle",
+            "Elfenbein Armreif",
+            "Alter Armreif aus Elfenbein, 6 cm innen. 150 €. Abholung in Mainz.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("de-ral-paint");
+    s.expect_penalty_reason("de-ral-paint", "decoy context", "RAL 1014");
+    s.expect_not_flagged("en-ral-paint");
+    s.expect_penalty_reason("en-ral-paint", "decoy context", "RAL 1015");
+    s.expect_flagged("de-ivory-bangle");
+    s.expect_taxon("de-ivory-bangle", "Elephantidae");
+    s.finish();
+}
