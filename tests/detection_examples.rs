@@ -3122,12 +3122,13 @@ fn sale_wording_quoted_inside_a_longer_post_is_someone_elses() {
     s.finish();
 }
 
-/// Seller wording that read as news or as a refusal to sell: German sellers write "Bitte keine
-/// Nachrichten" (messages), which counted as news ("Nachrichten" is also the news) and took 37
-/// points off a house-clearance ad for ivory carvings; an Arabic auction post refusing fake
-/// bidders ("لا أبيع على المزايدين", I do not sell to …) counted as "I am not selling". Both
-/// stay offers now; a German news item still reads as news, and an owner who writes that they
-/// are not selling it ("لا أبيعها") still loses the points.
+/// Seller wording that read as news or as a refusal to sell. German "Nachrichten" is the news,
+/// and a newspaper's name ("Kieler Nachrichten"), but sellers write "Bitte keine Nachrichten"
+/// (messages): news wording inside a longer contact wording is part of it, so a house-clearance
+/// ad for ivory carvings no longer loses 37 points, while a news item with "Nachrichten" alone
+/// still reads as news. The Arabic decoy "لا أبيع" (I do not sell) fired on an auction post
+/// refusing fake bidders ("لا أبيع على المزايدين", I do not sell to …) and is gone; "مو للبيع"
+/// (not for sale) still lowers.
 #[test]
 fn seller_wording_about_messages_or_bidders_is_not_news_or_a_refusal() {
     let listings = vec![
@@ -3137,9 +3138,9 @@ fn seller_wording_about_messages_or_bidders_is_not_news_or_a_refusal() {
             "Drei kleine Elfenbeinschnitzereien aus dem Nachlass meiner Tante, zusammen 350 € VB. Nur Abholung in Bielefeld. Bitte keine Nachrichten mit Tauschangeboten.",
         ),
         listing(
-            "de-news",
-            "Zoll beschlagnahmt Elfenbein",
-            "Nachrichten aus der Region: Der Zoll hat am Flughafen 12 Elfenbeinschnitzereien beschlagnahmt, Wert 350 €.",
+            "de-news-masthead",
+            "Kieler Nachrichten: Elfenbein am Flughafen entdeckt",
+            "Zwölf geschnitzte Elfenbeinfiguren im Wert von 350 € hat ein Reisender am Flughafen im Koffer gehabt.",
         ),
         listing(
             "ar-seller-fake-bidders",
@@ -3147,26 +3148,27 @@ fn seller_wording_about_messages_or_bidders_is_not_news_or_a_refusal() {
             "جنبية يمنية قديمة رأسها صيفاني أصلي. السوم وصل ١٨ ألف، والبيع على أعلى سوم يوم الخميس. لا أبيع على المزايدين الوهميين.",
         ),
         listing(
-            "ar-owner-not-selling",
+            "ar-owner-not-for-sale",
             "جنبية صيفاني قديمة",
-            "جنبية يمنية قديمة رأسها صيفاني أصلي، السوم وصل ١٨ ألف عند جدي، لكن لا أبيعها.",
+            "جنبية يمنية قديمة رأسها صيفاني أصلي، السوم وصل ١٨ ألف عند جدي، لكنها مو للبيع.",
         ),
     ];
     let mut s = sweep(&listings);
     s.expect_flagged("de-seller-no-messages");
     s.expect_no_reason_starting("de-seller-no-messages", "wording of news");
-    s.expect_not_flagged("de-news");
-    s.expect_penalty_reason("de-news", "wording of news", "beschlagnahmt");
+    s.expect_not_flagged("de-news-masthead");
+    s.expect_penalty_reason("de-news-masthead", "wording of news", "Nachrichten");
     s.expect_flagged("ar-seller-fake-bidders");
     s.expect_no_reason_starting("ar-seller-fake-bidders", "decoy context");
-    s.expect_not_flagged("ar-owner-not-selling");
-    s.expect_penalty_reason("ar-owner-not-selling", "decoy context", "لا أبيعها");
+    s.expect_not_flagged("ar-owner-not-for-sale");
+    s.expect_penalty_reason("ar-owner-not-for-sale", "decoy context", "مو للبيع");
     s.finish();
 }
 
-/// The RAL paint colours 1014 (ivory) and 1015 (light ivory) are written with the colour's name
-/// ("RAL 1014 Elfenbein"): a decoy in every language. A tin of paint scored 67 as elephant ivory.
-/// An ivory bangle in the same words is still flagged.
+/// The RAL paint colours 1014 (ivory) and 1015 (light ivory) written with the colour's name
+/// ("RAL 1014 Elfenbein", "RAL 1015 light ivory") are decoys. A tin of paint scored 67 as
+/// elephant ivory. An ivory bangle in the same words is still flagged, and so is a piano with
+/// ivory keys whose case was resprayed "RAL 1014" (the code alone is no decoy).
 #[test]
 fn a_ral_ivory_paint_colour_is_no_ivory() {
     let listings = vec![
@@ -3185,12 +3187,17 @@ fn a_ral_ivory_paint_colour_is_no_ivory() {
             "Elfenbein Armreif",
             "Alter Armreif aus Elfenbein, 6 cm innen. 150 €. Abholung in Mainz.",
         ),
+        listing(
+            "en-piano-ivory-keys",
+            "Upright piano with ivory keys",
+            "Upright piano, original ivory keys, case resprayed RAL 1014 last year. £400, collection only.",
+        ),
     ];
     let mut s = sweep(&listings);
+    s.expect_flagged("en-piano-ivory-keys");
+    s.expect_no_reason_starting("en-piano-ivory-keys", "decoy context");
     s.expect_not_flagged("de-ral-paint");
-    s.expect_penalty_reason("de-ral-paint", "decoy context", "RAL 1014");
     s.expect_not_flagged("en-ral-paint");
-    s.expect_penalty_reason("en-ral-paint", "decoy context", "RAL 1015");
     s.expect_flagged("de-ivory-bangle");
     s.expect_taxon("de-ivory-bangle", "Elephantidae");
     s.finish();

@@ -1425,13 +1425,15 @@ fn cue_spans(
 
 /// Byte ranges of the news wording and owners' questions about the law
 /// that count in this listing: news wording inside a longer cover claim is
-/// part of the claim (see [`cover_spans`]).
+/// part of the claim (see [`cover_spans`]), and inside a longer contact
+/// wording part of that ("keine Nachrichten", no messages).
 fn news_spans(
     text: &str,
     hits: &[Hit],
     matcher: &Matcher,
     langs: &Languages,
     cover: &Spans,
+    contact: &Spans,
 ) -> Vec<(usize, usize)> {
     let mut news = cue_spans(
         text,
@@ -1440,7 +1442,7 @@ fn news_spans(
         langs,
         &[CueKind::News, CueKind::Question],
     );
-    news.retain(|&n| !cover.hold(n, true));
+    news.retain(|&n| !cover.hold(n, true) && !contact.hold(n, true));
     news
 }
 
@@ -1596,7 +1598,11 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
-    let news = news_spans(text, hits, matcher, langs, &cover);
+    // News wording inside a longer contact wording is part of it: German
+    // "Nachrichten" is the news, but also the messages of "keine
+    // Nachrichten" and "Nachrichten bitte".
+    let contact = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Contact]));
+    let news = news_spans(text, hits, matcher, langs, &cover, &contact);
     ev.quoted = reported_speech(text, &news);
     let no_offer = no_offer_spans(decoys, &news);
     // Contact wording inside a longer sale wording ("postage" in "free
@@ -1783,8 +1789,12 @@ fn gather(
                     if kind == CueKind::Contact && sale.hold((h.start, h.end), true) {
                         continue;
                     }
-                    // News wording inside a cover claim is part of the claim.
-                    if kind == CueKind::News && cover.hold((h.start, h.end), true) {
+                    // News wording inside a cover claim or a contact wording
+                    // is part of it.
+                    if kind == CueKind::News
+                        && (cover.hold((h.start, h.end), true)
+                            || contact.hold((h.start, h.end), true))
+                    {
                         continue;
                     }
                     // A claim inside a decoy that says the opposite
