@@ -3202,3 +3202,34 @@ fn a_ral_ivory_paint_colour_is_no_ivory() {
     s.expect_taxon("de-ivory-bangle", "Elephantidae");
     s.finish();
 }
+
+/// Listings a review wrote on 2026-12-06 to attack the words added from the fifth outside batch
+/// (tests/data/listings/review-2026-12-06.jsonl): real offers that use a new decoy's words in
+/// passing ("piel de res grabada" as the lining of crocodile boots, a piano case "resprayed RAL
+/// 1014", "لا أبيعها لولا الحاجة"), everyday goods that use a new name ("en écaille brune"
+/// glasses, a printing shop "Offset Macan"), German news that relied on "Nachrichten". 38 came out
+/// wrong with the first version of those words; the 70 that warden gets right now (7 of the 77
+/// are left out, see the data's README) must keep their labels.
+#[test]
+fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/listings/review-2026-12-06.jsonl");
+    let mut listings = Vec::new();
+    let mut labels = Vec::new();
+    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        listings.push(listing(&s("id"), &s("title"), &s("description")));
+        labels.push((s("id"), v["label"].as_bool().unwrap()));
+    }
+    assert_eq!(listings.len(), 70);
+    let mut s = sweep(&listings);
+    for (id, label) in &labels {
+        if *label {
+            s.expect_flagged(id);
+        } else {
+            s.expect_not_flagged(id);
+        }
+    }
+    s.finish();
+}
