@@ -1424,16 +1424,16 @@ fn cue_spans(
 }
 
 /// Byte ranges of the news wording and owners' questions about the law
-/// that count in this listing: news wording inside a longer cover claim is
-/// part of the claim (see [`cover_spans`]), and inside a longer contact
-/// wording part of that ("keine Nachrichten", no messages).
+/// that count in this listing, sorted: news wording inside a longer cover
+/// claim is part of the claim (see [`cover_spans`]), and inside a longer
+/// contact wording part of that (German "Nachrichten" is the news, but
+/// also the messages of "keine Nachrichten" and "Nachrichten bitte").
 fn news_spans(
     text: &str,
     hits: &[Hit],
     matcher: &Matcher,
     langs: &Languages,
     cover: &Spans,
-    contact: &Spans,
 ) -> Vec<(usize, usize)> {
     let mut news = cue_spans(
         text,
@@ -1442,7 +1442,12 @@ fn news_spans(
         langs,
         &[CueKind::News, CueKind::Question],
     );
+    if news.is_empty() {
+        return news;
+    }
+    let contact = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Contact]));
     news.retain(|&n| !cover.hold(n, true) && !contact.hold(n, true));
+    news.sort_unstable();
     news
 }
 
@@ -1598,11 +1603,7 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
-    // News wording inside a longer contact wording is part of it: German
-    // "Nachrichten" is the news, but also the messages of "keine
-    // Nachrichten" and "Nachrichten bitte".
-    let contact = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Contact]));
-    let news = news_spans(text, hits, matcher, langs, &cover, &contact);
+    let news = news_spans(text, hits, matcher, langs, &cover);
     ev.quoted = reported_speech(text, &news);
     let no_offer = no_offer_spans(decoys, &news);
     // Contact wording inside a longer sale wording ("postage" in "free
@@ -1790,11 +1791,8 @@ fn gather(
                         continue;
                     }
                     // News wording inside a cover claim or a contact wording
-                    // is part of it.
-                    if kind == CueKind::News
-                        && (cover.hold((h.start, h.end), true)
-                            || contact.hold((h.start, h.end), true))
-                    {
+                    // is part of it ([`news_spans`] left it out).
+                    if kind == CueKind::News && news.binary_search(&(h.start, h.end)).is_err() {
                         continue;
                     }
                     // A claim inside a decoy that says the opposite
