@@ -59,14 +59,29 @@ fn read_items(path: &Path) -> Vec<Item> {
 /// `id -> flagged` for every listing warden reports (a listing with no
 /// listed taxon is not reported, and counts as not flagged).
 fn sweep(env: &TestEnv, data: &Path) -> HashMap<String, bool> {
+    sweep_with_summary(env, data).0
+}
+
+/// As [`sweep`], with the run's summary (`--json` on stderr: how many
+/// listings were read and skipped).
+fn sweep_with_summary(env: &TestEnv, data: &Path) -> (HashMap<String, bool>, serde_json::Value) {
     let out = env
         .warden()
-        .args(["sweep", "--fields", "title,description", "--input"])
+        .args([
+            "sweep",
+            "--json",
+            "--fields",
+            "title,description",
+            "--input",
+        ])
         .arg(data)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    String::from_utf8_lossy(&out.stdout)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary = serde_json::from_str(stderr.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("no JSON summary on stderr ({e}): {stderr}"));
+    let flagged = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -75,7 +90,8 @@ fn sweep(env: &TestEnv, data: &Path) -> HashMap<String, bool> {
                 v["flagged"].as_bool().unwrap(),
             )
         })
-        .collect()
+        .collect();
+    (flagged, summary)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -232,27 +248,11 @@ fn ordinary_posts_with_no_wildlife_are_not_flagged() {
         );
         let langs: BTreeSet<_> = items.iter().map(|it| &it.lang).collect();
         assert!(langs.len() >= 15, "{part}: only {} languages", langs.len());
-        let flagged = sweep(&env, &data);
         // Every row was read: a post warden skipped would count as not
-        // flagged above.
-        let out = env
-            .warden()
-            .args([
-                "sweep",
-                "--json",
-                "--fields",
-                "title,description",
-                "--input",
-            ])
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let summary: serde_json::Value =
-            serde_json::from_str(stderr.lines().last().unwrap_or("")).unwrap();
-        assert_eq!(summary["listings"], items.len(), "{part}: {stderr}");
-        assert_eq!(summary["skipped"], 0, "{part}: {stderr}");
+        // flagged.
+        let (flagged, summary) = sweep_with_summary(&env, &data);
+        assert_eq!(summary["listings"], items.len(), "{part}: {summary}");
+        assert_eq!(summary["skipped"], 0, "{part}: {summary}");
         let wrong: Vec<_> = items
             .iter()
             .filter(|it| flagged.get(&it.id).copied().unwrap_or(false))
