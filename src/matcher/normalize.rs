@@ -22,7 +22,9 @@
 //!    punctuation, not letters.
 //! 6. Separators between single characters are dropped when at least three
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
-//!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`.
+//!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`; and between two CJK characters, or two
+//!    letters parted by one dot (a split Vietnamese syllable, `h.ổ`). A hyphen inside a Thai word goes when a piece beside it has
+//!    at most one consonant (`เ-สื-อ`).
 //! 7. A run of three or more of the same Latin letter becomes one letter
 //!    (`ivoryyy` → `ivory`); doubled letters are kept.
 //! 8. Any other run of non-alphanumeric characters becomes one space, or
@@ -308,6 +310,7 @@ fn confusable(c: char) -> Option<char> {
 /// Normalises `s`.
 pub fn normalize(s: &str) -> Normalized {
     let mut u = units(s);
+    join_thai_splits(&mut u);
 
     // Rule 6: separators between single characters. Units to drop and
     // tokens to mark are gathered first (few texts have any).
@@ -368,8 +371,16 @@ pub fn normalize(s: &str) -> Normalized {
             sep = Some(this);
             e += 1;
         }
-        // Three single letters, or two CJK characters ("象.牙").
-        let long_enough = e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e]));
+        // Three single letters, two CJK characters ("象.牙"), or two letters
+        // joined by one dot, as Vietnamese sellers split a syllable ("h.ổ",
+        // "t.ê"). Not a space ("a i" may be two words), a hyphen (French
+        // "a-t-il") or digits (a number: "1.5").
+        let letter_pair = e == t + 1
+            && u[tokens[t].0].c.is_alphabetic()
+            && u[tokens[e].0].c.is_alphabetic()
+            && sep_of(tokens[t].1, tokens[e].0) == ".";
+        let long_enough =
+            e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e])) || letter_pair;
         if long_enough {
             for w in t..e {
                 dropped.push(tokens[w].1..tokens[w + 1].0);
@@ -509,6 +520,43 @@ pub fn normalize(s: &str) -> Normalized {
     out
 }
 
+/// Rule 6 for Thai, which has no single letters to string together: a
+/// hyphen inside a Thai word is dropped when the piece on either side of it
+/// has at most one consonant, as sellers split a name to slip past filters
+/// ("เ-สื-อ", tiger; "พ-ยูง", Siamese rosewood). Hyphens between words of
+/// their own ("จันทร์-ศุกร์", Monday to Friday) stay; dots stay everywhere,
+/// as they end Thai abbreviations ("จ.เชียงใหม่", Chiang Mai province).
+fn join_thai_splits(u: &mut Vec<Unit>) {
+    let thai = |c: char| matches!(c as u32, 0xE01..=0xE5B);
+    let consonant = |c: char| matches!(c as u32, 0xE01..=0xE2E);
+    let hyphen = |c: char| matches!(c, '-' | '\u{2010}' | '\u{2011}');
+    let mut drop: Vec<usize> = Vec::new();
+    for i in 1..u.len().saturating_sub(1) {
+        if !(hyphen(u[i].c) && thai(u[i - 1].c) && thai(u[i + 1].c)) {
+            continue;
+        }
+        let before = u[..i].iter().rev().take_while(|x| thai(x.c));
+        let after = u[i + 1..].iter().take_while(|x| thai(x.c));
+        // Counting stops at two: each piece is read at most twice.
+        let before = before.filter(|x| consonant(x.c)).take(2).count();
+        let after = after.filter(|x| consonant(x.c)).take(2).count();
+        if before.min(after) <= 1 {
+            drop.push(i);
+        }
+    }
+    if drop.is_empty() {
+        return;
+    }
+    let mut keep = vec![true; u.len()];
+    for &i in &drop {
+        u[i - 1].folded |= TRICK;
+        u[i + 1].folded |= TRICK;
+        keep[i] = false;
+    }
+    let mut k = keep.iter();
+    u.retain(|_| k.next().copied().unwrap_or(true));
+}
+
 /// Characters that end a line (rule 8).
 fn line_break(c: char) -> bool {
     matches!(
@@ -609,6 +657,32 @@ mod tests {
         );
         // ordinary words keep their spaces
         assert_eq!(n("a big ivory bangle"), "a big ivory bangie");
+        // two letters joined by a dot or hyphen: a split Vietnamese syllable
+        assert_eq!(
+            finds("Cao h.ổ cốt nguyên chất", "hổ cốt").as_deref(),
+            Some("h.ổ cốt")
+        );
+        assert_eq!(
+            finds("sừng t.ê châu Phi", "sừng tê").as_deref(),
+            Some("sừng t.ê")
+        );
+        assert_eq!(
+            finds("Bé c.u l.i mắt to", "cu li").as_deref(),
+            Some("c.u l.i")
+        );
+        assert!(normalize("h.ổ").used_tricks(0..2));
+        // but not two digits (a number), nor two letters parted by a space
+        // or a hyphen
+        assert_eq!(n("1.5 kg"), "1 5 kg");
+        assert_eq!(n("a i"), "a i");
+        assert_eq!(n("y a-t-il"), "y a t ii");
+        // Thai: a hyphen beside a piece of at most one consonant
+        assert_eq!(finds("เขี้ยว เ-สื-อ โคร่งแท้", "เสือ").as_deref(), Some("เ-สื-อ"));
+        assert_eq!(finds("ไม้ พ-ยูง แปรรูป", "พยูง").as_deref(), Some("พ-ยูง"));
+        assert!(normalize("พ-ยูง").used_tricks(0..normalize("พ-ยูง").text.len()));
+        // hyphens between whole words and abbreviation dots stay
+        assert_eq!(n("จันทร์-ศุกร์"), n("จันทร์ ศุกร์"));
+        assert_eq!(n("จ.เชียงใหม่"), n("จ เชียงใหม่"));
     }
 
     #[test]
