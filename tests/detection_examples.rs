@@ -749,6 +749,68 @@ fn a_phrase_never_runs_from_a_title_into_its_description() {
 }
 
 #[test]
+fn a_split_vietnamese_syllable_is_read_whole_but_abbreviations_and_thai_word_lists_are_not() {
+    let listings = vec![
+        // "h.ổ" and "t.ê": one dot inside a syllable, against filters.
+        listing(
+            "vi-split-tiger",
+            "",
+            "Cao h.ổ cốt nguyên chất, hàng rừng nấu tại nhà. 1 lạng 3tr5, ib zalo",
+        ),
+        listing(
+            "vi-split-rhino",
+            "",
+            "Có hàng sừng t.ê châu Phi loại đẹp, ai cần inbox giá.",
+        ),
+        // Written by a review against the first version of the rule: Thai
+        // word lists joined by hyphens (turtle-star-fish blocks, a
+        // turtle-rabbit figurine, an elephant-forest-waterfall tour) and
+        // ordinary abbreviations with dots.
+        listing(
+            "th-turtle-star",
+            "",
+            "บล็อกไม้รูปทรง วงกลม-สามเหลี่ยม รูป เต่า-ดาว-ปลา ราคา 99 บาท",
+        ),
+        listing(
+            "th-farm-figures",
+            "",
+            "โมเดลสัตว์ ไก่-เป็ด-เต่า-กระต่าย-ม้า-วัว พร้อมส่ง",
+        ),
+        listing("th-tour", "", "ทัวร์ ช้าง-ป่า-น้ำตก 1 วัน ราคา 1500 บาท"),
+        listing(
+            "en-us-agency",
+            "Old piano, ivory keytops",
+            "Before exporting please contact U.S. Fish and Wildlife.",
+        ),
+        listing(
+            "en-cb-frogs",
+            "Mantella C.B. 2024",
+            "Mantella aurantiaca C.B. juveniles, healthy eaters, shipping available",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("vi-split-tiger");
+    s.expect_taxon("vi-split-tiger", "Panthera tigris");
+    s.expect_reason_containing("vi-split-tiger", "written as \"Cao h.ổ cốt\"");
+    s.expect_flagged("vi-split-rhino");
+    s.expect_taxon("vi-split-rhino", "Rhinocerotidae");
+    for id in [
+        "th-turtle-star",
+        "th-farm-figures",
+        "th-tour",
+        "en-us-agency",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_no_taxon("th-turtle-star", "Geochelone elegans");
+    s.expect_no_taxon("th-farm-figures", "Eretmochelys imbricata");
+    s.expect_no_reason_containing("en-us-agency", "contact U.S");
+    s.expect_flagged("en-cb-frogs");
+    s.expect_no_reason_containing("en-cb-frogs", "slip past keyword filters");
+    s.finish();
+}
+
+#[test]
 fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not_count() {
     let listings = vec![
         // Dutch "oud" is "old", not the English "oud" (agarwood): no agarwood, and no "name

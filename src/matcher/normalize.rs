@@ -23,8 +23,9 @@
 //! 6. Separators between single characters are dropped when at least three
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`; and between two CJK characters, or two
-//!    letters parted by one dot (a split Vietnamese syllable, `h.ổ`). A hyphen inside a Thai word goes when a piece beside it has
-//!    at most one consonant (`เ-สื-อ`).
+//!    letters parted by one dot (a split Vietnamese syllable, `h.ổ`). A
+//!    hyphen inside a Thai word goes when a piece beside it has at most one
+//!    consonant (`เ-สื-อ`).
 //! 7. A run of three or more of the same Latin letter becomes one letter
 //!    (`ivoryyy` → `ivory`); doubled letters are kept.
 //! 8. Any other run of non-alphanumeric characters becomes one space, or
@@ -372,12 +373,16 @@ pub fn normalize(s: &str) -> Normalized {
             e += 1;
         }
         // Three single letters, two CJK characters ("象.牙"), or two letters
-        // joined by one dot, as Vietnamese sellers split a syllable ("h.ổ",
-        // "t.ê"). Not a space ("a i" may be two words), a hyphen (French
-        // "a-t-il") or digits (a number: "1.5").
+        // joined by one dot, one of them accented, as Vietnamese sellers
+        // split a syllable ("h.ổ", "t.ê"). Not a space ("a i" may be two
+        // words), a hyphen (French "a-t-il"), digits (a number: "1.5") or
+        // two plain letters: abbreviations (U.S., p.m., C.B. for captive
+        // bred) are written so.
+        let (a, b) = (u[tokens[t].0], u[tokens[e].0]);
         let letter_pair = e == t + 1
-            && u[tokens[t].0].c.is_alphabetic()
-            && u[tokens[e].0].c.is_alphabetic()
+            && a.c.is_alphabetic()
+            && b.c.is_alphabetic()
+            && (a.folded | b.folded) & ACCENT != 0
             && sep_of(tokens[t].1, tokens[e].0) == ".";
         let long_enough =
             e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e])) || letter_pair;
@@ -521,26 +526,33 @@ pub fn normalize(s: &str) -> Normalized {
 }
 
 /// Rule 6 for Thai, which has no single letters to string together: a
-/// hyphen inside a Thai word is dropped when the piece on either side of it
-/// has at most one consonant, as sellers split a name to slip past filters
-/// ("เ-สื-อ", tiger; "พ-ยูง", Siamese rosewood). Hyphens between words of
-/// their own ("จันทร์-ศุกร์", Monday to Friday) stay; dots stay everywhere,
-/// as they end Thai abbreviations ("จ.เชียงใหม่", Chiang Mai province).
+/// hyphen is dropped where a piece beside it cannot be a syllable of its
+/// own, as sellers split a name to slip past filters: a leading vowel
+/// before it or a lone consonant on either side ("เ-สื-อ", tiger; "พ-ยูง",
+/// Siamese rosewood), or a following vowel or mark after it ("ช้-าง").
+/// Hyphens between whole syllables stay: lists of words ("เต่า-ดาว",
+/// turtle and star, is no star tortoise; "ช้าง-ป่า", elephants and
+/// forest), "จันทร์-ศุกร์" (Monday to Friday), and whatever a digit, ฯ or ๆ
+/// touches. Dots stay everywhere, as they end Thai abbreviations
+/// ("จ.เชียงใหม่", Chiang Mai province).
 fn join_thai_splits(u: &mut Vec<Unit>) {
-    let thai = |c: char| matches!(c as u32, 0xE01..=0xE5B);
-    let consonant = |c: char| matches!(c as u32, 0xE01..=0xE2E);
+    let code = |i: usize| u.get(i).map_or(0, |x: &Unit| x.c as u32);
+    let consonant = |c: u32| (0xE01..=0xE2E).contains(&c);
+    let leading_vowel = |c: u32| (0xE40..=0xE44).contains(&c);
+    // Vowels written after, above or below a consonant, and tone marks.
+    let dependent = |c: u32| matches!(c, 0xE30..=0xE3A | 0xE45 | 0xE47..=0xE4E);
+    let thai = |c: u32| consonant(c) || leading_vowel(c) || dependent(c);
     let hyphen = |c: char| matches!(c, '-' | '\u{2010}' | '\u{2011}');
     let mut drop: Vec<usize> = Vec::new();
-    for i in 1..u.len().saturating_sub(1) {
-        if !(hyphen(u[i].c) && thai(u[i - 1].c) && thai(u[i + 1].c)) {
+    for (k, w) in u.windows(3).enumerate() {
+        let i = k + 1; // the hyphen's index
+        let (before, after) = (w[0].c as u32, w[2].c as u32);
+        if !(hyphen(w[1].c) && thai(before) && thai(after)) {
             continue;
         }
-        let before = u[..i].iter().rev().take_while(|x| thai(x.c));
-        let after = u[i + 1..].iter().take_while(|x| thai(x.c));
-        // Counting stops at two: each piece is read at most twice.
-        let before = before.filter(|x| consonant(x.c)).take(2).count();
-        let after = after.filter(|x| consonant(x.c)).take(2).count();
-        if before.min(after) <= 1 {
+        let lone_before = consonant(before) && (i < 2 || !thai(code(i - 2)));
+        let lone_after = consonant(after) && !thai(code(i + 2));
+        if leading_vowel(before) || dependent(after) || lone_before || lone_after {
             drop.push(i);
         }
     }
@@ -657,7 +669,7 @@ mod tests {
         );
         // ordinary words keep their spaces
         assert_eq!(n("a big ivory bangle"), "a big ivory bangie");
-        // two letters joined by a dot or hyphen: a split Vietnamese syllable
+        // two letters joined by a dot: a split Vietnamese syllable
         assert_eq!(
             finds("Cao h.ổ cốt nguyên chất", "hổ cốt").as_deref(),
             Some("h.ổ cốt")
@@ -666,23 +678,30 @@ mod tests {
             finds("sừng t.ê châu Phi", "sừng tê").as_deref(),
             Some("sừng t.ê")
         );
-        assert_eq!(
-            finds("Bé c.u l.i mắt to", "cu li").as_deref(),
-            Some("c.u l.i")
-        );
         assert!(normalize("h.ổ").used_tricks(0..2));
-        // but not two digits (a number), nor two letters parted by a space
-        // or a hyphen
+        // but not two digits (a number), two letters parted by a space or a
+        // hyphen, or two plain letters (abbreviations)
         assert_eq!(n("1.5 kg"), "1 5 kg");
         assert_eq!(n("a i"), "a i");
         assert_eq!(n("y a-t-il"), "y a t ii");
-        // Thai: a hyphen beside a piece of at most one consonant
+        assert_eq!(n("contact U.S. Customs"), "contact u s customs");
+        assert_eq!(n("Mantella C.B. 2024"), "manteiia c b 2024");
+        // (the price: Vietnamese "c.u l.i", unaccented, stays apart too)
+        assert_eq!(finds("Bé c.u l.i mắt to", "cu li"), None);
+        // Thai: a hyphen beside a piece that is no syllable of its own
         assert_eq!(finds("เขี้ยว เ-สื-อ โคร่งแท้", "เสือ").as_deref(), Some("เ-สื-อ"));
         assert_eq!(finds("ไม้ พ-ยูง แปรรูป", "พยูง").as_deref(), Some("พ-ยูง"));
         assert!(normalize("พ-ยูง").used_tricks(0..normalize("พ-ยูง").text.len()));
-        // hyphens between whole words and abbreviation dots stay
+        assert_eq!(finds("งาช้-าง", "ช้าง").as_deref(), Some("ช้-าง"));
+        // hyphens between whole syllables and abbreviation dots stay
         assert_eq!(n("จันทร์-ศุกร์"), n("จันทร์ ศุกร์"));
+        assert_eq!(n("รูป เต่า-ดาว-ปลา"), n("รูป เต่า ดาว ปลา"));
+        assert_eq!(n("ทัวร์ ช้าง-ป่า-น้ำตก"), n("ทัวร์ ช้าง ป่า น้ำตก"));
+        assert_eq!(n("โมเดล เต่า-กระต่าย"), n("โมเดล เต่า กระต่าย"));
+        assert_eq!(n("ตุ๊ก-แก"), n("ตุ๊ก แก"));
         assert_eq!(n("จ.เชียงใหม่"), n("จ เชียงใหม่"));
+        assert_eq!(n("๑๐-๒๐"), n("๑๐ ๒๐"));
+        assert_eq!(n("กรุงเทพฯ-เชียงใหม่"), n("กรุงเทพฯ เชียงใหม่"));
     }
 
     #[test]
