@@ -399,14 +399,7 @@ pub fn normalize(s: &str) -> Normalized {
     for i in marked {
         u[i].folded |= TRICK;
     }
-    if !dropped.is_empty() {
-        let mut keep = vec![true; u.len()];
-        for r in dropped {
-            keep[r].fill(false);
-        }
-        let mut k = keep.iter();
-        u.retain(|_| k.next().copied().unwrap_or(true));
-    }
+    remove_units(&mut u, dropped);
 
     // Rule 5: look-alikes inside words that have a Latin letter.
     let mut i = 0;
@@ -543,7 +536,7 @@ fn join_thai_splits(u: &mut Vec<Unit>) {
     let dependent = |c: u32| matches!(c, 0xE30..=0xE3A | 0xE45 | 0xE47..=0xE4E);
     let thai = |c: u32| consonant(c) || leading_vowel(c) || dependent(c);
     let hyphen = |c: char| matches!(c, '-' | '\u{2010}' | '\u{2011}');
-    let mut drop: Vec<usize> = Vec::new();
+    let mut drop: Vec<Range<usize>> = Vec::new();
     for (k, w) in u.windows(3).enumerate() {
         let i = k + 1; // the hyphen's index
         let (before, after) = (w[0].c as u32, w[2].c as u32);
@@ -553,17 +546,24 @@ fn join_thai_splits(u: &mut Vec<Unit>) {
         let lone_before = consonant(before) && (i < 2 || !thai(code(i - 2)));
         let lone_after = consonant(after) && !thai(code(i + 2));
         if leading_vowel(before) || dependent(after) || lone_before || lone_after {
-            drop.push(i);
+            drop.push(i..i + 1);
         }
     }
-    if drop.is_empty() {
+    for r in &drop {
+        u[r.start - 1].folded |= TRICK;
+        u[r.end].folded |= TRICK;
+    }
+    remove_units(u, drop);
+}
+
+/// Removes the units in `ranges` (in one pass, however many there are).
+fn remove_units(u: &mut Vec<Unit>, ranges: Vec<Range<usize>>) {
+    if ranges.is_empty() {
         return;
     }
     let mut keep = vec![true; u.len()];
-    for &i in &drop {
-        u[i - 1].folded |= TRICK;
-        u[i + 1].folded |= TRICK;
-        keep[i] = false;
+    for r in ranges {
+        keep[r].fill(false);
     }
     let mut k = keep.iter();
     u.retain(|_| k.next().copied().unwrap_or(true));
