@@ -23,9 +23,10 @@
 //! 6. Separators between single characters are dropped when at least three
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`; and between two CJK characters, or two
-//!    letters parted by one dot (a split Vietnamese syllable, `h.ổ`). A
-//!    hyphen inside a Thai word goes when a piece beside it has at most one
-//!    consonant (`เ-สื-อ`).
+//!    letters parted by one dot when one of them is accented (a split
+//!    Vietnamese syllable, `h.ổ`; not `U.S.`). A Thai hyphen goes where a
+//!    piece beside it cannot be a syllable of its own (`เ-สื-อ`; not
+//!    `เต่า-ดาว`).
 //! 7. A run of three or more of the same Latin letter becomes one letter
 //!    (`ivoryyy` → `ivory`); doubled letters are kept.
 //! 8. Any other run of non-alphanumeric characters becomes one space, or
