@@ -810,6 +810,77 @@ fn a_split_vietnamese_syllable_is_read_whole_but_abbreviations_and_thai_word_lis
     s.finish();
 }
 
+/// Found on real web pages (2026-12-06): cue terms whose symbols matching
+/// reads as spaces ("% off", "/ekor", "interesse?") were found without the
+/// symbol, and the English auction word "lot" in "a lot". Each of the
+/// three wrongly flagged here was flagged before.
+#[test]
+fn a_cue_with_a_symbol_needs_the_symbol_and_lot_needs_a_number() {
+    let listings = vec![
+        listing(
+            "en-off-shoulder",
+            "Satin dress with light beading",
+            "Light ivory duchess satin off-shoulder dress, fitted at the waist, \
+             with a line of stacked crystals on the shoulders.",
+        ),
+        listing(
+            "en-percent-off",
+            "Carved ivory bangle",
+            "Old carved ivory bangle, 45 g, 20% off this week only.",
+        ),
+        listing(
+            "id-ekor-count",
+            "",
+            "Polisi menyita 100 ekor trenggiling hidup dari sebuah gudang di Medan.",
+        ),
+        listing(
+            "id-per-ekor",
+            "",
+            "Jual anakan sanca batik sehat, 350rb/ekor, bisa kirim.",
+        ),
+        listing(
+            "nl-interesse-news",
+            "",
+            "De interesse in ivoor blijft groot, ook bij jonge verzamelaars van ivoren beeldjes.",
+        ),
+        listing(
+            "nl-interesse-vraag",
+            "Ivoren armband",
+            "Ivoren armband, 40 gram. Interesse? Stuur een bericht.",
+        ),
+        listing(
+            "en-a-lot",
+            "The African Grey Parrot",
+            "If you're a bird-lover you'll know a little bit (or a lot!) about the \
+             African grey parrot, its red tail and its talking.",
+        ),
+        listing(
+            "en-lot-number",
+            "Lot 45: carved ivory okimono",
+            "A Japanese carved ivory okimono of a fisherman, Meiji period, 12 cm.",
+        ),
+        listing(
+            "en-lot-hash",
+            "LOT#8249 Ivory Tusks (pair)",
+            "All sales final.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-off-shoulder", "nl-interesse-news", "en-a-lot"] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_no_reason_starting("en-off-shoulder", "sale wording");
+    s.expect_cue_reason("en-percent-off", &["sale wording"], "off");
+    s.expect_no_reason_starting("id-ekor-count", "price wording");
+    s.expect_cue_reason("id-per-ekor", &["price wording"], "ekor");
+    s.expect_no_reason_starting("nl-interesse-news", "sale wording");
+    s.expect_cue_reason("nl-interesse-vraag", &["sale wording"], "interesse");
+    s.expect_no_reason_starting("en-a-lot", "sale wording");
+    s.expect_cue_reason("en-lot-number", &["sale wording"], "lot");
+    s.expect_cue_reason("en-lot-hash", &["sale wording"], "lot");
+    s.finish();
+}
+
 #[test]
 fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not_count() {
     let listings = vec![

@@ -1048,7 +1048,7 @@ fn find_decoys(
             // listed, named it ("karet", rubber, in a short Indonesian
             // listing with "gratis ongkir"; "estampa croco" in a short
             // Portuguese one with "Envio").
-            if cue_counts(h, t, langs, &text[h.start..h.end]) {
+            if cue_counts(h, t, langs, text) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
@@ -1170,7 +1170,7 @@ fn find_pictures(
             continue;
         }
         for t in matcher.terms_of(h.pattern) {
-            if t.category != Category::Cue(CueKind::Picture) || !cue_counts(h, t, langs, written) {
+            if t.category != Category::Cue(CueKind::Picture) || !cue_counts(h, t, langs, text) {
                 continue;
             }
             let cue = &lists[t.list].cues[t.entry];
@@ -1334,16 +1334,92 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
         || thai_tones_differ(written, &t.term)
 }
 
-/// Whether cue term `t`, found at `h` (written `written`), counts in this
-/// listing: its language fits the listing's, and a folded match did not
-/// fold it into another word.
-fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, written: &str) -> bool {
+/// Whether cue term `t`, found at `h` in `text`, counts in this listing:
+/// its language fits the listing's, a folded match did not fold it into
+/// another word, the symbols of the term are written too (see
+/// [`symbols_written`]), and the English "lot" has a number after it.
+fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
+    let written = &text[h.start..h.end];
     let fits = if h.folded {
         langs.fits(&t.lang)
     } else {
         langs.fits_as_written(&t.lang)
     };
     fits && !cue_folded_into_another_word(h, t, written)
+        && symbols_written(text, h, &t.term)
+        && !(t.lang == "en" && t.term == "lot" && !number_follows(&text[h.end..]))
+}
+
+/// A symbol of a cue term: what matching reads as a space ("%", "/", "?",
+/// "&", "@", "°"), apart from marks that sellers often leave out or that
+/// matching handles on its own: "¿" and "¡" (Spanish opening marks), "#"
+/// (hashtags), and the hyphen, apostrophe and full stop.
+fn is_cue_symbol(c: char) -> bool {
+    !(c.is_alphanumeric()
+        || c.is_whitespace()
+        || is_accent(c)
+        || matches!(c, '¿' | '¡' | '#' | '-' | '\'' | '’' | '.'))
+}
+
+/// Whether the symbols of cue term `term` are written where the term has
+/// them: matching reads a symbol as a space, so "% off" would otherwise be
+/// found in "off-shoulder", "/ekor" (per animal) in "100 ekor" and the
+/// Dutch "interesse?" in "de interesse in". Symbols before the term's
+/// first letter or digit must end the text before the match (or start
+/// it), those after its last must follow it (or end it), and those in
+/// between must be inside it.
+fn symbols_written(text: &str, h: &Hit, term: &str) -> bool {
+    if !term.chars().any(is_cue_symbol) {
+        return true;
+    }
+    let word = |c: char| c.is_alphanumeric() || is_accent(c);
+    let (Some(first), Some(last)) = (term.find(word), term.rfind(word)) else {
+        return true;
+    };
+    let last = last + term[last..].chars().next().map_or(0, char::len_utf8);
+    let symbols = |s: &str| s.chars().filter(|&c| is_cue_symbol(c)).collect::<String>();
+    let (lead, inner, trail) = (
+        symbols(&term[..first]),
+        symbols(&term[first..last]),
+        symbols(&term[last..]),
+    );
+    let written = &text[h.start..h.end];
+    let before = symbols(
+        text[..h.start]
+            .trim_end()
+            .rsplit(char::is_whitespace)
+            .next()
+            .unwrap_or(""),
+    );
+    let after = symbols(
+        text[h.end..]
+            .trim_start()
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or(""),
+    );
+    (lead.is_empty() || symbols(written).starts_with(&lead) || before.ends_with(&lead))
+        && (trail.is_empty() || symbols(written).ends_with(&trail) || after.starts_with(&trail))
+        && inner.chars().all(|c| written.contains(c))
+}
+
+/// Whether a number comes next, perhaps after "no", "nr", "#", "n°", a
+/// colon or a full stop: "Lot 45", "LOT#8249", "Lot no. 12", "Lot. 152".
+fn number_follows(rest: &str) -> bool {
+    let rest = rest.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '#' | ':' | '.' | '°' | 'º')
+    });
+    let rest = ["no", "No", "NO", "nr", "Nr", "n"]
+        .iter()
+        .find_map(|p| {
+            rest.strip_prefix(p)
+                .filter(|r| !r.starts_with(char::is_alphabetic))
+        })
+        .unwrap_or(rest)
+        .trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '#' | ':' | '.' | '°' | 'º')
+        });
+    rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Byte ranges sorted by their start, with the length of the longest, so
@@ -1410,12 +1486,11 @@ fn cue_spans(
 ) -> Vec<(usize, usize)> {
     hits.iter()
         .filter(|h| {
-            let written = &text[h.start..h.end];
             matcher
                 .terms_of(h.pattern)
                 .iter()
                 .any(|t| match t.category {
-                    Category::Cue(k) => kinds.contains(&k) && cue_counts(h, t, langs, written),
+                    Category::Cue(k) => kinds.contains(&k) && cue_counts(h, t, langs, text),
                     Category::Species(_) => false,
                 })
         })
@@ -1758,7 +1833,7 @@ fn gather(
                     }
                 }
                 Category::Cue(kind) => {
-                    if !cue_counts(h, t, langs, written)
+                    if !cue_counts(h, t, langs, text)
                         || (kind == CueKind::Price
                             && (bare_word_without_amount(text, h, t, written, &text_accented)
                                 || (NUMBER_WORDS.contains(&t.term.as_str())
@@ -2862,6 +2937,51 @@ mod reason_tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn lot_is_followed_by_a_number_only_in_a_lot_number() {
+        for rest in [
+            " 45", "#8249", " no. 12", ". 152", " n° 3", " No 7", ": 291", " Nr. 4",
+        ] {
+            assert!(number_follows(rest), "{rest:?}");
+        }
+        for rest in [" of 20 beads", "!) about", " nice 3", "", " no more"] {
+            assert!(!number_follows(rest), "{rest:?}");
+        }
+    }
+
+    #[test]
+    fn a_cue_symbol_must_be_written_before_inside_or_after_the_match() {
+        let at = |text: &str, word: &str| {
+            let start = text.find(word).unwrap();
+            plain_hit(start, start + word.len())
+        };
+        let t = "dress off-shoulder, 20% off";
+        assert!(!symbols_written(t, &at(t, "off"), "% off"));
+        let off = t.rfind("off").unwrap();
+        assert!(symbols_written(t, &plain_hit(off, off + 3), "% off"));
+        let t = "100 ekor disita; 350rb/ekor";
+        assert!(!symbols_written(t, &at(t, "ekor"), "/ekor"));
+        let e = t.rfind("ekor").unwrap();
+        assert!(symbols_written(t, &plain_hit(e, e + 4), "/ekor"));
+        let t = "Interesse? De interesse in";
+        assert!(symbols_written(t, &at(t, "Interesse"), "interesse?"));
+        assert!(!symbols_written(t, &at(t, "interesse"), "interesse?"));
+        let t = "paypal f&f only";
+        assert!(symbols_written(t, &at(t, "paypal f&f"), "paypal f&f"));
+        // Spanish opening marks and hashtags are not required.
+        let t = "es legal vender esto";
+        assert!(symbols_written(
+            t,
+            &at(t, "es legal vender"),
+            "¿es legal vender"
+        ));
+        assert!(symbols_written(
+            "plain words",
+            &at("plain words", "plain"),
+            "plain"
+        ));
     }
 
     #[test]
