@@ -810,6 +810,83 @@ fn a_split_vietnamese_syllable_is_read_whole_but_abbreviations_and_thai_word_lis
     s.finish();
 }
 
+/// Tegus (Salvator, Tupinambis) and Paraguayan palo santo (Bulnesia
+/// sarmientoi) were missing. Their bare names are not terms: a review
+/// (2026-12-06) flagged Tegu toy blocks, a dog and a beer named Salvator,
+/// a boy called Teju and Russian "по тегу" (by tag) with them.
+#[test]
+fn tegus_and_paraguayan_palo_santo_are_found_but_toys_names_and_incense_are_not() {
+    let listings = vec![
+        listing(
+            "es-lagarto-overo",
+            "Lote 45 – Partida de cueros de lagarto overo curtidos",
+            "Cincuenta cueros curtidos al cromo, 30–40 cm de ancho. Base: US$ 900.",
+        ),
+        listing(
+            "en-bw-tegu",
+            "Argentine black and white tegu hatchlings",
+            "Captive bred 2025, eating well. $250 each, local pickup only.",
+        ),
+        listing(
+            "es-bulnesia",
+            "",
+            "Palo santo paraguayo (Bulnesia sarmientoi), rollizos y aserrín por tonelada. \
+             Consultas por WhatsApp.",
+        ),
+        listing(
+            "en-tegu-blocks",
+            "Tegu 42-Piece Magnetic Wooden Block Set",
+            "Great for babies and toddlers, all pieces included. $60, local pickup.",
+        ),
+        listing(
+            "en-salvator-dog",
+            "Salvator – 2 yr old male Cane Corso",
+            "Rehoming fee $400, vaccinated, good with kids.",
+        ),
+        listing(
+            "en-salvator-steins",
+            "Pair of Paulaner Salvator beer steins",
+            "Half litre, 1980s, no chips. $35 for the pair, shipping available.",
+        ),
+        listing(
+            "en-teju-bag",
+            "Selling Teju's leather school bag",
+            "Genuine leather, used one year. $20, pickup only.",
+        ),
+        listing(
+            "ru-teg",
+            "Кожаная сумка",
+            "Натуральная кожа, 3000 руб. Ещё объявления по тегу #кожа.",
+        ),
+        listing(
+            "en-bursera",
+            "Palo Santo sticks, 1 lb",
+            "Bursera graveolens from Ecuador, fallen wood only, for smudging. $29.99, free shipping.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("es-lagarto-overo");
+    s.expect_taxon("es-lagarto-overo", "Salvator merianae");
+    s.expect_flagged("en-bw-tegu");
+    s.expect_taxon("en-bw-tegu", "Salvator merianae");
+    s.expect_flagged("es-bulnesia");
+    s.expect_taxon("es-bulnesia", "Bulnesia sarmientoi");
+    for id in [
+        "en-tegu-blocks",
+        "en-salvator-dog",
+        "en-salvator-steins",
+        "en-teju-bag",
+        "ru-teg",
+        "en-bursera",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    for id in ["en-tegu-blocks", "en-salvator-dog", "en-teju-bag", "ru-teg"] {
+        s.expect_no_taxon(id, "Salvator");
+    }
+    s.finish();
+}
+
 /// Found on real web pages (2026-12-06): cue terms whose symbols matching
 /// reads as spaces ("% off", "/ekor", "interesse?") were found without the
 /// symbol, and the English auction word "lot" in "a lot". Each of the
