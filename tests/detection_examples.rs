@@ -958,6 +958,33 @@ fn a_cue_with_a_symbol_needs_the_symbol_and_lot_needs_a_number() {
     s.finish();
 }
 
+/// Vietnamese tone marks make other words: in a listing written with them,
+/// a bare "ban" is not "bán" (sell): "trời ban" (heaven-sent, in a news
+/// story on agarwood found on a real page), "ban ngày" (daytime). A
+/// listing written with no marks at all still reads "Ban" as "bán".
+#[test]
+fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
+    let listings = vec![
+        listing(
+            "vi-heaven-sent",
+            "",
+            "Khối trầm hương này là báu vật trời ban, dài gần 2,8 mét, \
+             được ước tính trị giá hơn 3 tỷ đồng.",
+        ),
+        listing(
+            "vi-daytime",
+            "",
+            "Ngà voi giả trang trí, ban ngày nhìn rất đẹp, giá 200k.",
+        ),
+        listing("vi-unmarked", "", "Ban nga voi that, gia 5tr, ib zalo"),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_no_reason_starting("vi-heaven-sent", "sale wording");
+    s.expect_no_reason_starting("vi-daytime", "sale wording");
+    s.expect_cue_reason("vi-unmarked", &["sale wording"], "ban");
+    s.finish();
+}
+
 #[test]
 fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not_count() {
     let listings = vec![

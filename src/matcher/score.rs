@@ -1603,6 +1603,28 @@ fn bare_word_without_amount(
         })
 }
 
+/// Whether Vietnamese cue `t` was found only by dropping its tone marks, in
+/// a listing whose writer uses them elsewhere: there the bare word is
+/// another word ("trời ban", heaven-sent, is not "bán", sell; "ban ngày",
+/// daytime). Text written without any marks keeps the usual folding; price
+/// words beside an amount are handled by [`bare_word_without_amount`].
+fn vietnamese_word_without_its_marks(
+    text: &str,
+    h: &Hit,
+    t: &TermRef,
+    written: &str,
+    text_accented: &std::cell::OnceCell<bool>,
+) -> bool {
+    super::lang::base(&t.lang) == "vi"
+        && h.folded
+        && accents(written).is_empty()
+        && !accents(&t.term).is_empty()
+        && *text_accented.get_or_init(|| {
+            use unicode_normalization::UnicodeNormalization;
+            text.nfd().any(is_accent)
+        })
+}
+
 /// Whether `written` and the cue `term` carry different Thai tone marks:
 /// matching ignores them (sellers vary them, as in ช๊าง for ช้าง), but for
 /// a cue they make another word: ข้าว (rice, as in หม้อข้าวหม้อแกงลิง,
@@ -1838,6 +1860,14 @@ fn gather(
                             && (bare_word_without_amount(text, h, t, written, &text_accented)
                                 || (NUMBER_WORDS.contains(&t.term.as_str())
                                     && counts_something_else(text[h.end..].trim_start()))))
+                        || (kind != CueKind::Price
+                            && vietnamese_word_without_its_marks(
+                                text,
+                                h,
+                                t,
+                                written,
+                                &text_accented,
+                            ))
                     {
                         continue;
                     }
