@@ -1350,15 +1350,30 @@ fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
         && !(t.lang == "en" && t.term == "lot" && !number_follows(&text[h.end..]))
 }
 
-/// A symbol of a cue term: what matching reads as a space ("%", "/", "?",
-/// "&", "@", "°"), apart from marks that sellers often leave out or that
-/// matching handles on its own: "¿" and "¡" (Spanish opening marks), "#"
-/// (hashtags), and the hyphen, apostrophe and full stop.
+/// A symbol of a cue term that changes what it says, which matching reads
+/// as a space: "%", "/", "?", "&", "@", "+" and currency signs.
+/// Punctuation that sellers leave out or vary is not one: commas (also
+/// "、" and "，"), colons, the hyphen, apostrophe and full stop, "¿" and
+/// "¡" (Spanish opening marks), "#" (hashtags), "°" (n° or nº).
 fn is_cue_symbol(c: char) -> bool {
-    !(c.is_alphanumeric()
-        || c.is_whitespace()
-        || is_accent(c)
-        || matches!(c, '¿' | '¡' | '#' | '-' | '\'' | '’' | '.'))
+    matches!(
+        c,
+        '%' | '/'
+            | '?'
+            | '&'
+            | '@'
+            | '+'
+            | '$'
+            | '€'
+            | '£'
+            | '¥'
+            | '₫'
+            | '฿'
+            | '₱'
+            | '₹'
+            | '₽'
+            | '₩'
+    )
 }
 
 /// Whether the symbols of cue term `term` are written where the term has
