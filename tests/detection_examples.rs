@@ -887,10 +887,57 @@ fn tegus_and_paraguayan_palo_santo_are_found_but_toys_names_and_incense_are_not(
     s.finish();
 }
 
+/// The spiral aloe (Aloe polyphylla, Appendix I) was missing; seed shops
+/// sell it. "Spiral aloe vera" pots and "aloe espiral" hair creams are not
+/// it (Aloe vera is not listed).
+#[test]
+fn spiral_aloe_seeds_are_found_but_aloe_vera_pots_and_creams_are_not() {
+    let listings = vec![
+        listing(
+            "en-spiral-aloe-seeds",
+            "Spiral Aloe - 5 seeds",
+            "Regular price $23.99. Aloe polyphylla from the Maluti Mountains of Lesotho.",
+        ),
+        listing(
+            "en-aloe-vera-pot",
+            "Spiral Aloe Vera plant in ceramic pot",
+            "Healthy Aloe vera, 30 cm, sold with spiral pattern pot. $15, local pickup.",
+        ),
+        listing(
+            "es-aloe-cream",
+            "Peinado aloe espiral",
+            "Crema de peinado con aloe, rizos en espiral definidos. 250 ml, $9.990, envío gratis.",
+        ),
+        listing(
+            "en-blue-tegu-blocks",
+            "Blue Tegu magnetic wooden blocks, 14 pc",
+            "Like new, all pieces. $30, local pickup.",
+        ),
+        listing(
+            "en-palo-santo-bowl",
+            "Paraguayan palo santo wooden bowl",
+            "Hand-carved bowl, 15 cm, natural oils. $40, ships worldwide.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("en-spiral-aloe-seeds");
+    s.expect_taxon("en-spiral-aloe-seeds", "Aloe polyphylla");
+    for id in [
+        "en-aloe-vera-pot",
+        "es-aloe-cream",
+        "en-blue-tegu-blocks",
+        "en-palo-santo-bowl",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    s.finish();
+}
+
 /// Found on real web pages (2026-12-06): cue terms whose symbols matching
 /// reads as spaces ("% off", "/ekor", "interesse?") were found without the
 /// symbol, and the English auction word "lot" in "a lot". Each of the
-/// three wrongly flagged here was flagged before.
+/// three wrongly flagged here was flagged before. The symbol must be
+/// right after the word: "interesse niet?" is no "interesse?".
 #[test]
 fn a_cue_with_a_symbol_needs_the_symbol_and_lot_needs_a_number() {
     let listings = vec![
@@ -941,6 +988,26 @@ fn a_cue_with_a_symbol_needs_the_symbol_and_lot_needs_a_number() {
             "LOT#8249 Ivory Tusks (pair)",
             "All sales final.",
         ),
+        listing(
+            "en-lot-of-3",
+            "Lot of 3 carved ivory netsuke",
+            "Meiji period, each about 4 cm.",
+        ),
+        listing(
+            "en-a-lot-number",
+            "Parrot care tips",
+            "African grey parrots talk a lot 2 hours a day is normal for them, owners say.",
+        ),
+        listing(
+            "nl-interesse-far",
+            "Ivoren beeldjes",
+            "Wie zou er interesse hebben? Onze club verzamelt verhalen over ivoren beeldjes.",
+        ),
+        listing(
+            "nl-interesse-next-word",
+            "Ivoren beeldjes",
+            "Waarom daalt de interesse niet? Onderzoekers zien dat ivoren beeldjes nog steeds verkocht worden.",
+        ),
     ];
     let mut s = sweep(&listings);
     for id in ["en-off-shoulder", "nl-interesse-news", "en-a-lot"] {
@@ -955,6 +1022,12 @@ fn a_cue_with_a_symbol_needs_the_symbol_and_lot_needs_a_number() {
     s.expect_no_reason_starting("en-a-lot", "sale wording");
     s.expect_cue_reason("en-lot-number", &["sale wording"], "lot");
     s.expect_cue_reason("en-lot-hash", &["sale wording"], "lot");
+    s.expect_cue_reason("en-lot-of-3", &["sale wording"], "lot");
+    s.expect_no_reason_starting("en-a-lot-number", "sale wording");
+    s.expect_not_flagged("en-a-lot-number");
+    for id in ["nl-interesse-far", "nl-interesse-next-word"] {
+        s.expect_no_reason_starting(id, "sale wording");
+    }
     s.finish();
 }
 
@@ -968,20 +1041,29 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
         listing(
             "vi-heaven-sent",
             "",
-            "Khối trầm hương này là báu vật trời ban, dài gần 2,8 mét, \
-             được ước tính trị giá hơn 3 tỷ đồng.",
+            "Khối trầm hương này là báu vật trời ban, dài gần 2,8 mét.",
         ),
         listing(
             "vi-daytime",
             "",
-            "Ngà voi giả trang trí, ban ngày nhìn rất đẹp, giá 200k.",
+            "Vòng tay ngà voi của bà, ban ngày nhìn rất đẹp.",
         ),
         listing("vi-unmarked", "", "Ban nga voi that, gia 5tr, ib zalo"),
+        // A place name or the đồng sign does not make a listing marked.
+        listing(
+            "vi-unmarked-place",
+            "",
+            "can ban vong nga voi that, giao hang tan noi, khu vuc Hà Nội",
+        ),
     ];
     let mut s = sweep(&listings);
-    s.expect_no_reason_starting("vi-heaven-sent", "sale wording");
-    s.expect_no_reason_starting("vi-daytime", "sale wording");
+    for id in ["vi-heaven-sent", "vi-daytime"] {
+        s.expect_no_reason_starting(id, "sale wording");
+        s.expect_not_flagged(id);
+    }
     s.expect_cue_reason("vi-unmarked", &["sale wording"], "ban");
+    s.expect_cue_reason("vi-unmarked-place", &["sale wording"], "ban");
+    s.expect_flagged("vi-unmarked-place");
     s.finish();
 }
 

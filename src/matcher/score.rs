@@ -1337,7 +1337,8 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
 /// Whether cue term `t`, found at `h` in `text`, counts in this listing:
 /// its language fits the listing's, a folded match did not fold it into
 /// another word, the symbols of the term are written too (see
-/// [`symbols_written`]), and the English "lot" has a number after it.
+/// [`symbols_written`]), and the English "lot" is an auction lot (see
+/// [`auction_lot`]).
 fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     let written = &text[h.start..h.end];
     let fits = if h.folded {
@@ -1347,7 +1348,7 @@ fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     };
     fits && !cue_folded_into_another_word(h, t, written)
         && symbols_written(text, h, &t.term)
-        && !(t.lang == "en" && t.term == "lot" && !number_follows(&text[h.end..]))
+        && !(t.lang == "en" && t.term == "lot" && !auction_lot(written, &text[h.end..]))
 }
 
 /// A symbol of a cue term that changes what it says, which matching reads
@@ -1376,13 +1377,32 @@ fn is_cue_symbol(c: char) -> bool {
     )
 }
 
+/// The ASCII form of a full-width symbol ("％" is "%", "／" is "/"), which
+/// matching also reads as a space.
+fn ascii_symbol(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '￥' => '¥',
+        '￡' => '£',
+        _ => c,
+    }
+}
+
+/// The cue symbols of `s`, full-width ones in their ASCII form.
+fn symbols_of(s: &str) -> String {
+    s.chars()
+        .map(ascii_symbol)
+        .filter(|&c| is_cue_symbol(c))
+        .collect()
+}
+
 /// Whether the symbols of cue term `term` are written where the term has
 /// them: matching reads a symbol as a space, so "% off" would otherwise be
 /// found in "off-shoulder", "/ekor" (per animal) in "100 ekor" and the
 /// Dutch "interesse?" in "de interesse in". Symbols before the term's
-/// first letter or digit must end the text before the match (or start
-/// it), those after its last must follow it (or end it), and those in
-/// between must be inside it.
+/// first letter or digit must be the last characters before the match
+/// (spaces aside) or start it, those after its last must come right after
+/// it (spaces aside) or end it, and those in between must be inside it.
 fn symbols_written(text: &str, h: &Hit, term: &str) -> bool {
     if !term.chars().any(is_cue_symbol) {
         return true;
@@ -1392,48 +1412,57 @@ fn symbols_written(text: &str, h: &Hit, term: &str) -> bool {
         return true;
     };
     let last = last + term[last..].chars().next().map_or(0, char::len_utf8);
-    let symbols = |s: &str| s.chars().filter(|&c| is_cue_symbol(c)).collect::<String>();
     let (lead, inner, trail) = (
-        symbols(&term[..first]),
-        symbols(&term[first..last]),
-        symbols(&term[last..]),
+        symbols_of(&term[..first]),
+        symbols_of(&term[first..last]),
+        symbols_of(&term[last..]),
     );
-    let written = &text[h.start..h.end];
-    let before = symbols(
-        text[..h.start]
-            .trim_end()
-            .rsplit(char::is_whitespace)
-            .next()
-            .unwrap_or(""),
-    );
-    let after = symbols(
-        text[h.end..]
-            .trim_start()
-            .split(char::is_whitespace)
-            .next()
-            .unwrap_or(""),
-    );
-    (lead.is_empty() || symbols(written).starts_with(&lead) || before.ends_with(&lead))
-        && (trail.is_empty() || symbols(written).ends_with(&trail) || after.starts_with(&trail))
+    let written = symbols_of(&text[h.start..h.end]);
+    let before: String = text[..h.start]
+        .trim_end()
+        .chars()
+        .rev()
+        .map(ascii_symbol)
+        .take_while(|&c| is_cue_symbol(c))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = text[h.end..]
+        .trim_start()
+        .chars()
+        .map(ascii_symbol)
+        .take_while(|&c| is_cue_symbol(c))
+        .collect();
+    (lead.is_empty() || written.starts_with(&lead) || before.ends_with(&lead))
+        && (trail.is_empty() || written.ends_with(&trail) || after.starts_with(&trail))
         && inner.chars().all(|c| written.contains(c))
 }
 
-/// Whether a number comes next, perhaps after "no", "nr", "#", "n°", a
-/// colon or a full stop: "Lot 45", "LOT#8249", "Lot no. 12", "Lot. 152".
-fn number_follows(rest: &str) -> bool {
-    let rest = rest.trim_start_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '#' | ':' | '.' | '°' | 'º')
-    });
-    let rest = ["no", "No", "NO", "nr", "Nr", "n"]
-        .iter()
-        .find_map(|p| {
-            rest.strip_prefix(p)
-                .filter(|r| !r.starts_with(char::is_alphabetic))
-        })
-        .unwrap_or(rest)
-        .trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '#' | ':' | '.' | '°' | 'º')
-        });
+/// Whether the English "lot", written `written` with `rest` after it, is
+/// an auction lot: written with a capital L and followed by its number,
+/// perhaps after "no", "nr", "number", "#", "№", "n°", a colon, a full stop, a
+/// hyphen or a bracket ("Lot 45", "LOT#8249", "Lot no. 12", "Lot. 152",
+/// "Lot-45", "Lot (45)"), or a bundle of a number of pieces ("Lot of 3").
+/// "a lot of", "talk a lot 2 hours a day" and "fallen a lot. 2019" are no
+/// lot.
+fn auction_lot(written: &str, rest: &str) -> bool {
+    if !written.starts_with('L') {
+        return false;
+    }
+    let marks =
+        |c: char| c.is_whitespace() || matches!(c, '#' | '№' | ':' | '.' | '°' | 'º' | '-' | '(');
+    let rest = rest.trim_start_matches(marks);
+    let rest = [
+        "number", "Number", "NUMBER", "no", "No", "NO", "nr", "Nr", "NR", "n", "N", "of",
+    ]
+    .iter()
+    .find_map(|p| {
+        rest.strip_prefix(p)
+            .filter(|r| !r.starts_with(|c: char| c.is_alphabetic() && !matches!(c, 'º')))
+    })
+    .unwrap_or(rest)
+    .trim_start_matches(marks);
     rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
@@ -1619,7 +1648,7 @@ fn bare_word_without_amount(
 }
 
 /// Whether Vietnamese cue `t` was found only by dropping its tone marks, in
-/// a listing whose writer uses them elsewhere: there the bare word is
+/// a listing written with marks ([`written_with_marks`]): there the bare word is
 /// another word ("trời ban", heaven-sent, is not "bán", sell; "ban ngày",
 /// daytime). Text written without any marks keeps the usual folding; price
 /// words beside an amount are handled by [`bare_word_without_amount`].
@@ -1628,16 +1657,37 @@ fn vietnamese_word_without_its_marks(
     h: &Hit,
     t: &TermRef,
     written: &str,
-    text_accented: &std::cell::OnceCell<bool>,
+    text_marked: &std::cell::OnceCell<bool>,
 ) -> bool {
     super::lang::base(&t.lang) == "vi"
         && h.folded
         && accents(written).is_empty()
         && !accents(&t.term).is_empty()
-        && *text_accented.get_or_init(|| {
-            use unicode_normalization::UnicodeNormalization;
-            text.nfd().any(is_accent)
-        })
+        && *text_marked.get_or_init(|| written_with_marks(text))
+}
+
+/// Whether most of the writing uses accents or tone marks: at least a
+/// third of its words of Latin letters carry one. A place name ("Hà Nội")
+/// or a currency sign ("500.000đ") in text otherwise written without marks
+/// does not make it so.
+fn written_with_marks(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let (mut words, mut marked) = (0usize, 0usize);
+    for w in text.split(|c: char| !c.is_alphabetic()) {
+        if w.is_empty()
+            || !w.chars().all(|c| {
+                c.is_ascii_alphabetic()
+                    || !c.is_ascii() && c.nfd().next().is_some_and(|b| b.is_ascii_alphabetic())
+            })
+        {
+            continue;
+        }
+        words += 1;
+        if w.nfd().any(is_accent) || w.contains(['đ', 'Đ']) {
+            marked += 1;
+        }
+    }
+    words > 0 && marked * 3 >= words
 }
 
 /// Whether `written` and the cue `term` carry different Thai tone marks:
@@ -1723,6 +1773,7 @@ fn gather(
     // second statement.
     let sale = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Sale]));
     let text_accented = std::cell::OnceCell::new();
+    let text_marked = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
     let longest_pictured = pictured.iter().map(|p| p.end - p.start).max().unwrap_or(0);
     for h in hits {
@@ -1876,13 +1927,7 @@ fn gather(
                                 || (NUMBER_WORDS.contains(&t.term.as_str())
                                     && counts_something_else(text[h.end..].trim_start()))))
                         || (kind != CueKind::Price
-                            && vietnamese_word_without_its_marks(
-                                text,
-                                h,
-                                t,
-                                written,
-                                &text_accented,
-                            ))
+                            && vietnamese_word_without_its_marks(text, h, t, written, &text_marked))
                     {
                         continue;
                     }
@@ -2985,15 +3030,45 @@ mod reason_tests {
     }
 
     #[test]
-    fn lot_is_followed_by_a_number_only_in_a_lot_number() {
+    fn lot_is_an_auction_lot_only_with_a_capital_and_its_number() {
         for rest in [
-            " 45", "#8249", " no. 12", ". 152", " n° 3", " No 7", ": 291", " Nr. 4",
+            " 45",
+            "#8249",
+            " no. 12",
+            ". 152",
+            " n° 3",
+            " nº 45",
+            " No 7",
+            ": 291",
+            " Nr. 4",
+            " NR. 45",
+            " Number 45",
+            "-45",
+            " (45)",
+            " of 3 bangles",
         ] {
-            assert!(number_follows(rest), "{rest:?}");
+            assert!(auction_lot("Lot", rest), "Lot{rest}");
+            assert!(auction_lot("LOT", rest), "LOT{rest}");
         }
-        for rest in [" of 20 beads", "!) about", " nice 3", "", " no more"] {
-            assert!(!number_follows(rest), "{rest:?}");
+        for rest in ["!) about", " nice 3", "", " no more", " of ivory", " one"] {
+            assert!(!auction_lot("Lot", rest), "Lot{rest}");
         }
+        // Prose: a small letter.
+        for rest in [" 2 hours a day", ". 2019 figures", " of 20"] {
+            assert!(!auction_lot("lot", rest), "lot{rest}");
+        }
+    }
+
+    #[test]
+    fn a_listing_is_written_with_marks_when_a_third_of_its_words_carry_them() {
+        assert!(written_with_marks(
+            "Khối trầm hương này là báu vật trời ban"
+        ));
+        assert!(!written_with_marks(
+            "can ban vong nga voi that, khu vuc Hà Nội"
+        ));
+        assert!(!written_with_marks("ban nga voi, coc 500.000đ"));
+        assert!(!written_with_marks("12345 !!!"));
     }
 
     #[test]
@@ -3015,6 +3090,14 @@ mod reason_tests {
         assert!(!symbols_written(t, &at(t, "interesse"), "interesse?"));
         let t = "paypal f&f only";
         assert!(symbols_written(t, &at(t, "paypal f&f"), "paypal f&f"));
+        // The symbol must be beside the match, not on a word further on.
+        let t = "Waarom daalt de interesse niet? Onderzoekers";
+        assert!(!symbols_written(t, &at(t, "interesse"), "interesse?"));
+        // Full-width symbols are the same symbols.
+        let t = "今だけ20％ off";
+        assert!(symbols_written(t, &at(t, "off"), "% off"));
+        let t = "350rb／ekor";
+        assert!(symbols_written(t, &at(t, "ekor"), "/ekor"));
         // Spanish opening marks and hashtags are not required.
         let t = "es legal vender esto";
         assert!(symbols_written(
