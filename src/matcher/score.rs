@@ -1418,16 +1418,16 @@ fn symbols_written(text: &str, h: &Hit, term: &str) -> bool {
         symbols_of(&term[last..]),
     );
     let written = symbols_of(&text[h.start..h.end]);
-    let before: String = text[..h.start]
+    // The symbols just before the match, in reading order.
+    let mut before: Vec<char> = text[..h.start]
         .trim_end()
         .chars()
         .rev()
         .map(ascii_symbol)
         .take_while(|&c| is_cue_symbol(c))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
         .collect();
+    before.reverse();
+    let before: String = before.into_iter().collect();
     let after: String = text[h.end..]
         .trim_start()
         .chars()
@@ -1672,14 +1672,13 @@ fn vietnamese_word_without_its_marks(
 /// does not make it so.
 fn written_with_marks(text: &str) -> bool {
     use unicode_normalization::UnicodeNormalization;
+    // A letter of the Latin alphabet, with or without marks (đ has none
+    // to take off).
+    let latin =
+        |c: char| matches!(c, 'đ' | 'Đ') || c.nfd().next().is_some_and(|b| b.is_ascii_alphabetic());
     let (mut words, mut marked) = (0usize, 0usize);
     for w in text.split(|c: char| !c.is_alphabetic()) {
-        if w.is_empty()
-            || !w.chars().all(|c| {
-                c.is_ascii_alphabetic()
-                    || !c.is_ascii() && c.nfd().next().is_some_and(|b| b.is_ascii_alphabetic())
-            })
-        {
+        if w.is_empty() || !w.chars().all(latin) {
             continue;
         }
         words += 1;
