@@ -1627,7 +1627,7 @@ fn bare_word_without_amount(
     written: &str,
     text_accented: &std::cell::OnceCell<bool>,
 ) -> bool {
-    if !h.folded || !accents(written).is_empty() || accents(&t.term).is_empty() {
+    if !marks_folded_away(h, t, written) {
         return false;
     }
     let amount_after = text[h.end..]
@@ -1660,10 +1660,14 @@ fn vietnamese_word_without_its_marks(
     text_marked: &std::cell::OnceCell<bool>,
 ) -> bool {
     super::lang::base(&t.lang) == "vi"
-        && h.folded
-        && accents(written).is_empty()
-        && !accents(&t.term).is_empty()
+        && marks_folded_away(h, t, written)
         && *text_marked.get_or_init(|| written_with_marks(text))
+}
+
+/// Whether cue term `t` was found as `written` only by folding away the
+/// accents or tone marks it carries: the text has none there.
+fn marks_folded_away(h: &Hit, t: &TermRef, written: &str) -> bool {
+    h.folded && accents(written).is_empty() && !accents(&t.term).is_empty()
 }
 
 /// Whether most of the writing uses accents or tone marks: at least a
