@@ -1067,6 +1067,41 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
     s.finish();
 }
 
+/// The names of organisations among the news words ("TRAFFIC", "PETA")
+/// are acronyms, and written in small letters they are other words: a
+/// shop's "high traffic on the site" (found by a review on 2026-12-06),
+/// the Indonesian "peta" (a map).
+#[test]
+fn a_news_acronym_written_in_small_letters_is_another_word() {
+    let listings = vec![
+        listing(
+            "en-high-traffic",
+            "Coral frag sale - high traffic weekend",
+            "Huge coral frag sale this weekend! Acropora frags from $20, Euphyllia \
+             frags $35. Due to high traffic on the site, orders may take 2 days to ship.",
+        ),
+        listing(
+            "id-peta",
+            "Jual gaharu super",
+            "Jual kayu gaharu super kualitas ekspor, 1 kg Rp 2.500.000. Lokasi \
+             lihat peta di profil, bisa COD.",
+        ),
+        listing(
+            "en-traffic-report",
+            "",
+            "A TRAFFIC report found 300 ivory carvings offered online at $200 each.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-high-traffic", "id-peta"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "wording of news");
+    }
+    s.expect_penalty_reason("en-traffic-report", "wording of news", "TRAFFIC");
+    s.expect_not_flagged("en-traffic-report");
+    s.finish();
+}
+
 #[test]
 fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not_count() {
     let listings = vec![

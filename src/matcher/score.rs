@@ -1337,8 +1337,9 @@ fn cue_folded_into_another_word(h: &Hit, t: &TermRef, written: &str) -> bool {
 /// Whether cue term `t`, found at `h` in `text`, counts in this listing:
 /// its language fits the listing's, a folded match did not fold it into
 /// another word, the symbols of the term are written too (see
-/// [`symbols_written`]), and the English "lot" is an auction lot (see
-/// [`auction_lot`]).
+/// [`symbols_written`]), the English "lot" is an auction lot (see
+/// [`auction_lot`]) and a news acronym is written in capitals (see
+/// [`acronym_in_other_case`]).
 fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     let written = &text[h.start..h.end];
     let fits = if h.folded {
@@ -1349,6 +1350,19 @@ fn cue_counts(h: &Hit, t: &TermRef, langs: &Languages, text: &str) -> bool {
     fits && !cue_folded_into_another_word(h, t, written)
         && symbols_written(text, h, &t.term)
         && !(t.lang == "en" && t.term == "lot" && !auction_lot(written, &text[h.end..]))
+        && !(t.category == Category::Cue(CueKind::News) && acronym_in_other_case(&t.term, written))
+}
+
+/// Whether news term `term` is an acronym (an organisation or an agency:
+/// "TRAFFIC", "PETA", "ONG", "LAV", "УК РФ"; two or more letters, none in
+/// small letters) found written with small letters, where it is another
+/// word: "high traffic on the site", the Indonesian "peta" (a map). News
+/// writes these names in capitals.
+fn acronym_in_other_case(term: &str, written: &str) -> bool {
+    let cased = |c: &char| c.is_lowercase() || c.is_uppercase();
+    term.chars().filter(cased).count() >= 2
+        && !term.chars().any(char::is_lowercase)
+        && written.chars().any(char::is_lowercase)
 }
 
 /// A symbol of a cue term that changes what it says, which matching reads
@@ -3029,6 +3043,25 @@ mod reason_tests {
                 want,
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_news_acronym_in_small_letters_is_another_word() {
+        for (term, written) in [("TRAFFIC", "traffic"), ("PETA", "Peta"), ("УК РФ", "ук рф")]
+        {
+            assert!(acronym_in_other_case(term, written), "{term} as {written}");
+        }
+        for (term, written) in [
+            ("TRAFFIC", "TRAFFIC"),
+            ("УК РФ", "УК РФ"),
+            ("PETA", "P.E.T.A"),
+        ] {
+            assert!(!acronym_in_other_case(term, written), "{term} as {written}");
+        }
+        // Not acronyms: words, and terms with a single letter.
+        for (term, written) in [("seized", "seized"), ("Polizei", "polizei"), ("X", "x")] {
+            assert!(!acronym_in_other_case(term, written), "{term} as {written}");
         }
     }
 
