@@ -253,6 +253,16 @@ impl Sweep<'_> {
         );
     }
 
+    /// The taxon whose evidence counts (its reason has points) is `name`.
+    fn expect_counted_taxon(&mut self, id: &str, name: &str) {
+        let named = format!("points to {name} (");
+        let ok = self
+            .reasons(id)
+            .iter()
+            .any(|(p, t)| p.unwrap_or(0) > 0 && t.contains(&named));
+        self.check(ok, id, &format!("the evidence of {name} counted"));
+    }
+
     /// Some taxon's scientific name starts with `name`.
     fn expect_taxon(&mut self, id: &str, name: &str) {
         let ok = self.taxa(id).iter().any(|t| t.starts_with(name));
@@ -1064,6 +1074,42 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
     s.expect_cue_reason("vi-unmarked", &["sale wording"], "ban");
     s.expect_cue_reason("vi-unmarked-place", &["sale wording"], "ban");
     s.expect_flagged("vi-unmarked-place");
+    s.finish();
+}
+
+/// When two taxa are named as strongly, the evidence that counts is the
+/// most specific one's within a group (the saker falcon, Appendix II, not
+/// falcons, Appendix I/II) and, across groups, the one named by the longer
+/// match: a narwhal's or a hippo's tusk is not an elephant's because the
+/// text also says "the tusk".
+#[test]
+fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory() {
+    let listings = vec![
+        listing(
+            "en-narwhal",
+            "",
+            "Narwhal tusk, 1.8 m long, with CITES papers. The tusk is straight and \
+             spiralled. $9,000, shipping worldwide.",
+        ),
+        listing(
+            "en-hippo",
+            "",
+            "Whole hippo tusk, 4 lb, 50 years old. The tusk has some cracks. £100, \
+             collection only.",
+        ),
+        listing(
+            "en-saker",
+            "",
+            "Saker falcon for sale, female, 2 years, hunting trained, price 5000 USD, WhatsApp",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_counted_taxon("en-narwhal", "Monodon monoceros");
+    s.expect_counted_taxon("en-hippo", "Hippopotamus amphibius");
+    s.expect_counted_taxon("en-saker", "Falco cherrug");
+    for id in ["en-narwhal", "en-hippo", "en-saker"] {
+        s.expect_flagged(id);
+    }
     s.finish();
 }
 

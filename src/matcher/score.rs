@@ -4,7 +4,7 @@
 use super::folds::{Folds, accents, is_accent};
 use super::lang::Languages;
 use super::{Category, Hit, Matcher, TermRef, snippet};
-use crate::species::{CueKind, KeywordList, NameSide, TermKind};
+use crate::species::{CueKind, KeywordList, NameSide, Taxon, TermKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -2131,6 +2131,49 @@ struct Part {
     times: i32,
 }
 
+/// Of taxa with evidence as strong (in the order of the lists), the one
+/// whose evidence counts: in each group the most specific taxon (a
+/// species over its genus or family: "papagaio verdadeiro", Amazona
+/// aestiva, over "filhotes de papagaio", parrots), then, across groups,
+/// the one named by the longest match ("Défense de narval" over the bare
+/// "ivoire" of elephants). A tie keeps the first.
+fn most_specific<'a>(
+    candidates: impl Iterator<Item = ((usize, usize), &'a Taxon, &'a TaxonEvidence)>,
+) -> Option<(usize, usize)> {
+    struct Best<'a> {
+        key: (usize, usize),
+        group: &'a str,
+        /// The rank's place from the least specific, then the match's length.
+        specific: (usize, usize),
+    }
+    let mut per_group: Vec<Best> = Vec::new();
+    for (key, taxon, e) in candidates {
+        let specific = (taxon.rank_specificity(), e.written.chars().count());
+        match per_group.iter_mut().find(|b| b.group == taxon.group) {
+            Some(best) if specific > best.specific => {
+                *best = Best {
+                    key,
+                    group: &taxon.group,
+                    specific,
+                };
+            }
+            Some(_) => {}
+            None => per_group.push(Best {
+                key,
+                group: &taxon.group,
+                specific,
+            }),
+        }
+    }
+    let mut chosen: Option<&Best> = None;
+    for b in &per_group {
+        if chosen.is_none_or(|c| b.specific.1 > c.specific.1) {
+            chosen = Some(b);
+        }
+    }
+    chosen.map(|b| b.key)
+}
+
 /// The taxa, a reason for each, the features of the strongest taxon and
 /// its key. Only the strongest taxon's evidence counts; the others' reasons
 /// say so and carry no points. Of taxa with evidence as strong, one none of
@@ -2172,11 +2215,13 @@ fn species_part(
     let strongest = scored
         .iter()
         .filter(|(_, _, _, p)| Some(total_of(p)) == best);
-    let chosen = strongest
-        .clone()
-        .find(|(key, _, e, _)| !negated(key) && !e.needs_context)
-        .or_else(|| strongest.clone().next())
-        .map(|(key, ..)| *key);
+    let chosen = most_specific(
+        strongest
+            .clone()
+            .filter(|(key, _, e, _)| !negated(key) && !e.needs_context)
+            .map(|(key, taxon, e, _)| (*key, *taxon, *e)),
+    )
+    .or_else(|| strongest.clone().next().map(|(key, ..)| *key));
     let mut counted: Option<Vec<Part>> = None;
     for (key, taxon, e, parts) in scored {
         taxa.push(TaxonOut {

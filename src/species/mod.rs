@@ -109,6 +109,17 @@ pub struct Taxon {
     pub(crate) live_search: Vec<String>,
 }
 
+impl Taxon {
+    /// How specific its rank is: 0 for a class (or an unknown rank), then
+    /// order, family, genus, species, 5 for a subspecies.
+    pub(crate) fn rank_specificity(&self) -> usize {
+        ["class", "order", "family", "genus", "species", "subspecies"]
+            .iter()
+            .position(|r| *r == self.rank)
+            .unwrap_or(0)
+    }
+}
+
 /// The kind of a trade cue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
