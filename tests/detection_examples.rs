@@ -1078,10 +1078,13 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
 }
 
 /// When two taxa are named as strongly, the evidence that counts is the
-/// most specific one's within a group (the saker falcon, Appendix II, not
-/// falcons, Appendix I/II) and, across groups, the one named by the longer
-/// match: a narwhal's or a hippo's tusk is not an elephant's because the
-/// text also says "the tusk".
+/// more specific taxon's where the same words name both (the saker falcon,
+/// Appendix II, not the falcons, Appendix I/II), and a taxon whose words
+/// hold another's whole (a narwhal's or a hippo's tusk is not an
+/// elephant's because the text also says "the tusk"); otherwise the first
+/// in the list, so a longer name of a fitting or of the animal a carving
+/// shows does not replace the ivory it is made of (a review found both
+/// with a rule that preferred the longest or most specific name).
 #[test]
 fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory() {
     let listings = vec![
@@ -1102,12 +1105,32 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
             "",
             "Saker falcon for sale, female, 2 years, hunting trained, price 5000 USD, WhatsApp",
         ),
+        listing(
+            "en-ivory-on-rosewood",
+            "",
+            "Antique carved ivory fisherman figure, 14 cm, on a Burmese rosewood base. \
+             £650, UK postage only.",
+        ),
+        listing(
+            "en-ivory-macaque",
+            "",
+            "Ivory okimono of a Barbary macaque holding a peach, Meiji, 6 cm. \
+             Offers over £400, message me.",
+        ),
     ];
     let mut s = sweep(&listings);
     s.expect_counted_taxon("en-narwhal", "Monodon monoceros");
     s.expect_counted_taxon("en-hippo", "Hippopotamus amphibius");
     s.expect_counted_taxon("en-saker", "Falco cherrug");
-    for id in ["en-narwhal", "en-hippo", "en-saker"] {
+    s.expect_counted_taxon("en-ivory-on-rosewood", "Elephantidae");
+    s.expect_counted_taxon("en-ivory-macaque", "Elephantidae");
+    for id in [
+        "en-narwhal",
+        "en-hippo",
+        "en-saker",
+        "en-ivory-on-rosewood",
+        "en-ivory-macaque",
+    ] {
         s.expect_flagged(id);
     }
     s.finish();

@@ -2132,46 +2132,34 @@ struct Part {
 }
 
 /// Of taxa with evidence as strong (in the order of the lists), the one
-/// whose evidence counts: in each group the most specific taxon (a
-/// species over its genus or family: "papagaio verdadeiro", Amazona
-/// aestiva, over "filhotes de papagaio", parrots), then, across groups,
-/// the one named by the longest match ("Défense de narval" over the bare
-/// "ivoire" of elephants). A tie keeps the first.
+/// whose evidence counts. Where the same words name two taxa ("Ball
+/// Python": Python regius and the pythons; "saker falcon": Falco cherrug
+/// and the falcons), the more specific one: the words say no less. Then
+/// the first in the lists, unless another's words hold the first's whole
+/// ("narwhal tusk" holds the "tusk" of elephants): the same thing, named
+/// more fully. Nothing else is read from the length of a match: "ivory
+/// figure on a Burmese rosewood base" is an ivory offer.
 fn most_specific<'a>(
     candidates: impl Iterator<Item = ((usize, usize), &'a Taxon, &'a TaxonEvidence)>,
 ) -> Option<(usize, usize)> {
-    struct Best<'a> {
-        key: (usize, usize),
-        group: &'a str,
-        /// The rank's place from the least specific, then the match's length.
-        specific: (usize, usize),
-    }
-    let mut per_group: Vec<Best> = Vec::new();
+    // One per wording, the most specific taxon it names.
+    let mut named: Vec<((usize, usize), usize, String)> = Vec::new();
     for (key, taxon, e) in candidates {
-        let specific = (taxon.rank_specificity(), e.written.chars().count());
-        match per_group.iter_mut().find(|b| b.group == taxon.group) {
-            Some(best) if specific > best.specific => {
-                *best = Best {
-                    key,
-                    group: &taxon.group,
-                    specific,
-                };
-            }
+        let words = fold(&e.written);
+        let rank = taxon.rank_specificity();
+        match named.iter_mut().find(|(_, _, w)| *w == words) {
+            Some(n) if rank > n.1 => *n = (key, rank, words),
             Some(_) => {}
-            None => per_group.push(Best {
-                key,
-                group: &taxon.group,
-                specific,
-            }),
+            None => named.push((key, rank, words)),
         }
     }
-    let mut chosen: Option<&Best> = None;
-    for b in &per_group {
-        if chosen.is_none_or(|c| b.specific.1 > c.specific.1) {
-            chosen = Some(b);
+    let mut chosen = named.first()?;
+    for n in &named[1..] {
+        if n.2.len() > chosen.2.len() && contains_word(&n.2, &chosen.2) {
+            chosen = n;
         }
     }
-    chosen.map(|b| b.key)
+    Some(chosen.0)
 }
 
 /// The taxa, a reason for each, the features of the strongest taxon and
