@@ -1084,7 +1084,9 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
 /// elephant's because the text also says "the tusk"); otherwise the first
 /// in the list, so a longer name of a fitting or of the animal a carving
 /// shows does not replace the ivory it is made of (a review found both
-/// with a rule that preferred the longest or most specific name).
+/// with a rule that preferred the longest or most specific name). Names
+/// of one species that the list held under a higher taxon ("loro yaco",
+/// an African grey, under the parrots) are the species' own.
 #[test]
 fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory() {
     let listings = vec![
@@ -1106,6 +1108,11 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
             "Saker falcon for sale, female, 2 years, hunting trained, price 5000 USD, WhatsApp",
         ),
         listing(
+            "es-loro-yaco",
+            "Vendo loro yaco con jaula",
+            "Vendo loro yaco, muy manso, con jaula grande. Precio 800 €.",
+        ),
+        listing(
             "en-ivory-on-rosewood",
             "",
             "Antique carved ivory fisherman figure, 14 cm, on a Burmese rosewood base. \
@@ -1122,12 +1129,14 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
     s.expect_counted_taxon("en-narwhal", "Monodon monoceros");
     s.expect_counted_taxon("en-hippo", "Hippopotamus amphibius");
     s.expect_counted_taxon("en-saker", "Falco cherrug");
+    s.expect_counted_taxon("es-loro-yaco", "Psittacus erithacus");
     s.expect_counted_taxon("en-ivory-on-rosewood", "Elephantidae");
     s.expect_counted_taxon("en-ivory-macaque", "Elephantidae");
     for id in [
         "en-narwhal",
         "en-hippo",
         "en-saker",
+        "es-loro-yaco",
         "en-ivory-on-rosewood",
         "en-ivory-macaque",
     ] {
