@@ -109,14 +109,14 @@ pub struct Taxon {
     pub(crate) live_search: Vec<String>,
 }
 
+/// The ranks a taxon may have, from the least specific.
+const RANKS: &[&str] = &["class", "order", "family", "genus", "species", "subspecies"];
+
 impl Taxon {
     /// How specific its rank is: 0 for a class (or an unknown rank), then
     /// order, family, genus, species, 5 for a subspecies.
     pub(crate) fn rank_specificity(&self) -> usize {
-        ["class", "order", "family", "genus", "species", "subspecies"]
-            .iter()
-            .position(|r| *r == self.rank)
-            .unwrap_or(0)
+        RANKS.iter().position(|r| *r == self.rank).unwrap_or(0)
     }
 }
 

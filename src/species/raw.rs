@@ -1,8 +1,8 @@
 //! The TOML shape of a list file, with spans, and its validation.
 
 use super::{
-    Cue, CueKind, KeywordList, ListError, ListKind, ListProblem, NameSide, Taxon, Term, TermKind,
-    line_col,
+    Cue, CueKind, KeywordList, ListError, ListKind, ListProblem, NameSide, RANKS, Taxon, Term,
+    TermKind, line_col,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -86,8 +86,6 @@ struct RawCue {
     #[serde(default)]
     not_inside: Option<Vec<S>>,
 }
-
-const RANKS: &[&str] = &["species", "subspecies", "genus", "family", "order", "class"];
 
 struct Checker<'a> {
     path: &'a Path,
