@@ -1127,6 +1127,11 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
     ];
     let mut s = sweep(&listings);
     s.expect_counted_taxon("en-narwhal", "Monodon monoceros");
+    // The elephants' "tusk" was as strong; its reason does not call it weaker.
+    s.expect_reason_containing(
+        "en-narwhal",
+        "not counted: as strong as the taxon that counts",
+    );
     s.expect_counted_taxon("en-hippo", "Hippopotamus amphibius");
     s.expect_counted_taxon("en-saker", "Falco cherrug");
     s.expect_counted_taxon("es-loro-yaco", "Psittacus erithacus");

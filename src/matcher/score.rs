@@ -2284,6 +2284,10 @@ fn species_part(
                 },
                 if counts {
                     breakdown
+                } else if Some(total) == best {
+                    format!(
+                        "{breakdown}, not counted: as strong as the taxon that counts, but only one taxon's evidence scores"
+                    )
                 } else {
                     format!("{breakdown}, not counted: only the strongest taxon's evidence scores")
                 }
