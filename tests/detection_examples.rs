@@ -1086,7 +1086,9 @@ fn a_vietnamese_cue_without_its_marks_in_a_marked_listing_is_another_word() {
 /// shows does not replace the ivory it is made of (a review found both
 /// with a rule that preferred the longest or most specific name). Names
 /// of one species that the list held under a higher taxon ("loro yaco",
-/// an African grey, under the parrots) are the species' own.
+/// an African grey, under the parrots; "птенцы кречета", gyrfalcon chicks,
+/// Appendix I, under the falcons, whose least protected part is Appendix
+/// II) are the species' own.
 #[test]
 fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory() {
     let listings = vec![
@@ -1113,6 +1115,16 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
             "Vendo loro yaco, muy manso, con jaula grande. Precio 800 €.",
         ),
         listing(
+            "ru-gyr-chicks",
+            "Птенцы кречета",
+            "Продаю птенцы кречета, белые, 2 шт., цена 500000 руб., звоните.",
+        ),
+        listing(
+            "ko-peregrine",
+            "송골매 분양",
+            "송골매 분양합니다. 건강한 새끼, 300만원, 카톡 주세요.",
+        ),
+        listing(
             "en-ivory-on-rosewood",
             "",
             "Antique carved ivory fisherman figure, 14 cm, on a Burmese rosewood base. \
@@ -1135,6 +1147,8 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
     s.expect_counted_taxon("en-hippo", "Hippopotamus amphibius");
     s.expect_counted_taxon("en-saker", "Falco cherrug");
     s.expect_counted_taxon("es-loro-yaco", "Psittacus erithacus");
+    s.expect_counted_taxon("ru-gyr-chicks", "Falco rusticolus");
+    s.expect_counted_taxon("ko-peregrine", "Falco peregrinus");
     s.expect_counted_taxon("en-ivory-on-rosewood", "Elephantidae");
     s.expect_counted_taxon("en-ivory-macaque", "Elephantidae");
     for id in [
@@ -1142,6 +1156,8 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
         "en-hippo",
         "en-saker",
         "es-loro-yaco",
+        "ru-gyr-chicks",
+        "ko-peregrine",
         "en-ivory-on-rosewood",
         "en-ivory-macaque",
     ] {
