@@ -3689,3 +3689,38 @@ fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
     }
     s.finish();
 }
+
+/// Vietnamese "tượng" (statue) is a product-form word, so that "ngà" (ivory,
+/// also an ivory colour) counts beside it; but the same syllable is part of
+/// "ấn tượng" (impressive) and "biểu tượng" (a symbol), which gave ivory-
+/// coloured clothes the context of a statue and an Elephantidae flag. A
+/// statue of ivory is still found.
+#[test]
+fn vietnamese_an_tuong_impressive_is_no_statue_so_ivory_coloured_clothes_are_not_ivory() {
+    let listings = vec![
+        listing(
+            "vi-ao-dai",
+            "Áo dài lụa ngà",
+            "Áo dài lụa tơ tằm tông ngà, thiết kế ấn tượng, size M. Giá 450k, ship toàn quốc.",
+        ),
+        listing(
+            "vi-vay-cuoi",
+            "Váy cưới ngà",
+            "Váy cưới đuôi cá tông ngà, kiểu dáng Ấn tượng, mặc 1 lần. Giá 2tr, liên hệ Zalo.",
+        ),
+        listing(
+            "vi-tuong-nga",
+            "Bán tượng Quan Âm bằng ngà",
+            "Tượng Quan Âm bằng ngà, cao 15cm, giá 5 triệu, liên hệ Zalo.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["vi-ao-dai", "vi-vay-cuoi"] {
+        s.expect_not_flagged(id);
+        s.expect_no_taxon(id, "Elephantidae");
+    }
+    s.expect_flagged("vi-tuong-nga");
+    s.expect_counted_taxon("vi-tuong-nga", "Elephantidae");
+    s.expect_reason_containing("vi-tuong-nga", "word \"tượng\"");
+    s.finish();
+}

@@ -1196,15 +1196,61 @@ fn find_pictures(
 }
 
 /// Whether the text at byte range `span` is part of `word` written around
-/// it: ลาย at 1 of ปลาย.
+/// it, in small or capital letters: ลาย at 1 of ปลาย, "tượng" at 4 of "Ấn
+/// tượng".
 fn inside_word(text: &str, span: (usize, usize), word: &str) -> bool {
-    let found = &text[span.0..span.1];
-    word.match_indices(found).any(|(at, _)| {
-        span.0 >= at
-            && text
-                .get(span.0 - at..)
-                .is_some_and(|rest| rest.starts_with(word))
+    let found = text[span.0..span.1].to_lowercase();
+    let word = word.to_lowercase();
+    let len = word.chars().count();
+    word.match_indices(found.as_str()).any(|(at, _)| {
+        let before = word[..at].chars().count();
+        let start = if before == 0 {
+            Some(span.0)
+        } else {
+            text[..span.0]
+                .char_indices()
+                .rev()
+                .nth(before - 1)
+                .map(|(i, _)| i)
+        };
+        start.is_some_and(|i| {
+            text[i..]
+                .chars()
+                .take(len)
+                .collect::<String>()
+                .to_lowercase()
+                == word
+        })
     })
+}
+
+/// The byte ranges, in order, of product-form words found inside a longer word that
+/// means something else (the cue's `not_inside`: Vietnamese "tượng",
+/// statue, in "ấn tượng", impressive, or "biểu tượng", a symbol): they
+/// give no context.
+fn forms_inside_other_words(
+    text: &str,
+    hits: &[Hit],
+    matcher: &Matcher,
+    lists: &[KeywordList],
+) -> Vec<(usize, usize)> {
+    let mut inside = Vec::new();
+    for h in hits {
+        let elsewhere = matcher.terms_of(h.pattern).iter().any(|t| {
+            t.category == Category::Cue(CueKind::Form)
+                && lists[t.list].cues[t.entry]
+                    .not_inside
+                    .iter()
+                    .any(|word| inside_word(text, (h.start, h.end), word))
+        });
+        if elsewhere {
+            inside.push((h.start, h.end));
+        }
+    }
+    // Sorted, as [`gather`] looks each form word up in it.
+    inside.sort_unstable();
+    inside.dedup();
+    inside
 }
 
 /// A name written beside a picture word, with the taxa it could point to.
@@ -1746,6 +1792,7 @@ fn gather(
     matcher: &Matcher,
     decoys: &[Decoy],
     pictures: &[Picture],
+    forms_inside: &[(usize, usize)],
     langs: &Languages,
 ) -> Evidence {
     let mut ev = Evidence {
@@ -1992,8 +2039,11 @@ fn gather(
                             .push(match_out(text, h, &t.term, t.category, &t.lang));
                     }
                     // A part or live-animal word inside a decoy ("baby" in
-                    // "baby blanket") is no context for anything.
+                    // "baby blanket"), or inside a longer word that means
+                    // something else ("tượng" in "ấn tượng"), is no context
+                    // for anything.
                     if kind == CueKind::Form
+                        && forms_inside.binary_search(&(h.start, h.end)).is_err()
                         && !decoys_near(decoys, longest_decoy, h)
                             .iter()
                             .any(|d| d.covers(h))
@@ -2714,7 +2764,16 @@ pub fn score(
     }
     let decoys = find_decoys(text, hits, matcher, lists, &langs);
     let pictures = find_pictures(text, hits, matcher, lists, &langs);
-    let ev = gather(text, hits, matcher, &decoys, &pictures, &langs);
+    let forms_inside = forms_inside_other_words(text, hits, matcher, lists);
+    let ev = gather(
+        text,
+        hits,
+        matcher,
+        &decoys,
+        &pictures,
+        &forms_inside,
+        &langs,
+    );
     let mut reasons = Vec::new();
     let (taxa, species_parts, counted) = species_part(&ev, lists, &mut reasons);
     for (key, written) in &ev.without_context {

@@ -178,9 +178,9 @@ pub struct Cue {
     /// Picture cues only: where the name stands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name_side: Option<NameSide>,
-    /// Picture cues only: longer words that hold a cue word and mean
-    /// something else (Thai ปลาย, tip, holds ลาย, pattern; the shipped list
-    /// has no Thai picture word).
+    /// Picture and form cues only: longer words that hold a cue word and
+    /// mean something else (Thai ปลาย, tip, holds ลาย, pattern; Vietnamese
+    /// "ấn tượng", impressive, holds "tượng", statue).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) not_inside: Vec<String>,
 }
@@ -449,7 +449,30 @@ not_inside = ["ปลาย"]
             &text
                 .replace("\"picture\"", "\"decoy\"")
                 .replace("name_side = \"after\"\n", ""),
-            "not_inside is only allowed on picture cues",
+            "not_inside is only allowed on picture and form cues",
+        );
+    }
+
+    #[test]
+    fn form_cues_take_not_inside_words_too() {
+        let text = r#"[list]
+name = "t"
+kind = "cues"
+version = "1"
+sources = ["test"]
+
+[[cue]]
+kind = "form"
+lang = "vi"
+terms = ["tượng"]
+not_inside = ["ấn tượng"]
+"#;
+        let list = parse_str(Path::new("t.toml"), text).unwrap();
+        assert_eq!(list.cues[0].kind, CueKind::Form);
+        assert_eq!(list.cues[0].not_inside, vec!["ấn tượng".to_string()]);
+        fails_with(
+            &text.replace("[\"ấn tượng\"]", "[\"ấn\"]"),
+            "not_inside word \"ấn\" holds none of this cue's terms",
         );
     }
 

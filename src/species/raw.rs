@@ -538,7 +538,7 @@ impl Checker<'_> {
         };
         let not_inside = match (&q.not_inside, kind) {
             (None, _) => Vec::new(),
-            (Some(list), CueKind::Picture) => list
+            (Some(list), CueKind::Picture | CueKind::Form) => list
                 .iter()
                 .filter_map(|s| {
                     let word = self.term(s, "not_inside word")?;
@@ -556,7 +556,10 @@ impl Checker<'_> {
                 .collect(),
             (Some(list), _) => {
                 if let Some(first) = list.first() {
-                    self.at(first.span(), "not_inside is only allowed on picture cues");
+                    self.at(
+                        first.span(),
+                        "not_inside is only allowed on picture and form cues",
+                    );
                 }
                 Vec::new()
             }
