@@ -3724,3 +3724,135 @@ fn vietnamese_an_tuong_impressive_is_no_statue_so_ivory_coloured_clothes_are_not
     s.expect_reason_containing("vi-tuong-nga", "word \"tượng\"");
     s.finish();
 }
+
+/// Eight taxa that are CITES-listed and traded online were missing from the
+/// list (added 2026-12-06): the Venus flytrap and the trumpet pitchers,
+/// the arapaima, the date mussel, and four timbers (big-leaf mahogany,
+/// Spanish cedar, ipê, cumaru). Plain offers of them are found; the forms
+/// their annotations leave out (seeds, seedlings, finished guitars and
+/// humidors), a fishing trip and a steel beam called "IPE" are not.
+/// Auction wording for tortoiseshell veneer in Dutch, a carved ivory lot
+/// in Korean and an ivory keris hilt are found too.
+#[test]
+fn listed_plants_fish_and_timbers_added_to_the_list_are_found_and_their_exempt_forms_are_not() {
+    let listings = vec![
+        listing(
+            "en-flytrap",
+            "Venus flytrap, 9 cm pot",
+            "Healthy nursery-grown Venus flytrap plants, several traps each. £6.50 each, \
+             dispatched Monday to Wednesday.",
+        ),
+        listing(
+            "en-flytrap-seeds",
+            "Venus flytrap seeds, 50 pcs",
+            "Fresh Venus flytrap seeds from this year's harvest. £4.99, free shipping.",
+        ),
+        listing(
+            "it-sarracenia",
+            "Sarracenia flava in vaso 9 cm",
+            "Pianta carnivora da esterno, coltivata in vivaio. 12,50 € cad., spedizione con \
+             corriere.",
+        ),
+        listing(
+            "pt-pirarucu",
+            "Pirarucu seco salgado – manta inteira",
+            "Manta de pirarucu seca e salgada, cerca de 8 kg. R$ 45 o kg, envio para todo o \
+             Brasil.",
+        ),
+        listing(
+            "pt-pirarucu-fishing",
+            "Pacote de pesca esportiva de pirarucu",
+            "Três dias de pesca esportiva no Amazonas, pesque e solte, guia e barco \
+             incluídos. R$ 4.500 por pessoa, reservas pelo WhatsApp.",
+        ),
+        listing(
+            "it-datteri",
+            "Datteri di mare freschi",
+            "Vendo datteri di mare freschi, 1 kg 80 €, consegna a Napoli, scrivetemi.",
+        ),
+        listing(
+            "pt-mogno",
+            "Vendo toras de mogno",
+            "Toras de mogno com DOF, diâmetro acima de 50 cm. Preço a combinar, chamar no zap.",
+        ),
+        listing(
+            "en-mahogany-guitar",
+            "Les Paul reissue, Honduras mahogany body",
+            "Great player, Honduras mahogany body and neck, hard case included. $4,500, \
+             shipping in the US.",
+        ),
+        listing(
+            "en-humidor",
+            "Spanish cedar humidor, 50 cigars",
+            "Lined with Spanish cedar, hygrometer included. $89, free shipping.",
+        ),
+        listing(
+            "pt-ipe",
+            "Tábuas de ipê para deck",
+            "Sobrou da obra: tábuas de ipê 10 x 2 cm, cerca de 38 m². Vendo tudo por R$ 6.500, \
+             retirar em Campinas.",
+        ),
+        listing(
+            "pt-ipe-seedlings",
+            "Mudas de ipê-amarelo 60 cm",
+            "Mudas de ipê-amarelo prontas para plantio, R$ 25 cada. Entrega em Campinas.",
+        ),
+        listing(
+            "en-ipe-beam",
+            "IPE 200 steel beams",
+            "Six IPE 200 steel beams, 6 m each, unused. $900 for all, collection only.",
+        ),
+        listing(
+            "en-cumaru",
+            "Cumaru decking, 120 sq ft",
+            "Leftover cumaru decking boards, 1x6, kiln dried. $1,100 or best offer, pick up only.",
+        ),
+        listing(
+            "nl-schildpad",
+            "Kavel 212 - Antwerps kabinet met schildpadfineer, 17e eeuw",
+            "Ebbenhout, front met tien laden. Schatting € 6.000 - 9.000. Opgeld 25%.",
+        ),
+        listing(
+            "ko-ivory-lot",
+            "Lot 45 청대 상아 투각 필통",
+            "청대 상아 투각 산수인물문 필통, 높이 14.2cm. 추정가: 8,000,000원",
+        ),
+        listing(
+            "id-keris",
+            "Lot 17 - Keris Jawa dengan hulu gading",
+            "Keris luk 7, hulu gading gaya Solo dengan selut perak. Harga pembukaan Rp 7.500.000.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("en-flytrap", "Dionaea muscipula"),
+        ("it-sarracenia", "Sarracenia"),
+        ("pt-pirarucu", "Arapaima gigas"),
+        ("it-datteri", "Lithophaga lithophaga"),
+        ("pt-mogno", "Swietenia"),
+        ("pt-ipe", "Handroanthus"),
+        ("en-cumaru", "Dipteryx"),
+        ("nl-schildpad", "Eretmochelys imbricata"),
+        ("ko-ivory-lot", "Elephantidae"),
+        ("id-keris", "Elephantidae"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+    }
+    for id in [
+        "en-flytrap-seeds",
+        "pt-pirarucu-fishing",
+        "en-mahogany-guitar",
+        "en-humidor",
+        "pt-ipe-seedlings",
+        "en-ipe-beam",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    // The guitar's and the humidor's woods are named, but without a timber
+    // word they do not count; "IPE" is a steel profile.
+    s.expect_no_taxon("en-mahogany-guitar", "Swietenia");
+    s.expect_no_taxon("en-humidor", "Cedrela");
+    s.expect_no_taxon("en-ipe-beam", "Handroanthus");
+    s.finish();
+}
