@@ -1224,10 +1224,10 @@ fn inside_word(text: &str, span: (usize, usize), word: &str) -> bool {
     })
 }
 
-/// The byte ranges, in order, of product-form words found inside a longer word that
-/// means something else (the cue's `not_inside`: Vietnamese "tượng",
-/// statue, in "ấn tượng", impressive, or "biểu tượng", a symbol): they
-/// give no context.
+/// The byte ranges, in order, of product-form words found inside a longer
+/// word that means something else (the cue's `not_inside`: Vietnamese
+/// "tượng", statue, in "ấn tượng", impressive, or "biểu tượng", a symbol):
+/// they give no context.
 fn forms_inside_other_words(
     text: &str,
     hits: &[Hit],
