@@ -3730,7 +3730,9 @@ fn vietnamese_an_tuong_impressive_is_no_statue_so_ivory_coloured_clothes_are_not
 /// the arapaima, the date mussel, and four timbers (big-leaf mahogany,
 /// Spanish cedar, ipê, cumaru). Plain offers of them are found; the forms
 /// their annotations leave out (seeds, seedlings, finished guitars and
-/// humidors), a fishing trip and a steel beam called "IPE" are not.
+/// humidors), a fishing trip and a steel beam called "IPE" are not. A
+/// split listing's reason says warden does not tell which part is traded,
+/// not that the text does not show it ("Sarracenia flava" does).
 /// Auction wording for tortoiseshell veneer in Dutch, a carved ivory lot
 /// in Korean and an ivory keris hilt are found too.
 #[test]
@@ -3854,5 +3856,13 @@ fn listed_plants_fish_and_timbers_added_to_the_list_are_found_and_their_exempt_f
     s.expect_no_taxon("en-mahogany-guitar", "Swietenia");
     s.expect_no_taxon("en-humidor", "Cedrela");
     s.expect_no_taxon("en-ipe-beam", "Handroanthus");
+    // The trumpet pitchers are a split listing (three taxa in Appendix I):
+    // the text names Sarracenia flava, so the reason must not say the text
+    // is silent on which part is traded, only that warden does not tell.
+    s.expect_reason_containing(
+        "it-sarracenia",
+        "least protected part Appendix II, as warden does not tell from the text which part is traded",
+    );
+    s.expect_no_reason_containing("it-sarracenia", "the text does not show");
     s.finish();
 }

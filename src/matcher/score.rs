@@ -661,7 +661,7 @@ pub enum Feature {
     /// live-animal word.
     Emoji,
     /// Appendix of the strongest taxon (the least protected part of a split
-    /// listing, as the text does not show which part is traded).
+    /// listing, as warden does not tell from the text which part is traded).
     AppendixI,
     AppendixII,
     AppendixIII,
@@ -2309,7 +2309,7 @@ fn species_part(
                 taxon.appendix,
                 match taxon.appendix.rsplit_once('/') {
                     Some((_, least)) => format!(
-                        ": a split listing, its least protected part Appendix {least}, as the text does not show which part is traded"
+                        ": a split listing, its least protected part Appendix {least}, as warden does not tell from the text which part is traded"
                     ),
                     None => String::new(),
                 },
