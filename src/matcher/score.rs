@@ -2228,8 +2228,8 @@ fn species_part(
     let mut scored = Vec::new();
     for (&(li, ti), e) in &ev.per_taxon {
         let taxon = &lists[li].taxa[ti];
-        // The least protected part of a split listing: the text does not
-        // show which population or species is traded.
+        // The least protected part of a split listing: warden does not
+        // tell from the text which population or species is traded.
         let appendix = taxon.appendix.rsplit('/').next().unwrap_or("");
         let mut parts = vec![(e.feature, String::new())];
         let app = match appendix {
