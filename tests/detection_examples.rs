@@ -1166,6 +1166,139 @@ fn the_most_specific_taxon_named_counts_so_a_narwhal_tusk_is_not_elephant_ivory(
     s.finish();
 }
 
+/// A species in Appendix I whose names the list held under a split
+/// higher taxon was reported by that taxon's least protected part: a
+/// ring-tailed lemur as "Primates (Appendix I/II … Appendix II)", an ocelot
+/// coat as the cats, a golden lion tamarin as the marmosets and tamarins.
+/// Every lemur, and each of these species, is in Appendix I, and the text
+/// names it: the reason now says so, also where a product word of the
+/// higher taxon overlaps the species' name ("pluma de águila harpía",
+/// "Siamese crocodile leather handbag": the same thing named more fully).
+/// A name shared by species in different Appendices (a capuchin, Appendix
+/// II; "tigrillo", several small cats) stays with the split taxon and its
+/// careful wording, and so does a species named only to compare (either
+/// way round), or inside the name of another animal ("Siberian lynx",
+/// "New Guinea harpy eagle", "giant otter shrew").
+#[test]
+fn appendix_i_species_named_in_the_text_are_reported_as_appendix_i_not_by_a_split_listings_least_protected_part()
+ {
+    let listings = vec![
+        listing(
+            "en-lemur",
+            "Ring-tailed lemur for sale",
+            "Ring-tailed lemur, 6 months, hand raised, very tame. $3,500, DM me.",
+        ),
+        listing(
+            "de-ozelot",
+            "Ozelotmantel Gr. 38",
+            "Verkaufe echten Ozelotmantel aus den 60ern, Größe 38, guter Zustand. 450 €, Versand möglich.",
+        ),
+        listing(
+            "pt-mico-leao",
+            "Vendo mico-leão-dourado",
+            "Vendo filhote de mico-leão-dourado, manso, R$ 2.500, chama no zap.",
+        ),
+        listing(
+            "pt-ariranha",
+            "Filhote de ariranha",
+            "Vendo filhote de ariranha criado na mamadeira, R$ 1.800, WhatsApp.",
+        ),
+        listing(
+            "es-harpia",
+            "Se vende pluma de águila harpía",
+            "Vendo plumas de águila harpía, auténticas, 40 dólares cada una, envío a todo el país.",
+        ),
+        listing(
+            "en-siamese-croc",
+            "Siamese crocodile leather handbag",
+            "Genuine Siamese crocodile leather handbag, 30 cm, never used. $650, free shipping.",
+        ),
+        listing(
+            "es-nuca-amarilla",
+            "Vendo loro nuca amarilla",
+            "Vendo loro nuca amarilla, ya habla, muy manso. $6,000, inbox.",
+        ),
+        listing(
+            "en-rajah",
+            "Nepenthes rajah for sale",
+            "Nepenthes rajah, 10 cm rosette, grown from seed. $120 plus shipping, message me.",
+        ),
+        listing(
+            "en-turbinicarpus",
+            "Turbinicarpus alonsoi",
+            "Turbinicarpus alonsoi, 3 cm, own roots. 25 € each, shipping within the EU, message me.",
+        ),
+        listing(
+            "en-birdwing",
+            "Queen Alexandra's birdwing, male, A1",
+            "Queen Alexandra's birdwing, male, A1 quality, papered specimen. $900, PayPal, shipping worldwide.",
+        ),
+        listing(
+            "en-caiman-compared",
+            "Caiman crocodile leather belt",
+            "Caiman crocodile leather belt, 110 cm, looks just like saltwater crocodile. \
+             $80, free shipping.",
+        ),
+        listing(
+            "en-compared-first",
+            "Caiman crocodile leather belt",
+            "Looks like Siamese crocodile leather! Actually caiman crocodile leather \
+             belt, 110 cm. $80, free shipping.",
+        ),
+        listing(
+            "en-siberian-lynx",
+            "Siberian lynx fur coat",
+            "Siberian lynx fur coat, full length, size M. $2,500, shipping worldwide.",
+        ),
+        listing(
+            "en-new-guinea-harpy",
+            "New Guinea harpy eagle feathers",
+            "New Guinea harpy eagle feathers, 3 pcs, $40 each, DM me.",
+        ),
+        listing(
+            "en-otter-shrew",
+            "Giant otter shrew specimen",
+            "Giant otter shrew specimen, skull and skin, museum quality. $300, DM me.",
+        ),
+        listing(
+            "en-capuchin",
+            "Capuchin monkey for sale",
+            "Capuchin monkey, 1 year old, diaper trained. $4,000, WhatsApp only.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("en-lemur", "Lemuriformes"),
+        ("de-ozelot", "Leopardus pardalis"),
+        ("pt-mico-leao", "Leontopithecus"),
+        ("pt-ariranha", "Pteronura brasiliensis"),
+        ("es-harpia", "Harpia harpyja"),
+        ("en-siamese-croc", "Crocodylus siamensis"),
+        ("es-nuca-amarilla", "Amazona auropalliata"),
+        ("en-rajah", "Nepenthes rajah"),
+        ("en-turbinicarpus", "Turbinicarpus"),
+        ("en-birdwing", "Ornithoptera alexandrae"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+        s.expect_reason_containing(id, &format!("points to {taxon} (CITES Appendix I)"));
+    }
+    s.expect_flagged("en-caiman-compared");
+    s.expect_counted_taxon("en-caiman-compared", "Crocodylia");
+    s.expect_counted_taxon("en-compared-first", "Crocodylia");
+    // Lynx lynx, Appendix II; not the Iberian lynx inside its name.
+    s.expect_counted_taxon("en-siberian-lynx", "Lynx");
+    s.expect_no_taxon("en-siberian-lynx", "Lynx pardinus");
+    // Harpyopsis (Appendix II) and a tenrec (not listed).
+    s.expect_no_taxon("en-new-guinea-harpy", "Harpia harpyja");
+    s.expect_no_taxon("en-otter-shrew", "Pteronura brasiliensis");
+    s.expect_not_flagged("en-otter-shrew");
+    s.expect_flagged("en-capuchin");
+    s.expect_counted_taxon("en-capuchin", "Primates");
+    s.expect_reason_containing("en-capuchin", "its least protected part Appendix II");
+    s.finish();
+}
+
 /// The names of organisations among the news words ("TRAFFIC", "PETA")
 /// are acronyms, and written in small letters they are other words: a
 /// shop's "high traffic on the site" (found by a review on 2026-12-06),

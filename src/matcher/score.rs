@@ -935,6 +935,8 @@ struct Evidence {
     matches: Vec<MatchOut>,
     /// Keyed by (list, taxon) index.
     per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
+    /// Byte ranges of every species match of each taxon, emoji aside.
+    spans: BTreeMap<(usize, usize), Vec<(usize, usize)>>,
     /// Everyday words found with no context: (taxon, written).
     without_context: Vec<((usize, usize), String)>,
     /// Names written beside a picture word, which do not count.
@@ -1948,6 +1950,7 @@ fn gather(
                     if needs_context {
                         context_spans.push((h.start, h.end));
                     }
+                    ev.spans.entry(key).or_default().push((h.start, h.end));
                     let flag = match (needs_context, kind == TermKind::Product) {
                         (false, true) => &mut ev.has_product,
                         (false, false) => &mut ev.has_name,
@@ -2212,6 +2215,49 @@ fn most_specific<'a>(
     Some(chosen.0)
 }
 
+/// Of taxa with evidence as strong, a more specific taxon of the counted
+/// one's group whose words overlap every match of the counted one in the
+/// text: the same thing, named more fully. "filhote de mico" (a marmoset
+/// pup) in "filhote de mico-leão-dourado" is the golden lion tamarin's
+/// pup; "crocodile leather handbag" in "Siamese crocodile leather
+/// handbag" is the Siamese crocodile's leather. A match of the counted
+/// taxon elsewhere says the text speaks of more than that species:
+/// "caiman crocodile leather, looks just like saltwater crocodile" and
+/// "looks like Siamese crocodile leather! Actually caiman crocodile
+/// leather" name the species only to compare.
+fn named_more_fully<'a>(
+    chosen: (usize, usize),
+    candidates: impl Iterator<Item = ((usize, usize), &'a Taxon)>,
+    ev: &Evidence,
+    lists: &[KeywordList],
+) -> (usize, usize) {
+    let taxon = &lists[chosen.0].taxa[chosen.1];
+    let mine: &[(usize, usize)] = match ev.spans.get(&chosen) {
+        Some(spans) => spans,
+        // An emoji: no words to name more fully.
+        None => return chosen,
+    };
+    let overlap = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
+    // A match inside a longer one of the same taxon ("parrot" in "amazon
+    // parrot chick") is part of it, not a mention of its own.
+    let outer = |&m: &(usize, usize)| !mine.iter().any(|&o| o != m && within(m, o));
+    let mut best = (chosen, taxon.rank_specificity());
+    for (key, other) in candidates {
+        let rank = other.rank_specificity();
+        if other.group == taxon.group
+            && rank > best.1
+            && ev.spans.get(&key).is_some_and(|theirs| {
+                mine.iter()
+                    .filter(|m| outer(m))
+                    .all(|&m| theirs.iter().any(|&t| overlap(m, t)))
+            })
+        {
+            best = (key, rank);
+        }
+    }
+    best.0
+}
+
 /// The taxa, a reason for each, the features of the strongest taxon and
 /// its key. Only the strongest taxon's evidence counts; the others' reasons
 /// say so and carry no points. Of taxa with evidence as strong, one none of
@@ -2259,7 +2305,18 @@ fn species_part(
             .filter(|(key, _, e, _)| !negated(key) && !e.needs_context)
             .map(|(key, taxon, e, _)| (*key, *taxon, *e)),
     )
-    .or_else(|| strongest.clone().next().map(|(key, ..)| *key));
+    .or_else(|| strongest.clone().next().map(|(key, ..)| *key))
+    .map(|chosen| {
+        named_more_fully(
+            chosen,
+            strongest
+                .clone()
+                .filter(|(key, ..)| !negated(key))
+                .map(|(key, taxon, _, _)| (*key, *taxon)),
+            ev,
+            lists,
+        )
+    });
     let mut counted: Option<Vec<Part>> = None;
     for (key, taxon, e, parts) in scored {
         taxa.push(TaxonOut {

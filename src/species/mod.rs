@@ -110,7 +110,15 @@ pub struct Taxon {
 }
 
 /// The ranks a taxon may have, from the least specific.
-const RANKS: &[&str] = &["class", "order", "family", "genus", "species", "subspecies"];
+const RANKS: &[&str] = &[
+    "class",
+    "order",
+    "infraorder",
+    "family",
+    "genus",
+    "species",
+    "subspecies",
+];
 
 impl Taxon {
     /// How specific its rank is: 0 for a class (or an unknown rank), then
