@@ -2237,20 +2237,43 @@ fn named_more_fully<'a>(
         // An emoji: no words to name more fully.
         None => return chosen,
     };
-    let overlap = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
-    // A match inside a longer one of the same taxon ("parrot" in "amazon
-    // parrot chick") is part of it, not a mention of its own.
-    let outer = |&m: &(usize, usize)| !mine.iter().any(|&o| o != m && within(m, o));
+    // Sorted by start, the longest first, a match inside one before it
+    // ("parrot" in "amazon parrot chick") is part of it, not a mention of
+    // its own. Sorting keeps this at n log n in the matches of a long
+    // listing.
+    let mut outer = mine.to_vec();
+    outer.sort_unstable_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+    outer.dedup();
+    let mut reach = 0;
+    outer.retain(|&(_, end)| {
+        let out = end > reach;
+        reach = reach.max(end);
+        out
+    });
+    // Whether every one of them overlaps one of `theirs`: some match of
+    // theirs starts before it ends and ends after it starts.
+    let covered = |theirs: &[(usize, usize)]| {
+        let mut theirs = theirs.to_vec();
+        theirs.sort_unstable();
+        let mut end = 0;
+        let farthest: Vec<usize> = theirs
+            .iter()
+            .map(|t| {
+                end = end.max(t.1);
+                end
+            })
+            .collect();
+        outer.iter().all(|&(start, stop)| {
+            let before = theirs.partition_point(|t| t.0 < stop);
+            before > 0 && farthest[before - 1] > start
+        })
+    };
     let mut best = (chosen, taxon.rank_specificity());
     for (key, other) in candidates {
         let rank = other.rank_specificity();
         if other.group == taxon.group
             && rank > best.1
-            && ev.spans.get(&key).is_some_and(|theirs| {
-                mine.iter()
-                    .filter(|m| outer(m))
-                    .all(|&m| theirs.iter().any(|&t| overlap(m, t)))
-            })
+            && ev.spans.get(&key).is_some_and(|theirs| covered(theirs))
         {
             best = (key, rank);
         }
