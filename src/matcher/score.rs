@@ -4,7 +4,7 @@
 use super::folds::{Folds, accents, is_accent};
 use super::lang::Languages;
 use super::{Category, Hit, Matcher, TermRef, snippet};
-use crate::species::{CueKind, KeywordList, NameSide, Taxon, TermKind};
+use crate::species::{Cue, CueKind, KeywordList, NameSide, Taxon, TermKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1177,11 +1177,7 @@ fn find_pictures(
             }
             let cue = &lists[t.list].cues[t.entry];
             let Some(side) = cue.name_side else { continue };
-            if cue
-                .not_inside
-                .iter()
-                .any(|word| inside_word(text, (h.start, h.end), word))
-            {
+            if inside_other_word(text, h, cue) {
                 continue;
             }
             pictures.push(Picture {
@@ -1195,6 +1191,14 @@ fn find_pictures(
     // In order of their start ([`pictured_names`] searches them).
     pictures.sort_by_key(|p| p.start);
     pictures
+}
+
+/// Whether hit `h` of a cue is part of one of the longer words its cue
+/// names as meaning something else (`not_inside`).
+fn inside_other_word(text: &str, h: &Hit, cue: &Cue) -> bool {
+    cue.not_inside
+        .iter()
+        .any(|word| inside_word(text, (h.start, h.end), word))
 }
 
 /// Whether the text at byte range `span` is part of `word` written around
@@ -1240,10 +1244,7 @@ fn forms_inside_other_words(
     for h in hits {
         let elsewhere = matcher.terms_of(h.pattern).iter().any(|t| {
             t.category == Category::Cue(CueKind::Form)
-                && lists[t.list].cues[t.entry]
-                    .not_inside
-                    .iter()
-                    .any(|word| inside_word(text, (h.start, h.end), word))
+                && inside_other_word(text, h, &lists[t.list].cues[t.entry])
         });
         if elsewhere {
             inside.push((h.start, h.end));
@@ -2232,11 +2233,18 @@ fn named_more_fully<'a>(
     lists: &[KeywordList],
 ) -> (usize, usize) {
     let taxon = &lists[chosen.0].taxa[chosen.1];
-    let mine: &[(usize, usize)] = match ev.spans.get(&chosen) {
-        Some(spans) => spans,
-        // An emoji: no words to name more fully.
-        None => return chosen,
+    // An emoji has no words to name more fully.
+    let Some(mine) = ev.spans.get(&chosen) else {
+        return chosen;
     };
+    let rank = taxon.rank_specificity();
+    let more_specific: Vec<_> = candidates
+        .filter(|(_, other)| other.group == taxon.group && other.rank_specificity() > rank)
+        .collect();
+    // Most listings name one taxon of a group: nothing to sort.
+    if more_specific.is_empty() {
+        return chosen;
+    }
     // Sorted by start, the longest first, a match inside one before it
     // ("parrot" in "amazon parrot chick") is part of it, not a mention of
     // its own. Sorting keeps this at n log n in the matches of a long
@@ -2268,13 +2276,10 @@ fn named_more_fully<'a>(
             before > 0 && farthest[before - 1] > start
         })
     };
-    let mut best = (chosen, taxon.rank_specificity());
-    for (key, other) in candidates {
+    let mut best = (chosen, rank);
+    for (key, other) in more_specific {
         let rank = other.rank_specificity();
-        if other.group == taxon.group
-            && rank > best.1
-            && ev.spans.get(&key).is_some_and(|theirs| covered(theirs))
-        {
+        if rank > best.1 && ev.spans.get(&key).is_some_and(|theirs| covered(theirs)) {
             best = (key, rank);
         }
     }
