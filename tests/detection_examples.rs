@@ -1820,7 +1820,9 @@ fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_tric
         listing("ja-brand", "", "マ●クのハッピーセット おもちゃ 売ります"),
         listing("ja-collab", "", "バニラ×ココナッツ ボディミルク 売ります"),
         // Letters spelled out and look-alike digits in names and games: an everyday word still
-        // needs a product word, however it is written.
+        // needs a product word, however it is written, also where the listing offers something
+        // (a rule letting a disguised everyday word count with sale or contact wording was
+        // tried twice and taken back: worksheets, merchandise, brands and gamer tags).
         listing(
             "en-spaced",
             "",
@@ -1836,6 +1838,31 @@ fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_tric
         listing("en-sign", "", "M E R L I N name sign for nursery door"),
         listing("en-emphasis", "", "omg pandaaaa so cute"),
         listing("zh-list", "", "熊/猫/兔 三款可选"),
+        listing(
+            "en-worksheet",
+            "Spelling practice pack, ages 5-7",
+            "Trace and spell: c-a-t, d-o-g, o-t-t-e-r, t-i-g-e-r. £3 for sale, postage included.",
+        ),
+        listing(
+            "en-scarf",
+            "Th3 Tig3rs retro bar scarf",
+            "For sale, worn twice. DM me or WhatsApp.",
+        ),
+        listing(
+            "en-hoodie",
+            "new drop 🔥 p.a.n.d.a hoodie",
+            "sizes S-XL, DM to order, shipping worldwide",
+        ),
+        listing(
+            "de-perfume",
+            "m0schus n°7 Eau de Parfum",
+            "Neu und originalverpackt, zu verkaufen. Versand möglich, Preis per PN.",
+        ),
+        listing(
+            "es-jersey",
+            "Playera T1gres UANL campeón",
+            "Vendo, talla M, nueva. Envío a todo México, info por WhatsApp.",
+        ),
     ];
     let mut s = sweep(&listings);
     // One letter hidden behind a symbol: m*skus is muskus, iv●ry is ivory. The symbol could
@@ -1866,6 +1893,11 @@ fn a_letter_masked_by_a_symbol_is_read_in_latin_script_with_a_caveat_and_no_tric
         "en-sign",
         "en-emphasis",
         "zh-list",
+        "en-worksheet",
+        "en-scarf",
+        "en-hoodie",
+        "de-perfume",
+        "es-jersey",
     ] {
         s.expect_not_flagged(id);
     }
@@ -4033,5 +4065,45 @@ fn listed_plants_fish_and_timbers_added_to_the_list_are_found_and_their_exempt_f
         "least protected part Appendix II, as warden does not tell from the text which part is traded",
     );
     s.expect_no_reason_containing("it-sarracenia", "the text does not show");
+    s.finish();
+}
+
+#[test]
+fn a_decoy_does_not_run_across_a_comma_or_the_end_of_a_sentence() {
+    let listings = vec![
+        // "baby, bottle fed" is no "baby bottle"; "mammoth, ivory" no "mammoth ivory".
+        listing(
+            "en-lemur",
+            "Ring-tailed lemur baby, bottle fed",
+            "Very tame, 800 euro, DM me.",
+        ),
+        listing(
+            "en-materials",
+            "Carved figure for sale",
+            "Materials: mammoth, ivory, bone. 300 USD, DM me.",
+        ),
+        // Written together they still are.
+        listing(
+            "en-bottle",
+            "Baby bottle with lemur print",
+            "New, for sale, 5 USD.",
+        ),
+        listing(
+            "en-mammoth",
+            "Mammoth ivory pendant",
+            "Woolly mammoth ivory from Yakutia, 5 cm, for sale, 95 USD.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["en-lemur", "en-materials"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "decoy context");
+        s.expect_no_reason_containing(id, "names goods of an animal that CITES does not list");
+    }
+    s.expect_counted_taxon("en-lemur", "Lemuriformes");
+    s.expect_counted_taxon("en-materials", "Elephantidae");
+    s.expect_not_flagged("en-bottle");
+    s.expect_not_flagged("en-mammoth");
+    s.expect_no_taxon("en-mammoth", "Elephantidae");
     s.finish();
 }

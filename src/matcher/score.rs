@@ -1050,14 +1050,15 @@ fn find_decoys(
             // listed, named it ("karet", rubber, in a short Indonesian
             // listing with "gratis ongkir"; "estampa croco" in a short
             // Portuguese one with "Envio").
-            if cue_counts(h, t, langs, text) {
+            let written = &text[h.start..h.end];
+            if cue_counts(h, t, langs, text) && !across_clauses(written, &t.canonical) {
                 let cue = &lists[t.list].cues[t.entry];
                 decoys.push(Decoy {
                     start: h.start,
                     end: h.end,
                     cue: (t.list, t.entry),
                     applies_to: cue.applies_to.iter().map(|a| fold(a)).collect(),
-                    written: text[h.start..h.end].to_string(),
+                    written: written.to_string(),
                     kind,
                     lang: super::lang::base(&t.lang).to_string(),
                 });
@@ -1086,6 +1087,25 @@ fn find_decoys(
         decoys.retain(|d| !d.penalty() || !unlisted.hold((d.start, d.end), true));
     }
     decoys
+}
+
+/// Whether a match written `written` of a term whose canonical form is
+/// `canon` runs across a comma, semicolon, question or exclamation mark or
+/// the full stop ending a sentence that the term does not hold: "baby,
+/// bottle fed" is no "baby bottle", "Materials: mammoth, ivory" no
+/// "mammoth ivory". Normalising reads such marks as spaces, so that a
+/// species term is found however the seller punctuates it; a decoy's
+/// meaning does not survive the break.
+fn across_clauses(written: &str, canon: &str) -> bool {
+    const BREAKS: [char; 10] = [',', ';', '!', '?', '，', '；', '。', '、', '！', '？'];
+    let mut chars = written.chars().peekable();
+    while let Some(c) = chars.next() {
+        let full_stop = c == '.' && chars.peek().is_some_and(|n| n.is_whitespace());
+        if (BREAKS.contains(&c) || full_stop) && !canon.contains(c) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The decoys that may share text with hit `h`, out of `decoys` in order of
