@@ -1265,6 +1265,17 @@ fn appendix_i_species_named_in_the_text_are_reported_as_appendix_i_not_by_a_spli
             "Capuchin monkey for sale",
             "Capuchin monkey, 1 year old, diaper trained. $4,000, WhatsApp only.",
         ),
+        // Mandrill is also an e-mail service (Mailchimp's).
+        listing(
+            "en-mandrill-account",
+            "Mandrill account for sale",
+            "Aged Mandrill account, high sending limits, verified domain. $150, DM me.",
+        ),
+        listing(
+            "en-mandrill-baby",
+            "Mandrill baby for sale",
+            "Mandrill baby, 6 months, eating well. DM for price.",
+        ),
     ];
     let mut s = sweep(&listings);
     for (id, taxon) in [
@@ -1296,6 +1307,10 @@ fn appendix_i_species_named_in_the_text_are_reported_as_appendix_i_not_by_a_spli
     s.expect_flagged("en-capuchin");
     s.expect_counted_taxon("en-capuchin", "Primates");
     s.expect_reason_containing("en-capuchin", "its least protected part Appendix II");
+    s.expect_not_flagged("en-mandrill-account");
+    s.expect_no_taxon("en-mandrill-account", "Mandrillus");
+    s.expect_flagged("en-mandrill-baby");
+    s.expect_counted_taxon("en-mandrill-baby", "Mandrillus");
     s.finish();
 }
 
