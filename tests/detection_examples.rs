@@ -1383,8 +1383,30 @@ fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not
             "Oud chips",
             "Genuine oud chips for sale, 10 g, DM me",
         ),
+        // Italian and German "nutria" is the coypu (not listed); Spanish "nutria" is an otter.
+        listing(
+            "it-nutria",
+            "Pelliccia di nutria",
+            "Pelliccia di nutria vintage, taglia 44, ottime condizioni. 120 euro, spedizione.",
+        ),
+        listing(
+            "de-nutria",
+            "Nutria-Pelzmantel",
+            "Mantel aus Nutria, Größe 40, sehr gepflegt. 90 €, Versand möglich.",
+        ),
+        listing(
+            "es-nutria",
+            "Vendo nutria bebé",
+            "Cachorro de nutria, 2 meses, come solo. Precio por WhatsApp.",
+        ),
     ];
     let mut s = sweep(&listings);
+    for id in ["it-nutria", "de-nutria"] {
+        s.expect_not_flagged(id);
+        s.expect_no_taxon(id, "Mustelidae");
+    }
+    s.expect_flagged("es-nutria");
+    s.expect_counted_taxon("es-nutria", "Mustelidae");
     s.expect_flagged("nl-oud");
     s.expect_no_taxon("nl-oud", "Aquilaria");
     s.expect_no_reason_containing(
