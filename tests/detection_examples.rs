@@ -4144,3 +4144,104 @@ fn a_decoy_does_not_run_across_a_comma_or_the_end_of_a_sentence() {
     s.expect_no_taxon("en-mammoth", "Elephantidae");
     s.finish();
 }
+
+#[test]
+fn leopard_geckos_budgerigars_and_otter_coloured_rabbits_are_not_the_listed_animals_they_are_named_after()
+ {
+    let listings = vec![
+        // The leopard gecko (Eublepharis macularius), a common pet, is not the leopard.
+        listing(
+            "en-geckos",
+            "Leopard geckos for sale",
+            "Two leopard geckos, captive bred, 1 year old, $60 each with tank.",
+        ),
+        listing(
+            "es-gecko",
+            "Gecko leopardo macho",
+            "Gecko leopardo de 2 años, criado en cautiverio, con terrario completo. 90 €, entrega en mano en Madrid.",
+        ),
+        listing(
+            "it-gecko",
+            "Geco leopardino",
+            "Gecko leopardo nato in cattività, esemplare adulto, 60 euro con teca.",
+        ),
+        listing(
+            "fr-gecko",
+            "Gecko léopard adulte",
+            "Gecko léopard né en captivité, 2 ans, vendu avec terrarium. 80 €.",
+        ),
+        listing(
+            "pt-gecko",
+            "Gecko leopardo filhote",
+            "Filhote de gecko leopardo, nascido em cativeiro, R$ 600. Envio.",
+        ),
+        // The budgerigar, one of the four parrots CITES does not list.
+        listing(
+            "es-perico",
+            "Pericos australianos",
+            "Vendo pericos australianos, pichones de 2 meses, criados a mano. $250, WhatsApp.",
+        ),
+        // "Otter" is a rabbit colour.
+        listing(
+            "en-rabbit",
+            "Netherland dwarf kits, black otter",
+            "Netherland dwarf babies, black otter colour, 8 weeks. $60 each, pickup.",
+        ),
+        listing(
+            "nl-rabbit",
+            "Hollander konijntjes zwart-otter",
+            "Jongen, 8 weken, kleur zwart-otter, 25 euro per stuk. Ophalen.",
+        ),
+        // The animals themselves still count, also beside a gecko.
+        listing(
+            "es-both",
+            "Gecko leopardo y piel de leopardo",
+            "Vendo gecko leopardo macho y una piel de leopardo antigua. Precio por WhatsApp.",
+        ),
+        listing(
+            "fr-leopard",
+            "Peau de léopard",
+            "Peau de léopard ancienne, entière, 2 m. Prix 2500 €, envoi possible.",
+        ),
+        listing(
+            "en-otter",
+            "Otter pups for sale",
+            "Two otter pups, captive bred, 10 weeks. DM for price.",
+        ),
+        // Dutch "dwergotter" is the Asian small-clawed otter (Appendix I).
+        listing(
+            "nl-dwergotter",
+            "Dwergotter te koop",
+            "Jonge dwergotter, nakweek, 12 weken. Prijs via PB.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "en-geckos",
+        "es-gecko",
+        "it-gecko",
+        "fr-gecko",
+        "pt-gecko",
+        "es-perico",
+        "en-rabbit",
+        "nl-rabbit",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    for id in ["en-geckos", "es-gecko", "it-gecko", "fr-gecko", "pt-gecko"] {
+        s.expect_no_taxon(id, "Panthera pardus");
+    }
+    s.expect_no_taxon("es-perico", "Psittaciformes");
+    s.expect_no_taxon("en-rabbit", "Mustelidae");
+    s.expect_no_taxon("nl-rabbit", "Mustelidae");
+    for (id, taxon) in [
+        ("es-both", "Panthera pardus"),
+        ("fr-leopard", "Panthera pardus"),
+        ("en-otter", "Mustelidae"),
+        ("nl-dwergotter", "Aonyx cinereus"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+    }
+    s.finish();
+}
