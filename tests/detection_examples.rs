@@ -4130,6 +4130,9 @@ fn a_decoy_does_not_run_across_a_comma_or_the_end_of_a_sentence() {
             "Mammoth ivory pendant",
             "Woolly mammoth ivory from Yakutia, 5 cm, for sale, 95 USD.",
         ),
+        // A decoy holding a comma of its own still holds, written with either comma.
+        listing("zh-sold", "象牙手镯 已出，勿扰", "谢谢"),
+        listing("zh-sold-ascii", "象牙手镯 已出,勿扰", "谢谢"),
     ];
     let mut s = sweep(&listings);
     for id in ["en-lemur", "en-materials"] {
@@ -4142,6 +4145,10 @@ fn a_decoy_does_not_run_across_a_comma_or_the_end_of_a_sentence() {
     s.expect_not_flagged("en-bottle");
     s.expect_not_flagged("en-mammoth");
     s.expect_no_taxon("en-mammoth", "Elephantidae");
+    for id in ["zh-sold", "zh-sold-ascii"] {
+        s.expect_not_flagged(id);
+        s.expect_reason_containing(id, "decoy context");
+    }
     s.finish();
 }
 

@@ -1097,11 +1097,22 @@ fn find_decoys(
 /// species term is found however the seller punctuates it; a decoy's
 /// meaning does not survive the break.
 fn across_clauses(written: &str, canon: &str) -> bool {
-    const BREAKS: [char; 10] = [',', ';', '!', '?', '，', '；', '。', '、', '！', '？'];
+    // Full-width marks as their ASCII forms: a term listed with either
+    // holds both.
+    let mark = |c: char| match c {
+        '，' | '、' => ',',
+        '；' => ';',
+        '！' => '!',
+        '？' => '?',
+        '。' => '.',
+        c => c,
+    };
     let mut chars = written.chars().peekable();
     while let Some(c) = chars.next() {
-        let full_stop = c == '.' && chars.peek().is_some_and(|n| n.is_whitespace());
-        if (BREAKS.contains(&c) || full_stop) && !canon.contains(c) {
+        let m = mark(c);
+        let full_stop = c == '。' || (c == '.' && chars.peek().is_some_and(|n| n.is_whitespace()));
+        if (matches!(m, ',' | ';' | '!' | '?') || full_stop) && !canon.chars().any(|k| mark(k) == m)
+        {
             return true;
         }
     }
