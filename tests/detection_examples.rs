@@ -4153,7 +4153,7 @@ fn a_decoy_does_not_run_across_a_comma_or_the_end_of_a_sentence() {
 }
 
 #[test]
-fn leopard_geckos_budgerigars_and_otter_coloured_rabbits_are_not_the_listed_animals_they_are_named_after()
+fn pets_fish_and_goods_named_after_listed_animals_are_not_those_animals_and_the_animals_beside_them_still_count()
  {
     let listings = vec![
         // The leopard gecko (Eublepharis macularius), a common pet, is not the leopard.
@@ -4215,6 +4215,63 @@ fn leopard_geckos_budgerigars_and_otter_coloured_rabbits_are_not_the_listed_anim
             "Otter pups for sale",
             "Two otter pups, captive bred, 10 weeks. DM for price.",
         ),
+        // More pets and aquarium animals named after listed ones, and goods named so.
+        listing(
+            "en-oscars",
+            "Tiger oscar pair - male & female",
+            "Proven breeding pair of tiger oscars, 10 inch, captive bred. $120 the pair, pickup only.",
+        ),
+        listing(
+            "en-salamander",
+            "Axanthic tiger salamander",
+            "Captive bred axanthic tiger salamander, 6 inches. $70 with 20gal setup. Pickup only.",
+        ),
+        listing(
+            "en-garra",
+            "Panda garra juveniles",
+            "Panda garra (Garra flavatra) juveniles, 3cm, captive bred, 5 for $40.",
+        ),
+        listing(
+            "en-frogs",
+            "Leopard frog tadpoles live",
+            "Live northern leopard frog tadpoles for classroom, 20 for $15, captive bred.",
+        ),
+        listing(
+            "en-beetles",
+            "Rhinoceros beetle adults pair",
+            "Live rhinoceros beetle adults, male and female pair, captive bred. $30.",
+        ),
+        listing(
+            "en-lowchen",
+            "Lowchen puppy (little lion dog)",
+            "Little lion dog puppy, male, 10 weeks, vet checked. $2500.",
+        ),
+        listing(
+            "zh-blood-parrot",
+            "血鹦鹉 活体",
+            "血鹦鹉活体10厘米，25元一条，同城自提。",
+        ),
+        listing(
+            "pt-rack",
+            "Arara de roupas de chão",
+            "Arara de roupas em metal com rodinhas, 1,5 m. R$ 80, retirar no centro.",
+        ),
+        listing(
+            "pt-prize",
+            "Livro vencedor do Prêmio Jabuti",
+            "Livro vencedor do Prêmio Jabuti, capa dura, como novo. R$ 35 com frete.",
+        ),
+        listing(
+            "zh-plush",
+            "熊猫玩偶 1米",
+            "大熊猫毛绒玩偶1米，全新，99元。",
+        ),
+        // A listed animal beside a pet named after it still counts.
+        listing(
+            "en-oscars-and-skin",
+            "Tiger oscars and an old tiger skin",
+            "Two tiger oscars, 8 inch, $60. Also a real tiger skin rug from my grandfather, DM for price.",
+        ),
         // Dutch "dwergotter" is the Asian small-clawed otter (Appendix I).
         listing(
             "nl-dwergotter",
@@ -4232,6 +4289,16 @@ fn leopard_geckos_budgerigars_and_otter_coloured_rabbits_are_not_the_listed_anim
         "es-perico",
         "en-rabbit",
         "nl-rabbit",
+        "en-oscars",
+        "en-salamander",
+        "en-garra",
+        "en-frogs",
+        "en-beetles",
+        "en-lowchen",
+        "zh-blood-parrot",
+        "pt-rack",
+        "pt-prize",
+        "zh-plush",
     ] {
         s.expect_not_flagged(id);
     }
@@ -4243,6 +4310,7 @@ fn leopard_geckos_budgerigars_and_otter_coloured_rabbits_are_not_the_listed_anim
     s.expect_no_taxon("nl-rabbit", "Mustelidae");
     for (id, taxon) in [
         ("es-both", "Panthera pardus"),
+        ("en-oscars-and-skin", "Panthera tigris"),
         ("fr-leopard", "Panthera pardus"),
         ("en-otter", "Mustelidae"),
         ("nl-dwergotter", "Aonyx cinereus"),
