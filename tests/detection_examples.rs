@@ -1391,8 +1391,8 @@ fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not
         ),
         listing(
             "de-nutria",
-            "Nutria-Pelzmantel",
-            "Mantel aus Nutria, Größe 40, sehr gepflegt. 90 €, Versand möglich.",
+            "Nutria Jungtiere abzugeben",
+            "Zwei Nutrias, Nachzucht 2024, 3 Monate alt. 40 € pro Tier, nur Abholung.",
         ),
         listing(
             "es-nutria",
