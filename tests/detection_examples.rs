@@ -647,6 +647,16 @@ fn mammoth_ivory_is_not_elephant_ivory_and_elephant_ivory_beside_it_still_counts
             "不是象牙 树脂手镯",
             "另有象牙筷子一双，私聊",
         ),
+        listing(
+            "ru-mammoth-dative",
+            "Кулон, резьба по бивню мамонта",
+            "Резьба по бивню мамонта, ручная работа. 3500 руб., доставка по РФ.",
+        ),
+        listing(
+            "ru-mammoth-prepositional",
+            "Нэцкэ",
+            "Нэцкэ «Заяц», вырезано на бивне мамонта. Цена 4000 руб, пишите в ЛС.",
+        ),
     ];
     let mut s = sweep(&listings);
     for id in ["en-mammoth", "zh-mammoth", "ru-mammoth", "de-mammoth"] {
@@ -664,6 +674,11 @@ fn mammoth_ivory_is_not_elephant_ivory_and_elephant_ivory_beside_it_still_counts
     }
     s.expect_not_flagged("zh-imitation");
     s.expect_no_taxon("zh-imitation", "Elephantidae");
+    // Russian mammoth wording in every case ("по бивню мамонта", "на бивне мамонта").
+    for id in ["ru-mammoth-dative", "ru-mammoth-prepositional"] {
+        s.expect_not_flagged(id);
+        s.expect_no_taxon(id, "Elephantidae");
+    }
     s.expect_flagged("en-eagle-claw");
     s.expect_cue_reason("en-eagle-claw", &["product word"], "bald eagle claw");
     s.expect_reason_containing("zh-one-decoy", "decoy context \"不是象牙\" usually means");
@@ -1409,10 +1424,7 @@ fn a_word_of_the_listings_language_spelt_like_a_species_term_of_another_does_not
     s.expect_counted_taxon("es-nutria", "Mustelidae");
     s.expect_flagged("nl-oud");
     s.expect_no_taxon("nl-oud", "Aquilaria");
-    s.expect_no_reason_containing(
-        "nl-oud",
-        "a species name appears together with a product word",
-    );
+    s.expect_no_reason_containing("nl-oud", "appears together with a product word");
     s.expect_reason_containing(
         "nl-oud",
         "\"oud\" is read as a word of the listing's language (nl), not as the species term of another language spelt the same, and does not count",
@@ -2461,7 +2473,7 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
             id,
             "a species reason naming the emoji and the word that gave it context",
         );
-        s.expect_no_reason_starting(id, "a species name appears together with a product word");
+        s.expect_no_reason_containing(id, "appears together with a product word");
     }
     s.finish();
 }
@@ -2469,6 +2481,45 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
 // ---------------------------------------------------------------------------------------------
 // code words
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_word() {
+    let listings = vec![
+        // 炮山甲 is listed as a product word and as a code word: one word, not two.
+        listing("zh-one-word", "炮山甲 正品", "炮山甲 一两起卖，私聊。"),
+        // A code word inside a product word, or beside one, is no species name.
+        listing(
+            "vi-code-inside",
+            "Cao hổ cốt",
+            "Cao hổ cốt nguyên chất, 100g, giá 5tr, ib Zalo.",
+        ),
+        listing(
+            "en-code-beside",
+            "Old cow bone netsuke",
+            "Carved netsuke, cow bone, lines like ivory. £300, DM me.",
+        ),
+        // A name inside a product word is what the points were made for.
+        listing(
+            "en-name",
+            "Rhino horn cup",
+            "Rhinoceros horn libation cup, carved, 190 g. DM for price.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["zh-one-word", "vi-code-inside", "en-code-beside", "en-name"] {
+        s.expect_flagged(id);
+    }
+    s.expect_no_reason_containing("zh-one-word", "appears together with a product word");
+    for id in ["vi-code-inside", "en-code-beside"] {
+        s.expect_reason_containing(id, "a trade code word appears together with a product word");
+        s.expect_no_reason_containing(id, "a species name appears together");
+    }
+    s.expect_reason_containing(
+        "en-name",
+        "a species name appears together with a product word",
+    );
+    s.finish();
+}
 
 #[test]
 fn code_words_alone_do_not_flag_and_with_trade_context_find_their_taxon() {

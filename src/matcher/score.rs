@@ -954,10 +954,16 @@ struct Evidence {
     news: Wordings,
     /// Distinct wordings of owners' questions about the law, in order.
     questions: Wordings,
-    /// Whether a counted species hit is a name (not a product word), and
-    /// whether one is a product word.
+    /// Whether a counted species hit is a name or a code word (not a
+    /// product word), and whether one is a product word.
     has_name: bool,
     has_product: bool,
+    /// Where counted names and code words were found, each with whether
+    /// it is a name proper (not a code word), and where counted product
+    /// words were: a word listed as both ("炮山甲", a product word and a
+    /// code word) is one word, not a name beside a product word.
+    name_spans: Vec<((usize, usize), bool)>,
+    product_spans: Vec<(usize, usize)>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// What those folded hits differ in from their terms, tricks aside.
@@ -1860,6 +1866,7 @@ fn gather(
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
+    let (mut context_name_spans, mut context_product_spans) = (Vec::new(), Vec::new());
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
@@ -1990,6 +1997,13 @@ fn gather(
                         (true, false) => &mut context_name,
                     };
                     *flag = true;
+                    let span = (h.start, h.end);
+                    match (needs_context, kind == TermKind::Product) {
+                        (false, true) => ev.product_spans.push(span),
+                        (false, false) => ev.name_spans.push((span, is_name(kind))),
+                        (true, true) => context_product_spans.push(span),
+                        (true, false) => context_name_spans.push((span, is_name(kind))),
+                    }
                     let (all_folded, tricks) = if needs_context {
                         (&mut context_all_folded, &mut context_tricks)
                     } else {
@@ -2117,6 +2131,8 @@ fn gather(
     let has_form = !form_spans.is_empty();
     if has_form {
         ev.has_name |= context_name;
+        ev.name_spans.extend(context_name_spans);
+        ev.product_spans.extend(context_product_spans);
         ev.has_product |= context_product;
         ev.all_folded &= context_all_folded;
         ev.folds = ev.folds.union(context_folds);
@@ -2491,12 +2507,25 @@ fn context_part(
         reasons.push(Reason::new(weight(f) * times, text));
         parts.push(Part { feature: f, times });
     };
-    if ev.has_name && ev.has_product {
+    // A name or code word beside a product word, not one word listed as
+    // both; a code word ("cow bone") is no species name.
+    let beside: Vec<bool> = ev
+        .name_spans
+        .iter()
+        .filter(|(span, _)| !ev.product_spans.contains(span))
+        .map(|&(_, proper)| proper)
+        .collect();
+    if !beside.is_empty() && ev.has_product {
         add(
             reasons,
             Feature::NameAndProduct,
             1,
-            "a species name appears together with a product word".into(),
+            if beside.contains(&true) {
+                "a species name appears together with a product word"
+            } else {
+                "a trade code word appears together with a product word"
+            }
+            .into(),
         );
     }
     let product_taxa = ev
