@@ -2865,6 +2865,80 @@ fn an_exclamation_mark_or_bar_ending_a_word_is_punctuation_so_the_name_is_found_
 }
 
 #[test]
+fn an_auction_lot_depicting_an_animal_is_not_that_animal_and_a_withdrawn_lot_is_not_offered() {
+    let listings = vec![
+        // Catalogue wording for what a piece depicts: the animal is the subject.
+        listing(
+            "en-bronze",
+            "Lot 41 – Bronze okimono depicting a tiger, Meiji period",
+            "Patinated bronze, 22 cm. Estimate £400-600.",
+        ),
+        listing(
+            "it-wood",
+            "Scultura in legno raffigurante un elefante",
+            "Legno di teak intagliato, 40 cm. Base d'asta 300 €.",
+        ),
+        listing(
+            "fr-bronze",
+            "Lot 8 – Bronze figurant un rhinocéros",
+            "Épreuve en bronze à patine brune, H. 15 cm. Estimation 500/700 €.",
+        ),
+        // The material still counts: ivory depicting a tiger is ivory.
+        listing(
+            "en-ivory",
+            "Lot 42 – Ivory okimono depicting a tiger, Meiji period",
+            "Finely carved elephant ivory, 12 cm. Estimate £2,000-3,000.",
+        ),
+        // The listing's own lot withdrawn.
+        listing(
+            "en-withdrawn",
+            "Lot 77 – Carved ivory figure of a sage",
+            "Carved ivory figure of a sage, 18 cm. This lot has been withdrawn.",
+        ),
+        listing(
+            "de-withdrawn",
+            "Los 12 – Elfenbeinfigur eines Heiligen",
+            "Elfenbein geschnitzt, 19. Jh., H. 20 cm. Dieses Los wurde zurückgezogen.",
+        ),
+        // Another lot withdrawn on a catalogue page: the ivory lot beside it is offered.
+        listing(
+            "en-page",
+            "Lots 76-77",
+            "Lot 76 withdrawn. Lot 77: Carved ivory figure of a sage, 18 cm. Estimate €800-1,200.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "en-bronze",
+        "it-wood",
+        "fr-bronze",
+        "en-withdrawn",
+        "de-withdrawn",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    s.expect_no_taxon("en-bronze", "Panthera tigris");
+    s.expect_no_taxon("it-wood", "Elephantidae");
+    s.expect_no_taxon("fr-bronze", "Rhinocerotidae");
+    // Said where another taxon is scored.
+    s.expect_reason_containing(
+        "en-ivory",
+        "\"tiger\" could point to Panthera tigris but is written beside \"depicting a\", a word for a print, the shape of the animal or what a piece depicts; it does not count",
+    );
+    for id in ["en-ivory", "en-page"] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, "Elephantidae");
+    }
+    s.expect_no_taxon("en-ivory", "Panthera tigris");
+    s.expect_no_reason_starting("en-page", "decoy context");
+    s.expect_reason_containing(
+        "en-withdrawn",
+        "decoy context \"This lot has been withdrawn\" usually means no offer",
+    );
+    s.finish();
+}
+
+#[test]
 fn a_name_beside_a_picture_word_is_what_is_pictured_while_materials_and_real_animals_still_count() {
     let listings = vec![
         listing(
@@ -2934,7 +3008,7 @@ fn a_name_beside_a_picture_word_is_what_is_pictured_while_materials_and_real_ani
     s.expect_no_taxon("pt-ivory-toucan", "Ramphastos");
     s.expect_reason_containing(
         "pt-ivory-toucan",
-        "\"tucano\" could point to Ramphastos but is written beside \"em forma de\", a word for a print or the shape of the animal; it does not count",
+        "\"tucano\" could point to Ramphastos but is written beside \"em forma de\", a word for a print, the shape of the animal or what a piece depicts; it does not count",
     );
     for id in ["en-python", "en-rosewood", "th-tortoise", "vi-parrot"] {
         s.expect_flagged(id);

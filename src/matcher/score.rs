@@ -2950,7 +2950,7 @@ pub fn score(
         reasons.push(Reason::new(
             0,
             format!(
-                "{} could point to {} but is written beside {}, a word for a print or the shape of the animal; it does not count",
+                "{} could point to {} but is written beside {}, a word for a print, the shape of the animal or what a piece depicts; it does not count",
                 quoted(&p.written),
                 names.join(" or "),
                 quoted(&p.picture),
