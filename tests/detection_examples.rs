@@ -2487,6 +2487,12 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
     let listings = vec![
         // 炮山甲 is listed as a product word and as a code word: one word, not two.
         listing("zh-one-word", "炮山甲 正品", "炮山甲 一两起卖，私聊。"),
+        // Beside another product word it counts.
+        listing(
+            "zh-beside",
+            "炮山甲 穿山甲鳞片",
+            "炮山甲、穿山甲鳞片 出售，私聊。",
+        ),
         // A code word inside a product word, or beside one, is no species name.
         listing(
             "vi-code-inside",
@@ -2506,12 +2512,22 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
         ),
     ];
     let mut s = sweep(&listings);
-    for id in ["zh-one-word", "vi-code-inside", "en-code-beside", "en-name"] {
+    for id in [
+        "zh-one-word",
+        "zh-beside",
+        "vi-code-inside",
+        "en-code-beside",
+        "en-name",
+    ] {
         s.expect_flagged(id);
     }
     s.expect_no_reason_containing("zh-one-word", "appears together with a product word");
-    for id in ["vi-code-inside", "en-code-beside"] {
-        s.expect_reason_containing(id, "a trade code word appears together with a product word");
+    s.expect_reason_containing("zh-beside", "appears together with a product word");
+    for (id, code) in [("vi-code-inside", "Cao hổ"), ("en-code-beside", "cow bone")] {
+        s.expect_reason_containing(
+            id,
+            &format!("a trade code word (\"{code}\") appears together with a product word"),
+        );
         s.expect_no_reason_containing(id, "a species name appears together");
     }
     s.expect_reason_containing(
@@ -2889,6 +2905,12 @@ fn an_auction_lot_depicting_an_animal_is_not_that_animal_and_a_withdrawn_lot_is_
             "Lot 42 – Ivory okimono depicting a tiger, Meiji period",
             "Finely carved elephant ivory, 12 cm. Estimate £2,000-3,000.",
         ),
+        // Helmeted hornbill casque by its catalogue name written as one word.
+        listing(
+            "en-heding",
+            "Lot 15 – A carved heding belt buckle, Qing dynasty",
+            "Of rectangular form, 7 cm. Estimate £1,500-2,000.",
+        ),
         // The listing's own lot withdrawn.
         listing(
             "en-withdrawn",
@@ -2904,7 +2926,12 @@ fn an_auction_lot_depicting_an_animal_is_not_that_animal_and_a_withdrawn_lot_is_
         listing(
             "en-page",
             "Lots 76-77",
-            "Lot 76 withdrawn. Lot 77: Carved ivory figure of a sage, 18 cm. Estimate €800-1,200.",
+            "Lot 76 withdrawn from sale. Lot 77: Carved ivory figure of a sage, 18 cm. Estimate €800-1,200.",
+        ),
+        listing(
+            "it-page",
+            "Lotti 45-46",
+            "Lotto 45: il lotto è stato ritirato dalla vendita. Lotto 46: figura in avorio intagliato, stima 800 €.",
         ),
     ];
     let mut s = sweep(&listings);
@@ -2925,12 +2952,16 @@ fn an_auction_lot_depicting_an_animal_is_not_that_animal_and_a_withdrawn_lot_is_
         "en-ivory",
         "\"tiger\" could point to Panthera tigris but is written beside \"depicting a\", a word for a print, the shape of the animal or what a piece depicts; it does not count",
     );
-    for id in ["en-ivory", "en-page"] {
+    for id in ["en-ivory", "en-page", "it-page"] {
         s.expect_flagged(id);
         s.expect_counted_taxon(id, "Elephantidae");
     }
     s.expect_no_taxon("en-ivory", "Panthera tigris");
-    s.expect_no_reason_starting("en-page", "decoy context");
+    s.expect_flagged("en-heding");
+    s.expect_counted_taxon("en-heding", "Rhinoplax vigil");
+    for id in ["en-page", "it-page"] {
+        s.expect_no_reason_starting(id, "decoy context");
+    }
     s.expect_reason_containing(
         "en-withdrawn",
         "decoy context \"This lot has been withdrawn\" usually means no offer",

@@ -958,12 +958,13 @@ struct Evidence {
     /// product word), and whether one is a product word.
     has_name: bool,
     has_product: bool,
-    /// Where counted names and code words were found, each with whether
-    /// it is a name proper (not a code word), and where counted product
-    /// words were: a word listed as both ("炮山甲", a product word and a
-    /// code word) is one word, not a name beside a product word.
-    name_spans: Vec<((usize, usize), bool)>,
-    product_spans: Vec<(usize, usize)>,
+    /// Counted names and code words, each with whether it is a name
+    /// proper (not a code word) and how it is written, and counted product
+    /// words, normalised: a word listed as both ("炮山甲", a product word
+    /// and a code word) is one word, wherever and however often it is
+    /// written, not a name beside a product word.
+    names_written: Vec<(bool, String)>,
+    products_written: Vec<String>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// What those folded hits differ in from their terms, tricks aside.
@@ -1866,7 +1867,7 @@ fn gather(
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
-    let (mut context_name_spans, mut context_product_spans) = (Vec::new(), Vec::new());
+    let (mut context_names, mut context_products) = (Vec::new(), Vec::new());
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
@@ -1997,12 +1998,13 @@ fn gather(
                         (true, false) => &mut context_name,
                     };
                     *flag = true;
-                    let span = (h.start, h.end);
                     match (needs_context, kind == TermKind::Product) {
-                        (false, true) => ev.product_spans.push(span),
-                        (false, false) => ev.name_spans.push((span, is_name(kind))),
-                        (true, true) => context_product_spans.push(span),
-                        (true, false) => context_name_spans.push((span, is_name(kind))),
+                        (false, true) => ev.products_written.push(fold(written)),
+                        (false, false) => {
+                            ev.names_written.push((is_name(kind), written.to_string()))
+                        }
+                        (true, true) => context_products.push(fold(written)),
+                        (true, false) => context_names.push((is_name(kind), written.to_string())),
                     }
                     let (all_folded, tricks) = if needs_context {
                         (&mut context_all_folded, &mut context_tricks)
@@ -2131,8 +2133,8 @@ fn gather(
     let has_form = !form_spans.is_empty();
     if has_form {
         ev.has_name |= context_name;
-        ev.name_spans.extend(context_name_spans);
-        ev.product_spans.extend(context_product_spans);
+        ev.names_written.extend(context_names);
+        ev.products_written.extend(context_products);
         ev.has_product |= context_product;
         ev.all_folded &= context_all_folded;
         ev.folds = ev.folds.union(context_folds);
@@ -2507,25 +2509,31 @@ fn context_part(
         reasons.push(Reason::new(weight(f) * times, text));
         parts.push(Part { feature: f, times });
     };
-    // A name or code word beside a product word, not one word listed as
-    // both; a code word ("cow bone") is no species name.
-    let beside: Vec<bool> = ev
-        .name_spans
+    // A name or code word with a product word other than itself (inside
+    // it, "rhino" in "rhino horn cup", or beside it), not one word listed
+    // as both (炮山甲); a code word ("cow bone") is no species name.
+    let beside: Vec<(bool, &str)> = ev
+        .names_written
         .iter()
-        .filter(|(span, _)| !ev.product_spans.contains(span))
-        .map(|&(_, proper)| proper)
+        .filter(|(_, written)| {
+            let name = fold(written);
+            ev.products_written.iter().any(|p| *p != name)
+        })
+        .map(|(proper, written)| (*proper, written.as_str()))
         .collect();
-    if !beside.is_empty() && ev.has_product {
+    if !beside.is_empty() {
         add(
             reasons,
             Feature::NameAndProduct,
             1,
-            if beside.contains(&true) {
-                "a species name appears together with a product word"
+            if beside.iter().any(|&(proper, _)| proper) {
+                "a species name appears together with a product word".to_string()
             } else {
-                "a trade code word appears together with a product word"
-            }
-            .into(),
+                format!(
+                    "a trade code word ({}) appears together with a product word",
+                    quoted(beside[0].1)
+                )
+            },
         );
     }
     let product_taxa = ev
