@@ -958,13 +958,15 @@ struct Evidence {
     /// product word), and whether one is a product word.
     has_name: bool,
     has_product: bool,
-    /// Counted names and code words, each with whether it is a name
-    /// proper (not a code word) and how it is written, and counted product
-    /// words, normalised: a word listed as both ("炮山甲", a product word
-    /// and a code word) is one word, wherever and however often it is
-    /// written, not a name beside a product word.
-    names_written: Vec<(bool, String)>,
-    products_written: Vec<String>,
+    /// Counted names and code words, normalised, each with whether one of
+    /// them is a name proper (not a code word) and how it was first
+    /// written, and counted product words, normalised: a word listed as
+    /// both ("炮山甲", a product word and a code word) is one word,
+    /// wherever and however often it is written, not a name beside a
+    /// product word. Each word once, so that a listing repeating one word
+    /// is not compared pair by pair.
+    names_written: BTreeMap<String, (bool, String)>,
+    products_written: BTreeSet<String>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// What those folded hits differ in from their terms, tricks aside.
@@ -1867,7 +1869,8 @@ fn gather(
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
     let (mut context_name, mut context_product) = (false, false);
-    let (mut context_names, mut context_products) = (Vec::new(), Vec::new());
+    let mut context_names: BTreeMap<String, (bool, String)> = BTreeMap::new();
+    let mut context_products = BTreeSet::new();
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
@@ -1998,13 +2001,18 @@ fn gather(
                         (true, false) => &mut context_name,
                     };
                     *flag = true;
-                    match (needs_context, kind == TermKind::Product) {
-                        (false, true) => ev.products_written.push(fold(written)),
-                        (false, false) => {
-                            ev.names_written.push((is_name(kind), written.to_string()))
-                        }
-                        (true, true) => context_products.push(fold(written)),
-                        (true, false) => context_names.push((is_name(kind), written.to_string())),
+                    let (names, products) = if needs_context {
+                        (&mut context_names, &mut context_products)
+                    } else {
+                        (&mut ev.names_written, &mut ev.products_written)
+                    };
+                    if kind == TermKind::Product {
+                        products.insert(fold(written));
+                    } else {
+                        let seen = names
+                            .entry(fold(written))
+                            .or_insert_with(|| (false, written.to_string()));
+                        seen.0 |= is_name(kind);
                     }
                     let (all_folded, tricks) = if needs_context {
                         (&mut context_all_folded, &mut context_tricks)
@@ -2133,7 +2141,9 @@ fn gather(
     let has_form = !form_spans.is_empty();
     if has_form {
         ev.has_name |= context_name;
-        ev.names_written.extend(context_names);
+        for (name, (proper, written)) in context_names {
+            ev.names_written.entry(name).or_insert((false, written)).0 |= proper;
+        }
         ev.products_written.extend(context_products);
         ev.has_product |= context_product;
         ev.all_folded &= context_all_folded;
@@ -2515,11 +2525,10 @@ fn context_part(
     let beside: Vec<(bool, &str)> = ev
         .names_written
         .iter()
-        .filter(|(_, written)| {
-            let name = fold(written);
-            ev.products_written.iter().any(|p| *p != name)
+        .filter(|(name, _)| {
+            ev.products_written.len() > 1 || ev.products_written.first().is_some_and(|p| p != *name)
         })
-        .map(|(proper, written)| (*proper, written.as_str()))
+        .map(|(_, (proper, written))| (*proper, written.as_str()))
         .collect();
     if !beside.is_empty() {
         add(
