@@ -954,10 +954,6 @@ struct Evidence {
     news: Wordings,
     /// Distinct wordings of owners' questions about the law, in order.
     questions: Wordings,
-    /// Whether a counted species hit is a name or a code word (not a
-    /// product word), and whether one is a product word.
-    has_name: bool,
-    has_product: bool,
     /// Counted names and code words, normalised, each with whether one of
     /// them is a name proper (not a code word) and how it was first
     /// written, and counted product words, normalised: a word listed as
@@ -1868,7 +1864,6 @@ fn gather(
     // Byte ranges of everyday words: a product-form word inside one
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
-    let (mut context_name, mut context_product) = (false, false);
     let mut context_names: BTreeMap<String, (bool, String)> = BTreeMap::new();
     let mut context_products = BTreeSet::new();
     let (mut context_all_folded, mut context_tricks) = (true, None);
@@ -1890,6 +1885,9 @@ fn gather(
         // For a match written exactly as some term, only the terms written
         // so count: "elephant" in English is not the French "éléphant".
         let exact_form = (!h.folded).then(|| super::Written::new(written));
+        // The written form normalised, made once for all the terms of
+        // this hit that count.
+        let written_folded = std::cell::OnceCell::new();
         // The fewest kinds of folding any counted spelling of this hit
         // needed, for terms needing no context and for everyday words.
         let mut hit_folds: [Option<Folds>; 2] = [None, None];
@@ -1994,23 +1992,17 @@ fn gather(
                         context_spans.push((h.start, h.end));
                     }
                     ev.spans.entry(key).or_default().push((h.start, h.end));
-                    let flag = match (needs_context, kind == TermKind::Product) {
-                        (false, true) => &mut ev.has_product,
-                        (false, false) => &mut ev.has_name,
-                        (true, true) => &mut context_product,
-                        (true, false) => &mut context_name,
-                    };
-                    *flag = true;
                     let (names, products) = if needs_context {
                         (&mut context_names, &mut context_products)
                     } else {
                         (&mut ev.names_written, &mut ev.products_written)
                     };
+                    let folded = written_folded.get_or_init(|| fold(written));
                     if kind == TermKind::Product {
-                        products.insert(fold(written));
+                        products.insert(folded.clone());
                     } else {
                         let seen = names
-                            .entry(fold(written))
+                            .entry(folded.clone())
                             .or_insert_with(|| (false, written.to_string()));
                         seen.0 |= is_name(kind);
                     }
@@ -2140,12 +2132,10 @@ fn gather(
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
     if has_form {
-        ev.has_name |= context_name;
         for (name, (proper, written)) in context_names {
             ev.names_written.entry(name).or_insert((false, written)).0 |= proper;
         }
         ev.products_written.extend(context_products);
-        ev.has_product |= context_product;
         ev.all_folded &= context_all_folded;
         ev.folds = ev.folds.union(context_folds);
         if ev.tricks.is_none() {
@@ -2550,7 +2540,7 @@ fn context_part(
         .values()
         .filter(|e| e.kind == TermKind::Product)
         .count();
-    if product_taxa > 1 && !ev.has_name {
+    if product_taxa > 1 && ev.names_written.is_empty() {
         add(
             reasons,
             Feature::SeveralTaxa,
@@ -2643,7 +2633,7 @@ fn context_part(
     // A size or weight counts only beside a product-form, part or
     // live-animal word or a product word: "Pangolins weigh 1.6 to 33 kg"
     // describes the animal, not goods.
-    let goods = ev.cues.contains_key(&CueKind::Form) || ev.has_product;
+    let goods = ev.cues.contains_key(&CueKind::Form) || !ev.products_written.is_empty();
     if let Some(m) = has_measure(text).filter(|_| goods) {
         add(
             reasons,
