@@ -2538,7 +2538,8 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
 }
 
 #[test]
-fn a_name_counts_beside_a_product_word_of_its_own_group_only() {
+fn a_name_counts_beside_a_product_word_of_its_own_group_only_and_a_product_word_says_what_is_traded()
+ {
     let listings = [
         // The tiger is named, but the product word is a sea turtle's.
         listing(
@@ -2565,6 +2566,9 @@ fn a_name_counts_beside_a_product_word_of_its_own_group_only() {
     for id in ["en-other-group", "vi-other-group"] {
         s.expect_no_reason_containing(id, "appears together with a product word");
     }
+    // Both words need context and are as strong: the product word says
+    // what is traded, the tiger what else the seller had.
+    s.expect_counted_taxon("en-other-group", "Eretmochelys imbricata");
     s.expect_reason_containing(
         "en-same-group",
         "a species name appears together with a product word of the same group (\"sea-turtles\")",

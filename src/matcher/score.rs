@@ -2358,7 +2358,8 @@ fn named_more_fully<'a>(
 /// whose hits a decoy took away, named by a term that needs no context,
 /// counts ("bukan gading gajah", not elephant ivory, then the hornbill
 /// named after it); an everyday word does not ("vegetable ivory … owl and
-/// frog": the owl is what the tagua nut is carved into).
+/// frog": the owl is what the tagua nut is carved into). Where none does,
+/// a product word counts before a name.
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
@@ -2399,7 +2400,17 @@ fn species_part(
             .filter(|(key, _, e, _)| !negated(key) && !e.needs_context)
             .map(|(key, taxon, e, _)| (*key, *taxon, *e)),
     )
-    .or_else(|| strongest.clone().next().map(|(key, ..)| *key))
+    .or_else(|| {
+        // Every one needs context or had a hit taken away by a decoy: a
+        // product word says what is traded, a name may say what a piece
+        // shows or what else the seller has ("tortoiseshell comb … the
+        // carved tiger I sold last week").
+        strongest
+            .clone()
+            .find(|(_, _, e, _)| e.kind == TermKind::Product)
+            .or_else(|| strongest.clone().next())
+            .map(|(key, ..)| *key)
+    })
     .map(|chosen| {
         named_more_fully(
             chosen,
