@@ -2538,45 +2538,6 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
 }
 
 #[test]
-fn a_name_counts_beside_a_product_word_of_its_own_group_only_and_a_product_word_says_what_is_traded()
- {
-    let listings = [
-        // The tiger is named, but the product word is a sea turtle's.
-        listing(
-            "en-other-group",
-            "Tortoiseshell hair comb",
-            "Antique tortoiseshell hair comb, 12 cm. Comes from the same old house as the carved tiger I sold last week. £120, DM me.",
-        ),
-        // Rosewood (timber) beside elephant ivory.
-        listing(
-            "vi-other-group",
-            "Tượng ngà voi đế gỗ trắc",
-            "Tượng Di Lặc ngà voi cao 15cm, đế gỗ trắc. Giá 8tr, ib Zalo.",
-        ),
-        listing(
-            "en-same-group",
-            "Hawksbill tortoiseshell comb",
-            "Antique comb of hawksbill tortoiseshell, 12 cm. £120, DM me.",
-        ),
-    ];
-    let mut s = sweep(&listings);
-    for id in ["en-other-group", "vi-other-group", "en-same-group"] {
-        s.expect_flagged(id);
-    }
-    for id in ["en-other-group", "vi-other-group"] {
-        s.expect_no_reason_containing(id, "appears together with a product word");
-    }
-    // Both words need context and are as strong: the product word says
-    // what is traded, the tiger what else the seller had.
-    s.expect_counted_taxon("en-other-group", "Eretmochelys imbricata");
-    s.expect_reason_containing(
-        "en-same-group",
-        "a species name appears together with a product word of the same group (\"sea-turtles\")",
-    );
-    s.finish();
-}
-
-#[test]
 fn code_words_alone_do_not_flag_and_with_trade_context_find_their_taxon() {
     let alone = vec![
         listing(

@@ -929,14 +929,6 @@ impl TaxonEvidence {
     }
 }
 
-/// A counted name or code word: how it was first written, and its taxa,
-/// each with whether it is a name proper of that taxon (not a code word).
-#[derive(Debug)]
-struct NameWritten {
-    written: String,
-    taxa: BTreeMap<(usize, usize), bool>,
-}
-
 /// What the hits say, before scoring.
 #[derive(Default)]
 struct Evidence {
@@ -962,15 +954,15 @@ struct Evidence {
     news: Wordings,
     /// Distinct wordings of owners' questions about the law, in order.
     questions: Wordings,
-    /// Counted names and code words, normalised, each with how it was
-    /// first written and its taxa, and counted product words, normalised,
-    /// each with its taxa: a word listed as
+    /// Counted names and code words, normalised, each with whether one of
+    /// them is a name proper (not a code word) and how it was first
+    /// written, and counted product words, normalised: a word listed as
     /// both ("炮山甲", a product word and a code word) is one word,
     /// wherever and however often it is written, not a name beside a
     /// product word. Each word once, so that a listing repeating one word
     /// is not compared pair by pair.
-    names_written: BTreeMap<String, NameWritten>,
-    products_written: BTreeMap<String, BTreeSet<(usize, usize)>>,
+    names_written: BTreeMap<String, (bool, String)>,
+    products_written: BTreeSet<String>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// What those folded hits differ in from their terms, tricks aside.
@@ -1872,8 +1864,8 @@ fn gather(
     // Byte ranges of everyday words: a product-form word inside one
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
-    let mut context_names: BTreeMap<String, NameWritten> = BTreeMap::new();
-    let mut context_products: BTreeMap<String, BTreeSet<(usize, usize)>> = BTreeMap::new();
+    let mut context_names: BTreeMap<String, (bool, String)> = BTreeMap::new();
+    let mut context_products = BTreeSet::new();
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
@@ -2007,13 +1999,12 @@ fn gather(
                     };
                     let folded = written_folded.get_or_init(|| fold(written));
                     if kind == TermKind::Product {
-                        products.entry(folded.clone()).or_default().insert(key);
+                        products.insert(folded.clone());
                     } else {
-                        let seen = names.entry(folded.clone()).or_insert_with(|| NameWritten {
-                            written: written.to_string(),
-                            taxa: BTreeMap::new(),
-                        });
-                        *seen.taxa.entry(key).or_default() |= is_name(kind);
+                        let seen = names
+                            .entry(folded.clone())
+                            .or_insert_with(|| (false, written.to_string()));
+                        seen.0 |= is_name(kind);
                     }
                     let (all_folded, tricks) = if needs_context {
                         (&mut context_all_folded, &mut context_tricks)
@@ -2141,18 +2132,10 @@ fn gather(
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
     if has_form {
-        for (name, n) in context_names {
-            let seen = ev.names_written.entry(name).or_insert_with(|| NameWritten {
-                written: n.written,
-                taxa: BTreeMap::new(),
-            });
-            for (key, proper) in n.taxa {
-                *seen.taxa.entry(key).or_default() |= proper;
-            }
+        for (name, (proper, written)) in context_names {
+            ev.names_written.entry(name).or_insert((false, written)).0 |= proper;
         }
-        for (product, taxa) in context_products {
-            ev.products_written.entry(product).or_default().extend(taxa);
-        }
+        ev.products_written.extend(context_products);
         ev.all_folded &= context_all_folded;
         ev.folds = ev.folds.union(context_folds);
         if ev.tricks.is_none() {
@@ -2358,8 +2341,7 @@ fn named_more_fully<'a>(
 /// whose hits a decoy took away, named by a term that needs no context,
 /// counts ("bukan gading gajah", not elephant ivory, then the hornbill
 /// named after it); an everyday word does not ("vegetable ivory … owl and
-/// frog": the owl is what the tagua nut is carved into). Where none does,
-/// a product word counts before a name.
+/// frog": the owl is what the tagua nut is carved into).
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
@@ -2400,17 +2382,7 @@ fn species_part(
             .filter(|(key, _, e, _)| !negated(key) && !e.needs_context)
             .map(|(key, taxon, e, _)| (*key, *taxon, *e)),
     )
-    .or_else(|| {
-        // Every one needs context or had a hit taken away by a decoy: a
-        // product word says what is traded, a name may say what a piece
-        // shows or what else the seller has ("tortoiseshell comb … the
-        // carved tiger I sold last week").
-        strongest
-            .clone()
-            .find(|(_, _, e, _)| e.kind == TermKind::Product)
-            .or_else(|| strongest.clone().next())
-            .map(|(key, ..)| *key)
-    })
+    .or_else(|| strongest.clone().next().map(|(key, ..)| *key))
     .map(|chosen| {
         named_more_fully(
             chosen,
@@ -2528,7 +2500,6 @@ fn species_part(
 /// cover, form and news cues.
 fn context_part(
     ev: &Evidence,
-    lists: &[KeywordList],
     text: &str,
     langs: &Languages,
     reasons: &mut Vec<Reason>,
@@ -2540,49 +2511,27 @@ fn context_part(
     };
     // A name or code word with a product word other than itself (inside
     // it, "rhino" in "rhino horn cup", or beside it), not one word listed
-    // as both (炮山甲); a code word ("cow bone") is no species name. The
-    // product word must be of the name's group in its list (every taxon
-    // has one): "tiger" beside "tortoiseshell" names no tiger product.
-    let group_of = |key: &(usize, usize)| (key.0, lists[key.0].taxa[key.1].group.as_str());
-    // How many distinct product words each group has, and its first.
-    let mut products_of: BTreeMap<(usize, &str), (usize, &str)> = BTreeMap::new();
-    for (product, taxa) in &ev.products_written {
-        let groups: BTreeSet<_> = taxa.iter().map(group_of).collect();
-        for g in groups {
-            products_of.entry(g).or_insert((0, product.as_str())).0 += 1;
-        }
-    }
-    // Each name of a taxon whose group has such a product word, with
-    // whether it is a name proper of that taxon.
-    let products_of = &products_of;
-    let beside: Vec<(bool, &str, &str)> = ev
+    // as both (炮山甲); a code word ("cow bone") is no species name.
+    let beside: Vec<(bool, &str)> = ev
         .names_written
         .iter()
-        .flat_map(|(name, n)| {
-            n.taxa.iter().filter_map(move |(key, &proper)| {
-                let g = group_of(key);
-                products_of
-                    .get(&g)
-                    .is_some_and(|&(count, first)| count > 1 || first != name.as_str())
-                    .then_some((proper, n.written.as_str(), g.1))
-            })
+        .filter(|(name, _)| {
+            ev.products_written.len() > 1 || ev.products_written.first().is_some_and(|p| p != *name)
         })
+        .map(|(_, (proper, written))| (*proper, written.as_str()))
         .collect();
-    if let Some(&(_, code, group)) = beside.first() {
+    if !beside.is_empty() {
         add(
             reasons,
             Feature::NameAndProduct,
             1,
-            match beside.iter().find(|&&(proper, ..)| proper) {
-                Some(&(_, _, group)) => format!(
-                    "a species name appears together with a product word of the same group ({})",
-                    quoted(group)
-                ),
-                None => format!(
-                    "a trade code word ({}) appears together with a product word of the same group ({})",
-                    quoted(code),
-                    quoted(group)
-                ),
+            if beside.iter().any(|&(proper, _)| proper) {
+                "a species name appears together with a product word".to_string()
+            } else {
+                format!(
+                    "a trade code word ({}) appears together with a product word",
+                    quoted(beside[0].1)
+                )
             },
         );
     }
@@ -3019,7 +2968,7 @@ pub fn score(
         return empty(ev.matches, reasons);
     }
     let mut parts = species_parts;
-    parts.extend(context_part(&ev, lists, text, &langs, &mut reasons));
+    parts.extend(context_part(&ev, text, &langs, &mut reasons));
     parts.extend(decoy_part(
         &decoys,
         matcher,
