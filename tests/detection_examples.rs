@@ -1514,6 +1514,45 @@ fn sold_notices_owners_questions_and_diwali_owl_offers_from_a_fresh_social_revie
 }
 
 #[test]
+fn sold_notices_naming_the_new_owner_or_thanking_those_who_asked_are_not_offers() {
+    let listings = vec![
+        listing(
+            "es-sold",
+            "Brazalete de carey antiguo",
+            "Ya tiene nuevo dueño. Gracias a todos los interesados, no me quedan más piezas.",
+        ),
+        listing(
+            "de-sold",
+            "Elfenbein-Armreif, alt",
+            "Hat einen neuen Besitzer, danke an alle Interessenten!",
+        ),
+        listing(
+            "ja-sold",
+            "ボールパイソン パステル",
+            "お迎え先が決まりました。たくさんのお問い合わせありがとうございました。",
+        ),
+        // Sold, with the polite ending that closes the sentence.
+        listing("th-sold", "กำไลงาช้างเก่า", "ขายแล้วครับ ขอบคุณทุกท่านที่สนใจ"),
+        // A shop's count of pieces sold is an offer ("over 200 sold").
+        listing(
+            "th-offer",
+            "กำไลงาช้าง แท้",
+            "ขายแล้วกว่า 200 วง ลูกค้าพอใจทุกคน ราคา 3500 บาท ทักไลน์",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["es-sold", "de-sold", "ja-sold", "th-sold"] {
+        s.expect_not_flagged(id);
+        s.expect_reason_containing(id, "usually means no offer");
+    }
+    s.expect_no_reason_starting("es-sold", "sale wording");
+    s.expect_no_reason_starting("th-sold", "sale wording");
+    s.expect_flagged("th-offer");
+    s.expect_no_reason_containing("th-offer", "usually means no offer");
+    s.finish();
+}
+
+#[test]
 fn a_phone_number_is_a_contact_cue_where_no_contact_word_is_given() {
     let listings = vec![
         listing(
