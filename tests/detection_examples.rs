@@ -1553,6 +1553,35 @@ fn sold_notices_naming_the_new_owner_or_thanking_those_who_asked_are_not_offers(
 }
 
 #[test]
+fn a_decoy_inside_a_longer_decoy_is_one_wording_and_takes_points_once() {
+    let listings = vec![
+        // One of two pieces sold, the other still offered: 売約済み (sold) holds the decoy
+        // 売約済, and the two are one wording at one place.
+        listing(
+            "ja-one-sold",
+            "象牙 根付 2点",
+            "2点出品していましたが、1点は売約済みです。もう1点はまだあります。5万円、DMください。",
+        ),
+        // Resin beads twice said to be resin: ريزن inside من الريزن is part of it.
+        listing(
+            "ar-resin",
+            "مسبحة يسر (ريزن)",
+            "مسبحة من الريزن الأسود، ٣٣ حبة. ٢٠ ريال.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("ja-one-sold");
+    s.expect_reason_containing("ja-one-sold", "decoy context \"売約済み\" usually means");
+    s.expect_no_reason_containing("ja-one-sold", "decoy context \"売約済\"");
+    s.expect_not_flagged("ar-resin");
+    s.expect_reason_containing("ar-resin", "decoy context \"ريزن\" usually means");
+    s.expect_reason_containing("ar-resin", "decoy context \"من الريزن\" usually means");
+    s.expect_no_reason_containing("ar-resin", "decoy context \"الريزن\"");
+    s.expect_no_reason_containing("ar-resin", "found 2 times");
+    s.finish();
+}
+
+#[test]
 fn a_phone_number_is_a_contact_cue_where_no_contact_word_is_given() {
     let listings = vec![
         listing(

@@ -2686,7 +2686,9 @@ const MAX_DECOY_REASONS: usize = 20;
 /// taking away none, when it applies to that taxon. A decoy that took away
 /// only another taxon's hits does not count: "geen ivoor" (not ivory) says
 /// nothing against the helmeted hornbill named beside it. Each occurrence
-/// counts; the same wording found several times gets one reason.
+/// counts, except one inside a longer decoy that counts (売約済 in 売約済み):
+/// that is one wording; the same wording found several times gets one
+/// reason.
 fn decoy_part(
     decoys: &[Decoy],
     matcher: &Matcher,
@@ -2703,18 +2705,27 @@ fn decoy_part(
     let mut times = 0;
     // Per cue group: whether it applies to the counted taxon.
     let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
+    let relevant: Vec<&Decoy> = decoys
+        .iter()
+        .filter(|d| d.penalty())
+        .filter(|d| {
+            d.applies_to.is_empty()
+                || match negated.get(&(d.start, d.end)) {
+                    Some(taxa) => counted.is_some_and(|c| taxa.contains(&c)),
+                    None => *relevant_seen
+                        .entry(d.cue)
+                        .or_insert_with(|| counted_terms.is_some_and(|t| d.applies_to_taxon(t))),
+                }
+        })
+        .collect();
+    // A decoy inside a longer one that counts is part of it: 売約済 in
+    // 売約済み (sold) is one wording, not two.
+    let longer = Spans::new(relevant.iter().map(|d| (d.start, d.end)).collect());
     // One decoy per place: the same wording listed in two languages (zh-Hans
     // and zh-Hant 不是象牙) or two groups is found once.
     let mut places = std::collections::HashSet::new();
-    for d in decoys.iter().filter(|d| d.penalty()) {
-        let relevant = d.applies_to.is_empty()
-            || match negated.get(&(d.start, d.end)) {
-                Some(taxa) => counted.is_some_and(|c| taxa.contains(&c)),
-                None => *relevant_seen
-                    .entry(d.cue)
-                    .or_insert_with(|| counted_terms.is_some_and(|t| d.applies_to_taxon(t))),
-            };
-        if relevant && places.insert((d.start, d.end)) {
+    for d in relevant {
+        if !longer.hold((d.start, d.end), true) && places.insert((d.start, d.end)) {
             times += 1;
             let i = *index.entry(fold(&d.written)).or_insert_with(|| {
                 found.push((d.written.as_str(), 0));
