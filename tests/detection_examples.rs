@@ -2530,7 +2530,7 @@ fn animal_emoji_count_only_within_40_characters_of_a_product_part_or_live_animal
         s.expect_flagged(id);
         s.expect_taxon(id, taxon);
         let said = format!(
-            "an emoji is never evidence alone, counted because the product, part or live-animal word \"{word}\" is within 40 characters of it"
+            "an emoji is never evidence alone, counted because the product-form, part or live-animal word \"{word}\" is within 40 characters of it"
         );
         let ok = s
             .reasons(id)

@@ -2449,11 +2449,11 @@ fn species_part(
                 },
                 match (e.needs_context, &e.beside) {
                     (true, Some(word)) => format!(
-                        "; an emoji is never evidence alone, counted because the product, part or live-animal word {} is within {EMOJI_REACH} characters of it",
+                        "; an emoji is never evidence alone, counted because the product-form, part or live-animal word {} is within {EMOJI_REACH} characters of it",
                         quoted(word)
                     ),
                     (true, None) => {
-                        "; an everyday word too, counted because a product, part or live-animal word is also there".to_string()
+                        "; an everyday word too, counted because a product-form, part or live-animal word is also there".to_string()
                     }
                     (false, _) => String::new(),
                 },
@@ -2948,9 +2948,9 @@ pub fn score(
                 quoted(written),
                 taxon.scientific_name,
                 if crate::species::emoji_char(written).is_some() {
-                    format!("an emoji is never evidence alone; it counts only with a product, part or live-animal word at most {EMOJI_REACH} characters from it (not one inside a decoy or an everyday word), and none is")
+                    format!("an emoji is never evidence alone; it counts only with a product-form, part or live-animal word at most {EMOJI_REACH} characters from it (not one inside a decoy or an everyday word), and none is")
                 } else {
-                    "is also an everyday word; it counts only with a product, part or live-animal word elsewhere in the listing (not one inside a decoy or an everyday word), and there is none".to_string()
+                    "is also an everyday word; it counts only with a product-form, part or live-animal word elsewhere in the listing (not one inside a decoy or an everyday word), and there is none".to_string()
                 }
             ),
         ));
@@ -3195,7 +3195,7 @@ mod reason_tests {
         assert_eq!(near.taxa.len(), 1, "{:#?}", near.reasons);
         assert!(
             near.reasons.iter().any(|r| r.text.contains(
-                "counted because the product, part or live-animal word \"powder\" is within 40 characters of it"
+                "counted because the product-form, part or live-animal word \"powder\" is within 40 characters of it"
             )),
             "{:#?}",
             near.reasons
@@ -3227,6 +3227,11 @@ mod reason_tests {
             assert!(
                 s.reasons.iter().any(|r| r.points == Some(0)
                     && r.text.contains("is also an everyday word")
+                    // A form word, not a product word of another taxon: the
+                    // reason says which kind of word is missing.
+                    && r.text.contains(
+                        "counts only with a product-form, part or live-animal word elsewhere"
+                    )
                     && r.text.ends_with("and there is none")),
                 "{text}: {:#?}",
                 s.reasons
