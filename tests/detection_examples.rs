@@ -1553,6 +1553,20 @@ fn sold_notices_naming_the_new_owner_or_thanking_those_who_asked_are_not_offers(
 }
 
 #[test]
+fn remise_en_main_propre_is_a_hand_over_not_sale_wording() {
+    let listings = vec![listing(
+        "fr-hand-over",
+        "Tortues d'Hermann bébés nées 2024",
+        "Bébés tortues d'Hermann (Testudo hermanni boettgeri) nées chez moi cet été. 80 € pièce. Remise en main propre à Nantes.",
+    )];
+    let mut s = sweep(&listings);
+    s.expect_flagged("fr-hand-over");
+    s.expect_no_reason_starting("fr-hand-over", "sale wording");
+    s.expect_reason_containing("fr-hand-over", "contact cue \"Remise en main propre\"");
+    s.finish();
+}
+
+#[test]
 fn a_decoy_inside_a_longer_decoy_is_one_wording_and_takes_points_once() {
     let listings = vec![
         // One of two pieces sold, the other still offered: 売約済み (sold) holds the decoy
