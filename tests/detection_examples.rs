@@ -1567,6 +1567,30 @@ fn remise_en_main_propre_is_a_hand_over_not_sale_wording() {
 }
 
 #[test]
+fn the_dutch_and_portuguese_names_of_the_ball_python_name_the_species() {
+    // Koningspython and píton bola are Python regius (Appendix II), not the pythons as a
+    // family (a split listing, I/II).
+    let listings = vec![
+        listing(
+            "nl-bp",
+            "Koningspython man clown 2023",
+            "Koningspython clown man 2023, eet goed op ontdooide ratten. €180 of bod, ophalen in Breda.",
+        ),
+        listing(
+            "pt-bp",
+            "Píton bola fêmea pastel",
+            "Píton bola fêmea pastel, 1 ano, come rato congelado. R$ 900, chama no zap.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["nl-bp", "pt-bp"] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, "Python regius");
+    }
+    s.finish();
+}
+
+#[test]
 fn a_decoy_inside_a_longer_decoy_is_one_wording_and_takes_points_once() {
     let listings = vec![
         // One of two pieces sold, the other still offered: 売約済み (sold) holds the decoy
