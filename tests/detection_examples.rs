@@ -1567,9 +1567,9 @@ fn remise_en_main_propre_is_a_hand_over_not_sale_wording() {
 }
 
 #[test]
-fn the_dutch_and_portuguese_names_of_the_ball_python_name_the_species() {
-    // Koningspython and píton bola are Python regius (Appendix II), not the pythons as a
-    // family (a split listing, I/II).
+fn the_ball_pythons_names_in_every_language_name_the_species() {
+    // Koningspython, píton bola, pitones bola and pitone ball are Python regius (Appendix II),
+    // not the pythons as a family (a split listing, I/II).
     let listings = vec![
         listing(
             "nl-bp",
@@ -1581,9 +1581,19 @@ fn the_dutch_and_portuguese_names_of_the_ball_python_name_the_species() {
             "Píton bola fêmea pastel",
             "Píton bola fêmea pastel, 1 ano, come rato congelado. R$ 900, chama no zap.",
         ),
+        listing(
+            "es-bp",
+            "Pitones bola bebés",
+            "Pitones bola bebés, 45€ c/u. Entrega en mano Madrid.",
+        ),
+        listing(
+            "it-bp",
+            "Pitone ball femmina",
+            "Pitone ball femmina 2023, mangia topi scongelati. 120 €, spedizione in tutta Italia.",
+        ),
     ];
     let mut s = sweep(&listings);
-    for id in ["nl-bp", "pt-bp"] {
+    for id in ["nl-bp", "pt-bp", "es-bp", "it-bp"] {
         s.expect_flagged(id);
         s.expect_counted_taxon(id, "Python regius");
     }
