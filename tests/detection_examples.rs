@@ -1601,6 +1601,39 @@ fn the_ball_pythons_names_in_every_language_name_the_species() {
 }
 
 #[test]
+fn species_names_written_in_other_forms_name_the_species_not_its_family() {
+    // A case form, a plural or a spelling without hyphens of a species' own name names that
+    // species (Appendix I here), not its family or order (a split listing, I/II).
+    let listings = vec![
+        listing(
+            "ru-margay",
+            "Котята маргаи",
+            "Продаю котят, родители маргаи, 3 месяца, 250 000 руб., пишите в ЛС.",
+        ),
+        listing(
+            "pt-grey",
+            "Papagaio cinzento macho",
+            "Vendo papagaio cinzento, macho, 4 anos, fala muito. 900€. Tlm 900 000 000.",
+        ),
+        listing(
+            "es-otter",
+            "Crías de nutrias gigantes",
+            "Se venden crías de nutrias gigantes, 2 meses, $3,000 c/u. WhatsApp",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("ru-margay", "Leopardus wiedii"),
+        ("pt-grey", "Psittacus erithacus"),
+        ("es-otter", "Pteronura brasiliensis"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+    }
+    s.finish();
+}
+
+#[test]
 fn a_decoy_inside_a_longer_decoy_is_one_wording_and_takes_points_once() {
     let listings = vec![
         // One of two pieces sold, the other still offered: 売約済み (sold) holds the decoy
