@@ -1567,7 +1567,7 @@ fn remise_en_main_propre_is_a_hand_over_not_sale_wording() {
 }
 
 #[test]
-fn the_ball_pythons_names_in_every_language_name_the_species() {
+fn the_ball_pythons_dutch_portuguese_spanish_and_italian_names_name_the_species() {
     // Koningspython, píton bola, pitones bola and pitone ball are Python regius (Appendix II),
     // not the pythons as a family (a split listing, I/II).
     let listings = vec![
