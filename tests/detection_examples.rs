@@ -1603,7 +1603,7 @@ fn the_ball_pythons_dutch_portuguese_spanish_and_italian_names_name_the_species(
 #[test]
 fn species_names_written_in_other_forms_name_the_species_not_its_family() {
     // A case form, a plural or a spelling without hyphens of a species' own name names that
-    // species (Appendix I here), not its family or order (a split listing, I/II).
+    // species, with its own Appendix, not its family or order (a split listing, I/II).
     let listings = vec![
         listing(
             "ru-margay",
@@ -1620,12 +1620,30 @@ fn species_names_written_in_other_forms_name_the_species_not_its_family() {
             "Crías de nutrias gigantes",
             "Se venden crías de nutrias gigantes, 2 meses, $3,000 c/u. WhatsApp",
         ),
+        listing(
+            "de-falcons",
+            "Zwei Wanderfalken, Nachzucht 2024",
+            "Verkaufe zwei Wanderfalken aus Nachzucht 2024, beringt, mit Papieren. 1.200 € pro Tier, Abholung.",
+        ),
+        listing(
+            "nl-radiata",
+            "Stralenschildpad te koop",
+            "Stralenschildpad, 8 jaar, met papieren. €2.500, ophalen in Utrecht.",
+        ),
+        listing(
+            "es-amazon",
+            "Amazona frente azul",
+            "Vendo amazona frente azul, 2 años, habla. 600 €, envío a toda España.",
+        ),
     ];
     let mut s = sweep(&listings);
     for (id, taxon) in [
         ("ru-margay", "Leopardus wiedii"),
         ("pt-grey", "Psittacus erithacus"),
         ("es-otter", "Pteronura brasiliensis"),
+        ("de-falcons", "Falco peregrinus"),
+        ("nl-radiata", "Astrochelys radiata"),
+        ("es-amazon", "Amazona aestiva"),
     ] {
         s.expect_flagged(id);
         s.expect_counted_taxon(id, taxon);
