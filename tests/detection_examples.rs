@@ -2704,6 +2704,51 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
     s.finish();
 }
 
+/// The points of a name beside a product word need the two to be of one
+/// taxon, or of taxa one of which holds the other in the list (`within`):
+/// a tiger cub's "ivory blanket" or an erhu's rosewood neck beside its
+/// python skin pairs two different animals or plants, and the reason
+/// names the pair it counted.
+#[test]
+fn a_name_pairs_only_with_a_product_word_of_its_own_or_a_related_taxon() {
+    let listings = vec![
+        listing(
+            "tiger-ivory-blanket",
+            "Bengal tiger cub for sale",
+            "Sweet tiger cub, 10 weeks, comes with his ivory blanket. $3000, DM",
+        ),
+        listing(
+            "erhu-rosewood-python",
+            "专业演奏二胡 老红木 蟒皮",
+            "精选蟒皮，老红木琴杆，附琴盒。七天无理由。",
+        ),
+        listing(
+            "tiger-cat-fur",
+            "Bengal tiger wild cat fur rug",
+            "Old wild cat fur rug, Bengal tiger, 2 m. Offers, PM",
+        ),
+        listing(
+            "ball-python-skin",
+            "Ball python skin, tanned",
+            "Whole ball python skin, 1.2 m, tanned. $40, DM",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["tiger-ivory-blanket", "erhu-rosewood-python"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_containing(id, "appears together with a product word");
+    }
+    s.expect_reason_containing(
+        "tiger-cat-fur",
+        "a species name appears together with a product word of a related taxon: \"Bengal tiger\" (Panthera tigris) and \"wild cat fur\" (Felidae, which holds Panthera tigris)",
+    );
+    s.expect_reason_containing(
+        "ball-python-skin",
+        "a species name appears together with a product word of the same taxon: \"Ball python\" and \"python skin\" (Pythonidae)",
+    );
+    s.finish();
+}
+
 #[test]
 fn code_words_alone_do_not_flag_and_with_trade_context_find_their_taxon() {
     let alone = vec![

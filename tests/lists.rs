@@ -115,6 +115,13 @@ fn a_good_list_passes_and_bad_lists_name_file_line_and_column() {
             8,
         ),
         ("broken TOML", "[[taxon]]", "[[taxon]", 7, 8),
+        (
+            "within no taxon of the list",
+            "group = \"elephants\"",
+            "group = \"elephants\"\nwithin = \"elephantidae\"",
+            14,
+            10,
+        ),
     ] {
         assert!(GOOD.contains(from), "{what}: fixture text not found");
         let bad = write_list(t.path(), "bad.toml", &GOOD.replacen(from, to, 1));
@@ -133,6 +140,60 @@ fn a_good_list_passes_and_bad_lists_name_file_line_and_column() {
             describe(&out)
         );
     }
+}
+
+/// `within` names a taxon of the same list of a less specific rank: a
+/// species within its family passes, a family within a species (or a taxon
+/// within one of its own rank) is a problem at the line of the `within`.
+#[test]
+fn within_names_a_less_specific_taxon_of_the_same_list() {
+    let t = tmpdir();
+    let family = r#"
+[[taxon]]
+id = "elephantidae"
+scientific_name = "Elephantidae"
+rank = "family"
+appendix = "I/II"
+listing_note = "Loxodonta africana populations of four countries in II"
+group = "elephants"
+[taxon.products]
+en = ["elephant tusk"]
+"#;
+    let good = format!(
+        "{}{family}",
+        GOOD.replacen(
+            "group = \"elephants\"",
+            "group = \"elephants\"\nwithin = \"elephantidae\"",
+            1
+        )
+    );
+    let path = write_list(t.path(), "good.toml", &good);
+    let out = lists(&["check".as_ref(), path.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    let bad = format!(
+        "{GOOD}{}",
+        family.replacen(
+            "group = \"elephants\"",
+            "group = \"elephants\"\nwithin = \"loxodonta-africana\"",
+            1
+        )
+    );
+    let path = write_list(t.path(), "bad.toml", &bad);
+    let out = lists(&["check".as_ref(), path.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("within = "))
+        .unwrap()
+        + 1;
+    assert!(
+        text.contains(&format!("{}:{line}:10:", path.display()))
+            && text.contains("less specific rank"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]

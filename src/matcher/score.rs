@@ -929,6 +929,37 @@ impl TaxonEvidence {
     }
 }
 
+/// A taxon: its list's index and its index in that list.
+type TaxonKey = (usize, usize);
+
+/// A counted name, code word or product word: whether one of its terms is
+/// a name proper (not a code word), how it was first written, and the taxa
+/// it was counted for.
+struct Written {
+    proper: bool,
+    first: String,
+    taxa: BTreeSet<TaxonKey>,
+}
+
+impl Written {
+    /// Records one more sighting of the word `folded` in `words`.
+    fn note(
+        words: &mut BTreeMap<String, Written>,
+        folded: &str,
+        written: &str,
+        proper: bool,
+        taxa: impl IntoIterator<Item = TaxonKey>,
+    ) {
+        let seen = words.entry(folded.to_string()).or_insert_with(|| Written {
+            proper: false,
+            first: written.to_string(),
+            taxa: BTreeSet::new(),
+        });
+        seen.proper |= proper;
+        seen.taxa.extend(taxa);
+    }
+}
+
 /// What the hits say, before scoring.
 #[derive(Default)]
 struct Evidence {
@@ -961,8 +992,10 @@ struct Evidence {
     /// wherever and however often it is written, not a name beside a
     /// product word. Each word once, so that a listing repeating one word
     /// is not compared pair by pair.
-    names_written: BTreeMap<String, (bool, String)>,
-    products_written: BTreeSet<String>,
+    /// Each word keeps the taxa it was counted for: a name pairs only with
+    /// a product word of its own taxon, or of one holding it or held by it.
+    names_written: BTreeMap<String, Written>,
+    products_written: BTreeMap<String, Written>,
     /// True while every species hit needed folding.
     all_folded: bool,
     /// What those folded hits differ in from their terms, tricks aside.
@@ -1864,8 +1897,8 @@ fn gather(
     // Byte ranges of everyday words: a product-form word inside one
     // ("кости" in "слоновой кости", ivory-coloured) gives no context.
     let mut context_spans: Vec<(usize, usize)> = Vec::new();
-    let mut context_names: BTreeMap<String, (bool, String)> = BTreeMap::new();
-    let mut context_products = BTreeSet::new();
+    let mut context_names: BTreeMap<String, Written> = BTreeMap::new();
+    let mut context_products: BTreeMap<String, Written> = BTreeMap::new();
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
@@ -1999,12 +2032,9 @@ fn gather(
                     };
                     let folded = written_folded.get_or_init(|| fold(written));
                     if kind == TermKind::Product {
-                        products.insert(folded.clone());
+                        Written::note(products, folded, written, false, [key]);
                     } else {
-                        let seen = names
-                            .entry(folded.clone())
-                            .or_insert_with(|| (false, written.to_string()));
-                        seen.0 |= is_name(kind);
+                        Written::note(names, folded, written, is_name(kind), [key]);
                     }
                     let (all_folded, tricks) = if needs_context {
                         (&mut context_all_folded, &mut context_tricks)
@@ -2132,10 +2162,12 @@ fn gather(
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
     if has_form {
-        for (name, (proper, written)) in context_names {
-            ev.names_written.entry(name).or_insert((false, written)).0 |= proper;
+        for (name, w) in context_names {
+            Written::note(&mut ev.names_written, &name, &w.first, w.proper, w.taxa);
         }
-        ev.products_written.extend(context_products);
+        for (product, w) in context_products {
+            Written::note(&mut ev.products_written, &product, &w.first, false, w.taxa);
+        }
         ev.all_folded &= context_all_folded;
         ev.folds = ev.folds.union(context_folds);
         if ev.tricks.is_none() {
@@ -2500,6 +2532,7 @@ fn species_part(
 /// cover, form and news cues.
 fn context_part(
     ev: &Evidence,
+    lists: &[KeywordList],
     text: &str,
     langs: &Languages,
     reasons: &mut Vec<Reason>,
@@ -2511,28 +2544,59 @@ fn context_part(
     };
     // A name or code word with a product word other than itself (inside
     // it, "rhino" in "rhino horn cup", or beside it), not one word listed
-    // as both (炮山甲); a code word ("cow bone") is no species name.
-    let beside: Vec<(bool, &str)> = ev
+    // as both (炮山甲); a code word ("cow bone") is no species name. The
+    // product word is of the name's own taxon, or of one holding it or held
+    // by it ("Bengal tiger" and "cat fur"), not of another animal ("tiger
+    // cub" beside an "ivory blanket").
+    let related = |a: &Written, b: &Written| {
+        a.taxa.iter().find_map(|&(la, ta)| {
+            b.taxa
+                .iter()
+                .find(|&&(lb, tb)| la == lb && Taxon::related(&lists[la].taxa, ta, tb))
+                .map(|&kb| ((la, ta), kb))
+        })
+    };
+    let pairs: Vec<(&Written, &Written, TaxonKey, TaxonKey)> = ev
         .names_written
         .iter()
-        .filter(|(name, _)| {
-            ev.products_written.len() > 1 || ev.products_written.first().is_some_and(|p| p != *name)
+        .filter_map(|(name, w)| {
+            ev.products_written
+                .iter()
+                .filter(|(p, _)| p != &name)
+                .find_map(|(_, p)| related(w, p).map(|(a, b)| (w, p, a, b)))
         })
-        .map(|(_, (proper, written))| (*proper, written.as_str()))
         .collect();
-    if !beside.is_empty() {
+    // The pair the reason names: one with a name proper where there is one.
+    if let Some(&(name, product, a, b)) = pairs
+        .iter()
+        .find(|(w, ..)| w.proper)
+        .or_else(|| pairs.first())
+    {
+        let which = if name.proper {
+            "a species name".to_string()
+        } else {
+            format!("a trade code word ({})", quoted(&name.first))
+        };
+        let [ta, tb] = [a, b].map(|(l, t)| &lists[l].taxa[t]);
+        let (n, p) = (quoted(&name.first), quoted(&product.first));
+        let pair = if a == b {
+            format!("of the same taxon: {n} and {p} ({})", ta.scientific_name)
+        } else if ta.rank_specificity() > tb.rank_specificity() {
+            format!(
+                "of a related taxon: {n} ({}) and {p} ({}, which holds {0})",
+                ta.scientific_name, tb.scientific_name
+            )
+        } else {
+            format!(
+                "of a related taxon: {n} ({}) and {p} ({}, within {0})",
+                ta.scientific_name, tb.scientific_name
+            )
+        };
         add(
             reasons,
             Feature::NameAndProduct,
             1,
-            if beside.iter().any(|&(proper, _)| proper) {
-                "a species name appears together with a product word".to_string()
-            } else {
-                format!(
-                    "a trade code word ({}) appears together with a product word",
-                    quoted(beside[0].1)
-                )
-            },
+            format!("{which} appears together with a product word {pair}"),
         );
     }
     let product_taxa = ev
@@ -2979,7 +3043,7 @@ pub fn score(
         return empty(ev.matches, reasons);
     }
     let mut parts = species_parts;
-    parts.extend(context_part(&ev, text, &langs, &mut reasons));
+    parts.extend(context_part(&ev, lists, text, &langs, &mut reasons));
     parts.extend(decoy_part(
         &decoys,
         matcher,

@@ -105,6 +105,10 @@ pub struct Taxon {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) listing_note: Option<String>,
     pub group: String,
+    /// The taxon of this list that holds this one (`within`: a species
+    /// within its genus or family), by its index in the list.
+    #[serde(skip)]
+    pub(crate) within: Option<usize>,
     pub terms: Vec<Term>,
     pub(crate) live_search: Vec<String>,
 }
@@ -121,6 +125,25 @@ const RANKS: &[&str] = &[
 ];
 
 impl Taxon {
+    /// Whether taxon `a` of `taxa` is taxon `b` or holds it or is held by
+    /// it, following `within` (each step a less specific rank, so the walk
+    /// ends).
+    pub(crate) fn related(taxa: &[Taxon], a: usize, b: usize) -> bool {
+        let holds = |outer: usize, mut inner: usize| {
+            for _ in 0..=taxa.len() {
+                if inner == outer {
+                    return true;
+                }
+                match taxa.get(inner).and_then(|t| t.within) {
+                    Some(next) => inner = next,
+                    None => return false,
+                }
+            }
+            false
+        };
+        holds(a, b) || holds(b, a)
+    }
+
     /// How specific its rank is: 0 for a class (or an unknown rank), then
     /// order, family, genus, species, 5 for a subspecies.
     pub(crate) fn rank_specificity(&self) -> usize {

@@ -48,6 +48,8 @@ struct RawTaxon {
     listing_note: Option<S>,
     group: S,
     #[serde(default)]
+    within: Option<S>,
+    #[serde(default)]
     live_search: Vec<S>,
     #[serde(default)]
     names: BTreeMap<S, Vec<S>>,
@@ -200,11 +202,15 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
         );
     }
     let mut ids = HashSet::new();
-    let taxa: Vec<Taxon> = raw
+    let mut taxa: Vec<Taxon> = raw
         .taxon
         .iter()
         .map(|t| c.taxon(t.get_ref(), &mut ids))
         .collect();
+    let within = c.within(&raw.taxon, &taxa);
+    for (t, w) in taxa.iter_mut().zip(within) {
+        t.within = w;
+    }
     let mut seen_cues = HashSet::new();
     let cues: Vec<Cue> = raw
         .cue
@@ -318,9 +324,41 @@ impl Checker<'_> {
             appendix,
             listing_note: t.listing_note.as_ref().map(|n| n.get_ref().clone()),
             group,
+            within: None,
             terms,
             live_search,
         }
+    }
+
+    /// Each `within` names another taxon of the list, of a less specific
+    /// rank, that holds this one; it becomes that taxon's index. As each
+    /// step goes to a less specific rank, a chain of them cannot loop.
+    fn within(&mut self, raw: &[Spanned<RawTaxon>], taxa: &[Taxon]) -> Vec<Option<usize>> {
+        raw.iter()
+            .zip(taxa)
+            .map(|(r, t)| {
+                let w = r.get_ref().within.as_ref()?;
+                let name = w.get_ref().trim();
+                let Some(i) = taxa.iter().position(|o| o.id == name) else {
+                    self.at(
+                        w.span(),
+                        format!("within {name:?} is not the id of a taxon in this list"),
+                    );
+                    return None;
+                };
+                if taxa[i].rank_specificity() >= t.rank_specificity() {
+                    self.at(
+                        w.span(),
+                        format!(
+                            "within {name:?}: a taxon is within one of a less specific rank, and {} is a {}, {} a {}",
+                            taxa[i].scientific_name, taxa[i].rank, t.scientific_name, t.rank
+                        ),
+                    );
+                    return None;
+                }
+                Some(i)
+            })
+            .collect()
     }
 
     /// A taxon's scientific name, synonyms, abbreviations, common names,
