@@ -2749,6 +2749,56 @@ fn a_name_pairs_only_with_a_product_word_of_its_own_or_a_related_taxon() {
     s.finish();
 }
 
+/// Of equally strong taxa of different animals, the one more distinct
+/// words of the listing name counts (its names and product words and those
+/// of taxa holding it or held by it), not the first in the list: "ivory"
+/// as a cage cover's colour, a python morph or a rug's felt, or a carving
+/// "like the carved tiger I sold", names the other animal once. A carving
+/// of a python in elephant ivory names the ivory more often and stays
+/// ivory.
+#[test]
+fn among_equally_strong_animals_the_one_more_words_name_counts() {
+    let listings = vec![
+        listing(
+            "parrot-ivory-cover",
+            "African grey parrot",
+            "Talking African grey parrot with ivory cage cover, 900 euro, whatsapp",
+        ),
+        listing(
+            "python-ivory-morph",
+            "Ivory ball python female",
+            "Ivory ball python female, 2023, eating f/t. $250, DM",
+        ),
+        listing(
+            "tiger-rug-ivory-felt",
+            "Tapis peau de tigre sur feutre ivoire",
+            "Peau de tigre naturalisée, montée sur feutre ivoire. 4000 €, MP",
+        ),
+        listing(
+            "comb-like-the-tiger",
+            "Antique tortoiseshell hair comb",
+            "Antique tortoiseshell hair comb, 1900s, like the carved tiger I sold last week. £120, DM",
+        ),
+        listing(
+            "ivory-carving-of-a-python",
+            "Ivory ball python carving",
+            "Hand carved from elephant ivory, a coiled ball python, 6 cm. $900, DM",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("parrot-ivory-cover", "Psittacus erithacus"),
+        ("python-ivory-morph", "Python regius"),
+        ("tiger-rug-ivory-felt", "Panthera tigris"),
+        ("comb-like-the-tiger", "Eretmochelys imbricata"),
+        ("ivory-carving-of-a-python", "Elephantidae"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+    }
+    s.finish();
+}
+
 #[test]
 fn code_words_alone_do_not_flag_and_with_trade_context_find_their_taxon() {
     let alone = vec![

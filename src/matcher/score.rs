@@ -2369,11 +2369,12 @@ fn named_more_fully<'a>(
 
 /// The taxa, a reason for each, the features of the strongest taxon and
 /// its key. Only the strongest taxon's evidence counts; the others' reasons
-/// say so and carry no points. Of taxa with evidence as strong, one none of
-/// whose hits a decoy took away, named by a term that needs no context,
-/// counts ("bukan gading gajah", not elephant ivory, then the hornbill
-/// named after it); an everyday word does not ("vegetable ivory … owl and
-/// frog": the owl is what the tagua nut is carved into).
+/// say so and carry no points. Of taxa with evidence as strong, those of
+/// the animal more distinct words name go on; of those, one none of whose
+/// hits a decoy took away, named by a term that needs no context, counts
+/// ("bukan gading gajah", not elephant ivory, then the hornbill named after
+/// it); an everyday word does not ("vegetable ivory … owl and frog": the
+/// owl is what the tagua nut is carved into).
 fn species_part(
     ev: &Evidence,
     lists: &[KeywordList],
@@ -2405,9 +2406,61 @@ fn species_part(
     let total_of = |p: &[(Feature, String)]| p.iter().map(|x| weight(x.0)).sum::<i32>();
     let best = scored.iter().map(|(_, _, _, p)| total_of(p)).max();
     let negated = |key: &(usize, usize)| ev.negated.values().any(|taxa| taxa.contains(key));
-    let strongest = scored
+    // Of those as strong, the animal or plant the most distinct words of
+    // the listing speak for: taxa as strong that hold one another (a
+    // species and its family) are one animal, and its words are the names
+    // and product words of any of them or of a taxon holding or held by
+    // one, each once. "African grey parrot with ivory cage cover" names the
+    // parrot by more words than the ivory. Only animals with a taxon none
+    // of whose matches a decoy took away, named by a term that needs no
+    // context, are weighed where there are any (as below): "Bukan gading
+    // gajah … paruh rangkong gading" names the elephant's ivory only to
+    // deny it. Which of one animal's taxa counts is decided below, as
+    // before.
+    let strong: Vec<(TaxonKey, bool)> = scored
         .iter()
-        .filter(|(_, _, _, p)| Some(total_of(p)) == best);
+        .filter(|(_, _, _, p)| Some(total_of(p)) == best)
+        .map(|(key, _, e, _)| (*key, !negated(key) && !e.needs_context))
+        .collect();
+    let related =
+        |a: TaxonKey, b: TaxonKey| a.0 == b.0 && Taxon::related(&lists[a.0].taxa, a.1, b.1);
+    // Each taxon's animal: the first of the taxa as strong it is linked to
+    // through a chain of related ones.
+    let mut animal: Vec<usize> = (0..strong.len()).collect();
+    for i in 0..strong.len() {
+        for j in 0..i {
+            if related(strong[i].0, strong[j].0) {
+                let (from, to) = (animal[i].max(animal[j]), animal[i].min(animal[j]));
+                for a in &mut animal {
+                    if *a == from {
+                        *a = to;
+                    }
+                }
+            }
+        }
+    }
+    let any_plain = strong.iter().any(|&(_, plain)| plain);
+    let weighed = |a: usize| !any_plain || (0..strong.len()).any(|i| animal[i] == a && strong[i].1);
+    let words = |a: usize| {
+        ev.names_written
+            .values()
+            .chain(ev.products_written.values())
+            .filter(|w| {
+                w.taxa
+                    .iter()
+                    .any(|&t| (0..strong.len()).any(|i| animal[i] == a && related(strong[i].0, t)))
+            })
+            .count()
+    };
+    let most = (0..strong.len())
+        .filter(|&i| weighed(animal[i]))
+        .map(|i| words(animal[i]))
+        .max();
+    let supported: Vec<TaxonKey> = (0..strong.len())
+        .filter(|&i| weighed(animal[i]) && Some(words(animal[i])) == most)
+        .map(|i| strong[i].0)
+        .collect();
+    let strongest = scored.iter().filter(|(key, ..)| supported.contains(key));
     let chosen = most_specific(
         strongest
             .clone()
