@@ -143,8 +143,8 @@ fn a_good_list_passes_and_bad_lists_name_file_line_and_column() {
 }
 
 /// `within` names a taxon of the same list of a less specific rank: a
-/// species within its family passes, a family within a species (or a taxon
-/// within one of its own rank) is a problem at the line of the `within`.
+/// species within its family passes, a family within a species is a
+/// problem at the line and column of the `within`.
 #[test]
 fn within_names_a_less_specific_taxon_of_the_same_list() {
     let t = tmpdir();

@@ -2586,6 +2586,7 @@ fn species_part(
 fn context_part(
     ev: &Evidence,
     lists: &[KeywordList],
+    counted: Option<TaxonKey>,
     text: &str,
     langs: &Languages,
     reasons: &mut Vec<Reason>,
@@ -2619,12 +2620,16 @@ fn context_part(
                 .find_map(|(_, p)| related(w, p).map(|(a, b)| (w, p, a, b)))
         })
         .collect();
-    // The pair the reason names: one with a name proper where there is one.
-    if let Some(&(name, product, a, b)) = pairs
-        .iter()
-        .find(|(w, ..)| w.proper)
-        .or_else(|| pairs.first())
-    {
+    // The pair the reason names: one of the taxon that counts, or related
+    // to it, where there is one ("Leopard cub … tiger bone wine" counted as
+    // the tiger names the tiger's pair), then one with a name proper.
+    let of_counted = |a: TaxonKey| {
+        counted.is_some_and(|c| c.0 == a.0 && Taxon::related(&lists[c.0].taxa, c.1, a.1))
+    };
+    let rank = |&(w, _, a, _): &(&Written, &Written, TaxonKey, TaxonKey)| {
+        2 * usize::from(!of_counted(a)) + usize::from(!w.proper)
+    };
+    if let Some(&(name, product, a, b)) = pairs.iter().min_by_key(|p| rank(p)) {
         let which = if name.proper {
             "a species name".to_string()
         } else {
@@ -3096,7 +3101,14 @@ pub fn score(
         return empty(ev.matches, reasons);
     }
     let mut parts = species_parts;
-    parts.extend(context_part(&ev, lists, text, &langs, &mut reasons));
+    parts.extend(context_part(
+        &ev,
+        lists,
+        counted,
+        text,
+        &langs,
+        &mut reasons,
+    ));
     parts.extend(decoy_part(
         &decoys,
         matcher,
