@@ -2441,23 +2441,30 @@ fn species_part(
     }
     let any_plain = strong.iter().any(|&(_, plain)| plain);
     let weighed = |a: usize| !any_plain || (0..strong.len()).any(|i| animal[i] == a && strong[i].1);
-    let words = |a: usize| {
-        ev.names_written
-            .values()
-            .chain(ev.products_written.values())
-            .filter(|w| {
-                w.taxa
-                    .iter()
-                    .any(|&t| (0..strong.len()).any(|i| animal[i] == a && related(strong[i].0, t)))
-            })
-            .count()
-    };
+    // How many words name each animal, counted once for all of them (each
+    // word against each taxon as strong: a listing naming hundreds of taxa
+    // stays linear in its words).
+    let mut words = vec![0usize; strong.len()];
+    let mut named = vec![false; strong.len()];
+    for w in ev
+        .names_written
+        .values()
+        .chain(ev.products_written.values())
+    {
+        named.fill(false);
+        for (i, &(key, _)) in strong.iter().enumerate() {
+            if !named[animal[i]] && w.taxa.iter().any(|&t| related(key, t)) {
+                named[animal[i]] = true;
+                words[animal[i]] += 1;
+            }
+        }
+    }
     let most = (0..strong.len())
         .filter(|&i| weighed(animal[i]))
-        .map(|i| words(animal[i]))
+        .map(|i| words[animal[i]])
         .max();
     let supported: Vec<TaxonKey> = (0..strong.len())
-        .filter(|&i| weighed(animal[i]) && Some(words(animal[i])) == most)
+        .filter(|&i| weighed(animal[i]) && Some(words[animal[i]]) == most)
         .map(|i| strong[i].0)
         .collect();
     let strongest = scored.iter().filter(|(key, ..)| supported.contains(key));
