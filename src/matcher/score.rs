@@ -932,6 +932,12 @@ impl TaxonEvidence {
 /// A taxon: its list's index and its index in that list.
 type TaxonKey = (usize, usize);
 
+/// Whether two taxa are one, or one holds the other in their list
+/// (`within`); taxa of different lists are never related.
+fn related(lists: &[KeywordList], a: TaxonKey, b: TaxonKey) -> bool {
+    a.0 == b.0 && Taxon::related(&lists[a.0].taxa, a.1, b.1)
+}
+
 /// A counted name, code word or product word: whether one of its terms is
 /// a name proper (not a code word), how it was first written, and the taxa
 /// it was counted for.
@@ -2422,14 +2428,12 @@ fn species_part(
         .filter(|(_, _, _, p)| Some(total_of(p)) == best)
         .map(|(key, _, e, _)| (*key, !negated(key) && !e.needs_context))
         .collect();
-    let related =
-        |a: TaxonKey, b: TaxonKey| a.0 == b.0 && Taxon::related(&lists[a.0].taxa, a.1, b.1);
     // Each taxon's animal: the first of the taxa as strong it is linked to
     // through a chain of related ones.
     let mut animal: Vec<usize> = (0..strong.len()).collect();
     for i in 0..strong.len() {
         for j in 0..i {
-            if related(strong[i].0, strong[j].0) {
+            if related(lists, strong[i].0, strong[j].0) {
                 let (from, to) = (animal[i].max(animal[j]), animal[i].min(animal[j]));
                 for a in &mut animal {
                     if *a == from {
@@ -2453,7 +2457,7 @@ fn species_part(
     {
         named.fill(false);
         for (i, &(key, _)) in strong.iter().enumerate() {
-            if !named[animal[i]] && w.taxa.iter().any(|&t| related(key, t)) {
+            if !named[animal[i]] && w.taxa.iter().any(|&t| related(lists, key, t)) {
                 named[animal[i]] = true;
                 words[animal[i]] += 1;
             }
@@ -2609,12 +2613,12 @@ fn context_part(
     // product word is of the name's own taxon, or of one holding it or held
     // by it ("Bengal tiger" and "cat fur"), not of another animal ("tiger
     // cub" beside an "ivory blanket").
-    let related = |a: &Written, b: &Written| {
-        a.taxa.iter().find_map(|&(la, ta)| {
+    let pair_of = |a: &Written, b: &Written| {
+        a.taxa.iter().find_map(|&ka| {
             b.taxa
                 .iter()
-                .find(|&&(lb, tb)| la == lb && Taxon::related(&lists[la].taxa, ta, tb))
-                .map(|&kb| ((la, ta), kb))
+                .find(|&&kb| related(lists, ka, kb))
+                .map(|&kb| (ka, kb))
         })
     };
     let pairs: Vec<(&Written, &Written, TaxonKey, TaxonKey)> = ev
@@ -2624,15 +2628,13 @@ fn context_part(
             ev.products_written
                 .iter()
                 .filter(|(p, _)| p != &name)
-                .find_map(|(_, p)| related(w, p).map(|(a, b)| (w, p, a, b)))
+                .find_map(|(_, p)| pair_of(w, p).map(|(a, b)| (w, p, a, b)))
         })
         .collect();
     // The pair the reason names: one of the taxon that counts, or related
     // to it, where there is one ("Leopard cub … tiger bone wine" counted as
     // the tiger names the tiger's pair), then one with a name proper.
-    let of_counted = |a: TaxonKey| {
-        counted.is_some_and(|c| c.0 == a.0 && Taxon::related(&lists[c.0].taxa, c.1, a.1))
-    };
+    let of_counted = |a: TaxonKey| counted.is_some_and(|c| related(lists, c, a));
     let rank = |&(w, _, a, _): &(&Written, &Written, TaxonKey, TaxonKey)| {
         2 * usize::from(!of_counted(a)) + usize::from(!w.proper)
     };
