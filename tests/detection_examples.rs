@@ -2695,11 +2695,11 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
             id,
             &format!("a trade code word (\"{code}\") appears together with a product word"),
         );
-        s.expect_no_reason_containing(id, "a species name appears together");
+        s.expect_no_reason_containing(id, "name appears together");
     }
     s.expect_reason_containing(
         "en-name",
-        "a species name appears together with a product word",
+        "a name of a family appears together with a product word",
     );
     s.finish();
 }
@@ -2742,10 +2742,54 @@ fn a_name_pairs_only_with_a_product_word_of_its_own_or_a_related_taxon() {
         "tiger-cat-fur",
         "a species name appears together with a product word of a related taxon: \"Bengal tiger\" (Panthera tigris) and \"wild cat fur\" (Felidae, which holds Panthera tigris)",
     );
+    // "Ball python" is listed for the species and for the pythons' family:
+    // the reason names the species.
     s.expect_reason_containing(
         "ball-python-skin",
-        "a species name appears together with a product word of the same taxon: \"Ball python\" and \"python skin\" (Pythonidae)",
+        "a species name appears together with a product word of a related taxon: \"Ball python\" (Python regius) and \"python skin\" (Pythonidae, which holds Python regius)",
     );
+    s.finish();
+}
+
+/// The reason for a name beside a product word calls the name what its
+/// taxon is: "a species name" only for a species, so "rhino" (the
+/// rhinoceroses' family) and "Gorilla" (a genus) are not called species
+/// names in a case file.
+#[test]
+fn a_name_beside_a_product_word_is_called_a_species_name_only_for_a_species() {
+    let listings = vec![
+        listing(
+            "family",
+            "Rhino horn cup",
+            "Rhinoceros horn libation cup, carved, 190 g. DM for price.",
+        ),
+        listing(
+            "genus",
+            "Gorilla skull for sale",
+            "Real gorilla skull, $900, DM",
+        ),
+        listing(
+            "species",
+            "Hawksbill shell comb",
+            "Old hawksbill shell comb, 12 cm, $80, DM",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_reason_containing(
+        "family",
+        "a name of a family appears together with a product word of the same taxon: \"Rhino\" and \"Rhino horn\" (Rhinocerotidae)",
+    );
+    s.expect_reason_containing(
+        "genus",
+        "a name of a genus appears together with a product word of the same taxon: \"Gorilla\" and \"Gorilla skull\" (Gorilla)",
+    );
+    s.expect_reason_containing(
+        "species",
+        "a species name appears together with a product word",
+    );
+    for id in ["family", "genus"] {
+        s.expect_no_reason_containing(id, "a species name");
+    }
     s.finish();
 }
 

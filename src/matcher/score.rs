@@ -2592,6 +2592,22 @@ fn species_part(
     (taxa, counted.unwrap_or_default(), chosen)
 }
 
+/// What a name of `taxon` is called in a reason: "a species name" only
+/// for a species or subspecies ("sea turtle" names a family, "Gorilla" a
+/// genus).
+fn rank_name(taxon: &Taxon) -> &'static str {
+    match taxon.rank.as_str() {
+        "species" => "a species name",
+        "subspecies" => "a subspecies name",
+        "genus" => "a name of a genus",
+        "family" => "a name of a family",
+        "infraorder" => "a name of an infraorder",
+        "order" => "a name of an order",
+        "class" => "a name of a class",
+        _ => "a name of a taxon",
+    }
+}
+
 /// Points for the context: product words with names, sale, contact, price,
 /// cover, form and news cues.
 fn context_part(
@@ -2613,13 +2629,28 @@ fn context_part(
     // product word is of the name's own taxon, or of one holding it or held
     // by it ("Bengal tiger" and "cat fur"), not of another animal ("tiger
     // cub" beside an "ivory blanket").
+    // Of a name's related pairs, the one the reason can best stand on: of
+    // the taxon that counts where there is one, then the name's most
+    // specific taxon ("Ball python" names Python regius before the
+    // pythons' family, which lists it too), then the product word's.
+    let of_counted = |a: TaxonKey| counted.is_some_and(|c| related(lists, c, a));
+    let specific = |(l, t): TaxonKey| lists[l].taxa[t].rank_specificity();
     let pair_of = |a: &Written, b: &Written| {
-        a.taxa.iter().find_map(|&ka| {
-            b.taxa
-                .iter()
-                .find(|&&kb| related(lists, ka, kb))
-                .map(|&kb| (ka, kb))
-        })
+        a.taxa
+            .iter()
+            .flat_map(|&ka| {
+                b.taxa
+                    .iter()
+                    .filter(move |&&kb| related(lists, ka, kb))
+                    .map(move |&kb| (ka, kb))
+            })
+            .min_by_key(|&(ka, kb)| {
+                (
+                    !of_counted(ka),
+                    std::cmp::Reverse(specific(ka)),
+                    std::cmp::Reverse(specific(kb)),
+                )
+            })
     };
     let pairs: Vec<(&Written, &Written, TaxonKey, TaxonKey)> = ev
         .names_written
@@ -2634,17 +2665,16 @@ fn context_part(
     // The pair the reason names: one of the taxon that counts, or related
     // to it, where there is one ("Leopard cub … tiger bone wine" counted as
     // the tiger names the tiger's pair), then one with a name proper.
-    let of_counted = |a: TaxonKey| counted.is_some_and(|c| related(lists, c, a));
     let rank = |&(w, _, a, _): &(&Written, &Written, TaxonKey, TaxonKey)| {
         2 * usize::from(!of_counted(a)) + usize::from(!w.proper)
     };
     if let Some(&(name, product, a, b)) = pairs.iter().min_by_key(|p| rank(p)) {
+        let [ta, tb] = [a, b].map(|(l, t)| &lists[l].taxa[t]);
         let which = if name.proper {
-            "a species name".to_string()
+            rank_name(ta).to_string()
         } else {
             format!("a trade code word ({})", quoted(&name.first))
         };
-        let [ta, tb] = [a, b].map(|(l, t)| &lists[l].taxa[t]);
         let (n, p) = (quoted(&name.first), quoted(&product.first));
         let pair = if a == b {
             format!("of the same taxon: {n} and {p} ({})", ta.scientific_name)
