@@ -146,7 +146,7 @@ fn a_good_list_passes_and_bad_lists_name_file_line_and_column() {
 /// species within its family passes, a family within a species is a
 /// problem at the line and column of the `within`.
 #[test]
-fn within_names_a_less_specific_taxon_of_the_same_list() {
+fn within_names_a_less_specific_taxon_of_the_same_list_and_lists_show_prints_it() {
     let t = tmpdir();
     let family = r#"
 [[taxon]]
@@ -170,6 +170,25 @@ en = ["elephant tusk"]
     let path = write_list(t.path(), "good.toml", &good);
     let out = lists(&["check".as_ref(), path.as_os_str()]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // `lists show` says which taxon holds which: by scientific name in
+    // text, by id in JSON, and nothing for a taxon held by none.
+    let out = lists(&["show".as_ref(), path.as_os_str()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line_of = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line_of("Loxodonta africana").ends_with("  within Elephantidae")
+            && !line_of("Elephantidae").contains("within"),
+        "{text}"
+    );
+    let out = lists(&["show".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["taxa"][0]["within"], "elephantidae", "{v}");
+    assert!(v["taxa"][1].get("within").is_none(), "{v}");
 
     let bad = format!(
         "{GOOD}{}",

@@ -11,7 +11,7 @@ use warden::species::{self, KeywordList, ListError, TermKind};
 pub enum ListsCommand {
     /// Check list files; prints every problem with file, line and column
     Check(CheckArgs),
-    /// Show a list's taxa (or cues) and how many terms each has (default: the built-in lists)
+    /// Show a list's taxa (or cues), how many terms each has and which listed taxon holds each (default: the built-in lists)
     Show(ShowArgs),
     /// Say which lists are built into warden and used when a sweep names none
     Path(PathArgs),
@@ -229,9 +229,14 @@ fn show_text(out: &mut dyn Write, l: &KeywordList) -> std::io::Result<()> {
             .collect();
         langs.sort();
         langs.dedup();
+        // The taxon holding this one (`within`), by its scientific name.
+        let within = t
+            .within_of(&l.taxa)
+            .map(|w| format!("  within {}", w.scientific_name))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{:<34} {:<6} {:<18} names {:>3}  products {:>3}  code words {:>2}  languages {}",
+            "{:<34} {:<6} {:<18} names {:>3}  products {:>3}  code words {:>2}  languages {}{within}",
             t.scientific_name,
             t.appendix,
             t.group,

@@ -109,6 +109,9 @@ pub struct Taxon {
     /// within its genus or family), by its index in the list.
     #[serde(skip)]
     pub(crate) within: Option<usize>,
+    /// That taxon's id, as the list file writes it.
+    #[serde(rename = "within", skip_serializing_if = "Option::is_none")]
+    pub(crate) within_id: Option<String>,
     pub terms: Vec<Term>,
     pub(crate) live_search: Vec<String>,
 }
@@ -142,6 +145,12 @@ impl Taxon {
             false
         };
         holds(a, b) || holds(b, a)
+    }
+
+    /// The taxon of `taxa` (its list's taxa) that holds this one, if the
+    /// list says (`within`).
+    pub fn within_of<'a>(&self, taxa: &'a [Taxon]) -> Option<&'a Taxon> {
+        self.within.and_then(|i| taxa.get(i))
     }
 
     /// How specific its rank is: 0 for a class (or an unknown rank), then

@@ -208,8 +208,10 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<KeywordList, ListError> {
         .map(|t| c.taxon(t.get_ref(), &mut ids))
         .collect();
     let within = c.within(&raw.taxon, &taxa);
+    let id_of: Vec<String> = taxa.iter().map(|t| t.id.clone()).collect();
     for (t, w) in taxa.iter_mut().zip(within) {
         t.within = w;
+        t.within_id = w.map(|i| id_of[i].clone());
     }
     let mut seen_cues = HashSet::new();
     let cues: Vec<Cue> = raw
@@ -325,6 +327,7 @@ impl Checker<'_> {
             listing_note: t.listing_note.as_ref().map(|n| n.get_ref().clone()),
             group,
             within: None,
+            within_id: None,
             terms,
             live_search,
         }
