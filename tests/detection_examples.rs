@@ -4782,3 +4782,96 @@ fn pets_fish_and_goods_named_after_listed_animals_are_not_those_animals_and_the_
     }
     s.finish();
 }
+
+/// A decoy inside a longer listed name that needs no context is part of
+/// that name, not a decoy: "가면" (a mask) in 가면올빼미 (the barn owl),
+/// "グミ" (gummy sweets) in ピグミーマーモセット (the pygmy marmoset), 豹纹
+/// (leopard print) in 豹纹变色龙 (the panther chameleon), 拖鞋 (slippers)
+/// in 拖鞋兰 (the slipper orchids), "topeng" (a mask) in "hiu topeng" (a
+/// hammerhead) and "baby monitor" in "baby monitor lizard" each took 25
+/// points twice off a plain offer. The same words alone still take points
+/// off: a leopard-print dress and a barn-owl mask are no offers. A name
+/// that is also an everyday word (레이디스 슬리퍼, the lady's-slipper orchid
+/// and women's slippers) holds its decoy only where a part or live-animal
+/// word gives it context.
+#[test]
+fn a_decoy_inside_a_listed_name_is_part_of_the_name_and_takes_no_points() {
+    let listings = vec![
+        listing(
+            "ko-barn-owl",
+            "가면올빼미 분양",
+            "가면올빼미 분양합니다. 가격 200만원, 연락 주세요",
+        ),
+        listing(
+            "ja-pygmy-marmoset",
+            "ピグミーマーモセット 販売",
+            "ピグミーマーモセットの赤ちゃん、生後3ヶ月。価格はDMで",
+        ),
+        listing(
+            "zh-panther-chameleon",
+            "豹纹变色龙 出售",
+            "豹纹变色龙 公 成体 价格私聊 微信 seller",
+        ),
+        listing(
+            "zh-slipper-orchid",
+            "拖鞋兰 出售",
+            "野生拖鞋兰 开花株 价格私聊 微信",
+        ),
+        listing(
+            "id-hammerhead",
+            "Jual hiu topeng kering",
+            "Hiu topeng kering utuh, harga 2 juta per ekor, WA 0812",
+        ),
+        listing(
+            "en-monitor-lizard",
+            "Baby monitor lizard for sale",
+            "Baby monitor lizard, 6 months, $200, DM",
+        ),
+        // An everyday word counts, and holds its decoy, only where a part
+        // or live-animal word gives it context: 레이디스 슬리퍼 is the
+        // lady's-slipper orchid beside its rhizomes (근경) and also women's
+        // slippers.
+        listing(
+            "ko-lady-slipper-rhizomes",
+            "레이디스 슬리퍼 근경 판매",
+            "레이디스 슬리퍼 복주머니란 근경 2개 판매합니다. 증식 개체. 개당 4만원",
+        ),
+        listing(
+            "ko-womens-slippers",
+            "레이디스 슬리퍼 여성 실내화",
+            "여성용 레이디스 슬리퍼, 털 안감 겨울 실내화. 1+1 12,900원",
+        ),
+        listing(
+            "zh-leopard-print-dress",
+            "豹纹连衣裙 出售",
+            "豹纹连衣裙 女装 M码 价格50元 微信",
+        ),
+        listing(
+            "ko-owl-mask",
+            "부엉이 가면 판매",
+            "부엉이 가면 파티용 가면 판매합니다. 가격 1만원",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("ko-barn-owl", "Strigiformes"),
+        ("ja-pygmy-marmoset", "Callitrichidae"),
+        ("zh-panther-chameleon", "Chamaeleonidae"),
+        ("zh-slipper-orchid", "Paphiopedilum"),
+        ("id-hammerhead", "Sphyrnidae"),
+        ("en-monitor-lizard", "Varanus"),
+        ("ko-lady-slipper-rhizomes", "Cypripedium"),
+    ] {
+        s.expect_flagged(id);
+        s.expect_counted_taxon(id, taxon);
+        s.expect_no_reason_containing(id, "decoy context");
+    }
+    for id in [
+        "zh-leopard-print-dress",
+        "ko-owl-mask",
+        "ko-womens-slippers",
+    ] {
+        s.expect_not_flagged(id);
+    }
+    s.finish();
+}

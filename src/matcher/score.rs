@@ -974,6 +974,12 @@ struct Evidence {
     per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
     /// Byte ranges of every species match of each taxon, emoji aside.
     spans: BTreeMap<(usize, usize), Vec<(usize, usize)>>,
+    /// Byte ranges of the species matches that count as written, emoji
+    /// aside: of terms needing no context, and of everyday words where a
+    /// product-form, part or live-animal word gives them context. A decoy
+    /// inside one is part of a name (豹纹 in 豹纹变色龙, the panther
+    /// chameleon), not a print.
+    name_spans: Vec<(usize, usize)>,
     /// Everyday words found with no context: (taxon, written).
     without_context: Vec<((usize, usize), String)>,
     /// Names written beside a picture word, which do not count.
@@ -2029,6 +2035,8 @@ fn gather(
                     }
                     if needs_context {
                         context_spans.push((h.start, h.end));
+                    } else {
+                        ev.name_spans.push((h.start, h.end));
                     }
                     ev.spans.entry(key).or_default().push((h.start, h.end));
                     let (names, products) = if needs_context {
@@ -2168,6 +2176,7 @@ fn gather(
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
     if has_form {
+        ev.name_spans.extend_from_slice(&context_spans);
         for (name, w) in context_names {
             Written::note(&mut ev.names_written, &name, &w.first, w.proper, w.taxa);
         }
@@ -2849,12 +2858,18 @@ const MAX_DECOY_REASONS: usize = 20;
 /// nothing against the helmeted hornbill named beside it. Each occurrence
 /// counts, except one inside a longer decoy that counts (売約済 in 売約済み):
 /// that is one wording; the same wording found several times gets one
-/// reason.
+/// reason. A decoy inside a longer species match that counts (`names`:
+/// of a term needing no context, or of an everyday word given context) is
+/// part of that name and takes nothing: "가면" (a
+/// mask) in 가면올빼미 (the barn owl), "グミ" (gummy sweets) in
+/// ピグミーマーモセット (the pygmy marmoset), "baby monitor" in "baby monitor
+/// lizard".
 fn decoy_part(
     decoys: &[Decoy],
     matcher: &Matcher,
     counted: Option<(usize, usize)>,
     negated: &BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
+    names: &Spans,
     reasons: &mut Vec<Reason>,
 ) -> Vec<Part> {
     let counted_terms = counted.map(|(l, t)| matcher.folded_terms(l, t));
@@ -2868,7 +2883,7 @@ fn decoy_part(
     let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
     let relevant: Vec<&Decoy> = decoys
         .iter()
-        .filter(|d| d.penalty())
+        .filter(|d| d.penalty() && !names.hold((d.start, d.end), true))
         .filter(|d| {
             d.applies_to.is_empty()
                 || match negated.get(&(d.start, d.end)) {
@@ -3153,6 +3168,7 @@ pub fn score(
         matcher,
         counted,
         &ev.negated,
+        &Spans::new(ev.name_spans.clone()),
         &mut reasons,
     ));
     for u in &ev.unlisted {
