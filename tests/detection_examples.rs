@@ -4875,3 +4875,61 @@ fn a_decoy_inside_a_listed_name_is_part_of_the_name_and_takes_no_points() {
     }
     s.finish();
 }
+
+/// Offers a review wrote on 2026-12-07 (tests/data/listings/review-animals-2026-12-07.jsonl),
+/// each naming two or more listed animals or plants and offering one: other animals named in
+/// passing or in comparisons, carvings of one animal in another's material, pets with
+/// accessories named after other animals ("ivory" cage covers), a main item with a small extra.
+/// Each has the taxon its writer expects. When it was written, warden counted that taxon in 48
+/// of the 80; the 63 it counts now (17 are left out, see the data's README) must keep it.
+#[test]
+fn offers_naming_two_animals_keep_the_taxon_their_writer_expects() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings/review-animals-2026-12-07.jsonl");
+    let mut listings = Vec::new();
+    let mut expected = Vec::new();
+    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        listings.push(listing(&s("id"), &s("title"), &s("description")));
+        expected.push((s("id"), s("expect")));
+    }
+    assert_eq!(listings.len(), 63);
+    let mut s = sweep(&listings);
+    for (id, taxon) in &expected {
+        s.expect_counted_taxon(id, taxon);
+    }
+    s.finish();
+}
+
+/// Listings a review wrote on 2026-12-07 against the rule that a decoy inside a longer listed
+/// name is part of that name (tests/data/listings/review-decoy-names-2026-12-07.jsonl): offers
+/// of the barn owl (가면올빼미), the pygmy marmoset, the panther chameleon, slipper orchids,
+/// hammerheads ("hiu topeng") and monitor lizards, and masks, plush toys, slippers, phone cases
+/// and news naming the same animals. Before the rule warden found 16 of the 35 offers; the 60
+/// it gets right now (10 of the 70 are left out, see the data's README) must keep their labels,
+/// and each offer its writer's taxon.
+#[test]
+fn listings_written_against_decoys_inside_names_keep_their_labels() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings/review-decoy-names-2026-12-07.jsonl");
+    let mut listings = Vec::new();
+    let mut expected = Vec::new();
+    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        listings.push(listing(&s("id"), &s("title"), &s("description")));
+        expected.push((s("id"), v["label"].as_bool().unwrap(), s("expect")));
+    }
+    assert_eq!(listings.len(), 60);
+    let mut s = sweep(&listings);
+    for (id, label, taxon) in &expected {
+        if *label {
+            s.expect_flagged(id);
+            s.expect_counted_taxon(id, taxon);
+        } else {
+            s.expect_not_flagged(id);
+        }
+    }
+    s.finish();
+}
