@@ -2699,7 +2699,7 @@ fn one_word_listed_as_both_product_and_code_word_is_not_a_name_beside_a_product_
     }
     s.expect_reason_containing(
         "en-name",
-        "a name of a family appears together with a product word",
+        "a listed name appears together with a product word",
     );
     s.finish();
 }
@@ -2740,23 +2740,25 @@ fn a_name_pairs_only_with_a_product_word_of_its_own_or_a_related_taxon() {
     }
     s.expect_reason_containing(
         "tiger-cat-fur",
-        "a species name appears together with a product word of a related taxon: \"Bengal tiger\" (Panthera tigris) and \"wild cat fur\" (Felidae, which holds Panthera tigris)",
+        "a listed name appears together with a product word of a related taxon: \"Bengal tiger\" (Panthera tigris) and \"wild cat fur\" (Felidae, which holds Panthera tigris)",
     );
     // "Ball python" is listed for the species and for the pythons' family:
     // the reason names the species.
     s.expect_reason_containing(
         "ball-python-skin",
-        "a species name appears together with a product word of a related taxon: \"Ball python\" (Python regius) and \"python skin\" (Pythonidae, which holds Python regius)",
+        "a listed name appears together with a product word of a related taxon: \"Ball python\" (Python regius) and \"python skin\" (Pythonidae, which holds Python regius)",
     );
     s.finish();
 }
 
-/// The reason for a name beside a product word calls the name what its
-/// taxon is: "a species name" only for a species, so "rhino" (the
-/// rhinoceroses' family) and "Gorilla" (a genus) are not called species
-/// names in a case file.
+/// The reason for a name beside a product word says the name is listed
+/// and names the entry it is listed under, and does not call it a
+/// species name: the list files names under a family's, genus's or
+/// order's entry too ("rhino" under Rhinocerotidae, "Gorilla" under the
+/// genus), and a reason that named a rank would state the entry's rank,
+/// not what the name means.
 #[test]
-fn a_name_beside_a_product_word_is_called_a_species_name_only_for_a_species() {
+fn a_name_beside_a_product_word_is_called_a_listed_name_of_its_entry() {
     let listings = vec![
         listing(
             "family",
@@ -2777,17 +2779,17 @@ fn a_name_beside_a_product_word_is_called_a_species_name_only_for_a_species() {
     let mut s = sweep(&listings);
     s.expect_reason_containing(
         "family",
-        "a name of a family appears together with a product word of the same taxon: \"Rhino\" and \"Rhino horn\" (Rhinocerotidae)",
+        "a listed name appears together with a product word of the same taxon: \"Rhino\" and \"Rhino horn\" (Rhinocerotidae)",
     );
     s.expect_reason_containing(
         "genus",
-        "a name of a genus appears together with a product word of the same taxon: \"Gorilla\" and \"Gorilla skull\" (Gorilla)",
+        "a listed name appears together with a product word of the same taxon: \"Gorilla\" and \"Gorilla skull\" (Gorilla)",
     );
     s.expect_reason_containing(
         "species",
-        "a species name appears together with a product word",
+        "a listed name appears together with a product word",
     );
-    for id in ["family", "genus"] {
+    for id in ["family", "genus", "species"] {
         s.expect_no_reason_containing(id, "a species name");
     }
     s.finish();
@@ -4783,99 +4785,6 @@ fn pets_fish_and_goods_named_after_listed_animals_are_not_those_animals_and_the_
     s.finish();
 }
 
-/// A decoy inside a longer listed name that needs no context is part of
-/// that name, not a decoy: "가면" (a mask) in 가면올빼미 (the barn owl),
-/// "グミ" (gummy sweets) in ピグミーマーモセット (the pygmy marmoset), 豹纹
-/// (leopard print) in 豹纹变色龙 (the panther chameleon), 拖鞋 (slippers)
-/// in 拖鞋兰 (the slipper orchids), "topeng" (a mask) in "hiu topeng" (a
-/// hammerhead) and "baby monitor" in "baby monitor lizard" each took 25
-/// points twice off a plain offer. The same words alone still take points
-/// off: a leopard-print dress and a barn-owl mask are no offers. A name
-/// that is also an everyday word (레이디스 슬리퍼, the lady's-slipper orchid
-/// and women's slippers) holds its decoy only where a part or live-animal
-/// word gives it context.
-#[test]
-fn a_decoy_inside_a_listed_name_is_part_of_the_name_and_takes_no_points() {
-    let listings = vec![
-        listing(
-            "ko-barn-owl",
-            "가면올빼미 분양",
-            "가면올빼미 분양합니다. 가격 200만원, 연락 주세요",
-        ),
-        listing(
-            "ja-pygmy-marmoset",
-            "ピグミーマーモセット 販売",
-            "ピグミーマーモセットの赤ちゃん、生後3ヶ月。価格はDMで",
-        ),
-        listing(
-            "zh-panther-chameleon",
-            "豹纹变色龙 出售",
-            "豹纹变色龙 公 成体 价格私聊 微信 seller",
-        ),
-        listing(
-            "zh-slipper-orchid",
-            "拖鞋兰 出售",
-            "野生拖鞋兰 开花株 价格私聊 微信",
-        ),
-        listing(
-            "id-hammerhead",
-            "Jual hiu topeng kering",
-            "Hiu topeng kering utuh, harga 2 juta per ekor, WA 0812",
-        ),
-        listing(
-            "en-monitor-lizard",
-            "Baby monitor lizard for sale",
-            "Baby monitor lizard, 6 months, $200, DM",
-        ),
-        // An everyday word counts, and holds its decoy, only where a part
-        // or live-animal word gives it context: 레이디스 슬리퍼 is the
-        // lady's-slipper orchid beside its rhizomes (근경) and also women's
-        // slippers.
-        listing(
-            "ko-lady-slipper-rhizomes",
-            "레이디스 슬리퍼 근경 판매",
-            "레이디스 슬리퍼 복주머니란 근경 2개 판매합니다. 증식 개체. 개당 4만원",
-        ),
-        listing(
-            "ko-womens-slippers",
-            "레이디스 슬리퍼 여성 실내화",
-            "여성용 레이디스 슬리퍼, 털 안감 겨울 실내화. 1+1 12,900원",
-        ),
-        listing(
-            "zh-leopard-print-dress",
-            "豹纹连衣裙 出售",
-            "豹纹连衣裙 女装 M码 价格50元 微信",
-        ),
-        listing(
-            "ko-owl-mask",
-            "부엉이 가면 판매",
-            "부엉이 가면 파티용 가면 판매합니다. 가격 1만원",
-        ),
-    ];
-    let mut s = sweep(&listings);
-    for (id, taxon) in [
-        ("ko-barn-owl", "Strigiformes"),
-        ("ja-pygmy-marmoset", "Callitrichidae"),
-        ("zh-panther-chameleon", "Chamaeleonidae"),
-        ("zh-slipper-orchid", "Paphiopedilum"),
-        ("id-hammerhead", "Sphyrnidae"),
-        ("en-monitor-lizard", "Varanus"),
-        ("ko-lady-slipper-rhizomes", "Cypripedium"),
-    ] {
-        s.expect_flagged(id);
-        s.expect_counted_taxon(id, taxon);
-        s.expect_no_reason_containing(id, "decoy context");
-    }
-    for id in [
-        "zh-leopard-print-dress",
-        "ko-owl-mask",
-        "ko-womens-slippers",
-    ] {
-        s.expect_not_flagged(id);
-    }
-    s.finish();
-}
-
 /// Offers a review wrote on 2026-12-07 (tests/data/listings/review-animals-2026-12-07.jsonl),
 /// each naming two or more listed animals or plants and offering one: other animals named in
 /// passing or in comparisons, carvings of one animal in another's material, pets with
@@ -4898,38 +4807,6 @@ fn offers_naming_two_animals_keep_the_taxon_their_writer_expects() {
     let mut s = sweep(&listings);
     for (id, taxon) in &expected {
         s.expect_counted_taxon(id, taxon);
-    }
-    s.finish();
-}
-
-/// Listings a review wrote on 2026-12-07 against the rule that a decoy inside a longer listed
-/// name is part of that name (tests/data/listings/review-decoy-names-2026-12-07.jsonl): offers
-/// of the barn owl (가면올빼미), the pygmy marmoset, the panther chameleon, slipper orchids,
-/// hammerheads ("hiu topeng") and monitor lizards, and masks, plush toys, slippers, phone cases
-/// and news naming the same animals. Before the rule warden found 16 of the 35 offers; the 60
-/// it gets right now (10 of the 70 are left out, see the data's README) must keep their labels,
-/// and each offer its writer's taxon.
-#[test]
-fn listings_written_against_decoys_inside_names_keep_their_labels() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/listings/review-decoy-names-2026-12-07.jsonl");
-    let mut listings = Vec::new();
-    let mut expected = Vec::new();
-    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(l).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-        listings.push(listing(&s("id"), &s("title"), &s("description")));
-        expected.push((s("id"), v["label"].as_bool().unwrap(), s("expect")));
-    }
-    assert_eq!(listings.len(), 60);
-    let mut s = sweep(&listings);
-    for (id, label, taxon) in &expected {
-        if *label {
-            s.expect_flagged(id);
-            s.expect_counted_taxon(id, taxon);
-        } else {
-            s.expect_not_flagged(id);
-        }
     }
     s.finish();
 }

@@ -974,12 +974,6 @@ struct Evidence {
     per_taxon: BTreeMap<(usize, usize), TaxonEvidence>,
     /// Byte ranges of every species match of each taxon, emoji aside.
     spans: BTreeMap<(usize, usize), Vec<(usize, usize)>>,
-    /// Byte ranges of the species matches that count as written, emoji
-    /// aside: of terms needing no context, and of everyday words where a
-    /// product-form, part or live-animal word gives them context. A decoy
-    /// inside one is part of a name (豹纹 in 豹纹变色龙, the panther
-    /// chameleon), not a print.
-    name_spans: Vec<(usize, usize)>,
     /// Everyday words found with no context: (taxon, written).
     without_context: Vec<((usize, usize), String)>,
     /// Names written beside a picture word, which do not count.
@@ -2035,8 +2029,6 @@ fn gather(
                     }
                     if needs_context {
                         context_spans.push((h.start, h.end));
-                    } else {
-                        ev.name_spans.push((h.start, h.end));
                     }
                     ev.spans.entry(key).or_default().push((h.start, h.end));
                     let (names, products) = if needs_context {
@@ -2176,7 +2168,6 @@ fn gather(
     // context, or with a product-form, part or live-animal word.
     let has_form = !form_spans.is_empty();
     if has_form {
-        ev.name_spans.extend_from_slice(&context_spans);
         for (name, w) in context_names {
             Written::note(&mut ev.names_written, &name, &w.first, w.proper, w.taxa);
         }
@@ -2601,22 +2592,6 @@ fn species_part(
     (taxa, counted.unwrap_or_default(), chosen)
 }
 
-/// What a name of `taxon` is called in a reason: "a species name" only
-/// for a species or subspecies ("sea turtle" names a family, "Gorilla" a
-/// genus).
-fn rank_name(taxon: &Taxon) -> &'static str {
-    match taxon.rank.as_str() {
-        "species" => "a species name",
-        "subspecies" => "a subspecies name",
-        "genus" => "a name of a genus",
-        "family" => "a name of a family",
-        "infraorder" => "a name of an infraorder",
-        "order" => "a name of an order",
-        "class" => "a name of a class",
-        _ => "a name of a taxon",
-    }
-}
-
 /// Points for the context: product words with names, sale, contact, price,
 /// cover, form and news cues.
 fn context_part(
@@ -2638,6 +2613,7 @@ fn context_part(
     // product word is of the name's own taxon, or of one holding it or held
     // by it ("Bengal tiger" and "cat fur"), not of another animal ("tiger
     // cub" beside an "ivory blanket").
+    //
     // Of a name's related pairs, the one the reason can best stand on: of
     // the taxon that counts where there is one, then the name's most
     // specific taxon ("Ball python" names Python regius before the
@@ -2679,8 +2655,12 @@ fn context_part(
     };
     if let Some(&(name, product, a, b)) = pairs.iter().min_by_key(|p| rank(p)) {
         let [ta, tb] = [a, b].map(|(l, t)| &lists[l].taxa[t]);
+        // "A listed name": the list files a name under a taxon's entry,
+        // which may be a family or order holding the species the name
+        // means ("bald eagle" under Accipitriformes), so the reason says
+        // only that it is listed, and the pair names the entry.
         let which = if name.proper {
-            rank_name(ta).to_string()
+            "a listed name".to_string()
         } else {
             format!("a trade code word ({})", quoted(&name.first))
         };
@@ -2858,18 +2838,12 @@ const MAX_DECOY_REASONS: usize = 20;
 /// nothing against the helmeted hornbill named beside it. Each occurrence
 /// counts, except one inside a longer decoy that counts (売約済 in 売約済み):
 /// that is one wording; the same wording found several times gets one
-/// reason. A decoy inside a longer species match that counts (`names`:
-/// of a term needing no context, or of an everyday word given context) is
-/// part of that name and takes nothing: "가면" (a
-/// mask) in 가면올빼미 (the barn owl), "グミ" (gummy sweets) in
-/// ピグミーマーモセット (the pygmy marmoset), "baby monitor" in "baby monitor
-/// lizard".
+/// reason.
 fn decoy_part(
     decoys: &[Decoy],
     matcher: &Matcher,
     counted: Option<(usize, usize)>,
     negated: &BTreeMap<(usize, usize), BTreeSet<(usize, usize)>>,
-    names: &Spans,
     reasons: &mut Vec<Reason>,
 ) -> Vec<Part> {
     let counted_terms = counted.map(|(l, t)| matcher.folded_terms(l, t));
@@ -2883,7 +2857,7 @@ fn decoy_part(
     let mut relevant_seen: std::collections::HashMap<(usize, usize), bool> = Default::default();
     let relevant: Vec<&Decoy> = decoys
         .iter()
-        .filter(|d| d.penalty() && !names.hold((d.start, d.end), true))
+        .filter(|d| d.penalty())
         .filter(|d| {
             d.applies_to.is_empty()
                 || match negated.get(&(d.start, d.end)) {
@@ -3168,7 +3142,6 @@ pub fn score(
         matcher,
         counted,
         &ev.negated,
-        &Spans::new(ev.name_spans.clone()),
         &mut reasons,
     ));
     for u in &ev.unlisted {
