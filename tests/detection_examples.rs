@@ -4356,6 +4356,23 @@ fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
     s.finish();
 }
 
+/// The listings of a review set in tests/data/listings, each with its id and
+/// the taxon its writer expects (`expect`).
+fn listings_with_expected_taxa(file: &str) -> (Vec<Listing>, Vec<(String, String)>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings")
+        .join(file);
+    let mut listings = Vec::new();
+    let mut expected = Vec::new();
+    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        listings.push(listing(&s("id"), &s("title"), &s("description")));
+        expected.push((s("id"), s("expect")));
+    }
+    (listings, expected)
+}
+
 /// Listings a review wrote on 2026-12-06 against the Appendix I species split out
 /// of their higher taxa and the rule that a species named more fully over a
 /// generic product word counts (tests/data/listings/review-taxa-2026-12-06.jsonl),
@@ -4369,16 +4386,7 @@ fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
 /// data's README) must stay so: flagged with that taxon counted, or unflagged.
 #[test]
 fn listings_written_to_attack_the_appendix_i_species_keep_the_taxon_their_writer_expects() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/listings/review-taxa-2026-12-06.jsonl");
-    let mut listings = Vec::new();
-    let mut expected = Vec::new();
-    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(l).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-        listings.push(listing(&s("id"), &s("title"), &s("description")));
-        expected.push((s("id"), s("expect")));
-    }
+    let (listings, expected) = listings_with_expected_taxa("review-taxa-2026-12-06.jsonl");
     assert_eq!(listings.len(), 101);
     let mut s = sweep(&listings);
     for (id, taxon) in &expected {
@@ -4793,16 +4801,7 @@ fn pets_fish_and_goods_named_after_listed_animals_are_not_those_animals_and_the_
 /// of the 80; the 63 it counts now (17 are left out, see the data's README) must keep it.
 #[test]
 fn offers_naming_two_animals_keep_the_taxon_their_writer_expects() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/listings/review-animals-2026-12-07.jsonl");
-    let mut listings = Vec::new();
-    let mut expected = Vec::new();
-    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(l).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-        listings.push(listing(&s("id"), &s("title"), &s("description")));
-        expected.push((s("id"), s("expect")));
-    }
+    let (listings, expected) = listings_with_expected_taxa("review-animals-2026-12-07.jsonl");
     assert_eq!(listings.len(), 63);
     let mut s = sweep(&listings);
     for (id, taxon) in &expected {
