@@ -263,6 +263,12 @@ impl Sweep<'_> {
         self.check(ok, id, &format!("the evidence of {name} counted"));
     }
 
+    /// The first taxon of the result is `name` exactly.
+    fn expect_first_taxon(&mut self, id: &str, name: &str) {
+        let ok = self.taxa(id).first().is_some_and(|t| t == name);
+        self.check(ok, id, &format!("{name} first among the taxa"));
+    }
+
     /// Some taxon's scientific name starts with `name`.
     fn expect_taxon(&mut self, id: &str, name: &str) {
         let ok = self.taxa(id).iter().any(|t| t.starts_with(name));
@@ -4807,5 +4813,43 @@ fn offers_naming_two_animals_keep_the_taxon_their_writer_expects() {
     for (id, taxon) in &expected {
         s.expect_counted_taxon(id, taxon);
     }
+    s.finish();
+}
+
+/// A result lists the taxon whose evidence counts first, then the others
+/// in the list's order: a spreadsheet's taxa cell or a report read from
+/// its first name named Elephantidae for a hornbill casque sold as "not
+/// elephant ivory" and for a grey parrot with an ivory-coloured cage
+/// cover, because the elephants come first in the list.
+#[test]
+fn the_taxon_whose_evidence_counts_comes_first_among_a_results_taxa() {
+    let listings = vec![
+        listing(
+            "hornbill",
+            "Bukan gading gajah",
+            "Bukan gading gajah, ini paruh rangkong gading asli. Harga 5 juta, WA 0812345678",
+        ),
+        listing(
+            "grey-parrot",
+            "African grey parrot with ivory cage cover",
+            "Tame African grey parrot, 4 years, talks. Comes with ivory cage cover. $1200, DM",
+        ),
+        listing(
+            "ivory",
+            "Ivory bangle for sale",
+            "Old elephant ivory bangle, 60 mm, $900, DM",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for (id, taxon) in [
+        ("hornbill", "Rhinoplax vigil"),
+        ("grey-parrot", "Psittacus erithacus"),
+        ("ivory", "Elephantidae"),
+    ] {
+        s.expect_counted_taxon(id, taxon);
+        s.expect_first_taxon(id, taxon);
+    }
+    s.expect_taxon("hornbill", "Elephantidae");
+    s.expect_taxon("grey-parrot", "Elephantidae");
     s.finish();
 }

@@ -2491,7 +2491,12 @@ fn species_part(
         )
     });
     let mut counted: Option<Vec<Part>> = None;
+    // Where in `taxa` the taxon that counts is: it goes first.
+    let mut counted_at = None;
     for (key, taxon, e, parts) in scored {
+        if Some(key) == chosen {
+            counted_at = Some(taxa.len());
+        }
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
             appendix: taxon.appendix.clone(),
@@ -2588,6 +2593,13 @@ fn species_part(
         {
             reasons.push(Reason::new(0, format!("code word source: {note}")));
         }
+    }
+    // The taxon whose evidence counts first, the others in list order: a
+    // reader of the first taxon (a spreadsheet's first name, a report's
+    // first entry) reads the one the score stands on, not the first in the
+    // list (Elephantidae beside a counted hornbill).
+    if let Some(i) = counted_at {
+        taxa[..=i].rotate_right(1);
     }
     (taxa, counted.unwrap_or_default(), chosen)
 }
