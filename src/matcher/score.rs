@@ -2491,12 +2491,10 @@ fn species_part(
         )
     });
     let mut counted: Option<Vec<Part>> = None;
-    // Where in `taxa` the taxon that counts is: it goes first.
-    let mut counted_at = None;
+    // Where in `taxa` (one per scored taxon, in order) the taxon that
+    // counts is: it goes first.
+    let counted_at = scored.iter().position(|(key, ..)| Some(*key) == chosen);
     for (key, taxon, e, parts) in scored {
-        if Some(key) == chosen {
-            counted_at = Some(taxa.len());
-        }
         taxa.push(TaxonOut {
             scientific_name: taxon.scientific_name.clone(),
             appendix: taxon.appendix.clone(),
