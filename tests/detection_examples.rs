@@ -4853,3 +4853,39 @@ fn the_taxon_whose_evidence_counts_comes_first_among_a_results_taxa() {
     s.expect_taxon("grey-parrot", "Elephantidae");
     s.finish();
 }
+
+/// Household goods and toys a defence review found flagged as listed species: a Korean fly trap
+/// sold as 벌레잡이통 ("bug-catching pot"), a word the list held for the pitcher plants with no
+/// context needed (86), and a pair of plush-monkey bag charms, 絨毛猴 (plush monkey as much as
+/// the woolly monkey), whose "a pair" gave the everyday word context (67). 벌레잡이통 now needs a
+/// product-form, part or live-animal word, and 絨毛 (plush) is a decoy against the monkeys as it
+/// was against ivory and tigers. A Korean Nepenthes offer that names 네펜데스 beside 벌레잡이통
+/// still counts.
+#[test]
+fn a_korean_fly_trap_and_plush_monkey_charms_are_no_offers_of_pitcher_plants_or_monkeys() {
+    let listings = vec![
+        listing(
+            "ko-fly-trap",
+            "날파리 벌레잡이통 5개입",
+            "날파리 벌레잡이통 5개입 주방용, 9,900원 무료배송, 카톡",
+        ),
+        listing(
+            "zht-plush-monkey-charms",
+            "絨毛猴 吊飾 一對",
+            "可愛絨毛猴吊飾一對,包包掛飾,價格150元,私訊",
+        ),
+        listing(
+            "ko-nepenthes",
+            "네펜데스 벌레잡이통 분양",
+            "벌레잡이통 큰 네펜데스 분양합니다 2만원 카톡",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_not_flagged("ko-fly-trap");
+    s.expect_no_taxon("ko-fly-trap", "Nepenthes");
+    s.expect_not_flagged("zht-plush-monkey-charms");
+    s.expect_penalty_reason("zht-plush-monkey-charms", "decoy context", "絨毛");
+    s.expect_flagged("ko-nepenthes");
+    s.expect_counted_taxon("ko-nepenthes", "Nepenthes");
+    s.finish();
+}
