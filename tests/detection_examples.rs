@@ -281,6 +281,17 @@ impl Sweep<'_> {
         self.check(ok, id, &format!("no taxon {name}…"));
     }
 
+    /// Each listing flagged when its label is true (an offer), not flagged when false.
+    fn expect_labels(&mut self, labels: &[(String, bool)]) {
+        for (id, label) in labels {
+            if *label {
+                self.expect_flagged(id);
+            } else {
+                self.expect_not_flagged(id);
+            }
+        }
+    }
+
     /// Panics with every failure recorded, if any.
     fn finish(self) {
         assert!(
@@ -4340,8 +4351,19 @@ fn a_ral_ivory_paint_colour_is_no_ivory() {
 /// are left out, see the data's README) must keep their labels.
 #[test]
 fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/listings/review-2026-12-06.jsonl");
+    let (listings, labels) = listings_with_labels("review-2026-12-06.jsonl");
+    assert_eq!(listings.len(), 70);
+    let mut s = sweep(&listings);
+    s.expect_labels(&labels);
+    s.finish();
+}
+
+/// The listings of a labelled review set in tests/data/listings, each with its id and label
+/// (true: an offer).
+fn listings_with_labels(file: &str) -> (Vec<Listing>, Vec<(String, bool)>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings")
+        .join(file);
     let mut listings = Vec::new();
     let mut labels = Vec::new();
     for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
@@ -4350,16 +4372,7 @@ fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
         listings.push(listing(&s("id"), &s("title"), &s("description")));
         labels.push((s("id"), v["label"].as_bool().unwrap()));
     }
-    assert_eq!(listings.len(), 70);
-    let mut s = sweep(&listings);
-    for (id, label) in &labels {
-        if *label {
-            s.expect_flagged(id);
-        } else {
-            s.expect_not_flagged(id);
-        }
-    }
-    s.finish();
+    (listings, labels)
 }
 
 /// The listings of a review set in tests/data/listings, each with its id and
@@ -4887,5 +4900,98 @@ fn a_korean_fly_trap_and_plush_monkey_charms_are_no_offers_of_pitcher_plants_or_
     s.expect_penalty_reason("zht-plush-monkey-charms", "decoy context", "絨毛");
     s.expect_flagged("ko-nepenthes");
     s.expect_counted_taxon("ko-nepenthes", "Nepenthes");
+    s.finish();
+}
+
+/// "According to" is news wording only with someone who reports. The bare words (Hindi के
+/// अनुसार, Arabic وفقا and بحسب, Russian по словам and по данным, Korean 따르면, Japanese によると)
+/// were news cues, so an offer pricing ivory "by weight" or passing on what the seller's
+/// grandfather said lost 37 points to a reason calling it news, advocacy or enforcement. Now
+/// only attribution to the police, officials, a report, research or the press counts, and the
+/// same posts written as reports keep that reason.
+#[test]
+fn according_to_in_an_offer_is_no_news_wording_and_according_to_the_police_still_is() {
+    let listings = vec![
+        listing(
+            "hi-offer",
+            "हाथी दांत की चूड़ी बिकाऊ",
+            "असली हाथी दांत की चूड़ी, वजन के अनुसार दाम, व्हाट्सएप करें 9800000000",
+        ),
+        listing(
+            "ar-offer",
+            "مسبحة عاج فيل للبيع",
+            "مسبحة عاج فيل أصلية، السعر وفقا للوزن، واتساب",
+        ),
+        listing(
+            "ru-offer",
+            "Бивень слона продам",
+            "Продам бивень слона, по словам продавца старый, цена 300000 руб, пишите в личку",
+        ),
+        listing(
+            "ko-offer",
+            "상아 도장 판매",
+            "할아버지 말씀에 따르면 진짜 상아 도장입니다. 15만원, 카톡",
+        ),
+        listing(
+            "ja-offer",
+            "象牙 根付 出品",
+            "祖父によると本象牙の根付です。即購入OK ¥30,000",
+        ),
+        listing(
+            "hi-news",
+            "हाथी दांत की चूड़ियाँ",
+            "पुलिस के अनुसार दुकान में हाथी दांत की 40 चूड़ियाँ मिलीं, कीमत लगभग 8 लाख रुपये।",
+        ),
+        listing(
+            "ar-news",
+            "مسابح عاج فيل",
+            "وفقا للشرطة، عُثر على 30 مسبحة من عاج الفيل في المحل، وقيمتها 90 ألف ريال.",
+        ),
+        listing(
+            "ru-news",
+            "Бивни слона в магазине",
+            "По данным полиции, в магазине нашли два бивня слона стоимостью 3 млн рублей.",
+        ),
+        listing(
+            "ko-news",
+            "상아 도장 40개",
+            "경찰에 따르면 가게에서 상아 도장 40개가 나왔고 시가 800만원 상당이다.",
+        ),
+        listing(
+            "ja-news",
+            "象牙の印鑑 40本",
+            "警察によると、店から象牙の印鑑40本が見つかり、時価80万円相当という。",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in ["hi-offer", "ar-offer", "ru-offer", "ko-offer", "ja-offer"] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "wording of news");
+    }
+    for (id, wording) in [
+        ("hi-news", "पुलिस के अनुसार"),
+        ("ar-news", "وفقا للشرطة"),
+        ("ru-news", "По данным полиции"),
+        ("ko-news", "경찰에 따르면"),
+        ("ja-news", "警察によると"),
+    ] {
+        s.expect_not_flagged(id);
+        s.expect_penalty_reason(id, "wording of news", wording);
+    }
+    s.finish();
+}
+
+/// Posts a review wrote blind on 2026-12-07 (tests/data/listings/review-according-to-2026-12-07.jsonl)
+/// in Arabic, Hindi, Russian, Korean and Japanese: offers that say "according to" or "as per" as
+/// sellers do (price by weight, according to the seller or the family, as per the photo), and
+/// news, enforcement and advocacy posts that attribute to the police, officials or a study.
+/// With the bare "according to" as news wording warden found 40 of the 50 offers; the 98 it gets
+/// right now (2 of the 100 are left out, see the data's README) must keep their labels.
+#[test]
+fn posts_written_around_according_to_keep_their_labels() {
+    let (listings, labels) = listings_with_labels("review-according-to-2026-12-07.jsonl");
+    assert_eq!(listings.len(), 98);
+    let mut s = sweep(&listings);
+    s.expect_labels(&labels);
     s.finish();
 }
