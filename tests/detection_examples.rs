@@ -4995,3 +4995,91 @@ fn posts_written_around_according_to_keep_their_labels() {
     s.expect_labels(&labels);
     s.finish();
 }
+
+/// A shop's promotion, a charity auction and a seller's legality claim may hold a news word:
+/// キャンペーン (campaign) in 送料無料キャンペーン (a free-shipping promotion), "campaña" in
+/// "campaña de rebajas", 公益 (public welfare) in 公益拍卖 (a charity auction), "bill" in "bill
+/// of sale", 保育 (conservation) in 非保育類 ("not a protected species"). Each cost the offer 37
+/// points and a reason calling it news, advocacy or enforcement. The longer wording is sale
+/// wording or a claim, and the news word inside it is part of it; the same news word on its own
+/// ("boycott campaign", a bill in parliament) still counts.
+#[test]
+fn a_shops_campaign_a_charity_auction_and_a_bill_of_sale_are_no_news_wording() {
+    let listings = vec![
+        listing(
+            "ja-free-shipping",
+            "象牙 根付 送料無料キャンペーン中",
+            "本象牙の根付です。送料無料キャンペーン中。¥30,000 即購入OK",
+        ),
+        listing(
+            "es-sale-campaign",
+            "Pulsera de marfil antigua",
+            "Pulsera de marfil antiguo, 60 mm. Campaña de rebajas: 150 €. Envío por MP",
+        ),
+        listing(
+            "zh-charity-auction",
+            "公益拍卖 象牙雕件",
+            "公益拍卖:老象牙雕件一件,起拍价5000元,微信",
+        ),
+        listing(
+            "en-bill-of-sale",
+            "Antique ivory netsuke",
+            "Carved ivory netsuke, Meiji period. Comes with original bill of sale from 1962. \
+             $800, DM",
+        ),
+        listing(
+            "zht-not-protected",
+            "球蟒 非保育類 出售",
+            "球蟒幼體,非保育類,價格3000元,私訊",
+        ),
+        listing(
+            "ja-boycott",
+            "象牙の根付 不買キャンペーン",
+            "象牙の根付を買わないキャンペーンを始めました。1本でも象が犠牲になります。",
+        ),
+        listing(
+            "en-ivory-bill",
+            "Ivory bill passes",
+            "The ivory bill passed its final reading: selling ivory bangles and carvings will \
+             be banned from next year.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "ja-free-shipping",
+        "es-sale-campaign",
+        "zh-charity-auction",
+        "en-bill-of-sale",
+        "zht-not-protected",
+    ] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "wording of news");
+    }
+    s.expect_cue_reason(
+        "ja-free-shipping",
+        &["sale wording"],
+        "送料無料キャンペーン",
+    );
+    s.expect_cue_reason("zh-charity-auction", &["sale wording"], "公益拍卖");
+    s.expect_cue_reason("zht-not-protected", &["claims"], "非保育類");
+    s.expect_penalty_reason("ja-boycott", "wording of news", "キャンペーン");
+    s.expect_not_flagged("ja-boycott");
+    s.expect_penalty_reason("en-ivory-bill", "wording of news", "bill");
+    s.expect_not_flagged("en-ivory-bill");
+    s.finish();
+}
+
+/// Posts a review wrote blind on 2026-12-07 (tests/data/listings/review-campaigns-2026-12-07.jsonl)
+/// in 10 languages around words of both news and selling: shops' discount and free-shipping
+/// campaigns, charity auctions, "bill of sale", "licensed" and "not a protected species" claims,
+/// and news and advocacy posts using the same words. With those words as news wording warden
+/// found 40 of the 50 offers; the 97 it gets right now (3 of the 100 are left out, see the data's
+/// README) must keep their labels.
+#[test]
+fn posts_written_around_campaigns_and_charity_sales_keep_their_labels() {
+    let (listings, labels) = listings_with_labels("review-campaigns-2026-12-07.jsonl");
+    assert_eq!(listings.len(), 97);
+    let mut s = sweep(&listings);
+    s.expect_labels(&labels);
+    s.finish();
+}

@@ -1682,15 +1682,19 @@ fn cue_spans(
 
 /// Byte ranges of the news wording and owners' questions about the law
 /// that count in this listing, sorted: news wording inside a longer cover
-/// claim is part of the claim (see [`cover_spans`]), and inside a longer
+/// claim is part of the claim (see [`cover_spans`]), inside a longer
 /// contact wording part of that (German "Nachrichten" is the news, but
-/// also the messages of "keine Nachrichten" and "Nachrichten bitte").
+/// also the messages of "keine Nachrichten" and "Nachrichten bitte"), and
+/// inside a longer sale wording part of that (キャンペーン, a campaign, in
+/// 送料無料キャンペーン, a shop's free-shipping promotion; 公益 in 公益拍卖,
+/// a charity auction).
 fn news_spans(
     text: &str,
     hits: &[Hit],
     matcher: &Matcher,
     langs: &Languages,
     cover: &Spans,
+    sale: &Spans,
 ) -> Vec<(usize, usize)> {
     let mut news = cue_spans(
         text,
@@ -1703,7 +1707,7 @@ fn news_spans(
         return news;
     }
     let contact = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Contact]));
-    news.retain(|&n| !cover.hold(n, true) && !contact.hold(n, true));
+    news.retain(|&n| !cover.hold(n, true) && !contact.hold(n, true) && !sale.hold(n, true));
     news.sort_unstable();
     news
 }
@@ -1908,13 +1912,14 @@ fn gather(
     let (mut context_all_folded, mut context_tricks) = (true, None);
     let mut context_folds = Folds::default();
     let cover = cover_spans(text, hits, matcher, langs);
-    let news = news_spans(text, hits, matcher, langs, &cover);
-    ev.quoted = reported_speech(text, &news);
-    let no_offer = no_offer_spans(decoys, &news);
     // Contact wording inside a longer sale wording ("postage" in "free
     // postage", "shipping" in "shipping included") is part of it, not a
-    // second statement.
+    // second statement; so is news wording ("campaign" in "discount
+    // campaign").
     let sale = Spans::new(cue_spans(text, hits, matcher, langs, &[CueKind::Sale]));
+    let news = news_spans(text, hits, matcher, langs, &cover, &sale);
+    ev.quoted = reported_speech(text, &news);
+    let no_offer = no_offer_spans(decoys, &news);
     let text_accented = std::cell::OnceCell::new();
     let text_marked = std::cell::OnceCell::new();
     let pictured = pictured_names(text, hits, matcher, pictures);
