@@ -1686,8 +1686,7 @@ fn cue_spans(
 /// contact wording part of that (German "Nachrichten" is the news, but
 /// also the messages of "keine Nachrichten" and "Nachrichten bitte"), and
 /// inside a longer sale wording part of that (キャンペーン, a campaign, in
-/// 送料無料キャンペーン, a shop's free-shipping promotion; 公益 in 公益拍卖,
-/// a charity auction).
+/// 送料無料キャンペーン, a shop's free-shipping promotion).
 fn news_spans(
     text: &str,
     hits: &[Hit],
