@@ -5001,3 +5001,77 @@ fn posts_written_around_shops_campaigns_and_charity_sales_keep_their_labels() {
     s.expect_labels(&labels);
     s.finish();
 }
+
+/// "According to" (Hindi के अनुसार, Arabic وفقا and بحسب, Russian по словам, Korean 따르면,
+/// Japanese によると) is news wording: reports attribute to a source. Sellers write it too,
+/// pricing by weight or size and passing on what the family, a previous owner or an appraisal
+/// said; each such offer lost 37 points to a reason calling it news. Those wordings are sale
+/// wording or claims now, and the news word inside them is part of them; a report that
+/// attributes to anyone else keeps its news reason.
+#[test]
+fn according_to_the_weight_or_the_family_is_no_news_wording_and_according_to_a_newspaper_is() {
+    let listings = vec![
+        listing(
+            "hi-by-weight",
+            "हाथी दांत की चूड़ी",
+            "असली हाथी दांत की चूड़ी, वजन के अनुसार दाम, व्हाट्सएप करें 9800000000",
+        ),
+        listing(
+            "ar-by-size",
+            "سلاحف سلكاتا صغار",
+            "سلاحف سلكاتا صغار للبيع، الأسعار وفقاً للحجم من 150 إلى 400 ريال.",
+        ),
+        listing(
+            "ru-grandmother",
+            "Статуэтка из слоновой кости",
+            "Статуэтка из слоновой кости. По словам бабушки, привезена из Танзании. Цена 45 000 \
+             руб, пишите в личку",
+        ),
+        listing(
+            "ja-grandfather",
+            "象牙 根付 出品",
+            "祖父によると本象牙の根付です。即購入OK ¥30,000",
+        ),
+        listing(
+            "ko-newspaper",
+            "",
+            "연합뉴스에 따르면 온라인 중고장터에서 상아 도장이 15만원에 판매되고 있다.",
+        ),
+        listing(
+            "ja-tv",
+            "",
+            "NHKによると、ネットオークションで象牙の印鑑が1本3万円で出品されていた。",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    for id in [
+        "hi-by-weight",
+        "ar-by-size",
+        "ru-grandmother",
+        "ja-grandfather",
+    ] {
+        s.expect_flagged(id);
+        s.expect_no_reason_starting(id, "wording of news");
+    }
+    for (id, wording) in [("ko-newspaper", "따르면"), ("ja-tv", "によると")] {
+        s.expect_not_flagged(id);
+        s.expect_penalty_reason(id, "wording of news", wording);
+    }
+    s.finish();
+}
+
+/// Posts a review wrote blind on 2026-12-07 (tests/data/listings/review-according-to-2026-12-07.jsonl)
+/// in Arabic, Hindi, Russian, Korean and Japanese: offers that say "according to" as sellers do
+/// (by weight, size or order; according to the family, a previous owner, a breeder or an
+/// appraisal), and short news items, headlines and shares that attribute a price to a newspaper,
+/// the trade, activists or a court. Warden found 31 of the 50 offers with "according to" as news
+/// wording everywhere; the 94 it gets right now (6 of the 100 are left out, see the data's
+/// README) must keep their labels.
+#[test]
+fn posts_written_around_according_to_keep_their_labels() {
+    let (listings, labels) = listings_with_labels("review-according-to-2026-12-07.jsonl");
+    assert_eq!(listings.len(), 94);
+    let mut s = sweep(&listings);
+    s.expect_labels(&labels);
+    s.finish();
+}
