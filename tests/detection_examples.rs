@@ -5004,22 +5004,23 @@ fn posts_written_around_shops_campaigns_and_charity_sales_keep_their_labels() {
 
 /// "According to" (Hindi के अनुसार, Arabic وفقا and بحسب, Russian по словам, Korean 따르면,
 /// Japanese によると) is news wording: reports attribute to a source. Sellers write it too,
-/// pricing by weight or size and passing on what the family, a previous owner or an appraisal
-/// said; each such offer lost 37 points to a reason calling it news. Those wordings are sale
-/// wording or claims now, and the news word inside them is part of them; a report that
-/// attributes to anyone else keeps its news reason.
+/// passing on what the family, a previous owner or a breeder said; each such offer lost 37
+/// points to a reason calling it news. Those wordings are claims now, and the news word inside
+/// them is part of them; a report that attributes to anyone else, the seller a reporter spoke
+/// to included, keeps its news reason.
 #[test]
-fn according_to_the_weight_or_the_family_is_no_news_wording_and_according_to_a_newspaper_is() {
+fn according_to_the_family_is_no_news_wording_and_according_to_a_newspaper_is() {
     let listings = vec![
         listing(
-            "hi-by-weight",
-            "हाथी दांत की चूड़ी",
-            "असली हाथी दांत की चूड़ी, वजन के अनुसार दाम, व्हाट्सएप करें 9800000000",
+            "hi-grandfather",
+            "कस्तूरी बिकाऊ",
+            "असली कस्तूरी (हिरण की नाभि), दादाजी के अनुसार हिमालय से लाई गई थी। 10 ग्राम ₹25000, \
+             व्हाट्सएप करें",
         ),
         listing(
-            "ar-by-size",
-            "سلاحف سلكاتا صغار",
-            "سلاحف سلكاتا صغار للبيع، الأسعار وفقاً للحجم من 150 إلى 400 ريال.",
+            "ar-grandfather",
+            "قطعة قرن وحيد القرن أصلية",
+            "للبيع قطعة قرن وحيد القرن، بحسب جدي عمرها أكثر من 60 سنة. السعر على الخاص، واتساب",
         ),
         listing(
             "ru-grandmother",
@@ -5042,18 +5043,28 @@ fn according_to_the_weight_or_the_family_is_no_news_wording_and_according_to_a_n
             "",
             "NHKによると、ネットオークションで象牙の印鑑が1本3万円で出品されていた。",
         ),
+        listing(
+            "ru-market-report",
+            "",
+            "Рынок: по словам продавца, бивень слона стоит 300 тысяч рублей за килограмм, \
+             рассказал наш корреспондент.",
+        ),
     ];
     let mut s = sweep(&listings);
     for id in [
-        "hi-by-weight",
-        "ar-by-size",
+        "hi-grandfather",
+        "ar-grandfather",
         "ru-grandmother",
         "ja-grandfather",
     ] {
         s.expect_flagged(id);
         s.expect_no_reason_starting(id, "wording of news");
     }
-    for (id, wording) in [("ko-newspaper", "따르면"), ("ja-tv", "によると")] {
+    for (id, wording) in [
+        ("ko-newspaper", "따르면"),
+        ("ja-tv", "によると"),
+        ("ru-market-report", "по словам"),
+    ] {
         s.expect_not_flagged(id);
         s.expect_penalty_reason(id, "wording of news", wording);
     }
@@ -5065,12 +5076,12 @@ fn according_to_the_weight_or_the_family_is_no_news_wording_and_according_to_a_n
 /// (by weight, size or order; according to the family, a previous owner, a breeder or an
 /// appraisal), and short news items, headlines and shares that attribute a price to a newspaper,
 /// the trade, activists or a court. Warden found 31 of the 50 offers with "according to" as news
-/// wording everywhere; the 94 it gets right now (6 of the 100 are left out, see the data's
+/// wording everywhere; the 89 it gets right now (11 of the 100 are left out, see the data's
 /// README) must keep their labels.
 #[test]
 fn posts_written_around_according_to_keep_their_labels() {
     let (listings, labels) = listings_with_labels("review-according-to-2026-12-07.jsonl");
-    assert_eq!(listings.len(), 94);
+    assert_eq!(listings.len(), 89);
     let mut s = sweep(&listings);
     s.expect_labels(&labels);
     s.finish();
