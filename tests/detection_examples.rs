@@ -4351,45 +4351,46 @@ fn a_ral_ivory_paint_colour_is_no_ivory() {
 /// are left out, see the data's README) must keep their labels.
 #[test]
 fn listings_written_to_attack_the_fifth_batch_words_keep_their_labels() {
-    let (listings, labels) = listings_with_labels("review-2026-12-06.jsonl");
-    assert_eq!(listings.len(), 70);
-    let mut s = sweep(&listings);
-    s.expect_labels(&labels);
-    s.finish();
+    review_set_keeps_its_labels("review-2026-12-06.jsonl", 70);
+}
+
+/// The listings of a review set in tests/data/listings, each with its id and what `field` reads
+/// from its line.
+fn review_set<T>(file: &str, field: impl Fn(&Value) -> T) -> (Vec<Listing>, Vec<(String, T)>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/listings")
+        .join(file);
+    let mut listings = Vec::new();
+    let mut read = Vec::new();
+    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        listings.push(listing(&s("id"), &s("title"), &s("description")));
+        read.push((s("id"), field(&v)));
+    }
+    (listings, read)
 }
 
 /// The listings of a labelled review set in tests/data/listings, each with its id and label
 /// (true: an offer).
 fn listings_with_labels(file: &str) -> (Vec<Listing>, Vec<(String, bool)>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/listings")
-        .join(file);
-    let mut listings = Vec::new();
-    let mut labels = Vec::new();
-    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(l).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-        listings.push(listing(&s("id"), &s("title"), &s("description")));
-        labels.push((s("id"), v["label"].as_bool().unwrap()));
-    }
-    (listings, labels)
+    review_set(file, |v| v["label"].as_bool().unwrap())
 }
 
 /// The listings of a review set in tests/data/listings, each with its id and
 /// the taxon its writer expects (`expect`).
 fn listings_with_expected_taxa(file: &str) -> (Vec<Listing>, Vec<(String, String)>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/listings")
-        .join(file);
-    let mut listings = Vec::new();
-    let mut expected = Vec::new();
-    for l in read_string(&path).lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(l).unwrap();
-        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-        listings.push(listing(&s("id"), &s("title"), &s("description")));
-        expected.push((s("id"), s("expect")));
-    }
-    (listings, expected)
+    review_set(file, |v| v["expect"].as_str().unwrap_or("").to_string())
+}
+
+/// Sweeps the labelled review set `file`, which holds `count` listings, and checks that each
+/// keeps its label.
+fn review_set_keeps_its_labels(file: &str, count: usize) {
+    let (listings, labels) = listings_with_labels(file);
+    assert_eq!(listings.len(), count);
+    let mut s = sweep(&listings);
+    s.expect_labels(&labels);
+    s.finish();
 }
 
 /// Listings a review wrote on 2026-12-06 against the Appendix I species split out
@@ -4995,11 +4996,7 @@ fn a_shops_discount_or_free_shipping_campaign_is_no_news_wording() {
 /// now (8 of the 100 are left out, see the data's README) must keep their labels.
 #[test]
 fn posts_written_around_shops_campaigns_and_charity_sales_keep_their_labels() {
-    let (listings, labels) = listings_with_labels("review-campaigns-2026-12-07.jsonl");
-    assert_eq!(listings.len(), 92);
-    let mut s = sweep(&listings);
-    s.expect_labels(&labels);
-    s.finish();
+    review_set_keeps_its_labels("review-campaigns-2026-12-07.jsonl", 92);
 }
 
 /// "According to" (Hindi के अनुसार, Arabic وفقا and بحسب, Russian по словам, Korean 따르면,
@@ -5080,9 +5077,5 @@ fn according_to_the_family_is_no_news_wording_and_according_to_a_newspaper_is() 
 /// README) must keep their labels.
 #[test]
 fn posts_written_around_according_to_keep_their_labels() {
-    let (listings, labels) = listings_with_labels("review-according-to-2026-12-07.jsonl");
-    assert_eq!(listings.len(), 88);
-    let mut s = sweep(&listings);
-    s.expect_labels(&labels);
-    s.finish();
+    review_set_keeps_its_labels("review-according-to-2026-12-07.jsonl", 88);
 }
