@@ -5079,3 +5079,113 @@ fn according_to_the_family_is_no_news_wording_and_according_to_a_newspaper_is() 
 fn posts_written_around_according_to_keep_their_labels() {
     review_set_keeps_its_labels("review-according-to-2026-12-07.jsonl", 88);
 }
+
+/// Thai sellers space out the letters of a name ("ลิ ง ล ม", slow loris):
+/// a space beside a piece that cannot be a syllable of its own is dropped,
+/// as a hyphen is. The word ณ (at), abbreviations with dots (พ.ศ., the
+/// Buddhist year) and spaces between whole syllables stay.
+#[test]
+fn thai_letters_parted_by_spaces_are_read_as_one_word_and_whole_syllables_are_not() {
+    let listings = vec![
+        listing(
+            "th-loris-spaced",
+            "",
+            "น้อง ลิ ง ล ม 🐒 ตาโต น่ารักมาก เลี้ยงง่าย ขายด่วน ราคาทักไลน์เท่านั้น",
+        ),
+        listing(
+            "th-ivory-act-news",
+            "",
+            "ครบรอบ พ.ร.บ.งาช้าง พ.ศ. 2558 ร้านค้างาช้างลดลงกว่า 90%",
+        ),
+        listing(
+            "th-market-at",
+            "ขาย ณ ตลาดนัด",
+            "ขาย ณ ตลาดนัดจตุจักร ของเล่นช้าง ไม้แกะ ราคา 200 บาท",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("th-loris-spaced");
+    s.expect_counted_taxon("th-loris-spaced", "Nycticebus");
+    s.expect_reason_containing("th-loris-spaced", "ลิ ง ล ม");
+    s.expect_not_flagged("th-ivory-act-news");
+    s.expect_penalty_reason("th-ivory-act-news", "wording of news", "พ.ร.บ");
+    s.expect_not_flagged("th-market-at");
+    s.finish();
+}
+
+/// Sheesham (Dalbergia sissoo) was listed in Latin letters only: Hindi
+/// शीशम furniture went unnoticed. Like "sheesham", the bare word needs a
+/// product or timber word; furniture in a sheesham finish or colour is
+/// no sheesham.
+#[test]
+fn sheesham_furniture_written_in_hindi_is_rosewood_and_a_sheesham_finish_is_not() {
+    let listings = vec![
+        listing(
+            "hi-sheesham-bed",
+            "शीशम की लकड़ी का डबल बेड",
+            "शुद्ध शीशम की लकड़ी का डबल बेड, स्टोरेज के साथ। ₹38,500, जोधपुर से पिकअप।",
+        ),
+        listing(
+            "hi-sheesham-finish",
+            "शीशम फिनिश इंजीनियर्ड वुड बेड",
+            "इंजीनियर्ड वुड का बेड, शीशम फिनिश लेमिनेट। ₹9,999, फ्री डिलीवरी।",
+        ),
+        listing(
+            "en-sheesham-finish",
+            "Queen bed, sheesham finish",
+            "Engineered wood queen bed in sheesham finish laminate, $240, free delivery.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("hi-sheesham-bed");
+    s.expect_counted_taxon("hi-sheesham-bed", "Dalbergia");
+    s.expect_not_flagged("hi-sheesham-finish");
+    s.expect_no_taxon("hi-sheesham-finish", "Dalbergia");
+    s.expect_not_flagged("en-sheesham-finish");
+    s.expect_no_taxon("en-sheesham-finish", "Dalbergia");
+    s.finish();
+}
+
+/// Hindi names typed in Latin letters: a parakeet's and the caracal's
+/// count. The everyday ones (bhalu, bear, also a teddy; tendua, leopard,
+/// also French "tendue"; gainda, rhino, also marigold) were tried and
+/// taken out: English words such as "baby" or "live" gave them context.
+#[test]
+fn hindi_names_of_a_parakeet_and_the_caracal_typed_in_latin_letters_are_found_and_a_teddy_bhalu_is_no_bear()
+ {
+    let listings = vec![
+        listing(
+            "hinglish-parakeet",
+            "Pahadi tota ke bachche",
+            "Pahadi tota ke 2 bachche available, haath se khilaye, ₹3,500 each. Call 00000 00000",
+        ),
+        listing(
+            "hinglish-caracal",
+            "",
+            "Siyah gosh ka bachcha bechna hai, 3 mahine ka, ₹25,000, WhatsApp 00000 00000",
+        ),
+        listing(
+            "hinglish-teddy",
+            "Bada teddy bhalu",
+            "Bada teddy bhalu 4 feet, gift ke liye, ₹899, free delivery, WhatsApp 00000 00000",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_flagged("hinglish-parakeet");
+    s.expect_counted_taxon("hinglish-parakeet", "Psittaciformes");
+    s.expect_flagged("hinglish-caracal");
+    s.expect_counted_taxon("hinglish-caracal", "Caracal caracal");
+    s.expect_not_flagged("hinglish-teddy");
+    s.expect_no_taxon("hinglish-teddy", "Ursidae");
+    s.finish();
+}
+
+/// Listings a reviewer wrote blind in Thai, Hindi and English around Thai
+/// names spaced apart, sheesham and Hindi names typed in Latin letters
+/// (tests/data/listings/review-thai-hindi-2026-12-07.jsonl). Warden found 37 of the 60
+/// offers before this session's rules; the 104 it gets right now (16 of the 120 are left
+/// out, see the data's README) must keep their labels.
+#[test]
+fn posts_written_around_thai_spacing_sheesham_and_hindi_in_latin_letters_keep_their_labels() {
+    review_set_keeps_its_labels("review-thai-hindi-2026-12-07.jsonl", 104);
+}

@@ -24,9 +24,9 @@
 //!    single characters are strung together: `i.v.o.r.y`, `I V O R Y`,
 //!    `i-v-o-r-y`, `i🐘v🐘o🐘r🐘y`; and between two CJK characters, or two
 //!    letters parted by one dot when one of them is accented (a split
-//!    Vietnamese syllable, `h.ổ`; not `U.S.`). A Thai hyphen goes where a
-//!    piece beside it cannot be a syllable of its own (`เ-สื-อ`; not
-//!    `เต่า-ดาว`).
+//!    Vietnamese syllable, `h.ổ`; not `U.S.`). A Thai hyphen, then a
+//!    single space, goes where a piece beside it cannot be a syllable of
+//!    its own (`เ-สื-อ`, `น อ`; not `เต่า-ดาว`, `ขาย ณ ตลาด`).
 //! 7. A run of three or more of the same Latin letter becomes one letter
 //!    (`ivoryyy` → `ivory`); doubled letters are kept.
 //! 8. Any other run of non-alphanumeric characters becomes one space, or
@@ -101,6 +101,9 @@ const TRICK: u8 = 2;
 /// such letters is not a run of one letter: "anguilla" must not become
 /// "anguia" and meet "angula".
 const FROM_L: u8 = 4;
+/// Folding flags: a letter that rule 6 joined to two or more others across
+/// spaces (also a [`TRICK`]); read by [`join_thai_spaces`].
+const SPACED: u8 = 8;
 
 #[derive(Clone, Copy)]
 struct Unit {
@@ -312,12 +315,12 @@ fn confusable(c: char) -> Option<char> {
 /// Normalises `s`.
 pub fn normalize(s: &str) -> Normalized {
     let mut u = units(s);
-    join_thai_splits(&mut u);
+    let thai = join_thai_splits(&mut u);
 
     // Rule 6: separators between single characters. Units to drop and
     // tokens to mark are gathered first (few texts have any).
     let mut dropped: Vec<Range<usize>> = Vec::new();
-    let mut marked: Vec<usize> = Vec::new();
+    let mut marked: Vec<(usize, bool)> = Vec::new();
     // tokens: (start, end) of alphanumeric runs
     let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(u.len() / 4);
     let mut k = 0;
@@ -388,19 +391,30 @@ pub fn normalize(s: &str) -> Normalized {
         let long_enough =
             e - t + 1 >= 3 || (e > t && cjk(&tokens[t]) && cjk(&tokens[e])) || letter_pair;
         if long_enough {
+            // Three letters or more parted by spaces: two may be a letter
+            // after a Thai tone mark (which is no letter) and a word of
+            // one letter ("ต่อ ห", then a name).
+            let spaces = e - t + 1 >= 3
+                && sep_of(tokens[t].1, tokens[t + 1].0)
+                    .chars()
+                    .all(char::is_whitespace);
             for w in t..e {
                 dropped.push(tokens[w].1..tokens[w + 1].0);
             }
-            marked.extend(tokens[t..=e].iter().map(|tok| tok.0)); // a trick
+            // a trick
+            marked.extend(tokens[t..=e].iter().map(|tok| (tok.0, spaces)));
             t = e + 1;
         } else {
             t += 1;
         }
     }
-    for i in marked {
-        u[i].folded |= TRICK;
+    for (i, spaces) in marked {
+        u[i].folded |= if spaces { TRICK | SPACED } else { TRICK };
     }
     remove_units(&mut u, dropped);
+    if thai {
+        join_thai_spaces(&mut u);
+    }
 
     // Rule 5: look-alikes inside words that have a Latin letter.
     let mut i = 0;
@@ -529,24 +543,82 @@ pub fn normalize(s: &str) -> Normalized {
 /// forest), "จันทร์-ศุกร์" (Monday to Friday), and whatever a digit, ฯ or ๆ
 /// touches. Dots stay everywhere, as they end Thai abbreviations
 /// ("จ.เชียงใหม่", Chiang Mai province).
-fn join_thai_splits(u: &mut Vec<Unit>) {
+///
+/// One space goes by the same rule ("น อ", rhino horn; "ง า", ivory;
+/// "ลิ ง ล ม", slow loris): Thai puts spaces between phrases, never
+/// inside a syllable, so a piece that cannot be a syllable of its own was
+/// split off on purpose. The one consonant that is a word alone, ณ (at),
+/// keeps its spaces ("ขาย ณ ตลาด").
+/// Whether the text holds Thai at all.
+fn join_thai_splits(u: &mut Vec<Unit>) -> bool {
+    join_thai_pieces(u, false)
+}
+
+/// The same for a single space, after rule 6 has strung together the
+/// single letters parted by spaces ("ล ม" is ลม), so that what rule 6
+/// joins is left as it joins it. A piece that rule 6 put together from
+/// letters parted by spaces is a fragment too: "ลิ ง ล ม" is ลิ beside
+/// งลม, which is no word of its own. A piece joined at a hyphen is judged
+/// whole ("เ-สื-อ โคร่ง" is เสือ, a syllable, then a space), and a lone
+/// consonant before a whole word may be an initial ("ห มีบุญ", a name, is
+/// no หมี, bear).
+fn join_thai_spaces(u: &mut Vec<Unit>) {
+    join_thai_pieces(u, true);
+}
+
+/// [`join_thai_splits`] over hyphens, or [`join_thai_spaces`] over single
+/// spaces; whether the text holds any Thai letter (before the last two
+/// characters, which no separator follows).
+fn join_thai_pieces(u: &mut Vec<Unit>, space: bool) -> bool {
     let code = |i: usize| u.get(i).map_or(0, |x: &Unit| x.c as u32);
     let consonant = |c: u32| (0xE01..=0xE2E).contains(&c);
     let leading_vowel = |c: u32| (0xE40..=0xE44).contains(&c);
     // Vowels written after, above or below a consonant, and tone marks.
     let dependent = |c: u32| matches!(c, 0xE30..=0xE3A | 0xE45 | 0xE47..=0xE4E);
     let thai = |c: u32| consonant(c) || leading_vowel(c) || dependent(c);
-    let hyphen = |c: char| matches!(c, '-' | '\u{2010}' | '\u{2011}');
+    let separator = |c: char| {
+        if space {
+            c == ' '
+        } else {
+            matches!(c, '-' | '\u{2010}' | '\u{2011}')
+        }
+    };
+    // Beside a space, a consonant with a dot after it begins an
+    // abbreviation ("อ.เมือง", the district's seat), and ณ (at) is a word
+    // of one consonant.
+    let abbreviation = |c: u32| space && c == '.' as u32;
+    let word_alone = |c: u32| space && c == 0xE13;
+    // A piece that rule 6 strung together from letters parted by spaces:
+    // its letter beside the space (tone marks aside) is marked so.
+    let tone = |c: u32| (0xE47..=0xE4E).contains(&c);
+    let spaced = |i: usize| u[i].folded & SPACED != 0;
+    let spaced_before = |i: usize| {
+        let mut j = i - 1;
+        while j > 0 && tone(code(j)) && i - j < 3 {
+            j -= 1;
+        }
+        spaced(j)
+    };
+    let mut any_thai = false;
     let mut drop: Vec<Range<usize>> = Vec::new();
     for (k, w) in u.windows(3).enumerate() {
-        let i = k + 1; // the hyphen's index
+        let i = k + 1; // the separator's index
         let (before, after) = (w[0].c as u32, w[2].c as u32);
-        if !(hyphen(w[1].c) && thai(before) && thai(after)) {
+        any_thai |= thai(before);
+        if !(separator(w[1].c) && thai(before) && thai(after)) {
             continue;
         }
-        let lone_before = consonant(before) && (i < 2 || !thai(code(i - 2)));
-        let lone_after = consonant(after) && !thai(code(i + 2));
-        if leading_vowel(before) || dependent(after) || lone_before || lone_after {
+        let fragment = space && (spaced_before(i) || spaced(i + 1));
+        // Beside a space, a lone consonant before a whole word may be an
+        // initial before a name ("ห มีบุญ" is no หมี, bear).
+        let lone_before = !space
+            && consonant(before)
+            && (i < 2 || !(thai(code(i - 2)) || abbreviation(code(i - 2))))
+            && !word_alone(before);
+        let lone_after = consonant(after)
+            && !(thai(code(i + 2)) || abbreviation(code(i + 2)))
+            && !word_alone(after);
+        if leading_vowel(before) || dependent(after) || lone_before || lone_after || fragment {
             drop.push(i..i + 1);
         }
     }
@@ -555,6 +627,7 @@ fn join_thai_splits(u: &mut Vec<Unit>) {
         u[r.end].folded |= TRICK;
     }
     remove_units(u, drop);
+    any_thai
 }
 
 /// Removes the units in `ranges` (in one pass, however many there are).
@@ -694,13 +767,30 @@ mod tests {
         assert_eq!(finds("ไม้ พ-ยูง แปรรูป", "พยูง").as_deref(), Some("พ-ยูง"));
         assert!(normalize("พ-ยูง").used_tricks(0..normalize("พ-ยูง").text.len()));
         assert_eq!(finds("งาช้-าง", "ช้าง").as_deref(), Some("ช้-าง"));
+        // and one space by the same rule
+        assert_eq!(finds("🦏 น อ ตัวใหญ่", "นอ").as_deref(), Some("น อ"));
+        assert_eq!(finds("กำไลง า เก่าเก็บ", "งา").as_deref(), Some("ง า"));
+        assert_eq!(
+            finds("น้อง ลิ ง ล ม 🐒 ตาโต", "ลิงลม").as_deref(),
+            Some("ลิ ง ล ม")
+        );
+        assert!(normalize("น อ").used_tricks(0..normalize("น อ").text.len()));
+        // but not between whole syllables, nor beside ณ (at), a word alone
+        assert_eq!(finds("ขาย ช้าง ป่า", "ช้างป่า"), None);
+        assert_eq!(finds("ตุ๊ก แก", "ตุ๊กแก"), None);
+        assert_eq!(finds("ขาย ณ ตลาด", "ณตลาด"), None);
+        assert_eq!(finds("ขาย ณ ตลาด", "ขายณ"), None);
+        assert_eq!(finds("พ.ร.บ.งาช้าง พ.ศ. 2558", "ช้างพ"), None);
+        assert_eq!(finds("ขาย อ.เมือง", "ขายอ"), None);
+        assert_eq!(finds("ติดต่อ ห มีบุญ", "หมี"), None);
+        assert_eq!(finds("เขี้ยว เ-สื-อ โคร่งแท้", "เสือโคร่ง"), None);
         // hyphens between whole syllables and abbreviation dots stay
         assert_eq!(n("จันทร์-ศุกร์"), n("จันทร์ ศุกร์"));
         assert_eq!(n("รูป เต่า-ดาว-ปลา"), n("รูป เต่า ดาว ปลา"));
         assert_eq!(n("ทัวร์ ช้าง-ป่า-น้ำตก"), n("ทัวร์ ช้าง ป่า น้ำตก"));
         assert_eq!(n("โมเดล เต่า-กระต่าย"), n("โมเดล เต่า กระต่าย"));
         assert_eq!(n("ตุ๊ก-แก"), n("ตุ๊ก แก"));
-        assert_eq!(n("จ.เชียงใหม่"), n("จ เชียงใหม่"));
+        assert_eq!(finds("จ.เชียงใหม่", "จเชียงใหม่"), None);
         assert_eq!(n("๑๐-๒๐"), n("๑๐ ๒๐"));
         assert_eq!(n("กรุงเทพฯ-เชียงใหม่"), n("กรุงเทพฯ เชียงใหม่"));
     }
