@@ -3448,7 +3448,7 @@ mod reason_tests {
             ("only 300 USD each", Some("only 300 USD each")),
             ("RM 300", Some("RM 300")),
             (
-                "solid suanzhi, HK$48,000. Delivery",
+                "solid rosewood, HK$48,000. Delivery",
                 Some("HK$48,000. Delivery"),
             ),
             ("a bangle NT$4800 each", Some("bangle NT$4800 each")),
