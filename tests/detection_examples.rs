@@ -5082,10 +5082,12 @@ fn posts_written_around_according_to_keep_their_labels() {
 
 /// Thai sellers space out the letters of a name ("ลิ ง ล ม", slow loris):
 /// a space beside a piece that cannot be a syllable of its own is dropped,
-/// as a hyphen is. The word ณ (at), abbreviations with dots (พ.ศ., the
-/// Buddhist year) and spaces between whole syllables stay.
+/// as a hyphen is. The word ณ (at) and abbreviations with dots (พ.ร.บ.,
+/// an act; พ.ศ., the Buddhist year) keep theirs (the unit tests of
+/// normalisation check spaces between whole syllables and initials).
 #[test]
-fn thai_letters_parted_by_spaces_are_read_as_one_word_and_whole_syllables_are_not() {
+fn thai_letters_split_off_a_syllable_by_spaces_are_joined_and_abbreviations_and_the_word_at_are_not()
+ {
     let listings = vec![
         listing(
             "th-loris-spaced",
@@ -5115,7 +5117,7 @@ fn thai_letters_parted_by_spaces_are_read_as_one_word_and_whole_syllables_are_no
 
 /// Sheesham (Dalbergia sissoo) was listed in Latin letters only: Hindi
 /// शीशम furniture went unnoticed. Like "sheesham", the bare word needs a
-/// product or timber word; furniture in a sheesham finish or colour is
+/// product or timber word; furniture in a sheesham finish or laminate is
 /// no sheesham.
 #[test]
 fn sheesham_furniture_written_in_hindi_is_rosewood_and_a_sheesham_finish_is_not() {
@@ -5151,7 +5153,7 @@ fn sheesham_furniture_written_in_hindi_is_rosewood_and_a_sheesham_finish_is_not(
 /// also French "tendue"; gainda, rhino, also marigold) were tried and
 /// taken out: English words such as "baby" or "live" gave them context.
 #[test]
-fn hindi_names_of_a_parakeet_and_the_caracal_typed_in_latin_letters_are_found_and_a_teddy_bhalu_is_no_bear()
+fn parakeet_and_caracal_names_in_hindi_typed_in_latin_letters_are_found_and_a_teddy_bhalu_is_no_bear()
  {
     let listings = vec![
         listing(
