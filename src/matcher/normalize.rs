@@ -343,6 +343,9 @@ pub fn normalize(s: &str) -> Normalized {
     // is two words, not one).
     let sep_of = |a: usize, b: usize| u[a..b].iter().map(|x| x.c).collect::<String>();
     let cjk = |t: &(usize, usize)| !(u[t.0].c.is_ascii_alphanumeric() || is_latin_like(u[t.0].c));
+    // Spaces between letters may be ordinary words ("a a"); dots and dashes
+    // between letters are deliberate.
+    let spaced = |s: &str| s.chars().all(char::is_whitespace);
     let mut t = 0;
     while t < tokens.len() {
         let mut e = t;
@@ -365,9 +368,6 @@ pub fn normalize(s: &str) -> Normalized {
                 {
                     next += 1;
                 }
-                // Spaces between letters may be ordinary words ("a a"); dots
-                // and dashes between letters are deliberate.
-                let spaced = |s: &str| s.chars().all(char::is_whitespace);
                 if next - e + 1 >= 3 && sep.as_deref().is_some_and(spaced) && !spaced(&this) {
                     e -= 1;
                 }
@@ -394,10 +394,7 @@ pub fn normalize(s: &str) -> Normalized {
             // Three letters or more parted by spaces: two may be a letter
             // after a Thai tone mark (which is no letter) and a word of
             // one letter ("ต่อ ห", then a name).
-            let spaces = e - t + 1 >= 3
-                && sep_of(tokens[t].1, tokens[t + 1].0)
-                    .chars()
-                    .all(char::is_whitespace);
+            let spaces = e - t + 1 >= 3 && sep.as_deref().is_some_and(spaced);
             for w in t..e {
                 dropped.push(tokens[w].1..tokens[w + 1].0);
             }
@@ -607,10 +604,7 @@ fn join_thai_pieces(u: &mut Vec<Unit>, space: bool) -> bool {
         let fragment = space && (spaced_before(i) || spaced(i + 1));
         // Beside a space, a lone consonant before a whole word may be an
         // initial before a name ("ห มีบุญ" is no หมี, bear).
-        let lone_before = !space
-            && consonant(before)
-            && (i < 2 || !(thai(code(i - 2)) || abbreviation(code(i - 2))))
-            && !word_alone(before);
+        let lone_before = !space && consonant(before) && (i < 2 || !thai(code(i - 2)));
         let lone_after = consonant(after)
             && !(thai(code(i + 2)) || abbreviation(code(i + 2)))
             && !word_alone(after);
