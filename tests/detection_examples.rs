@@ -5191,3 +5191,111 @@ fn parakeet_and_caracal_names_in_hindi_typed_in_latin_letters_are_found_and_a_te
 fn posts_written_around_thai_spacing_sheesham_and_hindi_in_latin_letters_keep_their_labels() {
     review_set_keeps_its_labels("review-thai-hindi-2026-12-07.jsonl", 104);
 }
+
+/// A hatch date written as much of Europe writes dates, a book's ISBN and a
+/// barcode are no phone numbers (the old rule read a run of 8 digits
+/// starting with a 0 as one, and said so in a reason); a North American
+/// number after "call" is one, a permit number written the same way is
+/// not; a colón or shilling amount is a price, a Dutch roof's ridge ("de
+/// nok 250 cm") is not; an owner asking "am I actually allowed to sell" is
+/// asking about the law, a seller's "Can I still sell ivory? I can" is not.
+#[test]
+fn hatch_dates_isbns_and_barcodes_are_no_phone_numbers_and_north_american_numbers_after_call_and_other_currencies_are_read()
+ {
+    let listings = vec![
+        listing(
+            "de-hatch-date",
+            "Königspython 0.1 pastel",
+            "Königspython, geschlüpft am 01.05.2024, frisst gut.",
+        ),
+        listing(
+            "en-isbn",
+            "Ivory: an illustrated history (book)",
+            "ISBN 0-306-40615-2, hardcover, many photos of ivory carvings.",
+        ),
+        listing(
+            "us-phone",
+            "Bobcat pelts",
+            "Two bobcat pelts, tanned, call 555-000-0000 after 5pm.",
+        ),
+        listing(
+            "cr-colones",
+            "Cocobolo en tablas",
+            "Cocobolo (Dalbergia retusa) en tablas, seco al aire, ₡18.000 el kilo.",
+        ),
+        listing(
+            "ke-shillings",
+            "Python skin",
+            "Python skin belts, KSh 2,500 each.",
+        ),
+        listing(
+            "en-question",
+            "Grandad's ivory carving",
+            "My late grandad left a small ivory elephant carving. Am I actually allowed to sell it in the UK now?",
+        ),
+        // From a defence review of the first version of these rules.
+        listing(
+            "de-date-1897",
+            "Erbstück Elfenbein",
+            "Elfenbeinschnitzerei aus dem Nachlass meines Großvaters, laut Inventar vom 03.04.1897 im Familienbesitz. Weiß jemand etwas über die Herkunft?",
+        ),
+        listing(
+            "en-barcode",
+            "Reef salt for stony corals",
+            "Reef salt made for stony coral (Acropora) tanks, UPC 012345678905, a review after 3 months of use.",
+        ),
+        listing(
+            "en-permit",
+            "Zoo welcomes Sumatran tigers",
+            "Two Sumatran tigers arrived from Europe under transfer permit 312-004-2023 as part of the breeding programme.",
+        ),
+        listing(
+            "nl-nok",
+            "Onze volière",
+            "Volière voor onze grijze roodstaartpapegaaien, hoogte tot de nok 250 cm, zelf gebouwd. Foto's van het project.",
+        ),
+        listing(
+            "en-rhetorical",
+            "Ivory netsuke set",
+            "Can I still sell ivory? I can, with certificate. Ivory netsuke set £300, DM me.",
+        ),
+    ];
+    let mut s = sweep(&listings);
+    s.expect_no_reason_starting("de-hatch-date", "a phone number is given");
+    s.expect_not_flagged("de-hatch-date");
+    s.expect_no_reason_starting("en-isbn", "a phone number is given");
+    s.expect_reason_containing("us-phone", "a phone number is given (\"555-000-0000\")");
+    s.expect_flagged("us-phone");
+    s.expect_reason_containing("cr-colones", "a price is given");
+    s.expect_flagged("cr-colones");
+    s.expect_reason_containing("ke-shillings", "a price is given");
+    s.expect_reason_containing("en-question", "wording of a question about the law");
+    s.expect_not_flagged("en-question");
+    s.expect_no_reason_starting("de-date-1897", "a phone number is given");
+    s.expect_not_flagged("de-date-1897");
+    s.expect_no_reason_starting("en-barcode", "a phone number is given");
+    s.expect_no_reason_starting("en-permit", "a phone number is given");
+    s.expect_no_reason_starting("nl-nok", "a price is given");
+    s.expect_no_reason_containing("en-rhetorical", "wording of a question about the law");
+    s.expect_flagged("en-rhetorical");
+    s.finish();
+}
+
+/// Posts written blind in English, Spanish, Dutch and Korean, the
+/// languages with the lowest held-out recall
+/// (tests/data/listings/review-weak-languages-2026-12-07.jsonl): the 117 of
+/// 120 that warden labels right must stay so.
+#[test]
+fn posts_written_blind_in_english_spanish_dutch_and_korean_keep_their_labels() {
+    review_set_keeps_its_labels("review-weak-languages-2026-12-07.jsonl", 117);
+}
+
+/// Posts a defence review wrote against the phone, currency and question
+/// rules (tests/data/listings/review-phones-currencies-2026-12-07.jsonl):
+/// reference numbers, dates and currency codes that are words beside a
+/// listed species, offers priced in other currencies. The 88 that warden
+/// labels right must stay so.
+#[test]
+fn posts_written_around_phone_numbers_dates_and_currencies_keep_their_labels() {
+    review_set_keeps_its_labels("review-phones-currencies-2026-12-07.jsonl", 88);
+}

@@ -154,6 +154,21 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         "₩",
         "₺",
         "₪",
+        // Other currencies' own signs, which are nothing else: the colón,
+        // naira, guaraní, hryvnia, tenge, kip, riel, tögrög, lari, manat,
+        // cedi and rupee sign.
+        "₡",
+        "₦",
+        "₲",
+        "₴",
+        "₸",
+        "₭",
+        "៛",
+        "₮",
+        "₾",
+        "₼",
+        "₵",
+        "₨",
         "usd",
         "eur",
         "gbp",
@@ -174,6 +189,10 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         "kwd",
         "brl",
         "mxn",
+        // The Kenyan shilling ("KSh 2,500") and the Ghanaian cedi ("GH₵
+        // 3,000"); other ISO codes are in `CAPITAL_CODES`.
+        "ksh",
+        "gh₵",
         "rs",
         "rp",
         "rm",
@@ -221,6 +240,13 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         "yuan",
         "dirhams",
         "dirham",
+        "colones",
+        "quetzales",
+        "lempiras",
+        "bolívares",
+        "cedis",
+        "złotych",
+        "zł",
         "riyals",
         "рублей",
         "рубля",
@@ -333,13 +359,37 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         let after_sym = near(&edge(after, false), false, run, attached).filter(|&&sym| {
             !(matches!(sym, "k" | "tr") && counts_something_else(&after[sym.len()..]))
         });
-        if near(&edge(before, true), true, run, false).is_some() || after_sym.is_some() {
+        let capital = |s: &str, at_end: bool| {
+            CAPITAL_CODES.iter().any(|code| {
+                if at_end {
+                    s.strip_suffix(code)
+                        .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphabetic()))
+                } else {
+                    s.strip_prefix(code)
+                        .is_some_and(|r| r.chars().next().is_none_or(|n| !n.is_alphabetic()))
+                }
+            })
+        };
+        if near(&edge(before, true), true, run, false).is_some()
+            || after_sym.is_some()
+            || run >= 2 && (capital(before, true) || capital(after, false))
+        {
             // The number with the words next to it, none cut in two.
             return Some(snippet(text, start, num_end, 10).to_string());
         }
     }
     None
 }
+
+/// ISO codes of currencies that are a price only as written in capitals,
+/// as their letters are also words: Dutch "nok" (a roof's ridge), Danish
+/// and Norwegian "nok" (probably), Polish "sek." (seconds). Codes that
+/// are words in capitals too ("PEN", "COP", "TRY", "MAD", "BOB", "CLP", an
+/// EU regulation) are left out.
+const CAPITAL_CODES: &[&str] = &[
+    "UYU", "PYG", "GTQ", "NGN", "ZAR", "EGP", "PKR", "LKR", "BDT", "UAH", "KZT", "PLN", "CZK",
+    "HUF", "SEK", "NOK", "DKK", "NZD",
+];
 
 /// Characters of a quotation shown in its reason.
 const QUOTE_SHOWN: usize = 60;
@@ -435,15 +485,26 @@ fn counts_something_else(rest: &str) -> bool {
 /// holds at least 8 digits, not running on from a word or another number
 /// ("+44 7700 900123", "0912.345.678", "010-0000-0000", "(00)
 /// 00000-0000"). A price ("1.200.000đ", "Rp 1.150.000") starts with
-/// another digit; a date ("2023-05-01") too.
+/// another digit; a date ("2023-05-01") too. Passed over: a date that
+/// starts with a 0 ("01.05.2024"), a decimal fraction ("0.000123"), a
+/// book's or journal's number after "ISBN" or "ISSN", and a barcode (more
+/// than 11 digits with nothing between them). North American numbers,
+/// which start with another digit, count in their own written form and
+/// after a word saying they are one: see [`north_american_phone`].
 fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
+        if let Some(end) = north_american_phone(text, i)
+            && quoted.around((i, end)).is_none()
+        {
+            return Some(&text[i..end]);
+        }
         let starts = match c {
             b'+' => b.get(i + 1).is_some_and(u8::is_ascii_digit),
-            b'0' => true,
+            // Not a decimal fraction: "0.000123456", "0,5 0,7 0,9".
+            b'0' => !matches!(b.get(i + 1..i + 3), Some([b'.' | b',', d]) if d.is_ascii_digit()),
             b'(' => b.get(i + 1) == Some(&b'0'),
             _ => false,
         };
@@ -454,16 +515,25 @@ fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
                     .chars()
                     .next_back()
                     .is_some_and(|p| !(p.is_alphanumeric() || matches!(p, '.' | ',' | '+' | '-'))));
+        // A date is no phone number: "01.05.2024", "03-06-2023" (the day a
+        // reptile hatched, written as much of Europe writes dates).
+        if free && let Some(end) = date_at(text, i) {
+            i = end;
+            continue;
+        }
         if free {
             let mut j = i + 1;
             let mut digits = usize::from(c == b'0');
             let mut last_digit = i + 1;
+            let mut parted = false;
             while j < b.len()
                 && (b[j].is_ascii_digit() || matches!(b[j], b' ' | b'-' | b'.' | b'(' | b')'))
             {
                 if b[j].is_ascii_digit() {
                     digits += 1;
                     last_digit = j + 1;
+                } else if j + 1 < b.len() && b[j + 1].is_ascii_digit() {
+                    parted = true;
                 }
                 // Two separators in a row end it ("0 - 5").
                 if !b[j].is_ascii_digit()
@@ -479,7 +549,16 @@ fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
                 .chars()
                 .next()
                 .is_none_or(|n| !n.is_alphanumeric());
-            if digits >= 8 && ends_free && quoted.around((i, last_digit)).is_none() {
+            // Nor is a book's or journal's number ("ISBN 0-306-40615-2",
+            // "ISSN 0028-0836"), nor a barcode: a 0 and more than 11 digits
+            // with nothing between them ("012345678905"), where a phone
+            // number written on at most 11.
+            if digits >= 8
+                && (parted || c != b'0' || digits <= 11)
+                && ends_free
+                && quoted.around((i, last_digit)).is_none()
+                && !after_book_number(tail(text, i, 24))
+            {
                 return Some(&text[i..last_digit]);
             }
             i = last_digit.max(i + 1);
@@ -488,6 +567,185 @@ fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
         i += 1;
     }
     None
+}
+
+/// A date starting at byte `i`: day, month and year parted by the same
+/// dot, hyphen or slash ("01.05.2024", "3-6-2023", "03.04.1897",
+/// "01.05.24"), a day of 1 to 31, a month of 1 to 12, a year of four digits
+/// from 1500 to 2099 or of two. A two-digit year must not run on into
+/// another group of digits with the same separator: "06.12.19.56.78" is a
+/// French phone number. Returns its end.
+fn date_at(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    // The digits from `at`, at most `max` of them: their value and end.
+    let number = |at: usize, max: usize| {
+        let n = b[at..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let value = text[at..at + n].parse::<u32>().ok()?;
+        Some((value, at + n))
+    };
+    let (day, at) = number(i, 2)?;
+    let sep = *b.get(at).filter(|c| matches!(c, b'.' | b'-' | b'/'))?;
+    let (month, at) = number(at + 1, 2)?;
+    if b.get(at) != Some(&sep) {
+        return None;
+    }
+    let (year, end) = number(at + 1, 4)?;
+    let year_ok = match end - at - 1 {
+        4 => (1500..=2099).contains(&year),
+        2 => !matches!(&b[end..], [s, d, ..] if *s == sep && d.is_ascii_digit()),
+        _ => false,
+    };
+    ((1..=31).contains(&day)
+        && (1..=12).contains(&month)
+        && year_ok
+        && !b.get(end).is_some_and(u8::is_ascii_digit))
+    .then_some(end)
+}
+
+/// The text before byte `i`, at most about `n` bytes of it (from a
+/// character boundary), so that what is looked for before a number is
+/// looked for in bounded time.
+fn tail(text: &str, i: usize, n: usize) -> &str {
+    let mut from = i.saturating_sub(n);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    &text[from..i]
+}
+
+/// Whether `before` ends with "ISBN" or "ISSN" and what may stand between it
+/// and the number ("ISBN 0-306-40615-2", "ISBN-10: 0306406152", "ISBN10:",
+/// "ISBN no. 0-19-852663-6", "ISSN 0028-0836").
+fn after_book_number(before: &str) -> bool {
+    let mut t = before.trim_end();
+    loop {
+        let trimmed = t
+            .trim_end_matches([':', '.', '#', '-', ' '])
+            .trim_end_matches(|c: char| c.is_ascii_digit());
+        let trimmed = ["no", "nr", "No", "NO", "Nr"]
+            .iter()
+            .find_map(|w| trimmed.strip_suffix(w))
+            .unwrap_or(trimmed);
+        if trimmed.len() == t.len() {
+            break;
+        }
+        t = trimmed;
+    }
+    t.len() >= 4
+        && t.is_char_boundary(t.len() - 4)
+        && (t[t.len() - 4..].eq_ignore_ascii_case("isbn")
+            || t[t.len() - 4..].eq_ignore_ascii_case("issn"))
+        && t[..t.len() - 4]
+            .chars()
+            .last()
+            .is_none_or(|p| !p.is_alphanumeric())
+}
+
+/// Words that say the number after them is a phone number, as North
+/// American ads write them ("call 555-000-0000", "Call or text (555)
+/// 000-0000", "cell: 555.000.0000"). Lower case.
+const PHONE_WORDS: &[&str] = &[
+    "call",
+    "text",
+    "txt",
+    "tel",
+    "phone",
+    "cell",
+    "mobile",
+    "ph",
+    "call me at",
+    "text me at",
+    "call me on",
+    "reach me at",
+    "📞",
+    "☎",
+    "☎\u{fe0f}",
+];
+
+/// A North American phone number starting at byte `i`, as written in
+/// classified ads: ten digits grouped 3-3-4, the groups parted by the same
+/// hyphen or dot ("555-000-0000", "555.000.0000"), or the area code in
+/// brackets ("(555) 000-0000", "(555)000-0000"); the first digit is not 0
+/// or 1, as no area code starts with them. Only after a word of
+/// [`PHONE_WORDS`]: reference, permit, case and part numbers and lengths
+/// are written the same way ("permit 312-004-2023", "600-750-1000 mm").
+/// Not running on from a word or another number, nor into one
+/// ("555-000-0000-12", "555-000-00001", "v2.555.000.0000"). Returns the
+/// end of the number.
+fn north_american_phone(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if !matches!(b.get(i), Some(b'(' | b'2'..=b'9')) {
+        return None;
+    }
+    let digits = |from: usize, n: usize| {
+        b.get(from..from + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let before_free = text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '.' | ',' | '+' | '-' | '/' | '(')));
+    if !before_free {
+        return None;
+    }
+    let exchange = if b.get(i) == Some(&b'(') {
+        // "(555) 000-0000", "(555)000-0000"
+        if !(digits(i + 1, 3) && b.get(i + 4) == Some(&b')')) {
+            return None;
+        }
+        if b.get(i + 5) == Some(&b' ') {
+            i + 6
+        } else {
+            i + 5
+        }
+    } else {
+        // "555-000-0000", "555.000.0000": the second separator as the first.
+        if !digits(i, 3) || !matches!(b.get(i + 3), Some(b'-' | b'.')) {
+            return None;
+        }
+        i + 4
+    };
+    let first = if b[i] == b'(' { b[i + 1] } else { b[i] };
+    if matches!(first, b'0' | b'1') {
+        return None;
+    }
+    let sep = if b[i] == b'(' {
+        match b.get(exchange + 3) {
+            Some(&s @ (b'-' | b'.')) => s,
+            _ => return None,
+        }
+    } else {
+        b[i + 3]
+    };
+    if !(digits(exchange, 3) && b.get(exchange + 3) == Some(&sep) && digits(exchange + 4, 4)) {
+        return None;
+    }
+    let end = exchange + 8;
+    let said = tail(text, i, 24)
+        .trim_end_matches([' ', ':', '-', '.', '#'])
+        .to_lowercase();
+    let after_phone_word = PHONE_WORDS.iter().any(|w| {
+        said.strip_suffix(w)
+            .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphanumeric()))
+    });
+    if !after_phone_word {
+        return None;
+    }
+    // Not into another number or word: "555-000-00001", "555-000-0000-12".
+    let after = &b[end..];
+    let runs_on = match after {
+        [d, ..] if d.is_ascii_alphanumeric() => true,
+        [b'-' | b'.' | b',', d, ..] if d.is_ascii_digit() => true,
+        _ => text[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric),
+    };
+    (!runs_on).then_some(end)
 }
 
 /// Units of size and weight that listings give after a number ("10mm",
@@ -3491,6 +3749,20 @@ mod reason_tests {
             ("象牙手镯 售价3000元包邮", Some("象牙手镯 售价3000元包邮")),
             ("象牙の根付 30,000円です", Some("象牙の根付 30,000円です")),
             ("10块石头", None),
+            (
+                "en tablas, ₡18.000 el kilo",
+                Some("tablas, ₡18.000 el kilo"),
+            ),
+            ("skins, KSh 2,500 each", Some("KSh 2,500 each")),
+            ("caviar 450 zł za słoik", Some("caviar 450 zł za")),
+            ("a bracelet, 1 200 SEK", Some("1 200 SEK")),
+            ("skinn, NOK 2500", Some("NOK 2500")),
+            ("de nok 250 cm, zelf", None),
+            ("Naira 15 years old", None),
+            ("w 30 sek. gotowe", None),
+            ("under CLP 1272/2008", None),
+            ("GH₵ 3,000 each", Some("GH₵ 3,000 each")),
+            ("18.000 colones el kilo", Some("18.000 colones")),
         ] {
             assert_eq!(
                 has_price(text, &Languages::of(text), &Spans::default()).as_deref(),
@@ -3603,7 +3875,8 @@ mod reason_tests {
     }
 
     #[test]
-    fn phone_numbers_start_with_a_plus_or_a_zero_and_hold_eight_digits() {
+    fn phone_numbers_start_with_a_plus_or_a_zero_or_are_north_american_numbers_after_a_call_word_and_dates_book_numbers_barcodes_and_fractions_are_not()
+     {
         for (text, want) in [
             ("WhatsApp +00 000 000 00 now", Some("+00 000 000 00")),
             ("call 0912.345.678", Some("0912.345.678")),
@@ -3618,6 +3891,41 @@ mod reason_tests {
             ("model X0000 00000", None),
             ("+3 more", None),
             ("0900 000", None),
+            ("call 555-000-0000 after 5pm", Some("555-000-0000")),
+            ("Call or text (555) 000-0000.", Some("(555) 000-0000")),
+            ("txt 555.000.0000", Some("555.000.0000")),
+            ("cell: (555)000-0000", Some("(555)000-0000")),
+            ("call me at 555-000-0000", Some("555-000-0000")),
+            ("📞 555-000-0000", Some("555-000-0000")),
+            ("(555)000-0000", None),
+            ("permit 312-004-2023", None),
+            ("lengths 600-750-1000 mm", None),
+            ("recall 555-000-0000", None),
+            ("ISBN 962-201-9847", None),
+            ("call 555-000.0000", None),
+            ("call 555-000-0000-12", None),
+            ("call 555-000-00001", None),
+            ("call A555-000-0000", None),
+            ("call 5550000000", None),
+            ("call 555 000 0000", None),
+            ("geschlüpft am 01.05.2024, frisst", None),
+            ("Nachzucht vom 03.06.2023 2 Stück", None),
+            ("born 01-05-2024", None),
+            ("hatched 01.05.2024-03.06.2024", None),
+            ("01.05.20245", Some("01.05.20245")),
+            ("dated 03.04.1897", None),
+            ("geschlüpft 01.05.24 10:30", None),
+            ("tél 06.12.19.56.78", Some("06.12.19.56.78")),
+            ("ISBN no. 0-19-852663-6", None),
+            ("ISBN10: 0306406152", None),
+            ("ISSN 0028-0836", None),
+            ("barcode 012345678905", None),
+            ("mob 07700900123", Some("07700900123")),
+            ("weight 0.000123456 g", None),
+            ("née le 05/07/2023 0612345678", Some("0612345678")),
+            ("ISBN 0-306-40615-2, hardcover", None),
+            ("isbn-10: 0306406152", None),
+            ("Tel. 0306406152", Some("0306406152")),
         ] {
             assert_eq!(has_phone(text, &Spans::default()), want, "{text}");
         }
