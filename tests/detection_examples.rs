@@ -5197,11 +5197,10 @@ fn posts_written_around_thai_spacing_sheesham_and_hindi_in_latin_letters_keep_th
 /// starting with a 0 as one, and said so in a reason); a North American
 /// number after "call" is one, a permit number written the same way is
 /// not; a colón or shilling amount is a price, a Dutch roof's ridge ("de
-/// nok 250 cm") is not, nor is a fine ("fined £18,000"); an owner asking
-/// "am I actually allowed to sell" is asking about the law, a seller's "Can
-/// I still sell ivory? I can" is not.
+/// nok 250 cm") is not; an owner asking "am I actually allowed to sell" is
+/// asking about the law, a seller's "Can I still sell ivory? I can" is not.
 #[test]
-fn hatch_dates_isbns_and_barcodes_are_no_phone_numbers_north_american_numbers_after_call_and_other_currencies_are_read_and_fines_are_no_prices()
+fn hatch_dates_isbns_and_barcodes_are_no_phone_numbers_and_north_american_numbers_after_call_and_other_currencies_are_read()
  {
     let listings = vec![
         listing(
@@ -5256,11 +5255,6 @@ fn hatch_dates_isbns_and_barcodes_are_no_phone_numbers_north_american_numbers_af
             "Volière voor onze grijze roodstaartpapegaaien, hoogte tot de nok 250 cm, zelf gebouwd. Foto's van het project.",
         ),
         listing(
-            "en-fine",
-            "Dealer fined over ivory carvings",
-            "A dealer was fined £18,000 after listing carved ivory on an auction site.",
-        ),
-        listing(
             "en-rhetorical",
             "Ivory netsuke set",
             "Can I still sell ivory? I can, with certificate. Ivory netsuke set £300, DM me.",
@@ -5282,7 +5276,6 @@ fn hatch_dates_isbns_and_barcodes_are_no_phone_numbers_north_american_numbers_af
     s.expect_no_reason_starting("en-barcode", "a phone number is given");
     s.expect_no_reason_starting("en-permit", "a phone number is given");
     s.expect_no_reason_starting("nl-nok", "a price is given");
-    s.expect_no_reason_starting("en-fine", "a price is given");
     s.expect_no_reason_containing("en-rhetorical", "wording of a question about the law");
     s.expect_flagged("en-rhetorical");
     s.finish();
