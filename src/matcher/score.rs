@@ -155,8 +155,9 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         "₺",
         "₪",
         // Other currencies' own signs, which are nothing else: the colón,
-        // naira, guaraní, hryvnia, tenge, kip, riel, tögrög, lari, manat,
-        // cedi and rupee sign.
+        // naira, guaraní, hryvnia, tenge, kip, riel, tögrög, lari, manat
+        // and rupee sign (the cedi's "₵" alone is also written for cents,
+        // "25₵" in an old catalogue: "GH₵" below).
         "₡",
         "₦",
         "₲",
@@ -167,7 +168,6 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         "₮",
         "₾",
         "₼",
-        "₵",
         "₨",
         "usd",
         "eur",
@@ -370,9 +370,14 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
                 }
             })
         };
+        // A code before a year is no price: "PKR 2022 manifesto", "PLN
+        // 2023:", "SEK 2031" (a course).
+        let year = text[start..end]
+            .parse::<u32>()
+            .is_ok_and(|n| end - start == 4 && (1800..=2099).contains(&n));
         if near(&edge(before, true), true, run, false).is_some()
             || after_sym.is_some()
-            || run >= 2 && (capital(before, true) || capital(after, false))
+            || run >= 2 && (capital(before, true) && !year || capital(after, false))
         {
             // The number with the words next to it, none cut in two.
             return Some(snippet(text, start, num_end, 10).to_string());
@@ -487,8 +492,7 @@ fn counts_something_else(rest: &str) -> bool {
 /// 00000-0000"). A price ("1.200.000đ", "Rp 1.150.000") starts with
 /// another digit; a date ("2023-05-01") too. Passed over: a date that
 /// starts with a 0 ("01.05.2024"), a decimal fraction ("0.000123"), a
-/// book's or journal's number after "ISBN" or "ISSN", and a barcode (more
-/// than 11 digits with nothing between them). North American numbers,
+/// book's or journal's number after "ISBN" or "ISSN". North American numbers,
 /// which start with another digit, count in their own written form and
 /// after a word saying they are one: see [`north_american_phone`].
 fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
@@ -525,15 +529,12 @@ fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
             let mut j = i + 1;
             let mut digits = usize::from(c == b'0');
             let mut last_digit = i + 1;
-            let mut parted = false;
             while j < b.len()
                 && (b[j].is_ascii_digit() || matches!(b[j], b' ' | b'-' | b'.' | b'(' | b')'))
             {
                 if b[j].is_ascii_digit() {
                     digits += 1;
                     last_digit = j + 1;
-                } else if j + 1 < b.len() && b[j + 1].is_ascii_digit() {
-                    parted = true;
                 }
                 // Two separators in a row end it ("0 - 5").
                 if !b[j].is_ascii_digit()
@@ -550,11 +551,8 @@ fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
                 .next()
                 .is_none_or(|n| !n.is_alphanumeric());
             // Nor is a book's or journal's number ("ISBN 0-306-40615-2",
-            // "ISSN 0028-0836"), nor a barcode: a 0 and more than 11 digits
-            // with nothing between them ("012345678905"), where a phone
-            // number written on at most 11.
+            // "ISSN 0028-0836").
             if digits >= 8
-                && (parted || c != b'0' || digits <= 11)
                 && ends_free
                 && quoted.around((i, last_digit)).is_none()
                 && !after_book_number(tail(text, i, 24))
@@ -646,8 +644,8 @@ fn after_book_number(before: &str) -> bool {
 }
 
 /// Words that say the number after them is a phone number, as North
-/// American ads write them ("call 555-000-0000", "Call or text (555)
-/// 000-0000", "cell: 555.000.0000"). Lower case.
+/// American ads write them ("call 555-210-0000", "Call or text (555)
+/// 210-0000", "cell: 555.210.0000"). Lower case.
 const PHONE_WORDS: &[&str] = &[
     "call",
     "text",
@@ -655,8 +653,6 @@ const PHONE_WORDS: &[&str] = &[
     "tel",
     "phone",
     "cell",
-    "mobile",
-    "ph",
     "call me at",
     "text me at",
     "call me on",
@@ -668,13 +664,13 @@ const PHONE_WORDS: &[&str] = &[
 
 /// A North American phone number starting at byte `i`, as written in
 /// classified ads: ten digits grouped 3-3-4, the groups parted by the same
-/// hyphen or dot ("555-000-0000", "555.000.0000"), or the area code in
-/// brackets ("(555) 000-0000", "(555)000-0000"); the first digit is not 0
-/// or 1, as no area code starts with them. Only after a word of
+/// hyphen or dot ("555-210-0000", "555.210.0000"), or the area code in
+/// brackets ("(555) 210-0000", "(555)210-0000"); neither the area code
+/// nor the exchange starts with 0 or 1, as none does. Only after a word of
 /// [`PHONE_WORDS`]: reference, permit, case and part numbers and lengths
 /// are written the same way ("permit 312-004-2023", "600-750-1000 mm").
 /// Not running on from a word or another number, nor into one
-/// ("555-000-0000-12", "555-000-00001", "v2.555.000.0000"). Returns the
+/// ("555-210-0000-12", "555-210-00001", "v2.555.210.0000"). Returns the
 /// end of the number.
 fn north_american_phone(text: &str, i: usize) -> Option<usize> {
     let b = text.as_bytes();
@@ -693,7 +689,7 @@ fn north_american_phone(text: &str, i: usize) -> Option<usize> {
         return None;
     }
     let exchange = if b.get(i) == Some(&b'(') {
-        // "(555) 000-0000", "(555)000-0000"
+        // "(555) 210-0000", "(555)210-0000"
         if !(digits(i + 1, 3) && b.get(i + 4) == Some(&b')')) {
             return None;
         }
@@ -703,7 +699,7 @@ fn north_american_phone(text: &str, i: usize) -> Option<usize> {
             i + 5
         }
     } else {
-        // "555-000-0000", "555.000.0000": the second separator as the first.
+        // "555-210-0000", "555.210.0000": the second separator as the first.
         if !digits(i, 3) || !matches!(b.get(i + 3), Some(b'-' | b'.')) {
             return None;
         }
@@ -721,21 +717,33 @@ fn north_american_phone(text: &str, i: usize) -> Option<usize> {
     } else {
         b[i + 3]
     };
-    if !(digits(exchange, 3) && b.get(exchange + 3) == Some(&sep) && digits(exchange + 4, 4)) {
+    // No exchange starts with 0 or 1 either: "312-004-2023" is a case
+    // number.
+    if !(digits(exchange, 3)
+        && matches!(b[exchange], b'2'..=b'9')
+        && b.get(exchange + 3) == Some(&sep)
+        && digits(exchange + 4, 4))
+    {
         return None;
     }
     let end = exchange + 8;
+    // The word stands alone: not "seizures.txt", "Call #" (a library's
+    // call number) nor "full text" of a law with a valid exchange.
     let said = tail(text, i, 24)
-        .trim_end_matches([' ', ':', '-', '.', '#'])
+        .trim_end_matches([' ', ':', '-', '.'])
         .to_lowercase();
     let after_phone_word = PHONE_WORDS.iter().any(|w| {
-        said.strip_suffix(w)
-            .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphanumeric()))
+        said.strip_suffix(w).is_some_and(|r| {
+            r.chars().last().is_none_or(|p| {
+                p.is_whitespace()
+                    || matches!(p, ',' | ';' | '(' | '[' | '|' | '*' | '!' | '?' | ':')
+            })
+        })
     });
     if !after_phone_word {
         return None;
     }
-    // Not into another number or word: "555-000-00001", "555-000-0000-12".
+    // Not into another number or word: "555-210-00001", "555-210-0000-12".
     let after = &b[end..];
     let runs_on = match after {
         [d, ..] if d.is_ascii_alphanumeric() => true,
@@ -3762,6 +3770,10 @@ mod reason_tests {
             ("w 30 sek. gotowe", None),
             ("under CLP 1272/2008", None),
             ("GH₵ 3,000 each", Some("GH₵ 3,000 each")),
+            ("ivory comb 25₵, hairpin 10₵", None),
+            ("PKR 2022 manifesto", None),
+            ("PLN 2023: gardu listrik", None),
+            ("tortoise 1500 UAH, Kyiv", Some("tortoise 1500 UAH, Kyiv")),
             ("18.000 colones el kilo", Some("18.000 colones")),
         ] {
             assert_eq!(
@@ -3891,23 +3903,28 @@ mod reason_tests {
             ("model X0000 00000", None),
             ("+3 more", None),
             ("0900 000", None),
-            ("call 555-000-0000 after 5pm", Some("555-000-0000")),
-            ("Call or text (555) 000-0000.", Some("(555) 000-0000")),
-            ("txt 555.000.0000", Some("555.000.0000")),
-            ("cell: (555)000-0000", Some("(555)000-0000")),
-            ("call me at 555-000-0000", Some("555-000-0000")),
-            ("📞 555-000-0000", Some("555-000-0000")),
-            ("(555)000-0000", None),
+            ("call 555-210-0000 after 5pm", Some("555-210-0000")),
+            ("Call or text (555) 210-0000.", Some("(555) 210-0000")),
+            ("txt 555.210.0000", Some("555.210.0000")),
+            ("cell: (555)210-0000", Some("(555)210-0000")),
+            ("call me at 555-210-0000", Some("555-210-0000")),
+            ("📞 555-210-0000", Some("555-210-0000")),
+            ("(555)210-0000", None),
             ("permit 312-004-2023", None),
             ("lengths 600-750-1000 mm", None),
-            ("recall 555-000-0000", None),
+            ("recall 555-210-0000", None),
             ("ISBN 962-201-9847", None),
-            ("call 555-000.0000", None),
-            ("call 555-000-0000-12", None),
-            ("call 555-000-00001", None),
-            ("call A555-000-0000", None),
-            ("call 5550000000", None),
-            ("call 555 000 0000", None),
+            ("call 555-210.0000", None),
+            ("call 555-210-0000-12", None),
+            ("call 555-210-00001", None),
+            ("call A555-210-0000", None),
+            ("call 5552100000", None),
+            ("call 555 210 0000", None),
+            ("Call # 599-757-2014, shelf 3", None),
+            ("seizures.txt 212-447-2023", None),
+            ("full text 312-004-2023", None),
+            ("call 555-010-0000", None),
+            ("PH 917-432-2023", None),
             ("geschlüpft am 01.05.2024, frisst", None),
             ("Nachzucht vom 03.06.2023 2 Stück", None),
             ("born 01-05-2024", None),
@@ -3919,8 +3936,8 @@ mod reason_tests {
             ("ISBN no. 0-19-852663-6", None),
             ("ISBN10: 0306406152", None),
             ("ISSN 0028-0836", None),
-            ("barcode 012345678905", None),
             ("mob 07700900123", Some("07700900123")),
+            ("WA 081234567890", Some("081234567890")),
             ("weight 0.000123456 g", None),
             ("née le 05/07/2023 0612345678", Some("0612345678")),
             ("ISBN 0-306-40615-2, hardcover", None),
