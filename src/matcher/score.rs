@@ -491,10 +491,11 @@ fn counts_something_else(rest: &str) -> bool {
 /// ("+44 7700 900123", "0912.345.678", "010-0000-0000", "(00)
 /// 00000-0000"). A price ("1.200.000đ", "Rp 1.150.000") starts with
 /// another digit; a date ("2023-05-01") too. Passed over: a date that
-/// starts with a 0 ("01.05.2024"), a decimal fraction ("0.000123"), a
-/// book's or journal's number after "ISBN" or "ISSN". North American numbers,
-/// which start with another digit, count in their own written form and
-/// after a word saying they are one: see [`north_american_phone`].
+/// starts with a 0 ("01.05.2024"), a decimal fraction ("0.000123") and a
+/// book's or journal's number after "ISBN" or "ISSN". North American
+/// numbers, which start with another digit, count in their own written
+/// form and after a word saying they are one: see
+/// [`north_american_phone`].
 fn has_phone<'t>(text: &'t str, quoted: &Spans) -> Option<&'t str> {
     let b = text.as_bytes();
     let mut i = 0;
@@ -727,8 +728,8 @@ fn north_american_phone(text: &str, i: usize) -> Option<usize> {
         return None;
     }
     let end = exchange + 8;
-    // The word stands alone: not "seizures.txt", "Call #" (a library's
-    // call number) nor "full text" of a law with a valid exchange.
+    // The word stands alone: not "seizures.txt" nor "Call #" (a library's
+    // call number).
     let said = tail(text, i, 24)
         .trim_end_matches([' ', ':', '-', '.'])
         .to_lowercase();
@@ -3887,7 +3888,7 @@ mod reason_tests {
     }
 
     #[test]
-    fn phone_numbers_start_with_a_plus_or_a_zero_or_are_north_american_numbers_after_a_call_word_and_dates_book_numbers_barcodes_and_fractions_are_not()
+    fn phone_numbers_start_with_a_plus_or_a_zero_or_are_north_american_numbers_after_a_call_word_and_dates_book_numbers_and_fractions_are_not()
      {
         for (text, want) in [
             ("WhatsApp +00 000 000 00 now", Some("+00 000 000 00")),
