@@ -5195,9 +5195,10 @@ fn posts_written_around_thai_spacing_sheesham_and_hindi_in_latin_letters_keep_th
 /// A hatch date written as much of Europe writes dates and a book's ISBN
 /// are no phone numbers (the old rule read a run of 8 digits starting with
 /// a 0 as one, and said so in a reason); a North American number after
-/// "call" is one, a permit number written the same way is not; a colón or shilling amount is a price, a Dutch roof's ridge ("de
-/// nok 250 cm") is not; a seller's "Can I still sell ivory? I can" is no
-/// owner's question about the law.
+/// "call" is one, a permit number written the same way is not; a colón or
+/// shilling amount is a price, a Dutch roof's ridge ("de nok 250 cm") is
+/// not; a seller's "Can I still sell ivory? I can" is no owner's question
+/// about the law.
 #[test]
 fn hatch_dates_and_isbns_are_no_phone_numbers_and_north_american_numbers_after_call_and_other_currencies_are_read()
  {
