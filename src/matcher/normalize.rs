@@ -539,8 +539,8 @@ pub fn normalize(s: &str) -> Normalized {
 /// turtle and star, is no star tortoise; "ช้าง-ป่า", elephants and
 /// forest), "จันทร์-ศุกร์" (Monday to Friday), and whatever a digit, ฯ or ๆ
 /// touches. Dots stay everywhere, as they end Thai abbreviations
-/// ("จ.เชียงใหม่", Chiang Mai province).
-/// Whether the text holds Thai at all.
+/// ("จ.เชียงใหม่", Chiang Mai province). Returns whether the text holds
+/// Thai at all.
 fn join_thai_splits(u: &mut Vec<Unit>) -> bool {
     join_thai_pieces(u, false)
 }

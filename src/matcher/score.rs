@@ -308,6 +308,19 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
             }
         })
     };
+    // An ISO code of `CAPITAL_CODES` written before (`at_end`) or after
+    // the amount, as a word of its own.
+    let capital = |s: &str, at_end: bool| {
+        CAPITAL_CODES.iter().any(|code| {
+            if at_end {
+                s.strip_suffix(code)
+                    .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphabetic()))
+            } else {
+                s.strip_prefix(code)
+                    .is_some_and(|r| r.chars().next().is_none_or(|n| !n.is_alphabetic()))
+            }
+        })
+    };
     let mut it = text.char_indices().peekable();
     while let Some((start, c)) = it.next() {
         if !c.is_ascii_digit() {
@@ -359,25 +372,16 @@ fn has_price(text: &str, langs: &Languages, quoted: &Spans) -> Option<String> {
         let after_sym = near(&edge(after, false), false, run, attached).filter(|&&sym| {
             !(matches!(sym, "k" | "tr") && counts_something_else(&after[sym.len()..]))
         });
-        let capital = |s: &str, at_end: bool| {
-            CAPITAL_CODES.iter().any(|code| {
-                if at_end {
-                    s.strip_suffix(code)
-                        .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphabetic()))
-                } else {
-                    s.strip_prefix(code)
-                        .is_some_and(|r| r.chars().next().is_none_or(|n| !n.is_alphabetic()))
-                }
-            })
-        };
         // A code before a year is no price: "PKR 2022 manifesto", "PLN
         // 2023:", "SEK 2031" (a course).
-        let year = text[start..end]
-            .parse::<u32>()
-            .is_ok_and(|n| end - start == 4 && (1800..=2099).contains(&n));
+        let year = || {
+            text[start..end]
+                .parse::<u32>()
+                .is_ok_and(|n| end - start == 4 && (1800..=2099).contains(&n))
+        };
         if near(&edge(before, true), true, run, false).is_some()
             || after_sym.is_some()
-            || run >= 2 && (capital(before, true) && !year || capital(after, false))
+            || run >= 2 && (capital(before, true) && !year() || capital(after, false))
         {
             // The number with the words next to it, none cut in two.
             return Some(snippet(text, start, num_end, 10).to_string());
@@ -620,12 +624,13 @@ fn tail(text: &str, i: usize, n: usize) -> &str {
 /// and the number ("ISBN 0-306-40615-2", "ISBN-10: 0306406152", "ISBN10:",
 /// "ISBN no. 0-19-852663-6", "ISSN 0028-0836").
 fn after_book_number(before: &str) -> bool {
-    let mut t = before.trim_end();
+    let lower = before.trim_end().to_lowercase();
+    let mut t = lower.as_str();
     loop {
         let trimmed = t
             .trim_end_matches([':', '.', '#', '-', ' '])
             .trim_end_matches(|c: char| c.is_ascii_digit());
-        let trimmed = ["no", "nr", "No", "NO", "Nr"]
+        let trimmed = ["no", "nr"]
             .iter()
             .find_map(|w| trimmed.strip_suffix(w))
             .unwrap_or(trimmed);
@@ -634,14 +639,10 @@ fn after_book_number(before: &str) -> bool {
         }
         t = trimmed;
     }
-    t.len() >= 4
-        && t.is_char_boundary(t.len() - 4)
-        && (t[t.len() - 4..].eq_ignore_ascii_case("isbn")
-            || t[t.len() - 4..].eq_ignore_ascii_case("issn"))
-        && t[..t.len() - 4]
-            .chars()
-            .last()
-            .is_none_or(|p| !p.is_alphanumeric())
+    ["isbn", "issn"].iter().any(|w| {
+        t.strip_suffix(w)
+            .is_some_and(|r| r.chars().last().is_none_or(|p| !p.is_alphanumeric()))
+    })
 }
 
 /// Words that say the number after them is a phone number, as North
