@@ -88,6 +88,9 @@ pub struct Matcher {
     strong: Vec<bool>,
     /// Per pattern: whether a product-form, part or live-animal cue does.
     form: Vec<bool>,
+    /// Per pattern: whether sale, contact, news or question wording, which
+    /// holds verbs, does (an Arabic verb takes prefixes a noun does not).
+    verbs: Vec<bool>,
     /// Emoji terms (🦏, 🐘), by their character: the pattern of their terms.
     /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
     /// as ivory), so these are found in the text as written instead.
@@ -125,6 +128,56 @@ pub(crate) fn spaced_word_char(c: Option<char>) -> bool {
             || ((c.is_alphabetic() || is_mark(c))
                 && matches!(c as u32, 0xC0..=0x24F | 0x370..=0x52F | 0x1E00..=0x1FFF | 0x900..=0x97F | 0x600..=0x6FF | 0x750..=0x77F | 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F))
     })
+}
+
+/// Whether `c` is a letter or mark of the Arabic script.
+fn arabic(c: Option<char>) -> bool {
+    c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F))
+}
+
+/// Whether the Arabic letters written on to the front of a term (the end
+/// of `before`) are none, or clitics that Arabic writes on to a word: و or
+/// ف (and), then ب (with), ك (like), ل (for), ال (the), بال, كال, لل (for
+/// the) or the spoken عال (on the: عالواتس). Any other letters make the
+/// term part of another word: ناب (a fang) in سناب (Snapchat), عود
+/// (agarwood) in متعود (used to), غير عاج (not ivory) in صغير عاج (a small
+/// ivory). With `verb` (sale, contact, news and question wording, which
+/// hold verbs), also a verb's
+/// prefixes: the future's س, ه or ح, the spoken ب or ك, then a person
+/// prefix ي, ت, ن, أ or ا (يتواصل, هيبيع, حبيع, بنبيع).
+fn arabic_prefix(before: &str, verb: bool) -> bool {
+    // The letters before, read backwards: vowel marks and the stretching
+    // tatweel are no letters. Clitics are at most four letters (وبال), so
+    // more than that is another word; the marks looked through are bounded
+    // too.
+    const MOST: usize = 4;
+    let mut back: Vec<char> = before
+        .chars()
+        .rev()
+        .take_while(|&c| arabic(Some(c)))
+        .take(4 * MOST)
+        .filter(|&c| !is_mark(c) && c != '\u{640}')
+        .take(MOST + 1)
+        .collect();
+    if back.len() > MOST {
+        return false;
+    }
+    back.reverse();
+    let letters: String = back.into_iter().collect();
+    let rest = letters.strip_prefix(['و', 'ف']).unwrap_or(&letters);
+    let noun = |p: &str| {
+        matches!(
+            p,
+            "" | "ب" | "ك" | "ل" | "ال" | "بال" | "كال" | "لل" | "عال"
+        )
+    };
+    if noun(rest) || noun(&letters) {
+        return true;
+    }
+    verb && {
+        let rest = rest.strip_prefix(['س', 'ه', 'ح', 'ب', 'ك']).unwrap_or(rest);
+        matches!(rest, "" | "ي" | "ت" | "ن" | "أ" | "ا")
+    }
 }
 
 /// Devanagari vowel signs and Arabic vowel marks belong to their word.
@@ -257,6 +310,19 @@ impl Matcher {
                     .any(|t| t.category == Category::Cue(CueKind::Form))
             })
             .collect();
+        let verbs = terms
+            .iter()
+            .map(|ts| {
+                ts.iter().any(|t| {
+                    matches!(
+                        t.category,
+                        Category::Cue(
+                            CueKind::Sale | CueKind::Contact | CueKind::News | CueKind::Question
+                        )
+                    )
+                })
+            })
+            .collect();
         Ok(Matcher {
             ac,
             terms,
@@ -264,6 +330,7 @@ impl Matcher {
             species,
             strong,
             form,
+            verbs,
             emoji,
             patterns,
             masks,
@@ -433,7 +500,10 @@ impl Matcher {
     fn on_boundaries(&self, t: &str, start: usize, end: usize, pattern: usize) -> bool {
         let (b_start, b_end) = self.bounded[pattern];
         !(b_start && spaced_word_char(t[..start].chars().next_back())
-            || b_end && spaced_word_char(t[end..].chars().next()))
+            || b_end && spaced_word_char(t[end..].chars().next())
+            || !b_start
+                && arabic(t[start..].chars().next())
+                && !arabic_prefix(&t[..start], self.verbs[pattern]))
     }
 
     /// Whether a text with these matches may name a taxon that counts: it
@@ -647,6 +717,56 @@ pub(crate) fn snippet(text: &str, start: usize, end: usize, context: usize) -> &
 mod tests {
     use super::*;
     use std::path::Path;
+
+    /// Clitics written on to a word, and nothing else, may stand before an
+    /// Arabic term; a verb's person prefix only before cue wording.
+    #[test]
+    fn arabic_terms_follow_clitics_only() {
+        for (before, noun, verb) in [
+            ("", true, true),
+            ("قطعة ", true, true),
+            ("و", true, true),
+            ("ب", true, true),
+            ("ال", true, true),
+            ("وال", true, true),
+            ("بال", true, true),
+            ("فبال", true, true),
+            ("لل", true, true),
+            ("ولل", true, true),
+            ("ك", true, true),
+            ("وب", true, true),
+            ("ل", true, true),
+            ("عال", true, true),
+            ("وعال", true, true),
+            ("س", false, true),
+            ("مت", false, false),
+            ("صغ", false, false),
+            ("ا", false, true),
+            ("م", false, false),
+            ("ي", false, true),
+            ("سن", false, true),
+            ("وسي", false, true),
+            ("هي", false, true),
+            ("ح", false, true),
+            ("بن", false, true),
+            ("بي", false, true),
+            ("بلل", false, false),
+            ("متعا", false, false),
+            ("وبالل", false, false),
+            ("بِ", true, true),
+        ] {
+            assert_eq!(
+                arabic_prefix(before, false),
+                noun,
+                "{before:?} before a noun"
+            );
+            assert_eq!(
+                arabic_prefix(before, true),
+                verb,
+                "{before:?} before a verb"
+            );
+        }
+    }
 
     const SPECIES: &str = r#"[list]
 name = "t"

@@ -3033,8 +3033,12 @@ fn context_part(
                 .map(|w| format!("price wording {}", quoted(w)))
         });
     for (kind, f, label) in [
-        (CueKind::Sale, Feature::Sale, "sale wording"),
-        (CueKind::Contact, Feature::Contact, "contact cue"),
+        (CueKind::Sale, Feature::Sale, "sale or purchase wording"),
+        (
+            CueKind::Contact,
+            Feature::Contact,
+            "contact, delivery or payment wording",
+        ),
     ] {
         if let Some(w) = ev.cues.get(&kind) {
             add(reasons, f, 1, format!("{label} {}", quoted(w)));
@@ -3070,7 +3074,7 @@ fn context_part(
             Feature::Cover,
             1,
             format!(
-                "claims {}: a legality claim often used as cover (not a proof either way)",
+                "claims {}: sellers of listed species often claim age, origin, papers, legality or genuineness (not a proof either way)",
                 quoted(w)
             ),
         );
