@@ -142,9 +142,9 @@ fn arabic(c: Option<char>) -> bool {
 /// term part of another word: ناب (a fang) in سناب (Snapchat), عود
 /// (agarwood) in متعود (used to), غير عاج (not ivory) in صغير عاج (a small
 /// ivory). With `verb` (sale, contact, news and question wording, which
-/// hold verbs), also a verb's
-/// prefixes: the future's س, ه or ح, the spoken ب or ك, then a person
-/// prefix ي, ت, ن, أ or ا (يتواصل, هيبيع, حبيع, بنبيع).
+/// hold verbs), also a verb's prefixes: the future's س, ه or ح, the
+/// spoken ب or ك, then a person prefix ي, ت, ن, أ or ا (يتواصل, هيبيع,
+/// حبيع, بنبيع).
 fn arabic_prefix(before: &str, verb: bool) -> bool {
     // The letters before, read backwards: vowel marks and the stretching
     // tatweel are no letters. Clitics are at most four letters (وبال), so
@@ -171,7 +171,7 @@ fn arabic_prefix(before: &str, verb: bool) -> bool {
             "" | "ب" | "ك" | "ل" | "ال" | "بال" | "كال" | "لل" | "عال"
         )
     };
-    if noun(rest) || noun(&letters) {
+    if noun(rest) {
         return true;
     }
     verb && {
