@@ -5422,3 +5422,13 @@ fn arabic_words_inside_other_words_bare_special_and_piece_and_reason_labels_say_
     );
     s.finish();
 }
+
+/// Posts a defence review wrote against the Arabic clitic rule, bare خاص and पीस and negated
+/// delivery wording (tests/data/listings/review-arabic-clitics-2026-12-07.jsonl): Arabic offers
+/// with spoken verbs, contact words and words holding listed words, Korean bear-gall offers and
+/// farmed-bear posts, Hindi counts, negated delivery in six European languages. The 136 that
+/// warden labels right must stay so.
+#[test]
+fn posts_written_around_arabic_clitics_and_negated_delivery_keep_their_labels() {
+    review_set_keeps_its_labels("review-arabic-clitics-2026-12-07.jsonl", 136);
+}
