@@ -88,9 +88,11 @@ pub struct Matcher {
     strong: Vec<bool>,
     /// Per pattern: whether a product-form, part or live-animal cue does.
     form: Vec<bool>,
-    /// Per pattern: whether sale, contact, news or question wording, which
-    /// holds verbs, does (an Arabic verb takes prefixes a noun does not).
-    verbs: Vec<bool>,
+    /// Per pattern that starts with an Arabic letter: whether sale, contact,
+    /// news or question wording, which holds verbs, normalises to it (an
+    /// Arabic verb takes prefixes a noun does not; see [`arabic_prefix`]).
+    /// `None` for a pattern of another script.
+    arabic_start: Vec<Option<bool>>,
     /// Emoji terms (🦏, 🐘), by their character: the pattern of their terms.
     /// Normalising reads emoji as separators (so that i🐘v🐘o🐘r🐘y is read
     /// as ivory), so these are found in the text as written instead.
@@ -188,13 +190,11 @@ fn is_mark(c: char) -> bool {
 /// Which edges of a term need a word boundary: both for Latin, Greek,
 /// Cyrillic and Devanagari; Korean attaches particles after a noun (상아를),
 /// so only its start; Arabic attaches prefixes (للبيع, والعاج), so only its
-/// end.
+/// end (what may stand before its start is [`arabic_prefix`]'s to say).
 fn bounded_edges(p: &str) -> (bool, bool) {
     let hangul = |c: Option<char>| {
         c.is_some_and(|c| matches!(c as u32, 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F))
     };
-    let arabic =
-        |c: Option<char>| c.is_some_and(|c| matches!(c as u32, 0x600..=0x6FF | 0x750..=0x77F));
     let (first, last) = (p.chars().next(), p.chars().last());
     (
         spaced_word_char(first) && !arabic(first),
@@ -310,16 +310,22 @@ impl Matcher {
                     .any(|t| t.category == Category::Cue(CueKind::Form))
             })
             .collect();
-        let verbs = terms
+        let arabic_start = patterns
             .iter()
-            .map(|ts| {
-                ts.iter().any(|t| {
-                    matches!(
-                        t.category,
-                        Category::Cue(
-                            CueKind::Sale | CueKind::Contact | CueKind::News | CueKind::Question
+            .zip(&terms)
+            .map(|(p, ts)| {
+                arabic(p.chars().next()).then(|| {
+                    ts.iter().any(|t| {
+                        matches!(
+                            t.category,
+                            Category::Cue(
+                                CueKind::Sale
+                                    | CueKind::Contact
+                                    | CueKind::News
+                                    | CueKind::Question
+                            )
                         )
-                    )
+                    })
                 })
             })
             .collect();
@@ -330,7 +336,7 @@ impl Matcher {
             species,
             strong,
             form,
-            verbs,
+            arabic_start,
             emoji,
             patterns,
             masks,
@@ -501,9 +507,7 @@ impl Matcher {
         let (b_start, b_end) = self.bounded[pattern];
         !(b_start && spaced_word_char(t[..start].chars().next_back())
             || b_end && spaced_word_char(t[end..].chars().next())
-            || !b_start
-                && arabic(t[start..].chars().next())
-                && !arabic_prefix(&t[..start], self.verbs[pattern]))
+            || self.arabic_start[pattern].is_some_and(|verb| !arabic_prefix(&t[..start], verb)))
     }
 
     /// Whether a text with these matches may name a taxon that counts: it

@@ -690,35 +690,29 @@ fn north_american_phone(text: &str, i: usize) -> Option<usize> {
     if !before_free {
         return None;
     }
-    let exchange = if b.get(i) == Some(&b'(') {
+    // The area code's first digit, where the exchange starts, and the
+    // separator the exchange and the line number are parted by.
+    let (area, exchange, sep) = if b[i] == b'(' {
         // "(555) 210-0000", "(555)210-0000"
         if !(digits(i + 1, 3) && b.get(i + 4) == Some(&b')')) {
             return None;
         }
-        if b.get(i + 5) == Some(&b' ') {
+        let exchange = if b.get(i + 5) == Some(&b' ') {
             i + 6
         } else {
             i + 5
-        }
+        };
+        (b[i + 1], exchange, *b.get(exchange + 3)?)
     } else {
         // "555-210-0000", "555.210.0000": the second separator as the first.
-        if !digits(i, 3) || !matches!(b.get(i + 3), Some(b'-' | b'.')) {
+        if !digits(i, 3) {
             return None;
         }
-        i + 4
+        (b[i], i + 4, *b.get(i + 3)?)
     };
-    let first = if b[i] == b'(' { b[i + 1] } else { b[i] };
-    if matches!(first, b'0' | b'1') {
+    if matches!(area, b'0' | b'1') || !matches!(sep, b'-' | b'.') {
         return None;
     }
-    let sep = if b[i] == b'(' {
-        match b.get(exchange + 3) {
-            Some(&s @ (b'-' | b'.')) => s,
-            _ => return None,
-        }
-    } else {
-        b[i + 3]
-    };
     // No exchange starts with 0 or 1 either: "312-004-2023" is a case
     // number.
     if !(digits(exchange, 3)
